@@ -1,0 +1,1 @@
+"""The ``imgsearch`` command line: a thin layer over the library."""

@@ -1,0 +1,58 @@
+"""Entry point: builds the Typer app and turns library errors into one-line messages.
+
+Exit codes: 0 success; 1 unexpected failure; 2 bad input or usage (an
+unreadable image, a malformed box, an unknown option); 3 a model problem
+(unknown, not cached offline, incomplete, failed export).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import typer
+from rich.console import Console
+
+from imgsearch.cli import models, vectorize
+from imgsearch.errors import ImgsearchError, InputError
+
+app = typer.Typer(
+    name="imgsearch",
+    help="Multi-modal image search: vectorize, index and search images by text, image or region.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(models.app, name="models")
+app.command("vectorize")(vectorize.vectorize)
+
+EXIT_UNEXPECTED = 1
+EXIT_INPUT = 2
+EXIT_MODEL = 3
+
+
+def exit_code(error: ImgsearchError) -> int:
+    return EXIT_INPUT if isinstance(error, InputError) else EXIT_MODEL
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    # Our own pixel cap reports oversized images; Pillow's warning would be noise.
+    from PIL import Image
+
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        app(args=argv, prog_name="imgsearch")
+    except ImgsearchError as error:
+        stderr.print(f"[bold red]error:[/] {error.message}", markup=True)
+        if error.hint:
+            stderr.print(f"[dim]hint:[/] {error.hint}", markup=True)
+        sys.exit(exit_code(error))
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,36 @@
+"""Options shared by every command that embeds, and building an Embedder from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from imgsearch.config import Settings
+from imgsearch.embedder import Embedder
+from imgsearch.media.decode import DEFAULT_MAX_PIXELS, DecodeOptions
+
+ModelOption = typer.Option(
+    None,
+    "--model",
+    "-m",
+    help="Catalog name (imgsearch models list), Hugging Face repo id, or local model folder; "
+    "append :int8 for the quantised variant. Default: $IMGSEARCH_MODEL or clip-vit-b-32.",
+)
+PrecisionOption = typer.Option(None, "--precision", help="fp32 (default) or int8.")
+MaxPixelsOption = typer.Option(
+    DEFAULT_MAX_PIXELS,
+    "--max-pixels",
+    help="Refuse images with more pixels than this (bomb guard).",
+)
+
+
+def build_embedder(model: str | None, precision: str | None, max_pixels: int) -> Embedder:
+    settings = Settings.from_env()
+    return Embedder(
+        model or settings.model,
+        precision=precision or (None if settings.precision == "fp32" else settings.precision),
+        decode=DecodeOptions(max_pixels=max_pixels),
+        cache_dir=Path(settings.cache_dir),
+        offline=settings.offline,
+    )

@@ -1,0 +1,257 @@
+"""Vectorize images, regions of images and texts into one shared embedding space.
+
+:class:`Embedder` is the foundation of imgsearch: the indexer, the search and
+the HTTP API all go through it. Vectors are float32, L2-normalised, one row per
+input, so cosine similarity is a dot product.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.config import default_cache_dir, hub_offline
+from imgsearch.errors import ImgsearchError, InputError
+from imgsearch.media.decode import DecodeOptions, ImageSource, load_rgb
+from imgsearch.models.catalog import DEFAULT_MODEL
+from imgsearch.models.layout import ModelFiles
+from imgsearch.models.preprocess import Preprocessor
+from imgsearch.models.quantize import cached_int8
+from imgsearch.models.resolve import resolve_model, split_precision
+from imgsearch.models.runtime import OnnxTower, l2_normalize
+from imgsearch.models.tokenizer import TextTokenizer
+from imgsearch.pipeline import ordered_map
+from imgsearch.types import Box
+
+Vectors = NDArray[np.float32]
+
+DEFAULT_IMAGE_BATCH = 16
+DEFAULT_TEXT_BATCH = 64
+
+
+@dataclass(frozen=True)
+class TextEmbeddings:
+    """Text vectors plus, per text, whether it was cut to the model's context length."""
+
+    vectors: Vectors
+    truncated: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class ImageOutcome:
+    """One image's result in a streaming run: a vector, or the error that stopped it."""
+
+    index: int
+    vector: Vectors | None
+    error: ImgsearchError | None
+
+
+class Embedder:
+    """A CLIP-family model ready to embed images and texts.
+
+    ``model`` is a catalog name (``imgsearch models list``), a Hugging Face
+    repo id, a local model folder, or already-resolved :class:`ModelFiles`;
+    append ``:int8`` (or pass ``precision="int8"``) for the quantised variant.
+    Nothing heavy happens here: files are located (and downloaded once), while
+    inference sessions and the tokenizer are created on first use.
+
+    ``batch_size`` images go through the vision graph at once;
+    ``decode_workers`` threads decode and preprocess ahead of the model
+    (default: the number of CPUs). ``threads`` sets onnxruntime's intra-op
+    threads (default: onnxruntime's choice, one per physical core).
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | ModelFiles = DEFAULT_MODEL,
+        *,
+        precision: str | None = None,
+        providers: Sequence[str] | None = None,
+        threads: int | None = None,
+        batch_size: int = DEFAULT_IMAGE_BATCH,
+        decode_workers: int | None = None,
+        decode: DecodeOptions = DecodeOptions(),
+        cache_dir: Path | None = None,
+        hub_cache_dir: Path | None = None,
+        offline: bool | None = None,
+    ) -> None:
+        if isinstance(model, ModelFiles):
+            files, chosen = model, precision or "fp32"
+        else:
+            ref, chosen = split_precision(os.fspath(model), precision)
+            files = resolve_model(
+                ref,
+                precision=chosen,
+                hub_cache_dir=hub_cache_dir,
+                offline=hub_offline() if offline is None else offline,
+            )
+        if batch_size < 1:
+            raise InputError(f"batch_size must be at least 1, not {batch_size}")
+        self.files = files
+        self.precision = chosen
+        self.batch_size = batch_size
+        self.decode_options = decode
+        self.decode_workers = (os.cpu_count() or 1) if decode_workers is None else decode_workers
+        self._providers = providers
+        self._threads = threads
+        self._cache_dir = cache_dir or default_cache_dir()
+        self._preprocess = Preprocessor(files.image)
+        self._vision: OnnxTower | None = None
+        self._text: OnnxTower | None = None
+        self._tokenizer: TextTokenizer | None = None
+
+    # -- identity -----------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        """The model's name as stored with vectors; int8 vectors get their own id."""
+        return self.files.model_id if self.precision == "fp32" else f"{self.files.model_id}:int8"
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector this model produces."""
+        if self.files.dim:
+            return self.files.dim
+        declared = self.vision.output_dim()
+        if declared:
+            return declared
+        return int(self.embed_texts(["a photo"]).shape[1])
+
+    @property
+    def image_size(self) -> int:
+        return self.files.image.size
+
+    # -- sessions -------------------------------------------------------------
+
+    @property
+    def vision(self) -> OnnxTower:
+        if self._vision is None:
+            self._vision = OnnxTower(self._graph("vision"), self._providers, self._threads)
+        return self._vision
+
+    @property
+    def text(self) -> OnnxTower:
+        if self._text is None:
+            self._text = OnnxTower(self._graph("text"), self._providers, self._threads)
+        return self._text
+
+    @property
+    def tokenizer(self) -> TextTokenizer:
+        if self._tokenizer is None:
+            self._tokenizer = TextTokenizer(self.files.tokenizer, self.files.text_config)
+        return self._tokenizer
+
+    def _graph(self, tower: str) -> Path:
+        fp32 = self.files.vision if tower == "vision" else self.files.text
+        if self.precision == "fp32":
+            return fp32
+        published = self.files.vision_int8 if tower == "vision" else self.files.text_int8
+        return published or cached_int8(fp32, self._cache_dir)
+
+    # -- images ---------------------------------------------------------------
+
+    def prepare_image(self, image: ImageSource, box: Box | None = None) -> NDArray[np.float32]:
+        """Decode, orient, crop and preprocess one image: ``(3, size, size)`` float32."""
+        rgb = load_rgb(image, box=box, min_short_edge=self.image_size, options=self.decode_options)
+        return self._preprocess(rgb)
+
+    def embed_pixels(self, pixels: NDArray[np.float32]) -> Vectors:
+        """Embed an already preprocessed batch ``(n, 3, size, size)``."""
+        return l2_normalize(self.vision.run({"pixel_values": pixels}))
+
+    def embed_images(
+        self, images: Sequence[ImageSource], boxes: Sequence[Box | None] | None = None
+    ) -> Vectors:
+        """Embed images (or the ``boxes`` regions of them): ``(len(images), dim)``.
+
+        The first image that cannot be used raises its
+        :class:`~imgsearch.errors.ImageError`; use :meth:`iter_image_embeddings`
+        to skip bad images and carry on.
+        """
+        if boxes is not None and len(boxes) != len(images):
+            raise InputError(
+                f"got {len(boxes)} boxes for {len(images)} images; give one per image (or None)"
+            )
+        pairs = list(zip(images, boxes if boxes is not None else [None] * len(images), strict=True))
+        out = np.empty((len(pairs), self.dim), dtype=np.float32)
+        for outcome in self.iter_image_embeddings(pairs):
+            if outcome.error is not None:
+                raise outcome.error
+            out[outcome.index] = outcome.vector
+        return out
+
+    def iter_image_embeddings(
+        self, items: Iterable[tuple[ImageSource, Box | None]]
+    ) -> Iterator[ImageOutcome]:
+        """Stream ``(image, box)`` pairs through decoding and the model, in input order.
+
+        Each bad image yields an outcome carrying its error instead of a vector,
+        so long runs (indexing) report and skip it and go on.
+        """
+
+        def prepare(item: tuple[ImageSource, Box | None]) -> NDArray[np.float32]:
+            return self.prepare_image(item[0], item[1])
+
+        batch: list[tuple[int, NDArray[np.float32]]] = []
+        futures = ordered_map(
+            prepare, items, workers=self.decode_workers, window=self.batch_size * 2
+        )
+        for index, future in enumerate(futures):
+            error = future.exception()
+            if error is not None:
+                if not isinstance(error, ImgsearchError):
+                    raise error
+                yield from self._flush(batch)
+                batch = []
+                yield ImageOutcome(index, None, error)
+                continue
+            batch.append((index, future.result()))
+            if len(batch) == self.batch_size:
+                yield from self._flush(batch)
+                batch = []
+        yield from self._flush(batch)
+
+    def _flush(self, batch: list[tuple[int, NDArray[np.float32]]]) -> Iterator[ImageOutcome]:
+        if not batch:
+            return
+        vectors = self.embed_pixels(np.stack([pixels for _, pixels in batch]))
+        for (index, _), vector in zip(batch, vectors, strict=True):
+            yield ImageOutcome(index, vector, None)
+
+    # -- texts ----------------------------------------------------------------
+
+    def embed_texts(self, texts: Sequence[str] | str) -> Vectors:
+        """Embed texts: ``(len(texts), dim)``. A single string gives one row.
+
+        Texts longer than the model's context are truncated; use
+        :meth:`embed_texts_checked` to learn which were.
+        """
+        return self.embed_texts_checked(texts).vectors
+
+    def embed_texts_checked(self, texts: Sequence[str] | str) -> TextEmbeddings:
+        """Like :meth:`embed_texts`, also saying which texts were truncated."""
+        batch_texts = [texts] if isinstance(texts, str) else list(texts)
+        if not batch_texts:
+            return TextEmbeddings(np.empty((0, self.dim), dtype=np.float32), ())
+        # Similar lengths together: less padding when batches are padded to their longest.
+        order = sorted(range(len(batch_texts)), key=lambda i: len(batch_texts[i]))
+        out: list[Any] = [None] * len(batch_texts)
+        truncated = [False] * len(batch_texts)
+        for start in range(0, len(order), DEFAULT_TEXT_BATCH):
+            chunk = order[start : start + DEFAULT_TEXT_BATCH]
+            tokens = self.tokenizer([batch_texts[i] for i in chunk])
+            vectors = l2_normalize(
+                self.text.run(
+                    {"input_ids": tokens.input_ids, "attention_mask": tokens.attention_mask}
+                )
+            )
+            for slot, i in enumerate(chunk):
+                out[i] = vectors[slot]
+                truncated[i] = tokens.truncated[slot]
+        return TextEmbeddings(np.stack(out).astype(np.float32), tuple(truncated))

@@ -1,0 +1,129 @@
+"""One exception tree for everything imgsearch raises on purpose.
+
+Every error carries a message that says what went wrong (naming the file,
+field or model involved) and a ``hint`` that says what the user can do about
+it. The CLI and the HTTP layer translate these in one place each; library code
+never prints or exits.
+
+::
+
+    ImgsearchError
+    ├── InputError                  the caller handed in something unusable
+    │   ├── ImageError              one image could not be used (has .source)
+    │   │   ├── ImageNotFound       no such file
+    │   │   ├── ImageUnreadable     exists but cannot be opened (permissions, a folder)
+    │   │   ├── UnsupportedImage    not an image format we can decode
+    │   │   ├── CorruptImage        recognised but truncated or damaged
+    │   │   └── PixelLimitExceeded  larger than the decompression-bomb cap
+    │   ├── InvalidBox              malformed region, zero area, outside the image
+    │   └── InvalidText             empty or not a string
+    ├── ModelError                  a model could not be found or used
+    │   ├── ModelNotFound           unknown catalog name, missing folder or hub repo
+    │   ├── ModelNotCached          offline and not in the local cache
+    │   ├── IncompleteModel         files missing or checksums wrong
+    │   └── UnrecognizedModelLayout a folder that holds no layout we know
+    └── ExportError                 converting a checkpoint failed or did not verify
+"""
+
+from __future__ import annotations
+
+
+class ImgsearchError(Exception):
+    """Base of every error imgsearch raises deliberately.
+
+    ``str(error)`` is the one-line message; ``hint`` (possibly empty) tells the
+    user what to do next.
+    """
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(ImgsearchError):
+    """The caller's input (image, box, text) cannot be used."""
+
+
+class ImageError(InputError):
+    """One image could not be used; ``source`` names it (a path or a description)."""
+
+    def __init__(self, message: str, *, source: str, hint: str = "") -> None:
+        super().__init__(f"{source}: {message}", hint=hint)
+        self.source = source
+        self.reason = message
+
+
+class ImageNotFound(ImageError):
+    """The image path does not exist."""
+
+
+class ImageUnreadable(ImageError):
+    """The path exists but cannot be read (permissions, a directory, I/O error)."""
+
+
+class UnsupportedImage(ImageError):
+    """The bytes are not in any image format imgsearch can decode."""
+
+
+class CorruptImage(ImageError):
+    """The format was recognised but the data is truncated or damaged."""
+
+
+class PixelLimitExceeded(ImageError):
+    """The image has more pixels than the configured cap (decompression-bomb guard)."""
+
+
+class InvalidBox(InputError):
+    """A region box is malformed, has zero area, or lies outside the image."""
+
+
+class InvalidText(InputError):
+    """A text query is empty or not a string."""
+
+
+class ModelError(ImgsearchError):
+    """A model could not be found, downloaded or loaded."""
+
+
+class ModelNotFound(ModelError):
+    """No model answers to that name, folder or hub repo id."""
+
+
+class ModelNotCached(ModelError):
+    """Offline mode is on and the model is not in the local cache."""
+
+
+class IncompleteModel(ModelError):
+    """The model folder lacks files it needs, or they fail their checksums."""
+
+
+class UnrecognizedModelLayout(ModelError):
+    """A folder exists but holds no model layout imgsearch knows how to load."""
+
+
+class ExportError(ImgsearchError):
+    """Converting a checkpoint to ONNX failed, or the result did not match the source."""
+
+
+__all__ = [
+    "CorruptImage",
+    "ExportError",
+    "ImageError",
+    "ImageNotFound",
+    "ImageUnreadable",
+    "ImgsearchError",
+    "IncompleteModel",
+    "InputError",
+    "InvalidBox",
+    "InvalidText",
+    "ModelError",
+    "ModelNotCached",
+    "ModelNotFound",
+    "PixelLimitExceeded",
+    "UnrecognizedModelLayout",
+    "UnsupportedImage",
+]

@@ -1,0 +1,11 @@
+"""Turning image files and in-memory images into RGB pixels the models can use."""
+
+from imgsearch.media.decode import (
+    DEFAULT_MAX_PIXELS,
+    DecodeOptions,
+    ImageSource,
+    describe_source,
+    load_rgb,
+)
+
+__all__ = ["DEFAULT_MAX_PIXELS", "DecodeOptions", "ImageSource", "describe_source", "load_rgb"]

@@ -1,0 +1,62 @@
+"""The models imgsearch knows by name. The list itself is data (catalog.json).
+
+Adding a model is one entry there: a short name, the hub repository holding its
+ONNX export, the repository's layout (see :mod:`imgsearch.models.layout`), and
+facts a user wants before downloading it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from imgsearch.errors import ModelNotFound
+
+DEFAULT_MODEL = "clip-vit-b-32"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One catalog entry."""
+
+    name: str
+    hub_repo: str
+    layout: str
+    dim: int
+    image_size: int
+    licence: str
+    languages: str
+    notes: str
+    revision: str | None = None
+
+
+@cache
+def catalog() -> tuple[ModelSpec, ...]:
+    """Every catalog entry, in the order they are listed to users."""
+    raw = resources.files("imgsearch.models").joinpath("catalog.json").read_text("utf-8")
+    return tuple(ModelSpec(**entry) for entry in json.loads(raw))
+
+
+def find_spec(name: str) -> ModelSpec | None:
+    """The entry called ``name`` (case-insensitive), or None."""
+    wanted = name.lower()
+    return next((spec for spec in catalog() if spec.name == wanted), None)
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The entry called ``name``; an error listing the known names otherwise."""
+    spec = find_spec(name)
+    if spec is None:
+        raise unknown_model(name)
+    return spec
+
+
+def unknown_model(name: str) -> ModelNotFound:
+    known = ", ".join(spec.name for spec in catalog())
+    return ModelNotFound(
+        f"unknown model {name!r}",
+        hint=f"known models: {known}; or give a Hugging Face repo id (owner/name) "
+        "or a local model folder (see `imgsearch models list`)",
+    )

@@ -1,0 +1,316 @@
+"""Convert a transformers CLIP or SigLIP checkpoint into imgsearch's model layout.
+
+Needs the ``export`` extra (torch + transformers). Each tower is exported with
+``torch.onnx.export`` to its own graph with dynamic batch (and sequence) axes,
+then run on random inputs next to the torch model; the export is refused when
+the normalised embeddings differ by more than ``atol``. The manifest records
+the model id, embedding dim, preprocessing, library versions and a SHA-256 of
+every file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.errors import ExportError
+from imgsearch.models.layout import write_manifest
+from imgsearch.models.preprocess import ImagePreprocess
+from imgsearch.models.quantize import quantize_graph
+from imgsearch.models.tokenizer import TextPreprocess
+
+SUPPORTED_TYPES = ("clip", "siglip")
+DEFAULT_OPSET = 18
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What an export produced and how closely it matches the source model."""
+
+    out: Path
+    model_id: str
+    dim: int
+    vision_max_diff: float
+    text_max_diff: float
+    manifest: dict[str, Any]
+
+
+def export_checkpoint(
+    source: str | os.PathLike[str],
+    out: Path,
+    *,
+    model_id: str | None = None,
+    opset: int = DEFAULT_OPSET,
+    int8: bool = False,
+    atol: float = 1e-4,
+) -> ExportReport:
+    """Export ``source`` (hub id or local folder) into the folder ``out``.
+
+    The folder is written next to its final place and renamed into it only when
+    verification passed, so a failed export never leaves a half-written model.
+    """
+    torch, transformers = _import_export_deps()
+    src = os.fspath(source)
+    try:
+        config = transformers.AutoConfig.from_pretrained(src)
+        model = transformers.AutoModel.from_pretrained(src).eval()
+        tokenizer = transformers.AutoTokenizer.from_pretrained(src)
+        processor = transformers.AutoImageProcessor.from_pretrained(src)
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot load checkpoint {src}: {exc}".splitlines()[0]) from None
+    if config.model_type not in SUPPORTED_TYPES:
+        raise ExportError(
+            f"{src} is a {config.model_type!r} model; only CLIP and SigLIP checkpoints are supported"
+        )
+    image = ImagePreprocess.from_hf_processor(processor.to_dict())
+    is_siglip = config.model_type == "siglip"
+    text = TextPreprocess(
+        context_length=int(config.text_config.max_position_embeddings),
+        pad_to_context=is_siglip,
+        pad_token=tokenizer.pad_token,
+    )
+    out = out.expanduser().resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        vision_tower, text_tower = _towers(torch, model, is_siglip)
+        _export_vision(torch, vision_tower, image.size, staging / "vision.onnx", opset)
+        _export_text(
+            torch, text_tower, is_siglip, text.context_length, staging / "text.onnx", opset
+        )
+        tokenizer.backend_tokenizer.save(str(staging / "tokenizer.json"))
+        vision_diff, dim = _verify_vision(torch, vision_tower, image.size, staging / "vision.onnx")
+        text_diff = _verify_text(torch, text_tower, is_siglip, text, config, staging / "text.onnx")
+        worst = max(vision_diff, text_diff)
+        if worst > atol:
+            raise ExportError(
+                f"exported graphs differ from the torch model by {worst:.2e} (allowed {atol:.0e})",
+                hint="try another opset (--opset) or report the model",
+            )
+        names = ["vision.onnx", "text.onnx", "tokenizer.json"]
+        if int8:
+            quantize_graph(staging / "vision.onnx", staging / "vision.int8.onnx")
+            quantize_graph(staging / "text.onnx", staging / "text.int8.onnx")
+            names += ["vision.int8.onnx", "text.int8.onnx"]
+        manifest = write_manifest(
+            staging,
+            {
+                "model_id": model_id or _default_id(src),
+                "source": src,
+                "architecture": config.model_type,
+                "dim": dim,
+                "image": image.to_dict(),
+                "text": text.to_dict(),
+                "export": _versions(torch, transformers, opset),
+                "verification": {
+                    "vision_max_abs_diff": vision_diff,
+                    "text_max_abs_diff": text_diff,
+                },
+            },
+            names,
+        )
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ExportReport(out, manifest["model_id"], dim, vision_diff, text_diff, manifest)
+
+
+def _import_export_deps() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise ExportError(
+            "exporting needs torch and transformers",
+            hint="pip install 'imgsearch[export]' (torch==2.13.0 is the CPU build)",
+        ) from None
+    transformers.logging.set_verbosity_error()
+    return torch, transformers
+
+
+def _default_id(source: str) -> str:
+    path = Path(source)
+    return path.resolve().name if path.exists() else source
+
+
+def _features(output: Any) -> Any:
+    """transformers 5 returns a model output whose pooler_output holds the features."""
+    return output if not hasattr(output, "pooler_output") else output.pooler_output
+
+
+def _towers(torch: Any, model: Any, is_siglip: bool) -> tuple[Any, Any]:
+    class VisionTower(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pixel_values: Any) -> Any:
+            return _features(self.model.get_image_features(pixel_values=pixel_values))
+
+    class TextTower(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any = None) -> Any:
+            return _features(
+                self.model.get_text_features(input_ids=input_ids, attention_mask=attention_mask)
+            )
+
+    class SiglipTextTower(torch.nn.Module):  # type: ignore[misc]
+        """SigLIP reads fixed-length, padded ids without a mask, as its processor feeds it."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any) -> Any:
+            return _features(self.model.get_text_features(input_ids=input_ids))
+
+    return VisionTower().eval(), (SiglipTextTower() if is_siglip else TextTower()).eval()
+
+
+def _export_vision(torch: Any, tower: Any, size: int, path: Path, opset: int) -> None:
+    dummy = torch.randn(2, 3, size, size)
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    _export(
+        torch,
+        tower,
+        (dummy,),
+        path,
+        ["pixel_values"],
+        ["image_embeds"],
+        {"pixel_values": {0: batch}},
+        opset,
+    )
+
+
+def _export_text(
+    torch: Any, tower: Any, is_siglip: bool, context: int, path: Path, opset: int
+) -> None:
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    ids = torch.randint(0, 10, (2, context if is_siglip else 16))
+    if is_siglip:
+        _export(
+            torch,
+            tower,
+            (ids,),
+            path,
+            ["input_ids"],
+            ["text_embeds"],
+            {"input_ids": {0: batch}},
+            opset,
+        )
+        return
+    seq = torch.export.Dim("sequence", min=2, max=context)
+    mask = torch.ones_like(ids)
+    _export(
+        torch,
+        tower,
+        (ids, mask),
+        path,
+        ["input_ids", "attention_mask"],
+        ["text_embeds"],
+        {"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+        opset,
+    )
+
+
+def _export(
+    torch: Any,
+    module: Any,
+    args: tuple[Any, ...],
+    path: Path,
+    inputs: list[str],
+    outputs: list[str],
+    dynamic: dict[str, Any],
+    opset: int,
+) -> None:
+    try:
+        with torch.no_grad():
+            program = torch.onnx.export(
+                module,
+                args,
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_shapes=dynamic,
+                opset_version=opset,
+                dynamo=True,
+                external_data=False,
+                verbose=False,
+            )
+            program.save(str(path), external_data=False)
+    except Exception as exc:  # torch.onnx raises many unrelated types
+        raise ExportError(
+            f"torch.onnx.export failed for {path.name}: {exc}".splitlines()[0]
+        ) from None
+
+
+def _normalise(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    out: NDArray[np.float32] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
+
+
+def _session(path: Path) -> Any:
+    import onnxruntime as ort
+
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def _verify_vision(torch: Any, tower: Any, size: int, path: Path) -> tuple[float, int]:
+    generator = torch.Generator().manual_seed(0)
+    pixels = torch.randn(3, 3, size, size, generator=generator)
+    with torch.no_grad():
+        expected = tower(pixels).numpy()
+    actual = _session(path).run(None, {"pixel_values": pixels.numpy()})[0]
+    return float(np.abs(_normalise(expected) - _normalise(actual)).max()), int(expected.shape[1])
+
+
+def _verify_text(
+    torch: Any, tower: Any, is_siglip: bool, text: TextPreprocess, config: Any, path: Path
+) -> float:
+    generator = torch.Generator().manual_seed(0)
+    vocab = int(config.text_config.vocab_size)
+    length = text.context_length if is_siglip else min(12, text.context_length)
+    ids = torch.randint(0, vocab, (3, length), generator=generator)
+    feeds = {"input_ids": ids.numpy()}
+    with torch.no_grad():
+        if is_siglip:
+            expected = tower(ids).numpy()
+        else:
+            mask = torch.ones_like(ids)
+            mask[0, length // 2 :] = 0  # one padded row: the mask must be honoured
+            expected = tower(ids, mask).numpy()
+            feeds["attention_mask"] = mask.numpy()
+    actual = _session(path).run(None, feeds)[0]
+    return float(np.abs(_normalise(expected) - _normalise(actual)).max())
+
+
+def _versions(torch: Any, transformers: Any, opset: int) -> dict[str, Any]:
+    import onnx
+    import onnxruntime
+
+    return {
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "opset": opset,
+    }
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of an exported model folder."""
+    data: dict[str, Any] = json.loads((folder / "manifest.json").read_text("utf-8"))
+    return data

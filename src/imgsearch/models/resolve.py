@@ -1,0 +1,114 @@
+"""Finding a model: a local folder, a catalog name, or a Hugging Face hub repo id.
+
+Hub downloads go to the standard Hugging Face cache (``HF_HOME`` /
+``HF_HUB_CACHE``), fetch only the files the layout needs, resume after an
+interruption, show progress bars, and work offline from the cache when
+``HF_HUB_OFFLINE=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from imgsearch.errors import ModelError, ModelNotCached, ModelNotFound
+from imgsearch.models.catalog import find_spec, unknown_model
+from imgsearch.models.layout import LAYOUT_FILES, ModelFiles, detect_layout
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+PRECISIONS = ("fp32", "int8")
+
+
+def split_precision(ref: str, precision: str | None) -> tuple[str, str]:
+    """``"clip-vit-b-32:int8"`` → ``("clip-vit-b-32", "int8")``; an explicit precision wins."""
+    name, _, suffix = ref.rpartition(":")
+    if name and suffix in PRECISIONS and not Path(ref).exists():
+        ref, implied = name, suffix
+    else:
+        implied = "fp32"
+    chosen = precision or implied
+    if chosen not in PRECISIONS:
+        raise ModelError(f"unknown precision {chosen!r}", hint="use fp32 or int8")
+    return ref, chosen
+
+
+def resolve_model(
+    ref: str | os.PathLike[str],
+    *,
+    precision: str = "fp32",
+    hub_cache_dir: Path | None = None,
+    offline: bool = False,
+) -> ModelFiles:
+    """Locate (downloading if needed) the model ``ref`` and recognise its layout."""
+    text = os.fspath(ref)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return detect_layout(path)
+    spec = find_spec(text)
+    if spec is not None:
+        folder = download(
+            spec.hub_repo, [spec.layout], precision, spec.revision, hub_cache_dir, offline
+        )
+        return detect_layout(folder, model_id=spec.name)
+    if _REPO_ID.match(text) and not path.exists():
+        folder = download(text, list(LAYOUT_FILES), precision, None, hub_cache_dir, offline)
+        return detect_layout(folder, model_id=text)
+    if path.exists():
+        raise ModelNotFound(f"{text} is a file, not a model folder")
+    if os.sep in text or text.startswith((".", "~")):
+        raise ModelNotFound(f"no model folder at {text}")
+    raise unknown_model(text)
+
+
+def download(
+    repo_id: str,
+    layouts: list[str],
+    precision: str,
+    revision: str | None,
+    cache_dir: Path | None,
+    offline: bool,
+) -> Path:
+    """Fetch the files of ``layouts`` at ``precision`` from ``repo_id``; return the snapshot folder."""
+    from huggingface_hub import errors as hub_errors
+    from huggingface_hub import snapshot_download
+
+    patterns = sorted(
+        {
+            p
+            for layout in layouts
+            for p in LAYOUT_FILES[layout].get(precision, LAYOUT_FILES[layout]["fp32"])
+        }
+        | {p for layout in layouts for p in LAYOUT_FILES[layout]["fp32"]}
+    )
+    try:
+        folder = snapshot_download(
+            repo_id,
+            revision=revision,
+            allow_patterns=patterns,
+            cache_dir=cache_dir,
+            local_files_only=offline,
+        )
+    except (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled):
+        raise ModelNotCached(
+            f"model {repo_id} is not in the local Hugging Face cache and offline mode is on",
+            hint="download it once with network access (unset HF_HUB_OFFLINE), "
+            "or pass a local model folder",
+        ) from None
+    except (hub_errors.RepositoryNotFoundError, hub_errors.RevisionNotFoundError):
+        raise ModelNotFound(
+            f"no model {repo_id} on the Hugging Face hub",
+            hint="check the repo id, or log in with `hf auth login` for a private repo",
+        ) from None
+    except hub_errors.GatedRepoError:
+        raise ModelNotFound(
+            f"model {repo_id} is gated on the Hugging Face hub",
+            hint="accept its licence on the hub and log in with `hf auth login`",
+        ) from None
+    except (hub_errors.HfHubHTTPError, OSError) as exc:
+        raise ModelError(
+            f"could not download model {repo_id}: {exc}".splitlines()[0],
+            hint="check the network; a partly downloaded model resumes on the next try; "
+            "set HF_HUB_OFFLINE=1 to use only the cache",
+        ) from None
+    return Path(folder)

@@ -1,0 +1,119 @@
+"""End to end through the installed ``imgsearch`` console script, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.conftest import photo
+
+from imgsearch.embedder import Embedder
+
+
+def imgsearch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    merged = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "imgsearch.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=merged,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_vectorize_text_prints_azure_shaped_json(clip_model_dir: Path) -> None:
+    result = imgsearch("vectorize", "--text", "a red circle", "--model", str(clip_model_dir))
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["modelVersion"] == "tiny-clip"
+    expected = Embedder(clip_model_dir).embed_texts(["a red circle"])[0]
+    np.testing.assert_allclose(body["vector"], expected, atol=1e-6)
+
+
+def test_vectorize_image_region(clip_model_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "photo.jpg"
+    photo(400, 300).save(path, quality=95)
+    result = imgsearch(
+        "vectorize", "--image", str(path), "--box", "50,40,200,150", "-m", str(clip_model_dir)
+    )
+    assert result.returncode == 0, result.stderr
+    from imgsearch.types import Box
+
+    expected = Embedder(clip_model_dir).embed_images([path], [Box(50, 40, 200, 150)])[0]
+    np.testing.assert_allclose(json.loads(result.stdout)["vector"], expected, atol=1e-6)
+
+
+def test_model_from_the_environment(clip_model_dir: Path) -> None:
+    result = imgsearch("vectorize", "--text", "dog", env={"IMGSEARCH_MODEL": str(clip_model_dir)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["modelVersion"] == "tiny-clip"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["vectorize", "--image", "/no/such.jpg"], 2, "error: /no/such.jpg: no such file"),
+        (["vectorize", "--text", "  "], 2, "error: text #0 is empty"),
+        (
+            ["vectorize", "--text", "a", "--image", "x.jpg"],
+            2,
+            "give exactly one of --image or --text",
+        ),
+        (["vectorize", "--image", "IMG", "--box", "1,2,3"], 2, "cannot read box '1,2,3'"),
+        (
+            ["vectorize", "--image", "IMG", "--box", "0,0,5000,10"],
+            2,
+            "lies outside the 64x48 image",
+        ),
+        (["vectorize", "--image", "BAD"], 2, "not a recognised image format"),
+        (["vectorize", "--text", "a", "-m", "no-such-model"], 3, "unknown model 'no-such-model'"),
+    ],
+)
+def test_errors_are_one_line_messages_without_traceback(
+    clip_model_dir: Path, tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    image, bad = tmp_path / "ok.png", tmp_path / "bad.jpg"
+    photo(64, 48).save(image)
+    bad.write_text("not an image")
+    args = [str(image) if a == "IMG" else str(bad) if a == "BAD" else a for a in args]
+    if "-m" not in args:
+        args += ["-m", str(clip_model_dir)]
+    result = imgsearch(*args)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_offline_default_model_names_the_fix(tmp_path: Path) -> None:
+    result = imgsearch(
+        "vectorize", "--text", "dog", env={"HF_HOME": str(tmp_path), "IMGSEARCH_MODEL": ""}
+    )
+    assert result.returncode == 3
+    assert "not in the local Hugging Face cache" in result.stderr
+    assert "hint:" in result.stderr
+
+
+def test_models_list_json_is_the_catalog() -> None:
+    result = imgsearch("models", "list", "--json")
+    names = [entry["name"] for entry in json.loads(result.stdout)]
+    assert names[0] == "clip-vit-b-32"
+    assert {"clip-vit-b-16", "clip-vit-l-14", "laion-vit-b-32", "siglip-base-patch16-224"} <= set(
+        names
+    )
+    assert any("multilingual" in entry["notes"].lower() for entry in json.loads(result.stdout))
+
+
+def test_models_export_and_verify(clip_checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exported"
+    result = imgsearch("models", "export", str(clip_checkpoint), str(out), "--id", "cli-clip")
+    assert result.returncode == 0, result.stderr
+    assert "exported cli-clip (dim 24)" in result.stdout
+    verified = imgsearch("models", "verify", str(out))
+    assert verified.returncode == 0, verified.stderr
+    assert "3 files match their checksums" in verified.stdout

@@ -1,0 +1,71 @@
+"""Shared fixtures: tiny real-architecture models exported by our own exporter, and images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from imgsearch.embedder import Embedder
+
+
+@pytest.fixture(scope="session")
+def clip_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from imgsearch.models.scaffold import build_clip_checkpoint
+
+    return build_clip_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-clip")
+
+
+@pytest.fixture(scope="session")
+def siglip_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from imgsearch.models.scaffold import build_siglip_checkpoint
+
+    return build_siglip_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-siglip")
+
+
+@pytest.fixture(scope="session")
+def clip_model_dir(clip_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny CLIP, exported by ``imgsearch.models.export`` with int8 graphs too."""
+    from imgsearch.models.export import export_checkpoint
+
+    out = tmp_path_factory.mktemp("models") / "tiny-clip"
+    export_checkpoint(clip_checkpoint, out, model_id="tiny-clip", int8=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def siglip_model_dir(siglip_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from imgsearch.models.export import export_checkpoint
+
+    out = tmp_path_factory.mktemp("models") / "tiny-siglip"
+    export_checkpoint(siglip_checkpoint, out, model_id="tiny-siglip")
+    return out
+
+
+@pytest.fixture(scope="session")
+def clip_embedder(clip_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    return Embedder(clip_model_dir, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def photo(width: int = 320, height: int = 240, seed: int = 0) -> Image.Image:
+    """A smooth, photo-like RGB test image (gradients plus a few shapes), not white noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    channels = []
+    for _ in range(3):
+        fx, fy, phase = [*rng.uniform(0.5, 4, 2).tolist(), rng.uniform(0, 6.28)]
+        channels.append(127 + 120 * np.sin(x / width * fx * 3.14 + y / height * fy * 3.14 + phase))
+    array = np.stack(channels, axis=-1)
+    for _ in range(4):
+        cx, cy = rng.integers(0, width), rng.integers(0, height)
+        r = rng.integers(5, max(6, min(width, height) // 4))
+        mask = (x - cx) ** 2 + (y - cy) ** 2 < r**2
+        array[mask] = rng.integers(0, 255, 3)
+    return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+
+
+@pytest.fixture
+def sample_photo() -> Image.Image:
+    return photo()

@@ -1,0 +1,81 @@
+"""Embeddings from our exported graphs equal the torch models' (normalised, within 1e-5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.conftest import photo
+
+from imgsearch.embedder import Embedder
+from imgsearch.errors import ExportError
+from imgsearch.models.export import export_checkpoint
+from imgsearch.models.layout import MANIFEST_FORMAT, sha256_file
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+TEXTS = ["a red circle", "two dogs playing in the park at sunset", "x"]
+
+
+def normalise(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def features(output: object) -> np.ndarray:
+    tensor = getattr(output, "pooler_output", output)
+    return tensor.detach().numpy()  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.mark.parametrize("family", ["clip", "siglip"])
+def test_image_and_text_embeddings_match_torch(family: str, request: pytest.FixtureRequest) -> None:
+    checkpoint: Path = request.getfixturevalue(f"{family}_checkpoint")
+    model_dir: Path = request.getfixturevalue(f"{family}_model_dir")
+    model = transformers.AutoModel.from_pretrained(checkpoint).eval()
+    processor = transformers.AutoImageProcessor.from_pretrained(checkpoint)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(checkpoint)
+    images = [photo(300, 200, seed=1), photo(128, 400, seed=2), photo(64, 64, seed=3)]
+    padding = "max_length" if family == "siglip" else True
+    tokens = tokenizer(TEXTS, padding=padding, truncation=True, return_tensors="pt")
+    if family == "siglip":
+        tokens.pop("attention_mask", None)
+    with torch.no_grad():
+        pixels = processor(images=images, return_tensors="pt")["pixel_values"]
+        expected_images = normalise(features(model.get_image_features(pixel_values=pixels)))
+        expected_texts = normalise(features(model.get_text_features(**tokens)))
+
+    embedder = Embedder(model_dir, decode_workers=0)
+    np.testing.assert_allclose(embedder.embed_images(images), expected_images, atol=1e-5)
+    np.testing.assert_allclose(embedder.embed_texts(TEXTS), expected_texts, atol=1e-5)
+
+
+def test_manifest_records_what_a_loader_needs(clip_model_dir: Path) -> None:
+    manifest = json.loads((clip_model_dir / "manifest.json").read_text())
+    assert manifest["format"] == MANIFEST_FORMAT
+    assert manifest["model_id"] == "tiny-clip"
+    assert manifest["dim"] == 24
+    assert manifest["image"]["size"] == 64
+    assert manifest["text"]["context_length"] == 77
+    assert manifest["export"]["torch"].startswith("2.13")
+    for name, entry in manifest["files"].items():
+        assert sha256_file(clip_model_dir / name) == entry["sha256"]
+    assert {"vision.onnx", "text.onnx", "tokenizer.json", "vision.int8.onnx"} <= set(
+        manifest["files"]
+    )
+
+
+def test_export_refuses_non_clip_checkpoints(tmp_path: Path) -> None:
+    config = transformers.BertConfig(
+        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+    )
+    transformers.BertModel(config).save_pretrained(tmp_path / "bert")
+    with pytest.raises(ExportError):
+        export_checkpoint(tmp_path / "bert", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_of_a_missing_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="cannot load checkpoint"):
+        export_checkpoint(tmp_path / "absent", tmp_path / "out")
