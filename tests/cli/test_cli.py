@@ -117,3 +117,25 @@ def test_models_export_and_verify(clip_checkpoint: Path, tmp_path: Path) -> None
     verified = imgsearch("models", "verify", str(out))
     assert verified.returncode == 0, verified.stderr
     assert "3 files match their checksums" in verified.stdout
+
+
+def test_hub_repo_id_loads_from_the_standard_cache_offline(
+    clip_model_dir: Path, tmp_path: Path
+) -> None:
+    """HF_HUB_CACHE + HF_HUB_OFFLINE=1, exactly as a user on an air-gapped machine runs it."""
+    from tests.models.test_resolve import hub_cache
+
+    cache = hub_cache(tmp_path / "hub", "acme/tiny-clip", clip_model_dir)
+    result = imgsearch(
+        "vectorize",
+        "--text",
+        "a red circle",
+        "--model",
+        "acme/tiny-clip",
+        env={"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["modelVersion"] == "acme/tiny-clip"
+    expected = Embedder(clip_model_dir).embed_texts(["a red circle"])[0]
+    np.testing.assert_allclose(body["vector"], expected, atol=1e-6)
