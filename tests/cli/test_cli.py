@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import photo
 
 from imgsearch.embedder import Embedder
+from tests.conftest import photo
 
 
 def imgsearch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tests.conftest import photo
 
 from imgsearch.errors import (
     CorruptImage,
@@ -21,6 +20,7 @@ from imgsearch.errors import (
 )
 from imgsearch.media.decode import DecodeOptions, load_rgb
 from imgsearch.types import Box
+from tests.conftest import photo
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:

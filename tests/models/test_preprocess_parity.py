@@ -7,10 +7,10 @@ import io
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
-from tests.conftest import photo
 
 from imgsearch.media.decode import DecodeOptions, load_rgb
 from imgsearch.models.preprocess import ImagePreprocess, Preprocessor
+from tests.conftest import photo
 
 transformers = pytest.importorskip("transformers")
 

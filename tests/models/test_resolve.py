@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import photo
 
 from imgsearch.embedder import Embedder
 from imgsearch.errors import (
@@ -21,6 +20,7 @@ from imgsearch.errors import (
 from imgsearch.models.layout import detect_layout, verify_checksums
 from imgsearch.models.resolve import resolve_model, split_precision
 from imgsearch.models.runtime import choose_providers
+from tests.conftest import photo
 
 TEXTS = ["a red circle", "two dogs"]
 
