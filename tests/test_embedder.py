@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import photo
 
 from imgsearch.embedder import Embedder
 from imgsearch.errors import CorruptImage, ImageNotFound, InputError, InvalidBox, InvalidText
 from imgsearch.types import Box
+from tests.conftest import photo
 
 
 def test_vectors_are_unit_length_float32(clip_embedder: Embedder) -> None:
