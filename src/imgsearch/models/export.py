@@ -10,7 +10,6 @@ every file.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -308,9 +307,3 @@ def _versions(torch: Any, transformers: Any, opset: int) -> dict[str, Any]:
         "onnxruntime": onnxruntime.__version__,
         "opset": opset,
     }
-
-
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of an exported model folder."""
-    data: dict[str, Any] = json.loads((folder / "manifest.json").read_text("utf-8"))
-    return data

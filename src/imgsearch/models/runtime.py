@@ -86,10 +86,6 @@ class OnnxTower:
             self._session = self._create()
         return self._session
 
-    @property
-    def input_names(self) -> list[str]:
-        return list(self._input_types())
-
     def _create(self) -> ort.InferenceSession:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
