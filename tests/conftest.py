@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +70,13 @@ def photo(width: int = 320, height: int = 240, seed: int = 0) -> Image.Image:
 @pytest.fixture
 def sample_photo() -> Image.Image:
     return photo()
+
+
+def hub_cache(root: Path, repo_id: str, files: Path) -> Path:
+    """Lay ``files`` out the way huggingface_hub caches a downloaded snapshot."""
+    repo_dir = root / f"models--{repo_id.replace('/', '--')}"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    shutil.copytree(files, repo_dir / "snapshots" / commit)
+    (repo_dir / "refs").mkdir(parents=True)
+    (repo_dir / "refs" / "main").write_text(commit)
+    return root

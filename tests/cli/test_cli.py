@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from imgsearch.embedder import Embedder
-from tests.conftest import photo
+from tests.conftest import hub_cache, photo
 
 
 def imgsearch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -123,8 +123,6 @@ def test_hub_repo_id_loads_from_the_standard_cache_offline(
     clip_model_dir: Path, tmp_path: Path
 ) -> None:
     """HF_HUB_CACHE + HF_HUB_OFFLINE=1, exactly as a user on an air-gapped machine runs it."""
-    from tests.models.test_resolve import hub_cache
-
     cache = hub_cache(tmp_path / "hub", "acme/tiny-clip", clip_model_dir)
     result = imgsearch(
         "vectorize",

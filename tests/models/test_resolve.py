@@ -20,7 +20,7 @@ from imgsearch.errors import (
 from imgsearch.models.layout import detect_layout, verify_checksums
 from imgsearch.models.resolve import resolve_model, split_precision
 from imgsearch.models.runtime import choose_providers
-from tests.conftest import photo
+from tests.conftest import hub_cache, photo
 
 TEXTS = ["a red circle", "two dogs"]
 
@@ -28,16 +28,6 @@ TEXTS = ["a red circle", "two dogs"]
 def reference_vectors(model_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     embedder = Embedder(model_dir)
     return embedder.embed_images([photo(200, 150)]), embedder.embed_texts(TEXTS)
-
-
-def hub_cache(root: Path, repo_id: str, files: Path) -> Path:
-    """Lay ``files`` out the way huggingface_hub caches a downloaded snapshot."""
-    repo_dir = root / f"models--{repo_id.replace('/', '--')}"
-    commit = "0123456789abcdef0123456789abcdef01234567"
-    shutil.copytree(files, repo_dir / "snapshots" / commit)
-    (repo_dir / "refs").mkdir(parents=True)
-    (repo_dir / "refs" / "main").write_text(commit)
-    return root
 
 
 def test_local_folder(clip_model_dir: Path) -> None:
