@@ -16,13 +16,18 @@ never prints or exits.
     │   │   ├── CorruptImage        recognised but truncated or damaged
     │   │   └── PixelLimitExceeded  larger than the decompression-bomb cap
     │   ├── InvalidBox              malformed region, zero area, outside the image
-    │   └── InvalidText             empty or not a string
+    │   ├── InvalidText             empty or not a string
+    │   ├── InvalidQuery            a search that cannot be run (no parts, bad weight, bad filter)
+    │   └── NotIndexed              an image id or path the index does not hold
     ├── ModelError                  a model could not be found or used
     │   ├── ModelNotFound           unknown catalog name, missing folder or hub repo
     │   ├── ModelNotCached          offline and not in the local cache
     │   ├── IncompleteModel         files missing or checksums wrong
     │   └── UnrecognizedModelLayout a folder that holds no layout we know
-    └── ExportError                 converting a checkpoint failed or did not verify
+    ├── ExportError                 converting a checkpoint failed or did not verify
+    └── StoreError                  the index cannot be opened or written
+        ├── IndexNotFound           no index at that location (search before index)
+        └── ModelMismatch           the index holds vectors of another model or dim
 """
 
 from __future__ import annotations
@@ -85,6 +90,14 @@ class InvalidText(InputError):
     """A text query is empty or not a string."""
 
 
+class InvalidQuery(InputError):
+    """A search that cannot be run: no parts, a bad weight, an unusable filter."""
+
+
+class NotIndexed(InputError):
+    """An image id or path that the index does not hold."""
+
+
 class ModelError(ImgsearchError):
     """A model could not be found, downloaded or loaded."""
 
@@ -109,6 +122,18 @@ class ExportError(ImgsearchError):
     """Converting a checkpoint to ONNX failed, or the result did not match the source."""
 
 
+class StoreError(ImgsearchError):
+    """The index (its database or vector files) cannot be opened, read or written."""
+
+
+class IndexNotFound(StoreError):
+    """There is no index at that location yet."""
+
+
+class ModelMismatch(StoreError):
+    """The index was built with another model (or another vector length)."""
+
+
 __all__ = [
     "CorruptImage",
     "ExportError",
@@ -117,13 +142,18 @@ __all__ = [
     "ImageUnreadable",
     "ImgsearchError",
     "IncompleteModel",
+    "IndexNotFound",
     "InputError",
     "InvalidBox",
+    "InvalidQuery",
     "InvalidText",
     "ModelError",
+    "ModelMismatch",
     "ModelNotCached",
     "ModelNotFound",
+    "NotIndexed",
     "PixelLimitExceeded",
+    "StoreError",
     "UnrecognizedModelLayout",
     "UnsupportedImage",
 ]

@@ -1,0 +1,113 @@
+"""The store contract: what the indexer and the search need from any vector store.
+
+Two implementations fit it: the embedded store (SQLite + in-process vector
+index, :mod:`imgsearch.store.sqlite`) and, later, PostgreSQL + pgvector. The
+contract tests in ``tests/store`` run against every implementation, so
+behaviour — ids, ordering of equal scores, filters, the model guard, what one
+batch commits — is the same whichever store a user picks.
+
+Vectors are float32 and L2-normalised; similarity is their inner product
+(cosine similarity). Paths are absolute, with ``/`` separators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from imgsearch.store.records import (
+    Failure,
+    Filters,
+    ImageRecord,
+    IndexSettings,
+    Run,
+    StoredFile,
+    StoreStats,
+    Vector,
+    WriteBatch,
+)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Images, their vectors and metadata, searchable by vector and by metadata text."""
+
+    location: str
+    """Where the store lives (a folder, a URL), for messages."""
+
+    def close(self) -> None:
+        """Release connections and persist derived structures (vector index)."""
+
+    # -- the model guard -----------------------------------------------------------
+
+    def settings(self) -> IndexSettings | None:
+        """The model the index is bound to, ``None`` while it is empty and unbound."""
+
+    def bind(self, settings: IndexSettings, *, reembed: bool = False) -> None:
+        """Bind an unbound index to a model, or check that it already is.
+
+        A different model or dim raises :class:`~imgsearch.errors.ModelMismatch`,
+        unless ``reembed``: then every stored vector is dropped (files and
+        metadata stay) and the index is bound to the new model.
+        """
+
+    # -- syncing with the disk -------------------------------------------------------
+
+    def files_under(self, roots: Sequence[str]) -> list[StoredFile]:
+        """Every stored image whose path lies under one of ``roots``, by path."""
+
+    def has_vector_for(self, digest: str) -> bool:
+        """Whether some stored image with these bytes has a vector. Thread-safe."""
+
+    def vector_for(self, digest: str) -> Vector | None:
+        """The vector of a stored image with these bytes, if any."""
+
+    def failures(self, roots: Sequence[str] | None = None) -> list[Failure]:
+        """Recorded failures (under ``roots`` if given), by path."""
+
+    def write(self, batch: WriteBatch) -> list[int]:
+        """Apply a batch in one transaction; returns the ids of ``batch.images`` in order.
+
+        An insert whose path already exists updates that row instead, so
+        repeating a batch (after a crash) never duplicates a row.
+        """
+
+    def record_run(self, run: Run, run_id: int | None = None) -> int:
+        """Insert (or update, given ``run_id``) an indexing run; returns its id."""
+
+    # -- reading ---------------------------------------------------------------------
+
+    def get(self, ids: Sequence[int]) -> list[ImageRecord]:
+        """Records of ``ids`` that exist, in the order asked."""
+
+    def find_path(self, path: str) -> ImageRecord | None:
+        """The record at that absolute path, if indexed."""
+
+    def vectors(self, ids: Sequence[int]) -> Vector:
+        """Stored vectors of ``ids`` (which must exist and have vectors), ``(n, dim)``."""
+
+    def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
+        """Set a user caption and tags; both feed the metadata score."""
+
+    def stats(self) -> StoreStats:
+        """Counts, size, model and last run, for ``imgsearch status``."""
+
+    # -- searching ---------------------------------------------------------------------
+
+    def nearest(
+        self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
+    ) -> list[tuple[int, float]]:
+        """The ``k`` most similar images to ``query`` that pass ``filters``: ``(id, cosine)``.
+
+        Best first; equal cosines in ascending id order. When at least ``k``
+        images pass the filters, exactly ``k`` come back. Cosines are exact
+        (float32) even when an approximate index chose the candidates.
+        """
+
+    def metadata_matches(
+        self, text: str, limit: int, filters: Filters = Filters()
+    ) -> list[tuple[int, float]]:
+        """Images whose metadata text matches any word of ``text``: ``(id, bm25)``.
+
+        BM25 scores are positive, higher is better; best first, at most ``limit``.
+        """

@@ -1,0 +1,100 @@
+"""Named, ordered schema migrations of the embedded (SQLite) store.
+
+Each migration runs once, in its own transaction, and is recorded by name in
+``migrations``; an index written by a newer imgsearch (one that has migrations
+this version does not know) is refused instead of being misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from imgsearch.errors import StoreError
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE images (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            digest TEXT NOT NULL,
+            width INTEGER,
+            height INTEGER,
+            format TEXT,
+            captured_at REAL,
+            camera TEXT,
+            latitude REAL,
+            longitude REAL,
+            caption TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            vector BLOB,
+            vec_rev INTEGER NOT NULL DEFAULT 0,
+            indexed_at REAL NOT NULL
+        );
+        CREATE INDEX images_digest ON images(digest);
+        CREATE INDEX images_vec_rev ON images(vec_rev);
+        CREATE INDEX images_sort_time ON images(coalesce(captured_at, mtime_ns / 1e9));
+        CREATE TABLE tombstones (id INTEGER NOT NULL, rev INTEGER NOT NULL);
+        CREATE INDEX tombstones_rev ON tombstones(rev);
+        CREATE TABLE failures (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            seen_at REAL NOT NULL
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            roots TEXT NOT NULL,
+            counts TEXT NOT NULL DEFAULT '{}',
+            completed INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE VIRTUAL TABLE images_fts USING fts5(
+            body, tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        """,
+    ),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Bring the database to the newest schema this code knows."""
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    applied = {row[0] for row in connection.execute("SELECT name FROM migrations")}
+    unknown = applied - {name for name, _ in MIGRATIONS}
+    if unknown:
+        raise StoreError(
+            f"this index was written by a newer imgsearch (migrations {sorted(unknown)})",
+            hint="upgrade imgsearch (pip install -U imgsearch) to open it",
+        )
+    for name, script in MIGRATIONS:
+        if name in applied:
+            continue
+        statements = [part.strip() for part in script.split(";") if part.strip()]
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if connection.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                connection.execute("ROLLBACK")  # another process got there first
+                continue
+            for statement in statements:
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, time.time())
+            )
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise

@@ -1,0 +1,175 @@
+"""What a store keeps about each image, and what it is asked to write in one batch.
+
+These are the nouns of the :class:`~imgsearch.store.base.Store` contract; the
+embedded and the PostgreSQL store read and write exactly these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+Vector = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What is read from one image file: where it is, its identity and its metadata.
+
+    ``mtime_ns`` is the file's modification time in nanoseconds; ``captured_at``
+    is the EXIF capture time as POSIX seconds (naive EXIF times are read in the
+    local time zone, as photo apps do), ``None`` when the file has none.
+    ``digest`` is the SHA-256 of the file's bytes, hex.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    digest: str
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    captured_at: float | None = None
+    camera: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class ImageRecord(ImageFacts):
+    """An indexed image: its facts plus the id the store gave it and what users added.
+
+    Ids are stable: a moved or modified file keeps its id.
+    """
+
+    id: int = 0
+    caption: str | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def sort_time(self) -> float:
+        """Capture time, falling back to the file's modification time (POSIX seconds)."""
+        return self.captured_at if self.captured_at is not None else self.mtime_ns / 1e9
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """The part of a record that syncing with the disk needs, cheap to list in bulk."""
+
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    digest: str
+    has_vector: bool
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file that could not be indexed, kept so the user can see why and it is not retried
+    until it changes on disk."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    code: str
+    message: str
+    seen_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class ImageWrite:
+    """Insert (``id is None``) or update one image.
+
+    On update, ``vector=None`` keeps the stored vector (a move, a touched file,
+    a duplicate's metadata) and a vector replaces it.
+    """
+
+    facts: ImageFacts
+    vector: Vector | None
+    id: int | None = None
+
+
+@dataclass
+class WriteBatch:
+    """Everything one store transaction applies: all of it lands, or none of it."""
+
+    images: list[ImageWrite] = field(default_factory=list)
+    deletes: list[int] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    """Paths whose failure records are dropped (the file was fixed or removed)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.images or self.deletes or self.failures or self.resolved)
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """What an index is bound to: vectors from another model are meaningless here."""
+
+    model_id: str
+    dim: int
+    preprocessing: str = ""
+    """The model's preprocessing, serialised; informative, the model id is what is checked."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied exactly, before ranking.
+
+    ``under``: absolute folder paths (an image matches if it lies in any);
+    ``after``/``before``: POSIX seconds, compared with the capture time or, when
+    the image has none, its modification time (``after`` inclusive, ``before``
+    exclusive); ``formats``: upper-case format names (``JPEG``, ``PNG`` …).
+    """
+
+    under: tuple[str, ...] = ()
+    after: float | None = None
+    before: float | None = None
+    formats: tuple[str, ...] = ()
+    min_width: int | None = None
+    min_height: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.under
+            or self.formats
+            or self.after is not None
+            or self.before is not None
+            or self.min_width is not None
+            or self.min_height is not None
+        )
+
+
+@dataclass(frozen=True)
+class Run:
+    """One indexing run, as ``imgsearch status`` reports it."""
+
+    started_at: float
+    finished_at: float | None
+    roots: tuple[str, ...]
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    duplicates: int = 0
+    removed: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    completed: bool = False
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    images: int
+    vectors: int
+    failures: int
+    bytes_on_disk: int
+    settings: IndexSettings | None
+    last_run: Run | None
+    vector_index: str
+    """How vector search runs now, e.g. ``exact`` or ``hnsw``."""

@@ -1,0 +1,230 @@
+"""The store contract: behaviour every store implementation must show identically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from imgsearch.errors import ModelMismatch, NotIndexed
+from imgsearch.store import (
+    Failure,
+    Filters,
+    ImageWrite,
+    IndexSettings,
+    Run,
+    Store,
+    WriteBatch,
+)
+from tests.store.conftest import DIM, facts, unit_vectors
+
+
+def add(store: Store, paths: list[str], vectors: np.ndarray, **fields: object) -> list[int]:
+    batch = WriteBatch(
+        images=[ImageWrite(facts(p, **fields), v) for p, v in zip(paths, vectors, strict=True)]
+    )
+    return store.write(batch)
+
+
+def test_ids_are_assigned_in_batch_order_and_records_round_trip(store: Store) -> None:
+    vectors = unit_vectors(3)
+    ids = add(store, ["/p/a.jpg", "/p/b.jpg", "/p/c.jpg"], vectors, camera="Canon EOS")
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    records = store.get([ids[2], ids[0]])
+    assert [r.path for r in records] == ["/p/c.jpg", "/p/a.jpg"]
+    assert records[0].camera == "Canon EOS" and records[0].width == 640
+    np.testing.assert_array_equal(store.vectors(ids), vectors)
+
+
+def test_repeating_a_batch_updates_rows_instead_of_duplicating(store: Store) -> None:
+    vectors = unit_vectors(2)
+    first = add(store, ["/p/a.jpg", "/p/b.jpg"], vectors)
+    again = add(store, ["/p/a.jpg", "/p/b.jpg"], vectors[::-1])
+    assert first == again
+    assert store.stats().images == 2
+    np.testing.assert_array_equal(store.vectors(first), vectors[::-1])
+
+
+def test_update_without_vector_keeps_the_vector_and_moves_the_path(store: Store) -> None:
+    vectors = unit_vectors(1)
+    (image_id,) = add(store, ["/p/a.jpg"], vectors)
+    store.write(WriteBatch(images=[ImageWrite(facts("/q/renamed.jpg"), None, id=image_id)]))
+    assert store.find_path("/p/a.jpg") is None
+    moved = store.find_path("/q/renamed.jpg")
+    assert moved is not None and moved.id == image_id
+    np.testing.assert_array_equal(store.vectors([image_id]), vectors)
+
+
+def test_a_failed_batch_writes_nothing(store: Store) -> None:
+    good, bad = unit_vectors(1)[0], np.ones(DIM + 1, dtype=np.float32)
+    batch = WriteBatch(
+        images=[ImageWrite(facts("/p/a.jpg"), good), ImageWrite(facts("/p/b.jpg"), bad)]
+    )
+    with pytest.raises(ModelMismatch):
+        store.write(batch)
+    assert store.stats().images == 0
+
+
+def test_nearest_equals_brute_force_with_ties_broken_by_id(store: Store) -> None:
+    vectors = unit_vectors(300, seed=1)
+    vectors[10] = vectors[20]  # an exact tie
+    ids = add(store, [f"/p/{i:04}.jpg" for i in range(300)], vectors)
+    for query in (vectors[20], unit_vectors(1, seed=9)[0]):
+        hits = store.nearest(query, 10)
+        scores = vectors @ query
+        expected = sorted(range(300), key=lambda i: (-scores[i], ids[i]))[:10]
+        assert [h[0] for h in hits] == [ids[i] for i in expected]
+        np.testing.assert_allclose([h[1] for h in hits], scores[expected], atol=1e-6)
+
+
+def test_filters_are_exact_and_return_k_when_k_match(store: Store) -> None:
+    vectors = unit_vectors(200, seed=2)
+    paths = [f"/photos/{'rome' if i % 20 == 0 else 'home'}/{i:04}.jpg" for i in range(200)]
+    ids = add(store, paths, vectors)
+    hits = store.nearest(vectors[1], 10, Filters(under=("/photos/rome",)))
+    assert len(hits) == 10
+    assert all(store.get([h[0]])[0].path.startswith("/photos/rome/") for h in hits)
+    assert len(store.nearest(vectors[1], 50, Filters(under=("/photos/rome",)))) == 10
+    # '/photos/ro' is not a folder prefix of '/photos/rome/...'
+    assert store.nearest(vectors[1], 10, Filters(under=("/photos/ro",))) == []
+    assert {h[0] for h in store.nearest(vectors[0], 200)} == set(ids)
+
+
+def test_time_size_and_format_filters(store: Store) -> None:
+    vectors = unit_vectors(4, seed=3)
+    day = 86_400.0
+    store.write(
+        WriteBatch(
+            images=[
+                ImageWrite(facts("/p/old.jpg", captured_at=1000 * day), vectors[0]),
+                ImageWrite(facts("/p/new.jpg", captured_at=2000 * day), vectors[1]),
+                # no capture time: its mtime (day 1500) counts
+                ImageWrite(
+                    facts("/p/mid.png", format="PNG", mtime_ns=int(1500 * day * 1e9)), vectors[2]
+                ),
+                ImageWrite(
+                    facts("/p/small.jpg", width=32, height=32, captured_at=1800 * day), vectors[3]
+                ),
+            ]
+        )
+    )
+
+    def paths(filters: Filters) -> set[str]:
+        return {r.path for r in store.get([h[0] for h in store.nearest(vectors[0], 10, filters)])}
+
+    assert paths(Filters(after=1400 * day, before=1900 * day)) == {"/p/mid.png", "/p/small.jpg"}
+    assert paths(Filters(formats=("PNG",))) == {"/p/mid.png"}
+    assert paths(Filters(min_width=100, min_height=100)) == {
+        "/p/old.jpg",
+        "/p/new.jpg",
+        "/p/mid.png",
+    }
+
+
+def test_deleted_images_disappear_from_search_and_reads(store: Store) -> None:
+    vectors = unit_vectors(3, seed=4)
+    ids = add(store, ["/p/a.jpg", "/p/b.jpg", "/p/c.jpg"], vectors)
+    store.write(WriteBatch(deletes=[ids[1]]))
+    assert {h[0] for h in store.nearest(vectors[1], 5)} == {ids[0], ids[2]}
+    assert store.get([ids[1]]) == []
+    assert store.files_under(["/p"])[0].path == "/p/a.jpg"
+
+
+def test_files_under_lists_only_that_folder(store: Store) -> None:
+    add(store, ["/a/x.jpg", "/a/b/y.jpg", "/ab/z.jpg"], unit_vectors(3))
+    assert [f.path for f in store.files_under(["/a"])] == ["/a/b/y.jpg", "/a/x.jpg"]
+    assert all(f.has_vector for f in store.files_under(["/a"]))
+
+
+def test_digest_lookup_finds_vectors_for_duplicates(store: Store) -> None:
+    vectors = unit_vectors(1)
+    add(store, ["/p/a.jpg"], vectors)
+    assert store.has_vector_for("digest-of-/p/a.jpg")
+    assert not store.has_vector_for("unknown")
+    np.testing.assert_array_equal(store.vector_for("digest-of-/p/a.jpg"), vectors[0])
+
+
+def test_metadata_matches_rank_by_bm25_and_respect_filters(store: Store) -> None:
+    add(
+        store,
+        [
+            "/pets/golden-retriever_pool.jpg",
+            "/pets/catNap.png",
+            "/trips/retriever.jpg",
+            "/x/IMG_1.jpg",
+        ],
+        unit_vectors(4),
+    )
+    hits = store.metadata_matches("retriever", 10)
+    paths = [store.get([i])[0].path for i, _ in hits]
+    assert set(paths) == {"/pets/golden-retriever_pool.jpg", "/trips/retriever.jpg"}
+    assert all(score > 0 for _, score in hits)
+    assert [store.get([i])[0].path for i, _ in store.metadata_matches("cat", 10)] == [
+        "/pets/catNap.png"
+    ]
+    filtered = store.metadata_matches("retriever", 10, Filters(under=("/trips",)))
+    assert [store.get([i])[0].path for i, _ in filtered] == ["/trips/retriever.jpg"]
+    assert store.metadata_matches('"); DROP TABLE images; --', 10) == []
+
+
+def test_annotations_feed_the_metadata_score(store: Store) -> None:
+    (image_id,) = add(store, ["/p/IMG_0001.jpg"], unit_vectors(1))
+    assert store.metadata_matches("birthday", 10) == []
+    store.annotate(image_id, caption="Anna's birthday cake", tags=["family"])
+    assert [i for i, _ in store.metadata_matches("birthday", 10)] == [image_id]
+    assert [i for i, _ in store.metadata_matches("family", 10)] == [image_id]
+    record = store.get([image_id])[0]
+    assert record.caption == "Anna's birthday cake" and record.tags == ("family",)
+    with pytest.raises(NotIndexed):
+        store.annotate(image_id + 100, caption="x", tags=[])
+
+
+def test_model_guard_refuses_another_model_and_reembed_drops_vectors(
+    store: Store,
+) -> None:
+    add(store, ["/p/a.jpg"], unit_vectors(1))
+    store.bind(IndexSettings("test-model", DIM))  # same model: fine
+    with pytest.raises(ModelMismatch) as caught:
+        store.bind(IndexSettings("other-model", 32))
+    assert "--reembed" in caught.value.hint
+    store.bind(IndexSettings("other-model", 32), reembed=True)
+    settings = store.settings()
+    assert settings is not None and settings.model_id == "other-model" and settings.dim == 32
+    assert store.stats().images == 1 and store.stats().vectors == 0
+    assert store.nearest(np.ones(32, dtype=np.float32) / np.sqrt(32), 5) == []
+    assert not store.files_under(["/p"])[0].has_vector
+
+
+def test_failures_are_recorded_updated_and_resolved(store: Store) -> None:
+    store.write(WriteBatch(failures=[Failure("/p/bad.jpg", 10, 5, "CorruptImage", "truncated")]))
+    store.write(WriteBatch(failures=[Failure("/p/bad.jpg", 11, 6, "CorruptImage", "still bad")]))
+    (failure,) = store.failures(["/p"])
+    assert (failure.size, failure.message) == (11, "still bad")
+    assert store.stats().failures == 1
+    store.write(WriteBatch(resolved=["/p/bad.jpg"]))
+    assert store.failures() == []
+
+
+def test_runs_are_recorded_and_the_last_one_is_reported(store: Store) -> None:
+    run_id = store.record_run(Run(started_at=1.0, finished_at=None, roots=("/p",)))
+    store.record_run(
+        Run(started_at=1.0, finished_at=2.0, roots=("/p",), added=3, failed=1, completed=True),
+        run_id,
+    )
+    last = store.stats().last_run
+    assert last is not None and last.added == 3 and last.failed == 1 and last.completed
+
+
+def test_a_second_connection_sees_committed_batches(
+    store_factory: Callable[..., Store],
+) -> None:
+    writer = store_factory("shared")
+    writer.bind(IndexSettings("test-model", DIM))
+    reader = store_factory("shared")
+    vectors = unit_vectors(20, seed=5)
+    first = add(writer, [f"/p/{i:02}.jpg" for i in range(10)], vectors[:10])
+    assert {h[0] for h in reader.nearest(vectors[0], 20)} == set(first)
+    second = add(writer, [f"/p/{i:02}.jpg" for i in range(10, 20)], vectors[10:])
+    writer.write(WriteBatch(deletes=first[:5]))
+    assert {h[0] for h in reader.nearest(vectors[0], 20)} == set(first[5:] + second)

@@ -1,0 +1,80 @@
+"""Embedded-store specifics: the saved HNSW graph follows the database, whatever happened."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imgsearch.errors import IndexNotFound, StoreError
+from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
+from imgsearch.store.migrations import SCHEMA_VERSION
+from tests.store.conftest import facts, unit_vectors
+
+
+def fill(store: SqliteStore, start: int, vectors: np.ndarray) -> list[int]:
+    return store.write(
+        WriteBatch(
+            images=[ImageWrite(facts(f"/p/{start + i:05}.jpg"), v) for i, v in enumerate(vectors)]
+        )
+    )
+
+
+def all_hits(store: SqliteStore, query: np.ndarray) -> list[int]:
+    return [h[0] for h in store.nearest(query, 10_000, exact=True)]
+
+
+def test_saved_graph_catches_up_with_writes_made_after_it(tmp_path: Path) -> None:
+    vectors = unit_vectors(3000, seed=1, dim=16)
+    store = SqliteStore(tmp_path, hnsw_threshold=1000)
+    store.bind(IndexSettings("m", 16))
+    ids = fill(store, 0, vectors[:2000])
+    assert store.vector_index().mode == "hnsw"
+    store.close()  # saves the graph
+    assert (tmp_path / "vectors.faiss").exists()
+
+    # Another process (no graph in memory) adds and deletes; the file is now stale.
+    other = SqliteStore(tmp_path, hnsw_threshold=10**9)
+    fill(other, 2000, vectors[2000:])
+    other.write(WriteBatch(deletes=ids[:100]))
+    other.close()
+
+    reopened = SqliteStore(tmp_path, hnsw_threshold=1000)
+    hits = all_hits(reopened, vectors[0])
+    assert len(hits) == 2900 and not set(ids[:100]) & set(hits)
+    top = reopened.nearest(vectors[2500], 1)
+    assert top[0][0] == 2501 and top[0][1] == pytest.approx(1.0, abs=1e-6)
+    reopened.close()
+
+
+def test_missing_or_damaged_graph_is_rebuilt_from_the_database(tmp_path: Path) -> None:
+    vectors = unit_vectors(1500, seed=2, dim=16)
+    store = SqliteStore(tmp_path, hnsw_threshold=1000)
+    store.bind(IndexSettings("m", 16))
+    fill(store, 0, vectors)
+    store.vector_index()
+    store.close()
+    (tmp_path / "vectors.faiss").write_bytes(b"not a graph")
+    again = SqliteStore(tmp_path, hnsw_threshold=1000)
+    assert len(all_hits(again, vectors[0])) == 1500
+    again.close()
+
+
+def test_opening_without_create_needs_an_existing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound) as caught:
+        SqliteStore(tmp_path / "none", create=False)
+    assert "imgsearch index" in caught.value.hint
+
+
+def test_schema_is_versioned_and_newer_schemas_are_refused(tmp_path: Path) -> None:
+    SqliteStore(tmp_path).close()
+    db = sqlite3.connect(tmp_path / "index.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.execute("INSERT INTO migrations VALUES ('9999_from_the_future', 0)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer imgsearch"):
+        SqliteStore(tmp_path)

@@ -1,0 +1,96 @@
+"""Vector index: exact path equals brute force; HNSW keeps recall and exact filtering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from imgsearch.store.vector_index import HnswParams, VectorIndex
+from tests.store.conftest import unit_vectors
+
+
+def clustered(count: int, dim: int = 64, clusters: int = 50, seed: int = 0) -> np.ndarray:
+    """Vectors around cluster centres, like embeddings of a real collection."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((clusters, dim)).astype(np.float32)
+    vectors = centres[rng.integers(0, clusters, count)] + 0.6 * rng.standard_normal(
+        (count, dim)
+    ).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def brute_force(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int) -> list[int]:
+    scores = vectors @ query
+    order = np.lexsort((ids, -scores))[:k]
+    return [int(i) for i in ids[order]]
+
+
+def test_exact_search_matches_brute_force_after_replacements_and_removals() -> None:
+    vectors = unit_vectors(5000, seed=1, dim=32)
+    ids = np.arange(1, 5001, dtype=np.int64)
+    index = VectorIndex(32)
+    index.upsert(ids, vectors)
+    replaced = unit_vectors(100, seed=2, dim=32)
+    index.upsert(ids[:100], replaced)
+    vectors[:100] = replaced
+    index.remove(ids[100:2000])  # enough to trigger compaction
+    keep = np.r_[0:100, 2000:5000]
+    for seed in range(5):
+        query = unit_vectors(1, seed=100 + seed, dim=32)[0]
+        found, scores = index.search(query, 10)
+        assert found.tolist() == brute_force(vectors[keep], ids[keep], query, 10)
+        expected = np.sort(vectors[keep] @ query)[::-1][:10]
+        np.testing.assert_allclose(scores, expected, atol=1e-6)
+    assert index.mode == "exact" and index.count == 3100
+
+
+def test_hnsw_recall_and_filters_that_always_return_k() -> None:
+    sample = clustered(20_050)
+    vectors, queries = sample[:20_000], sample[20_000:]  # queries from the same distribution
+    ids = np.arange(1, 20_001, dtype=np.int64)
+    index = VectorIndex(64, hnsw_threshold=10_000, hnsw=HnswParams(m=16, ef_search=64))
+    index.upsert(ids, vectors)
+    assert index.mode == "hnsw"
+    recalls = [
+        len(set(index.search(q, 10)[0].tolist()) & set(brute_force(vectors, ids, q, 10))) / 10
+        for q in queries
+    ]
+    assert np.mean(recalls) >= 0.95
+    # selective (exact subset), broad (graph walk with a selector), and tiny filters
+    for allowed in (ids[::400], ids[ids % 3 == 0], ids[:4]):
+        mask = np.isin(ids, allowed)
+        for q in queries[:5]:
+            found, _ = index.search(q, 10, allowed=allowed)
+            assert len(found) == min(10, len(allowed))
+            assert set(found.tolist()) <= set(allowed.tolist())
+            if len(allowed) <= 100:
+                assert found.tolist() == brute_force(vectors[mask], ids[mask], q, 10)
+
+
+def test_hnsw_removals_never_come_back() -> None:
+    vectors = clustered(3000, dim=32)
+    ids = np.arange(1, 3001, dtype=np.int64)
+    index = VectorIndex(32, hnsw_threshold=1000)
+    index.upsert(ids, vectors)
+    index.remove(ids[:1500])
+    for q in vectors[:20]:
+        found, _ = index.search(q, 10)
+        assert len(found) == 10 and found.min() > 1500
+
+
+def test_saved_index_loads_with_its_stamp(tmp_path: Path) -> None:
+    vectors = clustered(3000, dim=32)
+    ids = np.arange(1, 3001, dtype=np.int64)
+    index = VectorIndex(32, hnsw_threshold=1000)
+    index.upsert(ids, vectors)
+    index.remove(ids[:10])
+    index.save(tmp_path, "0:7")
+    loaded = VectorIndex.load(tmp_path, 32, hnsw_threshold=1000)
+    assert loaded is not None
+    again, stamp = loaded
+    assert stamp == "0:7" and again.mode == "hnsw" and again.count == 2990
+    q = vectors[500]
+    assert again.search(q, 10)[0].tolist() == index.search(q, 10)[0].tolist()
+    (tmp_path / "vectors.npz").write_bytes(b"garbage")
+    assert VectorIndex.load(tmp_path, 32) is None
