@@ -1,11 +1,11 @@
-"""The main job as it stands today: vectorize sample images, a region and texts, and compare them.
+"""The main job: index a folder of sample images and search it by text, image, region and mixes.
 
 Uses $IMGSEARCH_MODEL, else the default catalog model (downloaded once from the
 Hugging Face hub). Without network access and without a cached model it builds
 an untrained stand-in of the real CLIP architecture through the project's own
 exporter, and says so: its similarities carry no meaning, but every step
 (decode, region crop, preprocessing, ONNX inference, tokenisation) is the real
-one. Indexing and search arrive with the next milestones.
+one, including the index (SQLite + vector index) and the ranking.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 from rich.console import Console
 from rich.table import Table
 
-from imgsearch import Box, Embedder
+from imgsearch import Box, Embedder, Index, QueryPart
 from imgsearch.errors import ModelError
+from imgsearch.search import Hit
 
 ROOT = Path(__file__).resolve().parent.parent / ".demo"
 COLOURS = {
@@ -33,19 +33,21 @@ console = Console()
 
 
 def sample_images(folder: Path) -> list[Path]:
-    """Four photos-to-be: one coloured shape each on a light background, as JPEG and PNG."""
+    """Photos-to-be: each colour as a circle and a square, at three positions, JPEG and PNG."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, (name, colour) in enumerate(COLOURS.items()):
-        image = Image.new("RGB", (640, 480), (235, 235, 230))
-        draw = ImageDraw.Draw(image)
-        if i % 2 == 0:
-            draw.ellipse((200, 120, 440, 360), fill=colour)
-        else:
-            draw.rectangle((200, 120, 440, 360), fill=colour)
-        path = folder / f"{name}-{'circle' if i % 2 == 0 else 'square'}.{'jpg' if i < 2 else 'png'}"
-        image.save(path)
-        paths.append(path)
+        for shape in ("circle", "square"):
+            for j, left in enumerate((60, 200, 340)):
+                path = folder / shape / f"{name}-{shape}-{j}.{'jpg' if (i + j) % 2 else 'png'}"
+                if not path.exists():
+                    path.parent.mkdir(exist_ok=True)
+                    image = Image.new("RGB", (640, 480), (235, 235, 230))
+                    draw = ImageDraw.Draw(image)
+                    box = (left, 120, left + 240, 360)
+                    (draw.ellipse if shape == "circle" else draw.rectangle)(box, fill=colour)
+                    image.save(path)
+                paths.append(path)
     return paths
 
 
@@ -72,36 +74,53 @@ def load_embedder() -> Embedder:
     return Embedder(stand_in)
 
 
+def show(title: str, hits: list[Hit]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("#", "relevance", "cosine", "image"):
+        table.add_column(column, justify="left" if column == "image" else "right")
+    for hit in hits:
+        table.add_row(
+            str(hit.rank), f"{hit.relevance:.4f}", f"{hit.cosine:.4f}", Path(hit.image.path).name
+        )
+    console.print(table)
+
+
 def main() -> int:
     images = sample_images(ROOT / "images")
     embedder = load_embedder()
-    texts = [f"a {name} {'circle' if i % 2 == 0 else 'square'}" for i, name in enumerate(COLOURS)]
-    image_vectors = embedder.embed_images(images)
-    region = embedder.embed_images([images[0]], [Box(200, 120, 240, 240)])
-    text_vectors = embedder.embed_texts(texts)
     console.print(
         f"model [bold]{embedder.model_id}[/]: {embedder.dim}-d vectors, {embedder.precision}"
     )
-
-    table = Table(title="cosine similarity: text queries (rows) × images (columns)")
-    table.add_column("query")
-    for path in images:
-        table.add_column(path.name, justify="right")
-    for text, row in zip(texts, text_vectors @ image_vectors.T, strict=True):
-        best = int(np.argmax(row))
-        table.add_row(
-            text, *[f"[bold]{v:.3f}[/]" if j == best else f"{v:.3f}" for j, v in enumerate(row)]
+    with Index.open(ROOT / "index", embedder=embedder) as index:
+        report = index.update([ROOT / "images"])
+        counts = report.counts
+        console.print(
+            f"indexed {len(images)} images into {index.store.location}: "
+            f"{counts['added']} added, {counts['unchanged']} unchanged, "
+            f"model ran on {report.embedded}"
         )
-    console.print(table)
-    similarity = float((region @ image_vectors[0])[0])
-    console.print(
-        f"region 200,120,240,240 of {images[0].name} vs the whole image: cosine {similarity:.3f}"
-    )
+        show('text: "a red circle"', index.search("a red circle", top=5))
+        example = ROOT / "images" / "square" / "blue-square-1.png"
+        show(f"image: {example.name}", index.search([QueryPart(image=str(example))], top=5))
+        region = QueryPart(image=str(images[0]), box=Box(60, 120, 240, 240))
+        show(f"region 60,120,240,240 of {images[0].name}", index.search([region], top=5))
+        show(
+            'mixed: "a yellow shape" + green-circle-0.png - "square"',
+            index.search(
+                [
+                    QueryPart(text="a yellow shape"),
+                    QueryPart(image=str(ROOT / "images" / "circle" / "green-circle-0.png")),
+                    QueryPart(text="square", weight=-1),
+                ],
+                top=5,
+            ),
+        )
     console.print(
         "\nOn your own photos with a real model (needs network once):\n"
-        "  imgsearch vectorize --image ~/Pictures/dog.jpg --model clip-vit-b-32\n"
-        '  imgsearch vectorize --text "a dog on a beach"\n'
-        "  imgsearch models list"
+        "  imgsearch index ~/Pictures --model clip-vit-b-32\n"
+        '  imgsearch search "a dog on a beach"\n'
+        "  imgsearch search --image ~/Pictures/dog.jpg --box 120,80,300,200\n"
+        "  imgsearch status --errors"
     )
     return 0
 

@@ -1,6 +1,8 @@
 """imgsearch: self-hosted multi-modal image search.
 
-The public API, re-exported here: :class:`Embedder` turns images, regions of
+The public API, re-exported here: :class:`Index` keeps a collection of images
+searchable (``Index.open(path)``, ``index.update(folders)``,
+``index.search(query)``); :class:`Embedder` turns images, regions of
 images (:class:`Box`) and texts into vectors of one shared space;
 :func:`export_model` (needs the ``export`` extra) converts transformers
 checkpoints; :func:`catalog` lists the models known by name. Every deliberate
@@ -13,9 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from imgsearch.embedder import Embedder, ImageOutcome, TextEmbeddings
 from imgsearch.errors import ImgsearchError
+from imgsearch.index import Index
+from imgsearch.indexer import IndexEvent, IndexReport
 from imgsearch.media.decode import DecodeOptions, ImageSource
 from imgsearch.models.catalog import DEFAULT_MODEL, ModelSpec, catalog
 from imgsearch.models.resolve import resolve_model
+from imgsearch.search import Hit, Query, QueryPart
+from imgsearch.store import Filters, ImageRecord
 from imgsearch.types import Box
 
 if TYPE_CHECKING:
@@ -28,10 +34,18 @@ __all__ = [
     "Box",
     "DecodeOptions",
     "Embedder",
+    "Filters",
+    "Hit",
     "ImageOutcome",
+    "ImageRecord",
     "ImageSource",
     "ImgsearchError",
+    "Index",
+    "IndexEvent",
+    "IndexReport",
     "ModelSpec",
+    "Query",
+    "QueryPart",
     "TextEmbeddings",
     "__version__",
     "catalog",

@@ -24,6 +24,15 @@ def default_cache_dir(env: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "imgsearch"
 
 
+def default_index_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """Where the index lives unless ``--index`` says otherwise: ``$IMGSEARCH_INDEX``,
+    else ``$XDG_DATA_HOME/imgsearch/index`` (``~/.local/share/imgsearch/index``)."""
+    if env.get("IMGSEARCH_INDEX"):
+        return Path(env["IMGSEARCH_INDEX"]).expanduser()
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "imgsearch" / "index"
+
+
 def hub_offline(env: Mapping[str, str] = os.environ) -> bool:
     """Hugging Face's own switch: ``HF_HUB_OFFLINE=1`` means use the cache only."""
     return env.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE

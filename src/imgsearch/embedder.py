@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from imgsearch.config import default_cache_dir, hub_offline
 from imgsearch.errors import ImgsearchError, InputError
@@ -160,6 +161,15 @@ class Embedder:
         """Decode, orient, crop and preprocess one image: ``(3, size, size)`` float32."""
         rgb = load_rgb(image, box=box, min_short_edge=self.image_size, options=self.decode_options)
         return self._preprocess(rgb)
+
+    def preprocess(self, rgb: Image.Image) -> NDArray[np.float32]:
+        """Preprocess an already decoded, upright RGB image: ``(3, size, size)`` float32."""
+        return self._preprocess(rgb)
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        """The vision tower's preprocessing, as stored in manifests and index settings."""
+        return self.files.image.to_dict()
 
     def embed_pixels(self, pixels: NDArray[np.float32]) -> Vectors:
         """Embed an already preprocessed batch ``(n, 3, size, size)``."""

@@ -2,7 +2,9 @@
 
 Exit codes: 0 success; 1 unexpected failure; 2 bad input or usage (an
 unreadable image, a malformed box, an unknown option); 3 a model problem
-(unknown, not cached offline, incomplete, failed export).
+(unknown, not cached offline, incomplete, failed export); 4 an index problem
+(none at that path, built with another model, cannot be written); 5
+``imgsearch index --strict`` completed but some files could not be indexed.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import warnings
 import typer
 from rich.console import Console
 
-from imgsearch.cli import models, vectorize
-from imgsearch.errors import ImgsearchError, InputError
+from imgsearch.cli import index, models, search, status, vectorize
+from imgsearch.errors import ImgsearchError, InputError, StoreError
 
 app = typer.Typer(
     name="imgsearch",
@@ -24,15 +26,22 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(models.app, name="models")
+app.command("index")(index.index)
+app.command("search")(search.search)
+app.command("status")(status.status)
+app.command("annotate")(status.annotate)
 app.command("vectorize")(vectorize.vectorize)
 
 EXIT_UNEXPECTED = 1
 EXIT_INPUT = 2
 EXIT_MODEL = 3
+EXIT_INDEX = 4
 
 
 def exit_code(error: ImgsearchError) -> int:
-    return EXIT_INPUT if isinstance(error, InputError) else EXIT_MODEL
+    if isinstance(error, InputError):
+        return EXIT_INPUT
+    return EXIT_INDEX if isinstance(error, StoreError) else EXIT_MODEL
 
 
 def run(argv: list[str] | None = None) -> None:

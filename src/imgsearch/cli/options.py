@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
-from imgsearch.config import Settings
-from imgsearch.embedder import Embedder
+from imgsearch.config import Settings, default_index_dir
+from imgsearch.embedder import DEFAULT_IMAGE_BATCH, Embedder
+from imgsearch.index import Index
 from imgsearch.media.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 
 ModelOption = typer.Option(
@@ -33,4 +35,35 @@ def build_embedder(model: str | None, precision: str | None, max_pixels: int) ->
         decode=DecodeOptions(max_pixels=max_pixels),
         cache_dir=Path(settings.cache_dir),
         offline=settings.offline,
+    )
+
+
+IndexOption = typer.Option(
+    None,
+    "--index",
+    help="Index folder. Default: $IMGSEARCH_INDEX or ~/.local/share/imgsearch/index.",
+)
+
+
+def open_index(
+    index: Path | None,
+    model: str | None,
+    precision: str | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    *,
+    create: bool = False,
+    batch_size: int = DEFAULT_IMAGE_BATCH,
+) -> Index:
+    """Open the index named on the command line; its own model unless --model says otherwise."""
+    settings = Settings.from_env()
+    chosen = model or os.environ.get("IMGSEARCH_MODEL") or None
+    return Index.open(
+        index if index is not None else default_index_dir(),
+        model=chosen,
+        create=create,
+        precision=precision or (None if settings.precision == "fp32" else settings.precision),
+        decode=DecodeOptions(max_pixels=max_pixels),
+        cache_dir=Path(settings.cache_dir),
+        offline=settings.offline,
+        batch_size=batch_size,
     )

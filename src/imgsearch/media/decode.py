@@ -103,6 +103,26 @@ def load_rgb(
         return _decode(image, name, box, min_short_edge, options)
 
 
+def open_image(data: bytes, name: str, options: DecodeOptions = DecodeOptions()) -> Image.Image:
+    """Open encoded bytes lazily (header only), enforcing the pixel cap.
+
+    For callers that need the header (metadata) before deciding to decode;
+    hand the result to :func:`decode_opened`.
+    """
+    return _open_lazily(io.BytesIO(data), name, options)
+
+
+def decode_opened(
+    image: Image.Image,
+    name: str,
+    *,
+    min_short_edge: int | None = None,
+    options: DecodeOptions = DecodeOptions(),
+) -> Image.Image:
+    """Finish what :func:`open_image` started: an upright RGB image, as :func:`load_rgb` gives."""
+    return _decode(image, name, None, min_short_edge, options)
+
+
 def _open_stream(source: ImageSource, name: str) -> BinaryIO:
     if isinstance(source, str | os.PathLike):
         path = Path(source)

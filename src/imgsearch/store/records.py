@@ -114,6 +114,8 @@ class IndexSettings:
     dim: int
     preprocessing: str = ""
     """The model's preprocessing, serialised; informative, the model id is what is checked."""
+    source: str = ""
+    """How to load the model again: a catalog name, hub repo id or folder (``:int8`` kept)."""
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,7 @@ class SqliteStore:
             model_id=model_id,
             dim=int(self._setting("dim") or 0),
             preprocessing=self._setting("preprocessing") or "",
+            source=self._setting("model_source") or model_id,
         )
 
     def bind(self, settings: IndexSettings, *, reembed: bool = False) -> None:
@@ -170,6 +171,8 @@ class SqliteStore:
             current = self._setting("model_id", tx)
             dim = int(self._setting("dim", tx) or 0)
             if current == settings.model_id and dim == settings.dim:
+                if settings.source:
+                    self._put_setting(tx, "model_source", settings.source)
                 return
             if current is not None and not reembed:
                 raise ModelMismatch(
@@ -186,6 +189,7 @@ class SqliteStore:
             self._put_setting(tx, "model_id", settings.model_id)
             self._put_setting(tx, "dim", settings.dim)
             self._put_setting(tx, "preprocessing", settings.preprocessing)
+            self._put_setting(tx, "model_source", settings.source or settings.model_id)
 
     def _require_dim(self, vector: Vector) -> None:
         dim = int(self._setting("dim") or 0)

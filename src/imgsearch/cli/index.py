@@ -1,0 +1,164 @@
+"""``imgsearch index``: bring an index in step with folders, with progress and a summary.
+
+On a terminal a Rich progress bar shows count, rate and ETA; otherwise (logs,
+pipes) a line every few seconds and one per bad file. ``--json`` prints a
+machine-readable summary on stdout. Exit status: 0 when the run completed
+(bad files are skipped and reported, see ``imgsearch status --errors``); with
+``--strict``, 5 when any file could not be indexed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from imgsearch.cli.options import (
+    IndexOption,
+    MaxPixelsOption,
+    ModelOption,
+    PrecisionOption,
+    open_index,
+)
+from imgsearch.indexer import IndexEvent, IndexReport
+
+EXIT_FILES_FAILED = 5
+_LOG_EVERY_SECONDS = 5.0
+
+
+def index(
+    folders: list[Path] = typer.Argument(..., help="Folders of images (searched recursively)."),
+    index_path: Path | None = IndexOption,
+    model: str | None = ModelOption,
+    precision: str | None = PrecisionOption,
+    max_pixels: int = MaxPixelsOption,
+    exclude: list[str] = typer.Option(
+        [], "--exclude", help="Skip paths matching this glob (relative path or name); repeatable."
+    ),
+    hidden: bool = typer.Option(False, "--hidden", help="Include hidden files and folders."),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="Try files that failed before even if unchanged."
+    ),
+    reembed: bool = typer.Option(
+        False, "--reembed", help="Switch the index to --model, embedding every image again."
+    ),
+    batch_size: int = typer.Option(
+        16, "--batch-size", min=1, help="Images per model call (and per database write)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    strict: bool = typer.Option(
+        False, "--strict", help=f"Exit with {EXIT_FILES_FAILED} if any file could not be indexed."
+    ),
+) -> None:
+    """Index images under FOLDERS: new and changed files embedded, moves and deletions followed."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    with open_index(
+        index_path, model, precision, max_pixels, create=True, batch_size=batch_size
+    ) as opened:
+        reporter = _Reporter(err, quiet=quiet or as_json)
+        with reporter:
+            report = opened.update(
+                folders,
+                exclude=exclude,
+                include_hidden=hidden,
+                retry_failed=retry_failed,
+                reembed=reembed,
+                on_event=reporter,
+            )
+        location = opened.store.location
+    if as_json:
+        json.dump(_summary(report, location), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        _print_summary(err, report, location)
+    if strict and report.failures:
+        raise typer.Exit(EXIT_FILES_FAILED)
+
+
+class _Reporter:
+    """Turns index events into a progress bar (terminal) or periodic log lines."""
+
+    def __init__(self, console: Console, *, quiet: bool) -> None:
+        self.console = console
+        self.quiet = quiet
+        self.live = console.is_terminal and not quiet
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+        self.started = time.monotonic()
+        self.last_line = self.started
+
+    def __enter__(self) -> _Reporter:
+        if self.live:
+            self.progress = Progress(
+                TextColumn("indexing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:.1f} img/s"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("index", total=None, rate=0.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, event: IndexEvent) -> None:
+        if event.kind == "failed" and not self.quiet:
+            self.console.print(f"skipped {event.path}: {event.message}", markup=False)
+        now = time.monotonic()
+        rate = event.done / max(now - self.started, 1e-9)
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, completed=event.done, total=event.total, rate=rate)
+        elif not self.quiet and now - self.last_line >= _LOG_EVERY_SECONDS:
+            self.last_line = now
+            share = 100 * event.done / max(event.total, 1)
+            self.console.print(
+                f"{event.done}/{event.total} files ({share:.0f}%), {rate:.1f} files/s",
+                markup=False,
+            )
+
+
+def _summary(report: IndexReport, location: str) -> dict[str, object]:
+    return {
+        "index": location,
+        "roots": list(report.roots),
+        "counts": report.counts,
+        "embedded": report.embedded,
+        "seconds": round(report.seconds, 3),
+        "failures": [
+            {"path": f.path, "code": f.code, "message": f.message} for f in report.failures
+        ],
+        "unreadable_folders": [{"path": p, "message": m} for p, m in report.walk_errors],
+    }
+
+
+def _print_summary(console: Console, report: IndexReport, location: str) -> None:
+    c = report.counts
+    console.print(
+        f"indexed {sum(c.values()) - c['removed']} files in {report.seconds:.1f} s → {location}\n"
+        f"  added {c['added']}, updated {c['updated'] + c['touched']}, moved {c['moved']}, "
+        f"duplicates {c['duplicate']}, removed {c['removed']}, unchanged {c['unchanged']}, "
+        f"failed {c['failed']} (+{c['skipped']} known bad); model ran on {report.embedded} images",
+        markup=False,
+    )
+    for path, message in report.walk_errors:
+        console.print(f"  could not read folder {path}: {message}", markup=False)
+    if report.failures:
+        console.print("  see the failures: imgsearch status --errors", markup=False)

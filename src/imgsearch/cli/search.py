@@ -1,0 +1,152 @@
+"""``imgsearch search``: text, example image, region and mixed queries, with filters.
+
+Output: a table on a terminal, ``--json`` (one object per hit) or ``--paths``
+(one path per line) for pipes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
+from imgsearch.errors import InvalidQuery
+from imgsearch.search import DEFAULT_METADATA_WEIGHT, Hit, Query, QueryPart, parse_expression
+from imgsearch.store import Filters
+from imgsearch.types import Box
+
+_FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF", "HEIC": "HEIF"}
+
+
+def search(
+    query: list[str] = typer.Argument(
+        None,
+        help='Text, image paths, or a mix: "2:golden retriever" + ./pool.jpg - grass',
+    ),
+    image: Path | None = typer.Option(None, "--image", "-i", help="Search by this example image."),
+    box: str | None = typer.Option(
+        None, "--box", help="Only this region x,y,w,h of --image / --like (pixels or fractions)."
+    ),
+    like: str | None = typer.Option(
+        None, "--like", help="Find images similar to an indexed image (its id or path)."
+    ),
+    negative: list[str] = typer.Option([], "--not", help="Steer away from this text; repeatable."),
+    top: int = typer.Option(10, "--top", "-n", min=1, help="How many hits."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Skip this many hits (paging)."),
+    under: list[Path] = typer.Option([], "--under", help="Only images in this folder; repeatable."),
+    after: str | None = typer.Option(None, "--after", help="Taken on/after DATE (YYYY-MM-DD)."),
+    before: str | None = typer.Option(None, "--before", help="Taken before DATE (YYYY-MM-DD)."),
+    formats: list[str] = typer.Option([], "--format", help="Only this format (jpeg, png …)."),
+    min_width: int | None = typer.Option(None, "--min-width", min=1),
+    min_height: int | None = typer.Option(None, "--min-height", min=1),
+    metadata_weight: float = typer.Option(
+        DEFAULT_METADATA_WEIGHT,
+        "--metadata-weight",
+        help="Weight of the metadata score in relevance (0 = pictures only).",
+    ),
+    exact: bool = typer.Option(
+        False, "--exact", help="Scan every vector, even with an HNSW index."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print hits as JSON lines."),
+    paths_only: bool = typer.Option(False, "--paths", help="Print only paths, one per line."),
+    index_path: Path | None = IndexOption,
+    model: str | None = ModelOption,
+    precision: str | None = PrecisionOption,
+) -> None:
+    """Search the index by text, image, region or a weighted mix of them."""
+    region = Box.parse(box) if box is not None else None
+    if region is not None and image is None and like is None:
+        raise InvalidQuery("--box needs --image or --like: the box is drawn on that image")
+    with open_index(index_path, model, precision) as opened:
+        parts = parse_expression(query) if query else []
+        if image is not None:
+            parts.append(QueryPart(image=str(image), box=region))
+        if like is not None:
+            record = opened.get(int(like)) if like.isdigit() else opened.find(like)
+            parts.append(QueryPart(image_id=record.id, box=region if image is None else None))
+        parts.extend(QueryPart(text=text, weight=-1.0) for text in negative)
+        filters = Filters(
+            under=tuple(str(p.expanduser().resolve()) for p in under),
+            after=_date(after, "--after"),
+            before=_date(before, "--before"),
+            formats=tuple(_FORMAT_ALIASES.get(f.upper(), f.upper()) for f in formats),
+            min_width=min_width,
+            min_height=min_height,
+        )
+        hits = opened.search(
+            Query(
+                tuple(parts),
+                filters=filters,
+                top=top,
+                offset=offset,
+                metadata_weight=metadata_weight,
+                exact=exact,
+            )
+        )
+    if paths_only:
+        sys.stdout.write("".join(f"{hit.image.path}\n" for hit in hits))
+    elif as_json:
+        sys.stdout.write("".join(json.dumps(_as_dict(hit)) + "\n" for hit in hits))
+    else:
+        _table(hits)
+
+
+def _date(text: str | None, option: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise InvalidQuery(
+            f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
+
+
+def _taken(hit: Hit) -> str:
+    return datetime.fromtimestamp(hit.image.sort_time).strftime("%Y-%m-%d %H:%M")
+
+
+def _as_dict(hit: Hit) -> dict[str, object]:
+    record = hit.image
+    return {
+        "rank": hit.rank,
+        "id": hit.id,
+        "relevance": round(hit.relevance, 6),
+        "cosine": round(hit.cosine, 6),
+        "metadata_score": round(hit.metadata_score, 6),
+        "path": record.path,
+        "width": record.width,
+        "height": record.height,
+        "format": record.format,
+        "bytes": record.size,
+        "taken": datetime.fromtimestamp(record.sort_time).isoformat(timespec="seconds"),
+        "captured_at_exif": record.captured_at is not None,
+    }
+
+
+def _table(hits: list[Hit]) -> None:
+    console = Console(highlight=False)
+    if not hits:
+        console.print("no matching images")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("#", "relevance", "cosine", "meta", "size", "taken", "path"):
+        table.add_column(column, justify="right" if column != "path" else "left")
+    for hit in hits:
+        record = hit.image
+        table.add_row(
+            str(hit.rank),
+            f"{hit.relevance:.4f}",
+            f"{hit.cosine:.4f}",
+            f"{hit.metadata_score:.2f}",
+            f"{record.width}×{record.height}",
+            _taken(hit),
+            record.path,
+        )
+    console.print(table)

@@ -1,0 +1,79 @@
+"""``imgsearch status`` and ``imgsearch annotate``: what an index holds, and adding captions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from imgsearch.cli.options import IndexOption, open_index
+
+
+def status(
+    index_path: Path | None = IndexOption,
+    errors: bool = typer.Option(
+        False, "--errors", help="List the files that could not be indexed."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show image counts, model, size on disk and the last run of the index."""
+    with open_index(index_path, None, None) as opened:
+        stats = opened.status()
+        failures = opened.failures() if errors else []
+        location = opened.store.location
+    run = stats.last_run
+    if as_json:
+        payload: dict[str, object] = {
+            "index": location,
+            "images": stats.images,
+            "vectors": stats.vectors,
+            "failures": stats.failures,
+            "bytes": stats.bytes_on_disk,
+            "model": stats.settings.model_id if stats.settings else None,
+            "dim": stats.settings.dim if stats.settings else None,
+            "vector_index": stats.vector_index,
+            "last_run": None if run is None else run.__dict__ | {"roots": list(run.roots)},
+        }
+        if errors:
+            payload["errors"] = [
+                {"path": f.path, "code": f.code, "message": f.message} for f in failures
+            ]
+        json.dump(payload, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    model = f"{stats.settings.model_id} ({stats.settings.dim}-d)" if stats.settings else "none yet"
+    out.print(f"index      {location}", markup=False)
+    out.print(f"model      {model}", markup=False)
+    out.print(
+        f"images     {stats.images} ({stats.vectors} with vectors, search: {stats.vector_index})"
+    )
+    out.print(f"failures   {stats.failures}")
+    out.print(f"size       {stats.bytes_on_disk / 1e6:.1f} MB")
+    if run is not None:
+        when = datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M")
+        state = "completed" if run.completed else "interrupted"
+        out.print(
+            f"last run   {when}, {state}: added {run.added}, updated {run.updated}, "
+            f"moved {run.moved}, removed {run.removed}, failed {run.failed}",
+            markup=False,
+        )
+    for failure in failures:
+        out.print(f"{failure.path}: {failure.code}: {failure.message}", markup=False)
+
+
+def annotate(
+    image: str = typer.Argument(..., help="Indexed image: its path or id."),
+    caption: str | None = typer.Option(None, "--caption", help="A caption to search by."),
+    tags: list[str] = typer.Option([], "--tag", help="A tag; repeatable."),
+    index_path: Path | None = IndexOption,
+) -> None:
+    """Add a caption and tags to an indexed image; the metadata score searches them."""
+    with open_index(index_path, None, None) as opened:
+        key: int | str = int(image) if image.isdigit() else image
+        record = opened.annotate(key, caption=caption, tags=tags)
+    print(f"{record.id} {record.path}: caption={record.caption!r} tags={list(record.tags)}")

@@ -1,0 +1,393 @@
+"""Bring an index in step with folders on disk: walk → hash → decode → embed → write.
+
+Every run compares the disk with the store and does the least work that makes
+them agree:
+
+* unchanged files (same size and mtime) are skipped without being read;
+* changed files are hashed; if the bytes are the same (a touched file) only the
+  metadata is refreshed, otherwise the file is embedded again;
+* a new file whose bytes the index already holds is not embedded: if those
+  bytes belonged to a file that has gone, it is a **move** (the row keeps its
+  id and vector), otherwise a **duplicate** (its vector is copied);
+* files that vanished are removed at the end, after moves were matched;
+* bad files are recorded with their reason and not retried until they change.
+
+Decoding runs in a thread pool ahead of the model, and every batch is written
+in one transaction, in path order. Killing the process at any moment loses
+only the batch in flight, and the next run picks up exactly where this one
+stopped — ids, paths and vectors end up as an uninterrupted run leaves them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.embedder import Embedder
+from imgsearch.errors import ImageError, ImageUnreadable, InputError
+from imgsearch.media.decode import decode_opened, open_image
+from imgsearch.media.metadata import read_info
+from imgsearch.media.walk import FileEntry, walk_images
+from imgsearch.pipeline import ordered_map
+from imgsearch.store import (
+    Failure,
+    ImageFacts,
+    ImageWrite,
+    IndexSettings,
+    Run,
+    Store,
+    StoredFile,
+    WriteBatch,
+)
+
+EVENT_KINDS = (
+    "added", "updated", "touched", "moved", "duplicate", "removed", "failed", "unchanged", "skipped"
+)  # fmt: skip
+"""What happened to a file: embedded as new / embedded again / metadata only /
+found at a new path / copied from identical bytes / gone / bad / untouched /
+known bad and unchanged."""
+
+_MAX_PENDING = 256  # files waiting for one write, when few of them need the model
+
+
+@dataclass(frozen=True)
+class IndexEvent:
+    """One file's outcome, reported as the run goes (``done`` of ``total`` so far)."""
+
+    kind: str
+    path: str
+    done: int
+    total: int
+    message: str = ""
+
+
+@dataclass
+class IndexReport:
+    """Summary of a run: counts per event kind, how many images the model saw, the failures."""
+
+    roots: tuple[str, ...]
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENT_KINDS, 0))
+    embedded: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+    walk_errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_run(self, started_at: float, finished_at: float | None, completed: bool) -> Run:
+        c = self.counts
+        return Run(
+            started_at=started_at,
+            finished_at=finished_at,
+            roots=self.roots,
+            added=c["added"],
+            updated=c["updated"] + c["touched"],
+            moved=c["moved"],
+            duplicates=c["duplicate"],
+            removed=c["removed"],
+            failed=c["failed"],
+            unchanged=c["unchanged"] + c["skipped"],
+            embedded=self.embedded,
+            completed=completed,
+        )
+
+
+@dataclass
+class _Work:
+    """A file that needs reading: new, changed, or known bad but changed since."""
+
+    entry: FileEntry
+    stored: StoredFile | None
+    facts: ImageFacts | None = None
+    pixels: NDArray[np.float32] | None = None
+    error: ImageError | None = None
+    vector: NDArray[np.float32] | None = None
+    kind: str = ""
+    row_id: int | None = None
+
+
+class Indexer:
+    """Syncs one store with folders using one embedder. Reusable across runs."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        *,
+        on_event: Callable[[IndexEvent], None] | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.on_event = on_event
+        self.source = source or embedder.model_id
+
+    def bind(self, *, reembed: bool = False) -> None:
+        """Tie the store to this embedder's model (the model guard)."""
+        self.store.bind(
+            IndexSettings(
+                self.embedder.model_id,
+                self.embedder.dim,
+                json.dumps(self.embedder.preprocessing, sort_keys=True),
+                source=self.source,
+            ),
+            reembed=reembed,
+        )
+
+    def update(
+        self,
+        roots: Sequence[str | os.PathLike[str]],
+        *,
+        exclude: Sequence[str] = (),
+        include_hidden: bool = False,
+        retry_failed: bool = False,
+        reembed: bool = False,
+    ) -> IndexReport:
+        """Bring the index in step with ``roots``; returns what happened."""
+        folders = _check_roots(roots)
+        self.bind(reembed=reembed)
+        started = time.time()
+        report = IndexReport(roots=tuple(folders))
+        run_id = self.store.record_run(report.as_run(started, None, False))
+
+        disk = list(
+            walk_images(
+                folders,
+                exclude=exclude,
+                include_hidden=include_hidden,
+                on_error=lambda path, why: report.walk_errors.append((path, why)),
+            )
+        )
+        stored = {f.path: f for f in self.store.files_under(folders)}
+        failed = {f.path: f for f in self.store.failures(folders)}
+        on_disk = {e.path for e in disk}
+        run = _Run(self, report, total=len(disk))
+
+        work: list[_Work] = []
+        for entry in disk:
+            row = stored.get(entry.path)
+            known_bad = failed.get(entry.path)
+            if row is not None and row.has_vector and _same_file(row, entry):
+                run.emit("unchanged", entry.path)
+            elif (
+                known_bad is not None
+                and not retry_failed
+                and (known_bad.size, known_bad.mtime_ns) == (entry.size, entry.mtime_ns)
+            ):
+                run.emit("skipped", entry.path, known_bad.message)
+            else:
+                work.append(_Work(entry, row))
+        run.missing = {p: f for p, f in stored.items() if p not in on_disk}
+        run.resolved_failures = [p for p in failed if p not in on_disk]
+        run.process(work)
+        run.finish()
+
+        report.seconds = time.time() - started
+        self.store.record_run(report.as_run(started, time.time(), True), run_id)
+        return report
+
+
+class _Run:
+    """The mutable state of one update: what is pending, what vanished, what to emit."""
+
+    def __init__(self, indexer: Indexer, report: IndexReport, total: int) -> None:
+        self.indexer = indexer
+        self.store = indexer.store
+        self.embedder = indexer.embedder
+        self.report = report
+        self.total = total
+        self.done = 0
+        self.missing: dict[str, StoredFile] = {}
+        self.resolved_failures: list[str] = []
+        self._missing_by_digest: dict[str, list[StoredFile]] | None = None
+
+    def emit(self, kind: str, path: str, message: str = "") -> None:
+        self.report.counts[kind] += 1
+        if kind not in ("removed",):
+            self.done += 1
+        if self.indexer.on_event is not None:
+            self.indexer.on_event(IndexEvent(kind, path, self.done, self.total, message))
+
+    # -- reading files (worker threads) ---------------------------------------------
+
+    def prepare(self, item: _Work) -> _Work:
+        entry = item.entry
+        try:
+            data = Path(entry.path).read_bytes()
+        except OSError as exc:
+            item.error = ImageUnreadable(
+                f"cannot be read ({exc.strerror or exc})", source=entry.path
+            )
+            return item
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            image = open_image(data, entry.path, self.embedder.decode_options)
+            info = read_info(image)
+            item.facts = ImageFacts(
+                path=entry.path,
+                size=len(data),
+                mtime_ns=entry.mtime_ns,
+                digest=digest,
+                width=info.width,
+                height=info.height,
+                format=info.format,
+                captured_at=info.captured_at,
+                camera=info.camera,
+                latitude=info.latitude,
+                longitude=info.longitude,
+            )
+            if self._needs_model(item, digest):
+                rgb = decode_opened(
+                    image,
+                    entry.path,
+                    min_short_edge=self.embedder.image_size,
+                    options=self.embedder.decode_options,
+                )
+                item.pixels = self.embedder.preprocess(rgb)
+        except ImageError as exc:
+            item.error = exc
+        return item
+
+    def _needs_model(self, item: _Work, digest: str) -> bool:
+        row = item.stored
+        if row is not None and row.digest == digest and row.has_vector:
+            return False
+        return not (digest in self.missing_digests() or self.store.has_vector_for(digest))
+
+    def missing_digests(self) -> dict[str, list[StoredFile]]:
+        if self._missing_by_digest is None:
+            grouped: dict[str, list[StoredFile]] = {}
+            for row in self.missing.values():
+                if row.has_vector:
+                    grouped.setdefault(row.digest, []).append(row)
+            self._missing_by_digest = grouped
+        return self._missing_by_digest
+
+    # -- the main loop ----------------------------------------------------------------
+
+    def process(self, work: list[_Work]) -> None:
+        self.missing_digests()  # built before workers read it
+        pending: list[_Work] = []
+        needing_model = 0
+        embedder = self.embedder
+        prepared = ordered_map(
+            self.prepare, work, workers=embedder.decode_workers, window=embedder.batch_size * 2
+        )
+        for future in prepared:
+            item = future.result()
+            pending.append(item)
+            needing_model += item.pixels is not None
+            if needing_model >= embedder.batch_size or len(pending) >= _MAX_PENDING:
+                self.flush(pending)
+                pending, needing_model = [], 0
+        self.flush(pending)
+
+    def flush(self, items: list[_Work]) -> None:
+        """Embed what needs the model, then write every item in one transaction."""
+        if not items:
+            return
+        fresh: dict[str, NDArray[np.float32]] = {}
+        owners: dict[str, _Work] = {}  # the first file of the batch with those bytes
+        for item in items:
+            if item.pixels is not None and item.facts is not None:
+                digest = item.facts.digest
+                if digest not in owners and not self.store.has_vector_for(digest):
+                    owners[digest] = item
+        if owners:
+            pixels = np.stack([item.pixels for item in owners.values()])  # type: ignore[misc]
+            vectors = self.embedder.embed_pixels(pixels)
+            self.report.embedded += len(owners)
+            fresh = dict(zip(owners, vectors, strict=True))
+        batch = WriteBatch()
+        for item in items:
+            self._plan(item, fresh, owners, batch)
+        self.store.write(batch)
+        for item in items:
+            self.emit(item.kind, item.entry.path, item.error.reason if item.error else "")
+
+    def _plan(
+        self,
+        item: _Work,
+        fresh: dict[str, NDArray[np.float32]],
+        owners: dict[str, _Work],
+        batch: WriteBatch,
+    ) -> None:
+        row, entry = item.stored, item.entry
+        if item.error is not None or item.facts is None:
+            assert item.error is not None
+            item.kind = "failed"
+            failure = Failure(
+                entry.path, entry.size, entry.mtime_ns, type(item.error).__name__, item.error.reason
+            )
+            batch.failures.append(failure)
+            self.report.failures.append(failure)
+            if row is not None:  # the file went bad: its old vector no longer describes it
+                batch.deletes.append(row.id)
+            return
+        facts, digest = item.facts, item.facts.digest
+        row_id = row.id if row is not None else None
+        batch.resolved.append(entry.path)
+        if row is not None and row.digest == digest and row.has_vector:
+            item.kind = "touched"
+            batch.images.append(ImageWrite(facts, None, id=row_id))
+        elif owners.get(digest) is item:
+            item.kind = "updated" if row is not None else "added"
+            batch.images.append(ImageWrite(facts, fresh[digest], id=row_id))
+        elif row is None and (moved_from := self._claim_move(digest)) is not None:
+            item.kind = "moved"
+            batch.images.append(ImageWrite(facts, None, id=moved_from.id))
+        else:
+            item.kind = "duplicate"
+            vector = fresh.get(digest)
+            if vector is None:
+                vector = self.store.vector_for(digest)
+            if vector is None:  # its twin was deleted by someone else meanwhile
+                vector = self.embedder.embed_pixels(self.embedder.prepare_image(entry.path)[None])[
+                    0
+                ]
+                self.report.embedded += 1
+            batch.images.append(ImageWrite(facts, vector, id=row_id))
+
+    def _claim_move(self, digest: str) -> StoredFile | None:
+        candidates = self.missing_digests().get(digest)
+        if not candidates:
+            return None
+        source = candidates.pop(0)
+        del self.missing[source.path]
+        return source
+
+    def finish(self) -> None:
+        """Remove what vanished from disk and forget failures of vanished files."""
+        batch = WriteBatch(
+            deletes=[row.id for row in self.missing.values()], resolved=self.resolved_failures
+        )
+        self.store.write(batch)
+        for path in self.missing:
+            self.emit("removed", path)
+
+
+def _same_file(row: StoredFile, entry: FileEntry) -> bool:
+    return row.size == entry.size and row.mtime_ns == entry.mtime_ns
+
+
+def _check_roots(roots: Sequence[str | os.PathLike[str]]) -> list[str]:
+    if not roots:
+        raise InputError(
+            "no folders to index", hint="name at least one: imgsearch index ~/Pictures"
+        )
+    folders = []
+    for root in roots:
+        path = Path(root).expanduser()
+        if not path.is_dir():
+            raise InputError(
+                f"{path} is not a folder" if path.exists() else f"folder {path} does not exist",
+                hint="give folders of images to index",
+            )
+        folders.append(str(path.resolve()))
+    return folders

@@ -1,0 +1,95 @@
+"""Find the image files under folders, the way a photo library expects.
+
+Recursive, in a stable order (sorted by path), following symlinked folders but
+never around a loop (each real folder is visited once), skipping hidden files
+and folders unless asked, and ``--exclude`` globs matched against the path
+relative to its root and against the bare name. Which files count as images
+is decided by extension here (cheap); whether they really are is decided by
+decoding them later, so a PNG named ``.jpg`` is fine and a text file named
+``.jpg`` is reported.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+IMAGE_EXTENSIONS = frozenset(
+    {
+        ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".bmp", ".dib", ".tif", ".tiff",
+        ".webp", ".heic", ".heif", ".avif", ".ico", ".mpo", ".ppm", ".pgm", ".pbm", ".tga",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """An image file found on disk: absolute path, size in bytes, mtime in nanoseconds."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def walk_images(
+    roots: Sequence[str | os.PathLike[str]],
+    *,
+    exclude: Sequence[str] = (),
+    include_hidden: bool = False,
+    on_error: Callable[[str, str], None] | None = None,
+) -> Iterator[FileEntry]:
+    """Yield image files under ``roots`` sorted by path; unreadable folders go to ``on_error``."""
+    seen_dirs: set[tuple[int, int]] = set()
+    for root in sorted({str(Path(r).resolve()) for r in roots}):
+        yield from _walk(Path(root), Path(root), exclude, include_hidden, seen_dirs, on_error)
+
+
+def _excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:
+    if not patterns:
+        return False
+    relative = path.relative_to(root).as_posix()
+    return any(
+        fnmatch.fnmatchcase(relative, p) or fnmatch.fnmatchcase(path.name, p) for p in patterns
+    )
+
+
+def _walk(
+    folder: Path,
+    root: Path,
+    exclude: Sequence[str],
+    include_hidden: bool,
+    seen: set[tuple[int, int]],
+    on_error: Callable[[str, str], None] | None,
+) -> Iterator[FileEntry]:
+    try:
+        info = folder.stat()
+        key = (info.st_dev, info.st_ino)
+        if key in seen:
+            return  # a symlink loop or a folder reached twice
+        seen.add(key)
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        if on_error is not None:
+            on_error(str(folder), exc.strerror or str(exc))
+        return
+    for entry in entries:
+        if not include_hidden and entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if _excluded(path, root, exclude):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=True):
+                yield from _walk(path, root, exclude, include_hidden, seen, on_error)
+                continue
+            if path.suffix.lower() not in IMAGE_EXTENSIONS or not entry.is_file():
+                continue
+            stat = entry.stat(follow_symlinks=True)
+        except OSError as exc:
+            if on_error is not None:
+                on_error(entry.path, exc.strerror or str(exc))
+            continue
+        yield FileEntry(entry.path, stat.st_size, stat.st_mtime_ns)

@@ -1,0 +1,199 @@
+"""Queries and ranking: text, example images, regions, and weighted mixes of them.
+
+A query is a list of parts, each a text or an image (optionally a box on it)
+with a weight; negative weights push results away ("… --not grass"). The
+query vector is the L2-normalised weighted sum of the parts' unit vectors.
+
+Relevance (what hits are ranked by)::
+
+    relevance = (1 - w) * (1 + cosine) / 2  +  w * metadata
+
+``cosine`` is the cosine similarity of image and query vectors, mapped from
+[-1, 1] to [0, 1]; ``metadata`` is the BM25 score ``s`` of the query's words
+against the image's metadata text (file and folder names, EXIF camera,
+caption, tags), squashed into [0, 1) as ``s / (s + 5)`` (5 is about one rare
+word matching once); ``w`` is ``metadata_weight``, 0.1 by default, so names
+and captions break near-ties between images without overriding what the
+pictures show. With ``w = 0`` (or no words in the query) ranking is by cosine
+alone. Raw ``cosine`` is reported with every hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.errors import InvalidQuery
+from imgsearch.media.walk import IMAGE_EXTENSIONS
+from imgsearch.store import Filters, ImageRecord, Store
+from imgsearch.types import Box
+
+DEFAULT_TOP = 10
+DEFAULT_METADATA_WEIGHT = 0.1
+BM25_SATURATION = 5.0
+CANDIDATE_FACTOR = 4  # vector candidates per wanted hit, when metadata can reorder them
+METADATA_CANDIDATES = 200
+
+_WEIGHT = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+)\s*:(.+)$", re.DOTALL)
+_OPERATOR = re.compile(r"\s+([+-])\s+")
+
+
+@dataclass(frozen=True)
+class QueryPart:
+    """One ingredient of a query: a ``text``, an ``image`` path, or an indexed ``image_id``.
+
+    ``box`` selects a region of the image; ``weight`` scales the part's vector
+    (negative: steer away from it).
+    """
+
+    text: str | None = None
+    image: str | None = None
+    image_id: int | None = None
+    box: Box | None = None
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        given = [self.text is not None, self.image is not None, self.image_id is not None]
+        if sum(given) != 1:
+            raise InvalidQuery(
+                "a query part is exactly one of: a text, an image, an indexed image id"
+            )
+        if self.text is not None and not self.text.strip():
+            raise InvalidQuery("a text query part is empty", hint="write some words to search for")
+        if not np.isfinite(self.weight) or self.weight == 0:
+            raise InvalidQuery(f"weight {self.weight} is not usable", hint="use a non-zero number")
+        if self.box is not None and self.text is not None:
+            raise InvalidQuery("a box applies to an image, not to a text")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A whole search: parts, filters, the page of hits wanted and the relevance weight."""
+
+    parts: tuple[QueryPart, ...]
+    filters: Filters = field(default_factory=Filters)
+    top: int = DEFAULT_TOP
+    offset: int = 0
+    metadata_weight: float = DEFAULT_METADATA_WEIGHT
+    exact: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            raise InvalidQuery(
+                "nothing to search for",
+                hint='give a text, --image PATH or --like ID, e.g. imgsearch search "red car"',
+            )
+        if all(p.weight < 0 for p in self.parts):
+            raise InvalidQuery(
+                "a query needs at least one positive part",
+                hint="negative parts (--not, '- word') only steer away from something",
+            )
+        if self.top < 1 or self.offset < 0:
+            raise InvalidQuery("top must be at least 1 and offset at least 0")
+        if not 0 <= self.metadata_weight <= 1:
+            raise InvalidQuery("metadata_weight must lie between 0 and 1")
+
+    @property
+    def words(self) -> str:
+        """The text the metadata score looks for: the positive text parts."""
+        return " ".join(p.text for p in self.parts if p.text and p.weight > 0)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked result. ``relevance`` orders hits; ``cosine`` is the raw similarity."""
+
+    rank: int
+    id: int
+    relevance: float
+    cosine: float
+    metadata_score: float
+    image: ImageRecord
+
+
+def parse_expression(expression: str | Sequence[str]) -> list[QueryPart]:
+    """Read an rclip-style mix: ``"2:golden retriever" + ./pool.jpg - grass``.
+
+    Parts are joined by `` + `` or `` - `` (spaces around the sign); a part may
+    start with ``WEIGHT:``; a part that names an existing file, or ends in an
+    image extension, is an image, anything else is text.
+    """
+    text = (expression if isinstance(expression, str) else " ".join(expression)).strip()
+    leading_sign = text[:2] in ("+ ", "- ")
+    tokens = _OPERATOR.split(f" {text}" if leading_sign else f" + {text}")
+    parts: list[QueryPart] = []
+    for sign, term in zip(tokens[1::2], tokens[2::2], strict=True):
+        term = term.strip()
+        if not term:
+            raise InvalidQuery(f"nothing after {sign!r} in {text!r}")
+        weight = 1.0
+        match = _WEIGHT.match(term)
+        if match:
+            weight, term = float(match.group(1)), match.group(2).strip()
+        if sign == "-":
+            weight = -weight
+        parts.append(_text_or_image(term, weight))
+    return parts
+
+
+def _text_or_image(term: str, weight: float) -> QueryPart:
+    path = Path(term).expanduser()
+    looks_like_image = path.suffix.lower() in IMAGE_EXTENSIONS and " " not in term
+    if path.is_file() or looks_like_image:
+        return QueryPart(image=str(path), weight=weight)
+    return QueryPart(text=term, weight=weight)
+
+
+def combine(vectors: NDArray[np.float32], weights: Sequence[float]) -> NDArray[np.float32]:
+    """Weighted sum of unit vectors, L2-normalised."""
+    combined = (np.asarray(weights, dtype=np.float32)[:, None] * vectors).sum(axis=0)
+    norm = float(np.linalg.norm(combined))
+    if norm < 1e-6:
+        raise InvalidQuery(
+            "the query's parts cancel each other out",
+            hint="change the weights so that the positive parts dominate",
+        )
+    unit: NDArray[np.float32] = (combined / norm).astype(np.float32)
+    return unit
+
+
+def metadata_score(bm25: float) -> float:
+    """BM25 squashed into [0, 1)."""
+    return bm25 / (bm25 + BM25_SATURATION) if bm25 > 0 else 0.0
+
+
+def relevance(cosine: float, metadata: float, weight: float) -> float:
+    """The documented relevance formula (see the module docstring)."""
+    return (1 - weight) * (1 + cosine) / 2 + weight * metadata
+
+
+def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
+    """Run ``query`` (already turned into ``vector``) against ``store``."""
+    wanted = query.offset + query.top
+    words = query.words if query.metadata_weight > 0 else ""
+    metadata = (
+        dict(store.metadata_matches(words, METADATA_CANDIDATES, query.filters)) if words else {}
+    )
+    depth = wanted * CANDIDATE_FACTOR if metadata else wanted
+    cosines = dict(store.nearest(vector, depth, query.filters, exact=query.exact))
+    extra = [i for i in metadata if i not in cosines]
+    if extra:
+        for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
+            cosines[image_id] = float(cosine)
+    scored = []
+    for image_id, cosine in cosines.items():
+        meta = metadata_score(metadata.get(image_id, 0.0))
+        scored.append((relevance(cosine, meta, query.metadata_weight), cosine, meta, image_id))
+    scored.sort(key=lambda s: (-s[0], s[3]))
+    page = scored[query.offset : wanted]
+    records = {r.id: r for r in store.get([s[3] for s in page])}
+    return [
+        Hit(query.offset + n + 1, image_id, rel, cos, meta, records[image_id])
+        for n, (rel, cos, meta, image_id) in enumerate(page)
+        if image_id in records
+    ]

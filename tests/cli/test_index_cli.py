@@ -1,0 +1,142 @@
+"""End to end through the CLI: index, search, status — and a run killed with SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.cli.test_cli import imgsearch
+from tests.conftest import photo
+
+
+def make_collection(root: Path, count: int) -> None:
+    (root / "beach").mkdir(parents=True)
+    (root / "city").mkdir()
+    for i in range(count):
+        folder = root / ("beach" if i % 3 == 0 else "city")
+        photo(64 + i % 5, 48, seed=i).save(folder / f"shot_{i:04}.{'png' if i % 4 == 0 else 'jpg'}")
+
+
+def test_index_search_status_through_the_cli(clip_model_dir: Path, tmp_path: Path) -> None:
+    root, index = tmp_path / "photos", tmp_path / "index"
+    make_collection(root, 12)
+    (root / "city" / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    result = imgsearch(
+        "index", str(root), "--index", str(index), "--model", str(clip_model_dir), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["counts"]["added"] == 12 and summary["counts"]["failed"] == 1
+    assert summary["failures"][0]["path"].endswith("broken.jpg")
+
+    strict = imgsearch("index", str(root), "--index", str(index), "--strict", "--retry-failed")
+    assert strict.returncode == 5
+
+    hits = imgsearch(
+        "search", "beach", "--index", str(index), "--json", "--top", "4", "--metadata-weight", "1"
+    )
+    assert hits.returncode == 0, hits.stderr
+    rows = [json.loads(line) for line in hits.stdout.splitlines()]
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4]
+    assert all(set(r) >= {"relevance", "cosine", "metadata_score", "path", "taken"} for r in rows)
+    # ranked by metadata alone: the folder name "beach" is in those images' metadata text
+    assert all("/beach/" in r["path"] and r["metadata_score"] > 0 for r in rows)
+
+    target = root / "city" / "shot_0001.jpg"
+    similar = imgsearch(
+        "search", "--image", str(target), "--index", str(index), "--paths", "--top", "1"
+    )
+    assert similar.stdout.strip() == str(target.resolve())
+
+    filtered = imgsearch(
+        "search", "a photo", "--under", str(root / "city"), "--format", "png",
+        "--index", str(index), "--paths", "--top", "50",
+    )  # fmt: skip
+    paths = filtered.stdout.split()
+    assert paths and all("/city/" in p and p.endswith(".png") for p in paths)
+
+    status = imgsearch("status", "--index", str(index), "--errors", "--json")
+    body = json.loads(status.stdout)
+    assert body["images"] == 12 and body["model"] == "tiny-clip" and body["failures"] == 1
+    assert (
+        body["errors"][0]["code"] == "CorruptImage"
+        or body["errors"][0]["code"] == "UnsupportedImage"
+    )
+    assert body["last_run"]["completed"] is True
+
+    missing = imgsearch("search", "x", "--index", str(tmp_path / "nowhere"))
+    assert missing.returncode == 4 and "imgsearch index" in missing.stderr
+    bad_box = imgsearch("search", "--box", "1,2,3", "--image", str(target), "--index", str(index))
+    assert bad_box.returncode == 2 and "box" in bad_box.stderr
+
+
+def committed(index: Path) -> int:
+    try:
+        with sqlite3.connect(index / "index.db", timeout=5) as db:
+            return int(db.execute("SELECT count(*) FROM images").fetchone()[0])
+    except sqlite3.Error:
+        return 0  # not created yet
+
+
+def snapshot(index: Path) -> dict[int, tuple[str, bytes]]:
+    with sqlite3.connect(index / "index.db") as db:
+        return {
+            row[0]: (row[1], row[2]) for row in db.execute("SELECT id, path, vector FROM images")
+        }
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(
+    clip_model_dir: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "photos"
+    make_collection(root, 300)
+    args = ["--model", str(clip_model_dir), "--batch-size", "8", "--quiet"]
+    reference = tmp_path / "reference"
+    done = imgsearch("index", str(root), "--index", str(reference), *args)
+    assert done.returncode == 0, done.stderr
+
+    crashed = tmp_path / "crashed"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    kill_points = sorted(random.Random(7).sample(range(10, 250), 4))
+    kills = 0
+    for target in kill_points:  # kill when that many images are committed, wherever the run is
+        process = subprocess.Popen(
+            [sys.executable, "-m", "imgsearch.cli.main", "index", str(root), "--index", str(crashed), *args],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        while process.poll() is None:
+            if committed(crashed) >= target:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+                break
+            time.sleep(0.005)
+        process.wait()
+        assert committed(crashed) < 300
+    assert kills == len(kill_points)
+    final = imgsearch("index", str(root), "--index", str(crashed), *args)
+    assert final.returncode == 0, final.stderr
+
+    expected, got = snapshot(reference), snapshot(crashed)
+    assert {i: p for i, (p, _) in got.items()} == {i: p for i, (p, _) in expected.items()}
+    for image_id, (_, vector) in expected.items():
+        np.testing.assert_allclose(
+            np.frombuffer(got[image_id][1], np.float32),
+            np.frombuffer(vector, np.float32),
+            atol=1e-5,
+        )
+    status = json.loads(imgsearch("status", "--index", str(crashed), "--json").stdout)
+    assert status["images"] == 300 and status["vectors"] == 300
+    # the vector index agrees with SQLite: every image is findable by its own vector
+    one = imgsearch("search", "--like", "150", "--index", str(crashed), "--json", "--top", "1")
+    assert json.loads(one.stdout)["id"] == 150
