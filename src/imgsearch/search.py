@@ -41,6 +41,7 @@ METADATA_CANDIDATES = 200
 
 _WEIGHT = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+)\s*:(.+)$", re.DOTALL)
 _OPERATOR = re.compile(r"\s+([+-])\s+")
+_DANGLING = re.compile(r"(^|\s)[+-]$")
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,10 @@ def parse_expression(expression: str | Sequence[str]) -> list[QueryPart]:
     image extension, is an image, anything else is text.
     """
     text = (expression if isinstance(expression, str) else " ".join(expression)).strip()
+    if _DANGLING.search(text):
+        raise InvalidQuery(
+            f"{text!r} ends with an operator", hint="write a text or an image after + or -"
+        )
     leading_sign = text[:2] in ("+ ", "- ")
     tokens = _OPERATOR.split(f" {text}" if leading_sign else f" + {text}")
     parts: list[QueryPart] = []

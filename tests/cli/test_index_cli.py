@@ -58,6 +58,30 @@ def test_index_search_status_through_the_cli(clip_model_dir: Path, tmp_path: Pat
     )
     assert similar.stdout.strip() == str(target.resolve())
 
+    annotated = imgsearch(
+        "annotate",
+        str(target),
+        "--caption",
+        "lighthouse at dusk",
+        "--tag",
+        "trip",
+        "--index",
+        str(index),
+    )
+    assert annotated.returncode == 0, annotated.stderr
+    by_caption = imgsearch(
+        "search",
+        "lighthouse",
+        "--index",
+        str(index),
+        "--metadata-weight",
+        "1",
+        "--paths",
+        "--top",
+        "1",
+    )
+    assert by_caption.stdout.strip() == str(target.resolve())
+
     filtered = imgsearch(
         "search", "a photo", "--under", str(root / "city"), "--format", "png",
         "--index", str(index), "--paths", "--top", "50",

@@ -228,3 +228,20 @@ def test_a_second_connection_sees_committed_batches(
     second = add(writer, [f"/p/{i:02}.jpg" for i in range(10, 20)], vectors[10:])
     writer.write(WriteBatch(deletes=first[:5]))
     assert {h[0] for h in reader.nearest(vectors[0], 20)} == set(first[5:] + second)
+
+
+def test_approximate_search_still_filters_exactly_and_reports_exact_cosines(
+    store_factory: Callable[..., Store],
+) -> None:
+    store = store_factory("big", hnsw_threshold=500)
+    store.bind(IndexSettings("test-model", DIM))
+    vectors = unit_vectors(2000, seed=6)
+    paths = [f"/p/{'a' if i % 50 == 0 else 'b'}/{i:05}.jpg" for i in range(2000)]
+    ids = add(store, paths, vectors)
+    for under, expected in (("/p/a", 10), ("/p/b", 10)):
+        hits = store.nearest(vectors[3], 10, Filters(under=(under,)))
+        assert len(hits) == expected
+        got = store.vectors([h[0] for h in hits]) @ vectors[3]
+        np.testing.assert_allclose([h[1] for h in hits], got, atol=1e-6)
+        assert all(paths[ids.index(h[0])].startswith(under + "/") for h in hits)
+    assert store.nearest(vectors[7], 1)[0][0] == ids[7]
