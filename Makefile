@@ -29,6 +29,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/embed.py
+	$(PY) bench/index.py
+	$(PY) bench/search.py
 
 clean:
 	rm -rf $(VENV) .demo .bench

@@ -36,7 +36,7 @@ DEFAULT_HNSW_THRESHOLD = 50_000
 # A filter letting through fewer rows than this (or under this share of all rows) is
 # answered by an exact scan of those rows: cheaper than walking a graph whose
 # neighbours it mostly rejects.
-EXACT_SUBSET_LIMIT = 4_096
+EXACT_SUBSET_LIMIT = 20_000
 EXACT_SUBSET_SHARE = 0.02
 
 
@@ -243,7 +243,11 @@ class VectorIndex:
 
     def _walk_graph(self, query: Vectors, k: int, rows: IdArray | None) -> tuple[IdArray, Vectors]:
         params = faiss.SearchParametersHNSW()
-        params.efSearch = max(self.params.ef_search, 2 * k)
+        beam = max(self.params.ef_search, 2 * k)
+        if rows is not None:  # most neighbours get rejected: widen the beam (up to 4x)
+            share = len(rows) / max(self.count, 1)
+            beam = int(beam * min(4.0, max(1.0, share**-0.5)))
+        params.efSearch = beam
         keep_alive = self._select(params, rows)
         scores, found = self._graph.search(query[None, :], k, params=params)
         del keep_alive
