@@ -46,10 +46,11 @@ def test_exact_search_matches_brute_force_after_replacements_and_removals() -> N
 
 
 def test_hnsw_recall_and_filters_that_always_return_k() -> None:
-    sample = clustered(20_050)
-    vectors, queries = sample[:20_000], sample[20_000:]  # queries from the same distribution
-    ids = np.arange(1, 20_001, dtype=np.int64)
-    index = VectorIndex(64, hnsw_threshold=10_000, hnsw=HnswParams(m=16, ef_search=64))
+    # 100k clustered vectors, as the issue asks (32-d keeps the build to a few seconds)
+    sample = clustered(100_050, dim=32, clusters=200)
+    vectors, queries = sample[:100_000], sample[100_000:]  # queries from the same distribution
+    ids = np.arange(1, 100_001, dtype=np.int64)
+    index = VectorIndex(32, hnsw_threshold=10_000, hnsw=HnswParams(m=16, ef_search=64))
     index.upsert(ids, vectors)
     assert index.mode == "hnsw"
     recalls = [
@@ -58,7 +59,7 @@ def test_hnsw_recall_and_filters_that_always_return_k() -> None:
     ]
     assert np.mean(recalls) >= 0.95
     # selective (exact subset), broad (graph walk with a selector), and tiny filters
-    for allowed in (ids[::400], ids[ids % 3 == 0], ids[:4]):
+    for allowed in (ids[::2000], ids[ids % 3 == 0], ids[:4]):
         mask = np.isin(ids, allowed)
         for q in queries[:5]:
             found, _ = index.search(q, 10, allowed=allowed)
