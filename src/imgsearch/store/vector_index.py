@@ -199,22 +199,11 @@ class VectorIndex:
             return False
         return len(rows) <= EXACT_SUBSET_LIMIT or len(rows) < EXACT_SUBSET_SHARE * self.count
 
-    def vectors_of(self, ids: IdArray) -> Vectors:
-        """Stored vectors of known ``ids`` (float16-rounded when a graph holds them)."""
-        rows = self._rows_of(ids)
-        return self._gather(rows)
-
     def _rows_of(self, ids: IdArray) -> IdArray:
         ids = np.asarray(ids, dtype=np.int64)
         ids = ids[(ids >= 0) & (ids < len(self._row_of))]
         rows = self._row_of[ids]
         return rows[rows >= 0]
-
-    def _gather(self, rows: IdArray) -> Vectors:
-        if self._graph is None:
-            return self._matrix[rows]
-        out = self._graph.reconstruct_batch(rows)
-        return np.asarray(out, dtype=np.float32)
 
     def _exact(self, query: Vectors, k: int, rows: IdArray | None) -> tuple[IdArray, Vectors]:
         if self._graph is not None:
