@@ -191,11 +191,12 @@ class SqliteStore:
             self._put_setting(tx, "preprocessing", settings.preprocessing)
             self._put_setting(tx, "model_source", settings.source or settings.model_id)
 
-    def _require_dim(self, vector: Vector) -> None:
+    def _require_dim(self, vectors: Sequence[Vector]) -> None:
         dim = int(self._setting("dim") or 0)
-        if dim and vector.shape[-1] != dim:
+        wrong = next((v.shape[-1] for v in vectors if dim and v.shape[-1] != dim), None)
+        if wrong is not None:
             raise ModelMismatch(
-                f"cannot store a {vector.shape[-1]}-d vector in an index of {dim}-d vectors",
+                f"cannot store a {wrong}-d vector in an index of {dim}-d vectors",
                 hint="re-embed with the index's model, or imgsearch index --reembed",
             )
 
@@ -234,9 +235,7 @@ class SqliteStore:
         return [Failure(*row) for row in rows]
 
     def write(self, batch: WriteBatch) -> list[int]:
-        for item in batch.images:
-            if item.vector is not None:
-                self._require_dim(item.vector)
+        self._require_dim([item.vector for item in batch.images if item.vector is not None])
         ids: list[int] = []
         if not batch:
             return ids
