@@ -29,8 +29,13 @@ def default_index_dir(env: Mapping[str, str] = os.environ) -> Path:
     else ``$XDG_DATA_HOME/imgsearch/index`` (``~/.local/share/imgsearch/index``)."""
     if env.get("IMGSEARCH_INDEX"):
         return Path(env["IMGSEARCH_INDEX"]).expanduser()
+    return default_data_dir(env) / "index"
+
+
+def default_data_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """``$XDG_DATA_HOME/imgsearch`` (``~/.local/share/imgsearch``): indexes and the demo."""
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "imgsearch" / "index"
+    return Path(base) / "imgsearch"
 
 
 def hub_offline(env: Mapping[str, str] = os.environ) -> bool:

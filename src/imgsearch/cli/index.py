@@ -68,7 +68,7 @@ def index(
     with open_index(
         index_path, model, precision, max_pixels, create=True, batch_size=batch_size
     ) as opened:
-        reporter = _Reporter(err, quiet=quiet or as_json)
+        reporter = IndexProgress(err, quiet=quiet or as_json)
         with reporter:
             report = opened.update(
                 folders,
@@ -83,12 +83,12 @@ def index(
         json.dump(_summary(report, location), sys.stdout)
         sys.stdout.write("\n")
     else:
-        _print_summary(err, report, location)
+        print_summary(err, report, location)
     if strict and report.failures:
         raise typer.Exit(EXIT_FILES_FAILED)
 
 
-class _Reporter:
+class IndexProgress:
     """Turns index events into a progress bar (terminal) or periodic log lines."""
 
     def __init__(self, console: Console, *, quiet: bool) -> None:
@@ -100,7 +100,7 @@ class _Reporter:
         self.started = time.monotonic()
         self.last_line = self.started
 
-    def __enter__(self) -> _Reporter:
+    def __enter__(self) -> IndexProgress:
         if self.live:
             self.progress = Progress(
                 TextColumn("indexing"),
@@ -149,7 +149,7 @@ def _summary(report: IndexReport, location: str) -> dict[str, object]:
     }
 
 
-def _print_summary(console: Console, report: IndexReport, location: str) -> None:
+def print_summary(console: Console, report: IndexReport, location: str) -> None:
     c = report.counts
     console.print(
         f"indexed {sum(c.values()) - c['removed']} files in {report.seconds:.1f} s → {location}\n"

@@ -15,7 +15,7 @@ import warnings
 import typer
 from rich.console import Console
 
-from imgsearch.cli import index, models, search, status, vectorize
+from imgsearch.cli import demo, index, models, search, status, vectorize
 from imgsearch.errors import ImgsearchError, InputError, StoreError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(models.app, name="models")
+app.add_typer(demo.app, name="demo")
 app.command("index")(index.index)
 app.command("search")(search.search)
 app.command("status")(status.status)

@@ -30,7 +30,7 @@ def list_models(
         sys.stdout.write("\n")
         return
     table = Table(title="imgsearch models (append :int8 to a name for the quantised variant)")
-    for column in ("name", "dim", "input", "languages", "licence", "hub repo", "notes"):
+    for column in ("name", "dim", "input", "languages", "licence", "source", "notes"):
         table.add_column(column, overflow="fold")
     for spec in entries:
         name = f"{spec.name} (default)" if spec.name == DEFAULT_MODEL else spec.name
@@ -40,7 +40,7 @@ def list_models(
             f"{spec.image_size}px",
             spec.languages,
             spec.licence,
-            spec.hub_repo,
+            spec.source,
             spec.notes,
         )
     Console().print(table)

@@ -2,7 +2,9 @@
 
 Adding a model is one entry there: a short name, the hub repository holding its
 ONNX export, the repository's layout (see :mod:`imgsearch.models.layout`), and
-facts a user wants before downloading it.
+facts a user wants before downloading it. A *bundled* model ships inside the
+package (``imgsearch/models/bundled/NAME``, imgsearch layout) instead of on
+the hub, so it works offline from the first run.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from imgsearch.errors import ModelNotFound
 
@@ -22,7 +25,7 @@ class ModelSpec:
     """One catalog entry."""
 
     name: str
-    hub_repo: str
+    hub_repo: str | None
     layout: str
     dim: int
     image_size: int
@@ -30,6 +33,17 @@ class ModelSpec:
     languages: str
     notes: str
     revision: str | None = None
+    bundled: str | None = None
+
+    @property
+    def source(self) -> str:
+        """Where the files come from, for listings."""
+        return self.hub_repo or f"bundled with imgsearch ({self.bundled})"
+
+
+def bundled_folder(name: str) -> Path:
+    """The package folder of a bundled model."""
+    return Path(str(resources.files("imgsearch.models").joinpath("bundled").joinpath(name)))
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Convert a transformers CLIP or SigLIP checkpoint into imgsearch's model layout.
+"""Convert a transformers CLIP or SigLIP checkpoint (or any pair of towers) to imgsearch's layout.
 
 Needs the ``export`` extra (torch + transformers). Each tower is exported with
 ``torch.onnx.export`` to its own graph with dynamic batch (and sequence) axes,
@@ -76,18 +76,69 @@ def export_checkpoint(
         pad_to_context=is_siglip,
         pad_token=tokenizer.pad_token,
     )
+    vision_tower, text_tower = _towers(torch, model, is_siglip)
+    with tempfile.TemporaryDirectory() as scratch:
+        tokenizer_path = Path(scratch) / "tokenizer.json"
+        tokenizer.backend_tokenizer.save(str(tokenizer_path))
+        return export_towers(
+            vision_tower,
+            text_tower,
+            out,
+            image=image,
+            text=text,
+            tokenizer_json=tokenizer_path,
+            vocab_size=int(config.text_config.vocab_size),
+            model_id=model_id or _default_id(src),
+            source=src,
+            architecture=config.model_type,
+            opset=opset,
+            int8=int8,
+            atol=atol,
+        )
+
+
+def export_towers(
+    vision_tower: Any,
+    text_tower: Any,
+    out: Path,
+    *,
+    image: ImagePreprocess,
+    text: TextPreprocess,
+    tokenizer_json: Path,
+    vocab_size: int,
+    model_id: str,
+    source: str,
+    architecture: str,
+    opset: int = DEFAULT_OPSET,
+    int8: bool = False,
+    atol: float = 1e-4,
+    extra: dict[str, Any] | None = None,
+) -> ExportReport:
+    """Export two torch modules (pixels → embedding, tokens → embedding) into ``out``.
+
+    The vision tower takes ``(n, 3, size, size)`` float pixels; the text tower
+    takes ``input_ids`` (plus ``attention_mask`` unless ``text.pad_to_context``).
+    Both are verified against ONNX Runtime before the folder is renamed into
+    place, so a failed export never leaves a half-written model. ``extra`` is
+    merged into the manifest (e.g. training facts and evaluation results).
+    """
+    torch, transformers = _import_export_deps()
+    fixed_length = text.pad_to_context
     out = out.expanduser().resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        vision_tower, text_tower = _towers(torch, model, is_siglip)
+        vision_tower.eval()
+        text_tower.eval()
         _export_vision(torch, vision_tower, image.size, staging / "vision.onnx", opset)
         _export_text(
-            torch, text_tower, is_siglip, text.context_length, staging / "text.onnx", opset
+            torch, text_tower, fixed_length, text.context_length, staging / "text.onnx", opset
         )
-        tokenizer.backend_tokenizer.save(str(staging / "tokenizer.json"))
+        shutil.copyfile(tokenizer_json, staging / "tokenizer.json")
         vision_diff, dim = _verify_vision(torch, vision_tower, image.size, staging / "vision.onnx")
-        text_diff = _verify_text(torch, text_tower, is_siglip, text, config, staging / "text.onnx")
+        text_diff = _verify_text(
+            torch, text_tower, fixed_length, text, vocab_size, staging / "text.onnx"
+        )
         worst = max(vision_diff, text_diff)
         if worst > atol:
             raise ExportError(
@@ -102,9 +153,9 @@ def export_checkpoint(
         manifest = write_manifest(
             staging,
             {
-                "model_id": model_id or _default_id(src),
-                "source": src,
-                "architecture": config.model_type,
+                "model_id": model_id,
+                "source": source,
+                "architecture": architecture,
                 "dim": dim,
                 "image": image.to_dict(),
                 "text": text.to_dict(),
@@ -113,16 +164,18 @@ def export_checkpoint(
                     "vision_max_abs_diff": vision_diff,
                     "text_max_abs_diff": text_diff,
                 },
+                **(extra or {}),
             },
             names,
         )
+        staging.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ExportReport(out, manifest["model_id"], dim, vision_diff, text_diff, manifest)
+    return ExportReport(out, model_id, dim, vision_diff, text_diff, manifest)
 
 
 def _import_export_deps() -> tuple[Any, Any]:
@@ -277,10 +330,9 @@ def _verify_vision(torch: Any, tower: Any, size: int, path: Path) -> tuple[float
 
 
 def _verify_text(
-    torch: Any, tower: Any, is_siglip: bool, text: TextPreprocess, config: Any, path: Path
+    torch: Any, tower: Any, is_siglip: bool, text: TextPreprocess, vocab: int, path: Path
 ) -> float:
     generator = torch.Generator().manual_seed(0)
-    vocab = int(config.text_config.vocab_size)
     length = text.context_length if is_siglip else min(12, text.context_length)
     ids = torch.randint(0, vocab, (3, length), generator=generator)
     feeds = {"input_ids": ids.numpy()}

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from imgsearch.errors import ModelError, ModelNotCached, ModelNotFound
-from imgsearch.models.catalog import find_spec, unknown_model
+from imgsearch.models.catalog import bundled_folder, find_spec, unknown_model
 from imgsearch.models.layout import LAYOUT_FILES, ModelFiles, detect_layout
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -46,7 +46,9 @@ def resolve_model(
     if path.is_dir():
         return detect_layout(path)
     spec = find_spec(text)
-    if spec is not None:
+    if spec is not None and spec.bundled is not None:
+        return detect_layout(bundled_folder(spec.bundled), model_id=spec.name)
+    if spec is not None and spec.hub_repo is not None:
         folder = download(
             spec.hub_repo, [spec.layout], precision, spec.revision, hub_cache_dir, offline
         )

@@ -1,0 +1,169 @@
+"""``imgsearch demo …``: the offline demo, the shapes generator, training and evaluating.
+
+``imgsearch demo`` generates a collection of shape images (or reuses it),
+indexes it with the shipped ``demo-shapes`` model through the normal indexer,
+and runs text, image, region and combined queries, marking each hit right or
+wrong from the collection's labels. Nothing needs the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from imgsearch.cli.index import IndexProgress, print_summary
+from imgsearch.config import default_data_dir
+from imgsearch.demo.collection import Collection, generate_collection, load_collection
+from imgsearch.demo.showcase import demo_queries
+from imgsearch.index import Index
+
+DEMO_MODEL = "demo-shapes"
+DEFAULT_COUNT = 3000
+
+app = typer.Typer(
+    help="The offline demo: generated shape images, searched with the shipped demo-shapes model.",
+    invoke_without_command=True,
+)
+
+
+@app.callback()
+def demo(
+    context: typer.Context,
+    folder: Path | None = typer.Option(
+        None,
+        "--dir",
+        help="Where the collection and its index go. Default: ~/.local/share/imgsearch/demo.",
+    ),
+    count: int = typer.Option(DEFAULT_COUNT, "--count", min=1, help="Images to generate."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the generated collection."),
+    model: str = typer.Option(DEMO_MODEL, "--model", "-m", help="Model to index and search with."),
+    top: int = typer.Option(10, "--top", min=1, help="Hits to show per query."),
+) -> None:
+    """Generate shape images, index them with the demo model, and search them."""
+    if context.invoked_subcommand is not None:
+        return
+    console = Console(highlight=False)
+    root = (folder or default_data_dir() / "demo").expanduser().resolve()
+    collection = _generate(console, root / "collection", count, seed)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    index_path = root / _index_name(model)
+    with Index.open(index_path, model=model, create=True) as index:
+        with IndexProgress(err, quiet=False) as progress:
+            report = index.update([collection.root], on_event=progress)
+        print_summary(err, report, index.store.location)
+        labels = collection.by_path()
+        right = total = 0
+        for query in demo_queries(collection):
+            hits = index.search(list(query.parts), top=top)
+            table = Table(
+                title=f"{query.title}\n[dim]{query.command}[/]",
+                title_justify="left",
+                caption=f"right = the image shows {query.wanted} (from the collection's labels)",
+                caption_justify="left",
+            )
+            for column in ("#", "relevance", "cosine", "right", "image", "labels"):
+                table.add_column(
+                    column, justify="right" if column in ("#", "relevance", "cosine") else "left"
+                )
+            for hit in hits:
+                image = labels.get(hit.image.path)
+                ok = image is not None and query.is_right(image)
+                right += ok
+                total += 1
+                table.add_row(
+                    str(hit.rank),
+                    f"{hit.relevance:.3f}",
+                    f"{hit.cosine:.3f}",
+                    "[green]yes[/]" if ok else "[red]no[/]",
+                    Path(hit.image.path).name,
+                    ", ".join(o.name for o in image.objects) if image else "?",
+                )
+            console.print(table)
+    console.print(f"\n{right} of {total} hits shown are right.")
+    console.print(
+        "\nThe same on your own photos with a real CLIP model (downloaded once from the Hugging Face hub):\n"
+        "  imgsearch index ~/Pictures --model clip-vit-b-32\n"
+        '  imgsearch search "a dog on a beach"\n'
+        "  imgsearch search --image ~/Pictures/dog.jpg --box 120,80,300,200\n"
+        f'Search this demo\'s index yourself: imgsearch search --index {index_path} "yellow star"'
+    )
+
+
+def _index_name(model: str) -> str:
+    """One index per model, so trying another model never meets a model-mismatch error."""
+    if model == DEMO_MODEL:
+        return "index"
+    return "index-" + re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-")
+
+
+def _generate(console: Console, out: Path, count: int, seed: int) -> Collection:
+    with Progress(
+        TextColumn("generating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("generate", total=count)
+        collection = generate_collection(
+            out, count, seed, on_image=lambda _: progress.advance(task)
+        )
+    console.print(f"collection: {len(collection.images)} images with labels in {collection.root}")
+    return collection
+
+
+@app.command("generate")
+def generate(
+    out: Path = typer.Argument(..., help="Folder to write images/ and annotations.json into."),
+    count: int = typer.Option(DEFAULT_COUNT, "--count", min=1, help="Number of images."),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same images."),
+) -> None:
+    """Write a labelled collection of shape images (JPEG and PNG, COCO-style annotations.json)."""
+    console = Console(highlight=False)
+    _generate(console, out, count, seed)
+
+
+@app.command("train")
+def train(
+    out: Path = typer.Argument(Path("demo-shapes"), help="Model folder to write."),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same model (on the same machine)."),
+    steps: int = typer.Option(1800, "--steps", min=1, help="Training steps."),
+    scenes: int = typer.Option(8000, "--scenes", min=16, help="Distinct training scenes."),
+    batch_size: int = typer.Option(128, "--batch-size", min=4, help="Pairs per step."),
+    eval_images: int = typer.Option(
+        1500, "--eval-images", min=20, help="Held-out images to evaluate on."
+    ),
+) -> None:
+    """Train the demo model (needs the export extra), export it, evaluate it on held-out images."""
+    from imgsearch.demo.train import TrainConfig
+    from imgsearch.demo.train import train as run_training
+
+    console = Console(stderr=True, highlight=False)
+    config = TrainConfig(
+        seed=seed, steps=steps, scenes=scenes, batch_size=batch_size, eval_images=eval_images
+    )
+    result = run_training(out, config, progress=console.print)
+    json.dump({"model": str(result.out), **result.evaluation.to_dict()}, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+@app.command("evaluate")
+def evaluate(
+    collection: Path = typer.Argument(..., help="A folder written by `imgsearch demo generate`."),
+    model: str = typer.Option(DEMO_MODEL, "--model", "-m", help="Any model imgsearch can load."),
+    k: int = typer.Option(10, "--k", min=1, help="Precision at k."),
+) -> None:
+    """Measure text, image and region precision@k of a model on a labelled collection."""
+    from imgsearch.demo.evaluate import evaluate as measure
+    from imgsearch.embedder import Embedder
+
+    result = measure(Embedder(model), load_collection(collection), k=k)
+    json.dump(result.to_dict(), sys.stdout, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,408 @@
+"""Train the ``demo-shapes`` model: tokenizer, contrastive training, export, evaluation.
+
+Needs the ``export`` extra (torch). Steps, all reproducible from one seed:
+
+1. a BPE tokenizer is trained with ``tokenizers`` on captions of generated scenes;
+2. a pool of scenes is drawn at their file size and preprocessed exactly as the
+   engine will (squash resize to the model's input, bicubic), each with one
+   object cut out by its box plus random padding, so that a box drawn around
+   an object is a kind of image the model has seen;
+3. the dual encoder (:mod:`imgsearch.demo.model`) is trained with the CLIP
+   contrastive loss. Captions are drawn afresh every step from several
+   phrasings (the full caption, the objects only, one or two objects, a shape,
+   a colour), so a batch often holds texts that truly describe several of its
+   images ("red circle" and three images with a red circle). Plain CLIP would
+   push those apart; here every text–image pair whose text is true of the
+   image is a positive, and each row's target spreads evenly over its positives
+   (a multi-positive InfoNCE; with one positive per row it is CLIP's loss);
+4. the towers are exported with the project's own exporter (ONNX, verified
+   against torch), evaluated on a held-out generated collection through the
+   normal :class:`~imgsearch.Embedder`, and the numbers are written into the
+   model's manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from PIL import Image
+from tokenizers import (
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+    trainers,
+)
+
+from imgsearch.demo.collection import generate_collection
+from imgsearch.demo.evaluate import Evaluation, evaluate
+from imgsearch.demo.model import DemoDualEncoder, DemoModelConfig
+from imgsearch.demo.shapes import (
+    COLOURS,
+    SHAPES,
+    SIZES,
+    TONES,
+    Scene,
+    Thing,
+    bounding_box,
+    describe_things,
+    render,
+    sample_scene,
+)
+from imgsearch.embedder import Embedder
+from imgsearch.models.export import export_towers
+from imgsearch.models.layout import write_manifest
+from imgsearch.models.preprocess import ImagePreprocess
+from imgsearch.models.tokenizer import TextPreprocess, TextTokenizer
+from imgsearch.pipeline import ordered_map
+
+MODEL_ID = "demo-shapes"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[BOS]", "[EOS]"]
+PREFIXES = ("a photo of ", "an image of ", "a picture of ", "an image with ")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 0
+    scenes: int = 8000
+    steps: int = 1800
+    batch_size: int = 128
+    learning_rate: float = 3e-3
+    weight_decay: float = 0.05
+    crop_share: float = 0.45
+    eval_images: int = 1500
+    model: DemoModelConfig = field(default_factory=DemoModelConfig)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    out: Path
+    evaluation: Evaluation
+    seconds: float
+    final_loss: float
+
+
+# -- what a text says and what an image shows, as sets of atoms ---------------
+
+
+def scene_atoms(scene: Scene) -> frozenset[str]:
+    """Every statement a caption may make about the whole scene."""
+    atoms = {f"bg:{scene.background.describe()}"}
+    for thing in scene.things:
+        atoms |= _thing_atoms(thing, sized=True)
+    return frozenset(atoms)
+
+
+def crop_atoms(thing: Thing) -> frozenset[str]:
+    """What a box around ``thing`` shows (its size is relative to a scene, so not that)."""
+    return frozenset(_thing_atoms(thing, sized=False))
+
+
+def _thing_atoms(thing: Thing, *, sized: bool) -> set[str]:
+    atoms = {thing.name, thing.shape, thing.colour}
+    return atoms | {f"{thing.size} {thing.name}"} if sized else atoms
+
+
+def scene_text(scene: Scene, rng: random.Random) -> tuple[str, frozenset[str]]:
+    """One phrasing of what ``scene`` shows, and the atoms it claims."""
+    things = list(scene.things)
+    rng.shuffle(things)
+    roll = rng.random()
+    background = f"bg:{scene.background.describe()}"
+    if roll < 0.25:
+        return scene.caption, frozenset({background} | {f"{t.size} {t.name}" for t in scene.things})
+    if roll < 0.45:
+        text = _listing(things, rng)
+        if rng.random() < 0.5:
+            return f"{text} on {scene.background.describe()}", frozenset(
+                {background} | {t.name for t in things}
+            )
+        return _prefixed(text, rng), frozenset(t.name for t in things)
+    if roll < 0.85:
+        chosen = things[: 2 if roll >= 0.75 and len(things) > 1 else 1]
+        return _prefixed(_listing(chosen, rng), rng), frozenset(t.name for t in chosen)
+    thing = things[0]
+    if roll < 0.93:
+        return _prefixed(rng.choice((f"a {thing.shape}", thing.shape)), rng), frozenset(
+            {thing.shape}
+        )
+    return rng.choice(
+        (f"something {thing.colour}", f"a {thing.colour} shape", thing.colour)
+    ), frozenset({thing.colour})
+
+
+def crop_text(thing: Thing, rng: random.Random) -> tuple[str, frozenset[str]]:
+    return _prefixed(_listing([thing], rng), rng), frozenset({thing.name})
+
+
+def _listing(things: Sequence[Thing], rng: random.Random) -> str:
+    if rng.random() < 0.35:
+        return " and ".join(t.name for t in things)
+    return describe_things(things, sizes=False)
+
+
+def _prefixed(text: str, rng: random.Random) -> str:
+    return rng.choice(PREFIXES) + text if rng.random() < 0.25 else text
+
+
+# -- tokenizer -----------------------------------------------------------------
+
+
+def train_tokenizer(seed: int, vocab_size: int) -> Tokenizer:
+    """A lower-casing BPE tokenizer over caption words, with [BOS] … [EOS] added."""
+    rng = random.Random(f"tokenizer/{seed}")
+    corpus = []
+    for i in range(3000):
+        scene = sample_scene(random.Random(f"tokenizer/{seed}/{i}"))
+        corpus.append(scene.caption)
+        corpus.append(scene_text(scene, rng)[0])
+    corpus += list(PREFIXES) + list(COLOURS) + list(SHAPES) + list(TONES) + list(SIZES)
+    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.decoder = decoders.BPEDecoder()
+    alphabet = list("abcdefghijklmnopqrstuvwxyz0123456789.,;:!?'\"-()&/")
+    tokenizer.train_from_iterator(
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=SPECIAL_TOKENS,
+            initial_alphabet=alphabet,
+            show_progress=False,
+        ),
+    )
+    bos, eos = tokenizer.token_to_id("[BOS]"), tokenizer.token_to_id("[EOS]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[BOS] $A [EOS]", special_tokens=[("[BOS]", bos), ("[EOS]", eos)]
+    )
+    return tokenizer
+
+
+# -- the pool of preprocessed training images ------------------------------------
+
+
+@dataclass
+class Pool:
+    scenes: list[Scene]
+    full: NDArray[np.uint8]  # (n, size, size, 3): each scene, squashed to the model input
+    crops: NDArray[np.uint8]  # (n, size, size, 3): one object of each scene, cut out by its box
+    cropped: list[Thing]
+
+
+def build_pool(seed: int, count: int, size: int, workers: int = 2) -> Pool:
+    def draw(index: int) -> tuple[Scene, NDArray[np.uint8], NDArray[np.uint8], Thing]:
+        rng = random.Random(f"train/{seed}/{index}")
+        scene = sample_scene(rng)
+        image = render(scene)
+        thing = rng.choice(scene.things)
+        x, y, w, h = bounding_box(thing, scene.width, scene.height)
+        pad_x, pad_y = w * rng.uniform(0, 0.25), h * rng.uniform(0, 0.25)
+        shift_x, shift_y = w * rng.uniform(-0.08, 0.08), h * rng.uniform(-0.08, 0.08)
+        left = max(0, round(x - pad_x + shift_x))
+        top = max(0, round(y - pad_y + shift_y))
+        right = min(scene.width, round(x + w + pad_x + shift_x))
+        bottom = min(scene.height, round(y + h + pad_y + shift_y))
+        crop = image.crop((left, top, max(right, left + 2), max(bottom, top + 2)))
+        squash = Image.Resampling.BICUBIC
+        return (
+            scene,
+            np.asarray(image.resize((size, size), squash)),
+            np.asarray(crop.resize((size, size), squash)),
+            thing,
+        )
+
+    scenes, full, crops, cropped = [], [], [], []
+    for future in ordered_map(draw, range(count), workers=workers, window=8 * workers):
+        scene, whole, crop, thing = future.result()
+        scenes.append(scene)
+        full.append(whole)
+        crops.append(crop)
+        cropped.append(thing)
+    return Pool(scenes, np.stack(full), np.stack(crops), cropped)
+
+
+# -- training ------------------------------------------------------------------
+
+
+def train(
+    out: Path, config: TrainConfig = TrainConfig(), *, progress: Progress | None = None
+) -> TrainResult:
+    """Train, export to ``out`` (imgsearch layout), evaluate, record the numbers."""
+    say = progress or (lambda _: None)
+    started = time.perf_counter()
+    torch.manual_seed(config.seed)
+    model_config = config.model
+    preprocess = ImagePreprocess(
+        size=model_config.image_size, resize="squash", shortest_edge=model_config.image_size
+    )
+    text_config = TextPreprocess(context_length=model_config.context_length, pad_token="[PAD]")
+    with tempfile.TemporaryDirectory() as scratch:
+        tokenizer_path = Path(scratch) / "tokenizer.json"
+        tokenizer = train_tokenizer(config.seed, model_config.vocab_size)
+        tokenizer.save(str(tokenizer_path))
+        vocab_size = tokenizer.get_vocab_size()
+        model_config = DemoModelConfig(**{**model_config.to_dict(), "vocab_size": vocab_size})
+        tokenize = TextTokenizer(tokenizer_path, text_config)
+        say(f"tokenizer: {vocab_size} tokens; drawing {config.scenes} training scenes")
+        pool = build_pool(config.seed, config.scenes, model_config.image_size)
+        say(f"training for {config.steps} steps of {config.batch_size}")
+        model = DemoDualEncoder(model_config).to(memory_format=torch.channels_last)
+        final_loss = _fit(model, pool, tokenize, preprocess, config, say)
+        say("exporting to ONNX and verifying against torch")
+        export_towers(
+            model.image,
+            model.text,
+            out,
+            image=preprocess,
+            text=text_config,
+            tokenizer_json=tokenizer_path,
+            vocab_size=vocab_size,
+            model_id=MODEL_ID,
+            source="imgsearch demo train",
+            architecture="imgsearch-demo-dual-encoder",
+        )
+    seconds = time.perf_counter() - started
+    say(f"evaluating on a held-out collection of {config.eval_images} images")
+    with tempfile.TemporaryDirectory() as scratch:
+        held_out = generate_collection(
+            Path(scratch) / "held-out", config.eval_images, seed=config.seed + 1_000_000
+        )
+        evaluation = evaluate(Embedder(out, offline=True), held_out)
+    _record(out, config, model_config, evaluation, seconds, final_loss)
+    return TrainResult(out, evaluation, seconds, final_loss)
+
+
+def _fit(
+    model: DemoDualEncoder,
+    pool: Pool,
+    tokenize: TextTokenizer,
+    preprocess: ImagePreprocess,
+    config: TrainConfig,
+    say: Progress,
+) -> float:
+    rng = random.Random(f"batches/{config.seed}")
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "position" not in n]
+    rest = [p for n, p in model.named_parameters() if p.ndim < 2 or "position" in n]
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": config.weight_decay},
+            {"params": rest, "weight_decay": 0},
+        ],
+        lr=config.learning_rate,
+    )
+    warmup = max(1, config.steps // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser,
+        lambda step: (
+            min(1.0, (step + 1) / warmup)
+            * 0.5
+            * (1 + math.cos(math.pi * min(step, config.steps) / config.steps))
+        ),
+    )
+    mean = torch.tensor(preprocess.mean).view(1, 3, 1, 1)
+    std = torch.tensor(preprocess.std).view(1, 3, 1, 1)
+    model.train()
+    recent: list[float] = []
+    for step in range(config.steps):
+        pixels, texts, text_atoms, image_atoms = _batch(pool, rng, config)
+        tokens = tokenize(texts)
+        images = torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255.0
+        images = ((images - mean) / std).contiguous(memory_format=torch.channels_last)
+        image_vectors = torch.nn.functional.normalize(model.image(images), dim=-1)
+        text_vectors = torch.nn.functional.normalize(
+            model.text(torch.from_numpy(tokens.input_ids), torch.from_numpy(tokens.attention_mask)),
+            dim=-1,
+        )
+        scale = model.logit_scale.clamp(max=math.log(100)).exp()
+        logits = scale * image_vectors @ text_vectors.T  # rows: images, columns: texts
+        positive = torch.from_numpy(_truth(text_atoms, image_atoms)).T  # [image, text]
+        loss = 0.5 * (
+            _soft_cross_entropy(logits, positive) + _soft_cross_entropy(logits.T, positive.T)
+        )
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        recent = [*recent[-49:], loss.item()]
+        if (step + 1) % 100 == 0 or step + 1 == config.steps:
+            say(f"step {step + 1}/{config.steps}: loss {np.mean(recent):.3f}")
+    model.eval()
+    return float(np.mean(recent))
+
+
+def _batch(
+    pool: Pool, rng: random.Random, config: TrainConfig
+) -> tuple[NDArray[np.uint8], list[str], list[frozenset[str]], list[frozenset[str]]]:
+    picks = [rng.randrange(len(pool.scenes)) for _ in range(config.batch_size)]
+    pixels, texts, text_atoms, image_atoms = [], [], [], []
+    for i in picks:
+        if rng.random() < config.crop_share:
+            thing = pool.cropped[i]
+            image, shown = pool.crops[i], crop_atoms(thing)
+            text, claimed = crop_text(thing, rng)
+        else:
+            image, shown = pool.full[i], scene_atoms(pool.scenes[i])
+            text, claimed = scene_text(pool.scenes[i], rng)
+        pixels.append(image[:, ::-1] if rng.random() < 0.5 else image)
+        texts.append(text)
+        text_atoms.append(claimed)
+        image_atoms.append(shown)
+    return np.ascontiguousarray(np.stack(pixels)), texts, text_atoms, image_atoms
+
+
+def _truth(texts: list[frozenset[str]], images: list[frozenset[str]]) -> NDArray[np.float32]:
+    """``[t, i]`` = 1 when everything text ``t`` claims is shown by image ``i``."""
+    vocabulary = {atom: j for j, atom in enumerate(sorted(set().union(*texts, *images)))}
+    claimed = np.zeros((len(texts), len(vocabulary)), np.float32)
+    shown = np.zeros((len(images), len(vocabulary)), np.float32)
+    for row, atoms in enumerate(texts):
+        claimed[row, [vocabulary[a] for a in atoms]] = 1
+    for row, atoms in enumerate(images):
+        shown[row, [vocabulary[a] for a in atoms]] = 1
+    truth: NDArray[np.float32] = (claimed @ (1 - shown).T == 0).astype(np.float32)
+    np.fill_diagonal(truth, 1.0)
+    return truth
+
+
+def _soft_cross_entropy(logits: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+    target = positive / positive.sum(dim=1, keepdim=True)
+    loss: torch.Tensor = -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+    return loss
+
+
+def _record(
+    out: Path,
+    config: TrainConfig,
+    model_config: DemoModelConfig,
+    evaluation: Evaluation,
+    seconds: float,
+    final_loss: float,
+) -> None:
+    """Add training facts and evaluation results to the manifest (checksums recomputed)."""
+    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text("utf-8"))
+    files = list(manifest.pop("files"))
+    manifest.pop("format", None)
+    manifest["training"] = {
+        **{k: v for k, v in asdict(config).items() if k != "model"},
+        "model": model_config.to_dict(),
+        "final_loss": round(final_loss, 4),
+        "seconds": round(seconds, 1),
+        "torch_threads": torch.get_num_threads(),
+        "command": "imgsearch demo train",
+    }
+    manifest["evaluation"] = evaluation.to_dict()
+    write_manifest(out, manifest, files)

@@ -1,0 +1,144 @@
+"""The shipped demo-shapes model: intact, offline, and good at what it was trained for.
+
+Quality is judged by the labels of a freshly generated collection (a seed the
+model never saw), searched through the CLI and the Python API exactly as a
+user would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from imgsearch import Box, Index, QueryPart
+from imgsearch.demo.collection import Collection, LabeledImage, generate_collection, iter_names
+from imgsearch.models.catalog import bundled_folder, get_spec
+from imgsearch.models.layout import detect_layout, verify_checksums
+from tests.cli.test_cli import imgsearch
+
+SEED = 424242  # not a training seed, not the held-out evaluation seed
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory: pytest.TempPathFactory) -> Collection:
+    return generate_collection(tmp_path_factory.mktemp("shapes"), 700, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def index_path(collection: Collection, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The collection, indexed through the CLI with the shipped model, offline."""
+    path = tmp_path_factory.mktemp("index") / "index"
+    result = imgsearch(
+        "index", str(collection.root), "--index", str(path), "--model", "demo-shapes", "--json",
+        env={"HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["counts"]["added"] == len(collection.images)
+    return path
+
+
+def _labels(collection: Collection, paths: list[str]) -> list[LabeledImage]:
+    by_path = collection.by_path()
+    return [by_path[p] for p in paths]
+
+
+def _cli_hits(index_path: Path, *args: str) -> list[str]:
+    result = imgsearch("search", *args, "--index", str(index_path), "--top", "10", "--paths")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_shipped_files_match_their_manifest_and_load_offline() -> None:
+    spec = get_spec("demo-shapes")
+    folder = bundled_folder(spec.bundled or "")
+    files = detect_layout(folder)
+    verify_checksums(files)
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 10 * 2**20
+    result = imgsearch("models", "verify", "demo-shapes", env={"HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "match their checksums" in result.stdout
+    evaluation = files.manifest["evaluation"]
+    assert evaluation["text_precision"] >= 0.9 and evaluation["region_precision"] >= 0.8
+
+
+def test_text_precision_at_10_over_every_colour_and_shape(
+    collection: Collection, index_path: Path
+) -> None:
+    names = [
+        name
+        for name in iter_names(collection)
+        if sum(i.contains(name) for i in collection.images) >= 10
+    ]
+    assert len(names) == 36
+    precision = []
+    with Index.open(index_path, offline=True) as index:
+        for name in names:
+            hits = _labels(collection, [h.image.path for h in index.search(name, top=10)])
+            precision.append(sum(image.contains(name) for image in hits) / 10)
+    assert sum(precision) / len(precision) >= 0.85, dict(zip(names, precision, strict=True))
+
+
+def test_red_circle_top_10_all_contain_a_red_circle(
+    collection: Collection, index_path: Path
+) -> None:
+    hits = _labels(collection, _cli_hits(index_path, "red circle"))
+    assert all(image.contains("red circle") for image in hits), [h.caption for h in hits]
+
+
+def test_not_square_ranks_squares_lower(collection: Collection, index_path: Path) -> None:
+    def squares_in_top(*args: str) -> int:
+        result = imgsearch("search", *args, "--index", str(index_path), "--top", "40", "--paths")
+        return sum(
+            image.contains("square") for image in _labels(collection, result.stdout.splitlines())
+        )
+
+    plain = squares_in_top("red circle")
+    without = _labels(collection, _cli_hits(index_path, "red circle", "--not", "square"))
+    assert sum(image.contains("red circle") for image in without) >= 8
+    assert not any(image.contains("square") for image in without)
+    assert squares_in_top("red circle", "--not", "square") < plain
+
+
+def test_a_box_around_a_blue_star_finds_blue_stars(
+    collection: Collection, index_path: Path
+) -> None:
+    source = next(
+        image
+        for image in collection.images
+        if len(image.objects) >= 2
+        and any(o.name == "blue star" for o in image.objects)
+        and not all(o.name == "blue star" for o in image.objects)
+    )
+    star = next(o for o in source.objects if o.name == "blue star")
+    with Index.open(index_path, offline=True) as index:
+        hits = index.search([QueryPart(image=str(source.path), box=Box(*star.box))], top=11)
+    others = [h for h in _labels(collection, [h.image.path for h in hits]) if h != source][:10]
+    assert sum(image.contains("blue star") for image in others) >= 8, [h.caption for h in others]
+
+
+def test_an_example_image_finds_images_with_its_object(
+    collection: Collection, index_path: Path
+) -> None:
+    singles = [image for image in collection.images if len(image.objects) == 1][:5]
+    right = 0
+    with Index.open(index_path, offline=True) as index:
+        for example in singles:
+            hits = index.search([QueryPart(image=str(example.path))], top=11)
+            labels = _labels(collection, [h.image.path for h in hits])
+            right += sum(image.contains(example.objects[0].name) for image in labels[1:])
+    assert right / (10 * len(singles)) >= 0.6
+
+
+def test_demo_command_runs_offline_and_reuses_its_work(tmp_path: Path) -> None:
+    env = {"HF_HUB_OFFLINE": "1"}
+    first = imgsearch("demo", "--dir", str(tmp_path), "--count", "300", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "added 300" in first.stderr
+    assert 'text: "red circle"' in first.stdout and "region:" in first.stdout
+    assert "imgsearch index ~/Pictures --model clip-vit-b-32" in first.stdout
+    again = imgsearch("demo", "--dir", str(tmp_path), "--count", "300", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged 300" in again.stderr and "added 0" in again.stderr
+    assert (tmp_path / "collection" / "annotations.json").is_file()
