@@ -178,7 +178,10 @@ class Index:
         if part.text is not None:
             self._check_model()
             return self._text_vector(part.text)
-        if part.image_id is not None:
+        source: str | bytes
+        if part.image_data is not None:
+            source = part.image_data
+        elif part.image_id is not None:
             record = self.get(part.image_id)
             if part.box is None:
                 return self._stored_vector(record.id)
@@ -186,7 +189,7 @@ class Index:
         else:
             assert part.image is not None
             source = part.image
-            known = self.store.find_path(str(Path(source).expanduser().resolve()))
+            known = self.store.find_path(str(Path(part.image).expanduser().resolve()))
             if known is not None and part.box is None and self._unchanged(known):
                 return self._stored_vector(known.id)
         self._check_model()

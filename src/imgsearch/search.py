@@ -46,7 +46,8 @@ _DANGLING = re.compile(r"(^|\s)[+-]$")
 
 @dataclass(frozen=True)
 class QueryPart:
-    """One ingredient of a query: a ``text``, an ``image`` path, or an indexed ``image_id``.
+    """One ingredient of a query: a ``text``, an ``image`` path, an indexed ``image_id``,
+    or the encoded bytes of an image (``image_data``, e.g. an upload).
 
     ``box`` selects a region of the image; ``weight`` scales the part's vector
     (negative: steer away from it).
@@ -57,12 +58,18 @@ class QueryPart:
     image_id: int | None = None
     box: Box | None = None
     weight: float = 1.0
+    image_data: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        given = [self.text is not None, self.image is not None, self.image_id is not None]
+        given = [
+            self.text is not None,
+            self.image is not None,
+            self.image_id is not None,
+            self.image_data is not None,
+        ]
         if sum(given) != 1:
             raise InvalidQuery(
-                "a query part is exactly one of: a text, an image, an indexed image id"
+                "a query part is exactly one of: a text, an image, an indexed image id, image data"
             )
         if self.text is not None and not self.text.strip():
             raise InvalidQuery("a text query part is empty", hint="write some words to search for")

@@ -15,7 +15,7 @@ import warnings
 import typer
 from rich.console import Console
 
-from imgsearch.cli import demo, index, models, search, status, vectorize
+from imgsearch.cli import demo, index, models, search, serve, status, vectorize
 from imgsearch.errors import ImgsearchError, InputError, StoreError
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ app.command("search")(search.search)
 app.command("status")(status.status)
 app.command("annotate")(status.annotate)
 app.command("vectorize")(vectorize.vectorize)
+app.command("serve")(serve.serve)
 
 EXIT_UNEXPECTED = 1
 EXIT_INPUT = 2

@@ -1,0 +1,357 @@
+"""imgsearch's own HTTP API under ``/v1``, described by the generated OpenAPI schema."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Query as QueryParam
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from imgsearch.models.catalog import catalog
+from imgsearch.search import Query, QueryPart
+from imgsearch.server.auth import KeyCheck
+from imgsearch.server.errors import ApiError
+from imgsearch.server.fetch import AddressPolicy, FetchError, fetch_image
+from imgsearch.server.service import Service
+from imgsearch.server.settings import MAX_IMAGE_BYTES
+from imgsearch.store import Filters, ImageRecord
+from imgsearch.types import Box
+
+MIME = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "HEIF": "image/heif",
+    "AVIF": "image/avif",
+    "ICO": "image/x-icon",
+    "MPO": "image/jpeg",
+}
+CACHE_FOREVER = "public, max-age=31536000, immutable"
+
+
+class BoxIn(BaseModel):
+    """A region: top-left ``x, y`` and size ``w, h``, in pixels or fractions of the image."""
+
+    x: float = Field(ge=0)
+    y: float = Field(ge=0)
+    w: float = Field(gt=0)
+    h: float = Field(gt=0)
+    unit: Literal["px", "fraction"] = "px"
+    padding: float = Field(0.0, ge=0, le=10)
+
+
+class ImageIn(BaseModel):
+    """Exactly one of: an indexed image id, a URL, base64-encoded bytes. ``box`` crops it."""
+
+    image_id: int | None = None
+    image_url: str | None = Field(None, max_length=4096)
+    image_base64: str | None = Field(None, max_length=MAX_IMAGE_BYTES * 4 // 3 + 8)
+    box: BoxIn | None = None
+
+
+class PartIn(ImageIn):
+    """One part of a query: a ``text`` or an image; a negative ``weight`` steers away."""
+
+    text: str | None = Field(None, max_length=2000)
+    weight: float = Field(1.0, ge=-100, le=100)
+
+
+class FiltersIn(BaseModel):
+    under: list[str] = Field(default_factory=list, description="Absolute folders (any of).")
+    after: dt.date | None = Field(None, description="Taken on or after (EXIF time, else mtime).")
+    before: dt.date | None = Field(None, description="Taken before.")
+    formats: list[str] = Field(default_factory=list, description="e.g. JPEG, PNG.")
+    min_width: int | None = Field(None, ge=1)
+    min_height: int | None = Field(None, ge=1)
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    text: str | None = Field(None, max_length=2000, description="Shorthand for one text part.")
+    parts: list[PartIn] = Field(default_factory=list, max_length=16)
+    not_: list[str] = Field(
+        default_factory=list, alias="not", max_length=16, description="Texts to steer away from."
+    )
+    top: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=100_000)
+    filters: FiltersIn | None = None
+    metadata_weight: float | None = Field(None, ge=0, le=1)
+
+
+class Links(BaseModel):
+    self: str
+    file: str
+    thumbnail: str
+
+
+class ImageOut(BaseModel):
+    id: int
+    path: str
+    size: int
+    width: int | None
+    height: int | None
+    format: str | None
+    taken: float | None = Field(description="EXIF capture time, else mtime (POSIX seconds).")
+    camera: str | None
+    caption: str | None
+    tags: list[str]
+    links: Links
+
+
+class HitOut(BaseModel):
+    rank: int
+    id: int
+    relevance: float
+    cosine: float
+    metadata_score: float
+    path: str
+    width: int | None
+    height: int | None
+    taken: float | None
+    links: Links
+
+
+class SearchOut(BaseModel):
+    model: str
+    hits: list[HitOut]
+
+
+class VectorizeIn(BaseModel):
+    texts: list[str] = Field(default_factory=list, max_length=256)
+    images: list[ImageIn] = Field(default_factory=list, max_length=64)
+
+
+class VectorizeOut(BaseModel):
+    model: str
+    dim: int
+    texts: list[list[float]]
+    images: list[list[float]]
+
+
+def _links(image_id: int) -> Links:
+    base = f"/v1/images/{image_id}"
+    return Links(self=base, file=f"{base}/file", thumbnail=f"{base}/thumbnail")
+
+
+def _image_out(record: ImageRecord) -> ImageOut:
+    return ImageOut(
+        id=record.id,
+        path=record.path,
+        size=record.size,
+        width=record.width,
+        height=record.height,
+        format=record.format,
+        taken=record.sort_time,
+        camera=record.camera,
+        caption=record.caption,
+        tags=list(record.tags),
+        links=_links(record.id),
+    )
+
+
+def _seconds(day: dt.date | None) -> float | None:
+    if day is None:
+        return None
+    return dt.datetime(day.year, day.month, day.day).timestamp()
+
+
+def router(service: Service, keys: KeyCheck) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["imgsearch"], dependencies=[Depends(keys)])
+    policy = AddressPolicy(service.settings.url_allow)
+
+    def image_part(item: ImageIn, weight: float = 1.0) -> QueryPart:
+        given = [
+            item.image_id is not None,
+            item.image_url is not None,
+            item.image_base64 is not None,
+        ]
+        if sum(given) != 1:
+            raise ApiError(
+                400, "InvalidQuery", "an image is exactly one of image_id, image_url, image_base64"
+            )
+        box = Box(**item.box.model_dump()) if item.box else None
+        if item.image_id is not None:
+            return QueryPart(image_id=item.image_id, box=box, weight=weight)
+        if item.image_url is not None:
+            try:
+                data = fetch_image(
+                    item.image_url,
+                    policy=policy,
+                    max_bytes=MAX_IMAGE_BYTES,
+                    timeout=service.settings.url_timeout,
+                )
+            except FetchError as error:
+                raise ApiError(
+                    400, "InvalidImageUrl", f"cannot use the image URL: {error.reason}"
+                ) from None
+            return QueryPart(image_data=data, box=box, weight=weight)
+        try:
+            data = base64.b64decode(item.image_base64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(400, "InvalidImage", "image_base64 is not valid base64") from None
+        if not data:
+            raise ApiError(400, "InvalidImage", "the image is empty")
+        return QueryPart(image_data=data, box=box, weight=weight)
+
+    def parts_of(body: SearchIn) -> list[QueryPart]:
+        parts = [QueryPart(text=body.text)] if body.text is not None else []
+        for part in body.parts:
+            if part.text is not None:
+                if part.image_id is not None or part.image_url or part.image_base64 or part.box:
+                    raise ApiError(
+                        400, "InvalidQuery", "a part is either a text or an image, not both"
+                    )
+                parts.append(QueryPart(text=part.text, weight=part.weight))
+            else:
+                parts.append(image_part(part, part.weight))
+        parts += [QueryPart(text=text, weight=-1.0) for text in body.not_]
+        return parts
+
+    @api.post(
+        "/search", response_model=SearchOut, summary="Search by text, image, region, or a mix"
+    )
+    def search(body: SearchIn) -> dict[str, Any]:
+        f = body.filters or FiltersIn()
+        filters = Filters(
+            under=tuple(f.under),
+            after=_seconds(f.after),
+            before=_seconds(f.before),
+            formats=tuple(x.upper() for x in f.formats),
+            min_width=f.min_width,
+            min_height=f.min_height,
+        )
+        options: dict[str, Any] = {"top": body.top, "offset": body.offset, "filters": filters}
+        if body.metadata_weight is not None:
+            options["metadata_weight"] = body.metadata_weight
+        hits = service.search(Query(tuple(parts_of(body)), **options))
+        return {
+            "model": service.model_id,
+            "hits": [
+                HitOut(
+                    rank=h.rank,
+                    id=h.id,
+                    relevance=h.relevance,
+                    cosine=h.cosine,
+                    metadata_score=h.metadata_score,
+                    path=h.image.path,
+                    width=h.image.width,
+                    height=h.image.height,
+                    taken=h.image.sort_time,
+                    links=_links(h.id),
+                )
+                for h in hits
+            ],
+        }
+
+    @api.post(
+        "/vectorize",
+        response_model=VectorizeOut,
+        summary="Vectors for many texts and images at once",
+    )
+    def vectorize(body: VectorizeIn) -> dict[str, Any]:
+        texts = service.embed_texts(body.texts).tolist() if body.texts else []
+        images: list[list[float]] = []
+        for item in body.images:
+            part = image_part(item)
+            if part.image_id is not None and part.box is None:
+                images.append(
+                    service.index.store.vectors([service.get(part.image_id).id])[0].tolist()
+                )
+                continue
+            source: bytes | str = (
+                part.image_data
+                if part.image_data is not None
+                else service.get(part.image_id or 0).path
+            )
+            images.append(service.embedder.embed_images([source], [part.box])[0].tolist())
+        return {
+            "model": service.model_id,
+            "dim": service.embedder.dim,
+            "texts": texts,
+            "images": images,
+        }
+
+    @api.get("/images/{image_id}", response_model=ImageOut, summary="An indexed image's metadata")
+    def image(image_id: int) -> ImageOut:
+        return _image_out(service.get(image_id))
+
+    @api.get(
+        "/images/{image_id}/file", summary="The image file itself", response_class=FileResponse
+    )
+    def image_file(image_id: int) -> FileResponse:
+        record = service.get(image_id)
+        path = service.servable_path(record)
+        if path is None:
+            raise ApiError(404, "NotFound", f"the file of image {image_id} is no longer available")
+        return FileResponse(
+            path,
+            media_type=MIME.get(record.format or "", "application/octet-stream"),
+            headers={"Cache-Control": "private, max-age=3600", "ETag": f'"{record.digest}"'},
+        )
+
+    @api.get(
+        "/images/{image_id}/thumbnail",
+        summary="A JPEG thumbnail (made once, then cached)",
+        response_class=FileResponse,
+    )
+    def thumbnail(
+        request: Request, image_id: int, size: int = QueryParam(256, ge=16, le=1024)
+    ) -> Response:
+        record = service.get(image_id)
+        etag = f'"{record.digest[:32]}-{size}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_FOREVER})
+        path = service.servable_path(record)
+        if path is None:
+            raise ApiError(404, "NotFound", f"the file of image {image_id} is no longer available")
+        thumb = service.thumbnail(record, path, size)
+        return FileResponse(
+            thumb, media_type="image/jpeg", headers={"Cache-Control": CACHE_FOREVER, "ETag": etag}
+        )
+
+    @api.post("/index", status_code=202, summary="Start bringing the configured folders in step")
+    def start_index() -> dict[str, Any]:
+        if not service.settings.roots:
+            raise ApiError(
+                400, "NoRoots", "no folders are configured to index (IMGSEARCH_ROOTS or --root)"
+            )
+        if not service.start_index_run():
+            raise ApiError(
+                409, "IndexRunning", "an index run is already in progress; see GET /v1/index"
+            )
+        return service.job.as_dict()
+
+    @api.get("/index", summary="Progress of the background index run")
+    def index_progress() -> dict[str, Any]:
+        return service.job.as_dict()
+
+    @api.get("/status", summary="Counts, model, size and last run of the index")
+    def status() -> dict[str, Any]:
+        return service.status()
+
+    @api.get("/models", summary="The model served and the models imgsearch knows")
+    def models() -> dict[str, Any]:
+        return {
+            "serving": {"model": service.model_id, "dim": service.embedder.dim},
+            "catalog": [
+                {
+                    "name": s.name,
+                    "dim": s.dim,
+                    "image_size": s.image_size,
+                    "source": s.source,
+                    "notes": s.notes,
+                }
+                for s in catalog()
+            ],
+        }
+
+    return api

@@ -1,0 +1,101 @@
+"""API keys and the per-key rate limit.
+
+A key arrives in ``Ocp-Apim-Subscription-Key`` (Azure's header) or as
+``Authorization: Bearer KEY``. Keys are compared as SHA-256 digests with
+:func:`hmac.compare_digest` against every configured key, so neither the time
+taken nor an early exit tells an attacker how much of a guess was right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import threading
+import time
+from collections import deque
+
+from fastapi import Request
+
+from imgsearch.server.errors import AZURE_PREFIX, ApiError, AzureError
+from imgsearch.server.settings import ServerSettings
+
+AZURE_ACCESS_DENIED = (
+    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
+    "a valid key for an active subscription and use a correct regional API endpoint for your resource."
+)
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class KeyCheck:
+    """Accepts a request when keys are off, or when it carries a configured key."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.enabled = settings.auth_enabled
+        self.digests = [bytes.fromhex(key_digest(k.get_secret_value())) for k in settings.api_keys]
+        self.digests += [bytes.fromhex(h.strip().lower()) for h in settings.api_key_hashes]
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    def __call__(self, request: Request) -> str:
+        """The caller's identity (a key digest, or the client address when keys are off)."""
+        if not self.enabled:
+            identity = request.client.host if request.client else "anonymous"
+        else:
+            key = request.headers.get("ocp-apim-subscription-key") or _bearer(request)
+            if not key or not self._known(key):
+                if request.url.path.startswith(AZURE_PREFIX):
+                    raise AzureError(401, "401", AZURE_ACCESS_DENIED)
+                raise ApiError(
+                    401,
+                    "Unauthorized",
+                    "a valid API key is required (Ocp-Apim-Subscription-Key or Authorization: Bearer)",
+                )
+            identity = key_digest(key)
+        wait = self.limiter.acquire(identity)
+        if wait > 0:
+            raise ApiError(
+                429,
+                "TooManyRequests",
+                f"rate limit exceeded; retry in {math.ceil(wait)} s",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+        return identity
+
+    def _known(self, key: str) -> bool:
+        digest = bytes.fromhex(key_digest(key))
+        found = False
+        for known in self.digests:  # no early exit
+            found |= hmac.compare_digest(digest, known)
+        return found
+
+
+def _bearer(request: Request) -> str | None:
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class RateLimiter:
+    """At most ``per_minute`` requests per identity in any sliding minute (0: unlimited)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, identity: str) -> float:
+        """0 when the request may go; otherwise the seconds until it may."""
+        if self.per_minute <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            times = self._seen.setdefault(identity, deque())
+            while times and now - times[0] >= 60:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                return 60 - (now - times[0])
+            times.append(now)
+            return 0.0

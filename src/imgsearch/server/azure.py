@@ -1,0 +1,184 @@
+"""Endpoints wire-compatible with Azure AI Vision's multimodal embeddings (retrieval API).
+
+``POST /computervision/retrieval:vectorizeImage`` and ``…:vectorizeText``
+with the query parameters, bodies, limits, error envelope (``x-ms-error-code``
+header) and key header of Azure's API, so client code written for Azure works
+by changing only the endpoint. Vectors come from the served model, not from
+Azure's Florence model, so they are not interchangeable with Azure's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from imgsearch.errors import ImageError, InvalidText
+from imgsearch.server.auth import KeyCheck
+from imgsearch.server.body import BodyTooLarge, image_size, media_type, parse_json, read_body
+from imgsearch.server.errors import AzureError, azure_not_found
+from imgsearch.server.fetch import AddressPolicy, FetchError, fetch_image
+from imgsearch.server.service import Service
+from imgsearch.server.settings import (
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_SIDE,
+    MAX_TEXT_WORDS,
+    MIN_IMAGE_SIDE,
+)
+
+API_VERSIONS = ("2023-02-01-preview", "2023-04-01-preview", "2024-02-01")
+# Azure's own model versions, pinned by client code written for Azure: they name
+# "the multimodal model", which here is the served one.
+AZURE_MODEL_VERSIONS = ("2022-04-11", "2023-04-15")
+SIZE_MESSAGE = f"The image size is not allowed to be zero or larger than {MAX_IMAGE_BYTES} bytes."
+URL_MESSAGE = "Image URL is badly formatted or not accessible."
+
+
+class Vector(BaseModel):
+    modelVersion: str  # noqa: N815 - Azure's field name
+    vector: list[float]
+
+
+def size_error() -> AzureError:
+    return _invalid("InvalidImageSize", SIZE_MESSAGE)
+
+
+def _invalid(inner: str, message: str) -> AzureError:
+    return AzureError(400, "InvalidRequest", message, inner_code=inner, inner_message=message)
+
+
+def router(service: Service, keys: KeyCheck) -> APIRouter:
+    api = APIRouter(
+        prefix="/computervision", tags=["Azure AI Vision compatible"], dependencies=[Depends(keys)]
+    )
+    policy = AddressPolicy(service.settings.url_allow)
+
+    def check_versions(api_version: str | None, model_version: str | None) -> None:
+        if api_version not in API_VERSIONS:
+            raise azure_not_found()
+        accepted = ("latest", service.model_id, *AZURE_MODEL_VERSIONS)
+        if model_version is not None and model_version not in accepted:
+            raise _invalid(
+                "InvalidModelVersion",
+                f"The model version {model_version!r} is not served here; use 'latest' or {service.model_id!r}.",
+            )
+
+    @api.post(
+        "/retrieval:vectorizeImage",
+        response_model=Vector,
+        summary="Vectorize an image (Azure-compatible)",
+    )
+    async def vectorize_image(
+        request: Request,
+        api_version: str | None = Query(None, alias="api-version"),
+        model_version: str | None = Query(None, alias="model-version"),
+        model_version_camel: str | None = Query(None, alias="modelVersion"),
+    ) -> dict[str, Any]:
+        """Body: raw image bytes (`application/octet-stream`), a multipart upload, or JSON `{"url": …}`."""
+        check_versions(api_version, model_version or model_version_camel)
+        data = await _image_bytes(request, policy, service)
+        if not data or len(data) > MAX_IMAGE_BYTES:
+            raise _invalid("InvalidImageSize", SIZE_MESSAGE)
+        size = image_size(data)
+        if size is None:
+            raise _invalid("InvalidImageFormat", "Input data is not a valid image.")
+        if min(size) < MIN_IMAGE_SIDE or max(size) > MAX_IMAGE_SIDE:
+            raise _invalid(
+                "InvalidImageDimension",
+                f"The input image dimensions are out of range: {size[0]}x{size[1]}. The image must be "
+                f"at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} and at most {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels.",
+            )
+        try:
+            vector = await run_in_threadpool(service.embed_images, [data])
+        except ImageError as error:
+            raise _invalid(
+                "InvalidImageFormat", f"Input data is not a valid image: {error.message}"
+            ) from None
+        return {"modelVersion": service.model_id, "vector": vector[0].tolist()}
+
+    @api.post(
+        "/retrieval:vectorizeText",
+        response_model=Vector,
+        summary="Vectorize a text (Azure-compatible)",
+    )
+    async def vectorize_text(
+        request: Request,
+        api_version: str | None = Query(None, alias="api-version"),
+        model_version: str | None = Query(None, alias="model-version"),
+        model_version_camel: str | None = Query(None, alias="modelVersion"),
+    ) -> dict[str, Any]:
+        """Body: JSON `{"text": "…"}`, at most 70 words."""
+        check_versions(api_version, model_version or model_version_camel)
+        if media_type(request) != "application/json":
+            raise _invalid(
+                "InvalidContentType",
+                'The content type must be application/json with a body {"text": ...}.',
+            )
+        try:
+            body = parse_json(await read_body(request, 1024 * 1024))
+        except BodyTooLarge:
+            raise _invalid("InvalidArgument", "The request body is too large.") from None
+        except Exception:
+            raise _invalid("InvalidArgument", "The body is not valid JSON.") from None
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise _invalid("EmptyText", 'The text is missing or empty: send {"text": "..."}.')
+        words = len(text.split())
+        if words > MAX_TEXT_WORDS:
+            raise _invalid(
+                "TextTooLong", f"The text has {words} words; at most {MAX_TEXT_WORDS} are allowed."
+            )
+        try:
+            vector = await run_in_threadpool(service.embed_texts, [text])
+        except InvalidText as error:
+            raise _invalid("InvalidArgument", error.message) from None
+        return {"modelVersion": service.model_id, "vector": vector[0].tolist()}
+
+    return api
+
+
+async def _image_bytes(request: Request, policy: AddressPolicy, service: Service) -> bytes:
+    kind = media_type(request)
+    if kind == "application/json":
+        try:
+            body = parse_json(await read_body(request, 64 * 1024))
+        except Exception:
+            raise _invalid("InvalidImageUrl", URL_MESSAGE) from None
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url:
+            raise _invalid("InvalidImageUrl", URL_MESSAGE)
+        try:
+            return await run_in_threadpool(
+                fetch_image,
+                url,
+                policy=policy,
+                max_bytes=MAX_IMAGE_BYTES,
+                timeout=service.settings.url_timeout,
+            )
+        except FetchError as error:
+            if "larger than" in error.reason or "bytes, more than" in error.reason:
+                raise _invalid("InvalidImageSize", SIZE_MESSAGE) from None
+            raise _invalid("InvalidImageUrl", URL_MESSAGE) from None
+    if kind == "application/octet-stream" or kind.startswith("image/"):
+        try:
+            return await read_body(request, MAX_IMAGE_BYTES)
+        except BodyTooLarge:
+            raise _invalid("InvalidImageSize", SIZE_MESSAGE) from None
+    if kind == "multipart/form-data":
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_IMAGE_BYTES + 64 * 1024:
+            raise _invalid("InvalidImageSize", SIZE_MESSAGE)
+        form = await request.form(max_files=1, max_fields=10)
+        upload = next((v for v in form.values() if not isinstance(v, str)), None)
+        if upload is None:
+            raise _invalid("InvalidRequest", "The multipart body holds no file.")
+        data: bytes = await upload.read(MAX_IMAGE_BYTES + 1)
+        if len(data) > MAX_IMAGE_BYTES:
+            raise _invalid("InvalidImageSize", SIZE_MESSAGE)
+        return data
+    raise _invalid(
+        "InvalidContentType",
+        f"Unsupported content type {kind or '(none)'!r}: send application/octet-stream, multipart/form-data or application/json.",
+    )

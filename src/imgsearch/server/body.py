@@ -1,0 +1,49 @@
+"""Reading request bodies within limits, and telling images from non-images cheaply."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from fastapi import Request
+from PIL import Image, UnidentifiedImageError
+
+from imgsearch.server.errors import ApiError
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused as soon as it passes ``limit`` bytes (the header is not trusted)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge()
+    return bytes(body)
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "InvalidRequest", "the body is not valid JSON") from None
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the image header without decoding pixels; None if not an image."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None

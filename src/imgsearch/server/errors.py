@@ -1,0 +1,135 @@
+"""Error bodies: Azure's envelope on the Azure routes, ``{"error": {code, message}}`` on ours.
+
+Every user mistake becomes a 4xx with a code and a message. Anything else is a
+genuine fault: logged with a request id and answered 500 with that id, so an
+operator can find the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from imgsearch.errors import ImgsearchError, InputError, ModelError, NotIndexed, StoreError
+
+log = logging.getLogger("imgsearch.server")
+
+AZURE_PREFIX = "/computervision/"
+
+
+class ApiError(Exception):
+    """An error answered as JSON: ``status``, a stable ``code`` and a human ``message``."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+class AzureError(ApiError):
+    """Azure AI Vision's error: ``{"error": {code, message, innererror: {code, message}}}``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        inner_code: str | None = None,
+        inner_message: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, code, message, headers=headers)
+        self.inner_code = inner_code
+        self.inner_message = inner_message or message
+
+
+def azure_not_found() -> AzureError:
+    """What Azure answers for an unknown route or api-version (no innererror)."""
+    return AzureError(404, "404", "Resource not found")
+
+
+def _is_azure(request: Request) -> bool:
+    return request.url.path.startswith(AZURE_PREFIX)
+
+
+def error_response(request: Request, error: ApiError) -> JSONResponse:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    headers = dict(error.headers)
+    if isinstance(error, AzureError) or _is_azure(request):
+        inner = getattr(error, "inner_code", None)
+        if inner:
+            body["innererror"] = {
+                "code": inner,
+                "message": getattr(error, "inner_message", error.message),
+            }
+        headers.setdefault("x-ms-error-code", error.code)
+    return JSONResponse({"error": body}, status_code=error.status, headers=headers)
+
+
+def from_library(error: ImgsearchError) -> ApiError:
+    """Map the library's typed errors onto HTTP."""
+    message = error.message + (f" ({error.hint})" if error.hint else "")
+    if isinstance(error, NotIndexed):
+        return ApiError(404, "NotFound", message)
+    if isinstance(error, InputError):
+        return ApiError(400, type(error).__name__, message)
+    if isinstance(error, ModelError | StoreError):
+        return ApiError(503, type(error).__name__, message)
+    return ApiError(500, "InternalError", message)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api(request: Request, error: ApiError) -> JSONResponse:
+        return error_response(request, error)
+
+    @app.exception_handler(ImgsearchError)
+    async def _library(request: Request, error: ImgsearchError) -> JSONResponse:
+        return error_response(request, from_library(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg')}"
+            for e in error.errors()
+        )
+        code = "InvalidRequest"
+        return error_response(
+            request,
+            ApiError(422 if not _is_azure(request) else 400, code, problems or "invalid request"),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if _is_azure(request) and error.status_code == 404:
+            return error_response(request, azure_not_found())
+        codes = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+        code = codes.get(error.status_code, f"Http{error.status_code}")
+        return error_response(request, ApiError(error.status_code, code, str(error.detail)))
+
+    @app.exception_handler(Exception)
+    async def _fault(request: Request, error: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex[:16]
+        log.exception(
+            "request %s %s failed (request id %s)", request.method, request.url.path, request_id
+        )
+        return error_response(
+            request,
+            ApiError(
+                500,
+                "InternalError",
+                f"internal server error (request id {request_id})",
+                headers={"x-request-id": request_id},
+            ),
+        )

@@ -1,0 +1,181 @@
+"""What the HTTP layer talks to: the index, its model, background index runs, thumbnails.
+
+Requests run in a thread pool. Searches share one reading :class:`Index`
+behind a lock (its SQLite connection and vector index are not for concurrent
+use; a search takes milliseconds). An index run gets its own ``Index`` (its
+own connection) sharing the model, so searches keep answering, and see each
+committed batch, while it writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.config import default_index_dir, hub_offline
+from imgsearch.embedder import Embedder
+from imgsearch.index import Index
+from imgsearch.indexer import IndexEvent
+from imgsearch.media.decode import DecodeOptions, load_rgb
+from imgsearch.search import Hit, Query
+from imgsearch.server.settings import ServerSettings
+from imgsearch.store import ImageRecord
+from imgsearch.types import Box
+
+log = logging.getLogger("imgsearch.server")
+THUMBNAIL_SIZES = range(16, 1025)
+
+
+@dataclass
+class JobState:
+    """Progress of the background index run (one at a time)."""
+
+    state: str = "idle"  # idle | running | done | failed
+    roots: list[str] = field(default_factory=list)
+    done: int = 0
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Service:
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.index_path = (settings.index or default_index_dir()).expanduser()
+        self.decode = DecodeOptions(max_pixels=settings.max_pixels)
+        self.index = Index.open(
+            self.index_path,
+            model=settings.model,
+            create=True,
+            decode=self.decode,
+            offline=hub_offline(),
+        )
+        self.lock = threading.Lock()
+        self.job = JobState()
+        self._job_lock = threading.Lock()
+        self.thumbnails = (settings.thumbnail_cache or self.index_path / "thumbnails").expanduser()
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.index.embedder
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    def close(self) -> None:
+        with self.lock:
+            self.index.close()
+
+    # -- vectors -------------------------------------------------------------------------
+
+    def embed_images(
+        self, images: list[bytes], boxes: list[Box | None] | None = None
+    ) -> NDArray[np.float32]:
+        return self.embedder.embed_images(images, boxes)
+
+    def embed_texts(self, texts: list[str]) -> NDArray[np.float32]:
+        return self.embedder.embed_texts(texts)
+
+    # -- searching and reading -------------------------------------------------------------
+
+    def search(self, query: Query) -> list[Hit]:
+        with self.lock:
+            return self.index.search(query)
+
+    def get(self, image_id: int) -> ImageRecord:
+        with self.lock:
+            return self.index.get(image_id)
+
+    def status(self) -> dict[str, Any]:
+        with self.lock:
+            stats = self.index.status()
+        run = stats.last_run
+        return {
+            "index": str(self.index_path),
+            "model": self.model_id,
+            "dim": self.embedder.dim,
+            "images": stats.images,
+            "vectors": stats.vectors,
+            "failures": stats.failures,
+            "bytes_on_disk": stats.bytes_on_disk,
+            "vector_index": stats.vector_index,
+            "last_run": None
+            if run is None
+            else {
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "roots": list(run.roots),
+                "completed": run.completed,
+            },
+            "job": self.job.as_dict(),
+        }
+
+    def servable_path(self, record: ImageRecord) -> Path | None:
+        """The file of ``record`` if it lies under an indexed root and still exists."""
+        roots = [str(r.expanduser().resolve()) for r in self.settings.roots]
+        if not roots:
+            with self.lock:
+                run = self.index.status().last_run
+            roots = list(run.roots) if run else []
+        path = Path(record.path)
+        inside = any(path.is_relative_to(root) for root in roots)
+        return path if inside and path.is_file() else None
+
+    def thumbnail(self, record: ImageRecord, path: Path, size: int) -> Path:
+        """A JPEG at most ``size`` px on its long side, made once and kept (keyed by content)."""
+        target = self.thumbnails / f"{record.id}-{size}-{record.digest[:16]}.jpg"
+        if target.is_file():
+            return target
+        image = load_rgb(path, options=self.decode)
+        image.thumbnail((size, size))
+        self.thumbnails.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        image.save(temporary, "JPEG", quality=85)
+        temporary.replace(target)
+        return target
+
+    # -- background index runs ----------------------------------------------------------
+
+    def start_index_run(self) -> bool:
+        """Start bringing the configured roots in step; False if a run is going."""
+        with self._job_lock:
+            if self.job.state == "running":
+                return False
+            roots = [str(r) for r in self.settings.roots]
+            self.job = JobState(state="running", roots=roots, started_at=time.time())
+        threading.Thread(
+            target=self._run, args=(roots,), name="imgsearch-index", daemon=True
+        ).start()
+        return True
+
+    def _run(self, roots: list[str]) -> None:
+        job = self.job
+
+        def progress(event: IndexEvent) -> None:
+            job.done, job.total = event.done, event.total
+
+        try:
+            with Index.open(self.index_path, embedder=self.embedder) as writer:
+                report = writer.update(roots, on_event=progress)
+            job.counts = dict(report.counts)
+            job.state = "done"
+        except Exception as exc:  # reported through GET /v1/index, and logged
+            log.exception("index run failed")
+            job.error = str(exc)
+            job.state = "failed"
+        finally:
+            job.finished_at = time.time()
