@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) bench/embed.py
 	$(PY) bench/index.py
 	$(PY) bench/search.py
+	$(PY) bench/serve.py
 
 clean:
 	rm -rf $(VENV) .demo .bench

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,16 +167,34 @@ class Index:
             if metadata_weight is not None:
                 options["metadata_weight"] = metadata_weight
             query = Query(tuple(parts), **options)
-        return rank(self.store, self.query_vector(query.parts), query)
+        return self.rank(self.query_vector(query.parts), query)
 
-    def query_vector(self, parts: Sequence[QueryPart]) -> NDArray[np.float32]:
-        """The unit vector a list of parts stands for."""
-        vectors = np.stack([self._part_vector(part) for part in parts])
+    def rank(self, vector: NDArray[np.float32], query: Query) -> list[Hit]:
+        """Hits for an already computed query ``vector`` (filters, paging, metadata score)."""
+        return rank(self.store, vector, query)
+
+    def query_vector(
+        self,
+        parts: Sequence[QueryPart],
+        *,
+        text_vectors: Mapping[str, NDArray[np.float32]] | None = None,
+    ) -> NDArray[np.float32]:
+        """The unit vector a list of parts stands for.
+
+        ``text_vectors`` may hold the vectors of the parts' texts, computed
+        elsewhere (the server encodes texts of concurrent requests in batches).
+        """
+        encoded = text_vectors or {}
+        vectors = np.stack([self._part_vector(part, encoded) for part in parts])
         return combine(vectors, [part.weight for part in parts])
 
-    def _part_vector(self, part: QueryPart) -> NDArray[np.float32]:
+    def _part_vector(
+        self, part: QueryPart, encoded: Mapping[str, NDArray[np.float32]]
+    ) -> NDArray[np.float32]:
         if part.text is not None:
             self._check_model()
+            if part.text in encoded:
+                return encoded[part.text]
             return self._text_vector(part.text)
         source: str | bytes
         if part.image_data is not None:
@@ -215,7 +233,7 @@ class Index:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, image_id: int) -> ImageRecord:
-        records = self.store.get([image_id])
+        records = self.store.get([image_id]) if 0 < image_id < 2**63 else []
         if not records:
             raise NotIndexed(f"no image with id {image_id} in {self.store.location}")
         return records[0]

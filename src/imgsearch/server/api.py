@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as PathParam
 from fastapi import Query as QueryParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +35,8 @@ MIME = {
     "ICO": "image/x-icon",
     "MPO": "image/jpeg",
 }
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+ImageId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="An indexed image's id.")]
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
@@ -51,7 +54,7 @@ class BoxIn(BaseModel):
 class ImageIn(BaseModel):
     """Exactly one of: an indexed image id, a URL, base64-encoded bytes. ``box`` crops it."""
 
-    image_id: int | None = None
+    image_id: int | None = Field(None, ge=1, le=MAX_ID)
     image_url: str | None = Field(None, max_length=4096)
     image_base64: str | None = Field(None, max_length=MAX_IMAGE_BYTES * 4 // 3 + 8)
     box: BoxIn | None = None
@@ -281,13 +284,13 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         }
 
     @api.get("/images/{image_id}", response_model=ImageOut, summary="An indexed image's metadata")
-    def image(image_id: int) -> ImageOut:
+    def image(image_id: ImageId) -> ImageOut:
         return _image_out(service.get(image_id))
 
     @api.get(
         "/images/{image_id}/file", summary="The image file itself", response_class=FileResponse
     )
-    def image_file(image_id: int) -> FileResponse:
+    def image_file(image_id: ImageId) -> FileResponse:
         record = service.get(image_id)
         path = service.servable_path(record)
         if path is None:
@@ -304,7 +307,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         response_class=FileResponse,
     )
     def thumbnail(
-        request: Request, image_id: int, size: int = QueryParam(256, ge=16, le=1024)
+        request: Request, image_id: ImageId, size: int = QueryParam(256, ge=16, le=1024)
     ) -> Response:
         record = service.get(image_id)
         etag = f'"{record.digest[:32]}-{size}"'

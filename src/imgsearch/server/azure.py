@@ -36,6 +36,39 @@ SIZE_MESSAGE = f"The image size is not allowed to be zero or larger than {MAX_IM
 URL_MESSAGE = "Image URL is badly formatted or not accessible."
 
 
+IMAGE_BODY = {
+    "required": True,
+    "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"url": {"type": "string"}},
+                "required": ["url"],
+            }
+        },
+    },
+}
+TEXT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"text": {"type": "string"}},
+                "required": ["text"],
+            }
+        }
+    },
+}
+
+
 class Vector(BaseModel):
     modelVersion: str  # noqa: N815 - Azure's field name
     vector: list[float]
@@ -69,6 +102,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         "/retrieval:vectorizeImage",
         response_model=Vector,
         summary="Vectorize an image (Azure-compatible)",
+        openapi_extra={"requestBody": IMAGE_BODY},
     )
     async def vectorize_image(
         request: Request,
@@ -102,6 +136,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         "/retrieval:vectorizeText",
         response_model=Vector,
         summary="Vectorize a text (Azure-compatible)",
+        openapi_extra={"requestBody": TEXT_BODY},
     )
     async def vectorize_text(
         request: Request,

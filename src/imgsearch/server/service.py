@@ -26,6 +26,7 @@ from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent
 from imgsearch.media.decode import DecodeOptions, load_rgb
 from imgsearch.search import Hit, Query
+from imgsearch.server.batching import TextBatcher
 from imgsearch.server.settings import ServerSettings
 from imgsearch.store import ImageRecord
 from imgsearch.types import Box
@@ -64,6 +65,7 @@ class Service:
             offline=hub_offline(),
         )
         self.lock = threading.Lock()
+        self.texts = TextBatcher(lambda texts: self.embedder.embed_texts(texts))
         self.job = JobState()
         self._job_lock = threading.Lock()
         self.thumbnails = (settings.thumbnail_cache or self.index_path / "thumbnails").expanduser()
@@ -77,6 +79,7 @@ class Service:
         return self.embedder.model_id
 
     def close(self) -> None:
+        self.texts.close()
         with self.lock:
             self.index.close()
 
@@ -88,13 +91,17 @@ class Service:
         return self.embedder.embed_images(images, boxes)
 
     def embed_texts(self, texts: list[str]) -> NDArray[np.float32]:
-        return self.embedder.embed_texts(texts)
+        return self.texts.encode(texts)
 
     # -- searching and reading -------------------------------------------------------------
 
     def search(self, query: Query) -> list[Hit]:
+        """Texts are encoded outside the lock, batched with other requests'; then one ranking."""
+        texts = list(dict.fromkeys(p.text for p in query.parts if p.text is not None))
+        encoded = dict(zip(texts, self.texts.encode(texts), strict=True)) if texts else {}
         with self.lock:
-            return self.index.search(query)
+            vector = self.index.query_vector(query.parts, text_vectors=encoded)
+            return self.index.rank(vector, query)
 
     def get(self, image_id: int) -> ImageRecord:
         with self.lock:

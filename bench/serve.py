@@ -1,0 +1,194 @@
+"""HTTP API under load: text search and vectorizeText against a 100k-image index.
+
+The real server (``imgsearch serve``, uvicorn, one process) on loopback, with
+the ViT-B/32 architecture (random weights cost what trained ones do) and an
+index of 100,000 clustered 512-d vectors. ``--clients`` threads with
+keep-alive sessions send requests back to back for ``--seconds`` per
+endpoint; every text is new, so no cache helps. Reference, measured in the
+same run: the same work in-process and single-threaded (``Index.search`` /
+``Embedder.embed_texts``), so the table shows what HTTP, JSON and
+concurrency add on this machine.
+
+    python bench/serve.py [--clients 1,4,8] [--seconds 20] [--size 100000]
+
+Targets (issue 5): text search p50 ≤ 40 ms, p99 ≤ 120 ms on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from imgsearch import Embedder, Index
+from imgsearch.store import ImageFacts, ImageWrite, IndexSettings, WriteBatch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from embed import model_folder
+from search import clustered
+
+WORDS = ["red car at night", "a dog on a beach", "birthday cake", "snowy mountain", "old bicycle"]
+
+
+def build_index(folder: Path, embedder: Embedder, size: int) -> None:
+    vectors = clustered(size, seed=4)
+    with Index.open(folder, embedder=embedder) as index:
+        index.store.bind(IndexSettings(embedder.model_id, embedder.dim))
+        for start in range(0, size, 10_000):
+            stop = min(size, start + 10_000)
+            index.store.write(
+                WriteBatch(
+                    images=[
+                        ImageWrite(
+                            ImageFacts(f"/bench/{i // 1000:03}/img_{i:06}.jpg", 1, 1, f"d{i}"),
+                            vectors[i],
+                        )
+                        for i in range(start, stop)
+                    ]
+                )
+            )
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[int(0.99 * (len(samples) - 1))]
+
+
+def in_process(fn: Callable[[int], object], count: int) -> tuple[float, float]:
+    fn(-1)
+    samples = []
+    for i in range(count):
+        start = time.perf_counter()
+        fn(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    return percentiles(samples)
+
+
+def load(
+    send: Callable[[requests.Session, int], requests.Response], clients: int, seconds: float
+) -> tuple[float, float, float, int]:
+    """Requests/s, p50 ms, p99 ms, errors."""
+    samples: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    counter = iter(range(10**9))
+
+    def client() -> None:
+        session = requests.Session()
+        mine: list[float] = []
+        while time.monotonic() < stop:
+            with lock:
+                n = next(counter)
+            start = time.perf_counter()
+            response = send(session, n)
+            mine.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            samples.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    p50, p99 = percentiles(samples)
+    return len(samples) / elapsed, p50, p99, errors[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--clients", default="1,4,8", help="Concurrent clients, comma-separated runs."
+    )
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--size", type=int, default=100_000)
+    args = parser.parse_args()
+
+    _, exported = model_folder()
+    embedder = Embedder(exported)
+    folder = Path(tempfile.mkdtemp(prefix="imgsearch-bench-http-"))
+    server: subprocess.Popen[str] | None = None
+    try:
+        build_index(folder, embedder, args.size)
+        with Index.open(folder, embedder=embedder) as index:
+            ref_search = in_process(lambda i: index.search(f"{WORDS[i % 5]} {i}", top=10), 100)
+        ref_text = in_process(lambda i: embedder.embed_texts([f"{WORDS[i % 5]} #{i}"]), 100)
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "imgsearch.cli.main", "serve", "--index", str(folder),
+             "--model", str(exported), "--port", str(port), "--log-level", "warning"],
+            env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(base + "/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not start")
+        requests.post(
+            base + "/v1/search", json={"text": "warm up"}, timeout=60
+        )  # loads the vector index
+
+        def search(session: requests.Session, n: int) -> requests.Response:
+            return session.post(
+                base + "/v1/search", json={"text": f"{WORDS[n % 5]} {n}", "top": 10}, timeout=60
+            )
+
+        def vectorize(session: requests.Session, n: int) -> requests.Response:
+            return session.post(
+                base + "/computervision/retrieval:vectorizeText",
+                params={"api-version": "2024-02-01"},
+                json={"text": f"{WORDS[n % 5]} #{n}"},
+                timeout=60,
+            )
+
+        rows = []
+        endpoints = (
+            ("POST /v1/search (text)", search, ref_search),
+            ("POST vectorizeText", vectorize, ref_text),
+        )
+        for clients in (int(c) for c in args.clients.split(",")):
+            for name, send, ref in endpoints:
+                rate, p50, p99, errors = load(send, clients, args.seconds)
+                rows.append((name, clients, rate, p50, p99, errors, ref[0], p50 / ref[0]))
+                print(f"{name} x{clients}: {rate:.1f} req/s, p50 {p50:.1f} ms", file=sys.stderr)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    print(f"\n{args.size:,} vectors (512-d), ViT-B/32 text tower (random weights), "
+          f"{args.seconds:.0f} s per run, {os.cpu_count()} CPUs shared by server and clients\n")  # fmt: skip
+    print("| endpoint | clients | req/s | p50 ms | p99 ms | errors | in-process p50 ms | p50 / in-process |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, clients, rate, p50, p99, errors, ref50, ratio in rows:
+        print(f"| {name} | {clients} | {rate:.1f} | {p50:.1f} | {p99:.1f} | {errors} | {ref50:.1f} | {ratio:.2f}× |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Texts of concurrent requests are encoded together, correctly, and errors stay per text."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from imgsearch.server.batching import TextBatcher
+
+
+def slow_encoder(calls: list[list[str]]) -> object:
+    def encode(texts: list[str]) -> NDArray[np.float32]:
+        calls.append(list(texts))
+        if "bad" in texts:
+            raise ValueError("bad text")
+        time.sleep(0.05)  # a model call
+        return np.array([[len(t), ord(t[0])] for t in texts], dtype=np.float32)
+
+    return encode
+
+
+def test_concurrent_texts_share_model_calls_and_get_their_own_vectors() -> None:
+    calls: list[list[str]] = []
+    batcher = TextBatcher(slow_encoder(calls))  # type: ignore[arg-type]
+    results: dict[str, NDArray[np.float32]] = {}
+
+    def ask(text: str) -> None:
+        results[text] = batcher.encode([text])[0]
+
+    threads = [threading.Thread(target=ask, args=(f"text number {i}",)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) < 16  # batched
+    for text, vector in results.items():
+        assert vector.tolist() == [len(text), ord(text[0])]
+    batcher.close()
+
+
+def test_a_failing_text_fails_alone_and_results_are_cached() -> None:
+    calls: list[list[str]] = []
+    batcher = TextBatcher(slow_encoder(calls))  # type: ignore[arg-type]
+    errors: list[BaseException] = []
+    good: list[NDArray[np.float32]] = []
+
+    def ask(text: str) -> None:
+        try:
+            good.append(batcher.encode([text])[0])
+        except ValueError as error:
+            errors.append(error)
+
+    first = threading.Thread(target=ask, args=("warm",))  # keeps the worker busy
+    first.start()
+    time.sleep(0.01)
+    threads = [threading.Thread(target=ask, args=(t,)) for t in ("ok one", "bad", "ok two")]
+    for t in threads:
+        t.start()
+    for t in [first, *threads]:
+        t.join()
+    assert len(errors) == 1 and len(good) == 3
+    before = len(calls)
+    assert batcher.encode(["ok one"])[0].tolist() == [6, ord("o")]
+    assert len(calls) == before  # from the cache
+    with pytest.raises(ValueError, match="bad text"):
+        batcher.encode(["bad"])
+    batcher.close()
