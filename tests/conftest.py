@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,16 @@ import pytest
 from PIL import Image
 
 from imgsearch.embedder import Embedder
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL 16 with pgvector (pgserver), run as an unprivileged user when root."""
+    from imgsearch.store.pgserver import start_server
+
+    server = start_server(tmp_path_factory.mktemp("postgres") / "data")
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -32,8 +32,20 @@ from imgsearch.indexer import Indexer, IndexEvent, IndexReport
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.search import Hit, Query, QueryPart, combine, parse_expression, rank
 from imgsearch.store import Failure, Filters, ImageRecord, SqliteStore, Store, StoreStats
+from imgsearch.store.postgres import is_postgres_url
 
 QUERY_CACHE_SIZE = 1024
+
+
+def open_store(path: str | os.PathLike[str] | None, *, create: bool = True) -> Store:
+    """The store at ``path``: PostgreSQL for a ``postgresql://`` URL, else the embedded one."""
+    location = os.fspath(path) if path is not None else None
+    if location is not None and is_postgres_url(location):
+        from imgsearch.store.postgres import PostgresStore
+
+        return PostgresStore(location, create=create)
+    folder = Path(location).expanduser() if location is not None else default_index_dir()
+    return SqliteStore(folder, create=create)
 
 
 class Index:
@@ -69,13 +81,13 @@ class Index:
         embedder: Embedder | None = None,
         **embedder_options: Any,
     ) -> Index:
-        """Open (or create) the embedded index in ``path`` (default: the user's data dir).
+        """Open (or create) the index at ``path``: a folder (the embedded store, default:
+        the user's data dir) or a PostgreSQL URL (``postgresql://…?collection=NAME``).
 
         ``embedder_options`` go to :class:`~imgsearch.embedder.Embedder`
         (precision, threads, batch_size, decode …).
         """
-        folder = Path(path).expanduser() if path is not None else default_index_dir()
-        store = SqliteStore(folder, create=create)
+        store = open_store(path, create=create)
         return cls(store, model=model, embedder=embedder, embedder_options=embedder_options)
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """Store fixtures: every contract test runs against each store implementation.
 
-A new store (PostgreSQL) joins by adding its name to ``STORES`` and a branch
-in ``open_store``.
+The PostgreSQL store runs against a real server that the test suite starts
+(``postgres_url`` in tests/conftest.py); each test gets its own collections.
 """
 
 from __future__ import annotations
@@ -15,13 +15,24 @@ import pytest
 from imgsearch.store import ImageFacts, IndexSettings, SqliteStore, Store
 from imgsearch.store.vector_index import HnswParams
 
-STORES = ["sqlite"]
+STORES = ["sqlite", "postgres"]
 DIM = 16
 
 
-def open_store(kind: str, location: Path, *, hnsw_threshold: int = 50_000) -> Store:
+def open_store(
+    kind: str, location: Path, *, hnsw_threshold: int = 50_000, server: str | None = None
+) -> Store:
     if kind == "sqlite":
         return SqliteStore(location, hnsw_threshold=hnsw_threshold, hnsw=HnswParams(m=16))
+    if kind == "postgres":
+        from imgsearch.store.postgres import PostgresStore
+
+        assert server is not None
+        collection = "-".join(location.parts[-2:])  # unique per test and store name
+        separator = "&" if "?" in server else "?"
+        return PostgresStore(
+            f"{server}{separator}collection={collection}", hnsw_threshold=hnsw_threshold
+        )
     raise ValueError(kind)
 
 
@@ -29,8 +40,10 @@ def open_store(kind: str, location: Path, *, hnsw_threshold: int = 50_000) -> St
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Store]]:
     opened: list[Store] = []
 
+    server = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+
     def make(name: str = "index", **options: int) -> Store:
-        store = open_store(request.param, tmp_path / name, **options)
+        store = open_store(request.param, tmp_path / name, server=server, **options)
         opened.append(store)
         return store
 

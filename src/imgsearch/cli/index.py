@@ -40,7 +40,7 @@ _LOG_EVERY_SECONDS = 5.0
 
 def index(
     folders: list[Path] = typer.Argument(..., help="Folders of images (searched recursively)."),
-    index_path: Path | None = IndexOption,
+    index_path: str | None = IndexOption,
     model: str | None = ModelOption,
     precision: str | None = PrecisionOption,
     max_pixels: int = MaxPixelsOption,

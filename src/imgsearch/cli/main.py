@@ -15,7 +15,7 @@ import warnings
 import typer
 from rich.console import Console
 
-from imgsearch.cli import demo, index, models, search, serve, status, vectorize
+from imgsearch.cli import db, demo, index, models, search, serve, status, vectorize
 from imgsearch.errors import ImgsearchError, InputError, StoreError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(models.app, name="models")
 app.add_typer(demo.app, name="demo")
+app.add_typer(db.app, name="db")
 app.command("index")(index.index)
 app.command("search")(search.search)
 app.command("status")(status.status)

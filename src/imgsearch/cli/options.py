@@ -41,12 +41,14 @@ def build_embedder(model: str | None, precision: str | None, max_pixels: int) ->
 IndexOption = typer.Option(
     None,
     "--index",
-    help="Index folder. Default: $IMGSEARCH_INDEX or ~/.local/share/imgsearch/index.",
+    "--store",
+    help="Index folder, or a PostgreSQL URL (postgresql://…[?collection=NAME]). "
+    "Default: $IMGSEARCH_INDEX or ~/.local/share/imgsearch/index.",
 )
 
 
 def open_index(
-    index: Path | None,
+    index: str | None,
     model: str | None,
     precision: str | None,
     max_pixels: int = DEFAULT_MAX_PIXELS,

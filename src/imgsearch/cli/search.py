@@ -55,7 +55,7 @@ def search(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print hits as JSON lines."),
     paths_only: bool = typer.Option(False, "--paths", help="Print only paths, one per line."),
-    index_path: Path | None = IndexOption,
+    index_path: str | None = IndexOption,
     model: str | None = ModelOption,
     precision: str | None = PrecisionOption,
 ) -> None:

@@ -14,7 +14,7 @@ from imgsearch.cli.options import IndexOption, ModelOption
 
 
 def serve(
-    index_path: Path | None = IndexOption,
+    index_path: str | None = IndexOption,
     model: str | None = ModelOption,
     host: str | None = typer.Option(
         None, "--host", help="Address to listen on (default 127.0.0.1)."

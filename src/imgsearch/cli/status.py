@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -14,7 +13,7 @@ from imgsearch.cli.options import IndexOption, open_index
 
 
 def status(
-    index_path: Path | None = IndexOption,
+    index_path: str | None = IndexOption,
     errors: bool = typer.Option(
         False, "--errors", help="List the files that could not be indexed."
     ),
@@ -70,7 +69,7 @@ def annotate(
     image: str = typer.Argument(..., help="Indexed image: its path or id."),
     caption: str | None = typer.Option(None, "--caption", help="A caption to search by."),
     tags: list[str] = typer.Option([], "--tag", help="A tag; repeatable."),
-    index_path: Path | None = IndexOption,
+    index_path: str | None = IndexOption,
 ) -> None:
     """Add a caption and tags to an indexed image; the metadata score searches them."""
     with open_index(index_path, None, None) as opened:

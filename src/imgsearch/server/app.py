@@ -49,7 +49,7 @@ def create_app(
         log.info(
             "imgsearch %s serving %s with model %s",
             __version__,
-            service.index_path,
+            service.index.store.location,
             service.model_id,
         )
         yield

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from imgsearch.config import default_index_dir, hub_offline
+from imgsearch.config import default_data_dir, default_index_dir, hub_offline
 from imgsearch.embedder import Embedder
 from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent
@@ -29,6 +30,7 @@ from imgsearch.search import Hit, Query
 from imgsearch.server.batching import TextBatcher
 from imgsearch.server.settings import ServerSettings
 from imgsearch.store import ImageRecord
+from imgsearch.store.postgres import is_postgres_url
 from imgsearch.types import Box
 
 log = logging.getLogger("imgsearch.server")
@@ -55,7 +57,7 @@ class JobState:
 class Service:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.index_path = (settings.index or default_index_dir()).expanduser()
+        self.index_path: str = os.fspath(settings.index or default_index_dir())
         self.decode = DecodeOptions(max_pixels=settings.max_pixels)
         self.index = Index.open(
             self.index_path,
@@ -68,7 +70,13 @@ class Service:
         self.texts = TextBatcher(lambda texts: self.embedder.embed_texts(texts))
         self.job = JobState()
         self._job_lock = threading.Lock()
-        self.thumbnails = (settings.thumbnail_cache or self.index_path / "thumbnails").expanduser()
+        self.thumbnails = (settings.thumbnail_cache or self._default_thumbnails()).expanduser()
+
+    def _default_thumbnails(self) -> Path:
+        if is_postgres_url(self.index_path):
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.index.store.location).strip("-")
+            return default_data_dir() / "thumbnails" / name[-100:]
+        return Path(self.index_path).expanduser() / "thumbnails"
 
     @property
     def embedder(self) -> Embedder:
@@ -112,7 +120,7 @@ class Service:
             stats = self.index.status()
         run = stats.last_run
         return {
-            "index": str(self.index_path),
+            "index": self.index.store.location,
             "model": self.model_id,
             "dim": self.embedder.dim,
             "images": stats.images,

@@ -29,7 +29,9 @@ MAX_TEXT_WORDS = 70
 class ServerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IMGSEARCH_", extra="ignore")
 
-    index: Path | None = Field(None, description="Index folder (default: the user's data dir).")
+    index: str | Path | None = Field(
+        None, description="Index folder or PostgreSQL URL (default: the user's data dir)."
+    )
     model: str | None = Field(
         None, description="Model to serve; default: the index's own, else clip-vit-b-32."
     )
@@ -77,4 +79,8 @@ class ServerSettings(BaseSettings):
         shown = self.model_dump(mode="json")
         shown["api_keys"] = ["***"] * len(self.api_keys)
         shown["api_key_hashes"] = [h[:8] + "…" for h in self.api_key_hashes]
+        if isinstance(self.index, str) and "@" in self.index:
+            from imgsearch.store.postgres import redact
+
+            shown["index"] = redact(self.index)
         return shown

@@ -1,0 +1,652 @@
+"""The PostgreSQL + pgvector store: the same contract as the embedded store, on a server.
+
+Selected by a URL, ``postgresql://user@host/db`` (``?collection=NAME`` picks
+one of several indexes in the database; default ``default``). Every table
+carries ``collection_id`` in its keys, the column a Citus cluster would
+distribute by (see docs/scaling.md).
+
+- vectors live in a ``vector`` column; each collection has its own partial
+  HNSW index on ``vector::vector(dim)`` with cosine ops, created when the
+  collection is bound to a model (m and ef_construction configurable);
+- search asks PostgreSQL for candidates (HNSW, or an exact scan when the
+  collection is small, the query is ``exact``, or the index cannot find k
+  rows under a selective filter: pgvector before 0.8 filters after the index
+  scan), then re-scores them in float32 from the stored vectors, so cosines
+  and their order are exactly the embedded store's;
+- the metadata score is BM25 over the same tokens as the embedded store's
+  FTS5 (:mod:`imgsearch.store.terms`), computed in SQL;
+- every batch is one transaction of upserts keyed by (collection, path), so a
+  repeated batch after a crash updates rather than duplicates; binding and
+  re-embedding take a per-collection advisory lock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+
+from imgsearch.errors import ModelMismatch, NotIndexed, StoreError
+from imgsearch.store.pg_migrations import migrate
+from imgsearch.store.records import (
+    Failure,
+    Filters,
+    ImageFacts,
+    ImageRecord,
+    IndexSettings,
+    Run,
+    StoredFile,
+    StoreStats,
+    Vector,
+    WriteBatch,
+)
+from imgsearch.store.terms import K1, B, query_terms, term_counts
+from imgsearch.store.text import metadata_text
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_COLLECTION = "default"
+EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
+CANDIDATE_MARGIN = 16  # extra candidates re-scored in float32, so near-ties order exactly
+MAX_EF_SEARCH = 1000  # pgvector's limit
+_FACTS = (
+    "path, size, mtime_ns, digest, width, height, format, captured_at, camera, latitude, longitude"
+)
+_RECORD = f"id, {_FACTS}, caption, tags"
+
+
+def is_postgres_url(location: str) -> bool:
+    return location.startswith(URL_SCHEMES)
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``(connection URL, collection)``: ``collection`` is imgsearch's, not libpq's, parameter."""
+    base, _, query_string = url.partition("?")
+    query = parse_qsl(query_string, keep_blank_values=True)
+    collection = next((v for k, v in query if k == "collection"), DEFAULT_COLLECTION)
+    rest = urlencode([(k, v) for k, v in query if k != "collection"], safe="/")
+    return base + ("?" + rest if rest else ""), collection or DEFAULT_COLLECTION
+
+
+class PostgresStore:
+    """One collection in a PostgreSQL database with pgvector."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        create: bool = True,
+        hnsw_threshold: int = EXACT_BELOW,
+        hnsw_m: int = 16,
+        hnsw_ef_construction: int = 64,
+    ) -> None:
+        import psycopg
+        from pgvector.psycopg import register_vector
+
+        conninfo, self.collection = split_url(url)
+        self.location = redact(url)
+        self._hnsw_threshold = hnsw_threshold
+        self._m, self._ef_construction = hnsw_m, hnsw_ef_construction
+        self._lock = threading.RLock()
+        try:
+            self._conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+        except psycopg.ProgrammingError as exc:
+            raise StoreError(
+                f"bad PostgreSQL URL {self.location}: {exc}".splitlines()[0],
+                hint="use postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?collection=NAME]",
+            ) from None
+        except psycopg.OperationalError as exc:
+            raise StoreError(
+                f"cannot connect to PostgreSQL at {self.location}: {exc}".splitlines()[0],
+                hint="is the server running and the URL right? `imgsearch db start` runs a local one",
+            ) from None
+        try:
+            self._conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.Error as exc:
+            self._conn.close()
+            raise StoreError(
+                f"the pgvector extension is not available in {self.location}: {exc}".splitlines()[
+                    0
+                ],
+                hint="install pgvector on the server (https://github.com/pgvector/pgvector) "
+                "or ask an administrator to run CREATE EXTENSION vector",
+            ) from None
+        register_vector(self._conn)
+        migrate(self._conn)
+        self._collection_id = self._find_collection(create)
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._lock, self._conn.transaction():
+            yield self._conn
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        with self._lock:
+            return list(self._conn.execute(sql, params).fetchall())
+
+    def _find_collection(self, create: bool) -> int:
+        with self._transaction() as tx:
+            row = tx.execute(
+                "SELECT id FROM imgsearch_collections WHERE name = %s", (self.collection,)
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            if not create:
+                from imgsearch.errors import IndexNotFound
+
+                raise IndexNotFound(
+                    f"no collection {self.collection!r} in {self.location}",
+                    hint="build one first: imgsearch index FOLDER --index URL",
+                )
+            row = tx.execute(
+                "INSERT INTO imgsearch_collections (name) VALUES (%s) "
+                "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+                (self.collection,),
+            ).fetchone()
+            return int(row[0])
+
+    # -- the model guard -------------------------------------------------------------
+
+    def settings(self) -> IndexSettings | None:
+        rows = self._rows(
+            "SELECT model_id, dim, preprocessing, model_source FROM imgsearch_collections "
+            "WHERE id = %s",
+            (self._collection_id,),
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        model_id, dim, preprocessing, source = rows[0]
+        return IndexSettings(model_id, int(dim), preprocessing or "", source or model_id)
+
+    def bind(self, settings: IndexSettings, *, reembed: bool = False) -> None:
+        with self._transaction() as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
+            current, dim = tx.execute(
+                "SELECT model_id, dim FROM imgsearch_collections WHERE id = %s FOR UPDATE",
+                (self._collection_id,),
+            ).fetchone()
+            if current == settings.model_id and dim == settings.dim:
+                if settings.source:
+                    tx.execute(
+                        "UPDATE imgsearch_collections SET model_source = %s WHERE id = %s",
+                        (settings.source, self._collection_id),
+                    )
+                return
+            if current is not None and not reembed:
+                raise ModelMismatch(
+                    f"the index at {self.location} holds {dim}-d vectors of {current}, "
+                    f"not {settings.dim}-d vectors of {settings.model_id}",
+                    hint=f"search with --model {current}, or re-embed every image with the new "
+                    f"model: imgsearch index --reembed --model {settings.model_id}",
+                )
+            if current is not None:
+                tx.execute(
+                    "UPDATE imgsearch_images SET vector = NULL WHERE collection_id = %s",
+                    (self._collection_id,),
+                )
+            index = f"imgsearch_images_hnsw_{self._collection_id}"
+            tx.execute(f"DROP INDEX IF EXISTS {index}")
+            tx.execute(
+                f"CREATE INDEX {index} ON imgsearch_images USING hnsw "
+                f"((vector::vector({int(settings.dim)})) vector_cosine_ops) "
+                f"WITH (m = {int(self._m)}, ef_construction = {int(self._ef_construction)}) "
+                # the dims test keeps a re-embedded collection's old (dead) rows out of the build
+                f"WHERE collection_id = {int(self._collection_id)} "
+                f"AND vector_dims(vector) = {int(settings.dim)}"
+            )
+            tx.execute(
+                "UPDATE imgsearch_collections SET model_id = %s, dim = %s, preprocessing = %s, "
+                "model_source = %s WHERE id = %s",
+                (
+                    settings.model_id,
+                    settings.dim,
+                    settings.preprocessing,
+                    settings.source or settings.model_id,
+                    self._collection_id,
+                ),
+            )
+
+    def _dim(self) -> int:
+        rows = self._rows(
+            "SELECT dim FROM imgsearch_collections WHERE id = %s", (self._collection_id,)
+        )
+        return int(rows[0][0] or 0) if rows else 0
+
+    def _require_dim(self, vectors: Sequence[Vector]) -> None:
+        dim = self._dim()
+        wrong = next((v.shape[-1] for v in vectors if dim and v.shape[-1] != dim), None)
+        if wrong is not None:
+            raise ModelMismatch(
+                f"cannot store a {wrong}-d vector in an index of {dim}-d vectors",
+                hint="re-embed with the index's model, or imgsearch index --reembed",
+            )
+
+    # -- syncing with the disk ---------------------------------------------------------
+
+    def files_under(self, roots: Sequence[str]) -> list[StoredFile]:
+        clause, params = _under_clause(roots)
+        rows = self._rows(
+            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL FROM imgsearch_images "
+            f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C"',
+            [self._collection_id, *params],
+        )
+        return [StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    def has_vector_for(self, digest: str) -> bool:
+        return bool(
+            self._rows(
+                "SELECT 1 FROM imgsearch_images WHERE collection_id = %s AND digest = %s "
+                "AND vector IS NOT NULL LIMIT 1",
+                (self._collection_id, digest),
+            )
+        )
+
+    def vector_for(self, digest: str) -> Vector | None:
+        rows = self._rows(
+            "SELECT vector FROM imgsearch_images WHERE collection_id = %s AND digest = %s "
+            "AND vector IS NOT NULL ORDER BY id LIMIT 1",
+            (self._collection_id, digest),
+        )
+        return None if not rows else _array(rows[0][0])
+
+    def failures(self, roots: Sequence[str] | None = None) -> list[Failure]:
+        clause, params = _under_clause(roots) if roots else ("TRUE", [])
+        rows = self._rows(
+            "SELECT path, size, mtime_ns, code, message, seen_at FROM imgsearch_failures "
+            f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C"',
+            [self._collection_id, *params],
+        )
+        return [Failure(*row) for row in rows]
+
+    def write(self, batch: WriteBatch) -> list[int]:
+        self._require_dim([item.vector for item in batch.images if item.vector is not None])
+        ids: list[int] = []
+        if not batch:
+            return ids
+        now = time.time()
+        c = self._collection_id
+        with self._transaction() as tx:
+            for item in batch.images:
+                ids.append(self._write_image(tx, item.facts, item.vector, item.id, now))
+            if batch.deletes:
+                tx.execute(
+                    "DELETE FROM imgsearch_terms WHERE collection_id = %s AND image_id = ANY(%s)",
+                    (c, list(batch.deletes)),
+                )
+                tx.execute(
+                    "DELETE FROM imgsearch_images WHERE collection_id = %s AND id = ANY(%s)",
+                    (c, list(batch.deletes)),
+                )
+            with tx.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO imgsearch_failures (collection_id, path, size, mtime_ns, code, "
+                    "message, seen_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (collection_id, path) DO UPDATE SET size = excluded.size, "
+                    "mtime_ns = excluded.mtime_ns, code = excluded.code, "
+                    "message = excluded.message, seen_at = excluded.seen_at",
+                    [
+                        (c, f.path, f.size, f.mtime_ns, f.code, f.message, f.seen_at or now)
+                        for f in batch.failures
+                    ],
+                )
+            if batch.resolved:
+                tx.execute(
+                    "DELETE FROM imgsearch_failures WHERE collection_id = %s AND path = ANY(%s)",
+                    (c, list(batch.resolved)),
+                )
+        return ids
+
+    def _write_image(
+        self, tx: Any, facts: ImageFacts, vector: Vector | None, image_id: int | None, now: float
+    ) -> int:
+        values = (
+            facts.path,
+            facts.size,
+            facts.mtime_ns,
+            facts.digest,
+            facts.width,
+            facts.height,
+            facts.format,
+            facts.captured_at,
+            facts.camera,
+            facts.latitude,
+            facts.longitude,
+        )
+        c = self._collection_id
+        assignments = ", ".join(f"{name.strip()} = %s" for name in _FACTS.split(","))
+        if image_id is not None:
+            row = tx.execute(
+                f"UPDATE imgsearch_images SET {assignments}, indexed_at = %s "
+                "WHERE collection_id = %s AND id = %s RETURNING id",
+                (*values, now, c, image_id),
+            ).fetchone()
+            if row is None:
+                image_id = None
+        if image_id is None:
+            updates = ", ".join(
+                f"{name.strip()} = excluded.{name.strip()}" for name in _FACTS.split(",")
+            )
+            row = tx.execute(
+                f"INSERT INTO imgsearch_images (collection_id, {_FACTS}, indexed_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"ON CONFLICT (collection_id, path) DO UPDATE SET {updates}, "
+                "indexed_at = excluded.indexed_at RETURNING id",
+                (c, *values, now),
+            ).fetchone()
+            image_id = int(row[0])
+        if vector is not None:
+            tx.execute(
+                "UPDATE imgsearch_images SET vector = %s WHERE collection_id = %s AND id = %s",
+                (np.ascontiguousarray(vector, dtype=np.float32), c, image_id),
+            )
+        self._write_terms(tx, image_id)
+        return image_id
+
+    def _write_terms(self, tx: Any, image_id: int) -> None:
+        c = self._collection_id
+        path, camera, caption, tags = tx.execute(
+            "SELECT path, camera, caption, tags FROM imgsearch_images "
+            "WHERE collection_id = %s AND id = %s",
+            (c, image_id),
+        ).fetchone()
+        body = metadata_text(path, camera=camera, caption=caption, tags=tags or [])
+        counts, length = term_counts(body)
+        tx.execute(
+            "UPDATE imgsearch_images SET doc_len = %s WHERE collection_id = %s AND id = %s",
+            (length, c, image_id),
+        )
+        tx.execute(
+            "DELETE FROM imgsearch_terms WHERE collection_id = %s AND image_id = %s", (c, image_id)
+        )
+        if counts:
+            with tx.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO imgsearch_terms (collection_id, image_id, term, tf, doc_len) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    [(c, image_id, term, tf, length) for term, tf in counts.items()],
+                )
+
+    def record_run(self, run: Run, run_id: int | None = None) -> int:
+        counts = {
+            name: getattr(run, name)
+            for name in (
+                "added",
+                "updated",
+                "moved",
+                "duplicates",
+                "removed",
+                "failed",
+                "unchanged",
+                "embedded",
+            )
+        }
+        values = (
+            run.started_at,
+            run.finished_at,
+            json.dumps(list(run.roots)),
+            json.dumps(counts),
+            run.completed,
+        )
+        with self._transaction() as tx:
+            if run_id is None:
+                row = tx.execute(
+                    "INSERT INTO imgsearch_runs (collection_id, started_at, finished_at, roots, "
+                    "counts, completed) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                    (self._collection_id, *values),
+                ).fetchone()
+                return int(row[0])
+            tx.execute(
+                "UPDATE imgsearch_runs SET started_at = %s, finished_at = %s, roots = %s, "
+                "counts = %s, completed = %s WHERE collection_id = %s AND id = %s",
+                (*values, self._collection_id, run_id),
+            )
+            return run_id
+
+    # -- reading ----------------------------------------------------------------------
+
+    def get(self, ids: Sequence[int]) -> list[ImageRecord]:
+        wanted = [int(i) for i in ids if 0 < int(i) < 2**63]
+        rows = self._rows(
+            f"SELECT {_RECORD} FROM imgsearch_images WHERE collection_id = %s AND id = ANY(%s)",
+            (self._collection_id, wanted),
+        )
+        found = {row[0]: _record(row) for row in rows}
+        return [found[i] for i in ids if i in found]
+
+    def find_path(self, path: str) -> ImageRecord | None:
+        rows = self._rows(
+            f"SELECT {_RECORD} FROM imgsearch_images WHERE collection_id = %s AND path = %s",
+            (self._collection_id, path),
+        )
+        return _record(rows[0]) if rows else None
+
+    def vectors(self, ids: Sequence[int]) -> Vector:
+        rows = self._rows(
+            "SELECT id, vector FROM imgsearch_images WHERE collection_id = %s AND id = ANY(%s) "
+            "AND vector IS NOT NULL",
+            (self._collection_id, [int(i) for i in ids]),
+        )
+        found = {row[0]: row[1] for row in rows}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise StoreError(f"no vector stored for image ids {missing[:5]}")
+        out = np.empty((len(ids), self._dim()), dtype=np.float32)
+        for row, image_id in enumerate(ids):
+            out[row] = _array(found[image_id])
+        return out
+
+    def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
+        with self._transaction() as tx:
+            cursor = tx.execute(
+                "UPDATE imgsearch_images SET caption = %s, tags = %s "
+                "WHERE collection_id = %s AND id = %s",
+                (caption, json.dumps(list(tags)), self._collection_id, image_id),
+            )
+            if cursor.rowcount == 0:
+                raise NotIndexed(f"no image with id {image_id} in {self.location}")
+            self._write_terms(tx, image_id)
+
+    def stats(self) -> StoreStats:
+        c = self._collection_id
+        images, vectors = self._rows(
+            "SELECT count(*), count(vector) FROM imgsearch_images WHERE collection_id = %s", (c,)
+        )[0]
+        failures = self._rows(
+            "SELECT count(*) FROM imgsearch_failures WHERE collection_id = %s", (c,)
+        )[0][0]
+        size = self._rows(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "WHERE c.relname LIKE 'imgsearch\\_%%' AND c.relkind = 'r'"
+        )[0][0]
+        rows = self._rows(
+            "SELECT started_at, finished_at, roots, counts, completed FROM imgsearch_runs "
+            "WHERE collection_id = %s ORDER BY id DESC LIMIT 1",
+            (c,),
+        )
+        last_run = None
+        if rows:
+            started, finished, roots, counts, completed = rows[0]
+            last_run = Run(started, finished, tuple(roots), completed=bool(completed), **counts)
+        mode = "pgvector-hnsw" if vectors >= self._hnsw_threshold else "pgvector-exact"
+        return StoreStats(
+            int(images), int(vectors), int(failures), int(size), self.settings(), last_run, mode
+        )
+
+    # -- searching ---------------------------------------------------------------------
+
+    def nearest(
+        self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
+    ) -> list[tuple[int, float]]:
+        dim = self._dim()
+        if k <= 0 or dim == 0:
+            return []
+        q = np.ascontiguousarray(query, dtype=np.float32)
+        clause, params = _filter_clause(filters)
+        wanted = k + CANDIDATE_MARGIN
+        use_index = not exact and self._vector_count() >= self._hnsw_threshold
+        ef = max(40, 2 * wanted)
+        while True:
+            rows = self._candidates(
+                q, dim, clause, params, wanted, use_index, min(ef, MAX_EF_SEARCH)
+            )
+            if not use_index or len(rows) >= wanted:
+                break
+            # pgvector < 0.8 filters after the index scan: a selective filter can leave fewer
+            # than k rows. Widen the beam, then fall back to an exact scan.
+            if ef >= MAX_EF_SEARCH:
+                use_index = False
+            ef *= 4
+        if not rows:
+            return []
+        ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+        scores = np.stack([_array(r[1]) for r in rows]) @ q
+        order = np.lexsort((ids, -scores))[:k]
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
+    def _vector_count(self) -> int:
+        return int(
+            self._rows(
+                "SELECT count(vector) FROM imgsearch_images WHERE collection_id = %s",
+                (self._collection_id,),
+            )[0][0]
+        )
+
+    def _candidates(
+        self,
+        query: Vector,
+        dim: int,
+        clause: str,
+        params: list[Any],
+        limit: int,
+        use_index: bool,
+        ef_search: int,
+    ) -> list[Any]:
+        with self._transaction() as tx:
+            if use_index:
+                tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+                tx.execute("SET LOCAL enable_seqscan = off")
+            else:
+                tx.execute("SET LOCAL enable_indexscan = off")
+                tx.execute("SET LOCAL enable_bitmapscan = off")
+            return list(
+                tx.execute(
+                    f"SELECT id, vector FROM imgsearch_images WHERE collection_id = %s "
+                    f"AND vector_dims(vector) = {dim} AND {clause} "
+                    f"ORDER BY vector::vector({dim}) <=> %s::vector({dim}), id LIMIT %s",
+                    [self._collection_id, *params, query, limit],
+                ).fetchall()
+            )
+
+    def metadata_matches(
+        self, text: str, limit: int, filters: Filters = Filters()
+    ) -> list[tuple[int, float]]:
+        terms = query_terms(text)
+        if not terms or limit <= 0:
+            return []
+        clause, params = _filter_clause(filters, table="i")
+        c = self._collection_id
+        # Scores come from the terms table alone (it repeats each document's length), so
+        # the plan stays an index range scan per query term whatever the statistics say;
+        # the images table is then only probed by primary key for the filters.
+        rows = self._rows(
+            "WITH stats AS MATERIALIZED (SELECT count(*)::float8 AS n, "
+            "coalesce(avg(doc_len), 0)::float8 AS avglen FROM imgsearch_images "
+            "WHERE collection_id = %s), "
+            "df AS MATERIALIZED (SELECT term, count(*)::float8 AS nt FROM imgsearch_terms "
+            "WHERE collection_id = %s AND term = ANY(%s) GROUP BY term), "
+            "idf AS MATERIALIZED (SELECT df.term, "
+            "greatest(ln((stats.n - df.nt + 0.5) / (df.nt + 0.5)), 0) AS raw FROM df, stats), "
+            "scored AS MATERIALIZED (SELECT t.image_id, "
+            f"sum(CASE WHEN idf.raw <= 0 THEN 1e-6 ELSE idf.raw END * (t.tf * {K1 + 1}) / "
+            f"(t.tf + {K1} * (1 - {B} + {B} * t.doc_len / greatest(stats.avglen, 1e-9)))) AS score "
+            "FROM idf JOIN imgsearch_terms t ON t.collection_id = %s AND t.term = idf.term "
+            "CROSS JOIN stats GROUP BY t.image_id) "
+            "SELECT i.id, s.score FROM scored s JOIN imgsearch_images i "
+            "ON i.collection_id = %s AND i.id = s.image_id "
+            f"WHERE i.vector IS NOT NULL AND {clause} "
+            "ORDER BY s.score DESC, i.id LIMIT %s",
+            [c, c, terms, c, c, *params, limit],
+        )
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def _array(value: Any) -> Vector:
+    """pgvector's adapter returns ``Vector`` objects (newer) or arrays (older)."""
+    array = value.to_numpy() if hasattr(value, "to_numpy") else value
+    return np.asarray(array, dtype=np.float32)
+
+
+def redact(url: str) -> str:
+    """``url`` with its password masked, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _record(row: Sequence[Any]) -> ImageRecord:
+    return ImageRecord(
+        id=row[0],
+        path=row[1],
+        size=row[2],
+        mtime_ns=row[3],
+        digest=row[4],
+        width=row[5],
+        height=row[6],
+        format=row[7],
+        captured_at=row[8],
+        camera=row[9],
+        latitude=row[10],
+        longitude=row[11],
+        caption=row[12],
+        tags=tuple(row[13] or ()),
+    )
+
+
+def _under_clause(roots: Sequence[str] | None, table: str = "") -> tuple[str, list[Any]]:
+    if not roots:
+        return "TRUE", []
+    column = f"{table}.path" if table else "path"
+    parts = [f"starts_with({column}, %s)" for _ in roots]
+    return "(" + " OR ".join(parts) + ")", [root.rstrip("/") + "/" for root in roots]
+
+
+def _filter_clause(filters: Filters, table: str = "") -> tuple[str, list[Any]]:
+    prefix = f"{table}." if table else ""
+    clause, params = _under_clause(filters.under, table)
+    parts = [clause]
+    sort_time = f"coalesce({prefix}captured_at, {prefix}mtime_ns / 1e9)"
+    if filters.after is not None:
+        parts.append(f"{sort_time} >= %s")
+        params.append(filters.after)
+    if filters.before is not None:
+        parts.append(f"{sort_time} < %s")
+        params.append(filters.before)
+    if filters.formats:
+        parts.append(f"{prefix}format = ANY(%s)")
+        params.append(list(filters.formats))
+    if filters.min_width is not None:
+        parts.append(f"{prefix}width >= %s")
+        params.append(filters.min_width)
+    if filters.min_height is not None:
+        parts.append(f"{prefix}height >= %s")
+        params.append(filters.min_height)
+    return " AND ".join(parts), params

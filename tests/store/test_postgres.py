@@ -1,0 +1,91 @@
+"""PostgreSQL specifics: HNSW through pgvector, parity with the embedded store, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imgsearch.errors import StoreError
+from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, WriteBatch
+from imgsearch.store.postgres import PostgresStore, split_url
+from tests.store.conftest import facts, unit_vectors
+
+DIM = 16
+
+
+def _url(server: str, collection: str) -> str:
+    return f"{server}{'&' if '?' in server else '?'}collection={collection}"
+
+
+def _fill(store: object, count: int, seed: int = 0) -> np.ndarray:
+    vectors = unit_vectors(count, seed=seed, dim=DIM)
+    images = [
+        ImageWrite(
+            facts(
+                f"/photos/{'beach' if i % 50 == 0 else 'city'}/img_{i:05}.jpg",
+                camera="Canon EOS" if i % 7 == 0 else None,
+                format="PNG" if i % 3 == 0 else "JPEG",
+            ),
+            vectors[i],
+        )
+        for i in range(count)
+    ]
+    for start in range(0, count, 500):
+        store.write(WriteBatch(images=images[start : start + 500]))  # type: ignore[attr-defined]
+    return vectors
+
+
+def test_collection_is_read_from_the_url_and_removed_from_libpq_options() -> None:
+    assert split_url("postgresql://u@h/db?sslmode=require&collection=photos") == (
+        "postgresql://u@h/db?sslmode=require",
+        "photos",
+    )
+    assert split_url("postgresql:///db")[1] == "default"
+
+
+def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_store(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    pg = PostgresStore(_url(postgres_url, "parity"), hnsw_threshold=100)
+    lite = SqliteStore(tmp_path / "lite")
+    for store in (pg, lite):
+        store.bind(IndexSettings("m", DIM))
+        _fill(store, 3000)
+    plan = pg._conn.execute(  # the index is really used above the threshold
+        "EXPLAIN SELECT id FROM imgsearch_images WHERE collection_id = %s "
+        f"AND vector_dims(vector) = {DIM} ORDER BY vector::vector({DIM}) <=> %s::vector({DIM}) LIMIT 10",
+        (pg._collection_id, unit_vectors(1, seed=5, dim=DIM)[0]),
+    ).fetchall()
+    assert "hnsw" in " ".join(str(r[0]) for r in plan)
+
+    def paths(store: object, hits: list[tuple[int, float]]) -> list[str]:
+        # ids are the store's own (PostgreSQL's are unique across collections); paths compare
+        return [r.path for r in store.get([i for i, _ in hits])]  # type: ignore[attr-defined]
+
+    queries = unit_vectors(20, seed=9, dim=DIM)
+    beach = Filters(under=("/photos/beach",))  # 60 of 3000 rows: the index alone misses most
+    for query in queries:
+        hits = pg.nearest(query, 10, beach)
+        assert len(hits) == 10
+        exact_pg = pg.nearest(query, 10, Filters(formats=("PNG",)), exact=True)
+        exact_lite = lite.nearest(query, 10, Filters(formats=("PNG",)), exact=True)
+        assert paths(pg, exact_pg) == paths(lite, exact_lite)
+        np.testing.assert_allclose([s for _, s in exact_pg], [s for _, s in exact_lite], atol=1e-5)
+        assert paths(pg, hits) == paths(lite, lite.nearest(query, 10, beach, exact=True))
+
+    for text in ("beach", "canon", "img city", "photos beach canon"):
+        a, b = pg.metadata_matches(text, 50), lite.metadata_matches(text, 50)
+        assert paths(pg, a) == paths(lite, b), text
+        np.testing.assert_allclose([s for _, s in a], [s for _, s in b], rtol=1e-5)
+    pg.close()
+    lite.close()
+
+
+def test_bad_urls_and_unreachable_servers_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as caught:
+        PostgresStore(f"postgresql:///nodb?host={tmp_path}")
+    assert "cannot connect" in caught.value.message and "db start" in caught.value.hint
+    with pytest.raises(StoreError, match=r"bad PostgreSQL URL|cannot connect"):
+        PostgresStore("postgresql://u@h:notaport/db")
