@@ -77,6 +77,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # 512-d float4 vectors are just over TOAST's 2 kB threshold: stored compressed or out
+        # of line, every exact scan would detoast each row. PLAIN keeps them in the row.
+        "0002_vectors_stored_plain",
+        "ALTER TABLE imgsearch_images ALTER COLUMN vector SET STORAGE PLAIN;",
+    ),
 ]
 
 

@@ -54,6 +54,7 @@ DEFAULT_COLLECTION = "default"
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
 CANDIDATE_MARGIN = 16  # extra candidates re-scored in float32, so near-ties order exactly
 MAX_EF_SEARCH = 1000  # pgvector's limit
+STATE_SECONDS = 5.0
 _FACTS = (
     "path, size, mtime_ns, digest, width, height, format, captured_at, camera, latitude, longitude"
 )
@@ -93,6 +94,8 @@ class PostgresStore:
         self._hnsw_threshold = hnsw_threshold
         self._m, self._ef_construction = hnsw_m, hnsw_ef_construction
         self._lock = threading.RLock()
+        self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
+        self._index_built = False
         try:
             self._conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
         except psycopg.ProgrammingError as exc:
@@ -177,6 +180,8 @@ class PostgresStore:
 
     def bind(self, settings: IndexSettings, *, reembed: bool = False) -> None:
         with self._transaction() as tx:
+            self._state = None
+            self._index_built = False
             tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
             current, dim = tx.execute(
                 "SELECT model_id, dim FROM imgsearch_collections WHERE id = %s FOR UPDATE",
@@ -201,16 +206,8 @@ class PostgresStore:
                     "UPDATE imgsearch_images SET vector = NULL WHERE collection_id = %s",
                     (self._collection_id,),
                 )
-            index = f"imgsearch_images_hnsw_{self._collection_id}"
-            tx.execute(f"DROP INDEX IF EXISTS {index}")
-            tx.execute(
-                f"CREATE INDEX {index} ON imgsearch_images USING hnsw "
-                f"((vector::vector({int(settings.dim)})) vector_cosine_ops) "
-                f"WITH (m = {int(self._m)}, ef_construction = {int(self._ef_construction)}) "
-                # the dims test keeps a re-embedded collection's old (dead) rows out of the build
-                f"WHERE collection_id = {int(self._collection_id)} "
-                f"AND vector_dims(vector) = {int(settings.dim)}"
-            )
+            # the HNSW index is built once the collection is large enough (see _ensure_index)
+            tx.execute(f"DROP INDEX IF EXISTS {self._index_name}")
             tx.execute(
                 "UPDATE imgsearch_collections SET model_id = %s, dim = %s, preprocessing = %s, "
                 "model_source = %s WHERE id = %s",
@@ -222,6 +219,34 @@ class PostgresStore:
                     self._collection_id,
                 ),
             )
+
+    @property
+    def _index_name(self) -> str:
+        return f"imgsearch_images_hnsw_{int(self._collection_id)}"
+
+    def _ensure_index(self) -> None:
+        """Build the collection's HNSW index when it first holds ``hnsw_threshold`` vectors.
+
+        Below that, exact scans are fast and every insert skips the graph update
+        (pgvector's most expensive write); one bulk build is far cheaper than
+        inserting row by row. Once built, the index follows every write.
+        """
+        dim, count = self._search_state()
+        if dim == 0 or count < self._hnsw_threshold or self._index_built:
+            return
+        with self._transaction() as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
+            exists = tx.execute("SELECT to_regclass(%s)", (self._index_name,)).fetchone()[0]
+            if exists is None:
+                tx.execute(
+                    f"CREATE INDEX {self._index_name} ON imgsearch_images USING hnsw "
+                    f"((vector::vector({int(dim)})) vector_cosine_ops) "
+                    f"WITH (m = {int(self._m)}, ef_construction = {int(self._ef_construction)}) "
+                    # the dims test keeps a re-embedded collection's old (dead) rows out
+                    f"WHERE collection_id = {int(self._collection_id)} "
+                    f"AND vector_dims(vector) = {int(dim)}"
+                )
+        self._index_built = True
 
     def _dim(self) -> int:
         rows = self._rows(
@@ -282,9 +307,9 @@ class PostgresStore:
             return ids
         now = time.time()
         c = self._collection_id
+        self._state = None
         with self._transaction() as tx:
-            for item in batch.images:
-                ids.append(self._write_image(tx, item.facts, item.vector, item.id, now))
+            ids = self._write_images(tx, batch, now)
             if batch.deletes:
                 tx.execute(
                     "DELETE FROM imgsearch_terms WHERE collection_id = %s AND image_id = ANY(%s)",
@@ -311,77 +336,108 @@ class PostgresStore:
                     "DELETE FROM imgsearch_failures WHERE collection_id = %s AND path = ANY(%s)",
                     (c, list(batch.resolved)),
                 )
+        if any(item.vector is not None for item in batch.images):
+            self._ensure_index()
         return ids
 
-    def _write_image(
-        self, tx: Any, facts: ImageFacts, vector: Vector | None, image_id: int | None, now: float
-    ) -> int:
-        values = (
-            facts.path,
-            facts.size,
-            facts.mtime_ns,
-            facts.digest,
-            facts.width,
-            facts.height,
-            facts.format,
-            facts.captured_at,
-            facts.camera,
-            facts.latitude,
-            facts.longitude,
-        )
+    def _write_images(self, tx: Any, batch: WriteBatch, now: float) -> list[int]:
+        """Upsert the batch's images with pipelined statements; ids in batch order."""
         c = self._collection_id
-        assignments = ", ".join(f"{name.strip()} = %s" for name in _FACTS.split(","))
-        if image_id is not None:
-            row = tx.execute(
-                f"UPDATE imgsearch_images SET {assignments}, indexed_at = %s "
-                "WHERE collection_id = %s AND id = %s RETURNING id",
-                (*values, now, c, image_id),
-            ).fetchone()
-            if row is None:
-                image_id = None
-        if image_id is None:
-            updates = ", ".join(
-                f"{name.strip()} = excluded.{name.strip()}" for name in _FACTS.split(",")
-            )
-            row = tx.execute(
-                f"INSERT INTO imgsearch_images (collection_id, {_FACTS}, indexed_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                f"ON CONFLICT (collection_id, path) DO UPDATE SET {updates}, "
-                "indexed_at = excluded.indexed_at RETURNING id",
-                (c, *values, now),
-            ).fetchone()
-            image_id = int(row[0])
-        if vector is not None:
-            tx.execute(
-                "UPDATE imgsearch_images SET vector = %s WHERE collection_id = %s AND id = %s",
-                (np.ascontiguousarray(vector, dtype=np.float32), c, image_id),
-            )
-        self._write_terms(tx, image_id)
-        return image_id
+        items = batch.images
+        ids: list[int | None] = [None] * len(items)
 
-    def _write_terms(self, tx: Any, image_id: int) -> None:
-        c = self._collection_id
-        path, camera, caption, tags = tx.execute(
-            "SELECT path, camera, caption, tags FROM imgsearch_images "
-            "WHERE collection_id = %s AND id = %s",
-            (c, image_id),
-        ).fetchone()
-        body = metadata_text(path, camera=camera, caption=caption, tags=tags or [])
-        counts, length = term_counts(body)
-        tx.execute(
-            "UPDATE imgsearch_images SET doc_len = %s WHERE collection_id = %s AND id = %s",
-            (length, c, image_id),
-        )
-        tx.execute(
-            "DELETE FROM imgsearch_terms WHERE collection_id = %s AND image_id = %s", (c, image_id)
-        )
-        if counts:
-            with tx.cursor() as cursor:
+        def values(facts: ImageFacts) -> tuple[Any, ...]:
+            return (
+                facts.path, facts.size, facts.mtime_ns, facts.digest, facts.width, facts.height,
+                facts.format, facts.captured_at, facts.camera, facts.latitude, facts.longitude,
+            )  # fmt: skip
+
+        def vector(item: Any) -> Any:
+            if item.vector is None:
+                return None
+            return np.ascontiguousarray(item.vector, dtype=np.float32)
+
+        def collect(cursor: Any, positions: list[int]) -> None:
+            for position in positions:
+                row = cursor.fetchone()
+                if row is not None:
+                    ids[position] = int(row[0])
+                cursor.nextset()
+
+        assignments = ", ".join(f"{name.strip()} = %s" for name in _FACTS.split(","))
+        with tx.cursor() as cursor:
+            moved = [n for n, item in enumerate(items) if item.id is not None]
+            if moved:
                 cursor.executemany(
-                    "INSERT INTO imgsearch_terms (collection_id, image_id, term, tf, doc_len) "
-                    "VALUES (%s, %s, %s, %s, %s)",
-                    [(c, image_id, term, tf, length) for term, tf in counts.items()],
+                    f"UPDATE imgsearch_images SET {assignments}, indexed_at = %s, "
+                    "vector = coalesce(%s, vector) WHERE collection_id = %s AND id = %s "
+                    "RETURNING id",
+                    [
+                        (*values(items[n].facts), now, vector(items[n]), c, items[n].id)
+                        for n in moved
+                    ],
+                    returning=True,
                 )
+                collect(cursor, moved)
+            fresh = [n for n in range(len(items)) if ids[n] is None]
+            if fresh:
+                updates = ", ".join(
+                    f"{name.strip()} = excluded.{name.strip()}" for name in _FACTS.split(",")
+                )
+                cursor.executemany(
+                    f"INSERT INTO imgsearch_images (collection_id, {_FACTS}, indexed_at, vector, "
+                    "doc_len) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    f"ON CONFLICT (collection_id, path) DO UPDATE SET {updates}, "
+                    "indexed_at = excluded.indexed_at, "
+                    "vector = coalesce(excluded.vector, imgsearch_images.vector) RETURNING id",
+                    [
+                        (c, *values(items[n].facts), now, vector(items[n]), _length(items[n].facts))
+                        for n in fresh
+                    ],
+                    returning=True,
+                )
+                collect(cursor, fresh)
+        written = [int(i) for i in ids if i is not None]
+        if len(written) != len(items):
+            raise StoreError("an image row could not be written")
+        self._write_terms(tx, written)
+        return written
+
+    def _write_terms(self, tx: Any, image_ids: list[int]) -> None:
+        """Recompute the BM25 terms (and document lengths) of ``image_ids``."""
+        if not image_ids:
+            return
+        c = self._collection_id
+        rows = tx.execute(
+            "SELECT id, path, camera, caption, tags FROM imgsearch_images "
+            "WHERE collection_id = %s AND id = ANY(%s)",
+            (c, image_ids),
+        ).fetchall()
+        tx.execute(
+            "DELETE FROM imgsearch_terms WHERE collection_id = %s AND image_id = ANY(%s)",
+            (c, image_ids),
+        )
+        lengths: list[tuple[int, int]] = []
+        with (
+            tx.cursor() as cursor,
+            cursor.copy(
+                "COPY imgsearch_terms (collection_id, image_id, term, tf, doc_len) FROM STDIN"
+            ) as copy,
+        ):
+            for image_id, path, camera, caption, tags in rows:
+                body = metadata_text(path, camera=camera, caption=caption, tags=tags or [])
+                counts, length = term_counts(body)
+                lengths.append((image_id, length))
+                for term, tf in counts.items():
+                    copy.write_row((c, image_id, term, tf, length))
+        tx.execute(
+            "UPDATE imgsearch_images SET doc_len = u.length "
+            "FROM unnest(%s::bigint[], %s::integer[]) AS u(id, length) "
+            "WHERE imgsearch_images.collection_id = %s AND imgsearch_images.id = u.id "
+            # a new row version costs an HNSW insert: touch only rows whose length changed
+            "AND imgsearch_images.doc_len IS DISTINCT FROM u.length",
+            ([i for i, _ in lengths], [n for _, n in lengths], c),
+        )
 
     def record_run(self, run: Run, run_id: int | None = None) -> int:
         counts = {
@@ -461,7 +517,7 @@ class PostgresStore:
             )
             if cursor.rowcount == 0:
                 raise NotIndexed(f"no image with id {image_id} in {self.location}")
-            self._write_terms(tx, image_id)
+            self._write_terms(tx, [image_id])
 
     def stats(self) -> StoreStats:
         c = self._collection_id
@@ -494,13 +550,13 @@ class PostgresStore:
     def nearest(
         self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
     ) -> list[tuple[int, float]]:
-        dim = self._dim()
+        dim, count = self._search_state()
         if k <= 0 or dim == 0:
             return []
         q = np.ascontiguousarray(query, dtype=np.float32)
         clause, params = _filter_clause(filters)
         wanted = k + CANDIDATE_MARGIN
-        use_index = not exact and self._vector_count() >= self._hnsw_threshold
+        use_index = not exact and count >= self._hnsw_threshold
         ef = max(40, 2 * wanted)
         while True:
             rows = self._candidates(
@@ -520,13 +576,18 @@ class PostgresStore:
         order = np.lexsort((ids, -scores))[:k]
         return [(int(ids[i]), float(scores[i])) for i in order]
 
-    def _vector_count(self) -> int:
-        return int(
-            self._rows(
-                "SELECT count(vector) FROM imgsearch_images WHERE collection_id = %s",
+    def _search_state(self) -> tuple[int, int]:
+        """(dim, number of vectors), re-read at most every few seconds: counting is a scan."""
+        now = time.monotonic()
+        if self._state is None or now - self._state[0] > STATE_SECONDS:
+            dim, count = self._rows(
+                "SELECT c.dim, (SELECT count(*) FROM imgsearch_images i "
+                "WHERE i.collection_id = c.id AND i.vector IS NOT NULL) "
+                "FROM imgsearch_collections c WHERE c.id = %s",
                 (self._collection_id,),
-            )[0][0]
-        )
+            )[0]
+            self._state = (now, int(dim or 0), int(count))
+        return self._state[1], self._state[2]
 
     def _candidates(
         self,
@@ -585,6 +646,11 @@ class PostgresStore:
             [c, c, terms, c, c, *params, limit],
         )
         return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def _length(facts: ImageFacts) -> int:
+    """Token count of a new image's metadata (no caption or tags yet)."""
+    return term_counts(metadata_text(facts.path, camera=facts.camera))[1]
 
 
 def _array(value: Any) -> Vector:

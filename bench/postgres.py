@@ -8,7 +8,7 @@ embedded store builds its FAISS graph on first search), and query latency p50
 The PostgreSQL server is the local one (``pgserver``, PostgreSQL 16, pgvector
 0.6), on the same 2 CPUs as this script.
 
-    python bench/pgvector.py [--size 100000] [--queries 200] [--ef-search 100]
+    python bench/postgres.py [--size 100000] [--queries 200] [--ef-search 100]
 
 Target (issue 6): recall@10 ≥ 0.95 with p50 ≤ 5 ms at 100k.
 """
@@ -103,6 +103,20 @@ def main() -> int:
             build = time.perf_counter() - began
             p50, p99, recall = query(store, vectors, probes, Filters(), None)
             f50, f99, frecall = query(store, vectors, probes, Filters(under=("/bench/007",)), beach)
+            size_mb = 0.0
+            if isinstance(store, PostgresStore):
+                size_mb = store._rows(  # tables with all their indexes, as PostgreSQL holds them
+                    "SELECT (pg_total_relation_size('imgsearch_images') "
+                    "+ pg_total_relation_size('imgsearch_terms')) / 1048576.0"
+                )[0][0]
+                index_mb = store._rows(
+                    "SELECT coalesce(pg_relation_size(to_regclass(%s)), 0) / 1048576.0",
+                    (f"imgsearch_images_hnsw_{store._collection_id}",),
+                )[0][0]
+                print(
+                    f"pgvector HNSW index {index_mb:.0f} MiB; tables with indexes {size_mb:.0f} MiB",
+                    file=sys.stderr,
+                )
             rows.append((name, args.size / seconds, build, p50, p99, recall, f50, f99, frecall))
             print(f"{name}: {rows[-1]}", file=sys.stderr, flush=True)
             store.close()
