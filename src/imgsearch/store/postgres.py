@@ -608,10 +608,18 @@ class PostgresStore:
                 tx.execute("SET LOCAL enable_bitmapscan = off")
             return list(
                 tx.execute(
-                    f"SELECT id, vector FROM imgsearch_images WHERE collection_id = %s "
+                    # Literals, not parameters, for the collection and dim: a generic plan
+                    # (psycopg prepares repeated statements) must still match the partial
+                    # index's predicate. Only distance orders the index scan; ties among
+                    # the candidates are ordered by id after re-scoring.
+                    f"SELECT id, vector FROM imgsearch_images "
+                    f"WHERE collection_id = {int(self._collection_id)} "
                     f"AND vector_dims(vector) = {dim} AND {clause} "
-                    f"ORDER BY vector::vector({dim}) <=> %s::vector({dim}), id LIMIT %s",
-                    [self._collection_id, *params, query, limit],
+                    f"ORDER BY vector::vector({dim}) <=> %s::vector({dim}) LIMIT %s",
+                    [*params, query, limit],
+                    # never a cached plan: whether the HNSW index may be used is decided by
+                    # the SET LOCALs above, which a prepared plan would ignore
+                    prepare=False,
                 ).fetchall()
             )
 
