@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) bench/index.py
 	$(PY) bench/search.py
 	$(PY) bench/serve.py
+	$(PY) bench/postgres.py
 
 clean:
 	rm -rf $(VENV) .demo .bench
