@@ -53,12 +53,16 @@ def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_s
     for store in (pg, lite):
         store.bind(IndexSettings("m", DIM))
         _fill(store, 3000)
-    plan = pg._conn.execute(  # the index is really used above the threshold
-        "EXPLAIN SELECT id FROM imgsearch_images WHERE collection_id = %s "
-        f"AND vector_dims(vector) = {DIM} ORDER BY vector::vector({DIM}) <=> %s::vector({DIM}) LIMIT 10",
-        (pg._collection_id, unit_vectors(1, seed=5, dim=DIM)[0]),
-    ).fetchall()
-    assert "hnsw" in " ".join(str(r[0]) for r in plan)
+    query = unit_vectors(1, seed=5, dim=DIM)[0]
+    for clause in ("TRUE", "format = ANY(%s)"):  # the index is really used above the threshold
+        params = [] if clause == "TRUE" else [["PNG"]]
+        plan = pg._candidates(query, DIM, clause, params, 10, True, 40, explain=True)
+        assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
+    # ... even when the planner's statistics still describe an empty table
+    pg._conn.execute("SELECT pg_stat_reset()")
+    pg._conn.execute("UPDATE pg_class SET reltuples = 1 WHERE relname = 'imgsearch_images'")
+    plan = pg._candidates(query, DIM, "TRUE", [], 10, True, 40, explain=True)
+    assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
 
     def paths(store: object, hits: list[tuple[int, float]]) -> list[str]:
         # ids are the store's own (PostgreSQL's are unique across collections); paths compare

@@ -45,6 +45,7 @@ from imgsearch.store.records import (
     StoreStats,
     Vector,
     WriteBatch,
+    record_from_row,
 )
 from imgsearch.store.terms import K1, B, query_terms, term_counts
 from imgsearch.store.text import metadata_text
@@ -246,6 +247,9 @@ class PostgresStore:
                     f"WHERE collection_id = {int(self._collection_id)} "
                     f"AND vector_dims(vector) = {int(dim)}"
                 )
+                # Fresh statistics, or the planner (still believing the table nearly empty
+                # after a bulk load, until autovacuum gets to it) sorts a btree scan instead.
+                tx.execute("ANALYZE imgsearch_images")
         self._index_built = True
 
     def _dim(self) -> int:
@@ -440,19 +444,7 @@ class PostgresStore:
         )
 
     def record_run(self, run: Run, run_id: int | None = None) -> int:
-        counts = {
-            name: getattr(run, name)
-            for name in (
-                "added",
-                "updated",
-                "moved",
-                "duplicates",
-                "removed",
-                "failed",
-                "unchanged",
-                "embedded",
-            )
-        }
+        counts = run.counts()
         values = (
             run.started_at,
             run.finished_at,
@@ -598,10 +590,16 @@ class PostgresStore:
         limit: int,
         use_index: bool,
         ef_search: int,
+        *,
+        explain: bool = False,
     ) -> list[Any]:
+        """The ``limit`` nearest rows passing ``clause``; ``explain`` returns the plan instead."""
         with self._transaction() as tx:
             if use_index:
                 tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+                # Without a sort, only the HNSW scan yields rows in distance order: the
+                # planner cannot fall back to btree-scan-then-sort on stale statistics.
+                tx.execute("SET LOCAL enable_sort = off")
                 tx.execute("SET LOCAL enable_seqscan = off")
             else:
                 tx.execute("SET LOCAL enable_indexscan = off")
@@ -612,7 +610,7 @@ class PostgresStore:
                     # (psycopg prepares repeated statements) must still match the partial
                     # index's predicate. Only distance orders the index scan; ties among
                     # the candidates are ordered by id after re-scoring.
-                    f"SELECT id, vector FROM imgsearch_images "
+                    f"{'EXPLAIN ' if explain else ''}SELECT id, vector FROM imgsearch_images "
                     f"WHERE collection_id = {int(self._collection_id)} "
                     f"AND vector_dims(vector) = {dim} AND {clause} "
                     f"ORDER BY vector::vector({dim}) <=> %s::vector({dim}) LIMIT %s",
@@ -677,22 +675,7 @@ def redact(url: str) -> str:
 
 
 def _record(row: Sequence[Any]) -> ImageRecord:
-    return ImageRecord(
-        id=row[0],
-        path=row[1],
-        size=row[2],
-        mtime_ns=row[3],
-        digest=row[4],
-        width=row[5],
-        height=row[6],
-        format=row[7],
-        captured_at=row[8],
-        camera=row[9],
-        latitude=row[10],
-        longitude=row[11],
-        caption=row[12],
-        tags=tuple(row[13] or ()),
-    )
+    return record_from_row(row, row[13] or ())
 
 
 def _under_clause(roots: Sequence[str] | None, table: str = "") -> tuple[str, list[Any]]:

@@ -6,7 +6,9 @@ embedded and the PostgreSQL store read and write exactly these.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -164,6 +166,11 @@ class Run:
     embedded: int = 0
     completed: bool = False
 
+    def counts(self) -> dict[str, int]:
+        """The per-kind counts, as stores keep them (one JSON object)."""
+        names = ("added", "updated", "moved", "duplicates", "removed", "failed", "unchanged")
+        return {name: getattr(self, name) for name in (*names, "embedded")}
+
 
 @dataclass(frozen=True)
 class StoreStats:
@@ -175,3 +182,24 @@ class StoreStats:
     last_run: Run | None
     vector_index: str
     """How vector search runs now, e.g. ``exact`` or ``hnsw``."""
+
+
+def record_from_row(row: Sequence[Any], tags: Sequence[str]) -> ImageRecord:
+    """A record from a row of ``id``, the fact columns in :class:`ImageFacts` order and
+    ``caption``, with ``tags`` already decoded (each store stores them its own way)."""
+    return ImageRecord(
+        id=row[0],
+        path=row[1],
+        size=row[2],
+        mtime_ns=row[3],
+        digest=row[4],
+        width=row[5],
+        height=row[6],
+        format=row[7],
+        captured_at=row[8],
+        camera=row[9],
+        latitude=row[10],
+        longitude=row[11],
+        caption=row[12],
+        tags=tuple(tags),
+    )

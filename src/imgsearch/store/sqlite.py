@@ -37,6 +37,7 @@ from imgsearch.store.records import (
     StoreStats,
     Vector,
     WriteBatch,
+    record_from_row,
 )
 from imgsearch.store.text import match_expression, metadata_text
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
@@ -321,19 +322,7 @@ class SqliteStore:
         tx.execute("INSERT INTO images_fts (rowid, body) VALUES (?, ?)", (image_id, body))
 
     def record_run(self, run: Run, run_id: int | None = None) -> int:
-        counts = {
-            name: getattr(run, name)
-            for name in (
-                "added",
-                "updated",
-                "moved",
-                "duplicates",
-                "removed",
-                "failed",
-                "unchanged",
-                "embedded",
-            )
-        }
+        counts = run.counts()
         values = (
             run.started_at,
             run.finished_at,
@@ -514,22 +503,7 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 
 def _record(row: Sequence[Any]) -> ImageRecord:
-    return ImageRecord(
-        id=row[0],
-        path=row[1],
-        size=row[2],
-        mtime_ns=row[3],
-        digest=row[4],
-        width=row[5],
-        height=row[6],
-        format=row[7],
-        captured_at=row[8],
-        camera=row[9],
-        latitude=row[10],
-        longitude=row[11],
-        caption=row[12],
-        tags=tuple(json.loads(row[13])),
-    )
+    return record_from_row(row, json.loads(row[13]))
 
 
 def _under_clause(roots: Sequence[str] | None) -> tuple[str, list[Any]]:
