@@ -31,8 +31,8 @@ bench: $(STAMP)
 	$(PY) bench/embed.py
 	$(PY) bench/index.py
 	$(PY) bench/search.py
-	$(PY) bench/serve.py
-	$(PY) bench/postgres.py
+	$(PY) bench/http.py
+	$(PY) bench/pgvector.py
 
 clean:
 	rm -rf $(VENV) .demo .bench

@@ -37,13 +37,19 @@ from imgsearch.store.postgres import is_postgres_url
 QUERY_CACHE_SIZE = 1024
 
 
-def open_store(path: str | os.PathLike[str] | None, *, create: bool = True) -> Store:
-    """The store at ``path``: PostgreSQL for a ``postgresql://`` URL, else the embedded one."""
+def open_store(
+    path: str | os.PathLike[str] | None, *, create: bool = True, pool_size: int = 1
+) -> Store:
+    """The store at ``path``: PostgreSQL for a ``postgresql://`` URL, else the embedded one.
+
+    ``pool_size`` PostgreSQL connections serve concurrent callers (a server); the
+    embedded store needs none.
+    """
     location = os.fspath(path) if path is not None else None
     if location is not None and is_postgres_url(location):
         from imgsearch.store.postgres import PostgresStore
 
-        return PostgresStore(location, create=create)
+        return PostgresStore(location, create=create, pool_size=pool_size)
     folder = Path(location).expanduser() if location is not None else default_index_dir()
     return SqliteStore(folder, create=create)
 
@@ -79,15 +85,17 @@ class Index:
         model: str | None = None,
         create: bool = True,
         embedder: Embedder | None = None,
+        pool_size: int = 1,
         **embedder_options: Any,
     ) -> Index:
         """Open (or create) the index at ``path``: a folder (the embedded store, default:
         the user's data dir) or a PostgreSQL URL (``postgresql://…?collection=NAME``).
 
         ``embedder_options`` go to :class:`~imgsearch.embedder.Embedder`
-        (precision, threads, batch_size, decode …).
+        (precision, threads, batch_size, decode …). ``pool_size``: PostgreSQL
+        connections for callers on several threads.
         """
-        store = open_store(path, create=create)
+        store = open_store(path, create=create, pool_size=pool_size)
         return cls(store, model=model, embedder=embedder, embedder_options=embedder_options)
 
     def close(self) -> None:

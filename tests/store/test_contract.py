@@ -80,12 +80,14 @@ def test_nearest_equals_brute_force_with_ties_broken_by_id(store: Store) -> None
 
 def test_filters_are_exact_and_return_k_when_k_match(store: Store) -> None:
     vectors = unit_vectors(200, seed=2)
-    paths = [f"/photos/{'rome' if i % 20 == 0 else 'home'}/{i:04}.jpg" for i in range(200)]
+    # siblings that sort next to 'rome/' byte-wise ('-' < '/' < '0') must stay out
+    folders = {0: "rome", 1: "rome0", 2: "rome-old", 3: "rome/sub"}
+    paths = [f"/photos/{folders.get(i % 20, 'home')}/{i:04}.jpg" for i in range(200)]
     ids = add(store, paths, vectors)
     hits = store.nearest(vectors[1], 10, Filters(under=("/photos/rome",)))
     assert len(hits) == 10
     assert all(store.get([h[0]])[0].path.startswith("/photos/rome/") for h in hits)
-    assert len(store.nearest(vectors[1], 50, Filters(under=("/photos/rome",)))) == 10
+    assert len(store.nearest(vectors[1], 50, Filters(under=("/photos/rome",)))) == 20
     # '/photos/ro' is not a folder prefix of '/photos/rome/...'
     assert store.nearest(vectors[1], 10, Filters(under=("/photos/ro",))) == []
     assert {h[0] for h in store.nearest(vectors[0], 200)} == set(ids)

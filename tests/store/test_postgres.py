@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
 from imgsearch.errors import StoreError
 from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, WriteBatch
-from imgsearch.store.postgres import PostgresStore, split_url
+from imgsearch.store.postgres import PostgresStore, _filter_clause, split_url
 from tests.store.conftest import facts, unit_vectors
 
 DIM = 16
@@ -58,11 +61,17 @@ def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_s
         params = [] if clause == "TRUE" else [["PNG"]]
         plan = pg._candidates(query, DIM, clause, params, 10, True, 40, explain=True)
         assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
+    # an exact scan under a folder reads that folder's rows through the path index
+    pg._conn.execute("ANALYZE imgsearch_images")  # as autovacuum does after a bulk load
+    clause, params = _filter_clause(Filters(under=("/photos/beach",)))
+    plan = pg._candidates(query, DIM, clause, params, 10, False, 40, explain=True)
+    assert "imgsearch_images_path_prefix" in " ".join(str(r[0]) for r in plan), plan
     # ... even when the planner's statistics still describe an empty table
     pg._conn.execute("SELECT pg_stat_reset()")
     pg._conn.execute("UPDATE pg_class SET reltuples = 1 WHERE relname = 'imgsearch_images'")
     plan = pg._candidates(query, DIM, "TRUE", [], 10, True, 40, explain=True)
     assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
+
 
     def paths(store: object, hits: list[tuple[int, float]]) -> list[str]:
         # ids are the store's own (PostgreSQL's are unique across collections); paths compare
@@ -93,3 +102,35 @@ def test_bad_urls_and_unreachable_servers_are_clear_errors(tmp_path: Path) -> No
     assert "cannot connect" in caught.value.message and "db start" in caught.value.hint
     with pytest.raises(StoreError, match=r"bad PostgreSQL URL|cannot connect"):
         PostgresStore("postgresql://u@h:notaport/db")
+
+
+def test_a_pooled_store_serves_threads_on_their_own_connections(postgres_url: str) -> None:
+    store = PostgresStore(_url(postgres_url, "pooled"), pool_size=3)
+    store.bind(IndexSettings("m", DIM))
+    vectors = _fill(store, 200)
+    slow_started, slow_done = threading.Event(), threading.Event()
+
+    def slow() -> None:  # holds one connection inside a transaction until cancelled
+        try:
+            with store._transaction() as tx:
+                slow_started.set()
+                tx.execute("SELECT pg_sleep(30)")
+        except psycopg.errors.QueryCanceled:
+            slow_done.set()
+
+    thread = threading.Thread(target=slow, daemon=True)
+    thread.start()
+    assert slow_started.wait(10)
+    # meanwhile other threads search and read on the other connections
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda v: store.nearest(v, 1), vectors[:20]))
+    assert not slow_done.is_set()
+    assert [store.get([r[0][0]])[0].path for r in results] == [
+        f"/photos/{'beach' if i % 50 == 0 else 'city'}/img_{i:05}.jpg" for i in range(20)
+    ]
+    store._rows(
+        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = %s",
+        ["SELECT pg_sleep(30)"],
+    )
+    assert slow_done.wait(10)
+    store.close()

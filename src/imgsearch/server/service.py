@@ -63,6 +63,7 @@ class Service:
             self.index_path,
             model=settings.model,
             create=True,
+            pool_size=settings.db_pool_size,
             decode=self.decode,
             offline=hub_offline(),
         )

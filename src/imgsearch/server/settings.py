@@ -54,6 +54,9 @@ class ServerSettings(BaseSettings):
     url_timeout: float = 10.0
     rate_limit_per_minute: int = Field(0, description="Requests per key per minute; 0: no limit.")
     thumbnail_cache: Path | None = None
+    db_pool_size: int = Field(
+        8, ge=1, description="PostgreSQL connections shared by concurrent requests."
+    )
 
     @classmethod
     def settings_customise_sources(

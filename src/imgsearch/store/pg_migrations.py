@@ -83,6 +83,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         "0002_vectors_stored_plain",
         "ALTER TABLE imgsearch_images ALTER COLUMN vector SET STORAGE PLAIN;",
     ),
+    (
+        # Selective filters are answered by an exact scan of the rows they let through
+        # (pgvector < 0.8 cannot filter inside the HNSW walk); these indexes find those
+        # rows without reading the whole collection: a folder is a byte-wise prefix range
+        # of paths, a date range one of the capture-or-modification time.
+        "0003_filter_indexes",
+        """
+        CREATE INDEX imgsearch_images_path_prefix
+            ON imgsearch_images (collection_id, path text_pattern_ops);
+        CREATE INDEX imgsearch_images_taken
+            ON imgsearch_images (collection_id, (coalesce(captured_at, mtime_ns / 1e9)));
+        """,
+    ),
 ]
 
 

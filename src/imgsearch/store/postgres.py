@@ -23,6 +23,7 @@ distribute by (see docs/scaling.md).
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -86,6 +87,8 @@ class PostgresStore:
         hnsw_threshold: int = EXACT_BELOW,
         hnsw_m: int = 16,
         hnsw_ef_construction: int = 64,
+        hnsw_build_memory_mb: int = 4096,
+        pool_size: int = 1,
     ) -> None:
         import psycopg
         from pgvector.psycopg import register_vector
@@ -94,6 +97,7 @@ class PostgresStore:
         self.location = redact(url)
         self._hnsw_threshold = hnsw_threshold
         self._m, self._ef_construction = hnsw_m, hnsw_ef_construction
+        self._build_memory_mb = hnsw_build_memory_mb
         self._lock = threading.RLock()
         self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
         self._index_built = False
@@ -122,13 +126,39 @@ class PostgresStore:
             ) from None
         register_vector(self._conn)
         migrate(self._conn)
+        self._pool: Any = None  # set last: setup runs on the first connection
         self._collection_id = self._find_collection(create)
+        if pool_size > 1:
+            # A server answers requests on several threads: each borrows its own
+            # connection instead of queueing on this one.
+            from psycopg_pool import ConnectionPool
+
+            self._pool = ConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=pool_size,
+                kwargs={"autocommit": True, "connect_timeout": 10},
+                configure=register_vector,
+                name=f"imgsearch-{self.collection}",
+            )
 
     # -- plumbing -------------------------------------------------------------------
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
         with self._lock:
             self._conn.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A connection for this thread: from the pool, or the one shared under a lock."""
+        if self._pool is None:
+            with self._lock:
+                yield self._conn
+        else:
+            with self._pool.connection() as conn:
+                yield conn
 
     def __enter__(self) -> PostgresStore:
         return self
@@ -138,12 +168,12 @@ class PostgresStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
-        with self._lock, self._conn.transaction():
-            yield self._conn
+        with self._connection() as conn, conn.transaction():
+            yield conn
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
-        with self._lock:
-            return list(self._conn.execute(sql, params).fetchall())
+        with self._connection() as conn:
+            return list(conn.execute(sql, params).fetchall())
 
     def _find_collection(self, create: bool) -> int:
         with self._transaction() as tx:
@@ -239,6 +269,13 @@ class PostgresStore:
             tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
             exists = tx.execute("SELECT to_regclass(%s)", (self._index_name,)).fetchone()[0]
             if exists is None:
+                # pgvector builds fast only while the graph fits in maintenance_work_mem
+                # (100k 512-d vectors: 32 s in memory, over 6 minutes spilling at 64 MB)
+                per_vector = 4 * dim + 48 * self._m
+                memory_mb = min(
+                    self._build_memory_mb, 64 + math.ceil(1.3 * count * per_vector / 2**20)
+                )
+                tx.execute(f"SET LOCAL maintenance_work_mem = '{int(memory_mb)}MB'")
                 tx.execute(
                     f"CREATE INDEX {self._index_name} ON imgsearch_images USING hnsw "
                     f"((vector::vector({int(dim)})) vector_cosine_ops) "
@@ -556,11 +593,14 @@ class PostgresStore:
             )
             if not use_index or len(rows) >= wanted:
                 break
-            # pgvector < 0.8 filters after the index scan: a selective filter can leave fewer
-            # than k rows. Widen the beam, then fall back to an exact scan.
-            if ef >= MAX_EF_SEARCH:
+            # pgvector < 0.8 filters after the index scan: a selective filter leaves fewer
+            # than k of the ef rows it walked. Their share estimates the filter's pass rate:
+            # widen the beam to what should yield k, or, past pgvector's limit, scan the
+            # rows the filter selects exactly (through the filter indexes).
+            needed = MAX_EF_SEARCH + 1 if not rows else math.ceil(1.5 * wanted * ef / len(rows))
+            if needed > MAX_EF_SEARCH or ef == MAX_EF_SEARCH:
                 use_index = False
-            ef *= 4
+            ef = min(max(needed, 2 * ef), MAX_EF_SEARCH)
         if not rows:
             return []
         ids = np.asarray([r[0] for r in rows], dtype=np.int64)
@@ -601,9 +641,10 @@ class PostgresStore:
                 # planner cannot fall back to btree-scan-then-sort on stale statistics.
                 tx.execute("SET LOCAL enable_sort = off")
                 tx.execute("SET LOCAL enable_seqscan = off")
-            else:
-                tx.execute("SET LOCAL enable_indexscan = off")
-                tx.execute("SET LOCAL enable_bitmapscan = off")
+            # An exact scan orders by distance + 0, which no HNSW index can produce, so
+            # the planner scans the rows the filter selects (by index when one fits) and
+            # sorts them.
+            order = "" if use_index else " + 0"
             return list(
                 tx.execute(
                     # Literals, not parameters, for the collection and dim: a generic plan
@@ -613,11 +654,12 @@ class PostgresStore:
                     f"{'EXPLAIN ' if explain else ''}SELECT id, vector FROM imgsearch_images "
                     f"WHERE collection_id = {int(self._collection_id)} "
                     f"AND vector_dims(vector) = {dim} AND {clause} "
-                    f"ORDER BY vector::vector({dim}) <=> %s::vector({dim}) LIMIT %s",
+                    f"ORDER BY (vector::vector({dim}) <=> %s::vector({dim})){order} LIMIT %s",
                     [*params, query, limit],
                     # never a cached plan: whether the HNSW index may be used is decided by
                     # the SET LOCALs above, which a prepared plan would ignore
                     prepare=False,
+                    binary=True,  # vectors as float4 bytes: parsing their text costs more than the search
                 ).fetchall()
             )
 
@@ -682,8 +724,14 @@ def _under_clause(roots: Sequence[str] | None, table: str = "") -> tuple[str, li
     if not roots:
         return "TRUE", []
     column = f"{table}.path" if table else "path"
-    parts = [f"starts_with({column}, %s)" for _ in roots]
-    return "(" + " OR ".join(parts) + ")", [root.rstrip("/") + "/" for root in roots]
+    parts, params = [], []
+    for root in roots:
+        base = root.rstrip("/")
+        # "base/" <= path < "base0" byte-wise ('0' follows '/') is the prefix as a range the
+        # text_pattern_ops index can scan; starts_with keeps the test exact on its own
+        parts.append(f"({column} ~>=~ %s AND {column} ~<~ %s AND starts_with({column}, %s))")
+        params += [base + "/", base + "0", base + "/"]
+    return "(" + " OR ".join(parts) + ")", params
 
 
 def _filter_clause(filters: Filters, table: str = "") -> tuple[str, list[Any]]:

@@ -8,24 +8,30 @@ embedded store builds its FAISS graph on first search), and query latency p50
 The PostgreSQL server is the local one (``pgserver``, PostgreSQL 16, pgvector
 0.6), on the same 2 CPUs as this script.
 
-    python bench/postgres.py [--size 100000] [--queries 200] [--ef-search 100]
+    python bench/pgvector.py [--size 100000] [--queries 200] [--ef-search 100]
 
 Target (issue 6): recall@10 ≥ 0.95 with p50 ≤ 5 ms at 100k.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# ruff: noqa: E402 (imports follow the path fix below)
+# This script has the name its issue gives it, which would shadow the pgvector package
+# for every import: look in this folder last, after the standard library and packages.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
+
 import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
 from imgsearch.store import Filters, ImageFacts, ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from imgsearch.store.pgserver import start_server
 from imgsearch.store.postgres import PostgresStore
