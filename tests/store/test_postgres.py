@@ -72,7 +72,6 @@ def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_s
     plan = pg._candidates(query, DIM, "TRUE", [], 10, True, 40, explain=True)
     assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
 
-
     def paths(store: object, hits: list[tuple[int, float]]) -> list[str]:
         # ids are the store's own (PostgreSQL's are unique across collections); paths compare
         return [r.path for r in store.get([i for i, _ in hits])]  # type: ignore[attr-defined]
