@@ -36,6 +36,102 @@ TEXTS = [
     "red car parked in front of a brick house",
     "two children playing football on the beach at sunset",
 ] * 16
+# Queries for the search and HTTP benchmarks: 18,000 distinct ones ("a red bicycle in the
+# snow"), so no query cache helps, made of common words that CLIP's tokenizer keeps whole.
+ADJECTIVES = [
+    "red",
+    "blue",
+    "green",
+    "yellow",
+    "black",
+    "white",
+    "old",
+    "new",
+    "small",
+    "big",
+    "wooden",
+    "broken",
+    "shiny",
+    "vintage",
+    "sleeping",
+    "running",
+    "happy",
+    "wet",
+    "golden",
+    "dark",
+    "bright",
+    "empty",
+    "tiny",
+    "huge",
+    "rusty",
+    "striped",
+    "frozen",
+    "plastic",
+    "colorful",
+    "quiet",
+]
+NOUNS = [
+    "dog",
+    "cat",
+    "car",
+    "bicycle",
+    "house",
+    "boat",
+    "tree",
+    "flower",
+    "horse",
+    "bird",
+    "chair",
+    "table",
+    "lamp",
+    "book",
+    "train",
+    "bridge",
+    "castle",
+    "guitar",
+    "cake",
+    "umbrella",
+    "bottle",
+    "kite",
+    "tent",
+    "truck",
+    "girl",
+    "boy",
+    "man",
+    "woman",
+    "child",
+    "mountain",
+]
+SCENES = (
+    "in the snow",
+    "on a beach",
+    "at night",
+    "in a park",
+    "on the street",
+    "in the rain",
+    "at sunset",
+    "in a forest",
+    "on a table",
+    "by the river",
+    "in the city",
+    "on a farm",
+    "in a kitchen",
+    "at the station",
+    "under a bridge",
+    "in the desert",
+    "near a lake",
+    "on the grass",
+    "in a garden",
+    "at the market",
+)
+
+
+def query_text(n: int) -> str:
+    """The ``n``-th benchmark query; distinct for n < 18,000."""
+    return f"a {ADJECTIVES[n % 30]} {NOUNS[n // 30 % 30]} {SCENES[n // 900 % 20]}"
+
+
+QUERY_CORPUS = [query_text(n) for n in range(18_000)] + TEXTS
 
 
 def vit_flops(preset: dict[str, int]) -> float:
@@ -91,9 +187,10 @@ def synthetic_jpegs(count: int) -> list[Path]:
 
 
 def model_folder() -> tuple[Path, Path]:
-    checkpoint, exported = WORK / "vit-b-32-checkpoint", WORK / "vit-b-32"
+    # "-v2": the tokenizer learns the query words (CLIP-like token counts); v1 split them
+    checkpoint, exported = WORK / "vit-b-32-v2-checkpoint", WORK / "vit-b-32-v2"
     if not (checkpoint / "config.json").exists():
-        build_clip_checkpoint(checkpoint, preset="vit-b-32")
+        build_clip_checkpoint(checkpoint, preset="vit-b-32", corpus=QUERY_CORPUS)
     if not (exported / "manifest.json").exists():
         export_checkpoint(checkpoint, exported, model_id="random-vit-b-32", int8=True)
     return checkpoint, exported

@@ -26,6 +26,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
 
 import argparse
+import itertools
 import os
 import shutil
 import socket
@@ -38,12 +39,10 @@ from collections.abc import Callable
 
 import requests
 
-from embed import model_folder
+from embed import model_folder, query_text
 from imgsearch import Embedder, Index
 from imgsearch.store import ImageFacts, ImageWrite, IndexSettings, WriteBatch
 from search import clustered
-
-WORDS = ["red car at night", "a dog on a beach", "birthday cake", "snowy mountain", "old bicycle"]
 
 
 def build_index(folder: Path, embedder: Embedder, size: int) -> None:
@@ -65,6 +64,10 @@ def build_index(folder: Path, embedder: Embedder, size: int) -> None:
             )
 
 
+# Query numbers for the load runs (the in-process references use 0-99 and 17,000+).
+QUERY_NUMBERS = itertools.count(100)
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     samples = sorted(samples)
     return statistics.median(samples), samples[int(0.99 * (len(samples) - 1))]
@@ -80,15 +83,24 @@ def in_process(fn: Callable[[int], object], count: int) -> tuple[float, float]:
     return percentiles(samples)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(
-    send: Callable[[requests.Session, int], requests.Response], clients: int, seconds: float
-) -> tuple[float, float, float, int]:
-    """Requests/s, p50 ms, p99 ms, errors."""
+    send: Callable[[requests.Session, int], requests.Response],
+    clients: int,
+    seconds: float,
+    server_pid: int,
+) -> tuple[float, float, float, int, float, float]:
+    """Requests/s, p50 ms, p99 ms, errors, server and client CPU ms per request."""
     samples: list[float] = []
     errors = [0]
     lock = threading.Lock()
     stop = time.monotonic() + seconds
-    counter = iter(range(10**9))
+    counter = QUERY_NUMBERS  # shared by every run: no run repeats an earlier run's texts
 
     def client() -> None:
         session = requests.Session()
@@ -106,14 +118,24 @@ def load(
             samples.extend(mine)
 
     started = time.monotonic()
+    server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
+    server_cpu, client_cpu = cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu
     p50, p99 = percentiles(samples)
-    return len(samples) / elapsed, p50, p99, errors[0]
+    per_request = 1000 / max(len(samples), 1)
+    return (
+        len(samples) / elapsed,
+        p50,
+        p99,
+        errors[0],
+        server_cpu * per_request,
+        client_cpu * per_request,
+    )
 
 
 def main() -> int:
@@ -123,24 +145,27 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument(
+        "--precision", choices=("fp32", "int8"), default="fp32", help="The server's model."
+    )
     args = parser.parse_args()
 
     _, exported = model_folder()
-    embedder = Embedder(exported)
+    embedder = Embedder(f"{exported}:{args.precision}")
     folder = Path(tempfile.mkdtemp(prefix="imgsearch-bench-http-"))
     server: subprocess.Popen[str] | None = None
     try:
         build_index(folder, embedder, args.size)
         with Index.open(folder, embedder=embedder) as index:
-            ref_search = in_process(lambda i: index.search(f"{WORDS[i % 5]} {i}", top=10), 100)
-        ref_text = in_process(lambda i: embedder.embed_texts([f"{WORDS[i % 5]} #{i}"]), 100)
+            ref_search = in_process(lambda i: index.search(query_text(i), top=10), 100)
+        ref_text = in_process(lambda i: embedder.embed_texts([query_text(17_000 + i)]), 100)
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         server = subprocess.Popen(
             [sys.executable, "-m", "imgsearch.cli.main", "serve", "--index", str(folder),
-             "--model", str(exported), "--port", str(port), "--log-level", "warning"],
+             "--model", f"{exported}:{args.precision}", "--port", str(port), "--log-level", "warning"],
             env={**os.environ, "HF_HUB_OFFLINE": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -159,14 +184,14 @@ def main() -> int:
 
         def search(session: requests.Session, n: int) -> requests.Response:
             return session.post(
-                base + "/v1/search", json={"text": f"{WORDS[n % 5]} {n}", "top": 10}, timeout=60
+                base + "/v1/search", json={"text": query_text(n), "top": 10}, timeout=60
             )
 
         def vectorize(session: requests.Session, n: int) -> requests.Response:
             return session.post(
                 base + "/computervision/retrieval:vectorizeText",
                 params={"api-version": "2024-02-01"},
-                json={"text": f"{WORDS[n % 5]} #{n}"},
+                json={"text": query_text(n)},
                 timeout=60,
             )
 
@@ -177,8 +202,23 @@ def main() -> int:
         )
         for clients in (int(c) for c in args.clients.split(",")):
             for name, send, ref in endpoints:
-                rate, p50, p99, errors = load(send, clients, args.seconds)
-                rows.append((name, clients, rate, p50, p99, errors, ref[0], p50 / ref[0]))
+                rate, p50, p99, errors, server_ms, client_ms = load(
+                    send, clients, args.seconds, server.pid
+                )
+                rows.append(
+                    (
+                        name,
+                        clients,
+                        rate,
+                        p50,
+                        p99,
+                        errors,
+                        ref[0],
+                        p50 / ref[0],
+                        server_ms,
+                        client_ms,
+                    )
+                )
                 print(f"{name} x{clients}: {rate:.1f} req/s, p50 {p50:.1f} ms", file=sys.stderr)
     finally:
         if server is not None:
@@ -188,10 +228,10 @@ def main() -> int:
 
     print(f"\n{args.size:,} vectors (512-d), ViT-B/32 text tower (random weights), "
           f"{args.seconds:.0f} s per run, {os.cpu_count()} CPUs shared by server and clients\n")  # fmt: skip
-    print("| endpoint | clients | req/s | p50 ms | p99 ms | errors | in-process p50 ms | p50 / in-process |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, clients, rate, p50, p99, errors, ref50, ratio in rows:
-        print(f"| {name} | {clients} | {rate:.1f} | {p50:.1f} | {p99:.1f} | {errors} | {ref50:.1f} | {ratio:.2f}× |")  # fmt: skip
+    print("| endpoint | clients | req/s | p50 ms | p99 ms | errors | in-process p50 ms | p50 / in-process | server CPU ms/req | client CPU ms/req |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, clients, rate, p50, p99, errors, ref50, ratio, server_ms, client_ms in rows:
+        print(f"| {name} | {clients} | {rate:.1f} | {p50:.1f} | {p99:.1f} | {errors} | {ref50:.1f} | {ratio:.2f}× | {server_ms:.1f} | {client_ms:.1f} |")  # fmt: skip
     return 0
 
 

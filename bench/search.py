@@ -122,7 +122,7 @@ def time_filters(
 
 
 def end_to_end(rows: list[list[str]], queries: int) -> None:
-    from embed import model_folder
+    from embed import model_folder, query_text
     from imgsearch import Embedder, Index
     from imgsearch.store import ImageFacts, ImageWrite, IndexSettings, WriteBatch
 
@@ -147,8 +147,7 @@ def end_to_end(rows: list[list[str]], queries: int) -> None:
                     )
                 )
             index.search("warm up", top=10)  # loads the vector index
-            words = ["red car at night", "a dog on a beach", "birthday cake", "snowy mountain"]
-            fresh = [f"{words[q % 4]} {q}" for q in range(queries + 1)]
+            fresh = [query_text(q) for q in range(queries + 1)]
             p50, p99 = latencies(lambda q: index.search(fresh[q], top=10), queries)
             rows.append(
                 [
@@ -162,7 +161,7 @@ def end_to_end(rows: list[list[str]], queries: int) -> None:
                     "",
                 ]
             )
-            p50, p99 = latencies(lambda q: index.search("a dog on a beach", top=10), queries)
+            p50, p99 = latencies(lambda q: index.search(query_text(0), top=10), queries)
             rows.append(
                 [
                     "100,000",

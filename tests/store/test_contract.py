@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -247,3 +249,39 @@ def test_approximate_search_still_filters_exactly_and_reports_exact_cosines(
         np.testing.assert_allclose([h[1] for h in hits], got, atol=1e-6)
         assert all(paths[ids.index(h[0])].startswith(under + "/") for h in hits)
     assert store.nearest(vectors[7], 1)[0][0] == ids[7]
+
+
+def test_searches_on_many_threads_while_another_store_object_writes(
+    store_factory: Callable[..., Store],
+) -> None:
+    """A server searches one store from many threads while an indexer writes to it."""
+    reader = store_factory("shared", hnsw_threshold=300)
+    writer = store_factory("shared", hnsw_threshold=300)
+    writer.bind(IndexSettings("test-model", DIM))
+    vectors = unit_vectors(1200, seed=11)
+    paths = [f"/photos/trip/{i:05}.jpg" for i in range(1200)]
+    ids = add(writer, paths[:200], vectors[:200])
+    done = threading.Event()
+
+    def search_until_done(seed: int) -> int:
+        query, rounds = unit_vectors(1, seed=seed)[0], 0
+        while not done.is_set() or rounds == 0:
+            hits = reader.nearest(query, 10)
+            scores = [s for _, s in hits]
+            assert len(hits) == 10 and scores == sorted(scores, reverse=True)
+            assert len(reader.get([i for i, _ in hits])) == 10
+            assert len(reader.metadata_matches("trip", 5)) == 5
+            rounds += 1
+        return rounds
+
+    with ThreadPoolExecutor(4) as pool:
+        searching = [pool.submit(search_until_done, seed) for seed in range(4)]
+        for start in range(200, 1200, 100):  # crosses the HNSW threshold on the way
+            ids += add(writer, paths[start : start + 100], vectors[start : start + 100])
+        done.set()
+        assert all(f.result() > 0 for f in searching)  # re-raises any thread's failure
+        queries = unit_vectors(8, seed=99)
+        found = list(pool.map(lambda q: reader.nearest(q, 10, exact=True), queries))
+    for query, hits in zip(queries, found, strict=True):
+        expected = np.argsort(-(vectors @ query), kind="stable")[:10]
+        assert [i for i, _ in hits] == [ids[j] for j in expected]

@@ -11,6 +11,7 @@ two-layer model that exports in seconds.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 CLIP_PRESETS: dict[str, dict[str, int]] = {
@@ -55,8 +56,16 @@ CORPUS = [
 ] * 20
 
 
-def build_clip_checkpoint(folder: Path, *, preset: str = "tiny", seed: int = 0) -> Path:
-    """Write a random CLIPModel + trained CLIPTokenizer + CLIP image processor to ``folder``."""
+def build_clip_checkpoint(
+    folder: Path, *, preset: str = "tiny", seed: int = 0, corpus: Sequence[str] = ()
+) -> Path:
+    """Write a random CLIPModel + trained CLIPTokenizer + CLIP image processor to ``folder``.
+
+    Without ``corpus`` the tokenizer has a 400-token vocabulary (tests only need it to
+    work). A benchmark passes the texts it will encode: the vocabulary then grows up to
+    CLIP's 49,408 tokens so that, as with OpenAI's tokenizer, each common word of those
+    texts is one token — the text tower's cost grows with the token count.
+    """
     shape = CLIP_PRESETS[preset]
     image_size = shape["image_size"]
     import torch
@@ -74,14 +83,14 @@ def build_clip_checkpoint(folder: Path, *, preset: str = "tiny", seed: int = 0) 
     seed_vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
     tokenizer = CLIPTokenizer(vocab=seed_vocab, merges=[])
     trainer = trainers.BpeTrainer(
-        vocab_size=400,
+        vocab_size=49_408 if corpus else 400,
         special_tokens=["<|startoftext|>", "<|endoftext|>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         end_of_word_suffix="</w>",
         show_progress=False,
     )
     backend = tokenizer.backend_tokenizer
-    backend.train_from_iterator(CORPUS, trainer=trainer)
+    backend.train_from_iterator([*CORPUS, *corpus], trainer=trainer)
     vocab = backend.get_vocab()
     merges = json.loads(backend.to_str())["model"]["merges"]
     tokenizer = CLIPTokenizer(

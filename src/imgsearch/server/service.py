@@ -105,16 +105,15 @@ class Service:
     # -- searching and reading -------------------------------------------------------------
 
     def search(self, query: Query) -> list[Hit]:
-        """Texts are encoded outside the lock, batched with other requests'; then one ranking."""
+        """Texts are encoded batched with other requests'; rankings then run concurrently
+        (both stores read safely from several threads)."""
         texts = list(dict.fromkeys(p.text for p in query.parts if p.text is not None))
         encoded = dict(zip(texts, self.texts.encode(texts), strict=True)) if texts else {}
-        with self.lock:
-            vector = self.index.query_vector(query.parts, text_vectors=encoded)
-            return self.index.rank(vector, query)
+        vector = self.index.query_vector(query.parts, text_vectors=encoded)
+        return self.index.rank(vector, query)
 
     def get(self, image_id: int) -> ImageRecord:
-        with self.lock:
-            return self.index.get(image_id)
+        return self.index.get(image_id)
 
     def status(self) -> dict[str, Any]:
         with self.lock:

@@ -39,6 +39,7 @@ from imgsearch.store.records import (
     WriteBatch,
     record_from_row,
 )
+from imgsearch.store.rwlock import ReadWriteLock
 from imgsearch.store.text import match_expression, metadata_text
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
 
@@ -90,6 +91,9 @@ class SqliteStore:
         self._database = database
         migrate(self._conn)
         self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._vectors_lock = ReadWriteLock()
         self._hnsw_threshold = hnsw_threshold
         self._hnsw = hnsw
         self._vectors: VectorIndex | None = None
@@ -104,6 +108,10 @@ class SqliteStore:
             generation, rev = self._vectors_stamp
             self._vectors.save(self.folder, f"{generation}:{rev}")
             self._vectors_dirty = False
+        with self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
         self._conn.close()
 
     def __enter__(self) -> SqliteStore:
@@ -124,12 +132,14 @@ class SqliteStore:
 
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every query inside sees the same committed state."""
-        self._conn.execute("BEGIN")
+        """A read transaction (on this thread's reader): every query inside sees the same
+        committed state."""
+        db = self._reader()
+        db.execute("BEGIN")
         try:
-            yield self._conn
+            yield db
         finally:
-            self._conn.execute("COMMIT")
+            db.execute("COMMIT")
 
     def _setting(self, key: str, connection: sqlite3.Connection | None = None) -> str | None:
         row = (
@@ -147,11 +157,14 @@ class SqliteStore:
         )
 
     def _reader(self) -> sqlite3.Connection:
-        """A connection for the calling thread (worker threads read concurrently)."""
+        """A connection for the calling thread: searches on server threads read
+        concurrently (WAL), never inside another thread's transaction."""
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = _connect(self._database)
             self._local.connection = connection
+            with self._readers_lock:
+                self._readers.append(connection)
         return connection
 
     # -- the model guard -------------------------------------------------------------
@@ -351,23 +364,25 @@ class SqliteStore:
         found: dict[int, ImageRecord] = {}
         for chunk in _chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
-            for row in self._conn.execute(
+            for row in self._reader().execute(
                 f"SELECT {_RECORD_COLUMNS} FROM images WHERE id IN ({marks})", chunk
             ):
                 found[row[0]] = _record(row)
         return [found[i] for i in ids if i in found]
 
     def find_path(self, path: str) -> ImageRecord | None:
-        row = self._conn.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM images WHERE path = ?", (path,)
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute(f"SELECT {_RECORD_COLUMNS} FROM images WHERE path = ?", (path,))
+            .fetchone()
+        )
         return None if row is None else _record(row)
 
     def vectors(self, ids: Sequence[int]) -> Vector:
         found: dict[int, bytes] = {}
         for chunk in _chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
-            for image_id, blob in self._conn.execute(
+            for image_id, blob in self._reader().execute(
                 f"SELECT id, vector FROM images WHERE id IN ({marks}) AND vector IS NOT NULL",
                 chunk,
             ):
@@ -375,7 +390,7 @@ class SqliteStore:
         missing = [i for i in ids if i not in found]
         if missing:
             raise StoreError(f"no vector stored for image ids {missing[:5]}")
-        dim = int(self._setting("dim") or 0)
+        dim = int(self._setting("dim", self._reader()) or 0)
         out = np.empty((len(ids), dim), dtype=np.float32)
         for row, image_id in enumerate(ids):
             out[row] = np.frombuffer(found[image_id], dtype=np.float32)
@@ -415,10 +430,14 @@ class SqliteStore:
     def nearest(
         self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
     ) -> list[tuple[int, float]]:
-        index = self._sync_vectors()
+        self._sync_vectors()
         allowed = self._allowed_ids(filters) if filters.active else None
-        ids, scores = index.search(query, k, allowed=allowed, exact=exact)
-        if index.mode == "hnsw" and len(ids):
+        with self._vectors_lock.reading():
+            index = self._vectors
+            assert index is not None
+            ids, scores = index.search(query, k, allowed=allowed, exact=exact)
+            mode = index.mode
+        if mode == "hnsw" and len(ids):
             # The graph holds float16 copies; report float32 cosines from the database.
             scores = self.vectors([int(i) for i in ids]) @ np.asarray(query, dtype=np.float32)
             order = np.lexsort((ids, -scores))
@@ -432,20 +451,26 @@ class SqliteStore:
         if expression is None or limit <= 0:
             return []
         clause, params = _filter_clause(filters)
-        rows = self._conn.execute(
-            "SELECT images.id, -bm25(images_fts) AS score FROM images_fts "
-            "JOIN images ON images.id = images_fts.rowid "
-            f"WHERE images_fts MATCH ? AND images.vector IS NOT NULL AND {clause} "
-            "ORDER BY score DESC, images.id LIMIT ?",
-            (expression, *params, limit),
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT images.id, -bm25(images_fts) AS score FROM images_fts "
+                "JOIN images ON images.id = images_fts.rowid "
+                f"WHERE images_fts MATCH ? AND images.vector IS NOT NULL AND {clause} "
+                "ORDER BY score DESC, images.id LIMIT ?",
+                (expression, *params, limit),
+            )
+            .fetchall()
+        )
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def _allowed_ids(self, filters: Filters) -> np.ndarray[Any, np.dtype[np.int64]]:
         clause, params = _filter_clause(filters)
-        rows = self._conn.execute(
-            f"SELECT id FROM images WHERE vector IS NOT NULL AND {clause}", params
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute(f"SELECT id FROM images WHERE vector IS NOT NULL AND {clause}", params)
+            .fetchall()
+        )
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def vector_index(self) -> VectorIndex:
@@ -453,6 +478,15 @@ class SqliteStore:
         return self._sync_vectors()
 
     def _sync_vectors(self) -> VectorIndex:
+        """Catch the vector index up with the database (exclusively: searches wait)."""
+        with self._snapshot() as db:
+            stamp = (int(self._setting("generation", db) or 0), int(self._setting("rev", db) or 0))
+        if stamp == self._vectors_stamp and self._vectors is not None:
+            return self._vectors
+        with self._vectors_lock.writing():
+            return self._catch_up_vectors()
+
+    def _catch_up_vectors(self) -> VectorIndex:
         with self._snapshot() as db:
             generation = int(self._setting("generation", db) or 0)
             rev = int(self._setting("rev", db) or 0)
@@ -469,7 +503,7 @@ class SqliteStore:
         return index
 
     def _load_vectors(self, generation: int, rev: int) -> tuple[VectorIndex, int]:
-        dim = int(self._setting("dim") or 0)
+        dim = int(self._setting("dim", self._reader()) or 0)
         saved = VectorIndex.load(
             self.folder, dim, hnsw_threshold=self._hnsw_threshold, hnsw=self._hnsw
         )
