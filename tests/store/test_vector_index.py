@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from imgsearch.store.vector_index import HnswParams, VectorIndex
+from imgsearch.store.vector_index import SHARDED_SCAN_MIN, HnswParams, VectorIndex
 from tests.store.conftest import unit_vectors
 
 
@@ -43,6 +44,36 @@ def test_exact_search_matches_brute_force_after_replacements_and_removals() -> N
         expected = np.sort(vectors[keep] @ query)[::-1][:10]
         np.testing.assert_allclose(scores, expected, atol=1e-6)
     assert index.mode == "exact" and index.count == 3100
+
+
+def test_sharded_float16_scan_is_exact_for_large_collections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From SHARDED_SCAN_MIN rows the exact path scans float16 shards in parallel and
+    re-scores in float32: still the brute-force answer, with float32 scores."""
+    monkeypatch.setattr("imgsearch.store.vector_index.default_shards", lambda: 3)
+    total = SHARDED_SCAN_MIN + 10_000
+    vectors = clustered(total, dim=48, seed=3)
+    ids = np.arange(10, 10 + total, dtype=np.int64)
+    index = VectorIndex(48, hnsw_threshold=10**9)
+    for start in range(0, total, 7000):  # appended in uneven batches across the shards
+        index.upsert(ids[start : start + 7000], vectors[start : start + 7000])
+    assert index._scan is not None and index._scan.rows == total
+    index.remove(ids[:1000])  # retired rows are masked out of every shard
+    alive = np.arange(1000, total)
+    queries = clustered(12, dim=48, seed=4)
+    for query in queries:
+        found, scores = index.search(query, 10)
+        assert found.tolist() == brute_force(vectors[alive], ids[alive], query, 10)
+        np.testing.assert_allclose(scores, np.sort(vectors[alive] @ query)[::-1][:10], atol=1e-6)
+        rows = alive[alive % 5 != 0]  # a large filter goes through the shards too
+        found, _ = index.search(query, 10, allowed=ids[rows])
+        assert found.tolist() == brute_force(vectors[rows], ids[rows], query, 10)
+    index.remove(ids[1000:9000])  # compaction renumbers rows; the scan is rebuilt
+    alive = np.arange(9000, total)
+    assert index._scan is not None and index._scan.rows == len(alive)
+    found, _ = index.search(queries[0], 25)
+    assert found.tolist() == brute_force(vectors[alive], ids[alive], queries[0], 25)
 
 
 def test_hnsw_recall_and_filters_that_always_return_k() -> None:
