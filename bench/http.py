@@ -20,8 +20,9 @@ import sys
 from pathlib import Path
 
 # ruff: noqa: E402 (imports follow the path fix below)
-# This script has the name its issue gives it, which would shadow the standard library's `http`
-# for every import: look in this folder last, after the standard library and packages.
+# bench/http.py and bench/pgvector.py carry the names their issues give them, which would
+# shadow the standard library's `http` and the pgvector package for every import made by
+# a script run from this folder: look in this folder last, after everything installed.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
 

@@ -19,15 +19,23 @@ vectors for 1M images ≤ 1.2 GB; text query at 100k p50 ≤ 30 ms, repeated ≤
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# ruff: noqa: E402 (imports follow the path fix below)
+# bench/http.py and bench/pgvector.py carry the names their issues give them, which would
+# shadow the standard library's `http` and the pgvector package for every import made by
+# a script run from this folder: look in this folder last, after everything installed.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
+
 import argparse
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 

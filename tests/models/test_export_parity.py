@@ -59,6 +59,8 @@ def test_manifest_records_what_a_loader_needs(clip_model_dir: Path) -> None:
     assert manifest["image"]["size"] == 64
     assert manifest["text"]["context_length"] == 77
     assert manifest["export"]["torch"].startswith("2.13")
+    # the faster TorchScript graph for the vision tower, dynamo for the dynamic-length text
+    assert manifest["export"]["exporters"] == {"vision": "torchscript", "text": "dynamo"}
     for name, entry in manifest["files"].items():
         assert sha256_file(clip_model_dir / name) == entry["sha256"]
     assert {"vision.onnx", "text.onnx", "tokenizer.json", "vision.int8.onnx"} <= set(
