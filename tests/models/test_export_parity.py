@@ -81,3 +81,15 @@ def test_export_refuses_non_clip_checkpoints(tmp_path: Path) -> None:
 def test_export_of_a_missing_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="cannot load checkpoint"):
         export_checkpoint(tmp_path / "absent", tmp_path / "out")
+
+
+def test_vision_export_falls_back_to_dynamo_when_tracing_fails(
+    clip_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> None:
+        raise ExportError("tracing is not supported here")
+
+    monkeypatch.setattr("imgsearch.models.export._export_torchscript", refuse)
+    report = export_checkpoint(clip_checkpoint, tmp_path / "out", model_id="tiny-clip")
+    assert report.manifest["export"]["exporters"]["vision"] == "dynamo"
+    assert report.vision_max_diff < 1e-4

@@ -247,32 +247,15 @@ def _export_vision(torch: Any, tower: Any, size: int, path: Path, opset: int) ->
     dynamic axis is the batch; both are verified against torch afterwards. dynamo is the
     fallback (and the only exporter for the text tower, whose sequence axis is dynamic).
     """
-    dummy = torch.randn(2, 3, size, size)
+    common = (torch, tower, (torch.randn(2, 3, size, size),), path, ["pixel_values"])
     try:
-        _export_torchscript(
-            torch,
-            tower,
-            (dummy,),
-            path,
-            ["pixel_values"],
-            ["image_embeds"],
-            {"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}},
-            opset,
-        )
+        batch_axes = {"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}}
+        _export_torchscript(*common, ["image_embeds"], batch_axes, opset)
         return "torchscript"
     except ExportError:
         path.unlink(missing_ok=True)
     batch = torch.export.Dim("batch", min=1, max=4096)
-    _export(
-        torch,
-        tower,
-        (dummy,),
-        path,
-        ["pixel_values"],
-        ["image_embeds"],
-        {"pixel_values": {0: batch}},
-        opset,
-    )
+    _export(*common, ["image_embeds"], {"pixel_values": {0: batch}}, opset)
     return "dynamo"
 
 
