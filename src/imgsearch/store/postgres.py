@@ -140,6 +140,7 @@ class PostgresStore:
                 kwargs={"autocommit": True, "connect_timeout": 10},
                 configure=register_vector,
                 name=f"imgsearch-{self.collection}",
+                open=True,
             )
 
     # -- plumbing -------------------------------------------------------------------
