@@ -88,7 +88,13 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     )
     policy = AddressPolicy(service.settings.url_allow)
 
-    def check_versions(api_version: str | None, model_version: str | None) -> None:
+    def check_versions(
+        api_version: str | None = Query(None, alias="api-version"),
+        model_version_dashed: str | None = Query(None, alias="model-version"),
+        model_version_camel: str | None = Query(None, alias="modelVersion"),
+    ) -> None:
+        """Both routes' query parameters: a dependency, checked before the body is read."""
+        model_version = model_version_dashed or model_version_camel
         if api_version not in API_VERSIONS:
             raise azure_not_found()
         accepted = ("latest", service.model_id, *AZURE_MODEL_VERSIONS)
@@ -102,16 +108,13 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         "/retrieval:vectorizeImage",
         response_model=Vector,
         summary="Vectorize an image (Azure-compatible)",
+        dependencies=[Depends(check_versions)],
         openapi_extra={"requestBody": IMAGE_BODY},
     )
     async def vectorize_image(
         request: Request,
-        api_version: str | None = Query(None, alias="api-version"),
-        model_version: str | None = Query(None, alias="model-version"),
-        model_version_camel: str | None = Query(None, alias="modelVersion"),
     ) -> dict[str, Any]:
         """Body: raw image bytes (`application/octet-stream`), a multipart upload, or JSON `{"url": …}`."""
-        check_versions(api_version, model_version or model_version_camel)
         data = await _image_bytes(request, policy, service)
         if not data or len(data) > MAX_IMAGE_BYTES:
             raise _invalid("InvalidImageSize", SIZE_MESSAGE)
@@ -136,16 +139,13 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         "/retrieval:vectorizeText",
         response_model=Vector,
         summary="Vectorize a text (Azure-compatible)",
+        dependencies=[Depends(check_versions)],
         openapi_extra={"requestBody": TEXT_BODY},
     )
     async def vectorize_text(
         request: Request,
-        api_version: str | None = Query(None, alias="api-version"),
-        model_version: str | None = Query(None, alias="model-version"),
-        model_version_camel: str | None = Query(None, alias="modelVersion"),
     ) -> dict[str, Any]:
         """Body: JSON `{"text": "…"}`, at most 70 words."""
-        check_versions(api_version, model_version or model_version_camel)
         if media_type(request) != "application/json":
             raise _invalid(
                 "InvalidContentType",
