@@ -42,28 +42,7 @@ import requests
 
 from embed import model_folder, query_text
 from imgsearch import Embedder, Index
-from imgsearch.store import ImageFacts, ImageWrite, IndexSettings, WriteBatch
-from search import clustered
-
-
-def build_index(folder: Path, embedder: Embedder, size: int) -> None:
-    vectors = clustered(size, seed=4)
-    with Index.open(folder, embedder=embedder) as index:
-        index.store.bind(IndexSettings(embedder.model_id, embedder.dim))
-        for start in range(0, size, 10_000):
-            stop = min(size, start + 10_000)
-            index.store.write(
-                WriteBatch(
-                    images=[
-                        ImageWrite(
-                            ImageFacts(f"/bench/{i // 1000:03}/img_{i:06}.jpg", 1, 1, f"d{i}"),
-                            vectors[i],
-                        )
-                        for i in range(start, stop)
-                    ]
-                )
-            )
-
+from search import fill_index
 
 # Query numbers for the load runs (the in-process references use 0-99 and 17,000+).
 QUERY_NUMBERS = itertools.count(100)
@@ -156,7 +135,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="imgsearch-bench-http-"))
     server: subprocess.Popen[str] | None = None
     try:
-        build_index(folder, embedder, args.size)
+        fill_index(folder, embedder, args.size)
         with Index.open(folder, embedder=embedder) as index:
             ref_search = in_process(lambda i: index.search(query_text(i), top=10), 100)
         ref_text = in_process(lambda i: embedder.embed_texts([query_text(17_000 + i)]), 100)

@@ -36,8 +36,12 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from imgsearch import Embedder
 
 from imgsearch.store.vector_index import HnswParams, VectorIndex
 
@@ -129,31 +133,34 @@ def time_filters(
     return results
 
 
+def fill_index(folder: Path, embedder: Embedder, size: int) -> None:
+    """An embedded index at ``folder`` holding ``size`` clustered vectors for ``embedder``'s model."""
+    from imgsearch import Index
+    from imgsearch.store import ImageFacts, ImageWrite, IndexSettings, WriteBatch
+
+    vectors = clustered(size, seed=4)
+    with Index.open(folder, embedder=embedder) as index:
+        index.store.bind(IndexSettings(embedder.model_id, embedder.dim))
+        for start in range(0, size, 10_000):
+            images = [
+                ImageWrite(
+                    ImageFacts(f"/bench/{i // 1000:03}/img_{i:06}.jpg", 1, 1, f"d{i}"), vectors[i]
+                )
+                for i in range(start, min(size, start + 10_000))
+            ]
+            index.store.write(WriteBatch(images=images))
+
+
 def end_to_end(rows: list[list[str]], queries: int) -> None:
     from embed import model_folder, query_text
     from imgsearch import Embedder, Index
-    from imgsearch.store import ImageFacts, ImageWrite, IndexSettings, WriteBatch
 
     _, exported = model_folder()
     embedder = Embedder(exported)
-    size = 100_000
-    vectors = clustered(size, seed=4)
     folder = Path(tempfile.mkdtemp(prefix="imgsearch-bench-search-"))
     try:
+        fill_index(folder, embedder, 100_000)
         with Index.open(folder, embedder=embedder) as index:
-            index.store.bind(IndexSettings(embedder.model_id, embedder.dim))
-            for start in range(0, size, 10_000):
-                index.store.write(
-                    WriteBatch(
-                        images=[
-                            ImageWrite(
-                                ImageFacts(f"/bench/{i // 1000:03}/img_{i:06}.jpg", 1, 1, f"d{i}"),
-                                vectors[i],
-                            )
-                            for i in range(start, start + 10_000)
-                        ]
-                    )
-                )
             index.search("warm up", top=10)  # loads the vector index
             fresh = [query_text(q) for q in range(queries + 1)]
             p50, p99 = latencies(lambda q: index.search(fresh[q], top=10), queries)
