@@ -133,3 +133,15 @@ def test_int8_is_quantised_on_demand_when_not_shipped(
     embedder = Embedder(siglip_model_dir, precision="int8", cache_dir=tmp_path)
     embedder.embed_texts(["hello"])
     assert list((tmp_path / "int8").rglob("text.onnx"))
+
+
+def test_text_threads_apply_to_the_text_session_only(clip_model_dir: Path) -> None:
+    embedder = Embedder(clip_model_dir, threads=2, text_threads=1)
+    before = embedder.embed_texts(["a dog"])
+    assert embedder.text.session.get_session_options().intra_op_num_threads == 1
+    assert embedder.vision.session.get_session_options().intra_op_num_threads == 2
+    embedder.set_text_threads(None)  # back to `threads`, from a new session
+    assert embedder.text.session.get_session_options().intra_op_num_threads == 2
+    np.testing.assert_allclose(embedder.embed_texts(["a dog"]), before, atol=1e-6)
+    with pytest.raises(InputError, match="at least 1"):
+        embedder.set_text_threads(0)

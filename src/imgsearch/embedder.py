@@ -65,7 +65,8 @@ class Embedder:
     ``batch_size`` images go through the vision graph at once;
     ``decode_workers`` threads decode and preprocess ahead of the model
     (default: the number of CPUs). ``threads`` sets onnxruntime's intra-op
-    threads (default: onnxruntime's choice, one per physical core).
+    threads (default: onnxruntime's choice, one per physical core);
+    ``text_threads`` overrides it for the text tower (see :meth:`set_text_threads`).
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class Embedder:
         precision: str | None = None,
         providers: Sequence[str] | None = None,
         threads: int | None = None,
+        text_threads: int | None = None,
         batch_size: int = DEFAULT_IMAGE_BATCH,
         decode_workers: int | None = None,
         decode: DecodeOptions = DecodeOptions(),
@@ -101,6 +103,7 @@ class Embedder:
         self.decode_workers = (os.cpu_count() or 1) if decode_workers is None else decode_workers
         self._providers = providers
         self._threads = threads
+        self._text_threads = text_threads
         self._cache_dir = cache_dir or default_cache_dir()
         self._preprocess = Preprocessor(files.image)
         self._vision: OnnxTower | None = None
@@ -139,8 +142,22 @@ class Embedder:
     @property
     def text(self) -> OnnxTower:
         if self._text is None:
-            self._text = OnnxTower(self._graph("text"), self._providers, self._threads)
+            threads = self._text_threads or self._threads
+            self._text = OnnxTower(self._graph("text"), self._providers, threads)
         return self._text
+
+    def set_text_threads(self, threads: int | None) -> None:
+        """Intra-op threads of the text tower (None: as ``threads``), from its next session.
+
+        A server encoding batches of queries may want fewer than a single user
+        does: two threads halve one query's latency, while batched small
+        matrix products keep both cores busier when each batch has one.
+        """
+        if threads is not None and threads < 1:
+            raise InputError(f"text threads must be at least 1, not {threads}")
+        if threads != self._text_threads:
+            self._text_threads = threads
+            self._text = None
 
     @property
     def tokenizer(self) -> TextTokenizer:

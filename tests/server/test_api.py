@@ -229,8 +229,20 @@ def test_keys_rate_limit_cors_and_body_limit(make_client: Any) -> None:
         headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
     )
     assert preflight.headers["access-control-allow-origin"] == "https://app.example"
-    big = make_client(max_body_bytes=2000)
-    _error(big.post("/v1/search", json={"text": "x" * 3000}), 413, "PayloadTooLarge")
+    big = make_client(max_body_bytes=2000, cors_origins=["https://app.example"])
+    refused = big.post(
+        "/v1/search", json={"text": "x" * 3000}, headers={"Origin": "https://app.example"}
+    )
+    _error(refused, 413, "PayloadTooLarge")
+    assert refused.headers["access-control-allow-origin"] == "https://app.example"
+    azure = big.post(
+        "/computervision/retrieval:vectorizeImage",
+        params={"api-version": "2024-02-01"},
+        content=b"\0" * 3000,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert azure.status_code == 400 and azure.headers["x-ms-error-code"] == "InvalidRequest"
+    assert azure.json()["error"]["innererror"]["code"] == "InvalidImageSize"
 
 
 def test_openapi_schema_documents_the_api(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -68,4 +69,25 @@ def test_a_failing_text_fails_alone_and_results_are_cached() -> None:
     assert len(calls) == before  # from the cache
     with pytest.raises(ValueError, match="bad text"):
         batcher.encode(["bad"])
+    batcher.close()
+
+
+def test_coroutines_wait_for_their_vectors_without_threads_and_share_calls() -> None:
+    calls: list[list[str]] = []
+    batcher = TextBatcher(slow_encoder(calls))  # type: ignore[arg-type]
+    texts = [f"query {i}" for i in range(12)]
+
+    async def ask(batch: list[str]) -> list[object]:
+        return await asyncio.gather(
+            *(batcher.encode_async([text]) for text in batch), return_exceptions=True
+        )
+
+    answers = asyncio.run(ask(texts))
+    assert len(calls) < len(texts)  # batched across coroutines
+    for text, answer in zip(texts, answers, strict=True):
+        assert isinstance(answer, np.ndarray)
+        assert answer[0].tolist() == [len(text), ord(text[0])]
+    good, bad = asyncio.run(ask(["fine", "bad"]))
+    assert isinstance(good, np.ndarray) and good[0].tolist() == [4, ord("f")]
+    assert isinstance(bad, ValueError)  # the bad text fails alone
     batcher.close()

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
 from fastapi import Query as QueryParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -222,7 +223,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     @api.post(
         "/search", response_model=SearchOut, summary="Search by text, image, region, or a mix"
     )
-    def search(body: SearchIn) -> dict[str, Any]:
+    async def search(body: SearchIn) -> dict[str, Any]:
         f = body.filters or FiltersIn()
         filters = Filters(
             under=tuple(f.under),
@@ -235,22 +236,25 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         options: dict[str, Any] = {"top": body.top, "offset": body.offset, "filters": filters}
         if body.metadata_weight is not None:
             options["metadata_weight"] = body.metadata_weight
-        hits = service.search(Query(tuple(parts_of(body)), **options))
+        # Texts are ready at once; images may need a download or a base64 decode: a thread's job.
+        has_images = any(part.text is None for part in body.parts)
+        parts = await run_in_threadpool(parts_of, body) if has_images else parts_of(body)
+        hits = await service.search_async(Query(tuple(parts), **options))
         return {
             "model": service.model_id,
             "hits": [
-                HitOut(
-                    rank=h.rank,
-                    id=h.id,
-                    relevance=h.relevance,
-                    cosine=h.cosine,
-                    metadata_score=h.metadata_score,
-                    path=h.image.path,
-                    width=h.image.width,
-                    height=h.image.height,
-                    taken=h.image.sort_time,
-                    links=_links(h.id),
-                )
+                {
+                    "rank": h.rank,
+                    "id": h.id,
+                    "relevance": h.relevance,
+                    "cosine": h.cosine,
+                    "metadata_score": h.metadata_score,
+                    "path": h.image.path,
+                    "width": h.image.width,
+                    "height": h.image.height,
+                    "taken": h.image.sort_time,
+                    "links": _links(h.id),
+                }
                 for h in hits
             ],
         }

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -34,6 +34,35 @@ class _CollapseLeadingSlashes:
             scope = dict(scope)
             scope["path"] = _SLASHES.sub("/", scope["path"])
             scope["raw_path"] = scope["path"].encode()
+        await self.app(scope, receive, send)
+
+
+class _LimitBody:
+    """A body whose declared length is over the limit is refused before it is read.
+
+    Bodies without a declared length are bounded where they are read
+    (:func:`imgsearch.server.body.read_body`). A plain ASGI middleware, not
+    ``@app.middleware``: Starlette's ``BaseHTTPMiddleware`` costs every request a
+    task and two memory streams.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                request = Request(scope)
+                if request.url.path.startswith(errors.AZURE_PREFIX):
+                    error: ApiError = azure.size_error()
+                else:
+                    error = ApiError(
+                        413, "PayloadTooLarge", f"the body is over {self.max_bytes} bytes"
+                    )
+                await error_response(request, error)(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
@@ -66,22 +95,7 @@ def create_app(
     app.state.service = service
     errors.install(app)
 
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
-            if request.url.path.startswith(errors.AZURE_PREFIX):
-                return error_response(request, azure.size_error())
-            return error_response(
-                request,
-                ApiError(
-                    413, "PayloadTooLarge", f"the body is over {settings.max_body_bytes} bytes"
-                ),
-            )
-        return await call_next(request)
-
+    app.add_middleware(_LimitBody, max_bytes=settings.max_body_bytes)  # inside CORS
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -95,7 +109,7 @@ def create_app(
     @app.get(
         "/health", tags=["imgsearch"], summary="Liveness: the server answers and the index opened"
     )
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         return {"status": "ok", "model": service.model_id}
 
     app.add_middleware(_CollapseLeadingSlashes)

@@ -88,7 +88,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     )
     policy = AddressPolicy(service.settings.url_allow)
 
-    def check_versions(
+    async def check_versions(
         api_version: str | None = Query(None, alias="api-version"),
         model_version_dashed: str | None = Query(None, alias="model-version"),
         model_version_camel: str | None = Query(None, alias="modelVersion"),
@@ -166,7 +166,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
                 "TextTooLong", f"The text has {words} words; at most {MAX_TEXT_WORDS} are allowed."
             )
         try:
-            vector = await run_in_threadpool(service.embed_texts, [text])
+            vector = await service.embed_texts_async([text])
         except InvalidText as error:
             raise _invalid("InvalidArgument", error.message) from None
         return {"modelVersion": service.model_id, "vector": vector[0].tolist()}

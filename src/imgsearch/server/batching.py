@@ -11,6 +11,7 @@ texts are remembered (UIs repeat queries).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
@@ -39,6 +40,15 @@ class TextBatcher:
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Vectors of ``texts`` (``(n, dim)``); errors of a text (empty, …) are raised here."""
+        return np.stack([future.result() for future in self.submit(texts)])
+
+    async def encode_async(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """:meth:`encode` for the event loop: waits without holding a thread."""
+        futures = [asyncio.wrap_future(future) for future in self.submit(texts)]
+        return np.stack(await asyncio.gather(*futures))
+
+    def submit(self, texts: Sequence[str]) -> list[Future[NDArray[np.float32]]]:
+        """One future per text, already answered for remembered texts."""
         futures: list[Future[NDArray[np.float32]]] = []
         with self._wake:
             for text in texts:
@@ -51,7 +61,7 @@ class TextBatcher:
                     self._queue.append((text, future))
                 futures.append(future)
             self._wake.notify()
-        return np.stack([future.result() for future in futures])
+        return futures
 
     def close(self) -> None:
         with self._wake:

@@ -1,9 +1,10 @@
 """What the HTTP layer talks to: the index, its model, background index runs, thumbnails.
 
-Requests run in a thread pool. Searches share one reading :class:`Index`
-behind a lock (its SQLite connection and vector index are not for concurrent
-use; a search takes milliseconds). An index run gets its own ``Index`` (its
-own connection) sharing the model, so searches keep answering, and see each
+Searches run concurrently: query texts are encoded in batches with other
+requests' (:mod:`imgsearch.server.batching`), then each ranking runs in a
+pool thread, reading the store and the vector index side by side (both are
+safe for concurrent readers). An index run gets its own ``Index`` (its own
+connection) sharing the model, so searches keep answering, and see each
 committed batch, while it writes.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from starlette.concurrency import run_in_threadpool
 
 from imgsearch.config import default_data_dir, default_index_dir, hub_offline
 from imgsearch.embedder import Embedder
@@ -67,6 +69,7 @@ class Service:
             decode=self.decode,
             offline=hub_offline(),
         )
+        self.embedder.set_text_threads(text_threads(settings.text_threads, self.embedder))
         self.lock = threading.Lock()
         self.texts = TextBatcher(lambda texts: self.embedder.embed_texts(texts))
         self.job = JobState()
@@ -102,14 +105,29 @@ class Service:
     def embed_texts(self, texts: list[str]) -> NDArray[np.float32]:
         return self.texts.encode(texts)
 
+    async def embed_texts_async(self, texts: list[str]) -> NDArray[np.float32]:
+        return await self.texts.encode_async(texts)
+
     # -- searching and reading -------------------------------------------------------------
 
     def search(self, query: Query) -> list[Hit]:
         """Texts are encoded batched with other requests'; rankings then run concurrently
         (both stores read safely from several threads)."""
-        texts = list(dict.fromkeys(p.text for p in query.parts if p.text is not None))
+        texts = _texts(query)
         encoded = dict(zip(texts, self.texts.encode(texts), strict=True)) if texts else {}
-        vector = self.index.query_vector(query.parts, text_vectors=encoded)
+        return self._rank(query, encoded)
+
+    async def search_async(self, query: Query) -> list[Hit]:
+        """:meth:`search` for the event loop: no thread waits for the text tower, and the
+        ranking (and any image of the query) is the only work handed to a thread."""
+        texts = _texts(query)
+        encoded = {}
+        if texts:
+            encoded = dict(zip(texts, await self.texts.encode_async(texts), strict=True))
+        return await run_in_threadpool(self._rank, query, encoded)
+
+    def _rank(self, query: Query, text_vectors: dict[str, NDArray[np.float32]]) -> list[Hit]:
+        vector = self.index.query_vector(query.parts, text_vectors=text_vectors)
         return self.index.rank(vector, query)
 
     def get(self, image_id: int) -> ImageRecord:
@@ -194,3 +212,23 @@ class Service:
             job.state = "failed"
         finally:
             job.finished_at = time.time()
+
+
+def text_threads(configured: int | None, embedder: Embedder) -> int | None:
+    """The text tower's threads when serving: as configured, else one for int8 models.
+
+    Requests are batched, so under load each model call has several texts. For
+    an int8 tower, splitting such small integer matrix products over two
+    threads gained ≈ 1.3× speed for ≈ 2× the CPU (synchronisation, spinning),
+    and the second core is needed by the HTTP work: one thread served ≈ 30%
+    more searches per second at 8 clients for ≈ 0.4 ms more latency alone.
+    fp32 products are large enough to share well (one thread: same
+    throughput, 1.6× the latency alone), so they keep onnxruntime's default.
+    """
+    if configured is not None:
+        return configured
+    return 1 if embedder.precision == "int8" else None
+
+
+def _texts(query: Query) -> list[str]:
+    return list(dict.fromkeys(p.text for p in query.parts if p.text is not None))

@@ -54,6 +54,13 @@ class ServerSettings(BaseSettings):
     url_timeout: float = 10.0
     rate_limit_per_minute: int = Field(0, description="Requests per key per minute; 0: no limit.")
     thumbnail_cache: Path | None = None
+    text_threads: int | None = Field(
+        None,
+        ge=1,
+        description="onnxruntime threads of the text tower; default: 1 for int8 models "
+        "(under load a batch on one thread costs least CPU, see BENCHMARKS.md), "
+        "else onnxruntime's choice.",
+    )
     db_pool_size: int = Field(
         8, ge=1, description="PostgreSQL connections shared by concurrent requests."
     )
