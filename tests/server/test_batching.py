@@ -91,3 +91,23 @@ def test_coroutines_wait_for_their_vectors_without_threads_and_share_calls() -> 
     assert isinstance(good, np.ndarray) and good[0].tolist() == [4, ord("f")]
     assert isinstance(bad, ValueError)  # the bad text fails alone
     batcher.close()
+
+
+def test_a_request_cancelled_while_queued_does_not_stop_the_worker() -> None:
+    calls: list[list[str]] = []
+    batcher = TextBatcher(slow_encoder(calls))  # type: ignore[arg-type]
+
+    async def scenario() -> NDArray[np.float32]:
+        busy = asyncio.ensure_future(batcher.encode_async(["keeps the model busy"]))
+        await asyncio.sleep(0.01)
+        doomed = asyncio.ensure_future(batcher.encode_async(["given up"]))
+        after = asyncio.ensure_future(batcher.encode_async(["asked later"]))
+        await asyncio.sleep(0)
+        doomed.cancel()  # e.g. the client went away
+        await busy
+        return await asyncio.wait_for(after, timeout=5)
+
+    assert asyncio.run(scenario())[0].tolist() == [len("asked later"), ord("a")]
+    assert ["given up"] not in calls and not any("given up" in call for call in calls)
+    assert batcher.encode(["still answering"])[0].tolist() == [15, ord("s")]
+    batcher.close()

@@ -75,10 +75,14 @@ class TextBatcher:
                     self._wake.wait()
                 if self._closed and not self._queue:
                     return
-                batch = [
+                taken = [
                     self._queue.popleft() for _ in range(min(self._max_batch, len(self._queue)))
                 ]
-            self._answer(batch)
+            # A caller that gave up (a cancelled request) is skipped; the rest can no longer
+            # be cancelled, so answering them cannot fail.
+            batch = [item for item in taken if item[1].set_running_or_notify_cancel()]
+            if batch:
+                self._answer(batch)
 
     def _answer(self, batch: list[tuple[str, Future[NDArray[np.float32]]]]) -> None:
         texts = list(dict.fromkeys(text for text, _ in batch))
