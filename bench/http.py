@@ -1,12 +1,13 @@
-"""HTTP API under load: text search and vectorizeText against a 100k-image index.
+"""HTTP API under load: text search, vectorizeText and vectorizeImage (100k-image index).
 
 The real server (``imgsearch serve``, uvicorn, one process) on loopback, with
 the ViT-B/32 architecture (random weights cost what trained ones do) and an
 index of 100,000 clustered 512-d vectors. ``--clients`` threads with
 keep-alive sessions send requests back to back for ``--seconds`` per
-endpoint; every text is new, so no cache helps. Reference, measured in the
-same run: the same work in-process and single-threaded (``Index.search`` /
-``Embedder.embed_texts``), so the table shows what HTTP, JSON and
+endpoint; every text is new, so no cache helps; vectorizeImage uploads a
+1024×768 JPEG. Reference, measured in the same run: the same work in-process
+and single-threaded (``Index.search`` / ``Embedder.embed_texts`` /
+``Embedder.embed_images``), so the table shows what HTTP, JSON and
 concurrency add on this machine.
 
     python bench/http.py [--clients 1,4,8] [--seconds 20] [--size 100000]
@@ -27,6 +28,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
 
 import argparse
+import io
 import itertools
 import os
 import shutil
@@ -39,13 +41,23 @@ import time
 from collections.abc import Callable
 
 import requests
+from PIL import Image
 
-from embed import model_folder, query_text
+from embed import model_folder, query_text, synthetic_jpegs
 from imgsearch import Embedder, Index
 from search import fill_index
 
 # Query numbers for the load runs (the in-process references use 0-99 and 17,000+).
 QUERY_NUMBERS = itertools.count(100)
+
+
+def upload_jpeg() -> bytes:
+    """A 1024×768 JPEG, as apps upload photos (bench/embed.py's first photo, resized)."""
+    with Image.open(synthetic_jpegs(1)[0]) as photo:
+        small = photo.convert("RGB").resize((1024, 768))
+    buffer = io.BytesIO()
+    small.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -126,6 +138,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument(
+        "--endpoints", default="search,text,image", help="Which to load: search, text, image."
+    )
+    parser.add_argument(
         "--precision", choices=("fp32", "int8"), default="fp32", help="The server's model."
     )
     args = parser.parse_args()
@@ -139,6 +154,8 @@ def main() -> int:
         with Index.open(folder, embedder=embedder) as index:
             ref_search = in_process(lambda i: index.search(query_text(i), top=10), 100)
         ref_text = in_process(lambda i: embedder.embed_texts([query_text(17_000 + i)]), 100)
+        jpeg = upload_jpeg()
+        ref_image = in_process(lambda i: embedder.embed_images([jpeg]), 30)
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -175,11 +192,26 @@ def main() -> int:
                 timeout=60,
             )
 
+        def vectorize_image(session: requests.Session, n: int) -> requests.Response:
+            return session.post(
+                base + "/computervision/retrieval:vectorizeImage",
+                params={"api-version": "2024-02-01"},
+                data=jpeg,
+                headers={"Content-Type": "application/octet-stream"},
+                timeout=60,
+            )
+
         rows = []
-        endpoints = (
-            ("POST /v1/search (text)", search, ref_search),
-            ("POST vectorizeText", vectorize, ref_text),
-        )
+        chosen = set(args.endpoints.split(","))
+        endpoints = [
+            (name, send, ref)
+            for key, name, send, ref in (
+                ("search", "POST /v1/search (text)", search, ref_search),
+                ("text", "POST vectorizeText", vectorize, ref_text),
+                ("image", "POST vectorizeImage (1024×768 JPEG)", vectorize_image, ref_image),
+            )
+            if key in chosen
+        ]
         for clients in (int(c) for c in args.clients.split(",")):
             for name, send, ref in endpoints:
                 rate, p50, p99, errors, server_ms, client_ms = load(

@@ -34,6 +34,9 @@ from imgsearch.search import Hit, Query, QueryPart, combine, parse_expression, r
 from imgsearch.store import Failure, Filters, ImageRecord, SqliteStore, Store, StoreStats
 from imgsearch.store.postgres import is_postgres_url
 
+PixelEncoder = Callable[[list[NDArray[np.float32]]], NDArray[np.float32]]
+"""Runs the vision tower on preprocessed ``(3, size, size)`` images: ``(n, dim)`` unit vectors."""
+
 QUERY_CACHE_SIZE = 1024
 
 
@@ -198,18 +201,24 @@ class Index:
         parts: Sequence[QueryPart],
         *,
         text_vectors: Mapping[str, NDArray[np.float32]] | None = None,
+        embed_pixels: PixelEncoder | None = None,
     ) -> NDArray[np.float32]:
         """The unit vector a list of parts stands for.
 
         ``text_vectors`` may hold the vectors of the parts' texts, computed
-        elsewhere (the server encodes texts of concurrent requests in batches).
+        elsewhere, and ``embed_pixels`` may run the vision tower on preprocessed
+        images (a list of ``(3, size, size)`` arrays) in place of the embedder:
+        the server runs the inputs of concurrent requests in batches.
         """
         encoded = text_vectors or {}
-        vectors = np.stack([self._part_vector(part, encoded) for part in parts])
+        vectors = np.stack([self._part_vector(part, encoded, embed_pixels) for part in parts])
         return combine(vectors, [part.weight for part in parts])
 
     def _part_vector(
-        self, part: QueryPart, encoded: Mapping[str, NDArray[np.float32]]
+        self,
+        part: QueryPart,
+        encoded: Mapping[str, NDArray[np.float32]],
+        embed_pixels: PixelEncoder | None,
     ) -> NDArray[np.float32]:
         if part.text is not None:
             self._check_model()
@@ -231,7 +240,12 @@ class Index:
             if known is not None and part.box is None and self._unchanged(known):
                 return self._stored_vector(known.id)
         self._check_model()
-        vector: NDArray[np.float32] = self.embedder.embed_images([source], [part.box])[0]
+        pixels = self.embedder.prepare_image(source, part.box)
+        if embed_pixels is None:
+            vectors = self.embedder.embed_pixels(pixels[np.newaxis])
+        else:
+            vectors = embed_pixels([pixels])
+        vector: NDArray[np.float32] = vectors[0]
         return vector
 
     def _stored_vector(self, image_id: int) -> NDArray[np.float32]:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from imgsearch import Embedder
 from imgsearch.demo.collection import Collection, generate_collection
+from imgsearch.types import Box
 from tests.server.conftest import png_bytes
 
 
@@ -146,6 +147,32 @@ def test_batch_vectorize(client: TestClient) -> None:
     )
     np.testing.assert_allclose(out["images"], embedder.embed_images([data]), atol=1e-5)
     _error(client.post("/v1/vectorize", json={"texts": [""]}), 400)
+
+
+def test_batch_vectorize_keeps_the_order_of_mixed_images(
+    client: TestClient, shapes: Collection
+) -> None:
+    embedder = Embedder("demo-shapes", offline=True)
+    stored = client.post("/v1/search", json={"text": "star", "top": 1}).json()["hits"][0]
+    red, blue = png_bytes(colour="red"), png_bytes(80, 60, colour="blue")
+    box = {"x": 10, "y": 5, "w": 40, "h": 30}
+    images = [
+        {"image_base64": base64.b64encode(red).decode()},
+        {"image_id": stored["id"]},  # its stored vector
+        {"image_id": stored["id"], "box": box},  # a region: embedded now
+        {"image_base64": base64.b64encode(blue).decode()},
+    ]
+    response = client.post("/v1/vectorize", json={"images": images})
+    assert response.status_code == 200, response.text
+    vectors = np.array(response.json()["images"])
+    region = embedder.embed_images([stored["path"]], [Box(10, 5, 40, 30)])[0]
+    expected = [*embedder.embed_images([red]), None, region, *embedder.embed_images([blue])]
+    for slot in (0, 2, 3):
+        np.testing.assert_allclose(vectors[slot], expected[slot], atol=1e-5)
+    index_vector = client.app.state.service.index.store.vectors([stored["id"]])[0]
+    np.testing.assert_allclose(vectors[1], index_vector, atol=1e-6)
+    bad = {"images": [images[0], {"image_base64": base64.b64encode(b"not an image").decode()}]}
+    _error(client.post("/v1/vectorize", json=bad), 400)
 
 
 def test_image_metadata_file_and_thumbnail(client: TestClient, shapes: Collection) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from imgsearch.server.batching import TextBatcher
+from imgsearch.server.batching import Batcher, TextBatcher
 
 
 def slow_encoder(calls: list[list[str]]) -> object:
@@ -110,4 +110,28 @@ def test_a_request_cancelled_while_queued_does_not_stop_the_worker() -> None:
     assert asyncio.run(scenario())[0].tolist() == [len("asked later"), ord("a")]
     assert ["given up"] not in calls and not any("given up" in call for call in calls)
     assert batcher.encode(["still answering"])[0].tolist() == [15, ord("s")]
+    batcher.close()
+
+
+def test_prepared_images_of_concurrent_callers_share_model_calls() -> None:
+    calls: list[int] = []
+
+    def vision(pixels: list[NDArray[np.float32]]) -> NDArray[np.float32]:
+        calls.append(len(pixels))
+        time.sleep(0.05)  # a model call
+        return np.stack([p.reshape(-1)[:2] * 2 for p in pixels])
+
+    batcher: Batcher[NDArray[np.float32]] = Batcher(vision, max_batch=4, name="image")
+    results: dict[int, NDArray[np.float32]] = {}
+
+    def ask(i: int) -> None:
+        results[i] = batcher.encode([np.full((3, 2, 2), i, dtype=np.float32)])[0]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) < 10 and max(calls) <= 4  # batched, never over max_batch
+    assert {i: v.tolist() for i, v in results.items()} == {i: [2 * i, 2 * i] for i in range(10)}
     batcher.close()

@@ -1,12 +1,19 @@
-"""The service behind the routes: how it configures the model for serving."""
+"""The service behind the routes: the model configured for serving, images batched."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from imgsearch import Embedder
 from imgsearch.server.service import text_threads
+from imgsearch.types import Box
+from tests.server.conftest import png_bytes
+
+COLOURS = ["red", "green", "blue", "yellow", "purple", "orange", "white", "black"]
 
 
 def test_int8_text_towers_serve_on_one_thread_unless_configured() -> None:
@@ -23,3 +30,27 @@ def test_the_served_model_uses_the_configured_text_threads(make_client: Any) -> 
     session = client.app.state.service.embedder.text.session
     assert session.get_session_options().intra_op_num_threads == 1
     assert isinstance(client.app.state.service.index_path, str | Path)
+
+
+def test_images_of_concurrent_requests_embed_as_alone(make_client: Any) -> None:
+    service = make_client().app.state.service
+    embedder = Embedder("demo-shapes", offline=True)
+    images = [png_bytes(40 + 4 * i, 48, colour) for i, colour in enumerate(COLOURS)]
+    results: dict[int, Any] = {}
+
+    def ask(i: int) -> None:
+        results[i] = service.embed_images([images[i]])[0]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(images))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = embedder.embed_images(images)
+    for i in range(len(images)):
+        np.testing.assert_allclose(results[i], expected[i], atol=1e-5)
+    many = service.embed_images(images, [None, Box(2, 2, 20, 20), *[None] * (len(images) - 2)])
+    np.testing.assert_allclose(many[0], expected[0], atol=1e-5)
+    np.testing.assert_allclose(
+        many[1], embedder.embed_images([images[1]], [Box(2, 2, 20, 20)])[0], atol=1e-5
+    )

@@ -266,20 +266,24 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     )
     def vectorize(body: VectorizeIn) -> dict[str, Any]:
         texts = service.embed_texts(body.texts).tolist() if body.texts else []
-        images: list[list[float]] = []
-        for item in body.images:
+        images: list[list[float]] = [[] for _ in body.images]
+        to_embed: list[tuple[int, bytes | str, Box | None]] = []
+        for slot, item in enumerate(body.images):
             part = image_part(item)
             if part.image_id is not None and part.box is None:
-                images.append(
-                    service.index.store.vectors([service.get(part.image_id).id])[0].tolist()
-                )
+                record = service.get(part.image_id)
+                images[slot] = service.index.store.vectors([record.id])[0].tolist()
                 continue
             source: bytes | str = (
                 part.image_data
                 if part.image_data is not None
                 else service.get(part.image_id or 0).path
             )
-            images.append(service.embedder.embed_images([source], [part.box])[0].tolist())
+            to_embed.append((slot, source, part.box))
+        if to_embed:
+            vectors = service.embed_images([s for _, s, _ in to_embed], [b for _, _, b in to_embed])
+            for (slot, _, _), vector in zip(to_embed, vectors, strict=True):
+                images[slot] = vector.tolist()
         return {
             "model": service.model_id,
             "dim": service.embedder.dim,

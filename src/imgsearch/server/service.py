@@ -15,6 +15,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,10 @@ from imgsearch.config import default_data_dir, default_index_dir, hub_offline
 from imgsearch.embedder import Embedder
 from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent
-from imgsearch.media.decode import DecodeOptions, load_rgb
+from imgsearch.media.decode import DecodeOptions, ImageSource, load_rgb
+from imgsearch.pipeline import ordered_map
 from imgsearch.search import Hit, Query
-from imgsearch.server.batching import TextBatcher
+from imgsearch.server.batching import Batcher, TextBatcher
 from imgsearch.server.settings import ServerSettings
 from imgsearch.store import ImageRecord
 from imgsearch.store.postgres import is_postgres_url
@@ -72,6 +74,11 @@ class Service:
         self.embedder.set_text_threads(text_threads(settings.text_threads, self.embedder))
         self.lock = threading.Lock()
         self.texts = TextBatcher(lambda texts: self.embedder.embed_texts(texts))
+        self.images: Batcher[NDArray[np.float32]] = Batcher(
+            lambda pixels: self.embedder.embed_pixels(np.stack(pixels)),
+            max_batch=self.embedder.batch_size,
+            name="image",
+        )
         self.job = JobState()
         self._job_lock = threading.Lock()
         self.thumbnails = (settings.thumbnail_cache or self._default_thumbnails()).expanduser()
@@ -92,15 +99,29 @@ class Service:
 
     def close(self) -> None:
         self.texts.close()
+        self.images.close()
         with self.lock:
             self.index.close()
 
     # -- vectors -------------------------------------------------------------------------
 
     def embed_images(
-        self, images: list[bytes], boxes: list[Box | None] | None = None
+        self, images: Sequence[ImageSource], boxes: Sequence[Box | None] | None = None
     ) -> NDArray[np.float32]:
-        return self.embedder.embed_images(images, boxes)
+        """Decoded here (several at once on the embedder's decode threads), then run by the
+        vision tower together with other requests' images. The first bad image raises."""
+        pairs = list(zip(images, boxes or [None] * len(images), strict=True))
+        if len(pairs) == 1:
+            pixels = [self.embedder.prepare_image(*pairs[0])]
+        else:
+            futures = ordered_map(
+                lambda pair: self.embedder.prepare_image(*pair),
+                pairs,
+                workers=self.embedder.decode_workers,
+                window=len(pairs),
+            )
+            pixels = [future.result() for future in futures]
+        return self.images.encode(pixels)
 
     def embed_texts(self, texts: list[str]) -> NDArray[np.float32]:
         return self.texts.encode(texts)
@@ -127,7 +148,9 @@ class Service:
         return await run_in_threadpool(self._rank, query, encoded)
 
     def _rank(self, query: Query, text_vectors: dict[str, NDArray[np.float32]]) -> list[Hit]:
-        vector = self.index.query_vector(query.parts, text_vectors=text_vectors)
+        vector = self.index.query_vector(
+            query.parts, text_vectors=text_vectors, embed_pixels=self.images.encode
+        )
         return self.index.rank(vector, query)
 
     def get(self, image_id: int) -> ImageRecord:
