@@ -239,7 +239,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         # Texts are ready at once; images may need a download or a base64 decode: a thread's job.
         has_images = any(part.text is None for part in body.parts)
         parts = await run_in_threadpool(parts_of, body) if has_images else parts_of(body)
-        hits = await service.search_async(Query(tuple(parts), **options))
+        hits = await service.search(Query(tuple(parts), **options))
         return {
             "model": service.model_id,
             "hits": [

@@ -131,16 +131,11 @@ class Service:
 
     # -- searching and reading -------------------------------------------------------------
 
-    def search(self, query: Query) -> list[Hit]:
-        """Texts are encoded batched with other requests'; rankings then run concurrently
+    async def search(self, query: Query) -> list[Hit]:
+        """Ranked hits of ``query``, awaited on the event loop: texts are encoded in batches
+        with other requests' and no thread waits for them; the ranking (and any image of
+        the query) is the only work handed to a pool thread, and rankings run concurrently
         (both stores read safely from several threads)."""
-        texts = _texts(query)
-        encoded = dict(zip(texts, self.texts.encode(texts), strict=True)) if texts else {}
-        return self._rank(query, encoded)
-
-    async def search_async(self, query: Query) -> list[Hit]:
-        """:meth:`search` for the event loop: no thread waits for the text tower, and the
-        ranking (and any image of the query) is the only work handed to a thread."""
         texts = _texts(query)
         encoded = {}
         if texts:
