@@ -17,6 +17,7 @@ from imgsearch.demo.collection import Collection, LabeledImage, generate_collect
 from imgsearch.models.catalog import bundled_folder, get_spec
 from imgsearch.models.layout import detect_layout, verify_checksums
 from tests.cli.test_cli import imgsearch
+from tests.conftest import photo
 
 SEED = 424242  # not a training seed, not the held-out evaluation seed
 
@@ -142,3 +143,21 @@ def test_demo_command_runs_offline_and_reuses_its_work(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "unchanged 300" in again.stderr and "added 0" in again.stderr
     assert (tmp_path / "collection" / "annotations.json").is_file()
+
+
+def test_demo_embeds_again_an_index_left_by_another_model(
+    tmp_path: Path, clip_model_dir: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    photo(seed=3).save(photos / "a.png")
+    with Index.open(tmp_path / "demo" / "index", model=str(clip_model_dir)) as old:
+        old.update([photos])  # an index made by an older demo's model
+    result = imgsearch(
+        "demo", "--dir", str(tmp_path / "demo"), "--count", "40", env={"HF_HUB_OFFLINE": "1"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "embedding the demo collection again with demo-shapes" in result.stderr
+    assert "added 40" in result.stderr
+    with Index.open(tmp_path / "demo" / "index") as index:
+        assert index.status().vectors == 40 and index.embedder.model_id == "demo-shapes"

@@ -22,6 +22,7 @@ from imgsearch.cli.index import IndexProgress, print_summary
 from imgsearch.config import default_data_dir
 from imgsearch.demo.collection import Collection, generate_collection, load_collection
 from imgsearch.demo.showcase import demo_queries
+from imgsearch.errors import ModelMismatch
 from imgsearch.index import Index
 
 DEMO_MODEL = "demo-shapes"
@@ -55,8 +56,15 @@ def demo(
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     index_path = root / _index_name(model)
     with Index.open(index_path, model=model, create=True) as index:
-        with IndexProgress(err, quiet=False) as progress:
-            report = index.update([collection.root], on_event=progress)
+        # The demo owns this index: one made by another model (an older imgsearch's demo)
+        # is embedded again rather than refused.
+        try:
+            with IndexProgress(err, quiet=False) as progress:
+                report = index.update([collection.root], on_event=progress)
+        except ModelMismatch as mismatch:
+            err.print(f"{mismatch.message}: embedding the demo collection again with {model}")
+            with IndexProgress(err, quiet=False) as progress:
+                report = index.update([collection.root], on_event=progress, reembed=True)
         print_summary(err, report, index.store.location)
         labels = collection.by_path()
         right = total = 0
