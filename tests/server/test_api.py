@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +271,31 @@ def test_keys_rate_limit_cors_and_body_limit(make_client: Any) -> None:
     )
     assert azure.status_code == 400 and azure.headers["x-ms-error-code"] == "InvalidRequest"
     assert azure.json()["error"]["innererror"]["code"] == "InvalidImageSize"
+
+
+def _chunks(*parts: bytes) -> Iterator[bytes]:
+    """A body sent chunked: no Content-Length for the server to check first."""
+    yield from parts
+
+
+def test_chunked_bodies_are_cut_off_at_the_limit(make_client: Any) -> None:
+    client = make_client(max_body_bytes=2000)
+    json_type = {"Content-Type": "application/json"}
+    big = (b'{"text": "', *([b"x" * 1000] * 50), b'"}')  # 50 kB, no length declared
+    for route in ("/v1/search", "/v1/vectorize"):
+        _error(client.post(route, content=_chunks(*big), headers=json_type), 413, "PayloadTooLarge")
+    azure = client.post(
+        "/computervision/retrieval:vectorizeImage",
+        params={"api-version": "2024-02-01"},
+        content=_chunks(*([b"\xff" * 1000] * 50)),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert azure.status_code == 400
+    assert azure.json()["error"]["innererror"]["code"] == "InvalidImageSize"
+    small = client.post(
+        "/v1/search", content=_chunks(b'{"text": ', b'"a red circle"}'), headers=json_type
+    )
+    assert small.status_code == 200, small.text
 
 
 def test_openapi_schema_documents_the_api(client: TestClient) -> None:

@@ -10,11 +10,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from imgsearch import __version__
 from imgsearch.server import api, azure, errors
 from imgsearch.server.auth import KeyCheck
+from imgsearch.server.body import BodyTooLarge
 from imgsearch.server.errors import ApiError, error_response
 from imgsearch.server.service import Service
 from imgsearch.server.settings import ServerSettings
@@ -38,10 +40,11 @@ class _CollapseLeadingSlashes:
 
 
 class _LimitBody:
-    """A body whose declared length is over the limit is refused before it is read.
+    """Bodies over ``max_bytes`` are refused, whether their length is declared or not.
 
-    Bodies without a declared length are bounded where they are read
-    (:func:`imgsearch.server.body.read_body`). A plain ASGI middleware, not
+    A declared length over the limit is answered before anything is read; a
+    chunked body raises :class:`BodyTooLarge` from ``receive`` as soon as it
+    passes the limit, so no route ever holds more. A plain ASGI middleware, not
     ``@app.middleware``: Starlette's ``BaseHTTPMiddleware`` costs every request a
     task and two memory streams.
     """
@@ -51,19 +54,33 @@ class _LimitBody:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                request = Request(scope)
-                if request.url.path.startswith(errors.AZURE_PREFIX):
-                    error: ApiError = azure.size_error()
-                else:
-                    error = ApiError(
-                        413, "PayloadTooLarge", f"the body is over {self.max_bytes} bytes"
-                    )
-                await error_response(request, error)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            request = Request(scope)
+            await too_large_response(request, BodyTooLarge(self.max_bytes))(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def too_large_response(request: Request, error: BodyTooLarge) -> JSONResponse:
+    """413 with our envelope; on the Azure routes, Azure's 400 for an oversized image."""
+    if request.url.path.startswith(errors.AZURE_PREFIX):
+        return error_response(request, azure.size_error())
+    return error_response(request, ApiError(413, "PayloadTooLarge", str(error.detail)))
 
 
 def create_app(
@@ -94,6 +111,10 @@ def create_app(
     )
     app.state.service = service
     errors.install(app)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+        return too_large_response(request, error)
 
     app.add_middleware(_LimitBody, max_bytes=settings.max_body_bytes)  # inside CORS
     if settings.cors_origins:

@@ -8,24 +8,33 @@ from typing import Any
 
 from fastapi import Request
 from PIL import Image, UnidentifiedImageError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imgsearch.server.errors import ApiError
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(StarletteHTTPException):
+    """A request body over a limit: the route's own, or the server's (``max_body_bytes``).
+
+    An HTTP exception so that FastAPI passes it through when it is raised while
+    reading a body it parses itself (it turns other errors into a generic 400).
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is over {limit} bytes")
+        self.limit = limit
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused as soon as it passes ``limit`` bytes (the header is not trusted)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge()
+        raise BodyTooLarge(limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise BodyTooLarge()
+            raise BodyTooLarge(limit)
     return bytes(body)
 
 
