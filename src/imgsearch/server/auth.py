@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from fastapi import Request
 
@@ -83,19 +84,35 @@ def _bearer(request: Request) -> str | None:
 
 
 class RateLimiter:
-    """At most ``per_minute`` requests per identity in any sliding minute (0: unlimited)."""
+    """At most ``per_minute`` requests per identity in any sliding minute (0: unlimited).
 
-    def __init__(self, per_minute: int) -> None:
+    Identities (client addresses when keys are off) that have been quiet for a
+    minute are forgotten on a sweep every ``SWEEP_EVERY`` requests, so many
+    one-off clients cannot grow the table without bound.
+    """
+
+    SWEEP_EVERY = 1024
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
+        self._clock = clock
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self._since_sweep = 0
+
+    def __len__(self) -> int:
+        """Identities remembered."""
+        return len(self._seen)
 
     def acquire(self, identity: str) -> float:
         """0 when the request may go; otherwise the seconds until it may."""
         if self.per_minute <= 0:
             return 0.0
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
+            self._since_sweep += 1
+            if self._since_sweep >= self.SWEEP_EVERY:
+                self._sweep(now)
             times = self._seen.setdefault(identity, deque())
             while times and now - times[0] >= 60:
                 times.popleft()
@@ -103,3 +120,9 @@ class RateLimiter:
                 return 60 - (now - times[0])
             times.append(now)
             return 0.0
+
+    def _sweep(self, now: float) -> None:
+        self._since_sweep = 0
+        quiet = [who for who, times in self._seen.items() if not times or now - times[-1] >= 60]
+        for who in quiet:
+            del self._seen[who]
