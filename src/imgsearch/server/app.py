@@ -60,7 +60,7 @@ class _LimitBody:
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
             request = Request(scope)
-            await too_large_response(request, BodyTooLarge(self.max_bytes))(scope, receive, send)
+            await _too_large_response(request, BodyTooLarge(self.max_bytes))(scope, receive, send)
             return
         received = 0
 
@@ -76,7 +76,7 @@ class _LimitBody:
         await self.app(scope, limited_receive, send)
 
 
-def too_large_response(request: Request, error: BodyTooLarge) -> JSONResponse:
+def _too_large_response(request: Request, error: BodyTooLarge) -> JSONResponse:
     """413 with our envelope; on the Azure routes, Azure's 400 for an oversized image."""
     if request.url.path.startswith(errors.AZURE_PREFIX):
         return error_response(request, azure.size_error())
@@ -114,7 +114,7 @@ def create_app(
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
-        return too_large_response(request, error)
+        return _too_large_response(request, error)
 
     app.add_middleware(_LimitBody, max_bytes=settings.max_body_bytes)  # inside CORS
     if settings.cors_origins:
