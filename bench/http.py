@@ -33,7 +33,6 @@ import itertools
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import tempfile
 import threading
@@ -45,7 +44,7 @@ from PIL import Image
 
 from embed import model_folder, query_text, synthetic_jpegs
 from imgsearch import Embedder, Index
-from search import fill_index
+from search import fill_index, latencies, percentiles
 
 # Query numbers for the load runs (the in-process references use 0-99 and 17,000+).
 QUERY_NUMBERS = itertools.count(100)
@@ -58,21 +57,6 @@ def upload_jpeg() -> bytes:
     buffer = io.BytesIO()
     small.save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    samples = sorted(samples)
-    return statistics.median(samples), samples[int(0.99 * (len(samples) - 1))]
-
-
-def in_process(fn: Callable[[int], object], count: int) -> tuple[float, float]:
-    fn(-1)
-    samples = []
-    for i in range(count):
-        start = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    return percentiles(samples)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -152,10 +136,10 @@ def main() -> int:
     try:
         fill_index(folder, embedder, args.size)
         with Index.open(folder, embedder=embedder) as index:
-            ref_search = in_process(lambda i: index.search(query_text(i), top=10), 100)
-        ref_text = in_process(lambda i: embedder.embed_texts([query_text(17_000 + i)]), 100)
+            ref_search = latencies(lambda i: index.search(query_text(i), top=10), 100)
+        ref_text = latencies(lambda i: embedder.embed_texts([query_text(17_000 + i)]), 100)
         jpeg = upload_jpeg()
-        ref_image = in_process(lambda i: embedder.embed_images([jpeg]), 30)
+        ref_image = latencies(lambda i: embedder.embed_images([jpeg]), 30)
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

@@ -62,15 +62,22 @@ def clustered(count: int, seed: int, clusters: int = 1000) -> np.ndarray:
     return out
 
 
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """p50 and p99 of ``samples``."""
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(0.99 * (len(ordered) - 1))]
+
+
 def latencies(fn: Callable[[int], object], queries: int) -> tuple[float, float]:
-    fn(0)
+    """p50 and p99 ms of ``fn(0) … fn(queries - 1)``, after a warm-up call ``fn(-1)``: an
+    item none of the timed calls uses, so the warm-up leaves no cache hit behind."""
+    fn(-1)
     samples = []
     for q in range(queries):
         start = time.perf_counter()
         fn(q)
         samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(0.99 * (len(samples) - 1))]
+    return percentiles(samples)
 
 
 def truth(vectors: np.ndarray, rows: np.ndarray | None, query: np.ndarray) -> set[int]:
