@@ -8,7 +8,9 @@ input, so cosine similarity is a dot product.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,9 @@ from PIL import Image
 
 from imgsearch.config import default_cache_dir, hub_offline
 from imgsearch.errors import ImgsearchError, InputError
-from imgsearch.media.decode import DecodeOptions, ImageSource, load_rgb
+from imgsearch.media.decode import DecodeOptions, ImageSource, read_image
+from imgsearch.media.failures import detached
+from imgsearch.media.metadata import ImageInfo
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.layout import ModelFiles
 from imgsearch.models.preprocess import Preprocessor
@@ -67,6 +71,9 @@ class Embedder:
     (default: the number of CPUs). ``threads`` sets onnxruntime's intra-op
     threads (default: onnxruntime's choice, one per physical core);
     ``text_threads`` overrides it for the text tower (see :meth:`set_text_threads`).
+    ``max_concurrent_decodes`` bounds how many images are decoded at once by all
+    threads together (default: no bound beyond ``decode_workers``): a server sets
+    it so that concurrent requests cannot multiply the memory a decode may take.
     """
 
     def __init__(
@@ -79,6 +86,7 @@ class Embedder:
         text_threads: int | None = None,
         batch_size: int = DEFAULT_IMAGE_BATCH,
         decode_workers: int | None = None,
+        max_concurrent_decodes: int | None = None,
         decode: DecodeOptions = DecodeOptions(),
         cache_dir: Path | None = None,
         hub_cache_dir: Path | None = None,
@@ -101,6 +109,13 @@ class Embedder:
         self.batch_size = batch_size
         self.decode_options = decode
         self.decode_workers = (os.cpu_count() or 1) if decode_workers is None else decode_workers
+        if max_concurrent_decodes is not None and max_concurrent_decodes < 1:
+            raise InputError(
+                f"max_concurrent_decodes must be at least 1, not {max_concurrent_decodes}"
+            )
+        self._decode_slots = (
+            threading.BoundedSemaphore(max_concurrent_decodes) if max_concurrent_decodes else None
+        )
         self._providers = providers
         self._threads = threads
         self._text_threads = text_threads
@@ -176,8 +191,43 @@ class Embedder:
 
     def prepare_image(self, image: ImageSource, box: Box | None = None) -> NDArray[np.float32]:
         """Decode, orient, crop and preprocess one image: ``(3, size, size)`` float32."""
-        rgb = load_rgb(image, box=box, min_short_edge=self.image_size, options=self.decode_options)
-        return self._preprocess(rgb)
+        pixels = self.read_image(image, box=box)[1]
+        assert pixels is not None
+        return pixels
+
+    def read_image(
+        self,
+        image: ImageSource,
+        *,
+        name: str | None = None,
+        box: Box | None = None,
+        pixels: bool = True,
+        options: DecodeOptions | None = None,
+    ) -> tuple[ImageInfo, NDArray[np.float32] | None]:
+        """An image's facts and (unless ``pixels=False``) its model input ``(3, size, size)``.
+
+        The one way the indexer, queries and the server read images (see
+        :func:`~imgsearch.media.decode.read_image`), so a file gets the same verdict
+        everywhere; ``name`` names it in errors; ``options`` replace the embedder's
+        decode options (a server applies stricter limits to uploads). Raises
+        :class:`~imgsearch.errors.ImageError` for a bad image.
+        """
+        with self.decode_slot():
+            decoded = read_image(
+                image,
+                name=name,
+                box=box,
+                min_short_edge=self.image_size if pixels else None,
+                pixels=pixels,
+                options=options or self.decode_options,
+            )
+            if decoded.rgb is None:
+                return decoded.info, None
+            return decoded.info, self._preprocess(decoded.rgb)
+
+    def decode_slot(self) -> AbstractContextManager[object]:
+        """Held while an image is decoded (see ``max_concurrent_decodes``)."""
+        return self._decode_slots if self._decode_slots is not None else nullcontext()
 
     def preprocess(self, rgb: Image.Image) -> NDArray[np.float32]:
         """Preprocess an already decoded, upright RGB image: ``(3, size, size)`` float32."""
@@ -236,7 +286,7 @@ class Embedder:
                     raise error
                 yield from self._flush(batch)
                 batch = []
-                yield ImageOutcome(index, None, error)
+                yield ImageOutcome(index, None, detached(error))
                 continue
             batch.append((index, future.result()))
             if len(batch) == self.batch_size:

@@ -14,10 +14,13 @@ never prints or exits.
     │   │   ├── ImageUnreadable     exists but cannot be opened (permissions, a folder)
     │   │   ├── UnsupportedImage    not an image format we can decode
     │   │   ├── CorruptImage        recognised but truncated or damaged
-    │   │   └── PixelLimitExceeded  larger than the decompression-bomb cap
+    │   │   ├── PixelLimitExceeded  more pixels or decoded bytes than the caps (bomb guard)
+    │   │   ├── InvalidImageDimensions a side outside the allowed range, or far too elongated
+    │   │   └── FileTooLarge        a file larger than the byte cap (read before decoding)
     │   ├── InvalidBox              malformed region, zero area, outside the image
     │   ├── InvalidText             empty or not a string
     │   ├── InvalidQuery            a search that cannot be run (no parts, bad weight, bad filter)
+    │   ├── InvalidSettings         a configuration value or file that cannot be used
     │   └── NotIndexed              an image id or path the index does not hold
     ├── ModelError                  a model could not be found or used
     │   ├── ModelNotFound           unknown catalog name, missing folder or hub repo
@@ -79,7 +82,16 @@ class CorruptImage(ImageError):
 
 
 class PixelLimitExceeded(ImageError):
-    """The image has more pixels than the configured cap (decompression-bomb guard)."""
+    """The image has more pixels, or would decode to more bytes, than the configured caps
+    (the decompression-bomb guard); checked from the header, before any pixel is decoded."""
+
+
+class InvalidImageDimensions(ImageError):
+    """A side is shorter or longer than allowed, or the image is too elongated to use."""
+
+
+class FileTooLarge(ImageError):
+    """The file is larger than the cap on bytes read for one image."""
 
 
 class InvalidBox(InputError):
@@ -92,6 +104,10 @@ class InvalidText(InputError):
 
 class InvalidQuery(InputError):
     """A search that cannot be run: no parts, a bad weight, an unusable filter."""
+
+
+class InvalidSettings(InputError):
+    """A setting (argument, variable or config file) that cannot be used as given."""
 
 
 class NotIndexed(InputError):
@@ -137,6 +153,7 @@ class ModelMismatch(StoreError):
 __all__ = [
     "CorruptImage",
     "ExportError",
+    "FileTooLarge",
     "ImageError",
     "ImageNotFound",
     "ImageUnreadable",
@@ -145,7 +162,9 @@ __all__ = [
     "IndexNotFound",
     "InputError",
     "InvalidBox",
+    "InvalidImageDimensions",
     "InvalidQuery",
+    "InvalidSettings",
     "InvalidText",
     "ModelError",
     "ModelMismatch",

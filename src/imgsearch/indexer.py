@@ -32,9 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.embedder import Embedder
-from imgsearch.errors import ImageError, ImageUnreadable, InputError
-from imgsearch.media.decode import decode_opened, open_image
-from imgsearch.media.metadata import read_info
+from imgsearch.errors import FileTooLarge, ImageError, ImageUnreadable, InputError
 from imgsearch.media.walk import FileEntry, walk_images
 from imgsearch.pipeline import ordered_map
 from imgsearch.store import (
@@ -56,6 +54,9 @@ found at a new path / copied from identical bytes / gone / bad / untouched /
 known bad and unchanged."""
 
 _MAX_PENDING = 256  # files waiting for one write, when few of them need the model
+MAX_REPORTED_FAILURES = 10_000
+"""Failures an :class:`IndexReport` lists (``counts["failed"]`` counts them all, and the
+store keeps every one: ``imgsearch status --errors``)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class IndexEvent:
 
 @dataclass
 class IndexReport:
-    """Summary of a run: counts per event kind, how many images the model saw, the failures."""
+    """Summary of a run: counts per event kind, how many images the model saw, the failures
+    (the first :data:`MAX_REPORTED_FAILURES`)."""
 
     roots: tuple[str, ...]
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENT_KINDS, 0))
@@ -100,16 +102,18 @@ class IndexReport:
 
 @dataclass
 class _Work:
-    """A file that needs reading: new, changed, or known bad but changed since."""
+    """A file that needs reading: new, changed, or known bad but changed since.
+
+    A bad file keeps only its :class:`Failure` record (path, code, message), never the
+    exception: the record is all a write needs, and holds no decoder state.
+    """
 
     entry: FileEntry
     stored: StoredFile | None
     facts: ImageFacts | None = None
     pixels: NDArray[np.float32] | None = None
-    error: ImageError | None = None
-    vector: NDArray[np.float32] | None = None
+    failure: Failure | None = None
     kind: str = ""
-    row_id: int | None = None
 
 
 class Indexer:
@@ -219,40 +223,45 @@ class _Run:
     def prepare(self, item: _Work) -> _Work:
         entry = item.entry
         try:
-            data = Path(entry.path).read_bytes()
-        except OSError as exc:
-            item.error = ImageUnreadable(
-                f"cannot be read ({exc.strerror or exc})", source=entry.path
-            )
-            return item
-        digest = hashlib.sha256(data).hexdigest()
-        try:
-            image = open_image(data, entry.path, self.embedder.decode_options)
-            info = read_info(image)
-            item.facts = ImageFacts(
-                path=entry.path,
-                size=len(data),
-                mtime_ns=entry.mtime_ns,
-                digest=digest,
-                width=info.width,
-                height=info.height,
-                format=info.format,
-                captured_at=info.captured_at,
-                camera=info.camera,
-                latitude=info.latitude,
-                longitude=info.longitude,
-            )
-            if self._needs_model(item, digest):
-                rgb = decode_opened(
-                    image,
-                    entry.path,
-                    min_short_edge=self.embedder.image_size,
-                    options=self.embedder.decode_options,
-                )
-                item.pixels = self.embedder.preprocess(rgb)
+            data = self._read_file(entry)
+            digest = hashlib.sha256(data).hexdigest()
+            needs_model = self._needs_model(item, digest)
+            info, item.pixels = self.embedder.read_image(data, name=entry.path, pixels=needs_model)
         except ImageError as exc:
-            item.error = exc
+            item.failure = self._failure(entry, exc)
+            return item
+        item.facts = ImageFacts(
+            path=entry.path,
+            size=len(data),
+            mtime_ns=entry.mtime_ns,
+            digest=digest,
+            width=info.width,
+            height=info.height,
+            format=info.format,
+            captured_at=info.captured_at,
+            camera=info.camera,
+            latitude=info.latitude,
+            longitude=info.longitude,
+        )
         return item
+
+    def _read_file(self, entry: FileEntry) -> bytes:
+        limit = self.embedder.decode_options.max_file_bytes
+        if limit is not None and entry.size > limit:
+            raise FileTooLarge(
+                f"the file is {entry.size / 1e6:.1f} MB, more than the {limit / 1e6:.1f} MB limit",
+                source=entry.path,
+            )
+        try:
+            return Path(entry.path).read_bytes()
+        except OSError as exc:
+            raise ImageUnreadable(
+                f"cannot be read ({exc.strerror or exc})", source=entry.path
+            ) from None
+
+    @staticmethod
+    def _failure(entry: FileEntry, error: ImageError) -> Failure:
+        return Failure(entry.path, entry.size, entry.mtime_ns, type(error).__name__, error.reason)
 
     def _needs_model(self, item: _Work, digest: str) -> bool:
         row = item.stored
@@ -282,7 +291,8 @@ class _Run:
         for future in prepared:
             item = future.result()
             pending.append(item)
-            needing_model += item.pixels is not None
+            # Failures count like images for the model: a write follows every batch of either.
+            needing_model += item.pixels is not None or item.failure is not None
             if needing_model >= embedder.batch_size or len(pending) >= _MAX_PENDING:
                 self.flush(pending)
                 pending, needing_model = [], 0
@@ -309,7 +319,7 @@ class _Run:
             self._plan(item, fresh, owners, batch)
         self.store.write(batch)
         for item in items:
-            self.emit(item.kind, item.entry.path, item.error.reason if item.error else "")
+            self.emit(item.kind, item.entry.path, item.failure.message if item.failure else "")
 
     def _plan(
         self,
@@ -318,19 +328,27 @@ class _Run:
         owners: dict[str, _Work],
         batch: WriteBatch,
     ) -> None:
-        row, entry = item.stored, item.entry
-        if item.error is not None or item.facts is None:
-            assert item.error is not None
+        row = item.stored
+        if item.failure is None and item.facts is not None:
+            self._plan_image(item, item.facts, fresh, owners, batch)
+        if item.failure is not None:
             item.kind = "failed"
-            failure = Failure(
-                entry.path, entry.size, entry.mtime_ns, type(item.error).__name__, item.error.reason
-            )
-            batch.failures.append(failure)
-            self.report.failures.append(failure)
+            batch.failures.append(item.failure)
+            if len(self.report.failures) < MAX_REPORTED_FAILURES:
+                self.report.failures.append(item.failure)
             if row is not None:  # the file went bad: its old vector no longer describes it
                 batch.deletes.append(row.id)
-            return
-        facts, digest = item.facts, item.facts.digest
+
+    def _plan_image(
+        self,
+        item: _Work,
+        facts: ImageFacts,
+        fresh: dict[str, NDArray[np.float32]],
+        owners: dict[str, _Work],
+        batch: WriteBatch,
+    ) -> None:
+        row, entry = item.stored, item.entry
+        digest = facts.digest
         row_id = row.id if row is not None else None
         batch.resolved.append(entry.path)
         if row is not None and row.digest == digest and row.has_vector:
@@ -348,9 +366,13 @@ class _Run:
             if vector is None:
                 vector = self.store.vector_for(digest)
             if vector is None:  # its twin was deleted by someone else meanwhile
-                vector = self.embedder.embed_pixels(self.embedder.prepare_image(entry.path)[None])[
-                    0
-                ]
+                try:
+                    _, pixels = self.embedder.read_image(self._read_file(entry), name=entry.path)
+                except ImageError as exc:
+                    item.failure = self._failure(entry, exc)
+                    return
+                assert pixels is not None
+                vector = self.embedder.embed_pixels(pixels[None])[0]
                 self.report.embedded += 1
             batch.images.append(ImageWrite(facts, vector, id=row_id))
 

@@ -4,7 +4,9 @@ On a terminal a Rich progress bar shows count, rate and ETA; otherwise (logs,
 pipes) a line every few seconds and one per bad file. ``--json`` prints a
 machine-readable summary on stdout. Exit status: 0 when the run completed
 (bad files are skipped and reported, see ``imgsearch status --errors``); with
-``--strict``, 5 when any file could not be indexed.
+``--strict``, 5 when the index does not hold every image file under the folders
+afterwards: a file failed in this run, a file that failed before is unchanged
+and still not indexed, or a folder could not be read.
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ def index(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
     strict: bool = typer.Option(
-        False, "--strict", help=f"Exit with {EXIT_FILES_FAILED} if any file could not be indexed."
+        False,
+        "--strict",
+        help=f"Exit with {EXIT_FILES_FAILED} unless every image file under FOLDERS is indexed "
+        "afterwards (failed now or before, or in an unreadable folder).",
     ),
 ) -> None:
     """Index images under FOLDERS: new and changed files embedded, moves and deletions followed."""
@@ -84,8 +89,13 @@ def index(
         sys.stdout.write("\n")
     else:
         print_summary(err, report, location)
-    if strict and report.failures:
+    if strict and not_indexed(report):
         raise typer.Exit(EXIT_FILES_FAILED)
+
+
+def not_indexed(report: IndexReport) -> int:
+    """Files (and unreadable folders) under the run's folders that the index lacks now."""
+    return report.counts["failed"] + report.counts["skipped"] + len(report.walk_errors)
 
 
 class IndexProgress:
@@ -121,7 +131,7 @@ class IndexProgress:
 
     def __call__(self, event: IndexEvent) -> None:
         if event.kind == "failed" and not self.quiet:
-            self.console.print(f"skipped {event.path}: {event.message}", markup=False)
+            self.console.print(f"failed {event.path}: {event.message}", markup=False)
         now = time.monotonic()
         rate = event.done / max(now - self.started, 1e-9)
         if self.progress is not None and self.task is not None:
@@ -155,10 +165,15 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
         f"indexed {sum(c.values()) - c['removed']} files in {report.seconds:.1f} s → {location}\n"
         f"  added {c['added']}, updated {c['updated'] + c['touched']}, moved {c['moved']}, "
         f"duplicates {c['duplicate']}, removed {c['removed']}, unchanged {c['unchanged']}, "
-        f"failed {c['failed']} (+{c['skipped']} known bad); model ran on {report.embedded} images",
+        f"failed {c['failed']}, known bad and unchanged {c['skipped']}; "
+        f"model ran on {report.embedded} images",
         markup=False,
     )
     for path, message in report.walk_errors:
         console.print(f"  could not read folder {path}: {message}", markup=False)
-    if report.failures:
-        console.print("  see the failures: imgsearch status --errors", markup=False)
+    if c["failed"] or c["skipped"]:
+        console.print(
+            "  not indexed: imgsearch status --errors lists why; "
+            "known-bad files are tried again when they change (or with --retry-failed)",
+            markup=False,
+        )

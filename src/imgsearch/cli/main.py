@@ -10,13 +10,13 @@ unreadable image, a malformed box, an unknown option); 3 a model problem
 from __future__ import annotations
 
 import sys
-import warnings
 
 import typer
 from rich.console import Console
 
 from imgsearch.cli import db, demo, index, models, search, serve, status, vectorize
 from imgsearch.errors import ImgsearchError, InputError, StoreError
+from imgsearch.media.failures import quiet_decoders
 
 app = typer.Typer(
     name="imgsearch",
@@ -49,10 +49,8 @@ def exit_code(error: ImgsearchError) -> int:
 
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    # Our own pixel cap reports oversized images; Pillow's warning would be noise.
-    from PIL import Image
-
-    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    # Every bad image is reported once, typed, by imgsearch: decoders' own chatter is noise.
+    quiet_decoders()
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         app(args=argv, prog_name="imgsearch")

@@ -3,10 +3,18 @@
 Why this module exists: photo collections hold every format and mode
 (progressive and CMYK JPEGs, 16-bit and palette PNGs, HEIC from phones,
 animated GIF/WEBP), EXIF orientation flags, transparent logos, and the odd
-decompression bomb. Everything downstream wants one thing: an RGB image the
-way a person sees it. Large JPEGs are decoded at a reduced scale (libjpeg's DCT
-scaling, Pillow's ``draft``) when the model only needs a few hundred pixels,
-which makes a 12 MP photo several times cheaper to read.
+decompression bomb or fuzzed file. Everything downstream wants one thing: an
+RGB image the way a person sees it, or one typed error naming the file.
+
+:func:`read_image` is the **only** way imgsearch reads an image — indexing,
+``vectorize``, queries, both HTTP APIs and thumbnails — so a file gets one
+verdict everywhere. Limits are checked from the header before any pixel is
+decoded; every exception a decoder raises leaves as an
+:class:`~imgsearch.errors.ImageError` (:mod:`imgsearch.media.failures`); a
+decode that failed once is never looked at again (Pillow would hand back the
+half-filled buffer on a second try). Large JPEGs are decoded at a reduced
+scale (libjpeg's DCT scaling, Pillow's ``draft``) when the model only needs a
+few hundred pixels, which makes a 12 MP photo several times cheaper to read.
 """
 
 from __future__ import annotations
@@ -21,47 +29,120 @@ from typing import BinaryIO, TypeAlias, cast
 import numpy as np
 import pillow_heif
 from numpy.typing import NDArray
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from imgsearch.errors import (
-    CorruptImage,
+    FileTooLarge,
     ImageNotFound,
     ImageUnreadable,
     InputError,
+    InvalidImageDimensions,
     PixelLimitExceeded,
     UnsupportedImage,
 )
+from imgsearch.media.convert import (
+    orientation,
+    stored_bytes_per_pixel,
+    to_rgb,
+    to_upright,
+    upright_size,
+)
+from imgsearch.media.failures import as_image_error, detached
+from imgsearch.media.metadata import ImageInfo, image_info
 from imgsearch.types import Box
 
 pillow_heif.register_heif_opener()
 
 ImageSource: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | Image.Image | NDArray[np.uint8]"
-"""Anything imgsearch accepts as an image: a path, encoded bytes, a binary
-file object, a PIL image, or a uint8 array (H×W, H×W×3 RGB or H×W×4 RGBA)."""
+"""Anything imgsearch accepts as an image: a path, encoded bytes, a binary file
+object, a PIL image, or a uint8 array (H×W, H×W×3 RGB or H×W×4 RGBA)."""
 
 DEFAULT_MAX_PIXELS = 89_478_485
 """Pillow's own decompression-bomb threshold (``Image.MAX_IMAGE_PIXELS``): ~89.5 MP."""
-
-_TRANSPARENT_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+DEFAULT_MAX_ASPECT = 100.0
+"""Long side over short side. Scrolling screenshots and web comics reach ~60:1; a file
+declaring 1×83,886,338 px is an attack (resizing its short side to 224 px would ask for
+18.8 billion pixels)."""
+DEFAULT_MAX_FILE_BYTES = 1 << 30
+"""1 GiB: a file is read whole (hashed and decoded from the same bytes)."""
+# TIFF compressions every libtiff build decodes; others (WEBP, LZMA, ZSTD, SGILog, …)
+# depend on how it was built, and a failure to decode them is "unsupported", not "damaged".
+_BASELINE_TIFF_COMPRESSIONS = {
+    "raw", "tiff_raw_16", "packbits", "tiff_lzw", "tiff_adobe_deflate", "tiff_deflate",
+    "jpeg", "tiff_jpeg", "group3", "group4", "tiff_ccitt",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    """How images are decoded.
+    """How images are decoded, and the limits that keep memory bounded whatever the file.
 
-    ``max_pixels`` refuses images larger than that many pixels before any pixel
-    is decoded (a decompression-bomb guard; ``None`` disables it). ``background``
-    is the colour transparent pixels are composited onto (white, the background
-    transparent product shots and logos are designed for). ``draft_factor`` is
-    how many times larger than the model's input a JPEG is still decoded: 0
-    turns reduced-scale decoding off, 2 (the default) keeps the resampling
-    filter's input at least twice the output size, which moves preprocessed
-    pixels by about 1% of their range (see BENCHMARKS.md).
+    ``max_pixels`` refuses images with more pixels (a decompression-bomb guard;
+    ``None`` disables it); ``max_bytes`` refuses images whose decoded buffer
+    (pixels × bytes per pixel of their mode, after reduced-scale decoding) would
+    be larger — ``None``: 4 bytes per allowed pixel, an RGB image at the pixel
+    cap. Both are checked from the header, before any pixel is decoded.
+    ``max_file_bytes`` caps the bytes read for one image. ``min_side`` /
+    ``max_side`` bound each side in pixels and ``max_aspect`` the ratio of the
+    long side to the short one. ``background`` is the colour transparent pixels
+    are composited onto (white, the background transparent product shots and
+    logos are designed for). ``draft_factor`` is how many times larger than the
+    model's input a JPEG is still decoded: 0 turns reduced-scale decoding off, 2
+    (the default) keeps the resampling filter's input at least twice the output
+    size, which moves preprocessed pixels by about 1% of their range (see
+    BENCHMARKS.md).
     """
 
     max_pixels: int | None = DEFAULT_MAX_PIXELS
+    max_bytes: int | None = None
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES
+    min_side: int = 1
+    max_side: int | None = None
+    max_aspect: float | None = DEFAULT_MAX_ASPECT
     background: tuple[int, int, int] = (255, 255, 255)
     draft_factor: float = 2.0
+
+    @property
+    def decoded_bytes_cap(self) -> int | None:
+        if self.max_bytes is not None:
+            return self.max_bytes
+        return None if self.max_pixels is None else 4 * self.max_pixels
+
+    def check_dimensions(self, width: int, height: int, name: str) -> None:
+        """The one size rule of every entry point: pixel cap, side range, aspect ratio."""
+        if self.max_pixels is not None and width * height > self.max_pixels:
+            raise PixelLimitExceeded(
+                f"{width}x{height} = {width * height / 1e6:.1f} MP exceeds the "
+                f"{self.max_pixels / 1e6:.1f} MP limit",
+                source=name,
+                hint="raise the pixel cap (max_pixels / --max-pixels) if you trust this file",
+            )
+        short, long = min(width, height), max(width, height)
+        if short < max(self.min_side, 1):
+            raise InvalidImageDimensions(
+                f"{width}x{height} is smaller than the {self.min_side} px minimum side",
+                source=name,
+            )
+        if self.max_side is not None and long > self.max_side:
+            raise InvalidImageDimensions(
+                f"{width}x{height} is larger than the {self.max_side} px maximum side",
+                source=name,
+            )
+        if self.max_aspect is not None and long > short * self.max_aspect:
+            raise InvalidImageDimensions(
+                f"{width}x{height} is more elongated than {self.max_aspect:g}:1",
+                source=name,
+                hint="crop it into parts, or raise max_aspect if you need such images",
+            )
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """What :func:`read_image` found: the facts (upright size, format, EXIF) and, if asked
+    for, the upright RGB pixels (cropped to the box)."""
+
+    info: ImageInfo
+    rgb: Image.Image | None
 
 
 def describe_source(source: ImageSource) -> str:
@@ -78,6 +159,40 @@ def describe_source(source: ImageSource) -> str:
     return str(name) if isinstance(name, str) else "<file object>"
 
 
+def read_image(
+    source: ImageSource,
+    *,
+    name: str | None = None,
+    box: Box | None = None,
+    min_short_edge: int | None = None,
+    pixels: bool = True,
+    options: DecodeOptions = DecodeOptions(),
+) -> DecodedImage:
+    """Read ``source``: its facts and (unless ``pixels=False``) its upright RGB pixels.
+
+    ``name`` names the image in errors (default: :func:`describe_source`).
+    ``box`` crops to a region of the upright, full-resolution image.
+    ``min_short_edge`` is the smallest short side (in pixels of the final crop)
+    the caller needs; when the image is much larger, JPEGs are decoded at a
+    reduced scale that still keeps ``options.draft_factor`` times that size.
+    With ``pixels=False`` only the header is read where the format allows
+    (PNG may keep EXIF after its pixel data: those are decoded, and judged).
+
+    Raises an :class:`~imgsearch.errors.ImageError` subclass naming the image for
+    anything wrong with it, whatever the decoder raised, or another
+    :class:`~imgsearch.errors.InputError` (a box outside the image, an
+    unusable source type). Raised errors hold no traceback into the decoder.
+    """
+    label = name or describe_source(source)
+    try:
+        return _read(source, label, box, min_short_edge, pixels, options)
+    except InputError as exc:
+        error: InputError = detached(exc)
+    except Exception as exc:
+        error = as_image_error(exc, label, max_pixels=options.max_pixels)
+    raise error  # outside the except block: no context that holds the decoder's frames
+
+
 def load_rgb(
     source: ImageSource,
     *,
@@ -87,47 +202,37 @@ def load_rgb(
 ) -> Image.Image:
     """Decode ``source`` into an upright RGB image, cropped to ``box`` if given.
 
-    ``min_short_edge`` is the smallest short side (in pixels of the final crop)
-    the caller needs; when the image is much larger, JPEGs are decoded at a
-    reduced scale that still keeps ``options.draft_factor`` times that size.
-    Box coordinates refer to the full-resolution, upright image.
-    Raises an :class:`~imgsearch.errors.ImageError` subclass naming the source.
+    :func:`read_image` without the facts; raises as it does.
     """
-    name = describe_source(source)
-    if isinstance(source, Image.Image):
-        return _finish(source, name, box, options)
-    if isinstance(source, np.ndarray):
-        return _finish(_array_to_image(source, name), name, box, options)
-    with _open_stream(source, name) as stream:
-        image = _open_lazily(stream, name, options)
-        return _decode(image, name, box, min_short_edge, options)
+    decoded = read_image(source, box=box, min_short_edge=min_short_edge, options=options)
+    assert decoded.rgb is not None
+    return decoded.rgb
 
 
-def open_image(data: bytes, name: str, options: DecodeOptions = DecodeOptions()) -> Image.Image:
-    """Open encoded bytes lazily (header only), enforcing the pixel cap.
-
-    For callers that need the header (metadata) before deciding to decode;
-    hand the result to :func:`decode_opened`.
-    """
-    return _open_lazily(io.BytesIO(data), name, options)
-
-
-def decode_opened(
-    image: Image.Image,
+def _read(
+    source: ImageSource,
     name: str,
-    *,
-    min_short_edge: int | None = None,
-    options: DecodeOptions = DecodeOptions(),
-) -> Image.Image:
-    """Finish what :func:`open_image` started: an upright RGB image, as :func:`load_rgb` gives."""
-    return _decode(image, name, None, min_short_edge, options)
+    box: Box | None,
+    min_short_edge: int | None,
+    pixels: bool,
+    options: DecodeOptions,
+) -> DecodedImage:
+    # The image is handed straight to _decode, so that its parameter is the only
+    # reference and each conversion can free the buffer before it.
+    if isinstance(source, Image.Image):
+        return _decode(source, name, box, min_short_edge, pixels, options)
+    if isinstance(source, np.ndarray):
+        return _decode(_array_to_image(source, name), name, box, min_short_edge, pixels, options)
+    with _open_stream(source, name, options) as stream:
+        return _decode(_open(stream, options), name, box, min_short_edge, pixels, options)
 
 
-def _open_stream(source: ImageSource, name: str) -> BinaryIO:
+def _open_stream(source: ImageSource, name: str, options: DecodeOptions) -> BinaryIO:
+    limit = options.max_file_bytes
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         try:
-            return path.open("rb")
+            stream = path.open("rb")
         except FileNotFoundError:
             raise ImageNotFound("no such file", source=name) from None
         except IsADirectoryError:
@@ -138,13 +243,34 @@ def _open_stream(source: ImageSource, name: str) -> BinaryIO:
             ) from None
         except OSError as exc:
             raise ImageUnreadable(f"cannot be read ({exc.strerror})", source=name) from None
+        size = os.fstat(stream.fileno()).st_size
+        if limit is not None and size > limit:
+            stream.close()
+            raise _too_large(size, limit, name)
+        return stream
     if isinstance(source, bytes | bytearray | memoryview):
+        if limit is not None and len(source) > limit:
+            raise _too_large(len(source), limit, name)
         return io.BytesIO(source)
     if hasattr(source, "read"):
-        return cast(BinaryIO, _BorrowedStream(cast(BinaryIO, source)))
+        borrowed = cast(BinaryIO, _BorrowedStream(cast(BinaryIO, source)))
+        if not borrowed.seekable():  # Pillow seeks: read it, within the limit
+            data = borrowed.read(-1 if limit is None else limit + 1)
+            if limit is not None and len(data) > limit:
+                raise _too_large(len(data), limit, name)
+            return io.BytesIO(data)
+        return borrowed
     raise InputError(
         f"cannot use a {type(source).__name__} as an image",
         hint="pass a path, bytes, a binary file object, a PIL image or a uint8 array",
+    )
+
+
+def _too_large(size: int, limit: int, name: str) -> FileTooLarge:
+    return FileTooLarge(
+        f"the file is {size / 1e6:.1f} MB, more than the {limit / 1e6:.1f} MB limit",
+        source=name,
+        hint="raise max_file_bytes if you trust this file",
     )
 
 
@@ -174,34 +300,23 @@ class _BorrowedStream(io.BufferedIOBase):
         super().close()
 
 
-def _open_lazily(stream: BinaryIO, name: str, options: DecodeOptions) -> Image.Image:
-    """Read only the header, and enforce the pixel cap before anything is decoded."""
-    if not stream.seekable():
-        stream = io.BytesIO(stream.read())
-    try:
-        image = Image.open(stream)
-    except UnidentifiedImageError:
-        raise UnsupportedImage(
-            "not a recognised image format (or the header is damaged)",
-            source=name,
-            hint="supported: JPEG, PNG, GIF, BMP, TIFF, ICO, WEBP, MPO, HEIC/HEIF, AVIF",
-        ) from None
-    except Image.DecompressionBombError as exc:
-        raise PixelLimitExceeded(str(exc), source=name) from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptImage(f"damaged image header ({exc})", source=name) from None
-    _check_pixel_cap(image.width, image.height, name, options)
-    return image
+def _open(stream: BinaryIO, options: DecodeOptions) -> Image.Image:
+    """Read only the header (decoder errors are judged by :func:`read_image`)."""
+    _let_pillow_allow(options.max_pixels)
+    return Image.open(stream)
 
 
-def _check_pixel_cap(width: int, height: int, name: str, options: DecodeOptions) -> None:
-    if options.max_pixels is not None and width * height > options.max_pixels:
-        raise PixelLimitExceeded(
-            f"{width}x{height} = {width * height / 1e6:.1f} MP exceeds the "
-            f"{options.max_pixels / 1e6:.1f} MP limit",
-            source=name,
-            hint="raise the pixel cap (max_pixels / --max-pixels) if you trust this file",
-        )
+def _let_pillow_allow(max_pixels: int | None) -> None:
+    """Pillow refuses images over twice its process-wide ``MAX_IMAGE_PIXELS`` before we can
+    look at them; make room for a higher cap of ours (never lowered: other callers may rely
+    on a higher one). Our own check then applies the configured cap with its own message."""
+    current = Image.MAX_IMAGE_PIXELS
+    if current is None:
+        return
+    if max_pixels is None:
+        Image.MAX_IMAGE_PIXELS = None
+    elif max_pixels > current:
+        Image.MAX_IMAGE_PIXELS = max_pixels
 
 
 def _decode(
@@ -209,29 +324,61 @@ def _decode(
     name: str,
     box: Box | None,
     min_short_edge: int | None,
+    pixels: bool,
     options: DecodeOptions,
-) -> Image.Image:
-    try:
-        # Reading EXIF may itself decode (PNG keeps it after the pixel data).
-        full_size = _upright_size(image)
-        crop = box.to_pixels(*full_size) if box is not None else None
-        if min_short_edge and options.draft_factor > 0 and image.format in ("JPEG", "MPO"):
-            _request_draft(image, full_size, crop, min_short_edge * options.draft_factor)
-        image.load()
-    except Image.DecompressionBombError as exc:
-        raise PixelLimitExceeded(str(exc), source=name) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
-        raise CorruptImage(f"truncated or damaged image data ({exc})", source=name) from None
+) -> DecodedImage:
+    options.check_dimensions(image.width, image.height, name)
+    if image.format == "PNG":
+        _load(image, name, options)  # reading its EXIF would decode it anyway, with errors lost
+    exif = _exif(image)
+    turn = orientation(exif)
+    full_size = upright_size(image.size, turn)
+    info = image_info(full_size, image.format, exif)
+    if not pixels:
+        return DecodedImage(info, None)
+    crop = box.to_pixels(*full_size) if box is not None else None
+    if min_short_edge and options.draft_factor > 0 and image.format in ("JPEG", "MPO"):
+        _request_draft(image, full_size, crop, min_short_edge * options.draft_factor)
+    _load(image, name, options)
     if crop is not None:
-        decoded_width, decoded_height = _upright_size(image)
-        crop = _scale_crop(crop, decoded_width / full_size[0], decoded_height / full_size[1])
-    return _finish(image, name, None, options, crop=crop)
+        decoded = upright_size(image.size, turn)
+        crop = _scale_crop(crop, decoded[0] / full_size[0], decoded[1] / full_size[1])
+    image = to_upright(image, turn)
+    image = to_rgb(image, options.background)
+    return DecodedImage(info, image.crop(crop) if crop is not None else image)
 
 
-def _upright_size(image: Image.Image) -> tuple[int, int]:
-    """Width and height as displayed, i.e. swapped for EXIF orientations 5–8."""
-    orientation = image.getexif().get(0x0112, 1)
-    return (image.height, image.width) if orientation in (5, 6, 7, 8) else image.size
+def _load(image: Image.Image, name: str, options: DecodeOptions) -> None:
+    """Decode the pixels, once the buffer they need is known to be within the byte cap."""
+    cap = options.decoded_bytes_cap
+    needed = image.width * image.height * stored_bytes_per_pixel(image.mode)
+    if cap is not None and needed > cap:
+        raise PixelLimitExceeded(
+            f"{image.width}x{image.height} {image.mode} decodes to {needed / 1e6:.0f} MB, "
+            f"more than the {cap / 1e6:.0f} MB limit",
+            source=name,
+            hint="raise the pixel cap (max_pixels / --max-pixels) if you trust this file",
+        )
+    try:
+        image.load()
+    except Exception as exc:
+        compression = image.info.get("compression") if image.format == "TIFF" else None
+        if compression is None or compression in _BASELINE_TIFF_COMPRESSIONS:
+            raise
+        raise UnsupportedImage(
+            f"a TIFF compressed with {compression}, which this build cannot decode ({exc})",
+            source=name,
+            hint="convert it to a common variant (e.g. re-save as PNG or JPEG)",
+        ) from None
+
+
+def _exif(image: Image.Image) -> Image.Exif:
+    """The EXIF of an image whose reading cannot decode pixels (or has decoded them);
+    damaged EXIF reads as none rather than costing the user the image."""
+    try:
+        return image.getexif()
+    except Exception:
+        return Image.Exif()
 
 
 def _request_draft(
@@ -256,53 +403,6 @@ def _scale_crop(
     right = max(left + 1, math.ceil(crop[2] * scale_x))
     bottom = max(top + 1, math.ceil(crop[3] * scale_y))
     return left, top, right, bottom
-
-
-def _finish(
-    image: Image.Image,
-    name: str,
-    box: Box | None,
-    options: DecodeOptions,
-    *,
-    crop: tuple[int, int, int, int] | None = None,
-) -> Image.Image:
-    """Orient, flatten to RGB and crop an already-decodable image."""
-    try:
-        if image.getexif().get(0x0112, 1) != 1:
-            image = ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise CorruptImage(f"damaged image data ({exc})", source=name) from None
-    if box is not None:
-        crop = box.to_pixels(image.width, image.height)
-    rgb = _to_rgb(image, options.background)
-    return rgb.crop(crop) if crop is not None else rgb
-
-
-def _to_rgb(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
-    mode = image.mode
-    if mode == "RGB":
-        return image
-    if mode.startswith("I;16") or mode in ("I", "F"):
-        return _high_depth_to_rgb(image)
-    if mode in _TRANSPARENT_MODES or (mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (*background, 255))
-        return Image.alpha_composite(canvas, rgba).convert("RGB")
-    return image.convert("RGB")
-
-
-def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
-    """16-bit and float greyscale: scale to 8 bits instead of clipping to white."""
-    values = np.asarray(image, dtype=np.float64)
-    top = float(values.max()) if values.size else 0.0
-    if image.mode == "F":
-        low = float(values.min()) if values.size else 0.0
-        span = (top - low) or 1.0
-        values = (values - low) / span * 255.0 if top > 1.0 or low < 0.0 else values * 255.0
-    elif top > 255:
-        values = values / 257.0
-    grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
-    return Image.fromarray(grey).convert("RGB")
 
 
 def _array_to_image(array: NDArray[np.uint8], name: str) -> Image.Image:

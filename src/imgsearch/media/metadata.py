@@ -1,7 +1,8 @@
 """What an image file says about itself: size, format, and the EXIF a photo library shows.
 
-Read from the header only (no pixel decoding), so it costs little even for
-files that are not embedded again (moves, duplicates).
+Read from the header for most formats (no pixel decoding), so it costs little
+even for files that are not embedded again (moves, duplicates); PNG may keep its
+EXIF after the pixel data, and :mod:`imgsearch.media.decode` decodes those first.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import Image
 
-_ORIENTATION = 0x0112
 _MAKE, _MODEL = 0x010F, 0x0110
 _DATETIME = 0x0132
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
@@ -32,23 +32,23 @@ class ImageInfo:
     longitude: float | None = None
 
 
-def read_info(image: Image.Image) -> ImageInfo:
-    """Facts of an opened (not necessarily decoded) image. Never raises on bad EXIF."""
-    width, height = image.size
+def image_info(upright: tuple[int, int], format: str | None, exif: Image.Exif) -> ImageInfo:
+    """Facts of an image from its upright size, format and (possibly empty) EXIF.
+
+    Damaged EXIF never costs the user the image: whatever cannot be read is unknown.
+    """
+    width, height = upright
     try:
-        exif = image.getexif()
-    except Exception:  # damaged EXIF must not cost the user the image
-        return ImageInfo(width, height, image.format)
-    if exif.get(_ORIENTATION, 1) in (5, 6, 7, 8):
-        width, height = height, width
-    return ImageInfo(
-        width,
-        height,
-        image.format,
-        captured_at=_capture_time(exif),
-        camera=_camera(exif),
-        **_gps(exif),
-    )
+        return ImageInfo(
+            width,
+            height,
+            format,
+            captured_at=_capture_time(exif),
+            camera=_camera(exif),
+            **_gps(exif),
+        )
+    except Exception:  # a value of a type no camera writes: the facts stay unknown
+        return ImageInfo(width, height, format)
 
 
 def _text(value: object) -> str | None:

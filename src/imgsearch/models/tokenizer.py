@@ -21,6 +21,13 @@ from tokenizers import Tokenizer
 
 from imgsearch.errors import IncompleteModel, InvalidText
 
+CHARS_PER_TOKEN_CAP = 32
+"""Texts are cut to ``context_length × 32`` characters before tokenising (2,464 for CLIP's
+77 tokens). Every token spans at least one character and no BPE piece of these
+vocabularies is longer, so unless a text pads its words with long runs of whitespace
+the cut leaves the tokens the model sees unchanged, while a 15 MB "query" no longer
+costs 45 s of tokenising for 77 tokens of it."""
+
 
 @dataclass(frozen=True)
 class TextPreprocess:
@@ -75,7 +82,13 @@ class TextTokenizer:
             tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
         self._tokenizer = tokenizer
 
+    @property
+    def max_chars(self) -> int:
+        """Characters of a text that can matter; the rest is cut before tokenising."""
+        return self.config.context_length * CHARS_PER_TOKEN_CAP
+
     def __call__(self, texts: Sequence[str]) -> TokenBatch:
+        limit = self.max_chars
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise InvalidText(
@@ -84,10 +97,20 @@ class TextTokenizer:
                 )
             if not text.strip():
                 raise InvalidText(f"text #{i} is empty", hint="give a non-empty description")
-        encodings = self._tokenizer.encode_batch(list(texts))
+            if not _is_unicode(text[:limit]):
+                raise InvalidText(
+                    f"text #{i} is not valid Unicode (it holds a lone surrogate)",
+                    hint="send the text as UTF-8",
+                )
+        cut = [text[:limit] for text in texts]
+        encodings = self._tokenizer.encode_batch(cut)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        return TokenBatch(ids, mask, tuple(bool(e.overflowing) for e in encodings))
+        truncated = tuple(
+            bool(e.overflowing) or len(text) > limit
+            for e, text in zip(encodings, texts, strict=True)
+        )
+        return TokenBatch(ids, mask, truncated)
 
 
 def _pad_token(tokenizer: Tokenizer, config: TextPreprocess) -> tuple[int, str]:
@@ -102,3 +125,14 @@ def _pad_token(tokenizer: Tokenizer, config: TextPreprocess) -> tuple[int, str]:
     if padding:
         return int(padding["pad_id"]), str(padding["pad_token"])
     return 0, tokenizer.id_to_token(0) or "<pad>"
+
+
+def _is_unicode(text: str) -> bool:
+    """False for strings no UTF-8 encoder accepts (JSON's ``"\\ud800"`` decodes to one)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

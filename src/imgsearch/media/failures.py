@@ -1,0 +1,136 @@
+"""The one boundary between decoders and the rest of imgsearch.
+
+Decoders raise whatever they like: Pillow's plugins raise ``OSError``,
+``SyntaxError``, ``ValueError``, ``struct.error``, ``NotImplementedError``
+(a DDS texture with an unimplemented pixel format), ``EOFError``, even
+``KeyError``; pillow-heif raises ``RuntimeError``; a huge allocation raises
+``MemoryError``. A user's file must never stop a run or answer a 500, so
+every exception raised while reading one becomes a typed
+:class:`~imgsearch.errors.ImageError` naming that file — here, by kind and
+message, not by a list of exception types that the next decoder will outgrow.
+
+The error that leaves the boundary is *detached*: no traceback, cause or
+context. A decoder's exception chain holds the frames it failed in, and
+those frames hold the half-decoded pixel buffers (tens of megabytes per
+photo); a run that kept a few hundred such errors would keep gigabytes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import TypeVar
+
+from PIL import Image, UnidentifiedImageError
+
+from imgsearch.errors import (
+    CorruptImage,
+    ImageError,
+    ImageUnreadable,
+    PixelLimitExceeded,
+    UnsupportedImage,
+)
+
+SUPPORTED_FORMATS = "JPEG, PNG, GIF, BMP, TIFF, ICO, WEBP, MPO, HEIC/HEIF, AVIF"
+
+# Messages with which decoders say "valid file, variant I cannot decode".
+_UNSUPPORTED = re.compile(
+    r"unsupported|not supported|unimplemented|not implemented|not available|unknown (raw )?mode"
+    r"|unknown compression|unknown pixel",
+    re.IGNORECASE,
+)
+
+E = TypeVar("E", bound=BaseException)
+
+
+def as_image_error(error: Exception, name: str, *, max_pixels: int | None = None) -> ImageError:
+    """The typed, detached error for ``error``, raised while reading the image ``name``."""
+    if isinstance(error, ImageError):
+        return detached(error)
+    return detached(_classify(error, name, max_pixels))
+
+
+def _classify(error: Exception, name: str, max_pixels: int | None) -> ImageError:
+    detail = _describe(error)
+    if isinstance(error, Image.DecompressionBombError):
+        cap = f"the {max_pixels / 1e6:.1f} MP limit" if max_pixels else "Pillow's pixel limit"
+        return PixelLimitExceeded(
+            f"the image exceeds {cap}",
+            source=name,
+            hint="raise the pixel cap (max_pixels / --max-pixels) if you trust this file",
+        )
+    if isinstance(error, UnidentifiedImageError):
+        return UnsupportedImage(
+            "not a recognised image format (or the header is damaged)",
+            source=name,
+            hint=f"supported: {SUPPORTED_FORMATS}",
+        )
+    if isinstance(error, MemoryError):
+        return PixelLimitExceeded(
+            "needs more memory to decode than is available",
+            source=name,
+            hint="lower the pixel cap (max_pixels) or give the process more memory",
+        )
+    if isinstance(error, NotImplementedError) or _UNSUPPORTED.search(detail):
+        return UnsupportedImage(
+            f"a variant of its format that cannot be decoded ({detail})",
+            source=name,
+            hint="convert it to a common variant (e.g. re-save as PNG or JPEG)",
+        )
+    if isinstance(error, OSError) and error.errno in (errno.EIO, errno.EACCES, errno.ENXIO):
+        return ImageUnreadable(f"cannot be read ({error.strerror or detail})", source=name)
+    if isinstance(error, OSError | SyntaxError | ValueError | EOFError | IndexError):
+        return CorruptImage(f"truncated or damaged image data ({detail})", source=name)
+    return CorruptImage(
+        f"the decoder failed on this file ({type(error).__name__}: {detail})", source=name
+    )
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def detached(error: E) -> E:
+    """``error`` without the traceback, cause and context that would keep frames alive."""
+    error.__traceback__ = None
+    error.__cause__ = None
+    error.__context__ = None
+    error.__suppress_context__ = True
+    return error
+
+
+def quiet_decoders() -> None:
+    """Silence what decoders print on their own: Pillow's warnings and libtiff's messages.
+
+    A folder of damaged TIFFs made libtiff write a line per problem to stderr —
+    hundreds of lines between imgsearch's own reports, which already name each
+    bad file once with its typed error. Process-wide, so only the edges call it
+    (the CLI and the server); a library user keeps their stderr unless they call
+    it too. libtiff is silenced where its loaded copy can be found (Linux).
+    """
+    warnings.filterwarnings("ignore", module=r"PIL\.")
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+    for library in _loaded_libraries("libtiff"):
+        try:
+            tiff = ctypes.CDLL(library)
+            tiff.TIFFSetErrorHandler(None)
+            tiff.TIFFSetWarningHandler(None)
+        except (OSError, AttributeError):
+            continue
+
+
+def _loaded_libraries(stem: str) -> list[str]:
+    maps = Path("/proc/self/maps")
+    if not sys.platform.startswith("linux") or not maps.exists():
+        return []
+    found = []
+    for line in maps.read_text().splitlines():
+        path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
+        if Path(path).name.startswith(stem) and path not in found:
+            found.append(path)
+    return found
