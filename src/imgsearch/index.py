@@ -33,9 +33,10 @@ from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.search import Hit, Query, QueryPart, combine, parse_expression, rank
 from imgsearch.store import Failure, Filters, ImageRecord, SqliteStore, Store, StoreStats
 from imgsearch.store.postgres import is_postgres_url
+from imgsearch.types import Box
 
-PixelEncoder = Callable[[list[NDArray[np.float32]]], NDArray[np.float32]]
-"""Runs the vision tower on preprocessed ``(3, size, size)`` images: ``(n, dim)`` unit vectors."""
+ImageEncoder = Callable[[str | bytes, Box | None], NDArray[np.float32]]
+"""Turns one query image (a path, or encoded bytes) and an optional box into its unit vector."""
 
 QUERY_CACHE_SIZE = 1024
 
@@ -201,24 +202,24 @@ class Index:
         parts: Sequence[QueryPart],
         *,
         text_vectors: Mapping[str, NDArray[np.float32]] | None = None,
-        embed_pixels: PixelEncoder | None = None,
+        embed_image: ImageEncoder | None = None,
     ) -> NDArray[np.float32]:
         """The unit vector a list of parts stands for.
 
         ``text_vectors`` may hold the vectors of the parts' texts, computed
-        elsewhere, and ``embed_pixels`` may run the vision tower on preprocessed
-        images (a list of ``(3, size, size)`` arrays) in place of the embedder:
-        the server runs the inputs of concurrent requests in batches.
+        elsewhere, and ``embed_image`` may turn the parts' images into vectors in
+        place of the embedder: the server decodes uploads under its own limits and
+        runs the images of concurrent requests in batches.
         """
         encoded = text_vectors or {}
-        vectors = np.stack([self._part_vector(part, encoded, embed_pixels) for part in parts])
+        vectors = np.stack([self._part_vector(part, encoded, embed_image) for part in parts])
         return combine(vectors, [part.weight for part in parts])
 
     def _part_vector(
         self,
         part: QueryPart,
         encoded: Mapping[str, NDArray[np.float32]],
-        embed_pixels: PixelEncoder | None,
+        embed_image: ImageEncoder | None,
     ) -> NDArray[np.float32]:
         if part.text is not None:
             self._check_model()
@@ -240,12 +241,10 @@ class Index:
             if known is not None and part.box is None and self._unchanged(known):
                 return self._stored_vector(known.id)
         self._check_model()
+        if embed_image is not None:
+            return embed_image(source, part.box)
         pixels = self.embedder.prepare_image(source, part.box)
-        if embed_pixels is None:
-            vectors = self.embedder.embed_pixels(pixels[np.newaxis])
-        else:
-            vectors = embed_pixels([pixels])
-        vector: NDArray[np.float32] = vectors[0]
+        vector: NDArray[np.float32] = self.embedder.embed_pixels(pixels[np.newaxis])[0]
         return vector
 
     def _stored_vector(self, image_id: int) -> NDArray[np.float32]:

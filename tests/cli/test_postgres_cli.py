@@ -62,7 +62,9 @@ def test_cli_index_search_status_and_http_on_one_postgres_store(
     status = json.loads(imgsearch("status", "--store", url, "--json").stdout)
     assert status["images"] == 80 and status["model"] == "demo-shapes"
 
-    client = TestClient(create_app(ServerSettings(index=url, roots=[shapes.root])))
+    client = TestClient(
+        create_app(ServerSettings(index=url, roots=[shapes.root])), base_url="http://localhost"
+    )
     with client:
         hits = client.post("/v1/search", json={"text": "blue star", "top": 3}).json()["hits"]
         assert [h["path"] for h in hits] == top

@@ -38,7 +38,9 @@ def make_client(index_path: Path, shapes: Collection) -> Iterator[Any]:
 
     def make(**overrides: Any) -> TestClient:
         settings = ServerSettings(**{"index": index_path, "roots": [shapes.root], **overrides})
-        client = TestClient(create_app(settings), raise_server_exceptions=False)
+        client = TestClient(
+            create_app(settings), base_url="http://localhost", raise_server_exceptions=False
+        )
         client.__enter__()
         clients.append(client)
         return client
@@ -65,6 +67,7 @@ class LocalServer:
 
     port: int
     hits: list[str] = field(default_factory=list)
+    gate: threading.Event | None = None  # /slow answers once it is set
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -78,12 +81,15 @@ def local_server() -> Iterator[LocalServer]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.hits.append(self.path)
+            if self.path.startswith("/slow") and state.gate is not None:
+                state.gate.wait(15)
             if self.path.startswith("/redirect"):
                 self.send_response(302)
                 self.send_header("Location", self.path.split("to=", 1)[1])
                 self.end_headers()
                 return
-            body = image if self.path.startswith("/image") else b"<html>not an image</html>"
+            picture = self.path.startswith(("/image", "/slow"))
+            body = image if picture else b"<html>not an image</html>"
             if self.path.startswith("/big"):
                 body = image + b"\0" * 5000
             self.send_response(200)

@@ -314,3 +314,22 @@ def test_openapi_schema_documents_the_api(client: TestClient) -> None:
         "/computervision/retrieval:vectorizeImage",
         "/computervision/retrieval:vectorizeText",
     } <= paths
+
+
+def test_the_schema_documents_errors_and_keys_and_needs_no_cdn(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["SubscriptionKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Ocp-Apim-Subscription-Key",
+    }
+    assert schemes["Bearer"]["scheme"] == "bearer"
+    search = schema["paths"]["/v1/search"]["post"]
+    assert {"400", "401", "403", "404", "413", "422", "429"} <= set(search["responses"])
+    assert {"SubscriptionKey": []} in search["security"]
+    assert set(schema["paths"]["/v1/index"]["post"]["responses"]) >= {"202", "400", "409"}
+    azure = schema["paths"]["/computervision/retrieval:vectorizeImage"]["post"]["responses"]
+    assert azure["400"]["content"]["application/json"]["schema"]["$ref"].endswith("AzureErrorOut")
+    # Swagger UI and ReDoc would load their scripts from a CDN: not served.
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404

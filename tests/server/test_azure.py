@@ -50,7 +50,7 @@ def test_vectorize_image_octet_stream(client: TestClient, embedder: Embedder) ->
 def test_doubled_slash_multipart_and_model_version_spellings(client: TestClient) -> None:
     data = png_bytes(colour="blue")
     for params in (V, {**V, "modelVersion": "demo-shapes"}, {**V, "model-version": "2023-04-15"}):
-        url = "http://testserver/" + IMAGE  # base URL ending in / + path starting with /
+        url = "http://localhost/" + IMAGE  # base URL ending in / + path starting with /
         response = client.post(url, params=params, content=data, headers=RAW)
         assert response.status_code == 200, response.text
     upload = client.post(IMAGE, params=V, files={"file": ("x.png", data, "image/png")})

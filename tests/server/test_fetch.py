@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
-from imgsearch.server.fetch import AddressPolicy, FetchError, fetch_image
+from imgsearch.server.fetch import AddressPolicy, FetchError, check_url, fetch_image
 from tests.server.conftest import LocalServer
 
 PUBLIC_ONLY = AddressPolicy()
@@ -80,3 +82,68 @@ def test_size_limit_and_content_check(local_server: LocalServer) -> None:
 def test_unresolvable_host_is_an_error() -> None:
     with pytest.raises(FetchError, match="resolve"):
         _fetch("http://no-such-host.invalid/x.png")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 (well-known prefix) → 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 → 169.254.169.254, cloud metadata
+        "64:ff9b:1::a00:1",  # NAT64 local-use prefix → 10.0.0.1
+        "2002:7f00:1::",  # 6to4 → 127.0.0.1
+        "2002:c0a8:101::1",  # 6to4 → 192.168.1.1
+        "::7f00:1",  # IPv4-compatible (deprecated) → 127.0.0.1
+        "::808:808",  # IPv4-compatible, even of a public address: deprecated
+        "::ffff:0:7f00:1",  # SIIT → 127.0.0.1
+        "::ffff:0:a9fe:a9fe",  # SIIT → 169.254.169.254
+        "fec0::1",  # site-local (deprecated)
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    ],
+)
+def test_ipv6_forms_of_private_ipv4_are_refused_without_connecting(address: str) -> None:
+    assert not PUBLIC_ONLY.permits("", ipaddress.ip_address(address))
+    with pytest.raises(FetchError, match="non-public"):
+        _fetch(f"http://[{address}]:9/x.png")  # literal: resolved to itself, never connected
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8: a public destination
+        ("2002:808:808::1", True),  # 6to4 of 8.8.8.8
+        ("2606:4700::1111", True),  # plain global IPv6
+        ("::ffff:8.8.8.8", True),
+    ],
+)
+def test_ipv6_forms_of_public_ipv4_are_judged_by_it(address: str, allowed: bool) -> None:
+    assert PUBLIC_ONLY.permits("", ipaddress.ip_address(address)) is allowed
+
+
+def test_embedded_address_of_an_allowed_network_is_allowed() -> None:
+    policy = AddressPolicy(["127.0.0.0/8"])
+    assert policy.permits("", ipaddress.ip_address("64:ff9b::7f00:1"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://bücher.invalid/bild.png", "http://127.0.0.1:1/straße/bild.png?größe=1"],
+)
+def test_international_urls_are_fetched_in_ascii_form_or_refused(url: str) -> None:
+    assert check_url(url).isascii()
+    with pytest.raises(FetchError):  # an unknown name, a loopback address: refused, no crash
+        _fetch(url)
+
+
+def test_a_redirect_to_a_non_ascii_location_is_followed_in_ascii(
+    local_server: LocalServer,
+) -> None:
+    policy = AddressPolicy(["127.0.0.1"])
+    data = _fetch(local_server.url("/redirect?to=/image-ä.png"), policy)
+    assert data.startswith(b"\x89PNG")
+    assert local_server.hits[-1] == "/image-%C3%A4.png"
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://host:99999/x.png", "http://exa mple.com/"])
+def test_malformed_urls_are_fetch_errors(url: str) -> None:
+    with pytest.raises(FetchError):
+        _fetch(url)

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -26,19 +28,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(index_path: Path, shapes: Collection) -> Iterator[str]:
+@contextmanager
+def running_server(index_path: Path, root: Path, **env: str) -> Iterator[tuple[str, Any]]:
+    """``imgsearch serve`` in a process of its own; yields its base URL and the process."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "IMGSEARCH_API_KEYS": json.dumps([KEY]),
-        "IMGSEARCH_URL_ALLOW": json.dumps(["127.0.0.1"]),
-    }
     process = subprocess.Popen(
         [sys.executable, "-m", "imgsearch.cli.main", "serve", "--index", str(index_path),
-         "--port", str(port), "--root", str(shapes.root), "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--port", str(port), "--root", str(root), "--log-level", "warning"],
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -54,10 +52,20 @@ def server(index_path: Path, shapes: Collection) -> Iterator[str]:
                     f"server did not start: {process.stdout.read() if process.stdout else ''}"
                 )
             time.sleep(0.2)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture
+def server(index_path: Path, shapes: Collection) -> Iterator[str]:
+    env = {
+        "IMGSEARCH_API_KEYS": json.dumps([KEY]),
+        "IMGSEARCH_URL_ALLOW": json.dumps(["127.0.0.1"]),
+    }
+    with running_server(index_path, shapes.root, **env) as (base, _):
+        yield base
 
 
 def test_azure_documentation_style_client_code(
@@ -116,3 +124,82 @@ def test_azure_documentation_style_client_code(
         timeout=30,
     )
     assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/jpeg"
+
+
+def _connect(base: str) -> socket.socket:
+    host, port = base.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    sock.settimeout(within)
+    try:
+        return sock.recv(4096) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_slow_clients_are_cut_off(index_path: Path, shapes: Collection) -> None:
+    env = {"IMGSEARCH_HEADER_TIMEOUT": "1", "IMGSEARCH_BODY_TIMEOUT": "1"}
+    with running_server(index_path, shapes.root, **env) as (base, _):
+        slowloris = _connect(base)
+        slowloris.sendall(b"GET /v1/status HTTP/1.1\r\nHost: localhost\r\nX-a: ")
+        time.sleep(0.5)
+        slowloris.sendall(b"b")  # a byte now and then does not keep it alive
+        assert _closed_by_server(slowloris, 5)
+
+        silent = _connect(base)  # connects and never says anything
+        assert _closed_by_server(silent, 5)
+
+        stalled = _connect(base)
+        stalled.sendall(
+            b"POST /v1/search HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{"
+        )
+        stalled.settimeout(5)
+        answer = b""
+        while b"RequestTimeout" not in answer and (piece := stalled.recv(4096)):
+            answer += piece
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"RequestTimeout" in answer
+
+        assert requests.get(base + "/health", timeout=5).status_code == 200  # still serving
+
+
+def test_forwarded_addresses_are_ignored_unless_from_a_trusted_proxy(
+    index_path: Path, shapes: Collection
+) -> None:
+    with running_server(index_path, shapes.root, IMGSEARCH_RATE_LIMIT_PER_MINUTE="3") as (base, _):
+        codes = [
+            requests.get(
+                base + "/v1/status", headers={"X-Forwarded-For": f"203.0.113.{n}"}, timeout=5
+            ).status_code
+            for n in range(5)
+        ]
+    assert codes == [200, 200, 200, 429, 429]  # one client, whatever it claims to be
+
+
+def test_a_keyless_server_on_a_public_address_warns(index_path: Path, shapes: Collection) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imgsearch.cli.main", "serve", "--index", str(index_path),
+         "--host", "0.0.0.0", "--port", str(port), "--root", str(shapes.root)],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                status = requests.get(f"http://127.0.0.1:{port}/v1/status", timeout=1).json()
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert "WARNING: no API keys are configured" in output
+    assert status["security"] == {"api_keys": False, "warning": status["security"]["warning"]}
+    assert "anyone who can reach this address" in status["security"]["warning"]

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from imgsearch.server.settings import ServerSettings
+from imgsearch.errors import InvalidSettings
+from imgsearch.server.settings import ServerSettings, load_settings
+from tests.cli.test_cli import imgsearch
 
 
 def test_file_then_environment_then_arguments(
@@ -37,3 +39,60 @@ def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("IMGSEARCH_CONFIG", raising=False)
     settings = ServerSettings()
     assert settings.host == "127.0.0.1" and settings.port == 8000 and not settings.auth_enabled
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"IMGSEARCH_CONFIG": "{tmp}/missing.toml"}, "which does not exist"),
+        ({"IMGSEARCH_CONFIG": "{tmp}"}, "which is not a file"),
+        ({"IMGSEARCH_CONFIG": "{tmp}/bad.toml"}, "is not valid TOML"),
+        ({"IMGSEARCH_URL_ALLOW": "[not json"}, "url_allow: is neither a JSON list"),
+        ({"IMGSEARCH_API_KEY_HASHES": "not-hex"}, "is not a SHA-256 hex digest"),
+        ({"IMGSEARCH_MAX_BODY_BYTES": "-1"}, "max_body_bytes"),
+        ({"IMGSEARCH_RATE_LIMIT_PER_MINUTE": "-5"}, "rate_limit_per_minute"),
+        ({"IMGSEARCH_PORT": "99999"}, "port"),
+        ({"IMGSEARCH_ROOTS": "{tmp}/nowhere"}, "is not an existing folder"),
+        ({"IMGSEARCH_TRUSTED_PROXIES": "proxy.example"}, "is not an IP address or network"),
+    ],
+)
+def test_configuration_mistakes_stop_serve_with_one_line(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    (tmp_path / "bad.toml").write_text("port = = 8000\n")
+    filled = {name: value.format(tmp=tmp_path) for name, value in env.items()}
+    result = imgsearch("serve", "--index", str(tmp_path / "index"), env=filled)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # the error, and a hint
+
+
+def test_a_missing_config_file_refuses_to_start_instead_of_running_keyless(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMGSEARCH_CONFIG", str(tmp_path / "imgsearch.tmol"))  # a typo
+    with pytest.raises(InvalidSettings, match="does not exist"):
+        ServerSettings()
+
+
+@pytest.mark.parametrize(
+    ("value", "keys"),
+    [("k1", ["k1"]), ("k1, k2", ["k1", "k2"]), ('["k1","k2"]', ["k1", "k2"])],
+)
+def test_keys_from_the_environment_in_any_spelling(
+    monkeypatch: pytest.MonkeyPatch, value: str, keys: list[str]
+) -> None:
+    monkeypatch.setenv("IMGSEARCH_API_KEYS", value)
+    assert [key.get_secret_value() for key in load_settings().api_keys] == keys
+
+
+def test_serve_port_argument_out_of_range(tmp_path: Path) -> None:
+    result = imgsearch("serve", "--index", str(tmp_path / "i"), "--port", "99999")
+    assert result.returncode == 2 and "port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_keyless_warning_only_off_loopback() -> None:
+    assert ServerSettings(host="127.0.0.1").keyless_warning is None
+    assert ServerSettings(host="0.0.0.0", api_keys=["k"]).keyless_warning is None
+    assert "anyone who can reach" in (ServerSettings(host="0.0.0.0").keyless_warning or "")

@@ -1,4 +1,9 @@
-"""``imgsearch serve``: run the HTTP API with uvicorn."""
+"""``imgsearch serve``: run the HTTP API with uvicorn.
+
+Configuration mistakes (a missing config file, a value out of range, a root
+that does not exist) end the command with one line and exit status 2, before
+anything listens.
+"""
 
 from __future__ import annotations
 
@@ -21,14 +26,18 @@ def serve(
     ),
     port: int | None = typer.Option(None, "--port", help="Port (default 8000)."),
     roots: list[Path] = typer.Option(
-        [], "--root", help="A folder POST /v1/index keeps in step; repeatable."
+        [],
+        "--root",
+        help="A folder POST /v1/index keeps in step and files are served from; repeatable.",
     ),
     workers_log: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
-    """Serve search and vectorize over HTTP (OpenAPI docs at /docs); settings also from IMGSEARCH_* and IMGSEARCH_CONFIG."""
+    """Serve search and vectorize over HTTP (schema at /openapi.json); settings also from IMGSEARCH_* and IMGSEARCH_CONFIG."""
     import uvicorn
 
-    from imgsearch.server import ServerSettings, create_app
+    from imgsearch.server import create_app
+    from imgsearch.server.protocol import guarded_protocol
+    from imgsearch.server.settings import load_settings
 
     given: dict[str, Any] = {
         "index": index_path,
@@ -37,11 +46,25 @@ def serve(
         "port": port,
         "roots": [r.expanduser().resolve() for r in roots] or None,
     }
-    settings = ServerSettings(**{k: v for k, v in given.items() if v is not None})
+    settings = load_settings(**{k: v for k, v in given.items() if v is not None})
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     err.print("settings: " + json.dumps(settings.describe()), markup=False)
+    if settings.keyless_warning:
+        err.print(f"[bold red]WARNING:[/] {settings.keyless_warning}", markup=True)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=workers_log)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=workers_log,
+        http=guarded_protocol(settings.header_timeout),
+        limit_concurrency=settings.max_connections,
+        # X-Forwarded-For / -Proto only from the configured reverse proxies; uvicorn's
+        # default would believe any client on loopback, letting it pick its own address.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+        server_header=False,
+    )

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
+import logging
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
 from fastapi import Query as QueryParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from imgsearch.models.catalog import catalog
 from imgsearch.search import Query, QueryPart
+from imgsearch.server import files
 from imgsearch.server.auth import KeyCheck
-from imgsearch.server.errors import ApiError
-from imgsearch.server.fetch import AddressPolicy, FetchError, fetch_image
-from imgsearch.server.service import Service
-from imgsearch.server.settings import MAX_IMAGE_BYTES
+from imgsearch.server.errors import ApiError, error_responses
+from imgsearch.server.fetch import FetchError
+from imgsearch.server.service import ImageInput, Service
+from imgsearch.server.settings import MAX_IMAGE_BYTES, MAX_TEXT_CHARS
 from imgsearch.store import Filters, ImageRecord
+from imgsearch.store.records import MAX_DIMENSION, MAX_FILTER_VALUES
 from imgsearch.types import Box
+
+log = logging.getLogger("imgsearch.server")
 
 MIME = {
     "JPEG": "image/jpeg",
@@ -38,7 +45,22 @@ MIME = {
 }
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 ImageId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="An indexed image's id.")]
-CACHE_FOREVER = "public, max-age=31536000, immutable"
+THUMBNAIL_MAX_AGE = 86_400  # then revalidated with the ETag: an id's file can change
+
+
+def _unicode(text: str) -> str:
+    """JSON can carry lone surrogates (``"\\ud800"``), which no UTF-8 encoder accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode text (it holds a lone surrogate)") from None
+    return text
+
+
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS), AfterValidator(_unicode)]
+Folder = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode)]
+Format = Annotated[str, StringConstraints(max_length=16), AfterValidator(_unicode)]
+Url = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode)]
 
 
 class BoxIn(BaseModel):
@@ -56,7 +78,7 @@ class ImageIn(BaseModel):
     """Exactly one of: an indexed image id, a URL, base64-encoded bytes. ``box`` crops it."""
 
     image_id: int | None = Field(None, ge=1, le=MAX_ID)
-    image_url: str | None = Field(None, max_length=4096)
+    image_url: Url | None = None
     image_base64: str | None = Field(None, max_length=MAX_IMAGE_BYTES * 4 // 3 + 8)
     box: BoxIn | None = None
 
@@ -64,25 +86,31 @@ class ImageIn(BaseModel):
 class PartIn(ImageIn):
     """One part of a query: a ``text`` or an image; a negative ``weight`` steers away."""
 
-    text: str | None = Field(None, max_length=2000)
+    text: Text | None = None
     weight: float = Field(1.0, ge=-100, le=100)
 
 
 class FiltersIn(BaseModel):
-    under: list[str] = Field(default_factory=list, description="Absolute folders (any of).")
+    under: list[Folder] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Absolute folders (any of).",
+    )
     after: dt.date | None = Field(None, description="Taken on or after (EXIF time, else mtime).")
     before: dt.date | None = Field(None, description="Taken before.")
-    formats: list[str] = Field(default_factory=list, description="e.g. JPEG, PNG.")
-    min_width: int | None = Field(None, ge=1)
-    min_height: int | None = Field(None, ge=1)
+    formats: list[Format] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="e.g. JPEG, PNG."
+    )
+    min_width: int | None = Field(None, ge=1, le=MAX_DIMENSION)
+    min_height: int | None = Field(None, ge=1, le=MAX_DIMENSION)
 
 
 class SearchIn(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    text: str | None = Field(None, max_length=2000, description="Shorthand for one text part.")
+    text: Text | None = Field(None, description="Shorthand for one text part.")
     parts: list[PartIn] = Field(default_factory=list, max_length=16)
-    not_: list[str] = Field(
+    not_: list[Text] = Field(
         default_factory=list, alias="not", max_length=16, description="Texts to steer away from."
     )
     top: int = Field(10, ge=1, le=1000)
@@ -130,7 +158,7 @@ class SearchOut(BaseModel):
 
 
 class VectorizeIn(BaseModel):
-    texts: list[str] = Field(default_factory=list, max_length=256)
+    texts: list[Text] = Field(default_factory=list, max_length=256)
     images: list[ImageIn] = Field(default_factory=list, max_length=64)
 
 
@@ -163,41 +191,58 @@ def _image_out(record: ImageRecord) -> ImageOut:
 
 
 def _seconds(day: dt.date | None) -> float | None:
+    """Local midnight of ``day`` in POSIX seconds (UTC midnight where the platform cannot
+    place the year in its time zones, e.g. 0001-01-01)."""
     if day is None:
         return None
-    return dt.datetime(day.year, day.month, day.day).timestamp()
+    try:
+        return dt.datetime(day.year, day.month, day.day).timestamp()
+    except (OverflowError, OSError, ValueError):
+        return float((day - dt.date(1970, 1, 1)).days * 86_400)
+
+
+def _one_source(item: ImageIn) -> None:
+    given = [item.image_id is not None, item.image_url is not None, item.image_base64 is not None]
+    if sum(given) != 1:
+        raise ApiError(
+            400, "InvalidQuery", "an image is exactly one of image_id, image_url, image_base64"
+        )
 
 
 def router(service: Service, keys: KeyCheck) -> APIRouter:
-    api = APIRouter(prefix="/v1", tags=["imgsearch"], dependencies=[Depends(keys)])
-    policy = AddressPolicy(service.settings.url_allow)
+    api = APIRouter(
+        prefix="/v1",
+        tags=["imgsearch"],
+        dependencies=[Depends(keys)],
+        responses=error_responses(400, 401, 403, 429),
+    )
 
-    def image_part(item: ImageIn, weight: float = 1.0) -> QueryPart:
-        given = [
-            item.image_id is not None,
-            item.image_url is not None,
-            item.image_base64 is not None,
-        ]
-        if sum(given) != 1:
+    async def fetched(url: str) -> bytes:
+        try:
+            return await service.fetch(url)
+        except FetchError as error:
+            log.info("image URL not fetched: %s", error.reason)  # the detail stays here
             raise ApiError(
-                400, "InvalidQuery", "an image is exactly one of image_id, image_url, image_base64"
-            )
+                400,
+                "InvalidImageUrl",
+                "the image URL is not accessible: it must be a public http(s) address of an "
+                "image of at most 20 MB",
+            ) from None
+
+    async def fetch_all(items: Sequence[ImageIn]) -> dict[str, bytes]:
+        """The images of ``items`` given by URL, fetched concurrently (once each)."""
+        for item in items:
+            _one_source(item)
+        urls = list(dict.fromkeys(i.image_url for i in items if i.image_url is not None))
+        return dict(zip(urls, await asyncio.gather(*(fetched(u) for u in urls)), strict=True))
+
+    def image_part(item: ImageIn, downloads: dict[str, bytes], weight: float = 1.0) -> QueryPart:
+        _one_source(item)
         box = Box(**item.box.model_dump()) if item.box else None
         if item.image_id is not None:
             return QueryPart(image_id=item.image_id, box=box, weight=weight)
         if item.image_url is not None:
-            try:
-                data = fetch_image(
-                    item.image_url,
-                    policy=policy,
-                    max_bytes=MAX_IMAGE_BYTES,
-                    timeout=service.settings.url_timeout,
-                )
-            except FetchError as error:
-                raise ApiError(
-                    400, "InvalidImageUrl", f"cannot use the image URL: {error.reason}"
-                ) from None
-            return QueryPart(image_data=data, box=box, weight=weight)
+            return QueryPart(image_data=downloads[item.image_url], box=box, weight=weight)
         try:
             data = base64.b64decode(item.image_base64 or "", validate=True)
         except (binascii.Error, ValueError):
@@ -206,7 +251,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
             raise ApiError(400, "InvalidImage", "the image is empty")
         return QueryPart(image_data=data, box=box, weight=weight)
 
-    def parts_of(body: SearchIn) -> list[QueryPart]:
+    def parts_of(body: SearchIn, downloads: dict[str, bytes]) -> list[QueryPart]:
         parts = [QueryPart(text=body.text)] if body.text is not None else []
         for part in body.parts:
             if part.text is not None:
@@ -216,12 +261,15 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
                     )
                 parts.append(QueryPart(text=part.text, weight=part.weight))
             else:
-                parts.append(image_part(part, part.weight))
+                parts.append(image_part(part, downloads, part.weight))
         parts += [QueryPart(text=text, weight=-1.0) for text in body.not_]
         return parts
 
     @api.post(
-        "/search", response_model=SearchOut, summary="Search by text, image, region, or a mix"
+        "/search",
+        response_model=SearchOut,
+        summary="Search by text, image, region, or a mix",
+        responses=error_responses(400, 404, 413, 422),
     )
     async def search(body: SearchIn) -> dict[str, Any]:
         f = body.filters or FiltersIn()
@@ -236,9 +284,13 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         options: dict[str, Any] = {"top": body.top, "offset": body.offset, "filters": filters}
         if body.metadata_weight is not None:
             options["metadata_weight"] = body.metadata_weight
-        # Texts are ready at once; images may need a download or a base64 decode: a thread's job.
-        has_images = any(part.text is None for part in body.parts)
-        parts = await run_in_threadpool(parts_of, body) if has_images else parts_of(body)
+        image_parts = [part for part in body.parts if part.text is None]
+        downloads = await fetch_all(image_parts)
+        # Texts are ready at once; base64 images take a decode: a thread's job.
+        if image_parts:
+            parts = await run_in_threadpool(parts_of, body, downloads)
+        else:
+            parts = parts_of(body, downloads)
         hits = await service.search(Query(tuple(parts), **options))
         return {
             "model": service.model_id,
@@ -259,31 +311,38 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
             ],
         }
 
+    def image_vectors(items: list[ImageIn], downloads: dict[str, bytes]) -> list[list[float]]:
+        vectors: list[list[float]] = [[] for _ in items]
+        to_embed: list[tuple[int, ImageInput, Box | None]] = []
+        for slot, item in enumerate(items):
+            part = image_part(item, downloads)
+            if part.image_id is not None:
+                record = service.get(part.image_id)
+                if part.box is None:
+                    vectors[slot] = service.index.store.vectors([record.id])[0].tolist()
+                    continue
+                to_embed.append((slot, record, part.box))
+            else:
+                assert part.image_data is not None
+                to_embed.append((slot, part.image_data, part.box))
+        if to_embed:
+            embedded = service.embed_images(
+                [i for _, i, _ in to_embed], [b for _, _, b in to_embed]
+            )
+            for (slot, _, _), vector in zip(to_embed, embedded, strict=True):
+                vectors[slot] = vector.tolist()
+        return vectors
+
     @api.post(
         "/vectorize",
         response_model=VectorizeOut,
         summary="Vectors for many texts and images at once",
+        responses=error_responses(400, 404, 413, 422),
     )
-    def vectorize(body: VectorizeIn) -> dict[str, Any]:
-        texts = service.embed_texts(body.texts).tolist() if body.texts else []
-        images: list[list[float]] = [[] for _ in body.images]
-        to_embed: list[tuple[int, bytes | str, Box | None]] = []
-        for slot, item in enumerate(body.images):
-            part = image_part(item)
-            if part.image_id is not None and part.box is None:
-                record = service.get(part.image_id)
-                images[slot] = service.index.store.vectors([record.id])[0].tolist()
-                continue
-            source: bytes | str = (
-                part.image_data
-                if part.image_data is not None
-                else service.get(part.image_id or 0).path
-            )
-            to_embed.append((slot, source, part.box))
-        if to_embed:
-            vectors = service.embed_images([s for _, s, _ in to_embed], [b for _, _, b in to_embed])
-            for (slot, _, _), vector in zip(to_embed, vectors, strict=True):
-                images[slot] = vector.tolist()
+    async def vectorize(body: VectorizeIn) -> dict[str, Any]:
+        texts = (await service.embed_texts_async(body.texts)).tolist() if body.texts else []
+        downloads = await fetch_all(body.images)
+        images = await run_in_threadpool(image_vectors, body.images, downloads)
         return {
             "model": service.model_id,
             "dim": service.embedder.dim,
@@ -291,45 +350,67 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
             "images": images,
         }
 
-    @api.get("/images/{image_id}", response_model=ImageOut, summary="An indexed image's metadata")
+    @api.get(
+        "/images/{image_id}",
+        response_model=ImageOut,
+        summary="An indexed image's metadata",
+        responses=error_responses(404, 422),
+    )
     def image(image_id: ImageId) -> ImageOut:
         return _image_out(service.get(image_id))
 
     @api.get(
-        "/images/{image_id}/file", summary="The image file itself", response_class=FileResponse
+        "/images/{image_id}/file",
+        summary="The image file itself",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"image/*": {}}}, **error_responses(404, 422)},
     )
-    def image_file(image_id: ImageId) -> FileResponse:
+    def image_file(image_id: ImageId) -> StreamingResponse:
         record = service.get(image_id)
-        path = service.servable_path(record)
-        if path is None:
-            raise ApiError(404, "NotFound", f"the file of image {image_id} is no longer available")
-        return FileResponse(
-            path,
+        stream = service.open_file(record)
+        return StreamingResponse(
+            files.chunks(stream),
             media_type=MIME.get(record.format or "", "application/octet-stream"),
-            headers={"Cache-Control": "private, max-age=3600", "ETag": f'"{record.digest}"'},
+            headers={
+                "Content-Length": str(record.size),
+                "Cache-Control": "private, max-age=3600",
+                "ETag": f'"{record.digest}"',
+                "X-Content-Type-Options": "nosniff",
+            },
         )
 
     @api.get(
         "/images/{image_id}/thumbnail",
         summary="A JPEG thumbnail (made once, then cached)",
         response_class=FileResponse,
+        responses={200: {"content": {"image/jpeg": {}}}, **error_responses(400, 404, 422)},
     )
     def thumbnail(
-        request: Request, image_id: ImageId, size: int = QueryParam(256, ge=16, le=1024)
+        request: Request,
+        image_id: ImageId,
+        size: int = QueryParam(
+            256,
+            ge=16,
+            le=files.THUMBNAIL_SIZES[-1],
+            description=f"Longest side wanted; answered with the next of {files.THUMBNAIL_SIZES}.",
+        ),
     ) -> Response:
         record = service.get(image_id)
-        etag = f'"{record.digest[:32]}-{size}"'
+        served = files.thumbnail_size(size)
+        etag = f'"{record.digest[:32]}-{served}"'
+        scope = "private" if service.settings.auth_enabled else "public"
+        headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={THUMBNAIL_MAX_AGE}"}
+        path = service.thumbnail(record, served)  # also: is the file still the indexed one?
         if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_FOREVER})
-        path = service.servable_path(record)
-        if path is None:
-            raise ApiError(404, "NotFound", f"the file of image {image_id} is no longer available")
-        thumb = service.thumbnail(record, path, size)
-        return FileResponse(
-            thumb, media_type="image/jpeg", headers={"Cache-Control": CACHE_FOREVER, "ETag": etag}
-        )
+            return Response(status_code=304, headers=headers)
+        return FileResponse(path, media_type="image/jpeg", headers=headers)
 
-    @api.post("/index", status_code=202, summary="Start bringing the configured folders in step")
+    @api.post(
+        "/index",
+        status_code=202,
+        summary="Start bringing the configured folders in step",
+        responses=error_responses(400, 409),
+    )
     def start_index() -> dict[str, Any]:
         if not service.settings.roots:
             raise ApiError(

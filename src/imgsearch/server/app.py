@@ -11,15 +11,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imgsearch import __version__
+from imgsearch.media.failures import quiet_decoders
 from imgsearch.server import api, azure, errors
 from imgsearch.server.auth import KeyCheck
 from imgsearch.server.body import BodyTooLarge
 from imgsearch.server.errors import ApiError, error_response
+from imgsearch.server.guards import BodyTimeout, LimitBody, SameOriginWrites, TrustedHosts
 from imgsearch.server.service import Service
-from imgsearch.server.settings import ServerSettings
+from imgsearch.server.settings import LOOPBACK_NAMES, ServerSettings
 
 log = logging.getLogger("imgsearch.server")
 _SLASHES = re.compile(r"^/{2,}")
@@ -39,43 +41,6 @@ class _CollapseLeadingSlashes:
         await self.app(scope, receive, send)
 
 
-class _LimitBody:
-    """Bodies over ``max_bytes`` are refused, whether their length is declared or not.
-
-    A declared length over the limit is answered before anything is read; a
-    chunked body raises :class:`BodyTooLarge` from ``receive`` as soon as it
-    passes the limit, so no route ever holds more. A plain ASGI middleware, not
-    ``@app.middleware``: Starlette's ``BaseHTTPMiddleware`` costs every request a
-    task and two memory streams.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            request = Request(scope)
-            await _too_large_response(request, BodyTooLarge(self.max_bytes))(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-
 def _too_large_response(request: Request, error: BodyTooLarge) -> JSONResponse:
     """413 with our envelope; on the Azure routes, Azure's 400 for an oversized image."""
     if request.url.path.startswith(errors.AZURE_PREFIX):
@@ -87,6 +52,7 @@ def create_app(
     settings: ServerSettings | None = None, *, service: Service | None = None
 ) -> FastAPI:
     settings = settings or ServerSettings()
+    quiet_decoders()
     service = service or Service(settings)
     keys = KeyCheck(settings)
 
@@ -98,6 +64,8 @@ def create_app(
             service.index.store.location,
             service.model_id,
         )
+        if settings.keyless_warning:
+            log.warning("%s", settings.keyless_warning)
         yield
         service.close()
 
@@ -108,6 +76,10 @@ def create_app(
         'Errors are JSON `{"error": {"code", "message"}}`; the Azure AI Vision compatible routes '
         "use Azure's envelope.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: not offline, not ours to vouch
+        # for. The schema itself is at /openapi.json for any OpenAPI tool.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = service
     errors.install(app)
@@ -116,7 +88,16 @@ def create_app(
     async def _too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
         return _too_large_response(request, error)
 
-    app.add_middleware(_LimitBody, max_bytes=settings.max_body_bytes)  # inside CORS
+    @app.exception_handler(BodyTimeout)
+    async def _too_slow(request: Request, error: BodyTimeout) -> JSONResponse:
+        return error_response(request, ApiError(408, "RequestTimeout", str(error.detail)))
+
+    app.add_middleware(
+        LimitBody,
+        max_bytes=settings.max_body_bytes,
+        timeout=settings.body_timeout,
+        too_large=_too_large_response,
+    )  # inside CORS, so that its answers carry CORS headers
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -124,11 +105,18 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["*"],
         )
+    app.add_middleware(SameOriginWrites, allowed_origins=settings.cors_origins)
+    app.add_middleware(
+        TrustedHosts, hosts=[*LOOPBACK_NAMES, settings.host, *settings.trusted_hosts]
+    )
     app.include_router(azure.router(service, keys))
     app.include_router(api.router(service, keys))
 
     @app.get(
-        "/health", tags=["imgsearch"], summary="Liveness: the server answers and the index opened"
+        "/health",
+        tags=["imgsearch"],
+        summary="Liveness: the server answers and the index opened",
+        responses=errors.error_responses(400),
     )
     async def health() -> dict[str, Any]:
         return {"status": "ok", "model": service.model_id}

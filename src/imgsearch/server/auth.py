@@ -1,9 +1,14 @@
-"""API keys and the per-key rate limit.
+"""API keys, the per-key rate limit, and a limit on guessing keys.
 
 A key arrives in ``Ocp-Apim-Subscription-Key`` (Azure's header) or as
 ``Authorization: Bearer KEY``. Keys are compared as SHA-256 digests with
 :func:`hmac.compare_digest` against every configured key, so neither the time
-taken nor an early exit tells an attacker how much of a guess was right.
+taken nor an early exit tells an attacker how much of a guess was right. A
+client address that sent ``auth_failures_per_minute`` wrong keys within a
+minute gets 429 for every key it sends until the minute is over, right or
+wrong: guessing keys is slow, and an answer tells nothing about the guess.
+The address is the connection's peer, or what a configured trusted proxy says
+(``X-Forwarded-For`` from anyone else is ignored).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from imgsearch.server.errors import AZURE_PREFIX, ApiError, AzureError
 from imgsearch.server.settings import ServerSettings
@@ -31,6 +37,14 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+# Declared so that the OpenAPI schema (and any client generated from it) knows how to send
+# a key; the check itself reads the headers below.
+_AZURE_KEY = APIKeyHeader(
+    name="Ocp-Apim-Subscription-Key", auto_error=False, scheme_name="SubscriptionKey"
+)
+_BEARER = HTTPBearer(auto_error=False, scheme_name="Bearer")
+
+
 class KeyCheck:
     """Accepts a request when keys are off, or when it carries a configured key."""
 
@@ -39,18 +53,27 @@ class KeyCheck:
         self.digests = [bytes.fromhex(key_digest(k.get_secret_value())) for k in settings.api_keys]
         self.digests += [bytes.fromhex(h.strip().lower()) for h in settings.api_key_hashes]
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.failures = RateLimiter(settings.auth_failures_per_minute)
 
-    async def __call__(self, request: Request) -> str:
+    async def __call__(
+        self,
+        request: Request,
+        _key: str | None = Security(_AZURE_KEY),
+        _bearer_token: HTTPAuthorizationCredentials | None = Security(_BEARER),
+    ) -> str:
         """The caller's identity (a key digest, or the client address when keys are off).
 
         A coroutine only so that FastAPI runs it on the event loop: it does microseconds of
         work, and a plain function would cost every request a trip through the thread pool.
         """
+        address = request.client.host if request.client else "anonymous"
         if not self.enabled:
-            identity = request.client.host if request.client else "anonymous"
+            identity = address
         else:
+            _retry_after(self.failures.wait(address), "too many requests with a wrong API key")
             key = request.headers.get("ocp-apim-subscription-key") or _bearer(request)
             if not key or not self._known(key):
+                self.failures.acquire(address)
                 if request.url.path.startswith(AZURE_PREFIX):
                     raise AzureError(401, "401", AZURE_ACCESS_DENIED)
                 raise ApiError(
@@ -59,14 +82,7 @@ class KeyCheck:
                     "a valid API key is required (Ocp-Apim-Subscription-Key or Authorization: Bearer)",
                 )
             identity = key_digest(key)
-        wait = self.limiter.acquire(identity)
-        if wait > 0:
-            raise ApiError(
-                429,
-                "TooManyRequests",
-                f"rate limit exceeded; retry in {math.ceil(wait)} s",
-                headers={"Retry-After": str(math.ceil(wait))},
-            )
+        _retry_after(self.limiter.acquire(identity), "rate limit exceeded")
         return identity
 
     def _known(self, key: str) -> bool:
@@ -75,6 +91,16 @@ class KeyCheck:
         for known in self.digests:  # no early exit
             found |= hmac.compare_digest(digest, known)
         return found
+
+
+def _retry_after(wait: float, why: str) -> None:
+    if wait > 0:
+        raise ApiError(
+            429,
+            "TooManyRequests",
+            f"{why}; retry in {math.ceil(wait)} s",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
 
 
 def _bearer(request: Request) -> str | None:
@@ -105,7 +131,14 @@ class RateLimiter:
         return len(self._seen)
 
     def acquire(self, identity: str) -> float:
-        """0 when the request may go; otherwise the seconds until it may."""
+        """0 when the request may go (and it is counted); otherwise the seconds until it may."""
+        return self._check(identity, count=True)
+
+    def wait(self, identity: str) -> float:
+        """The seconds until ``identity`` may go again (0: now), counting nothing."""
+        return self._check(identity, count=False)
+
+    def _check(self, identity: str, *, count: bool) -> float:
         if self.per_minute <= 0:
             return 0.0
         now = self._clock()
@@ -113,12 +146,17 @@ class RateLimiter:
             self._since_sweep += 1
             if self._since_sweep >= self.SWEEP_EVERY:
                 self._sweep(now)
-            times = self._seen.setdefault(identity, deque())
+            times = self._seen.get(identity)
+            if times is None:
+                if not count:
+                    return 0.0
+                times = self._seen[identity] = deque()
             while times and now - times[0] >= 60:
                 times.popleft()
             if len(times) >= self.per_minute:
                 return 60 - (now - times[0])
-            times.append(now)
+            if count:
+                times.append(now)
             return 0.0
 
     def _sweep(self, now: float) -> None:

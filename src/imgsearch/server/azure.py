@@ -9,24 +9,28 @@ Azure's Florence model, so they are not interchangeable with Azure's.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from imgsearch.errors import ImageError, InvalidText
+from imgsearch.errors import ImageError, InvalidImageDimensions, InvalidText, PixelLimitExceeded
 from imgsearch.server.auth import KeyCheck
-from imgsearch.server.body import BodyTooLarge, image_size, media_type, parse_json, read_body
+from imgsearch.server.body import BodyTooLarge, media_type, parse_json, read_body
 from imgsearch.server.errors import AzureError, azure_not_found
-from imgsearch.server.fetch import AddressPolicy, FetchError, fetch_image
+from imgsearch.server.fetch import FetchError
 from imgsearch.server.service import Service
 from imgsearch.server.settings import (
     MAX_IMAGE_BYTES,
     MAX_IMAGE_SIDE,
+    MAX_TEXT_CHARS,
     MAX_TEXT_WORDS,
     MIN_IMAGE_SIDE,
 )
+
+log = logging.getLogger("imgsearch.server")
 
 API_VERSIONS = ("2023-02-01-preview", "2023-04-01-preview", "2024-02-01")
 # Azure's own model versions, pinned by client code written for Azure: they name
@@ -74,6 +78,32 @@ class Vector(BaseModel):
     vector: list[float]
 
 
+class AzureErrorInner(BaseModel):
+    code: str
+    message: str
+
+
+class AzureErrorBody(BaseModel):
+    code: str
+    message: str
+    innererror: AzureErrorInner | None = None
+
+
+class AzureErrorOut(BaseModel):
+    """Azure AI Vision's error envelope (also in the ``x-ms-error-code`` header)."""
+
+    error: AzureErrorBody
+
+
+AZURE_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": AzureErrorOut, "description": "Bad image, text, URL or model version."},
+    401: {"model": AzureErrorOut, "description": "Missing or wrong subscription key."},
+    403: {"model": AzureErrorOut, "description": "A request from another site's page."},
+    404: {"model": AzureErrorOut, "description": "Unknown api-version."},
+    429: {"model": AzureErrorOut, "description": "Too many requests (or wrong keys)."},
+}
+
+
 def size_error() -> AzureError:
     return _invalid("InvalidImageSize", SIZE_MESSAGE)
 
@@ -84,9 +114,11 @@ def _invalid(inner: str, message: str) -> AzureError:
 
 def router(service: Service, keys: KeyCheck) -> APIRouter:
     api = APIRouter(
-        prefix="/computervision", tags=["Azure AI Vision compatible"], dependencies=[Depends(keys)]
+        prefix="/computervision",
+        tags=["Azure AI Vision compatible"],
+        dependencies=[Depends(keys)],
+        responses=AZURE_ERRORS,
     )
-    policy = AddressPolicy(service.settings.url_allow)
 
     async def check_versions(
         api_version: str | None = Query(None, alias="api-version"),
@@ -115,23 +147,20 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         request: Request,
     ) -> dict[str, Any]:
         """Body: raw image bytes (`application/octet-stream`), a multipart upload, or JSON `{"url": …}`."""
-        data = await _image_bytes(request, policy, service)
+        data = await _image_bytes(request, service)
         if not data or len(data) > MAX_IMAGE_BYTES:
             raise _invalid("InvalidImageSize", SIZE_MESSAGE)
-        size = image_size(data)
-        if size is None:
-            raise _invalid("InvalidImageFormat", "Input data is not a valid image.")
-        if min(size) < MIN_IMAGE_SIDE or max(size) > MAX_IMAGE_SIDE:
+        try:  # the same decode, limits and verdicts as every other route
+            vector = await run_in_threadpool(service.embed_images, [data])
+        except (InvalidImageDimensions, PixelLimitExceeded) as error:
             raise _invalid(
                 "InvalidImageDimension",
-                f"The input image dimensions are out of range: {size[0]}x{size[1]}. The image must be "
+                f"The input image dimensions are out of range ({error.reason}). The image must be "
                 f"at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} and at most {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels.",
-            )
-        try:
-            vector = await run_in_threadpool(service.embed_images, [data])
+            ) from None
         except ImageError as error:
             raise _invalid(
-                "InvalidImageFormat", f"Input data is not a valid image: {error.message}"
+                "InvalidImageFormat", f"Input data is not a valid image: {error.reason}"
             ) from None
         return {"modelVersion": service.model_id, "vector": vector[0].tolist()}
 
@@ -152,7 +181,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
                 'The content type must be application/json with a body {"text": ...}.',
             )
         try:
-            body = parse_json(await read_body(request, 1024 * 1024))
+            body = parse_json(await read_body(request, 64 * 1024))
         except BodyTooLarge:
             raise _invalid("InvalidArgument", "The request body is too large.") from None
         except Exception:
@@ -160,6 +189,11 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise _invalid("EmptyText", 'The text is missing or empty: send {"text": "..."}.')
+        if len(text) > MAX_TEXT_CHARS:
+            raise _invalid(
+                "TextTooLong",
+                f"The text has {len(text)} characters; at most {MAX_TEXT_CHARS} are allowed.",
+            )
         words = len(text.split())
         if words > MAX_TEXT_WORDS:
             raise _invalid(
@@ -174,7 +208,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     return api
 
 
-async def _image_bytes(request: Request, policy: AddressPolicy, service: Service) -> bytes:
+async def _image_bytes(request: Request, service: Service) -> bytes:
     kind = media_type(request)
     if kind == "application/json":
         try:
@@ -185,14 +219,9 @@ async def _image_bytes(request: Request, policy: AddressPolicy, service: Service
         if not isinstance(url, str) or not url:
             raise _invalid("InvalidImageUrl", URL_MESSAGE)
         try:
-            return await run_in_threadpool(
-                fetch_image,
-                url,
-                policy=policy,
-                max_bytes=MAX_IMAGE_BYTES,
-                timeout=service.settings.url_timeout,
-            )
+            return await service.fetch(url)
         except FetchError as error:
+            log.info("image URL not fetched: %s", error.reason)
             if "larger than" in error.reason or "bytes, more than" in error.reason:
                 raise _invalid("InvalidImageSize", SIZE_MESSAGE) from None
             raise _invalid("InvalidImageUrl", URL_MESSAGE) from None

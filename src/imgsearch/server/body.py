@@ -1,13 +1,11 @@
-"""Reading request bodies within limits, and telling images from non-images cheaply."""
+"""Reading request bodies within limits."""
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 from fastapi import Request
-from PIL import Image, UnidentifiedImageError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imgsearch.server.errors import ApiError
@@ -47,12 +45,3 @@ def parse_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "InvalidRequest", "the body is not valid JSON") from None
-
-
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the image header without decoding pixels; None if not an image."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None

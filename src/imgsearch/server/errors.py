@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from imgsearch.errors import ImgsearchError, InputError, ModelError, NotIndexed, StoreError
@@ -21,6 +22,36 @@ from imgsearch.errors import ImgsearchError, InputError, ModelError, NotIndexed,
 log = logging.getLogger("imgsearch.server")
 
 AZURE_PREFIX = "/computervision/"
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every /v1 error: a stable ``code`` and a human ``message``."""
+
+    error: ErrorBody
+
+
+_MEANINGS = {
+    400: "The request cannot be used: a bad image, box, query, URL or text.",
+    401: "An API key is required (Ocp-Apim-Subscription-Key or Authorization: Bearer).",
+    403: "A request from another site's page (Origin not allowed).",
+    404: "No such image, or its file is no longer available.",
+    408: "The request body did not arrive in time.",
+    409: "An index run is already in progress.",
+    413: "The request body is larger than the server accepts.",
+    422: "The body or a parameter does not match the schema.",
+    429: "Too many requests (or wrong keys); see Retry-After.",
+    503: "The model or the index cannot be used right now.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error statuses, with the error body's schema."""
+    return {status: {"model": ErrorOut, "description": _MEANINGS[status]} for status in statuses}
 
 
 class ApiError(Exception):
@@ -114,7 +145,12 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         if _is_azure(request) and error.status_code == 404:
             return error_response(request, azure_not_found())
-        codes = {404: "NotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+        codes = {
+            404: "NotFound",
+            405: "MethodNotAllowed",
+            408: "RequestTimeout",
+            413: "PayloadTooLarge",
+        }
         code = codes.get(error.status_code, f"Http{error.status_code}")
         return error_response(request, ApiError(error.status_code, code, str(error.detail)))
 

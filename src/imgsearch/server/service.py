@@ -10,15 +10,18 @@ committed batch, while it writes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
 import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,17 +31,26 @@ from imgsearch.config import default_data_dir, default_index_dir, hub_offline
 from imgsearch.embedder import Embedder
 from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent
-from imgsearch.media.decode import DecodeOptions, ImageSource, load_rgb
+from imgsearch.media.decode import DecodeOptions, load_rgb
 from imgsearch.pipeline import ordered_map
 from imgsearch.search import Hit, Query
+from imgsearch.server import files
 from imgsearch.server.batching import Batcher, TextBatcher
-from imgsearch.server.settings import ServerSettings
+from imgsearch.server.errors import ApiError
+from imgsearch.server.fetch import AddressPolicy, fetch_image
+from imgsearch.server.settings import (
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_SIDE,
+    MIN_IMAGE_SIDE,
+    ServerSettings,
+)
 from imgsearch.store import ImageRecord
 from imgsearch.store.postgres import is_postgres_url
 from imgsearch.types import Box
 
 log = logging.getLogger("imgsearch.server")
-THUMBNAIL_SIZES = range(16, 1025)
+ImageInput = bytes | ImageRecord
+"""An image a request names: uploaded (or fetched) bytes, or an indexed image."""
 
 
 @dataclass
@@ -62,13 +74,22 @@ class Service:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
         self.index_path: str = os.fspath(settings.index or default_index_dir())
+        # Indexed files are read as `imgsearch index` reads them (one verdict per file);
+        # images sent by clients get Azure's limits as well, on every route.
         self.decode = DecodeOptions(max_pixels=settings.max_pixels)
+        self.request_decode = replace(
+            self.decode,
+            max_file_bytes=MAX_IMAGE_BYTES,
+            min_side=MIN_IMAGE_SIDE,
+            max_side=MAX_IMAGE_SIDE,
+        )
         self.index = Index.open(
             self.index_path,
             model=settings.model,
             create=True,
             pool_size=settings.db_pool_size,
             decode=self.decode,
+            max_concurrent_decodes=settings.max_concurrent_decodes,
             offline=hub_offline(),
         )
         self.embedder.set_text_threads(text_threads(settings.text_threads, self.embedder))
@@ -82,6 +103,12 @@ class Service:
         self.job = JobState()
         self._job_lock = threading.Lock()
         self.thumbnails = (settings.thumbnail_cache or self._default_thumbnails()).expanduser()
+        # URL fetches wait on other servers: their own threads, so that slow ones cannot
+        # occupy the pool that rankings and file reads share.
+        self.url_policy = AddressPolicy(settings.url_allow)
+        self._fetches = ThreadPoolExecutor(
+            settings.max_concurrent_fetches, thread_name_prefix="imgsearch-fetch"
+        )
 
     def _default_thumbnails(self) -> Path:
         if is_postgres_url(self.index_path):
@@ -100,28 +127,63 @@ class Service:
     def close(self) -> None:
         self.texts.close()
         self.images.close()
+        self._fetches.shutdown(wait=False, cancel_futures=True)
         with self.lock:
             self.index.close()
 
     # -- vectors -------------------------------------------------------------------------
 
     def embed_images(
-        self, images: Sequence[ImageSource], boxes: Sequence[Box | None] | None = None
+        self, images: Sequence[ImageInput], boxes: Sequence[Box | None] | None = None
     ) -> NDArray[np.float32]:
-        """Decoded here (several at once on the embedder's decode threads), then run by the
-        vision tower together with other requests' images. The first bad image raises."""
+        """Decoded here (several at once on the embedder's decode threads, and never more
+        at once than ``max_concurrent_decodes`` server-wide), then run by the vision tower
+        together with other requests' images. The first bad image raises."""
         pairs = list(zip(images, boxes or [None] * len(images), strict=True))
         if len(pairs) == 1:
-            pixels = [self.embedder.prepare_image(*pairs[0])]
+            pixels = [self.prepare(*pairs[0])]
         else:
             futures = ordered_map(
-                lambda pair: self.embedder.prepare_image(*pair),
+                lambda pair: self.prepare(*pair),
                 pairs,
                 workers=self.embedder.decode_workers,
                 window=len(pairs),
             )
             pixels = [future.result() for future in futures]
         return self.images.encode(pixels)
+
+    def prepare(self, image: ImageInput, box: Box | None = None) -> NDArray[np.float32]:
+        """Model input of an uploaded image (with the request limits) or an indexed file."""
+        if isinstance(image, ImageRecord):
+            with self.open_file(image) as stream:
+                pixels = self.embedder.read_image(stream, name=image.path, box=box)[1]
+        else:
+            pixels = self.embedder.read_image(image, box=box, options=self.request_decode)[1]
+        assert pixels is not None
+        return pixels
+
+    def _embed_query_image(self, source: str | bytes, box: Box | None) -> NDArray[np.float32]:
+        """The query-image hook of :meth:`Index.query_vector`: a path here is an indexed one."""
+        if isinstance(source, str):
+            record = self.index.store.find_path(source)
+            if record is None:
+                raise ApiError(404, "NotFound", "the image is no longer indexed")
+            vectors = self.embed_images([record], [box])
+        else:
+            vectors = self.embed_images([source], [box])
+        vector: NDArray[np.float32] = vectors[0]
+        return vector
+
+    async def fetch(self, url: str) -> bytes:
+        """The image at ``url``, fetched on the fetch threads (see :mod:`.fetch`)."""
+        future = self._fetches.submit(
+            fetch_image,
+            url,
+            policy=self.url_policy,
+            max_bytes=MAX_IMAGE_BYTES,
+            timeout=self.settings.url_timeout,
+        )
+        return await asyncio.wrap_future(future)
 
     def embed_texts(self, texts: list[str]) -> NDArray[np.float32]:
         return self.texts.encode(texts)
@@ -144,7 +206,7 @@ class Service:
 
     def _rank(self, query: Query, text_vectors: dict[str, NDArray[np.float32]]) -> list[Hit]:
         vector = self.index.query_vector(
-            query.parts, text_vectors=text_vectors, embed_pixels=self.images.encode
+            query.parts, text_vectors=text_vectors, embed_image=self._embed_query_image
         )
         return self.index.rank(vector, query)
 
@@ -173,28 +235,43 @@ class Service:
                 "completed": run.completed,
             },
             "job": self.job.as_dict(),
+            "security": {
+                "api_keys": self.settings.auth_enabled,
+                "warning": self.settings.keyless_warning,
+            },
         }
 
-    def servable_path(self, record: ImageRecord) -> Path | None:
-        """The file of ``record`` if it lies under an indexed root and still exists."""
-        roots = [str(r.expanduser().resolve()) for r in self.settings.roots]
-        if not roots:
-            with self.lock:
-                run = self.index.status().last_run
-            roots = list(run.roots) if run else []
-        path = Path(record.path)
-        inside = any(path.is_relative_to(root) for root in roots)
-        return path if inside and path.is_file() else None
+    def roots(self) -> list[Path]:
+        """Real folders whose files may be served: the configured roots, else those of the
+        last index run."""
+        if self.settings.roots:
+            return files.real_roots(self.settings.roots)
+        with self.lock:
+            run = self.index.status().last_run
+        return files.real_roots(run.roots if run else [])
 
-    def thumbnail(self, record: ImageRecord, path: Path, size: int) -> Path:
-        """A JPEG at most ``size`` px on its long side, made once and kept (keyed by content)."""
-        target = self.thumbnails / f"{record.id}-{size}-{record.digest[:16]}.jpg"
-        if target.is_file():
-            return target
-        image = load_rgb(path, options=self.decode)
-        image.thumbnail((size, size))
-        self.thumbnails.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    def open_file(self, record: ImageRecord) -> BinaryIO:
+        """The indexed file of ``record``, opened; a 404 unless it is still that file, at
+        a real location under a root (see :mod:`.files`)."""
+        stream = files.open_indexed(record, self.roots())
+        if stream is None:
+            raise ApiError(404, "NotFound", f"the file of image {record.id} is no longer available")
+        return stream
+
+    def thumbnail(self, record: ImageRecord, size: int) -> Path:
+        """A JPEG at most ``size`` px (one of :data:`files.THUMBNAIL_SIZES`) on its long
+        side, made once from the indexed file and kept, keyed by the file's content."""
+        with self.open_file(record) as stream:
+            target = files.thumbnail_path(self.thumbnails, record, size)
+            if target.is_file():
+                return target
+            width, height = record.width or size, record.height or size
+            needed = math.ceil(size * min(width, height) / max(width, height, 1))
+            with self.embedder.decode_slot():
+                image = load_rgb(stream, min_short_edge=max(needed, 1), options=self.decode)
+                image.thumbnail((size, size))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = files.temporary_beside(target)
         image.save(temporary, "JPEG", quality=85)
         temporary.replace(target)
         return target

@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from imgsearch.errors import InvalidQuery
+
 Vector = NDArray[np.float32]
+MAX_FILTER_VALUES = 100
+"""Folders (``under``) or formats one filter may list: each becomes a condition of one
+SQL expression, and SQLite refuses expressions nested about a thousand deep."""
+MAX_DIMENSION = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ class Filters:
     ``after``/``before``: POSIX seconds, compared with the capture time or, when
     the image has none, its modification time (``after`` inclusive, ``before``
     exclusive); ``formats``: upper-case format names (``JPEG``, ``PNG`` …).
+    At most :data:`MAX_FILTER_VALUES` folders and formats; sizes up to 2³¹ − 1.
     """
 
     under: tuple[str, ...] = ()
@@ -136,6 +143,20 @@ class Filters:
     formats: tuple[str, ...] = ()
     min_width: int | None = None
     min_height: int | None = None
+
+    def __post_init__(self) -> None:
+        for name, values in (("folders", self.under), ("formats", self.formats)):
+            if len(values) > MAX_FILTER_VALUES:
+                raise InvalidQuery(
+                    f"{len(values)} {name} in one filter; at most {MAX_FILTER_VALUES}",
+                    hint="filter by a common parent folder instead",
+                )
+        for name, size in (("minimum width", self.min_width), ("minimum height", self.min_height)):
+            if size is not None and not 0 <= size <= MAX_DIMENSION:
+                raise InvalidQuery(f"{name} {size} is not a usable size in pixels")
+        for name, moment in (("after", self.after), ("before", self.before)):
+            if moment is not None and not np.isfinite(moment):
+                raise InvalidQuery(f"the {name} time {moment} is not a usable time")
 
     @property
     def active(self) -> bool:
