@@ -106,32 +106,64 @@ def test_sixteen_bit_conversion_matches_exact_scaling() -> None:
 
 BIG_DECODE = textwrap.dedent(
     """
-    import resource, sys
+    import resource, sys, threading
     from imgsearch.media.decode import read_image
+    from imgsearch.media.memory import return_large_buffers
+
+    def rss_kb():
+        return int(open("/proc/self/statm").read().split()[1]) * 4
+
+    return_large_buffers()  # as the CLI and the server do
     data = open(sys.argv[1], "rb").read()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    rgb = read_image(data, min_short_edge=224).rgb
-    assert rgb.size == (9000, 9000) and rgb.mode == "RGB"
-    del rgb
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+    before, peak_before = rss_kb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    def decode():
+        rgb = read_image(data, min_short_edge=224).rgb
+        assert rgb.size == (9000, 9000) and rgb.mode == "RGB"
+
+    workers = [threading.Thread(target=decode) for _ in range(int(sys.argv[2]))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(peak - peak_before, rss_kb() - before)
     """
 )
 
 
-@pytest.mark.slow
-def test_a_big_sixteen_bit_image_decodes_within_a_bounded_footprint(tmp_path: Path) -> None:
-    # 9000x9000 16-bit grey: 162 MB decoded, the RGB result 324 MB. Through float64
-    # copies it once took 1.85 GB more than before.
-    values = np.zeros((9000, 9000), dtype=np.uint16)
-    values[::97] = 60000
-    path = tmp_path / "grey16.png"
-    Image.fromarray(values).save(path)
-    del values
+def _big_decode(path: Path, threads: int) -> tuple[float, float]:
+    """(peak RSS growth, RSS left afterwards) in MB, decoding ``path`` on ``threads``."""
     run = subprocess.run(
-        [sys.executable, "-c", BIG_DECODE, str(path)],
+        [sys.executable, "-c", BIG_DECODE, str(path), str(threads)],
         capture_output=True,
         text=True,
         check=True,
     )
-    grown_mb = int(run.stdout) / 1024
-    assert grown_mb < 650, f"decoding grew the peak RSS by {grown_mb:.0f} MB"
+    grown, kept = (int(x) / 1024 for x in run.stdout.split())
+    return grown, kept
+
+
+@pytest.mark.slow
+def test_big_sixteen_bit_and_rgba_images_decode_within_a_bounded_footprint(
+    tmp_path: Path,
+) -> None:
+    # 9000x9000 16-bit grey: 162 MB decoded, the RGB result 324 MB. Through float64
+    # copies it once took 2.1 GB more than before, and 3 at once 6 GB; an RGBA one 1.7 GB,
+    # and 3 RGBA decodes left 400 MB held afterwards.
+    values = np.zeros((9000, 9000), dtype=np.uint16)
+    values[::97] = 60000
+    grey = tmp_path / "grey16.png"
+    Image.fromarray(values).save(grey)
+    del values
+    grown, kept = _big_decode(grey, 1)
+    assert grown < 700, f"decoding grew the peak RSS by {grown:.0f} MB"
+    assert kept < 100, f"{kept:.0f} MB still held after decoding"
+    rgba = tmp_path / "rgba.png"
+    pixels = np.zeros((9000, 9000, 4), dtype=np.uint8)
+    pixels[..., 3] = 128
+    Image.fromarray(pixels, "RGBA").save(rgba)
+    del pixels
+    grown, kept = _big_decode(rgba, 2)
+    assert grown < 1500, f"two decodes grew the peak RSS by {grown:.0f} MB"
+    assert kept < 100, f"{kept:.0f} MB still held after decoding"

@@ -316,7 +316,10 @@ def test_openapi_schema_documents_the_api(client: TestClient) -> None:
     } <= paths
 
 
-def test_the_schema_documents_errors_and_keys_and_needs_no_cdn(client: TestClient) -> None:
+def test_the_schema_documents_errors_and_keys_and_needs_no_cdn(make_client: Any) -> None:
+    keyless = make_client().get("/openapi.json").json()
+    assert "securitySchemes" not in keyless.get("components", {})  # nothing to send
+    client = make_client(api_keys=["k"])
     schema = client.get("/openapi.json").json()
     schemes = schema["components"]["securitySchemes"]
     assert schemes["SubscriptionKey"] == {

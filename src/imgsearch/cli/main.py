@@ -17,6 +17,7 @@ from rich.console import Console
 from imgsearch.cli import db, demo, index, models, search, serve, status, vectorize
 from imgsearch.errors import ImgsearchError, InputError, StoreError
 from imgsearch.media.failures import quiet_decoders
+from imgsearch.media.memory import return_large_buffers
 
 app = typer.Typer(
     name="imgsearch",
@@ -51,6 +52,7 @@ def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     # Every bad image is reported once, typed, by imgsearch: decoders' own chatter is noise.
     quiet_decoders()
+    return_large_buffers()
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         app(args=argv, prog_name="imgsearch")

@@ -213,7 +213,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     api = APIRouter(
         prefix="/v1",
         tags=["imgsearch"],
-        dependencies=[Depends(keys)],
+        dependencies=[Depends(keys.dependency())],
         responses=error_responses(400, 401, 403, 429),
     )
 

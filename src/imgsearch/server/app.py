@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imgsearch import __version__
 from imgsearch.media.failures import quiet_decoders
+from imgsearch.media.memory import return_large_buffers
 from imgsearch.server import api, azure, errors
 from imgsearch.server.auth import KeyCheck
 from imgsearch.server.body import BodyTooLarge
@@ -53,6 +54,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or ServerSettings()
     quiet_decoders()
+    return_large_buffers()
     service = service or Service(settings)
     keys = KeyCheck(settings)
 

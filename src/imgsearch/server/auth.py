@@ -19,7 +19,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -37,8 +37,8 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-# Declared so that the OpenAPI schema (and any client generated from it) knows how to send
-# a key; the check itself reads the headers below.
+# Declared when keys are on, so that the OpenAPI schema (and any client generated from it)
+# knows how to send one; the check itself reads the headers.
 _AZURE_KEY = APIKeyHeader(
     name="Ocp-Apim-Subscription-Key", auto_error=False, scheme_name="SubscriptionKey"
 )
@@ -55,12 +55,21 @@ class KeyCheck:
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.failures = RateLimiter(settings.auth_failures_per_minute)
 
-    async def __call__(
-        self,
-        request: Request,
-        _key: str | None = Security(_AZURE_KEY),
-        _bearer_token: HTTPAuthorizationCredentials | None = Security(_BEARER),
-    ) -> str:
+    def dependency(self) -> Callable[..., Awaitable[str]]:
+        """The route dependency: with keys on, it declares both ways to send one."""
+        if not self.enabled:
+            return self.check
+
+        async def keyed(
+            request: Request,
+            _key: str | None = Security(_AZURE_KEY),
+            _bearer_token: HTTPAuthorizationCredentials | None = Security(_BEARER),
+        ) -> str:
+            return await self.check(request)
+
+        return keyed
+
+    async def check(self, request: Request) -> str:
         """The caller's identity (a key digest, or the client address when keys are off).
 
         A coroutine only so that FastAPI runs it on the event loop: it does microseconds of
@@ -71,7 +80,10 @@ class KeyCheck:
             identity = address
         else:
             _retry_after(self.failures.wait(address), "too many requests with a wrong API key")
-            key = request.headers.get("ocp-apim-subscription-key") or _bearer(request)
+            # A subscription-key header, even an empty one, is the key: no second chance.
+            key = request.headers.get("ocp-apim-subscription-key")
+            if key is None:
+                key = _bearer(request)
             if not key or not self._known(key):
                 self.failures.acquire(address)
                 if request.url.path.startswith(AZURE_PREFIX):

@@ -116,7 +116,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     api = APIRouter(
         prefix="/computervision",
         tags=["Azure AI Vision compatible"],
-        dependencies=[Depends(keys)],
+        dependencies=[Depends(keys.dependency())],
         responses=AZURE_ERRORS,
     )
 
