@@ -81,3 +81,25 @@ def test_wrong_keys_are_throttled_per_address_right_or_wrong(make_client: Any) -
         json={"text": "x"},
     )
     assert azure.status_code == 429
+
+
+def test_every_key_presented_must_be_right(make_client: Any) -> None:
+    client = make_client(api_keys=["right-key"])
+    both = {"Ocp-Apim-Subscription-Key": "right-key", "Authorization": "Bearer right-key"}
+    assert client.get("/v1/status", headers=both).status_code == 200
+    for headers in (
+        {"Ocp-Apim-Subscription-Key": "right-key", "Authorization": "Bearer wrong"},
+        {"Ocp-Apim-Subscription-Key": "", "Authorization": "Bearer right-key"},
+        {"Authorization": "Basic right-key"},
+    ):
+        assert client.get("/v1/status", headers=headers).status_code == 401, headers
+
+
+def test_a_wrong_method_says_which_are_allowed(client: TestClient) -> None:
+    response = client.request("TRACE", "/v1/search")
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+
+
+def test_allow_lists_every_method_of_the_path(client: TestClient) -> None:
+    response = client.request("DELETE", "/v1/index")
+    assert response.status_code == 405 and response.headers["allow"] == "GET, POST"

@@ -203,3 +203,24 @@ def test_a_keyless_server_on_a_public_address_warns(index_path: Path, shapes: Co
     assert "WARNING: no API keys are configured" in output
     assert status["security"] == {"api_keys": False, "warning": status["security"]["warning"]}
     assert "anyone who can reach this address" in status["security"]["warning"]
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_nothing_against_the_real_server(
+    index_path: Path, shapes: Collection
+) -> None:
+    # The command-line runner adds what the in-process fuzz test does not: the coverage
+    # phase (every boundary value, undeclared methods and their Allow headers, missing
+    # and wrong keys) against uvicorn itself. positive_data_acceptance: see
+    # test_schema_fuzz.py.
+    env = {"IMGSEARCH_API_KEYS": KEY, "IMGSEARCH_AUTH_FAILURES_PER_MINUTE": "1000000"}
+    with running_server(index_path, shapes.root, **env) as (base, _):
+        run = subprocess.run(
+            [str(Path(sys.executable).with_name("st")), "run", base + "/openapi.json",
+             "--checks", "all", "--exclude-checks", "positive_data_acceptance",
+             "-H", f"Ocp-Apim-Subscription-Key: {KEY}", "--max-examples", "15",
+             "--phases", "coverage,fuzzing", "--seed", "1"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert " passed" in run.stdout and "failures" not in run.stdout.lower()

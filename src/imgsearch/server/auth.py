@@ -80,11 +80,12 @@ class KeyCheck:
             identity = address
         else:
             _retry_after(self.failures.wait(address), "too many requests with a wrong API key")
-            # A subscription-key header, even an empty one, is the key: no second chance.
-            key = request.headers.get("ocp-apim-subscription-key")
-            if key is None:
-                key = _bearer(request)
-            if not key or not self._known(key):
+            # Every key presented must be right: a subscription-key header (even an empty
+            # one) and a Bearer token are both checked when both are sent.
+            presented = [request.headers.get("ocp-apim-subscription-key"), _bearer(request)]
+            keys = [key for key in presented if key is not None]
+            known = [self._known(key) for key in keys]  # each one checked, no early exit
+            if not keys or not all(known):
                 self.failures.acquire(address)
                 if request.url.path.startswith(AZURE_PREFIX):
                     raise AzureError(401, "401", AZURE_ACCESS_DENIED)
@@ -93,7 +94,7 @@ class KeyCheck:
                     "Unauthorized",
                     "a valid API key is required (Ocp-Apim-Subscription-Key or Authorization: Bearer)",
                 )
-            identity = key_digest(key)
+            identity = key_digest(keys[0])
         _retry_after(self.limiter.acquire(identity), "rate limit exceeded")
         return identity
 

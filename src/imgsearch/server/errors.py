@@ -8,6 +8,7 @@ operator can find the traceback.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -120,6 +121,17 @@ def from_library(error: ImgsearchError) -> ApiError:
     return ApiError(500, "InternalError", message)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the schema documents for the request's path (routes of one path may
+    be separate, e.g. GET and POST /v1/index)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(request: Request, error: ApiError) -> JSONResponse:
@@ -152,7 +164,12 @@ def install(app: FastAPI) -> None:
             413: "PayloadTooLarge",
         }
         code = codes.get(error.status_code, f"Http{error.status_code}")
-        return error_response(request, ApiError(error.status_code, code, str(error.detail)))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:  # every method of the path, not only of one route
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return error_response(
+            request, ApiError(error.status_code, code, str(error.detail), headers=headers)
+        )
 
     @app.exception_handler(Exception)
     async def _fault(request: Request, error: Exception) -> JSONResponse:
