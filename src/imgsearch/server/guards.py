@@ -162,7 +162,8 @@ class LimitBody:
             if complete:
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), self.timeout)
+                async with asyncio.timeout(self.timeout):  # no task per call, unlike wait_for
+                    message = await receive()
             except TimeoutError:
                 raise BodyTimeout(self.timeout) from None
             if message["type"] == "http.request":
