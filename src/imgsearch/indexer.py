@@ -32,7 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.embedder import Embedder
-from imgsearch.errors import FileTooLarge, ImageError, ImageUnreadable, InputError
+from imgsearch.errors import ImageError, ImageUnreadable, InputError
+from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry, walk_images
 from imgsearch.pipeline import ordered_map
 from imgsearch.store import (
@@ -247,11 +248,8 @@ class _Run:
 
     def _read_file(self, entry: FileEntry) -> bytes:
         limit = self.embedder.decode_options.max_file_bytes
-        if limit is not None and entry.size > limit:
-            raise FileTooLarge(
-                f"the file is {entry.size / 1e6:.1f} MB, more than the {limit / 1e6:.1f} MB limit",
-                source=entry.path,
-            )
+        if limit is not None and entry.size > limit:  # not even read
+            raise too_large(entry.size, limit, entry.path)
         try:
             return Path(entry.path).read_bytes()
         except OSError as exc:

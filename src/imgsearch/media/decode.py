@@ -19,12 +19,9 @@ few hundred pixels, which makes a 12 MP photo several times cheaper to read.
 
 from __future__ import annotations
 
-import io
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, TypeAlias, cast
+from typing import BinaryIO
 
 import numpy as np
 import pillow_heif
@@ -32,9 +29,6 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from imgsearch.errors import (
-    FileTooLarge,
-    ImageNotFound,
-    ImageUnreadable,
     InputError,
     InvalidImageDimensions,
     PixelLimitExceeded,
@@ -49,13 +43,20 @@ from imgsearch.media.convert import (
 )
 from imgsearch.media.failures import as_image_error, detached
 from imgsearch.media.metadata import ImageInfo, image_info
+from imgsearch.media.sources import ImageSource, describe_source, open_stream
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "DecodeOptions",
+    "DecodedImage",
+    "ImageSource",
+    "describe_source",
+    "load_rgb",
+    "read_image",
+]
 from imgsearch.types import Box
 
 pillow_heif.register_heif_opener()
-
-ImageSource: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | Image.Image | NDArray[np.uint8]"
-"""Anything imgsearch accepts as an image: a path, encoded bytes, a binary file
-object, a PIL image, or a uint8 array (H×W, H×W×3 RGB or H×W×4 RGBA)."""
 
 DEFAULT_MAX_PIXELS = 89_478_485
 """Pillow's own decompression-bomb threshold (``Image.MAX_IMAGE_PIXELS``): ~89.5 MP."""
@@ -145,20 +146,6 @@ class DecodedImage:
     rgb: Image.Image | None
 
 
-def describe_source(source: ImageSource) -> str:
-    """A short human name for an image source, used in error messages."""
-    if isinstance(source, str | os.PathLike):
-        return os.fspath(source)
-    if isinstance(source, bytes | bytearray | memoryview):
-        return f"<{len(source)} bytes>"
-    if isinstance(source, Image.Image):
-        return f"<PIL image {source.width}x{source.height} {source.mode}>"
-    if isinstance(source, np.ndarray):
-        return f"<array {'x'.join(map(str, source.shape))} {source.dtype}>"
-    name = getattr(source, "name", None)
-    return str(name) if isinstance(name, str) else "<file object>"
-
-
 def read_image(
     source: ImageSource,
     *,
@@ -223,81 +210,8 @@ def _read(
         return _decode(source, name, box, min_short_edge, pixels, options)
     if isinstance(source, np.ndarray):
         return _decode(_array_to_image(source, name), name, box, min_short_edge, pixels, options)
-    with _open_stream(source, name, options) as stream:
+    with open_stream(source, name, options.max_file_bytes) as stream:
         return _decode(_open(stream, options), name, box, min_short_edge, pixels, options)
-
-
-def _open_stream(source: ImageSource, name: str, options: DecodeOptions) -> BinaryIO:
-    limit = options.max_file_bytes
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        try:
-            stream = path.open("rb")
-        except FileNotFoundError:
-            raise ImageNotFound("no such file", source=name) from None
-        except IsADirectoryError:
-            raise ImageUnreadable("is a directory, not an image file", source=name) from None
-        except PermissionError:
-            raise ImageUnreadable(
-                "permission denied", source=name, hint="check the file's read permissions"
-            ) from None
-        except OSError as exc:
-            raise ImageUnreadable(f"cannot be read ({exc.strerror})", source=name) from None
-        size = os.fstat(stream.fileno()).st_size
-        if limit is not None and size > limit:
-            stream.close()
-            raise _too_large(size, limit, name)
-        return stream
-    if isinstance(source, bytes | bytearray | memoryview):
-        if limit is not None and len(source) > limit:
-            raise _too_large(len(source), limit, name)
-        return io.BytesIO(source)
-    if hasattr(source, "read"):
-        borrowed = cast(BinaryIO, _BorrowedStream(cast(BinaryIO, source)))
-        if not borrowed.seekable():  # Pillow seeks: read it, within the limit
-            data = borrowed.read(-1 if limit is None else limit + 1)
-            if limit is not None and len(data) > limit:
-                raise _too_large(len(data), limit, name)
-            return io.BytesIO(data)
-        return borrowed
-    raise InputError(
-        f"cannot use a {type(source).__name__} as an image",
-        hint="pass a path, bytes, a binary file object, a PIL image or a uint8 array",
-    )
-
-
-def _too_large(size: int, limit: int, name: str) -> FileTooLarge:
-    return FileTooLarge(
-        f"the file is {size / 1e6:.1f} MB, more than the {limit / 1e6:.1f} MB limit",
-        source=name,
-        hint="raise max_file_bytes if you trust this file",
-    )
-
-
-class _BorrowedStream(io.BufferedIOBase):
-    """Wraps a caller's file object so that our ``with`` block does not close it."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        super().__init__()
-        self._inner = inner
-
-    def read(self, size: int | None = -1) -> bytes:
-        return self._inner.read(-1 if size is None else size)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return bool(getattr(self._inner, "seekable", lambda: False)())
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._inner.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._inner.tell()
-
-    def close(self) -> None:  # leave the caller's object open
-        super().close()
 
 
 def _open(stream: BinaryIO, options: DecodeOptions) -> Image.Image:

@@ -1,0 +1,138 @@
+"""The bodies of the /v1 API: what requests may hold (with every limit) and what answers hold.
+
+Every string a client sends is bounded and must be valid Unicode: JSON can carry lone
+surrogates (``"\\ud800"``) that no database or tokenizer accepts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from imgsearch.server.settings import MAX_IMAGE_BYTES, MAX_TEXT_CHARS
+from imgsearch.store.records import MAX_DIMENSION, MAX_FILTER_VALUES
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+def _unicode(text: str) -> str:
+    """JSON can carry lone surrogates (``"\\ud800"``), which no UTF-8 encoder accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode text (it holds a lone surrogate)") from None
+    return text
+
+
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS), AfterValidator(_unicode)]
+Folder = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode)]
+Format = Annotated[str, StringConstraints(max_length=16), AfterValidator(_unicode)]
+Url = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode)]
+
+
+class BoxIn(BaseModel):
+    """A region: top-left ``x, y`` and size ``w, h``, in pixels or fractions of the image."""
+
+    x: float = Field(ge=0)
+    y: float = Field(ge=0)
+    w: float = Field(gt=0)
+    h: float = Field(gt=0)
+    unit: Literal["px", "fraction"] = "px"
+    padding: float = Field(0.0, ge=0, le=10)
+
+
+class ImageIn(BaseModel):
+    """Exactly one of: an indexed image id, a URL, base64-encoded bytes. ``box`` crops it."""
+
+    image_id: int | None = Field(None, ge=1, le=MAX_ID)
+    image_url: Url | None = None
+    image_base64: str | None = Field(None, max_length=MAX_IMAGE_BYTES * 4 // 3 + 8)
+    box: BoxIn | None = None
+
+
+class PartIn(ImageIn):
+    """One part of a query: a ``text`` or an image; a negative ``weight`` steers away."""
+
+    text: Text | None = None
+    weight: float = Field(1.0, ge=-100, le=100)
+
+
+class FiltersIn(BaseModel):
+    under: list[Folder] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Absolute folders (any of).",
+    )
+    after: dt.date | None = Field(None, description="Taken on or after (EXIF time, else mtime).")
+    before: dt.date | None = Field(None, description="Taken before.")
+    formats: list[Format] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="e.g. JPEG, PNG."
+    )
+    min_width: int | None = Field(None, ge=1, le=MAX_DIMENSION)
+    min_height: int | None = Field(None, ge=1, le=MAX_DIMENSION)
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    text: Text | None = Field(None, description="Shorthand for one text part.")
+    parts: list[PartIn] = Field(default_factory=list, max_length=16)
+    not_: list[Text] = Field(
+        default_factory=list, alias="not", max_length=16, description="Texts to steer away from."
+    )
+    top: int = Field(10, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=100_000)
+    filters: FiltersIn | None = None
+    metadata_weight: float | None = Field(None, ge=0, le=1)
+
+
+class Links(BaseModel):
+    self: str
+    file: str
+    thumbnail: str
+
+
+class ImageOut(BaseModel):
+    id: int
+    path: str
+    size: int
+    width: int | None
+    height: int | None
+    format: str | None
+    taken: float | None = Field(description="EXIF capture time, else mtime (POSIX seconds).")
+    camera: str | None
+    caption: str | None
+    tags: list[str]
+    links: Links
+
+
+class HitOut(BaseModel):
+    rank: int
+    id: int
+    relevance: float
+    cosine: float
+    metadata_score: float
+    path: str
+    width: int | None
+    height: int | None
+    taken: float | None
+    links: Links
+
+
+class SearchOut(BaseModel):
+    model: str
+    hits: list[HitOut]
+
+
+class VectorizeIn(BaseModel):
+    texts: list[Text] = Field(default_factory=list, max_length=256)
+    images: list[ImageIn] = Field(default_factory=list, max_length=64)
+
+
+class VectorizeOut(BaseModel):
+    model: str
+    dim: int
+    texts: list[list[float]]
+    images: list[list[float]]
