@@ -135,7 +135,7 @@ def main() -> int:
     server: subprocess.Popen[str] | None = None
     try:
         fill_index(folder, embedder, args.size)
-        with Index.open(folder, embedder=embedder) as index:
+        with Index.open(folder, encoder=embedder) as index:
             ref_search = latencies(lambda i: index.search(query_text(i), top=10), 100)
         ref_text = latencies(lambda i: embedder.embed_texts([query_text(17_000 + i)]), 100)
         jpeg = upload_jpeg()

@@ -55,7 +55,7 @@ def main() -> int:
     def index_once() -> None:
         folder = Path(tempfile.mkdtemp(prefix="imgsearch-bench-index-"))
         try:
-            with Index.open(folder, embedder=embedder) as index:
+            with Index.open(folder, encoder=embedder) as index:
                 report = index.update([paths[0].parent])
                 assert report.embedded == len(paths), report.counts
         finally:

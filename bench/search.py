@@ -146,7 +146,7 @@ def fill_index(folder: Path, embedder: Embedder, size: int) -> None:
     from imgsearch.store import ImageFacts, ImageWrite, IndexSettings, WriteBatch
 
     vectors = clustered(size, seed=4)
-    with Index.open(folder, embedder=embedder) as index:
+    with Index.open(folder, encoder=embedder) as index:
         index.store.bind(IndexSettings(embedder.model_id, embedder.dim))
         for start in range(0, size, 10_000):
             images = [
@@ -167,7 +167,7 @@ def end_to_end(rows: list[list[str]], queries: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="imgsearch-bench-search-"))
     try:
         fill_index(folder, embedder, 100_000)
-        with Index.open(folder, embedder=embedder) as index:
+        with Index.open(folder, encoder=embedder) as index:
             index.search("warm up", top=10)  # loads the vector index
             fresh = [query_text(q) for q in range(queries + 1)]
             p50, p99 = latencies(lambda q: index.search(fresh[q], top=10), queries)

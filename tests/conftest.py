@@ -11,6 +11,19 @@ import pytest
 from PIL import Image
 
 from imgsearch.embedder import Embedder
+from tests.fakes import register as register_fakes
+
+register_fakes()  # fake-hash and fake-hash-b, through the registry a plugin would use
+
+NEEDS_TORCH = {"clip_checkpoint", "siglip_checkpoint", "clip_model_dir", "siglip_model_dir"}
+NEEDS_TORCH |= {"clip_embedder"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that build models with torch are the ``model`` tier; the rest run without it."""
+    for item in items:
+        if NEEDS_TORCH & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def run(index: Index, root: Path, **options: object) -> tuple[Events, object]:
 
 @pytest.fixture
 def index(tmp_path: Path, clip_embedder: Embedder) -> Index:
-    opened = Index.open(tmp_path / "index", embedder=clip_embedder)
+    opened = Index.open(tmp_path / "index", encoder=clip_embedder)
     yield opened
     opened.close()
 
@@ -159,14 +159,14 @@ def test_another_model_is_refused_and_reembed_switches(
     root = tmp_path / "photos"
     make_photos(root, 2)
     index.update([root])
-    other = Index(index.store, embedder=Embedder(siglip_model_dir))
+    other = Index(index.store, encoder=Embedder(siglip_model_dir))
     with pytest.raises(ModelMismatch) as caught:
         other.update([root])
     assert "--reembed" in caught.value.hint
     report = other.update([root], reembed=True)
     assert report.embedded == 2
     settings = index.store.settings()
-    assert settings is not None and settings.model_id == other.embedder.model_id
+    assert settings is not None and settings.model_id == other.encoder.model_id
 
 
 def test_search_during_an_update_sees_committed_batches(
@@ -175,8 +175,8 @@ def test_search_during_an_update_sees_committed_batches(
     root = tmp_path / "photos"
     make_photos(root, 40)
     small_batches = Embedder(clip_model_dir, batch_size=8)
-    writer = Index.open(tmp_path / "index", embedder=small_batches)
-    reader = Index.open(tmp_path / "index", embedder=clip_embedder)
+    writer = Index.open(tmp_path / "index", encoder=small_batches)
+    reader = Index.open(tmp_path / "index", encoder=clip_embedder)
     seen: list[int] = []
 
     def search_midway(event: IndexEvent) -> None:

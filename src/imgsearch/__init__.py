@@ -2,8 +2,10 @@
 
 The public API, re-exported here: :class:`Index` keeps a collection of images
 searchable (``Index.open(path)``, ``index.update(folders)``,
-``index.search(query)``); :class:`Embedder` turns images, regions of
-images (:class:`Box`) and texts into vectors of one shared space;
+``index.search(query)``); an :class:`Encoder` turns images, regions of
+images (:class:`Box`) and texts into vectors of one shared space —
+:class:`Embedder` is the one that runs ONNX model folders, :func:`load_encoder`
+picks one by name (:class:`ModelSettings`), :func:`register_encoder` adds others;
 :func:`export_model` (needs the ``export`` extra) converts transformers
 checkpoints; :func:`catalog` lists the models known by name. Every deliberate
 error is an :class:`ImgsearchError` (see :mod:`imgsearch.errors`).
@@ -14,12 +16,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from imgsearch.embedder import Embedder, ImageOutcome, TextEmbeddings
+from imgsearch.encoder import Encoder
 from imgsearch.errors import ImgsearchError
 from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent, IndexReport
 from imgsearch.media.decode import DecodeOptions, ImageSource
 from imgsearch.models.catalog import DEFAULT_MODEL, ModelSpec, catalog
+from imgsearch.models.registry import load_encoder, register_encoder
 from imgsearch.models.resolve import resolve_model
+from imgsearch.models.settings import ModelSettings
 from imgsearch.search import Hit, Query, QueryPart
 from imgsearch.store import Filters, ImageRecord
 from imgsearch.types import Box
@@ -34,6 +39,7 @@ __all__ = [
     "Box",
     "DecodeOptions",
     "Embedder",
+    "Encoder",
     "Filters",
     "Hit",
     "ImageOutcome",
@@ -43,6 +49,7 @@ __all__ = [
     "Index",
     "IndexEvent",
     "IndexReport",
+    "ModelSettings",
     "ModelSpec",
     "Query",
     "QueryPart",
@@ -50,6 +57,8 @@ __all__ = [
     "__version__",
     "catalog",
     "export_model",
+    "load_encoder",
+    "register_encoder",
     "resolve_model",
 ]
 

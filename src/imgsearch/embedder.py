@@ -19,7 +19,6 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from imgsearch.config import default_cache_dir, hub_offline
 from imgsearch.errors import ImgsearchError, InputError
 from imgsearch.media.decode import DecodeOptions, ImageSource, read_image
 from imgsearch.media.failures import detached
@@ -30,14 +29,15 @@ from imgsearch.models.preprocess import Preprocessor
 from imgsearch.models.quantize import cached_int8
 from imgsearch.models.resolve import resolve_model, split_precision
 from imgsearch.models.runtime import OnnxTower, l2_normalize
+from imgsearch.models.settings import DEFAULT_IMAGE_BATCH, ModelSettings
 from imgsearch.models.tokenizer import TextTokenizer
 from imgsearch.pipeline import ordered_map
 from imgsearch.types import Box
 
 Vectors = NDArray[np.float32]
 
-DEFAULT_IMAGE_BATCH = 16
 DEFAULT_TEXT_BATCH = 64
+DEFAULT_CACHE_DIR = Path("~/.cache/imgsearch")
 
 
 @dataclass(frozen=True)
@@ -90,17 +90,19 @@ class Embedder:
         decode: DecodeOptions = DecodeOptions(),
         cache_dir: Path | None = None,
         hub_cache_dir: Path | None = None,
-        offline: bool | None = None,
+        offline: bool = False,
     ) -> None:
+        self._reference: str | None = None
         if isinstance(model, ModelFiles):
             files, chosen = model, precision or "fp32"
         else:
             ref, chosen = split_precision(os.fspath(model), precision)
+            self._reference = ref
             files = resolve_model(
                 ref,
                 precision=chosen,
                 hub_cache_dir=hub_cache_dir,
-                offline=hub_offline() if offline is None else offline,
+                offline=offline,
             )
         if batch_size < 1:
             raise InputError(f"batch_size must be at least 1, not {batch_size}")
@@ -119,11 +121,29 @@ class Embedder:
         self._providers = providers
         self._threads = threads
         self._text_threads = text_threads
-        self._cache_dir = cache_dir or default_cache_dir()
+        self._cache_dir = (cache_dir or DEFAULT_CACHE_DIR).expanduser()
         self._preprocess = Preprocessor(files.image)
         self._vision: OnnxTower | None = None
         self._text: OnnxTower | None = None
         self._tokenizer: TextTokenizer | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ModelSettings) -> Embedder:
+        """The model ``settings`` name (the catalog default when it names none)."""
+        return cls(
+            settings.name or DEFAULT_MODEL,
+            precision=settings.precision,
+            providers=settings.providers,
+            threads=settings.threads,
+            text_threads=settings.text_threads,
+            batch_size=settings.batch_size,
+            decode_workers=settings.decode_workers,
+            max_concurrent_decodes=settings.max_concurrent_decodes,
+            decode=settings.decode,
+            cache_dir=settings.cache_dir,
+            hub_cache_dir=settings.hub_cache_dir,
+            offline=settings.offline,
+        )
 
     # -- identity -----------------------------------------------------------
 
@@ -131,6 +151,22 @@ class Embedder:
     def model_id(self) -> str:
         """The model's name as stored with vectors; int8 vectors get their own id."""
         return self.files.model_id if self.precision == "fp32" else f"{self.files.model_id}:int8"
+
+    @property
+    def source(self) -> str:
+        """How to load this model again: the reference it was loaded by (a folder made
+        absolute), with ``:int8`` for the quantised variant."""
+        suffix = ":int8" if self.precision == "int8" else ""
+        if self._reference is None:
+            return self.files.model_id + suffix
+        folder = Path(self._reference).expanduser()
+        reference = str(folder.resolve()) if folder.is_dir() else self._reference
+        return reference + suffix
+
+    @property
+    def supports_text(self) -> bool:
+        """Whether the model has a text tower (image-only models do not)."""
+        return True
 
     @property
     def dim(self) -> int:

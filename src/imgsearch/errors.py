@@ -20,6 +20,7 @@ never prints or exits.
     │   ├── InvalidBox              malformed region, zero area, outside the image
     │   ├── InvalidText             empty or not a string
     │   ├── InvalidQuery            a search that cannot be run (no parts, bad weight, bad filter)
+    │   │   └── TextNotSupported    a text for an image-only model
     │   ├── InvalidSettings         a configuration value or file that cannot be used
     │   └── NotIndexed              an image id or path the index does not hold
     ├── ModelError                  a model could not be found or used
@@ -106,6 +107,10 @@ class InvalidQuery(InputError):
     """A search that cannot be run: no parts, a bad weight, an unusable filter."""
 
 
+class TextNotSupported(InvalidQuery):
+    """A text (query or vectorize) for a model that embeds only images."""
+
+
 class InvalidSettings(InputError):
     """A setting (argument, variable or config file) that cannot be used as given."""
 
@@ -147,7 +152,17 @@ class IndexNotFound(StoreError):
 
 
 class ModelMismatch(StoreError):
-    """The index was built with another model (or another vector length)."""
+    """The index was built with another model (or another vector length).
+
+    ``indexed`` and ``requested`` name the two models, so that each interface can say
+    how to pick one in its own words."""
+
+    def __init__(
+        self, message: str, *, hint: str = "", indexed: str = "", requested: str = ""
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.indexed = indexed
+        self.requested = requested
 
 
 __all__ = [
@@ -173,6 +188,7 @@ __all__ = [
     "NotIndexed",
     "PixelLimitExceeded",
     "StoreError",
+    "TextNotSupported",
     "UnrecognizedModelLayout",
     "UnsupportedImage",
 ]

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from imgsearch.embedder import Embedder
+from imgsearch.encoder import Encoder
 from imgsearch.errors import ImageError, ImageUnreadable, InputError
 from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry, walk_images
@@ -118,28 +118,28 @@ class _Work:
 
 
 class Indexer:
-    """Syncs one store with folders using one embedder. Reusable across runs."""
+    """Syncs one store with folders using one encoder. Reusable across runs."""
 
     def __init__(
         self,
         store: Store,
-        embedder: Embedder,
+        encoder: Encoder,
         *,
         on_event: Callable[[IndexEvent], None] | None = None,
         source: str | None = None,
     ) -> None:
         self.store = store
-        self.embedder = embedder
+        self.encoder = encoder
         self.on_event = on_event
-        self.source = source or embedder.model_id
+        self.source = source or encoder.source
 
     def bind(self, *, reembed: bool = False) -> None:
-        """Tie the store to this embedder's model (the model guard)."""
+        """Tie the store to this encoder's model (the model guard)."""
         self.store.bind(
             IndexSettings(
-                self.embedder.model_id,
-                self.embedder.dim,
-                json.dumps(self.embedder.preprocessing, sort_keys=True),
+                self.encoder.model_id,
+                self.encoder.dim,
+                json.dumps(self.encoder.preprocessing, sort_keys=True),
                 source=self.source,
             ),
             reembed=reembed,
@@ -204,7 +204,7 @@ class _Run:
     def __init__(self, indexer: Indexer, report: IndexReport, total: int) -> None:
         self.indexer = indexer
         self.store = indexer.store
-        self.embedder = indexer.embedder
+        self.encoder = indexer.encoder
         self.report = report
         self.total = total
         self.done = 0
@@ -227,7 +227,7 @@ class _Run:
             data = self._read_file(entry)
             digest = hashlib.sha256(data).hexdigest()
             needs_model = self._needs_model(item, digest)
-            info, item.pixels = self.embedder.read_image(data, name=entry.path, pixels=needs_model)
+            info, item.pixels = self.encoder.read_image(data, name=entry.path, pixels=needs_model)
         except ImageError as exc:
             item.failure = self._failure(entry, exc)
             return item
@@ -247,7 +247,7 @@ class _Run:
         return item
 
     def _read_file(self, entry: FileEntry) -> bytes:
-        limit = self.embedder.decode_options.max_file_bytes
+        limit = self.encoder.decode_options.max_file_bytes
         if limit is not None and entry.size > limit:  # not even read
             raise too_large(entry.size, limit, entry.path)
         try:
@@ -282,16 +282,16 @@ class _Run:
         self.missing_digests()  # built before workers read it
         pending: list[_Work] = []
         needing_model = 0
-        embedder = self.embedder
+        encoder = self.encoder
         prepared = ordered_map(
-            self.prepare, work, workers=embedder.decode_workers, window=embedder.batch_size * 2
+            self.prepare, work, workers=encoder.decode_workers, window=encoder.batch_size * 2
         )
         for future in prepared:
             item = future.result()
             pending.append(item)
             # Failures count like images for the model: a write follows every batch of either.
             needing_model += item.pixels is not None or item.failure is not None
-            if needing_model >= embedder.batch_size or len(pending) >= _MAX_PENDING:
+            if needing_model >= encoder.batch_size or len(pending) >= _MAX_PENDING:
                 self.flush(pending)
                 pending, needing_model = [], 0
         self.flush(pending)
@@ -309,7 +309,7 @@ class _Run:
                     owners[digest] = item
         if owners:
             pixels = np.stack([item.pixels for item in owners.values()])  # type: ignore[misc]
-            vectors = self.embedder.embed_pixels(pixels)
+            vectors = self.encoder.embed_pixels(pixels)
             self.report.embedded += len(owners)
             fresh = dict(zip(owners, vectors, strict=True))
         batch = WriteBatch()
@@ -365,12 +365,12 @@ class _Run:
                 vector = self.store.vector_for(digest)
             if vector is None:  # its twin was deleted by someone else meanwhile
                 try:
-                    _, pixels = self.embedder.read_image(self._read_file(entry), name=entry.path)
+                    _, pixels = self.encoder.read_image(self._read_file(entry), name=entry.path)
                 except ImageError as exc:
                     item.failure = self._failure(entry, exc)
                     return
                 assert pixels is not None
-                vector = self.embedder.embed_pixels(pixels[None])[0]
+                vector = self.encoder.embed_pixels(pixels[None])[0]
                 self.report.embedded += 1
             batch.images.append(ImageWrite(facts, vector, id=row_id))
 

@@ -21,14 +21,15 @@ alone. Raw ``cosine`` is reported with every hit.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from imgsearch.errors import InvalidQuery
+from imgsearch.encoder import Encoder, Vectors
+from imgsearch.errors import InvalidQuery, ModelMismatch, NotIndexed, TextNotSupported
 from imgsearch.media.walk import IMAGE_EXTENSIONS
 from imgsearch.store import Filters, ImageRecord, Store
 from imgsearch.types import Box
@@ -159,6 +160,100 @@ def _text_or_image(term: str, weight: float) -> QueryPart:
     if path.is_file() or looks_like_image:
         return QueryPart(image=str(path), weight=weight)
     return QueryPart(text=term, weight=weight)
+
+
+def encode_query(
+    parts: Sequence[QueryPart],
+    encoder: Encoder,
+    store: Store,
+    *,
+    text_vector: Callable[[str], Vectors] | None = None,
+) -> Vectors:
+    """The unit vector a query's parts stand for.
+
+    Texts go through ``text_vector`` when given (a cache, or vectors a server computed
+    in batches), else the encoder; an indexed image without a box, and a local file the
+    index holds unchanged, use the stored vector; other images are read and embedded.
+    The encoder must be the index's model (checked once per query).
+    """
+    if any(_needs_encoder(part) for part in parts):
+        check_model(store, encoder)
+    vectors = [_part_vector(part, encoder, store, text_vector) for part in parts]
+    return combine(np.stack(vectors), [part.weight for part in parts])
+
+
+def check_model(store: Store, encoder: Encoder) -> None:
+    """Refuse to compare ``encoder``'s vectors with an index of another model's."""
+    settings = store.settings()
+    if settings is not None and settings.model_id != encoder.model_id:
+        raise ModelMismatch(
+            f"the index at {store.location} was built with {settings.model_id}, "
+            f"not {encoder.model_id}",
+            hint=f"search with the index's own model ({settings.model_id}), or re-embed "
+            f"the index with {encoder.model_id}",
+            indexed=settings.model_id,
+            requested=encoder.model_id,
+        )
+
+
+def _needs_encoder(part: QueryPart) -> bool:
+    return part.image_id is None or part.box is not None
+
+
+def _part_vector(
+    part: QueryPart,
+    encoder: Encoder,
+    store: Store,
+    text_vector: Callable[[str], Vectors] | None,
+) -> Vectors:
+    if part.text is not None:
+        if not encoder.supports_text:
+            raise TextNotSupported(
+                f"{encoder.model_id} embeds images only: it cannot search by text",
+                hint="search by an example image or a region, or index with an image-text model",
+            )
+        if text_vector is not None:
+            return text_vector(part.text)
+        vector: Vectors = encoder.embed_texts([part.text])[0]
+        return vector
+    source: str | bytes
+    if part.image_data is not None:
+        source = part.image_data
+    elif part.image_id is not None:
+        record = _indexed(store, part.image_id)
+        if part.box is None:
+            return _stored_vector(store, record.id)
+        source = record.path
+    else:
+        assert part.image is not None
+        source = part.image
+        known = store.find_path(str(Path(part.image).expanduser().resolve()))
+        if known is not None and part.box is None and _unchanged(known):
+            return _stored_vector(store, known.id)
+    pixels = encoder.read_image(source, box=part.box)[1]
+    assert pixels is not None
+    embedded: Vectors = encoder.embed_pixels(pixels[np.newaxis])[0]
+    return embedded
+
+
+def _indexed(store: Store, image_id: int) -> ImageRecord:
+    records = store.get([image_id]) if 0 < image_id < 2**63 else []
+    if not records:
+        raise NotIndexed(f"no image with id {image_id} in {store.location}")
+    return records[0]
+
+
+def _stored_vector(store: Store, image_id: int) -> Vectors:
+    vector: Vectors = store.vectors([image_id])[0]
+    return vector
+
+
+def _unchanged(record: ImageRecord) -> bool:
+    try:
+        stat = Path(record.path).stat()
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == (record.size, record.mtime_ns)
 
 
 def combine(vectors: NDArray[np.float32], weights: Sequence[float]) -> NDArray[np.float32]:

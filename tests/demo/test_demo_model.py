@@ -74,7 +74,7 @@ def test_text_precision_at_10_over_every_colour_and_shape(
     ]
     assert len(names) == 36
     precision = []
-    with Index.open(index_path, offline=True) as index:
+    with Index.open(index_path) as index:
         for name in names:
             hits = _labels(collection, [h.image.path for h in index.search(name, top=10)])
             precision.append(sum(image.contains(name) for image in hits) / 10)
@@ -113,7 +113,7 @@ def test_a_box_around_a_blue_star_finds_blue_stars(
         and not all(o.name == "blue star" for o in image.objects)
     )
     star = next(o for o in source.objects if o.name == "blue star")
-    with Index.open(index_path, offline=True) as index:
+    with Index.open(index_path) as index:
         hits = index.search([QueryPart(image=str(source.path), box=Box(*star.box))], top=11)
     others = [h for h in _labels(collection, [h.image.path for h in hits]) if h != source][:10]
     assert sum(image.contains("blue star") for image in others) >= 8, [h.caption for h in others]
@@ -124,7 +124,7 @@ def test_an_example_image_finds_images_with_its_object(
 ) -> None:
     singles = [image for image in collection.images if len(image.objects) == 1][:5]
     right = 0
-    with Index.open(index_path, offline=True) as index:
+    with Index.open(index_path) as index:
         for example in singles:
             hits = index.search([QueryPart(image=str(example.path))], top=11)
             labels = _labels(collection, [h.image.path for h in hits])
@@ -160,4 +160,4 @@ def test_demo_embeds_again_an_index_left_by_another_model(
     assert "embedding the demo collection again with demo-shapes" in result.stderr
     assert "added 40" in result.stderr
     with Index.open(tmp_path / "demo" / "index") as index:
-        assert index.status().vectors == 40 and index.embedder.model_id == "demo-shapes"
+        assert index.status().vectors == 40 and index.encoder.model_id == "demo-shapes"

@@ -27,7 +27,7 @@ def shapes(tmp_path_factory: pytest.TempPathFactory) -> Collection:
 @pytest.fixture(scope="session")
 def index_path(shapes: Collection, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("served-index") / "index"
-    with Index.open(path, model="demo-shapes", offline=True) as index:
+    with Index.open(path, model="demo-shapes") as index:
         index.update([shapes.root])
     return path
 

@@ -30,7 +30,7 @@ def library(tmp_path: Path) -> tuple[Path, Path, Path]:
     photo(64, 64, seed=9).save(secret)
     (root / "outside.png").symlink_to(secret)  # a link inside the root, leading out of it
     index = tmp_path / "index"
-    with Index.open(index, model="demo-shapes", offline=True) as opened:
+    with Index.open(index, model="demo-shapes") as opened:
         opened.update([root])
     return root, index, secret
 

@@ -26,7 +26,7 @@ def test_int8_text_towers_serve_on_one_thread_unless_configured() -> None:
 def test_the_served_model_uses_the_configured_text_threads(make_client: Any) -> None:
     client = make_client(text_threads=1)
     assert client.post("/v1/search", json={"text": "a red circle"}).status_code == 200
-    session = client.app.state.service.embedder.text.session
+    session = client.app.state.service.encoder.text.session
     assert session.get_session_options().intra_op_num_threads == 1
 
 

@@ -96,3 +96,16 @@ def test_keyless_warning_only_off_loopback() -> None:
     assert ServerSettings(host="127.0.0.1").keyless_warning is None
     assert ServerSettings(host="0.0.0.0", api_keys=["k"]).keyless_warning is None
     assert "anyone who can reach" in (ServerSettings(host="0.0.0.0").keyless_warning or "")
+
+
+def test_serve_honours_every_model_setting_the_cli_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("IMGSEARCH_PRECISION", "int8")
+    monkeypatch.setenv("IMGSEARCH_PROVIDERS", "cpu")
+    monkeypatch.setenv("IMGSEARCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model = ServerSettings(model="demo-shapes", max_pixels=1234).model_settings()
+    assert (model.name, model.precision, model.providers) == ("demo-shapes", "int8", ("cpu",))
+    assert model.cache_dir == tmp_path / "cache" and model.offline
+    assert model.decode.max_pixels == 1234

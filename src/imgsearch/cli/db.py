@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -19,7 +20,7 @@ DataOption = typer.Option(
 
 
 def _data(data: Path | None) -> Path:
-    return (data or default_data_dir() / "postgres").expanduser().resolve()
+    return (data or default_data_dir(os.environ) / "postgres").expanduser().resolve()
 
 
 @app.command("start")

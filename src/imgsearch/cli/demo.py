@@ -9,6 +9,7 @@ wrong from the collection's labels. Nothing needs the network.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -51,7 +52,7 @@ def demo(
     if context.invoked_subcommand is not None:
         return
     console = Console(highlight=False)
-    root = (folder or default_data_dir() / "demo").expanduser().resolve()
+    root = (folder or default_data_dir(os.environ) / "demo").expanduser().resolve()
     collection = _generate(console, root / "collection", count, seed)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     index_path = root / _index_name(model)

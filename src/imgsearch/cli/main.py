@@ -9,6 +9,7 @@ unreadable image, a malformed box, an unknown option); 3 a model problem
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -18,6 +19,7 @@ from imgsearch.cli import db, demo, index, models, search, serve, status, vector
 from imgsearch.errors import ImgsearchError, InputError, StoreError
 from imgsearch.media.failures import quiet_decoders
 from imgsearch.media.memory import return_large_buffers
+from imgsearch.models.registry import load_plugins
 
 app = typer.Typer(
     name="imgsearch",
@@ -55,6 +57,7 @@ def run(argv: list[str] | None = None) -> None:
     return_large_buffers()
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
+        load_plugins(os.environ.get("IMGSEARCH_PLUGINS"))
         app(args=argv, prog_name="imgsearch")
     except ImgsearchError as error:
         stderr.print(f"[bold red]error:[/] {error.message}", markup=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from imgsearch.config import Settings
+from imgsearch.config import hub_offline
 from imgsearch.models.catalog import DEFAULT_MODEL, catalog
 from imgsearch.models.layout import verify_checksums
 from imgsearch.models.resolve import resolve_model, split_precision
@@ -73,9 +74,8 @@ def verify(
     model: str = typer.Argument(..., help="Catalog name, hub repo id or local folder."),
 ) -> None:
     """Check that a model is complete and its files match their manifest checksums."""
-    settings = Settings.from_env()
     ref, precision = split_precision(model, None)
-    files = resolve_model(ref, precision=precision, offline=settings.offline)
+    files = resolve_model(ref, precision=precision, offline=hub_offline(os.environ))
     verify_checksums(files)
     checked = len(files.manifest.get("files", {}))
     detail = f"{checked} files match their checksums" if checked else "no checksums in this layout"

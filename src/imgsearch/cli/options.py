@@ -1,16 +1,24 @@
-"""Options shared by every command that embeds, and building an Embedder from them."""
+"""Options shared by every command that embeds, and the settings built from them.
+
+This is where the CLI reads its environment (``IMGSEARCH_MODEL``, ``IMGSEARCH_PRECISION``,
+``IMGSEARCH_PROVIDERS``, ``IMGSEARCH_CACHE``, ``IMGSEARCH_INDEX``, ``HF_HUB_OFFLINE``):
+flags win over variables, and the result goes down as typed settings.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Mapping
 
 import typer
 
-from imgsearch.config import Settings, default_index_dir
-from imgsearch.embedder import DEFAULT_IMAGE_BATCH, Embedder
+from imgsearch.config import default_cache_dir, default_index_dir, env_list, hub_offline
+from imgsearch.encoder import Encoder
 from imgsearch.index import Index
 from imgsearch.media.decode import DEFAULT_MAX_PIXELS, DecodeOptions
+from imgsearch.models.catalog import DEFAULT_MODEL
+from imgsearch.models.registry import load_encoder
+from imgsearch.models.settings import DEFAULT_IMAGE_BATCH, ModelSettings
 
 ModelOption = typer.Option(
     None,
@@ -25,19 +33,6 @@ MaxPixelsOption = typer.Option(
     "--max-pixels",
     help="Refuse images with more pixels than this (bomb guard).",
 )
-
-
-def build_embedder(model: str | None, precision: str | None, max_pixels: int) -> Embedder:
-    settings = Settings.from_env()
-    return Embedder(
-        model or settings.model,
-        precision=precision or (None if settings.precision == "fp32" else settings.precision),
-        decode=DecodeOptions(max_pixels=max_pixels),
-        cache_dir=Path(settings.cache_dir),
-        offline=settings.offline,
-    )
-
-
 IndexOption = typer.Option(
     None,
     "--index",
@@ -45,6 +40,31 @@ IndexOption = typer.Option(
     help="Index folder, or a PostgreSQL URL (postgresql://…[?collection=NAME]). "
     "Default: $IMGSEARCH_INDEX or ~/.local/share/imgsearch/index.",
 )
+
+
+def model_settings(
+    model: str | None,
+    precision: str | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    *,
+    batch_size: int = DEFAULT_IMAGE_BATCH,
+    env: Mapping[str, str] = os.environ,
+) -> ModelSettings:
+    """The model the command line asks for (``name`` None: the index's own)."""
+    return ModelSettings(
+        name=model or env.get("IMGSEARCH_MODEL") or None,
+        precision=precision or env.get("IMGSEARCH_PRECISION") or None,
+        providers=env_list(env.get("IMGSEARCH_PROVIDERS")),
+        batch_size=batch_size,
+        decode=DecodeOptions(max_pixels=max_pixels),
+        cache_dir=default_cache_dir(env),
+        offline=hub_offline(env),
+    )
+
+
+def build_encoder(model: str | None, precision: str | None, max_pixels: int) -> Encoder:
+    settings = model_settings(model, precision, max_pixels)
+    return load_encoder(settings.named(settings.name or DEFAULT_MODEL))
 
 
 def open_index(
@@ -57,15 +77,8 @@ def open_index(
     batch_size: int = DEFAULT_IMAGE_BATCH,
 ) -> Index:
     """Open the index named on the command line; its own model unless --model says otherwise."""
-    settings = Settings.from_env()
-    chosen = model or os.environ.get("IMGSEARCH_MODEL") or None
     return Index.open(
-        index if index is not None else default_index_dir(),
-        model=chosen,
+        index if index is not None else default_index_dir(os.environ),
+        model=model_settings(model, precision, max_pixels, batch_size=batch_size),
         create=create,
-        precision=precision or (None if settings.precision == "fp32" else settings.precision),
-        decode=DecodeOptions(max_pixels=max_pixels),
-        cache_dir=Path(settings.cache_dir),
-        offline=settings.offline,
-        batch_size=batch_size,
     )

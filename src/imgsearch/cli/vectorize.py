@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from imgsearch.cli.options import MaxPixelsOption, ModelOption, PrecisionOption, build_embedder
+from imgsearch.cli.options import MaxPixelsOption, ModelOption, PrecisionOption, build_encoder
+from imgsearch.embedder import Embedder
 from imgsearch.errors import InputError
 from imgsearch.types import Box
 
@@ -36,19 +37,22 @@ def vectorize(
     if box is not None and image is None:
         raise InputError("--box needs --image")
     region = Box.parse(box, padding=box_padding) if box is not None else None
-    embedder = build_embedder(model, precision, max_pixels)
-    result: dict[str, object] = {"modelVersion": embedder.model_id}
+    encoder = build_encoder(model, precision, max_pixels)
+    result: dict[str, object] = {"modelVersion": encoder.model_id}
     if image is not None:
-        vector = embedder.embed_images([image], [region])[0]
-    else:
-        assert text is not None
-        embedded = embedder.embed_texts_checked([text])
+        pixels = encoder.read_image(image, box=region)[1]
+        assert pixels is not None
+        vector = encoder.embed_pixels(pixels[None])[0]
+    elif isinstance(encoder, Embedder):  # it can tell when a text was cut
+        embedded = encoder.embed_texts_checked([text or ""])
         vector = embedded.vectors[0]
         if embedded.truncated[0]:
             print(
-                f"warning: text truncated to the model's {embedder.files.text_config.context_length} tokens",
+                f"warning: text truncated to the model's {encoder.files.text_config.context_length} tokens",
                 file=sys.stderr,
             )
+    else:
+        vector = encoder.embed_texts([text or ""])[0]
     result["vector"] = [float(x) for x in vector]
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

@@ -9,7 +9,6 @@ returns the embedding output.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,15 +39,12 @@ _DTYPES = {
 def choose_providers(requested: Sequence[str] | None = None) -> list[str]:
     """The execution providers to use, best first.
 
-    ``requested`` (or the ``IMGSEARCH_PROVIDERS`` environment variable, comma
-    separated) overrides the automatic choice; asking for one that this
-    onnxruntime build lacks is an error rather than a silent CPU fallback.
+    ``requested`` (the CLI reads ``IMGSEARCH_PROVIDERS``) overrides the automatic
+    choice; asking for one that this onnxruntime build lacks is an error rather than
+    a silent CPU fallback.
     """
     available = ort.get_available_providers()
-    if requested is None:
-        env = os.environ.get("IMGSEARCH_PROVIDERS", "").strip()
-        requested = [p.strip() for p in env.split(",") if p.strip()] or None
-    if requested is None:
+    if not requested:
         return [p for p in PREFERRED_PROVIDERS if p in available]
     aliases = {p.lower().removesuffix("executionprovider"): p for p in available}
     chosen = []

@@ -231,7 +231,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         images = await run_in_threadpool(image_vectors, body.images, downloads)
         return {
             "model": service.model_id,
-            "dim": service.embedder.dim,
+            "dim": service.encoder.dim,
             "texts": texts,
             "images": images,
         }
@@ -319,7 +319,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     @api.get("/models", summary="The model served and the models imgsearch knows")
     def models() -> dict[str, Any]:
         return {
-            "serving": {"model": service.model_id, "dim": service.embedder.dim},
+            "serving": {"model": service.model_id, "dim": service.encoder.dim},
             "catalog": [
                 {
                     "name": s.name,

@@ -27,15 +27,17 @@ import numpy as np
 from numpy.typing import NDArray
 from starlette.concurrency import run_in_threadpool
 
-from imgsearch.config import default_data_dir, default_index_dir, hub_offline
+from imgsearch.config import default_data_dir, default_index_dir
 from imgsearch.embedder import Embedder
+from imgsearch.encoder import Encoder
 from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent
-from imgsearch.media.decode import DecodeOptions, load_rgb
+from imgsearch.media.decode import load_rgb
 from imgsearch.pipeline import ordered_map
-from imgsearch.search import Hit, Query
+from imgsearch.search import Hit, Query, encode_query
 from imgsearch.server import files
 from imgsearch.server.batching import Batcher, TextBatcher
+from imgsearch.server.encoding import ServingEncoder
 from imgsearch.server.errors import ApiError
 from imgsearch.server.fetch import AddressPolicy, fetch_image
 from imgsearch.server.settings import (
@@ -73,10 +75,11 @@ class JobState:
 class Service:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.index_path: str = os.fspath(settings.index or default_index_dir())
+        self.index_path: str = os.fspath(settings.index or default_index_dir(os.environ))
+        model = settings.model_settings()
         # Indexed files are read as `imgsearch index` reads them (one verdict per file);
         # images sent by clients get Azure's limits as well, on every route.
-        self.decode = DecodeOptions(max_pixels=settings.max_pixels)
+        self.decode = model.decode
         self.request_decode = replace(
             self.decode,
             max_file_bytes=MAX_IMAGE_BYTES,
@@ -84,21 +87,23 @@ class Service:
             max_side=MAX_IMAGE_SIDE,
         )
         self.index = Index.open(
-            self.index_path,
-            model=settings.model,
-            create=True,
-            pool_size=settings.db_pool_size,
-            decode=self.decode,
-            max_concurrent_decodes=settings.max_concurrent_decodes,
-            offline=hub_offline(),
+            self.index_path, model=model, create=True, pool_size=settings.db_pool_size
         )
-        self.embedder.set_text_threads(text_threads(settings.text_threads, self.embedder))
+        if isinstance(self.encoder, Embedder):
+            self.encoder.set_text_threads(text_threads(settings.text_threads, self.encoder))
         self.lock = threading.Lock()
-        self.texts = TextBatcher(lambda texts: self.embedder.embed_texts(texts))
+        self.texts = TextBatcher(lambda texts: self.encoder.embed_texts(texts))
         self.images: Batcher[NDArray[np.float32]] = Batcher(
-            lambda pixels: self.embedder.embed_pixels(np.stack(pixels)),
-            max_batch=self.embedder.batch_size,
+            lambda pixels: self.encoder.embed_pixels(np.stack(pixels)),
+            max_batch=self.encoder.batch_size,
             name="image",
+        )
+        self.serving = ServingEncoder(
+            self.encoder,
+            texts=self.texts,
+            images=self.images,
+            request_decode=self.request_decode,
+            open_indexed=self._open_indexed,
         )
         self.job = JobState()
         self._job_lock = threading.Lock()
@@ -113,16 +118,17 @@ class Service:
     def _default_thumbnails(self) -> Path:
         if is_postgres_url(self.index_path):
             name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.index.store.location).strip("-")
-            return default_data_dir() / "thumbnails" / name[-100:]
+            return default_data_dir(os.environ) / "thumbnails" / name[-100:]
         return Path(self.index_path).expanduser() / "thumbnails"
 
     @property
-    def embedder(self) -> Embedder:
-        return self.index.embedder
+    def encoder(self) -> Encoder:
+        """The served model itself (background index runs use it as it is)."""
+        return self.index.encoder
 
     @property
     def model_id(self) -> str:
-        return self.embedder.model_id
+        return self.encoder.model_id
 
     def close(self) -> None:
         self.texts.close()
@@ -136,43 +142,31 @@ class Service:
     def embed_images(
         self, images: Sequence[ImageInput], boxes: Sequence[Box | None] | None = None
     ) -> NDArray[np.float32]:
-        """Decoded here (several at once on the embedder's decode threads, and never more
-        at once than ``max_concurrent_decodes`` server-wide), then run by the vision tower
-        together with other requests' images. The first bad image raises."""
-        pairs = list(zip(images, boxes or [None] * len(images), strict=True))
+        """Decoded here (several at once on the decode threads, and never more at once than
+        ``max_concurrent_decodes`` server-wide), then run by the vision tower together
+        with other requests' images. The first bad image raises."""
+        sources = [image.path if isinstance(image, ImageRecord) else image for image in images]
+        pairs = list(zip(sources, boxes or [None] * len(sources), strict=True))
+
+        def prepare(pair: tuple[str | bytes, Box | None]) -> NDArray[np.float32]:
+            pixels = self.serving.read_image(pair[0], box=pair[1])[1]
+            assert pixels is not None
+            return pixels
+
         if len(pairs) == 1:
-            pixels = [self.prepare(*pairs[0])]
+            pixels = [prepare(pairs[0])]
         else:
             futures = ordered_map(
-                lambda pair: self.prepare(*pair),
-                pairs,
-                workers=self.embedder.decode_workers,
-                window=len(pairs),
+                prepare, pairs, workers=self.encoder.decode_workers, window=len(pairs)
             )
             pixels = [future.result() for future in futures]
         return self.images.encode(pixels)
 
-    def prepare(self, image: ImageInput, box: Box | None = None) -> NDArray[np.float32]:
-        """Model input of an uploaded image (with the request limits) or an indexed file."""
-        if isinstance(image, ImageRecord):
-            with self.open_file(image) as stream:
-                pixels = self.embedder.read_image(stream, name=image.path, box=box)[1]
-        else:
-            pixels = self.embedder.read_image(image, box=box, options=self.request_decode)[1]
-        assert pixels is not None
-        return pixels
-
-    def _embed_query_image(self, source: str | bytes, box: Box | None) -> NDArray[np.float32]:
-        """The query-image hook of :meth:`Index.query_vector`: a path here is an indexed one."""
-        if isinstance(source, str):
-            record = self.index.store.find_path(source)
-            if record is None:
-                raise ApiError(404, "NotFound", "the image is no longer indexed")
-            vectors = self.embed_images([record], [box])
-        else:
-            vectors = self.embed_images([source], [box])
-        vector: NDArray[np.float32] = vectors[0]
-        return vector
+    def _open_indexed(self, path: str) -> BinaryIO:
+        record = self.index.store.find_path(path)
+        if record is None:
+            raise ApiError(404, "NotFound", "the image is no longer indexed")
+        return self.open_file(record)
 
     async def fetch(self, url: str) -> bytes:
         """The image at ``url``, fetched on the fetch threads (see :mod:`.fetch`)."""
@@ -185,11 +179,8 @@ class Service:
         )
         return await asyncio.wrap_future(future)
 
-    def embed_texts(self, texts: list[str]) -> NDArray[np.float32]:
-        return self.texts.encode(texts)
-
     async def embed_texts_async(self, texts: list[str]) -> NDArray[np.float32]:
-        return await self.texts.encode_async(texts)
+        return await self.serving.embed_texts_async(texts)
 
     # -- searching and reading -------------------------------------------------------------
 
@@ -198,15 +189,15 @@ class Service:
         with other requests' and no thread waits for them; the ranking (and any image of
         the query) is the only work handed to a pool thread, and rankings run concurrently
         (both stores read safely from several threads)."""
-        texts = _texts(query)
+        texts = _texts(query) if self.encoder.supports_text else []
         encoded = {}
         if texts:
             encoded = dict(zip(texts, await self.texts.encode_async(texts), strict=True))
         return await run_in_threadpool(self._rank, query, encoded)
 
     def _rank(self, query: Query, text_vectors: dict[str, NDArray[np.float32]]) -> list[Hit]:
-        vector = self.index.query_vector(
-            query.parts, text_vectors=text_vectors, embed_image=self._embed_query_image
+        vector = encode_query(
+            query.parts, self.serving, self.index.store, text_vector=text_vectors.__getitem__
         )
         return self.index.rank(vector, query)
 
@@ -220,7 +211,7 @@ class Service:
         return {
             "index": self.index.store.location,
             "model": self.model_id,
-            "dim": self.embedder.dim,
+            "dim": self.encoder.dim,
             "images": stats.images,
             "vectors": stats.vectors,
             "failures": stats.failures,
@@ -267,7 +258,7 @@ class Service:
                 return target
             width, height = record.width or size, record.height or size
             needed = math.ceil(size * min(width, height) / max(width, height, 1))
-            with self.embedder.decode_slot():
+            with self.encoder.decode_slot():
                 image = load_rgb(stream, min_short_edge=max(needed, 1), options=self.decode)
                 image.thumbnail((size, size))
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -297,7 +288,7 @@ class Service:
             job.done, job.total = event.done, event.total
 
         try:
-            with Index.open(self.index_path, embedder=self.embedder) as writer:
+            with Index.open(self.index_path, encoder=self.encoder) as writer:
                 report = writer.update(roots, on_event=progress)
             job.counts = dict(report.counts)
             job.state = "done"

@@ -20,7 +20,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -32,7 +32,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from imgsearch.config import default_cache_dir, hub_offline
 from imgsearch.errors import InvalidSettings
+from imgsearch.media.decode import DecodeOptions
+from imgsearch.models.settings import ModelSettings
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Azure's limit: 20 MB
 MIN_IMAGE_SIDE = 10
@@ -54,6 +57,20 @@ class ServerSettings(BaseSettings):
     )
     model: str | None = Field(
         None, description="Model to serve; default: the index's own, else clip-vit-b-32."
+    )
+    precision: Literal["fp32", "int8"] | None = Field(
+        None, description="fp32 or int8 (default: as the model name says, else fp32)."
+    )
+    providers: ListSetting = Field(
+        default_factory=list,
+        description="onnxruntime execution providers, best first (default: the best available).",
+    )
+    cache_dir: Path | None = Field(
+        None, description="Derived model files, e.g. int8 copies (default: ~/.cache/imgsearch)."
+    )
+    offline: bool = Field(
+        default_factory=lambda: hub_offline(os.environ),
+        description="Use only cached models, never download (default: HF_HUB_OFFLINE).",
     )
     roots: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
@@ -142,6 +159,7 @@ class ServerSettings(BaseSettings):
         "trusted_hosts",
         "trusted_proxies",
         "url_allow",
+        "providers",
         mode="before",
     )
     @classmethod
@@ -185,6 +203,19 @@ class ServerSettings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{entry!r} is not an IP address or network") from None
         return value
+
+    def model_settings(self) -> ModelSettings:
+        """How to load and run the served model."""
+        return ModelSettings(
+            name=self.model,
+            precision=self.precision,
+            providers=tuple(self.providers) or None,
+            text_threads=self.text_threads,
+            max_concurrent_decodes=self.max_concurrent_decodes,
+            decode=DecodeOptions(max_pixels=self.max_pixels),
+            cache_dir=self.cache_dir or default_cache_dir(os.environ),
+            offline=self.offline,
+        )
 
     @property
     def auth_enabled(self) -> bool:
