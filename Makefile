@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Indexing, search, CLI, HTTP and store-contract tests on the fake encoder: no torch is
+# imported (checked), nothing slow (real servers, fuzzing, big images, model quality).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not model and not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

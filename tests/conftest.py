@@ -104,3 +104,14 @@ def hub_cache(root: Path, repo_id: str, files: Path) -> Path:
     (repo_dir / "refs").mkdir(parents=True)
     (repo_dir / "refs" / "main").write_text(commit)
     return root
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The fast tier (``-m "not model ..."``) must not have imported torch at all."""
+    import sys
+
+    if "not model" in (session.config.getoption("markexpr") or "") and "torch" in sys.modules:
+        session.config.get_terminal_writer().line(
+            "the fast tier imported torch: a test without the model marker needs it", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

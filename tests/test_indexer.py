@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from imgsearch import Index
-from imgsearch.embedder import Embedder
+from imgsearch import Index, ModelSettings
 from imgsearch.errors import InputError, ModelMismatch
 from imgsearch.indexer import IndexEvent
 from tests.conftest import photo
@@ -43,8 +43,8 @@ def run(index: Index, root: Path, **options: object) -> tuple[Events, object]:
 
 
 @pytest.fixture
-def index(tmp_path: Path, clip_embedder: Embedder) -> Index:
-    opened = Index.open(tmp_path / "index", encoder=clip_embedder)
+def index(tmp_path: Path) -> Iterator[Index]:
+    opened = Index.open(tmp_path / "index", model="fake-hash")
     yield opened
     opened.close()
 
@@ -153,30 +153,25 @@ def test_exclude_globs_and_symlink_loops(index: Index, tmp_path: Path) -> None:
     assert len(paths) == 2 and all("/keep/" in p for p in paths)
 
 
-def test_another_model_is_refused_and_reembed_switches(
-    index: Index, tmp_path: Path, siglip_model_dir: Path
-) -> None:
+def test_another_model_is_refused_and_reembed_switches(index: Index, tmp_path: Path) -> None:
     root = tmp_path / "photos"
     make_photos(root, 2)
     index.update([root])
-    other = Index(index.store, encoder=Embedder(siglip_model_dir))
+    other = Index(index.store, model="fake-hash-b")
     with pytest.raises(ModelMismatch) as caught:
         other.update([root])
-    assert "--reembed" in caught.value.hint
+    assert (caught.value.indexed, caught.value.requested) == ("fake-hash", "fake-hash-b")
     report = other.update([root], reembed=True)
     assert report.embedded == 2
     settings = index.store.settings()
     assert settings is not None and settings.model_id == other.encoder.model_id
 
 
-def test_search_during_an_update_sees_committed_batches(
-    tmp_path: Path, clip_embedder: Embedder, clip_model_dir: Path
-) -> None:
+def test_search_during_an_update_sees_committed_batches(tmp_path: Path) -> None:
     root = tmp_path / "photos"
     make_photos(root, 40)
-    small_batches = Embedder(clip_model_dir, batch_size=8)
-    writer = Index.open(tmp_path / "index", encoder=small_batches)
-    reader = Index.open(tmp_path / "index", encoder=clip_embedder)
+    writer = Index.open(tmp_path / "index", model=ModelSettings(name="fake-hash", batch_size=8))
+    reader = Index.open(tmp_path / "index", model="fake-hash")
     seen: list[int] = []
 
     def search_midway(event: IndexEvent) -> None:

@@ -2,8 +2,10 @@
 
 Every error carries a message that says what went wrong (naming the file,
 field or model involved) and a ``hint`` that says what the user can do about
-it. The CLI and the HTTP layer translate these in one place each; library code
-never prints or exits.
+it, in the words of the domain (images, folders, models) rather than of one
+interface: the CLI and the HTTP layer translate errors in one place each and add
+their own phrasing there (flag names, JSON fields). Library code never prints or
+exits.
 
 ::
 
@@ -20,6 +22,7 @@ never prints or exits.
     │   ├── InvalidBox              malformed region, zero area, outside the image
     │   ├── InvalidText             empty or not a string
     │   ├── InvalidQuery            a search that cannot be run (no parts, bad weight, bad filter)
+    │   │   ├── EmptyQuery          nothing to search for
     │   │   └── TextNotSupported    a text for an image-only model
     │   ├── InvalidSettings         a configuration value or file that cannot be used
     │   └── NotIndexed              an image id or path the index does not hold
@@ -31,6 +34,7 @@ never prints or exits.
     ├── ExportError                 converting a checkpoint failed or did not verify
     └── StoreError                  the index cannot be opened or written
         ├── IndexNotFound           no index at that location (search before index)
+        ├── StoreUnavailable        the database cannot be reached
         └── ModelMismatch           the index holds vectors of another model or dim
 """
 
@@ -107,6 +111,10 @@ class InvalidQuery(InputError):
     """A search that cannot be run: no parts, a bad weight, an unusable filter."""
 
 
+class EmptyQuery(InvalidQuery):
+    """A search without anything to search for."""
+
+
 class TextNotSupported(InvalidQuery):
     """A text (query or vectorize) for a model that embeds only images."""
 
@@ -151,6 +159,10 @@ class IndexNotFound(StoreError):
     """There is no index at that location yet."""
 
 
+class StoreUnavailable(StoreError):
+    """The database behind the index cannot be reached (a server down, a wrong URL)."""
+
+
 class ModelMismatch(StoreError):
     """The index was built with another model (or another vector length).
 
@@ -167,6 +179,7 @@ class ModelMismatch(StoreError):
 
 __all__ = [
     "CorruptImage",
+    "EmptyQuery",
     "ExportError",
     "FileTooLarge",
     "ImageError",
@@ -188,6 +201,7 @@ __all__ = [
     "NotIndexed",
     "PixelLimitExceeded",
     "StoreError",
+    "StoreUnavailable",
     "TextNotSupported",
     "UnrecognizedModelLayout",
     "UnsupportedImage",

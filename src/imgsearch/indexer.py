@@ -398,9 +398,7 @@ def _same_file(row: StoredFile, entry: FileEntry) -> bool:
 
 def _check_roots(roots: Sequence[str | os.PathLike[str]]) -> list[str]:
     if not roots:
-        raise InputError(
-            "no folders to index", hint="name at least one: imgsearch index ~/Pictures"
-        )
+        raise InputError("no folders to index", hint="name at least one folder of images")
     folders = []
     for root in roots:
         path = Path(root).expanduser()

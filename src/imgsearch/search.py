@@ -29,7 +29,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.encoder import Encoder, Vectors
-from imgsearch.errors import InvalidQuery, ModelMismatch, NotIndexed, TextNotSupported
+from imgsearch.errors import (
+    EmptyQuery,
+    InvalidQuery,
+    ModelMismatch,
+    NotIndexed,
+    TextNotSupported,
+)
 from imgsearch.media.walk import IMAGE_EXTENSIONS
 from imgsearch.store import Filters, ImageRecord, Store
 from imgsearch.types import Box
@@ -93,14 +99,14 @@ class Query:
 
     def __post_init__(self) -> None:
         if not self.parts:
-            raise InvalidQuery(
+            raise EmptyQuery(
                 "nothing to search for",
-                hint='give a text, --image PATH or --like ID, e.g. imgsearch search "red car"',
+                hint="give a text, an example image or an indexed image to search by",
             )
         if all(p.weight < 0 for p in self.parts):
             raise InvalidQuery(
                 "a query needs at least one positive part",
-                hint="negative parts (--not, '- word') only steer away from something",
+                hint="negative parts only steer away from something: add a positive one",
             )
         if self.top < 1 or self.offset < 0:
             raise InvalidQuery("top must be at least 1 and offset at least 0")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -15,16 +17,44 @@ from imgsearch.embedder import Embedder
 from tests.conftest import hub_cache, photo
 
 
-def imgsearch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    merged = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "imgsearch.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=merged,
-        timeout=120,
-        check=False,
-    )
+def imgsearch(
+    *args: str, env: dict[str, str] | None = None, process: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user does (offline, with the fake encoders loadable as ``-m
+    fake-hash``): in this process through the console script's own entry point, or in a
+    process of its own with ``process=True`` (the installed module, a fresh interpreter)."""
+    merged = {"HF_HUB_OFFLINE": "1", "IMGSEARCH_PLUGINS": "tests.fakes", **(env or {})}
+    if process:
+        return subprocess.run(
+            [sys.executable, "-m", "imgsearch.cli.main", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **merged},
+            timeout=120,
+            check=False,
+        )
+    return _in_process(list(args), merged)
+
+
+def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    from imgsearch.cli.main import run
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            run(args)
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def test_vectorize_text_prints_azure_shaped_json(clip_model_dir: Path) -> None:
@@ -76,14 +106,14 @@ def test_model_from_the_environment(clip_model_dir: Path) -> None:
     ],
 )
 def test_errors_are_one_line_messages_without_traceback(
-    clip_model_dir: Path, tmp_path: Path, args: list[str], code: int, message: str
+    tmp_path: Path, args: list[str], code: int, message: str
 ) -> None:
     image, bad = tmp_path / "ok.png", tmp_path / "bad.jpg"
     photo(64, 48).save(image)
     bad.write_text("not an image")
     args = [str(image) if a == "IMG" else str(bad) if a == "BAD" else a for a in args]
     if "-m" not in args:
-        args += ["-m", str(clip_model_dir)]
+        args += ["-m", "fake-hash"]
     result = imgsearch(*args)
     assert result.returncode == code
     assert message in result.stderr
@@ -91,8 +121,12 @@ def test_errors_are_one_line_messages_without_traceback(
 
 
 def test_offline_default_model_names_the_fix(tmp_path: Path) -> None:
-    result = imgsearch(
-        "vectorize", "--text", "dog", env={"HF_HOME": str(tmp_path), "IMGSEARCH_MODEL": ""}
+    result = imgsearch(  # huggingface_hub reads HF_HOME when imported: a fresh process
+        "vectorize",
+        "--text",
+        "dog",
+        env={"HF_HOME": str(tmp_path), "IMGSEARCH_MODEL": ""},
+        process=True,
     )
     assert result.returncode == 3
     assert "not in the local Hugging Face cache" in result.stderr
@@ -131,9 +165,29 @@ def test_hub_repo_id_loads_from_the_standard_cache_offline(
         "--model",
         "acme/tiny-clip",
         env={"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"},
+        process=True,  # huggingface_hub reads its variables when imported
     )
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
     assert body["modelVersion"] == "acme/tiny-clip"
     expected = Embedder(clip_model_dir).embed_texts(["a red circle"])[0]
     np.testing.assert_allclose(body["vector"], expected, atol=1e-6)
+
+
+def test_hints_name_this_interfaces_flags(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    photo(64, 48).save(folder / "a.jpg")
+    index = str(tmp_path / "index")
+    assert imgsearch("index", str(folder), "--index", index, "-m", "fake-hash").returncode == 0
+    other = imgsearch("search", "x", "--index", index, "-m", "fake-hash-b")
+    assert other.returncode == 4
+    assert "imgsearch index --reembed --model fake-hash-b FOLDER" in other.stderr
+    empty = imgsearch("search", "--index", index)
+    assert empty.returncode == 2 and "--image PATH or --like ID" in empty.stderr
+    missing = imgsearch("search", "x", "--index", str(tmp_path / "nowhere"))
+    assert missing.returncode == 4 and "imgsearch index FOLDER" in missing.stderr
+    odd = tmp_path / "[red]odd.jpg"
+    odd.write_text("not an image")
+    shown = imgsearch("vectorize", "--image", str(odd), "-m", "fake-hash")
+    assert "[red]odd.jpg" in shown.stderr  # a file name is text, not markup

@@ -27,13 +27,11 @@ def make_collection(root: Path, count: int) -> None:
         photo(64 + i % 5, 48, seed=i).save(folder / f"shot_{i:04}.{'png' if i % 4 == 0 else 'jpg'}")
 
 
-def test_index_search_status_through_the_cli(clip_model_dir: Path, tmp_path: Path) -> None:
+def test_index_search_status_through_the_cli(tmp_path: Path) -> None:
     root, index = tmp_path / "photos", tmp_path / "index"
     make_collection(root, 12)
     (root / "city" / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
-    result = imgsearch(
-        "index", str(root), "--index", str(index), "--model", str(clip_model_dir), "--json"
-    )
+    result = imgsearch("index", str(root), "--index", str(index), "--model", "fake-hash", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["counts"]["added"] == 12 and summary["counts"]["failed"] == 1
@@ -91,7 +89,7 @@ def test_index_search_status_through_the_cli(clip_model_dir: Path, tmp_path: Pat
 
     status = imgsearch("status", "--index", str(index), "--errors", "--json")
     body = json.loads(status.stdout)
-    assert body["images"] == 12 and body["model"] == "tiny-clip" and body["failures"] == 1
+    assert body["images"] == 12 and body["model"] == "fake-hash" and body["failures"] == 1
     assert (
         body["errors"][0]["code"] == "CorruptImage"
         or body["errors"][0]["code"] == "UnsupportedImage"
@@ -120,18 +118,16 @@ def snapshot(index: Path) -> dict[int, tuple[str, bytes]]:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(
-    clip_model_dir: Path, tmp_path: Path
-) -> None:
+def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_path: Path) -> None:
     root = tmp_path / "photos"
     make_collection(root, 300)
-    args = ["--model", str(clip_model_dir), "--batch-size", "8", "--quiet"]
+    args = ["--model", "fake-hash", "--batch-size", "8", "--quiet"]
     reference = tmp_path / "reference"
     done = imgsearch("index", str(root), "--index", str(reference), *args)
     assert done.returncode == 0, done.stderr
 
     crashed = tmp_path / "crashed"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "IMGSEARCH_PLUGINS": "tests.fakes"}
     kill_points = sorted(random.Random(7).sample(range(10, 250), 4))
     kills = 0
     for target in kill_points:  # kill when that many images are committed, wherever the run is

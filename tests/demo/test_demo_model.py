@@ -19,6 +19,8 @@ from imgsearch.models.layout import detect_layout, verify_checksums
 from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
 
+pytestmark = pytest.mark.slow  # the shipped model's quality, and the whole demo
+
 SEED = 424242  # not a training seed, not the held-out evaluation seed
 
 

@@ -13,6 +13,8 @@ from imgsearch.demo.shapes import Background, Scene, Thing
 from imgsearch.embedder import Embedder
 from imgsearch.models.layout import detect_layout, verify_checksums
 
+pytestmark = pytest.mark.model  # trains with torch
+
 train = pytest.importorskip("imgsearch.demo.train")
 model = pytest.importorskip("imgsearch.demo.model")
 

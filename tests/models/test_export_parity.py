@@ -14,6 +14,8 @@ from imgsearch.models.export import export_checkpoint
 from imgsearch.models.layout import MANIFEST_FORMAT, sha256_file
 from tests.conftest import photo
 
+pytestmark = pytest.mark.model  # exports models with torch
+
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 

@@ -12,6 +12,8 @@ from imgsearch.media.decode import DecodeOptions, load_rgb
 from imgsearch.models.preprocess import ImagePreprocess, Preprocessor
 from tests.conftest import photo
 
+pytestmark = pytest.mark.model  # compares with transformers' image processors
+
 transformers = pytest.importorskip("transformers")
 
 SIZES = [(640, 480), (480, 640), (224, 224), (1000, 300), (97, 311), (225, 1000), (4000, 3000)]

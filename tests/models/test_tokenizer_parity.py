@@ -11,6 +11,8 @@ from imgsearch.errors import InvalidText
 from imgsearch.models.layout import detect_layout
 from imgsearch.models.tokenizer import TextTokenizer
 
+pytestmark = pytest.mark.model  # compares with transformers' tokenizers
+
 transformers = pytest.importorskip("transformers")
 
 TEXTS = [

@@ -19,6 +19,8 @@ import requests
 from imgsearch.demo.collection import Collection
 from tests.server.conftest import LocalServer
 
+pytestmark = pytest.mark.slow  # uvicorn in processes of its own
+
 KEY = "0123456789abcdef"
 
 

@@ -191,7 +191,8 @@ def test_model_guard_refuses_another_model_and_reembed_drops_vectors(
     store.bind(IndexSettings("test-model", DIM))  # same model: fine
     with pytest.raises(ModelMismatch) as caught:
         store.bind(IndexSettings("other-model", 32))
-    assert "--reembed" in caught.value.hint
+    assert (caught.value.indexed, caught.value.requested) == ("test-model", "other-model")
+    assert "re-embed" in caught.value.hint  # the interfaces name their own flag for it
     store.bind(IndexSettings("other-model", 32), reembed=True)
     settings = store.settings()
     assert settings is not None and settings.model_id == "other-model" and settings.dim == 32

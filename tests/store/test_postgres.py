@@ -10,6 +10,7 @@ import numpy as np
 import psycopg
 import pytest
 
+from imgsearch.cli.main import cli_hint
 from imgsearch.errors import StoreError
 from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from imgsearch.store.postgres import PostgresStore, _filter_clause, split_url
@@ -48,6 +49,7 @@ def test_collection_is_read_from_the_url_and_removed_from_libpq_options() -> Non
     assert split_url("postgresql:///db")[1] == "default"
 
 
+@pytest.mark.slow
 def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_store(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -98,7 +100,7 @@ def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_s
 def test_bad_urls_and_unreachable_servers_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         PostgresStore(f"postgresql:///nodb?host={tmp_path}")
-    assert "cannot connect" in caught.value.message and "db start" in caught.value.hint
+    assert "cannot connect" in caught.value.message and "db start" in cli_hint(caught.value)
     with pytest.raises(StoreError, match=r"bad PostgreSQL URL|cannot connect"):
         PostgresStore("postgresql://u@h:notaport/db")
 

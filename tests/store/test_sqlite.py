@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imgsearch.cli.main import cli_hint
 from imgsearch.errors import IndexNotFound, StoreError
 from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from imgsearch.store.migrations import SCHEMA_VERSION
@@ -65,7 +66,7 @@ def test_missing_or_damaged_graph_is_rebuilt_from_the_database(tmp_path: Path) -
 def test_opening_without_create_needs_an_existing_index(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFound) as caught:
         SqliteStore(tmp_path / "none", create=False)
-    assert "imgsearch index" in caught.value.hint
+    assert "imgsearch index" in cli_hint(caught.value)  # the CLI names its command
 
 
 def test_schema_is_versioned_and_newer_schemas_are_refused(tmp_path: Path) -> None:

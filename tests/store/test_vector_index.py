@@ -76,6 +76,7 @@ def test_sharded_float16_scan_is_exact_for_large_collections(
     assert found.tolist() == brute_force(vectors[alive], ids[alive], queries[0], 25)
 
 
+@pytest.mark.slow
 def test_hnsw_recall_and_filters_that_always_return_k() -> None:
     # 100k clustered vectors, as the issue asks (32-d keeps the build to a few seconds)
     sample = clustered(100_050, dim=32, clusters=200)

@@ -14,9 +14,20 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from imgsearch.cli import db, demo, index, models, search, serve, status, vectorize
-from imgsearch.errors import ImgsearchError, InputError, StoreError
+from imgsearch.errors import (
+    EmptyQuery,
+    ImgsearchError,
+    IndexNotFound,
+    InputError,
+    ModelMismatch,
+    PixelLimitExceeded,
+    StoreError,
+    StoreUnavailable,
+    TextNotSupported,
+)
 from imgsearch.media.failures import quiet_decoders
 from imgsearch.media.memory import return_large_buffers
 from imgsearch.models.registry import load_plugins
@@ -50,6 +61,30 @@ def exit_code(error: ImgsearchError) -> int:
     return EXIT_INDEX if isinstance(error, StoreError) else EXIT_MODEL
 
 
+def cli_hint(error: ImgsearchError) -> str:
+    """The error's hint in the command line's words: which flag or command to use.
+
+    The one place that knows both the library's errors and this CLI's flags; errors
+    without a CLI-specific phrasing keep their own (domain-worded) hint.
+    """
+    if isinstance(error, ModelMismatch) and error.indexed and error.requested:
+        return (
+            f"leave out --model to use {error.indexed}, or re-embed every image: "
+            f"imgsearch index --reembed --model {error.requested} FOLDER"
+        )
+    if isinstance(error, EmptyQuery):
+        return 'give a text, --image PATH or --like ID, e.g. imgsearch search "red car"'
+    if isinstance(error, TextNotSupported):
+        return "search with --image PATH (optionally --box) or --like ID"
+    if isinstance(error, PixelLimitExceeded):
+        return "raise the cap with --max-pixels if you trust this file"
+    if isinstance(error, IndexNotFound):
+        return "build one first: imgsearch index FOLDER (or pass --index PATH / --store URL)"
+    if isinstance(error, StoreUnavailable):
+        return f"{error.hint} `imgsearch db start` runs a local PostgreSQL"
+    return error.hint
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     # Every bad image is reported once, typed, by imgsearch: decoders' own chatter is noise.
@@ -60,9 +95,11 @@ def run(argv: list[str] | None = None) -> None:
         load_plugins(os.environ.get("IMGSEARCH_PLUGINS"))
         app(args=argv, prog_name="imgsearch")
     except ImgsearchError as error:
-        stderr.print(f"[bold red]error:[/] {error.message}", markup=True)
-        if error.hint:
-            stderr.print(f"[dim]hint:[/] {error.hint}", markup=True)
+        # Messages hold file names: printed as text, never read as Rich markup.
+        stderr.print(Text.assemble(("error:", "bold red"), " ", error.message))
+        hint = cli_hint(error)
+        if hint:
+            stderr.print(Text.assemble(("hint:", "dim"), " ", hint))
         sys.exit(exit_code(error))
     except KeyboardInterrupt:
         stderr.print("interrupted")

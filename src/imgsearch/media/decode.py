@@ -116,7 +116,7 @@ class DecodeOptions:
                 f"{width}x{height} = {width * height / 1e6:.1f} MP exceeds the "
                 f"{self.max_pixels / 1e6:.1f} MP limit",
                 source=name,
-                hint="raise the pixel cap (max_pixels / --max-pixels) if you trust this file",
+                hint="raise the pixel cap if you trust this file",
             )
         short, long = min(width, height), max(width, height)
         if short < max(self.min_side, 1):
@@ -271,7 +271,7 @@ def _load(image: Image.Image, name: str, options: DecodeOptions) -> None:
             f"{image.width}x{image.height} {image.mode} decodes to {needed / 1e6:.0f} MB, "
             f"more than the {cap / 1e6:.0f} MB limit",
             source=name,
-            hint="raise the pixel cap (max_pixels / --max-pixels) if you trust this file",
+            hint="raise the pixel cap if you trust this file",
         )
     try:
         image.load()

@@ -61,7 +61,7 @@ def _classify(error: Exception, name: str, max_pixels: int | None) -> ImageError
         return PixelLimitExceeded(
             f"the image exceeds {cap}",
             source=name,
-            hint="raise the pixel cap (max_pixels / --max-pixels) if you trust this file",
+            hint="raise the pixel cap if you trust this file",
         )
     if isinstance(error, UnidentifiedImageError):
         return UnsupportedImage(

@@ -101,9 +101,9 @@ def detect_layout(root: Path, model_id: str | None = None) -> ModelFiles:
         return _read_immich(root, model_id or root.name)
     raise UnrecognizedModelLayout(
         f"{root} holds no model layout imgsearch knows",
-        hint="expected manifest.json (imgsearch export), onnx/vision_model.onnx + "
+        hint="expected manifest.json (imgsearch's own export), onnx/vision_model.onnx + "
         "onnx/text_model.onnx (transformers.js), or visual/ + textual/ (immich); "
-        "convert a transformers checkpoint with `imgsearch models export`",
+        "a transformers checkpoint must be exported first",
     )
 
 

@@ -18,7 +18,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from imgsearch.errors import ImgsearchError, InputError, ModelError, NotIndexed, StoreError
+from imgsearch.errors import (
+    EmptyQuery,
+    ImgsearchError,
+    InputError,
+    ModelError,
+    NotIndexed,
+    PixelLimitExceeded,
+    StoreError,
+    TextNotSupported,
+)
 
 log = logging.getLogger("imgsearch.server")
 
@@ -109,11 +118,26 @@ def error_response(request: Request, error: ApiError) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=error.status, headers=headers)
 
 
+def api_hint(error: ImgsearchError) -> str:
+    """The error's hint in this API's words (JSON fields, not CLI flags or settings a web
+    client cannot change); the one place that knows both."""
+    if isinstance(error, EmptyQuery):
+        return 'give "text", or "parts" holding a text or an image'
+    if isinstance(error, TextNotSupported):
+        return "search with parts holding an image: image_id, image_url or image_base64"
+    if isinstance(error, PixelLimitExceeded):
+        return "send a smaller image"
+    return error.hint
+
+
 def from_library(error: ImgsearchError) -> ApiError:
     """Map the library's typed errors onto HTTP."""
-    message = error.message + (f" ({error.hint})" if error.hint else "")
+    hint = api_hint(error)
+    message = error.message + (f" ({hint})" if hint else "")
     if isinstance(error, NotIndexed):
         return ApiError(404, "NotFound", message)
+    if isinstance(error, EmptyQuery):  # its code predates the class: clients rely on it
+        return ApiError(400, "InvalidQuery", message)
     if isinstance(error, InputError):
         return ApiError(400, type(error).__name__, message)
     if isinstance(error, ModelError | StoreError):

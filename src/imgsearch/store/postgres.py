@@ -33,7 +33,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from imgsearch.errors import ModelMismatch, NotIndexed, StoreError
+from imgsearch.errors import NotIndexed, StoreError, StoreUnavailable
+from imgsearch.store.core import check_binding, check_dimensions
 from imgsearch.store.pg_migrations import migrate
 from imgsearch.store.records import (
     Failure,
@@ -109,9 +110,9 @@ class PostgresStore:
                 hint="use postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?collection=NAME]",
             ) from None
         except psycopg.OperationalError as exc:
-            raise StoreError(
+            raise StoreUnavailable(
                 f"cannot connect to PostgreSQL at {self.location}: {exc}".splitlines()[0],
-                hint="is the server running and the URL right? `imgsearch db start` runs a local one",
+                hint="is the server running and the URL right?",
             ) from None
         try:
             self._conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
@@ -188,7 +189,7 @@ class PostgresStore:
 
                 raise IndexNotFound(
                     f"no collection {self.collection!r} in {self.location}",
-                    hint="build one first: imgsearch index FOLDER --index URL",
+                    hint="index a folder into it first",
                 )
             row = tx.execute(
                 "INSERT INTO imgsearch_collections (name) VALUES (%s) "
@@ -226,14 +227,7 @@ class PostgresStore:
                         (settings.source, self._collection_id),
                     )
                 return
-            if current is not None and not reembed:
-                raise ModelMismatch(
-                    f"the index at {self.location} holds {dim}-d vectors of {current}, "
-                    f"not {settings.dim}-d vectors of {settings.model_id}",
-                    hint=f"search with --model {current}, or re-embed every image with the new "
-                    f"model: imgsearch index --reembed --model {settings.model_id}",
-                )
-            if current is not None:
+            if check_binding(self.location, current, dim, settings, reembed=reembed):
                 tx.execute(
                     "UPDATE imgsearch_images SET vector = NULL WHERE collection_id = %s",
                     (self._collection_id,),
@@ -297,13 +291,7 @@ class PostgresStore:
         return int(rows[0][0] or 0) if rows else 0
 
     def _require_dim(self, vectors: Sequence[Vector]) -> None:
-        dim = self._dim()
-        wrong = next((v.shape[-1] for v in vectors if dim and v.shape[-1] != dim), None)
-        if wrong is not None:
-            raise ModelMismatch(
-                f"cannot store a {wrong}-d vector in an index of {dim}-d vectors",
-                hint="re-embed with the index's model, or imgsearch index --reembed",
-            )
+        check_dimensions(vectors, self._dim())
 
     # -- syncing with the disk ---------------------------------------------------------
 

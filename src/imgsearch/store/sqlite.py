@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from imgsearch.errors import IndexNotFound, ModelMismatch, NotIndexed, StoreError
+from imgsearch.errors import IndexNotFound, NotIndexed, StoreError
+from imgsearch.store.core import check_binding, check_dimensions
 from imgsearch.store.migrations import migrate
 from imgsearch.store.records import (
     Failure,
@@ -81,7 +82,7 @@ class SqliteStore:
             if not create:
                 raise IndexNotFound(
                     f"no index at {self.folder}",
-                    hint="build one first: imgsearch index FOLDER (or pass --index PATH)",
+                    hint="index a folder first, or open the index where it was made",
                 )
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
@@ -188,14 +189,7 @@ class SqliteStore:
                 if settings.source:
                     self._put_setting(tx, "model_source", settings.source)
                 return
-            if current is not None and not reembed:
-                raise ModelMismatch(
-                    f"the index at {self.location} holds {dim}-d vectors of {current}, "
-                    f"not {settings.dim}-d vectors of {settings.model_id}",
-                    hint=f"search with --model {current}, or re-embed every image with the new "
-                    f"model: imgsearch index --reembed --model {settings.model_id}",
-                )
-            if current is not None:
+            if check_binding(self.location, current, dim, settings, reembed=reembed):
                 tx.execute("UPDATE images SET vector = NULL, vec_rev = 0")
                 tx.execute("DELETE FROM tombstones")
                 generation = int(self._setting("generation", tx) or 0) + 1
@@ -206,13 +200,7 @@ class SqliteStore:
             self._put_setting(tx, "model_source", settings.source or settings.model_id)
 
     def _require_dim(self, vectors: Sequence[Vector]) -> None:
-        dim = int(self._setting("dim") or 0)
-        wrong = next((v.shape[-1] for v in vectors if dim and v.shape[-1] != dim), None)
-        if wrong is not None:
-            raise ModelMismatch(
-                f"cannot store a {wrong}-d vector in an index of {dim}-d vectors",
-                hint="re-embed with the index's model, or imgsearch index --reembed",
-            )
+        check_dimensions(vectors, int(self._setting("dim") or 0))
 
     # -- syncing with the disk ---------------------------------------------------------
 
