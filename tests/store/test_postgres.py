@@ -13,7 +13,8 @@ import pytest
 from imgsearch.cli.main import cli_hint
 from imgsearch.errors import StoreError
 from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, WriteBatch
-from imgsearch.store.postgres import PostgresStore, _filter_clause, split_url
+from imgsearch.store.core import filter_clause
+from imgsearch.store.postgres import POSTGRES, PostgresStore, split_url
 from tests.store.conftest import facts, unit_vectors
 
 DIM = 16
@@ -65,7 +66,7 @@ def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_s
         assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
     # an exact scan under a folder reads that folder's rows through the path index
     pg._conn.execute("ANALYZE imgsearch_images")  # as autovacuum does after a bulk load
-    clause, params = _filter_clause(Filters(under=("/photos/beach",)))
+    clause, params = filter_clause(Filters(under=("/photos/beach",)), POSTGRES)
     plan = pg._candidates(query, DIM, clause, params, 10, False, 40, explain=True)
     assert "imgsearch_images_path_prefix" in " ".join(str(r[0]) for r in plan), plan
     # ... even when the planner's statistics still describe an empty table

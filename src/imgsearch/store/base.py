@@ -1,10 +1,13 @@
 """The store contract: what the indexer and the search need from any vector store.
 
 Two implementations fit it: the embedded store (SQLite + in-process vector
-index, :mod:`imgsearch.store.sqlite`) and, later, PostgreSQL + pgvector. The
-contract tests in ``tests/store`` run against every implementation, so
-behaviour — ids, ordering of equal scores, filters, the model guard, what one
-batch commits — is the same whichever store a user picks.
+index, :mod:`imgsearch.store.sqlite`) and PostgreSQL + pgvector
+(:mod:`imgsearch.store.postgres`); what they do the same way lives once in
+:mod:`imgsearch.store.core` (guards, filter conditions, column lists, runs), and
+each holds only its dialect, connections and vector search. The contract tests in
+``tests/store`` run against every implementation, so behaviour — ids, ordering of
+equal scores, filters, the model guard, what one batch commits — is the same
+whichever store a user picks.
 
 Vectors are float32 and L2-normalised; similarity is their inner product
 (cosine similarity). Paths are absolute, with ``/`` separators.

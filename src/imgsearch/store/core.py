@@ -7,10 +7,15 @@ so that a feature added to the contract is written once too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from imgsearch.errors import ModelMismatch
-from imgsearch.store.records import IndexSettings, Vector
+import numpy as np
+
+from imgsearch.errors import ModelMismatch, StoreError
+from imgsearch.store.records import Filters, ImageFacts, IndexSettings, Run, Vector
 
 
 def check_binding(
@@ -42,3 +47,146 @@ def check_dimensions(vectors: Sequence[Vector], dim: int) -> None:
             f"cannot store a {wrong}-d vector in an index of {dim}-d vectors",
             hint="embed with the index's own model, or re-embed the index",
         )
+
+
+FACT_COLUMNS = (
+    "path, size, mtime_ns, digest, width, height, format, captured_at, camera, latitude, longitude"
+)
+"""The columns of :class:`~imgsearch.store.records.ImageFacts`, in its field order."""
+FACT_NAMES = tuple(name.strip() for name in FACT_COLUMNS.split(","))
+RECORD_COLUMNS = f"id, {FACT_COLUMNS}, caption, tags"
+"""What :func:`~imgsearch.store.records.record_from_row` reads, in order."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the stores' SQL for the same condition.
+
+    ``param`` is the placeholder (``?`` / ``%s``); ``true`` a condition that always
+    holds; ``prefix`` the condition "``column`` lies under folder ``base``" (``base``
+    ends in ``/``) with its parameters; ``any_of`` "``column`` is one of ``values``".
+    """
+
+    param: str
+    true: str
+    prefix: Callable[[str, str], tuple[str, list[Any]]]
+    any_of: Callable[[str, Sequence[Any]], tuple[str, list[Any]]]
+
+
+def under_clause(
+    roots: Sequence[str] | None, dialect: Dialect, table: str = ""
+) -> tuple[str, list[Any]]:
+    """Paths inside any of ``roots`` (all paths when there are none)."""
+    if not roots:
+        return dialect.true, []
+    column = f"{table}.path" if table else "path"
+    parts, params = [], []
+    for root in roots:
+        sql, values = dialect.prefix(column, root.rstrip("/") + "/")
+        parts.append(sql)
+        params += values
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def filter_clause(filters: Filters, dialect: Dialect, table: str = "") -> tuple[str, list[Any]]:
+    """The SQL condition (and its parameters) of ``filters``, the same on every store."""
+    column = f"{table}.{{}}" if table else "{}"
+    clause, params = under_clause(filters.under, dialect, table)
+    parts = [clause]
+    mark = dialect.param
+    sort_time = f"coalesce({column.format('captured_at')}, {column.format('mtime_ns')} / 1e9)"
+    if filters.after is not None:
+        parts.append(f"{sort_time} >= {mark}")
+        params.append(filters.after)
+    if filters.before is not None:
+        parts.append(f"{sort_time} < {mark}")
+        params.append(filters.before)
+    if filters.formats:
+        sql, values = dialect.any_of(column.format("format"), filters.formats)
+        parts.append(sql)
+        params += values
+    if filters.min_width is not None:
+        parts.append(f"{column.format('width')} >= {mark}")
+        params.append(filters.min_width)
+    if filters.min_height is not None:
+        parts.append(f"{column.format('height')} >= {mark}")
+        params.append(filters.min_height)
+    return " AND ".join(parts), params
+
+
+def stack_vectors(
+    ids: Sequence[int], found: Mapping[int, Any], dim: int, decode: Callable[[Any], Vector]
+) -> Vector:
+    """``(len(ids), dim)`` vectors in the order of ``ids``, from what a query ``found``
+    (stored form → :data:`Vector` by ``decode``); an id without a vector is an error."""
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise StoreError(f"no vector stored for image ids {missing[:5]}")
+    out = np.empty((len(ids), dim), dtype=np.float32)
+    for row, image_id in enumerate(ids):
+        out[row] = decode(found[image_id])
+    return out
+
+
+def run_values(run: Run) -> tuple[float, float | None, str, str, bool]:
+    """A run's stored columns: started, finished, roots and counts (JSON), completed."""
+    return (
+        run.started_at,
+        run.finished_at,
+        json.dumps(list(run.roots)),
+        json.dumps(run.counts()),
+        run.completed,
+    )
+
+
+LAST_RUN_COLUMNS = "started_at, finished_at, roots, counts, completed"
+"""What :func:`run_from_row` reads of the newest run."""
+
+
+def run_from_row(row: Sequence[Any] | None) -> Run | None:
+    """The run stored as :func:`run_values` wrote it (JSON read by the driver or not)."""
+    if row is None:
+        return None
+    started, finished, roots, counts, completed = row
+    roots = json.loads(roots) if isinstance(roots, str) else roots
+    counts = json.loads(counts) if isinstance(counts, str) else counts
+    return Run(started, finished, tuple(roots), completed=bool(completed), **counts)
+
+
+def fact_values(facts: ImageFacts) -> tuple[Any, ...]:
+    """The values of :data:`FACT_COLUMNS` for ``facts``, in that order."""
+    return (
+        facts.path, facts.size, facts.mtime_ns, facts.digest, facts.width, facts.height,
+        facts.format, facts.captured_at, facts.camera, facts.latitude, facts.longitude,
+    )  # fmt: skip
+
+
+def save_run(
+    tx: Any,
+    dialect: Dialect,
+    table: str,
+    run: Run,
+    run_id: int | None,
+    scope: tuple[str, int] | None = None,
+) -> int:
+    """Insert ``run`` (``run_id`` None) or update it, in ``table``; ``scope`` is a column
+    and value every row of the store carries (PostgreSQL's collection). Its id."""
+    mark = dialect.param
+    columns = ["started_at", "finished_at", "roots", "counts", "completed"]
+    values: list[Any] = list(run_values(run))
+    where, keys = "", []
+    if scope is not None:
+        where, keys = f" AND {scope[0]} = {mark}", [scope[1]]
+    if run_id is None:
+        names = [*([scope[0]] if scope else []), *columns]
+        row = tx.execute(
+            f"INSERT INTO {table} ({', '.join(names)}) "
+            f"VALUES ({', '.join([mark] * len(names))}) RETURNING id",
+            [*keys, *values],
+        ).fetchone()
+        return int(row[0])
+    assignments = ", ".join(f"{name} = {mark}" for name in columns)
+    tx.execute(
+        f"UPDATE {table} SET {assignments} WHERE id = {mark}{where}", [*values, run_id, *keys]
+    )
+    return run_id

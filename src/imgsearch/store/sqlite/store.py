@@ -1,14 +1,6 @@
-"""The embedded store: one folder with a SQLite database and a vector index beside it.
+"""The embedded store: SQLite (the source of truth) and an in-memory vector index.
 
-SQLite (WAL mode) is the source of truth for images, vectors, failures and
-runs; readers never block the indexer and see each committed batch. The
-in-memory :class:`~imgsearch.store.vector_index.VectorIndex` is derived from
-it and kept in step through a revision counter: every write that changes
-vectors bumps ``rev``, stamps the rows it wrote (``vec_rev``) and leaves a
-tombstone for each removed id, so a reader catches up by reading only what
-changed since its own revision. The HNSW graph of a large index is saved next
-to the database with the revision it reflects and, when stale, caught up the
-same way — or rebuilt from SQLite when missing or unreadable.
+See the package docstring (:mod:`imgsearch.store.sqlite`) for the design.
 """
 
 from __future__ import annotations
@@ -25,31 +17,23 @@ from typing import Any
 import numpy as np
 
 from imgsearch.errors import IndexNotFound, NotIndexed, StoreError
-from imgsearch.store.core import check_binding, check_dimensions
+from imgsearch.store import core, records
 from imgsearch.store.migrations import migrate
-from imgsearch.store.records import (
-    Failure,
-    Filters,
-    ImageFacts,
-    ImageRecord,
-    IndexSettings,
-    Run,
-    StoredFile,
-    StoreStats,
-    Vector,
-    WriteBatch,
-    record_from_row,
-)
+from imgsearch.store.records import Filters, Vector
 from imgsearch.store.rwlock import ReadWriteLock
-from imgsearch.store.text import match_expression, metadata_text
+from imgsearch.store.sqlite.vectors import catch_up, load_vectors
+from imgsearch.store.sqlite.write import CHUNK, write_batch, write_text
+from imgsearch.store.text import match_expression
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
 
 DATABASE = "index.db"
-_CHUNK = 10_000  # ids per IN (...) list, well under SQLite's variable limit
-_FACT_COLUMNS = (
-    "path, size, mtime_ns, digest, width, height, format, captured_at, camera, latitude, longitude"
+SQLITE = core.Dialect(
+    param="?",
+    true="1",
+    # a range the path index scans ('0' sorts right after '/')
+    prefix=lambda column, base: (f"({column} >= ? AND {column} < ?)", [base, base[:-1] + "0"]),
+    any_of=lambda column, values: (f"{column} IN ({','.join('?' * len(values))})", list(values)),
 )
-_RECORD_COLUMNS = f"id, {_FACT_COLUMNS}, caption, tags"
 
 
 def _connect(database: Path) -> sqlite3.Connection:
@@ -170,18 +154,18 @@ class SqliteStore:
 
     # -- the model guard -------------------------------------------------------------
 
-    def settings(self) -> IndexSettings | None:
+    def settings(self) -> records.IndexSettings | None:
         model_id = self._setting("model_id")
         if model_id is None:
             return None
-        return IndexSettings(
+        return records.IndexSettings(
             model_id=model_id,
             dim=int(self._setting("dim") or 0),
             preprocessing=self._setting("preprocessing") or "",
             source=self._setting("model_source") or model_id,
         )
 
-    def bind(self, settings: IndexSettings, *, reembed: bool = False) -> None:
+    def bind(self, settings: records.IndexSettings, *, reembed: bool = False) -> None:
         with self._transaction() as tx:
             current = self._setting("model_id", tx)
             dim = int(self._setting("dim", tx) or 0)
@@ -189,7 +173,7 @@ class SqliteStore:
                 if settings.source:
                     self._put_setting(tx, "model_source", settings.source)
                 return
-            if check_binding(self.location, current, dim, settings, reembed=reembed):
+            if core.check_binding(self.location, current, dim, settings, reembed=reembed):
                 tx.execute("UPDATE images SET vector = NULL, vec_rev = 0")
                 tx.execute("DELETE FROM tombstones")
                 generation = int(self._setting("generation", tx) or 0) + 1
@@ -200,18 +184,18 @@ class SqliteStore:
             self._put_setting(tx, "model_source", settings.source or settings.model_id)
 
     def _require_dim(self, vectors: Sequence[Vector]) -> None:
-        check_dimensions(vectors, int(self._setting("dim") or 0))
+        core.check_dimensions(vectors, int(self._setting("dim") or 0))
 
     # -- syncing with the disk ---------------------------------------------------------
 
-    def files_under(self, roots: Sequence[str]) -> list[StoredFile]:
-        clause, params = _under_clause(roots)
+    def files_under(self, roots: Sequence[str]) -> list[records.StoredFile]:
+        clause, params = core.under_clause(roots, SQLITE)
         rows = self._conn.execute(
             "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL FROM images "
             f"WHERE {clause} ORDER BY path",
             params,
         ).fetchall()
-        return [StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+        return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
 
     def has_vector_for(self, digest: str) -> bool:
         row = (
@@ -227,141 +211,45 @@ class SqliteStore:
         ).fetchone()
         return None if row is None else np.frombuffer(row[0], dtype=np.float32).copy()
 
-    def failures(self, roots: Sequence[str] | None = None) -> list[Failure]:
-        clause, params = _under_clause(roots) if roots else ("1", [])
+    def failures(self, roots: Sequence[str] | None = None) -> list[records.Failure]:
+        clause, params = core.under_clause(roots, SQLITE)
         rows = self._conn.execute(
             "SELECT path, size, mtime_ns, code, message, seen_at FROM failures "
             f"WHERE {clause} ORDER BY path",
             params,
         ).fetchall()
-        return [Failure(*row) for row in rows]
+        return [records.Failure(*row) for row in rows]
 
-    def write(self, batch: WriteBatch) -> list[int]:
+    def write(self, batch: records.WriteBatch) -> list[int]:
         self._require_dim([item.vector for item in batch.images if item.vector is not None])
-        ids: list[int] = []
         if not batch:
-            return ids
-        now = time.time()
+            return []
         with self._transaction() as tx:
             rev = int(self._setting("rev", tx) or 0) + 1
-            for item in batch.images:
-                ids.append(self._write_image(tx, item.facts, item.vector, item.id, rev, now))
-            for start in range(0, len(batch.deletes), _CHUNK):
-                chunk = batch.deletes[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                tx.execute(f"DELETE FROM images WHERE id IN ({marks})", chunk)
-                tx.execute(f"DELETE FROM images_fts WHERE rowid IN ({marks})", chunk)
-                tx.executemany(
-                    "INSERT INTO tombstones (id, rev) VALUES (?, ?)", [(i, rev) for i in chunk]
-                )
-            tx.executemany(
-                "INSERT INTO failures (path, size, mtime_ns, code, message, seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
-                "mtime_ns = excluded.mtime_ns, code = excluded.code, "
-                "message = excluded.message, seen_at = excluded.seen_at",
-                [
-                    (f.path, f.size, f.mtime_ns, f.code, f.message, f.seen_at or now)
-                    for f in batch.failures
-                ],
-            )
-            tx.executemany("DELETE FROM failures WHERE path = ?", [(p,) for p in batch.resolved])
+            ids = write_batch(tx, batch, rev, time.time())
             self._put_setting(tx, "rev", rev)
         return ids
 
-    def _write_image(
-        self,
-        tx: sqlite3.Connection,
-        facts: ImageFacts,
-        vector: Vector | None,
-        image_id: int | None,
-        rev: int,
-        now: float,
-    ) -> int:
-        values = (
-            facts.path,
-            facts.size,
-            facts.mtime_ns,
-            facts.digest,
-            facts.width,
-            facts.height,
-            facts.format,
-            facts.captured_at,
-            facts.camera,
-            facts.latitude,
-            facts.longitude,
-        )
-        if image_id is None:
-            row = tx.execute("SELECT id FROM images WHERE path = ?", (facts.path,)).fetchone()
-            image_id = None if row is None else int(row[0])
-        if image_id is None:
-            cursor = tx.execute(
-                f"INSERT INTO images ({_FACT_COLUMNS}, indexed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, now),
-            )
-            image_id = int(cursor.lastrowid or 0)
-        else:
-            assignments = ", ".join(f"{name.strip()} = ?" for name in _FACT_COLUMNS.split(","))
-            tx.execute(
-                f"UPDATE images SET {assignments}, indexed_at = ? WHERE id = ?",
-                (*values, now, image_id),
-            )
-        if vector is not None:
-            blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-            tx.execute(
-                "UPDATE images SET vector = ?, vec_rev = ? WHERE id = ?", (blob, rev, image_id)
-            )
-        self._write_text(tx, image_id)
-        return image_id
-
-    def _write_text(self, tx: sqlite3.Connection, image_id: int) -> None:
-        path, camera, caption, tags = tx.execute(
-            "SELECT path, camera, caption, tags FROM images WHERE id = ?", (image_id,)
-        ).fetchone()
-        body = metadata_text(path, camera=camera, caption=caption, tags=json.loads(tags))
-        tx.execute("DELETE FROM images_fts WHERE rowid = ?", (image_id,))
-        tx.execute("INSERT INTO images_fts (rowid, body) VALUES (?, ?)", (image_id, body))
-
-    def record_run(self, run: Run, run_id: int | None = None) -> int:
-        counts = run.counts()
-        values = (
-            run.started_at,
-            run.finished_at,
-            json.dumps(run.roots),
-            json.dumps(counts),
-            int(run.completed),
-        )
+    def record_run(self, run: records.Run, run_id: int | None = None) -> int:
         with self._transaction() as tx:
-            if run_id is None:
-                cursor = tx.execute(
-                    "INSERT INTO runs (started_at, finished_at, roots, counts, completed) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    values,
-                )
-                return int(cursor.lastrowid or 0)
-            tx.execute(
-                "UPDATE runs SET started_at = ?, finished_at = ?, roots = ?, counts = ?, "
-                "completed = ? WHERE id = ?",
-                (*values, run_id),
-            )
-            return run_id
+            return core.save_run(tx, SQLITE, "runs", run, run_id)
 
     # -- reading ----------------------------------------------------------------------
 
-    def get(self, ids: Sequence[int]) -> list[ImageRecord]:
-        found: dict[int, ImageRecord] = {}
+    def get(self, ids: Sequence[int]) -> list[records.ImageRecord]:
+        found: dict[int, records.ImageRecord] = {}
         for chunk in _chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
             for row in self._reader().execute(
-                f"SELECT {_RECORD_COLUMNS} FROM images WHERE id IN ({marks})", chunk
+                f"SELECT {core.RECORD_COLUMNS} FROM images WHERE id IN ({marks})", chunk
             ):
                 found[row[0]] = _record(row)
         return [found[i] for i in ids if i in found]
 
-    def find_path(self, path: str) -> ImageRecord | None:
+    def find_path(self, path: str) -> records.ImageRecord | None:
         row = (
             self._reader()
-            .execute(f"SELECT {_RECORD_COLUMNS} FROM images WHERE path = ?", (path,))
+            .execute(f"SELECT {core.RECORD_COLUMNS} FROM images WHERE path = ?", (path,))
             .fetchone()
         )
         return None if row is None else _record(row)
@@ -375,14 +263,10 @@ class SqliteStore:
                 chunk,
             ):
                 found[image_id] = blob
-        missing = [i for i in ids if i not in found]
-        if missing:
-            raise StoreError(f"no vector stored for image ids {missing[:5]}")
         dim = int(self._setting("dim", self._reader()) or 0)
-        out = np.empty((len(ids), dim), dtype=np.float32)
-        for row, image_id in enumerate(ids):
-            out[row] = np.frombuffer(found[image_id], dtype=np.float32)
-        return out
+        return core.stack_vectors(
+            ids, found, dim, lambda blob: np.frombuffer(blob, dtype=np.float32)
+        )
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:
@@ -392,26 +276,21 @@ class SqliteStore:
             )
             if cursor.rowcount == 0:
                 raise NotIndexed(f"no image with id {image_id} in {self.location}")
-            self._write_text(tx, image_id)
+            write_text(tx, image_id)
 
-    def stats(self) -> StoreStats:
+    def stats(self) -> records.StoreStats:
         images, vectors = self._conn.execute(
             "SELECT count(*), count(vector) FROM images"
         ).fetchone()
         failures = self._conn.execute("SELECT count(*) FROM failures").fetchone()[0]
         size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
-        row = self._conn.execute(
-            "SELECT started_at, finished_at, roots, counts, completed FROM runs "
-            "ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        last_run = None
-        if row is not None:
-            counts = json.loads(row[3])
-            last_run = Run(
-                row[0], row[1], tuple(json.loads(row[2])), completed=bool(row[4]), **counts
-            )
+        last_run = core.run_from_row(
+            self._conn.execute(
+                f"SELECT {core.LAST_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        )
         mode = "hnsw" if vectors >= self._hnsw_threshold else "exact"
-        return StoreStats(images, vectors, failures, size, self.settings(), last_run, mode)
+        return records.StoreStats(images, vectors, failures, size, self.settings(), last_run, mode)
 
     # -- searching ---------------------------------------------------------------------
 
@@ -438,7 +317,7 @@ class SqliteStore:
         expression = match_expression(text)
         if expression is None or limit <= 0:
             return []
-        clause, params = _filter_clause(filters)
+        clause, params = core.filter_clause(filters, SQLITE)
         rows = (
             self._reader()
             .execute(
@@ -453,7 +332,7 @@ class SqliteStore:
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def _allowed_ids(self, filters: Filters) -> np.ndarray[Any, np.dtype[np.int64]]:
-        clause, params = _filter_clause(filters)
+        clause, params = core.filter_clause(filters, SQLITE)
         rows = (
             self._reader()
             .execute(f"SELECT id FROM images WHERE vector IS NOT NULL AND {clause}", params)
@@ -483,80 +362,21 @@ class SqliteStore:
             index = self._vectors if self._vectors_stamp[0] == generation else None
             since = self._vectors_stamp[1] if index is not None else 0
             if index is None:
-                index, since = self._load_vectors(generation, rev)
-            self._catch_up(db, index, since)
+                dim = int(self._setting("dim", db) or 0)
+                index, since = load_vectors(
+                    self.folder, dim, generation, rev, self._hnsw_threshold, self._hnsw
+                )
+            catch_up(db, index, since)
         self._vectors = index
         self._vectors_dirty = self._vectors_dirty or since != rev
         self._vectors_stamp = (generation, rev)
         return index
 
-    def _load_vectors(self, generation: int, rev: int) -> tuple[VectorIndex, int]:
-        dim = int(self._setting("dim", self._reader()) or 0)
-        saved = VectorIndex.load(
-            self.folder, dim, hnsw_threshold=self._hnsw_threshold, hnsw=self._hnsw
-        )
-        if saved is not None:
-            index, stamp = saved
-            saved_generation, _, saved_rev = stamp.partition(":")
-            if (
-                saved_generation == str(generation)
-                and saved_rev.isdigit()
-                and int(saved_rev) <= rev
-            ):
-                return index, int(saved_rev)
-        return VectorIndex(dim, hnsw_threshold=self._hnsw_threshold, hnsw=self._hnsw), 0
-
-    def _catch_up(self, db: sqlite3.Connection, index: VectorIndex, since: int) -> None:
-        removed = [r[0] for r in db.execute("SELECT id FROM tombstones WHERE rev > ?", (since,))]
-        index.remove(np.asarray(removed, dtype=np.int64))
-        cursor = db.execute(
-            "SELECT id, vector FROM images WHERE vec_rev > ? AND vector IS NOT NULL ORDER BY id",
-            (since,),
-        )
-        while rows := cursor.fetchmany(_CHUNK):
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-            index.upsert(ids, matrix.reshape(len(rows), -1))
-
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
 
 
-def _record(row: Sequence[Any]) -> ImageRecord:
-    return record_from_row(row, json.loads(row[13]))
-
-
-def _under_clause(roots: Sequence[str] | None) -> tuple[str, list[Any]]:
-    """Paths inside any of ``roots``, as a range scan the path index can serve."""
-    if not roots:
-        return "1", []
-    parts, params = [], []
-    for root in roots:
-        prefix = root.rstrip("/") + "/"
-        parts.append("(path >= ? AND path < ?)")
-        params += [prefix, prefix[:-1] + "0"]  # '0' sorts right after '/'
-    return "(" + " OR ".join(parts) + ")", params
-
-
-def _filter_clause(filters: Filters) -> tuple[str, list[Any]]:
-    clause, params = _under_clause(filters.under)
-    parts = [clause]
-    sort_time = "coalesce(captured_at, mtime_ns / 1e9)"
-    if filters.after is not None:
-        parts.append(f"{sort_time} >= ?")
-        params.append(filters.after)
-    if filters.before is not None:
-        parts.append(f"{sort_time} < ?")
-        params.append(filters.before)
-    if filters.formats:
-        parts.append(f"format IN ({','.join('?' * len(filters.formats))})")
-        params.extend(filters.formats)
-    if filters.min_width is not None:
-        parts.append("width >= ?")
-        params.append(filters.min_width)
-    if filters.min_height is not None:
-        parts.append("height >= ?")
-        params.append(filters.min_height)
-    return " AND ".join(parts), params
+def _record(row: Sequence[Any]) -> records.ImageRecord:
+    return records.record_from_row(row, json.loads(row[13]))

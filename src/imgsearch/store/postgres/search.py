@@ -1,0 +1,151 @@
+"""Searching PostgreSQL: nearest candidates by HNSW or exact scan, and BM25 in SQL.
+
+Candidates are re-scored in float32 by the store, so cosines and their order are the
+embedded store's; BM25 is computed over the same tokens as its FTS5, from the terms
+table alone, so the plan stays an index range scan per query term.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from imgsearch.store.postgres.write import as_vector
+from imgsearch.store.records import Vector
+from imgsearch.store.terms import K1, B
+
+MAX_EF_SEARCH = 1000  # pgvector's limit
+
+BM25_QUERY = (
+    "WITH stats AS MATERIALIZED (SELECT count(*)::float8 AS n, "
+    "coalesce(avg(doc_len), 0)::float8 AS avglen FROM imgsearch_images "
+    "WHERE collection_id = %s), "
+    "df AS MATERIALIZED (SELECT term, count(*)::float8 AS nt FROM imgsearch_terms "
+    "WHERE collection_id = %s AND term = ANY(%s) GROUP BY term), "
+    "idf AS MATERIALIZED (SELECT df.term, "
+    "greatest(ln((stats.n - df.nt + 0.5) / (df.nt + 0.5)), 0) AS raw FROM df, stats), "
+    "scored AS MATERIALIZED (SELECT t.image_id, "
+    f"sum(CASE WHEN idf.raw <= 0 THEN 1e-6 ELSE idf.raw END * (t.tf * {K1 + 1}) / "
+    f"(t.tf + {K1} * (1 - {B} + {B} * t.doc_len / greatest(stats.avglen, 1e-9)))) AS score "
+    "FROM idf JOIN imgsearch_terms t ON t.collection_id = %s AND t.term = idf.term "
+    "CROSS JOIN stats GROUP BY t.image_id) "
+    "SELECT i.id, s.score FROM scored s JOIN imgsearch_images i "
+    "ON i.collection_id = %s AND i.id = s.image_id "
+    "WHERE i.vector IS NOT NULL AND {clause} "
+    "ORDER BY s.score DESC, i.id LIMIT %s"
+)
+"""Parameters: collection ×2, terms, collection ×2, the filter's, limit; ``{clause}`` is
+the filter condition on ``i`` (the images table)."""
+
+
+def candidates(
+    tx: Any,
+    collection_id: int,
+    query: Vector,
+    dim: int,
+    clause: str,
+    params: list[Any],
+    limit: int,
+    use_index: bool,
+    ef_search: int,
+    *,
+    explain: bool = False,
+) -> list[Any]:
+    """The ``limit`` nearest rows (id, vector) passing ``clause``, through the collection's
+    HNSW index or an exact scan; ``explain`` returns the plan instead."""
+    if use_index:
+        tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+        # Without a sort, only the HNSW scan yields rows in distance order: the
+        # planner cannot fall back to btree-scan-then-sort on stale statistics.
+        tx.execute("SET LOCAL enable_sort = off")
+        tx.execute("SET LOCAL enable_seqscan = off")
+    # An exact scan orders by distance + 0, which no HNSW index can produce, so
+    # the planner scans the rows the filter selects (by index when one fits) and
+    # sorts them.
+    order = "" if use_index else " + 0"
+    return list(
+        tx.execute(
+            # Literals, not parameters, for the collection and dim: a generic plan
+            # (psycopg prepares repeated statements) must still match the partial
+            # index's predicate. Only distance orders the index scan; ties among
+            # the candidates are ordered by id after re-scoring.
+            f"{'EXPLAIN ' if explain else ''}SELECT id, vector FROM imgsearch_images "
+            f"WHERE collection_id = {int(collection_id)} "
+            f"AND vector_dims(vector) = {dim} AND {clause} "
+            f"ORDER BY (vector::vector({dim}) <=> %s::vector({dim})){order} LIMIT %s",
+            [*params, query, limit],
+            # never a cached plan: whether the HNSW index may be used is decided by
+            # the SET LOCALs above, which a prepared plan would ignore
+            prepare=False,
+            binary=True,  # vectors as float4 bytes: parsing their text costs more than the search
+        ).fetchall()
+    )
+
+
+def build_hnsw(
+    tx: Any,
+    collection_id: int,
+    name: str,
+    dim: int,
+    count: int,
+    *,
+    m: int,
+    ef_construction: int,
+    memory_mb: int,
+) -> None:
+    """Create the collection's partial HNSW index ``name`` unless it exists, with
+    ``maintenance_work_mem`` sized to the graph of ``count`` vectors (at most ``memory_mb``)."""
+    exists = tx.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]
+    if exists is None:
+        # pgvector builds fast only while the graph fits in maintenance_work_mem
+        # (100k 512-d vectors: 32 s in memory, over 6 minutes spilling at 64 MB)
+        per_vector = 4 * dim + 48 * m
+        memory_mb = min(memory_mb, 64 + math.ceil(1.3 * count * per_vector / 2**20))
+        tx.execute(f"SET LOCAL maintenance_work_mem = '{int(memory_mb)}MB'")
+        tx.execute(
+            f"CREATE INDEX {name} ON imgsearch_images USING hnsw "
+            f"((vector::vector({int(dim)})) vector_cosine_ops) "
+            f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) "
+            # the dims test keeps a re-embedded collection's old (dead) rows out
+            f"WHERE collection_id = {int(collection_id)} "
+            f"AND vector_dims(vector) = {int(dim)}"
+        )
+        # Fresh statistics, or the planner (still believing the table nearly empty
+        # after a bulk load, until autovacuum gets to it) sorts a btree scan instead.
+        tx.execute("ANALYZE imgsearch_images")
+
+
+def search_widening(
+    fetch: Callable[[int, bool, int], list[Any]], wanted: int, use_index: bool
+) -> list[Any]:
+    """Candidate rows from ``fetch(limit, use_index, ef_search)``, widening the HNSW beam
+    until ``wanted`` rows pass the filter.
+
+    pgvector < 0.8 filters after the index scan: a selective filter leaves fewer than
+    ``wanted`` of the ``ef`` rows it walked. Their share estimates the filter's pass rate:
+    the beam widens to what should yield ``wanted``, or, past pgvector's limit, the rows
+    the filter selects are scanned exactly (through the filter indexes).
+    """
+    ef = max(40, 2 * wanted)
+    while True:
+        rows = fetch(wanted, use_index, min(ef, MAX_EF_SEARCH))
+        if not use_index or len(rows) >= wanted:
+            return rows
+        needed = MAX_EF_SEARCH + 1 if not rows else math.ceil(1.5 * wanted * ef / len(rows))
+        if needed > MAX_EF_SEARCH or ef == MAX_EF_SEARCH:
+            use_index = False
+        ef = min(max(needed, 2 * ef), MAX_EF_SEARCH)
+
+
+def rescore(query: Vector, rows: list[Any], k: int) -> list[tuple[int, float]]:
+    """The ``k`` best of the candidate ``rows`` by float32 cosine, ties by id (as the
+    embedded store orders them)."""
+    if not rows:
+        return []
+    ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+    scores = np.stack([as_vector(r[1]) for r in rows]) @ query
+    order = np.lexsort((ids, -scores))[:k]
+    return [(int(ids[i]), float(scores[i])) for i in order]

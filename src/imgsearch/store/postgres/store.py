@@ -1,0 +1,394 @@
+"""The PostgreSQL + pgvector store: connections, the model guard, batches, reads, search.
+
+See the package docstring (:mod:`imgsearch.store.postgres`) for the design.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from imgsearch.errors import NotIndexed
+from imgsearch.store import core, records
+from imgsearch.store.postgres.connect import connect, connection_pool
+from imgsearch.store.postgres.search import (
+    BM25_QUERY,
+    build_hnsw,
+    candidates,
+    rescore,
+    search_widening,
+)
+from imgsearch.store.postgres.url import redact, split_url
+from imgsearch.store.postgres.write import as_vector, write_batch, write_terms
+from imgsearch.store.records import Filters, Vector
+from imgsearch.store.terms import query_terms
+
+EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
+CANDIDATE_MARGIN = 16  # extra candidates re-scored in float32, so near-ties order exactly
+STATE_SECONDS = 5.0
+POSTGRES = core.Dialect(
+    param="%s",
+    true="TRUE",
+    # "base/" <= path < "base0" byte-wise ('0' follows '/') is the prefix as a range the
+    # text_pattern_ops index can scan; starts_with keeps the test exact on its own
+    prefix=lambda column, base: (
+        f"({column} ~>=~ %s AND {column} ~<~ %s AND starts_with({column}, %s))",
+        [base, base[:-1] + "0", base],
+    ),
+    any_of=lambda column, values: (f"{column} = ANY(%s)", [list(values)]),
+)
+
+
+class PostgresStore:
+    """One collection in a PostgreSQL database with pgvector."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        create: bool = True,
+        hnsw_threshold: int = EXACT_BELOW,
+        hnsw_m: int = 16,
+        hnsw_ef_construction: int = 64,
+        hnsw_build_memory_mb: int = 4096,
+        pool_size: int = 1,
+    ) -> None:
+        conninfo, self.collection = split_url(url)
+        self.location = redact(url)
+        self._hnsw_threshold = hnsw_threshold
+        self._m, self._ef_construction = hnsw_m, hnsw_ef_construction
+        self._build_memory_mb = hnsw_build_memory_mb
+        self._lock = threading.RLock()
+        self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
+        self._index_built = False
+        self._conn = connect(conninfo, self.location)
+        self._pool: Any = None  # set last: setup runs on the first connection
+        self._collection_id = self._find_collection(create)
+        if pool_size > 1:
+            # A server answers requests on several threads: each borrows its own
+            # connection instead of queueing on this one.
+            self._pool = connection_pool(conninfo, pool_size, f"imgsearch-{self.collection}")
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A connection for this thread: from the pool, or the one shared under a lock."""
+        if self._pool is None:
+            with self._lock:
+                yield self._conn
+        else:
+            with self._pool.connection() as conn:
+                yield conn
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._connection() as conn, conn.transaction():
+            yield conn
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
+        with self._connection() as conn:
+            return list(conn.execute(sql, params).fetchall())
+
+    def _find_collection(self, create: bool) -> int:
+        with self._transaction() as tx:
+            row = tx.execute(
+                "SELECT id FROM imgsearch_collections WHERE name = %s", (self.collection,)
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            if not create:
+                from imgsearch.errors import IndexNotFound
+
+                raise IndexNotFound(
+                    f"no collection {self.collection!r} in {self.location}",
+                    hint="index a folder into it first",
+                )
+            row = tx.execute(
+                "INSERT INTO imgsearch_collections (name) VALUES (%s) "
+                "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+                (self.collection,),
+            ).fetchone()
+            return int(row[0])
+
+    # -- the model guard -------------------------------------------------------------
+
+    def settings(self) -> records.IndexSettings | None:
+        rows = self._rows(
+            "SELECT model_id, dim, preprocessing, model_source FROM imgsearch_collections "
+            "WHERE id = %s",
+            (self._collection_id,),
+        )
+        if not rows or rows[0][0] is None:
+            return None
+        model_id, dim, preprocessing, source = rows[0]
+        return records.IndexSettings(model_id, int(dim), preprocessing or "", source or model_id)
+
+    def bind(self, settings: records.IndexSettings, *, reembed: bool = False) -> None:
+        with self._transaction() as tx:
+            self._state = None
+            self._index_built = False
+            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
+            current, dim = tx.execute(
+                "SELECT model_id, dim FROM imgsearch_collections WHERE id = %s FOR UPDATE",
+                (self._collection_id,),
+            ).fetchone()
+            if current == settings.model_id and dim == settings.dim:
+                if settings.source:
+                    tx.execute(
+                        "UPDATE imgsearch_collections SET model_source = %s WHERE id = %s",
+                        (settings.source, self._collection_id),
+                    )
+                return
+            if core.check_binding(self.location, current, dim, settings, reembed=reembed):
+                tx.execute(
+                    "UPDATE imgsearch_images SET vector = NULL WHERE collection_id = %s",
+                    (self._collection_id,),
+                )
+            # the HNSW index is built once the collection is large enough (see _ensure_index)
+            tx.execute(f"DROP INDEX IF EXISTS {self._index_name}")
+            tx.execute(
+                "UPDATE imgsearch_collections SET model_id = %s, dim = %s, preprocessing = %s, "
+                "model_source = %s WHERE id = %s",
+                (
+                    settings.model_id,
+                    settings.dim,
+                    settings.preprocessing,
+                    settings.source or settings.model_id,
+                    self._collection_id,
+                ),
+            )
+
+    @property
+    def _index_name(self) -> str:
+        return f"imgsearch_images_hnsw_{int(self._collection_id)}"
+
+    def _ensure_index(self) -> None:
+        """Build the collection's HNSW index when it first holds ``hnsw_threshold`` vectors.
+
+        Below that, exact scans are fast and every insert skips the graph update
+        (pgvector's most expensive write); one bulk build is far cheaper than
+        inserting row by row. Once built, the index follows every write.
+        """
+        dim, count = self._search_state()
+        if dim == 0 or count < self._hnsw_threshold or self._index_built:
+            return
+        with self._transaction() as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
+            build_hnsw(
+                tx, self._collection_id, self._index_name, dim, count,
+                m=self._m, ef_construction=self._ef_construction,
+                memory_mb=self._build_memory_mb,
+            )  # fmt: skip
+        self._index_built = True
+
+    def _dim(self) -> int:
+        rows = self._rows(
+            "SELECT dim FROM imgsearch_collections WHERE id = %s", (self._collection_id,)
+        )
+        return int(rows[0][0] or 0) if rows else 0
+
+    def _require_dim(self, vectors: Sequence[Vector]) -> None:
+        core.check_dimensions(vectors, self._dim())
+
+    # -- syncing with the disk ---------------------------------------------------------
+
+    def files_under(self, roots: Sequence[str]) -> list[records.StoredFile]:
+        clause, params = core.under_clause(roots, POSTGRES)
+        rows = self._rows(
+            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL FROM imgsearch_images "
+            f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C"',
+            [self._collection_id, *params],
+        )
+        return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    def has_vector_for(self, digest: str) -> bool:
+        return bool(
+            self._rows(
+                "SELECT 1 FROM imgsearch_images WHERE collection_id = %s AND digest = %s "
+                "AND vector IS NOT NULL LIMIT 1",
+                (self._collection_id, digest),
+            )
+        )
+
+    def vector_for(self, digest: str) -> Vector | None:
+        rows = self._rows(
+            "SELECT vector FROM imgsearch_images WHERE collection_id = %s AND digest = %s "
+            "AND vector IS NOT NULL ORDER BY id LIMIT 1",
+            (self._collection_id, digest),
+        )
+        return None if not rows else as_vector(rows[0][0])
+
+    def failures(self, roots: Sequence[str] | None = None) -> list[records.Failure]:
+        clause, params = core.under_clause(roots, POSTGRES)
+        rows = self._rows(
+            "SELECT path, size, mtime_ns, code, message, seen_at FROM imgsearch_failures "
+            f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C"',
+            [self._collection_id, *params],
+        )
+        return [records.Failure(*row) for row in rows]
+
+    def write(self, batch: records.WriteBatch) -> list[int]:
+        self._require_dim([item.vector for item in batch.images if item.vector is not None])
+        ids: list[int] = []
+        if not batch:
+            return ids
+        now = time.time()
+        c = self._collection_id
+        self._state = None
+        with self._transaction() as tx:
+            ids = write_batch(tx, c, batch, now)
+        if any(item.vector is not None for item in batch.images):
+            self._ensure_index()
+        return ids
+
+    def record_run(self, run: records.Run, run_id: int | None = None) -> int:
+        with self._transaction() as tx:
+            return core.save_run(
+                tx, POSTGRES, "imgsearch_runs", run, run_id, ("collection_id", self._collection_id)
+            )
+
+    # -- reading ----------------------------------------------------------------------
+
+    def get(self, ids: Sequence[int]) -> list[records.ImageRecord]:
+        wanted = [int(i) for i in ids if 0 < int(i) < 2**63]
+        rows = self._rows(
+            f"SELECT {core.RECORD_COLUMNS} FROM imgsearch_images WHERE collection_id = %s AND id = ANY(%s)",
+            (self._collection_id, wanted),
+        )
+        found = {row[0]: _record(row) for row in rows}
+        return [found[i] for i in ids if i in found]
+
+    def find_path(self, path: str) -> records.ImageRecord | None:
+        rows = self._rows(
+            f"SELECT {core.RECORD_COLUMNS} FROM imgsearch_images WHERE collection_id = %s AND path = %s",
+            (self._collection_id, path),
+        )
+        return _record(rows[0]) if rows else None
+
+    def vectors(self, ids: Sequence[int]) -> Vector:
+        rows = self._rows(
+            "SELECT id, vector FROM imgsearch_images WHERE collection_id = %s AND id = ANY(%s) "
+            "AND vector IS NOT NULL",
+            (self._collection_id, [int(i) for i in ids]),
+        )
+        return core.stack_vectors(ids, {row[0]: row[1] for row in rows}, self._dim(), as_vector)
+
+    def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
+        with self._transaction() as tx:
+            cursor = tx.execute(
+                "UPDATE imgsearch_images SET caption = %s, tags = %s "
+                "WHERE collection_id = %s AND id = %s",
+                (caption, json.dumps(list(tags)), self._collection_id, image_id),
+            )
+            if cursor.rowcount == 0:
+                raise NotIndexed(f"no image with id {image_id} in {self.location}")
+            write_terms(tx, self._collection_id, [image_id])
+
+    def stats(self) -> records.StoreStats:
+        c = self._collection_id
+        images, vectors = self._rows(
+            "SELECT count(*), count(vector) FROM imgsearch_images WHERE collection_id = %s", (c,)
+        )[0]
+        failures = self._rows(
+            "SELECT count(*) FROM imgsearch_failures WHERE collection_id = %s", (c,)
+        )[0][0]
+        size = self._rows(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "WHERE c.relname LIKE 'imgsearch\\_%%' AND c.relkind = 'r'"
+        )[0][0]
+        rows = self._rows(
+            f"SELECT {core.LAST_RUN_COLUMNS} FROM imgsearch_runs WHERE collection_id = %s "
+            "ORDER BY id DESC LIMIT 1",
+            (c,),
+        )
+        last_run = core.run_from_row(rows[0] if rows else None)
+        mode = "pgvector-hnsw" if vectors >= self._hnsw_threshold else "pgvector-exact"
+        return records.StoreStats(
+            int(images), int(vectors), int(failures), int(size), self.settings(), last_run, mode
+        )
+
+    # -- searching ---------------------------------------------------------------------
+
+    def nearest(
+        self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
+    ) -> list[tuple[int, float]]:
+        dim, count = self._search_state()
+        if k <= 0 or dim == 0:
+            return []
+        q = np.ascontiguousarray(query, dtype=np.float32)
+        clause, params = core.filter_clause(filters, POSTGRES)
+        use_index = not exact and count >= self._hnsw_threshold
+
+        def fetch(limit: int, index: bool, ef: int) -> list[Any]:
+            return self._candidates(q, dim, clause, params, limit, index, ef)
+
+        return rescore(q, search_widening(fetch, k + CANDIDATE_MARGIN, use_index), k)
+
+    def _search_state(self) -> tuple[int, int]:
+        """(dim, number of vectors), re-read at most every few seconds: counting is a scan."""
+        now = time.monotonic()
+        if self._state is None or now - self._state[0] > STATE_SECONDS:
+            dim, count = self._rows(
+                "SELECT c.dim, (SELECT count(*) FROM imgsearch_images i "
+                "WHERE i.collection_id = c.id AND i.vector IS NOT NULL) "
+                "FROM imgsearch_collections c WHERE c.id = %s",
+                (self._collection_id,),
+            )[0]
+            self._state = (now, int(dim or 0), int(count))
+        return self._state[1], self._state[2]
+
+    def _candidates(
+        self,
+        query: Vector,
+        dim: int,
+        clause: str,
+        params: list[Any],
+        limit: int,
+        use_index: bool,
+        ef_search: int,
+        *,
+        explain: bool = False,
+    ) -> list[Any]:
+        """The ``limit`` nearest rows passing ``clause``; ``explain`` returns the plan instead."""
+        with self._transaction() as tx:
+            return candidates(
+                tx, self._collection_id, query, dim, clause, params, limit, use_index, ef_search,
+                explain=explain,
+            )  # fmt: skip
+
+    def metadata_matches(
+        self, text: str, limit: int, filters: Filters = Filters()
+    ) -> list[tuple[int, float]]:
+        terms = query_terms(text)
+        if not terms or limit <= 0:
+            return []
+        clause, params = core.filter_clause(filters, POSTGRES, "i")
+        c = self._collection_id
+        # Scores come from the terms table alone (it repeats each document's length), so
+        # the plan stays an index range scan per query term whatever the statistics say;
+        # the images table is then only probed by primary key for the filters.
+        rows = self._rows(BM25_QUERY.format(clause=clause), [c, c, terms, c, c, *params, limit])
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def _record(row: Sequence[Any]) -> records.ImageRecord:
+    return records.record_from_row(row, row[13] or ())

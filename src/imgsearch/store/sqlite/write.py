@@ -1,0 +1,78 @@
+"""Writing a batch to the embedded store: rows upserted by path in one transaction, the
+FTS5 text kept in step, deletions remembered (tombstones) for the vector index."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+
+from imgsearch.store.core import FACT_COLUMNS, FACT_NAMES, fact_values
+from imgsearch.store.records import ImageFacts, Vector, WriteBatch
+from imgsearch.store.text import metadata_text
+
+CHUNK = 10_000  # ids per IN (...) list, well under SQLite's variable limit
+
+
+def write_batch(tx: sqlite3.Connection, batch: WriteBatch, rev: int, now: float) -> list[int]:
+    """Images (ids in batch order; vectors stamped with ``rev``), deletions, failures
+    recorded and resolved, in the caller's transaction ``tx``."""
+    ids = [write_image(tx, item.facts, item.vector, item.id, rev, now) for item in batch.images]
+    for start in range(0, len(batch.deletes), CHUNK):
+        chunk = batch.deletes[start : start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        tx.execute(f"DELETE FROM images WHERE id IN ({marks})", chunk)
+        tx.execute(f"DELETE FROM images_fts WHERE rowid IN ({marks})", chunk)
+        tx.executemany("INSERT INTO tombstones (id, rev) VALUES (?, ?)", [(i, rev) for i in chunk])
+    tx.executemany(
+        "INSERT INTO failures (path, size, mtime_ns, code, message, seen_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
+        "mtime_ns = excluded.mtime_ns, code = excluded.code, "
+        "message = excluded.message, seen_at = excluded.seen_at",
+        [(f.path, f.size, f.mtime_ns, f.code, f.message, f.seen_at or now) for f in batch.failures],
+    )
+    tx.executemany("DELETE FROM failures WHERE path = ?", [(p,) for p in batch.resolved])
+    return ids
+
+
+def write_image(
+    tx: sqlite3.Connection,
+    facts: ImageFacts,
+    vector: Vector | None,
+    image_id: int | None,
+    rev: int,
+    now: float,
+) -> int:
+    """Insert or update one image (by ``image_id``, else by path); its id."""
+    values = fact_values(facts)
+    if image_id is None:
+        row = tx.execute("SELECT id FROM images WHERE path = ?", (facts.path,)).fetchone()
+        image_id = None if row is None else int(row[0])
+    if image_id is None:
+        marks = ", ".join("?" * (len(FACT_NAMES) + 1))
+        cursor = tx.execute(
+            f"INSERT INTO images ({FACT_COLUMNS}, indexed_at) VALUES ({marks})", (*values, now)
+        )
+        image_id = int(cursor.lastrowid or 0)
+    else:
+        assignments = ", ".join(f"{name} = ?" for name in FACT_NAMES)
+        tx.execute(
+            f"UPDATE images SET {assignments}, indexed_at = ? WHERE id = ?",
+            (*values, now, image_id),
+        )
+    if vector is not None:
+        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+        tx.execute("UPDATE images SET vector = ?, vec_rev = ? WHERE id = ?", (blob, rev, image_id))
+    write_text(tx, image_id)
+    return image_id
+
+
+def write_text(tx: sqlite3.Connection, image_id: int) -> None:
+    """Recompute the FTS5 metadata text of ``image_id``."""
+    path, camera, caption, tags = tx.execute(
+        "SELECT path, camera, caption, tags FROM images WHERE id = ?", (image_id,)
+    ).fetchone()
+    body = metadata_text(path, camera=camera, caption=caption, tags=json.loads(tags))
+    tx.execute("DELETE FROM images_fts WHERE rowid = ?", (image_id,))
+    tx.execute("INSERT INTO images_fts (rowid, body) VALUES (?, ?)", (image_id, body))
