@@ -16,7 +16,8 @@ from tests.fakes import register as register_fakes
 register_fakes()  # fake-hash and fake-hash-b, through the registry a plugin would use
 
 NEEDS_TORCH = {"clip_checkpoint", "siglip_checkpoint", "clip_model_dir", "siglip_model_dir"}
-NEEDS_TORCH |= {"clip_embedder"}
+NEEDS_TORCH |= {"clip_embedder", "resnet_checkpoint", "dinov2_checkpoint"}
+NEEDS_TORCH |= {"resnet_model_dir", "dinov2_model_dir"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -66,6 +67,39 @@ def siglip_model_dir(siglip_checkpoint: Path, tmp_path_factory: pytest.TempPathF
 
     out = tmp_path_factory.mktemp("models") / "tiny-siglip"
     export_checkpoint(siglip_checkpoint, out, model_id="tiny-siglip")
+    return out
+
+
+@pytest.fixture(scope="session")
+def resnet_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from imgsearch.models.scaffold import build_resnet_checkpoint
+
+    return build_resnet_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-resnet")
+
+
+@pytest.fixture(scope="session")
+def dinov2_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from imgsearch.models.scaffold import build_dinov2_checkpoint
+
+    return build_dinov2_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-dinov2")
+
+
+@pytest.fixture(scope="session")
+def resnet_model_dir(resnet_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny ResNet, exported image-only (no text tower) by our exporter."""
+    from imgsearch.models.export import export_checkpoint
+
+    out = tmp_path_factory.mktemp("models") / "tiny-resnet"
+    export_checkpoint(resnet_checkpoint, out, model_id="tiny-resnet")
+    return out
+
+
+@pytest.fixture(scope="session")
+def dinov2_model_dir(dinov2_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from imgsearch.models.export import export_checkpoint
+
+    out = tmp_path_factory.mktemp("models") / "tiny-dinov2"
+    export_checkpoint(dinov2_checkpoint, out, model_id="tiny-dinov2")
     return out
 
 

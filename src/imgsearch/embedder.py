@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from imgsearch.errors import ImgsearchError, InputError
+from imgsearch.errors import ImgsearchError, InputError, TextNotSupported
 from imgsearch.media.decode import DecodeOptions, ImageSource, read_image
 from imgsearch.media.failures import detached
 from imgsearch.media.metadata import ImageInfo
@@ -103,6 +103,7 @@ class Embedder:
                 precision=chosen,
                 hub_cache_dir=hub_cache_dir,
                 offline=offline,
+                cache_dir=(cache_dir or DEFAULT_CACHE_DIR).expanduser(),
             )
         if batch_size < 1:
             raise InputError(f"batch_size must be at least 1, not {batch_size}")
@@ -166,7 +167,7 @@ class Embedder:
     @property
     def supports_text(self) -> bool:
         """Whether the model has a text tower (image-only models do not)."""
-        return True
+        return self.files.text is not None
 
     @property
     def dim(self) -> int:
@@ -213,11 +214,21 @@ class Embedder:
     @property
     def tokenizer(self) -> TextTokenizer:
         if self._tokenizer is None:
+            if self.files.tokenizer is None:
+                raise self._no_text()
             self._tokenizer = TextTokenizer(self.files.tokenizer, self.files.text_config)
         return self._tokenizer
 
+    def _no_text(self) -> TextNotSupported:
+        return TextNotSupported(
+            f"{self.model_id} embeds images only: it has no text tower",
+            hint="search or vectorize by image, or use an image-text model (CLIP, SigLIP)",
+        )
+
     def _graph(self, tower: str) -> Path:
         fp32 = self.files.vision if tower == "vision" else self.files.text
+        if fp32 is None:
+            raise self._no_text()
         if self.precision == "fp32":
             return fp32
         published = self.files.vision_int8 if tower == "vision" else self.files.text_int8
@@ -350,6 +361,8 @@ class Embedder:
     def embed_texts_checked(self, texts: Sequence[str] | str) -> TextEmbeddings:
         """Like :meth:`embed_texts`, also saying which texts were truncated."""
         batch_texts = [texts] if isinstance(texts, str) else list(texts)
+        if not self.supports_text:
+            raise self._no_text()
         if not batch_texts:
             return TextEmbeddings(np.empty((0, self.dim), dtype=np.float32), ())
         # Similar lengths together: less padding when batches are padded to their longest.

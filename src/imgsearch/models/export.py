@@ -1,4 +1,5 @@
-"""Convert a transformers CLIP or SigLIP checkpoint (or any pair of towers) to imgsearch's layout.
+"""Convert a transformers checkpoint to imgsearch's layout: image–text models (CLIP, SigLIP)
+with both towers, image-only ones (ResNet, DINOv2) with a vision tower alone.
 
 Needs the ``export`` extra (torch + transformers). Each tower is exported with
 ``torch.onnx.export`` to its own graph with dynamic batch (and sequence) axes,
@@ -25,8 +26,14 @@ from imgsearch.models.layout import write_manifest
 from imgsearch.models.preprocess import ImagePreprocess
 from imgsearch.models.quantize import quantize_graph
 from imgsearch.models.tokenizer import TextPreprocess
+from imgsearch.models.towers import (
+    IMAGE_ONLY_TYPES,
+    IMAGE_TEXT_TYPES,
+    image_only_tower,
+    image_text_towers,
+)
 
-SUPPORTED_TYPES = ("clip", "siglip")
+SUPPORTED_TYPES = IMAGE_TEXT_TYPES + IMAGE_ONLY_TYPES
 DEFAULT_OPSET = 18
 
 
@@ -60,23 +67,42 @@ def export_checkpoint(
     src = os.fspath(source)
     try:
         config = transformers.AutoConfig.from_pretrained(src)
-        model = transformers.AutoModel.from_pretrained(src).eval()
-        tokenizer = transformers.AutoTokenizer.from_pretrained(src)
-        processor = transformers.AutoImageProcessor.from_pretrained(src)
     except (OSError, ValueError) as exc:
         raise ExportError(f"cannot load checkpoint {src}: {exc}".splitlines()[0]) from None
     if config.model_type not in SUPPORTED_TYPES:
         raise ExportError(
-            f"{src} is a {config.model_type!r} model; only CLIP and SigLIP checkpoints are supported"
+            f"{src} is a {config.model_type!r} model; supported: CLIP and SigLIP "
+            "(image and text), ResNet and DINOv2 (images only)"
         )
+    try:
+        model = transformers.AutoModel.from_pretrained(src).eval()
+        processor = transformers.AutoImageProcessor.from_pretrained(src)
+        tokenizer = (
+            transformers.AutoTokenizer.from_pretrained(src)
+            if config.model_type in IMAGE_TEXT_TYPES
+            else None
+        )
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot load checkpoint {src}: {exc}".splitlines()[0]) from None
     image = ImagePreprocess.from_hf_processor(processor.to_dict())
+    common: dict[str, Any] = {
+        "image": image,
+        "model_id": model_id or _default_id(src),
+        "source": src,
+        "architecture": config.model_type,
+        "opset": opset,
+        "int8": int8,
+        "atol": atol,
+    }
+    if tokenizer is None:
+        return export_towers(image_only_tower(torch, model), None, out, **common)
     is_siglip = config.model_type == "siglip"
     text = TextPreprocess(
         context_length=int(config.text_config.max_position_embeddings),
         pad_to_context=is_siglip,
         pad_token=tokenizer.pad_token,
     )
-    vision_tower, text_tower = _towers(torch, model, is_siglip)
+    vision_tower, text_tower = image_text_towers(torch, model, is_siglip)
     with tempfile.TemporaryDirectory() as scratch:
         tokenizer_path = Path(scratch) / "tokenizer.json"
         tokenizer.backend_tokenizer.save(str(tokenizer_path))
@@ -84,28 +110,22 @@ def export_checkpoint(
             vision_tower,
             text_tower,
             out,
-            image=image,
             text=text,
             tokenizer_json=tokenizer_path,
             vocab_size=int(config.text_config.vocab_size),
-            model_id=model_id or _default_id(src),
-            source=src,
-            architecture=config.model_type,
-            opset=opset,
-            int8=int8,
-            atol=atol,
+            **common,
         )
 
 
 def export_towers(
     vision_tower: Any,
-    text_tower: Any,
+    text_tower: Any | None,
     out: Path,
     *,
     image: ImagePreprocess,
-    text: TextPreprocess,
-    tokenizer_json: Path,
-    vocab_size: int,
+    text: TextPreprocess | None = None,
+    tokenizer_json: Path | None = None,
+    vocab_size: int = 0,
     model_id: str,
     source: str,
     architecture: str,
@@ -114,7 +134,8 @@ def export_towers(
     atol: float = 1e-4,
     extra: dict[str, Any] | None = None,
 ) -> ExportReport:
-    """Export two torch modules (pixels → embedding, tokens → embedding) into ``out``.
+    """Export a vision tower (pixels → embedding) and, for image–text models, a text tower
+    (tokens → embedding, with ``text`` and ``tokenizer_json``) into ``out``.
 
     The vision tower takes ``(n, 3, size, size)`` float pixels; the text tower
     takes ``input_ids`` (plus ``attention_mask`` unless ``text.pad_to_context``).
@@ -123,35 +144,42 @@ def export_towers(
     merged into the manifest (e.g. training facts and evaluation results).
     """
     torch, transformers = _import_export_deps()
-    fixed_length = text.pad_to_context
     out = out.expanduser().resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         vision_tower.eval()
-        text_tower.eval()
         vision_exporter = _export_vision(
             torch, vision_tower, image.size, staging / "vision.onnx", opset
         )
-        _export_text(
-            torch, text_tower, fixed_length, text.context_length, staging / "text.onnx", opset
-        )
-        shutil.copyfile(tokenizer_json, staging / "tokenizer.json")
         vision_diff, dim = _verify_vision(torch, vision_tower, image.size, staging / "vision.onnx")
-        text_diff = _verify_text(
-            torch, text_tower, fixed_length, text, vocab_size, staging / "text.onnx"
-        )
+        names, text_diff = ["vision.onnx"], 0.0
+        exporters = {"vision": vision_exporter}
+        if text_tower is not None:
+            if text is None or tokenizer_json is None:
+                raise ExportError("a text tower needs its text settings and tokenizer")
+            text_tower.eval()
+            fixed_length = text.pad_to_context
+            _export_text(
+                torch, text_tower, fixed_length, text.context_length, staging / "text.onnx", opset
+            )
+            shutil.copyfile(tokenizer_json, staging / "tokenizer.json")
+            text_diff = _verify_text(
+                torch, text_tower, fixed_length, text, vocab_size, staging / "text.onnx"
+            )
+            names += ["text.onnx", "tokenizer.json"]
+            exporters["text"] = "dynamo"
         worst = max(vision_diff, text_diff)
         if worst > atol:
             raise ExportError(
                 f"exported graphs differ from the torch model by {worst:.2e} (allowed {atol:.0e})",
-                hint="try another opset (--opset) or report the model",
+                hint="try another ONNX opset, or report the model",
             )
-        names = ["vision.onnx", "text.onnx", "tokenizer.json"]
         if int8:
-            quantize_graph(staging / "vision.onnx", staging / "vision.int8.onnx")
-            quantize_graph(staging / "text.onnx", staging / "text.int8.onnx")
-            names += ["vision.int8.onnx", "text.int8.onnx"]
+            for graph in [name for name in names if name.endswith(".onnx")]:
+                quantized = graph.replace(".onnx", ".int8.onnx")
+                quantize_graph(staging / graph, staging / quantized)
+                names.append(quantized)
         manifest = write_manifest(
             staging,
             {
@@ -160,11 +188,8 @@ def export_towers(
                 "architecture": architecture,
                 "dim": dim,
                 "image": image.to_dict(),
-                "text": text.to_dict(),
-                "export": {
-                    **_versions(torch, transformers, opset),
-                    "exporters": {"vision": vision_exporter, "text": "dynamo"},
-                },
+                "text": text.to_dict() if text_tower is not None and text else None,
+                "export": {**_versions(torch, transformers, opset), "exporters": exporters},
                 "verification": {
                     "vision_max_abs_diff": vision_diff,
                     "text_max_abs_diff": text_diff,
@@ -199,43 +224,6 @@ def _import_export_deps() -> tuple[Any, Any]:
 def _default_id(source: str) -> str:
     path = Path(source)
     return path.resolve().name if path.exists() else source
-
-
-def _features(output: Any) -> Any:
-    """transformers 5 returns a model output whose pooler_output holds the features."""
-    return output if not hasattr(output, "pooler_output") else output.pooler_output
-
-
-def _towers(torch: Any, model: Any, is_siglip: bool) -> tuple[Any, Any]:
-    class VisionTower(torch.nn.Module):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, pixel_values: Any) -> Any:
-            return _features(self.model.get_image_features(pixel_values=pixel_values))
-
-    class TextTower(torch.nn.Module):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: Any, attention_mask: Any = None) -> Any:
-            return _features(
-                self.model.get_text_features(input_ids=input_ids, attention_mask=attention_mask)
-            )
-
-    class SiglipTextTower(torch.nn.Module):  # type: ignore[misc]
-        """SigLIP reads fixed-length, padded ids without a mask, as its processor feeds it."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: Any) -> Any:
-            return _features(self.model.get_text_features(input_ids=input_ids))
-
-    return VisionTower().eval(), (SiglipTextTower() if is_siglip else TextTower()).eval()
 
 
 def _export_vision(torch: Any, tower: Any, size: int, path: Path, opset: int) -> str:

@@ -40,6 +40,10 @@ LAYOUT_FILES: dict[str, dict[str, list[str]]] = {
         "fp32": [MANIFEST, "tokenizer.json", "vision.onnx*", "text.onnx*"],
         "int8": [MANIFEST, "tokenizer.json", "vision.int8.onnx*", "text.int8.onnx*"],
     },
+    "transformers.js-vision": {  # image-only models: one graph, no tokenizer
+        "fp32": ["config.json", "preprocessor_config.json", "onnx/model.onnx*"],
+        "int8": ["config.json", "preprocessor_config.json", "onnx/model_quantized.onnx*"],
+    },
     "transformers.js": {
         "fp32": [
             "config.json",
@@ -73,14 +77,17 @@ LAYOUT_FILES: dict[str, dict[str, list[str]]] = {
 
 @dataclass(frozen=True)
 class ModelFiles:
-    """A recognised model folder: where its graphs are and how to feed them."""
+    """A recognised model folder: where its graphs are and how to feed them.
+
+    ``text`` and ``tokenizer`` are ``None`` for image-only models (ResNet, DINOv2).
+    """
 
     model_id: str
     root: Path
     layout: str
     vision: Path
-    text: Path
-    tokenizer: Path
+    text: Path | None
+    tokenizer: Path | None
     image: ImagePreprocess
     text_config: TextPreprocess
     dim: int | None
@@ -95,6 +102,10 @@ def detect_layout(root: Path, model_id: str | None = None) -> ModelFiles:
         raise UnrecognizedModelLayout(f"{root} is not a folder")
     if (root / MANIFEST).is_file():
         return _read_imgsearch(root, model_id)
+    if (root / "onnx" / "model.onnx").exists() and not (
+        root / "onnx" / "vision_model.onnx"
+    ).exists():
+        return _read_transformers_js_vision(root, model_id or root.name)
     if (root / "onnx" / "vision_model.onnx").exists() or (root / "onnx").is_dir():
         return _read_transformers_js(root, model_id or root.name)
     if (root / "visual").is_dir() and (root / "textual").is_dir():
@@ -102,7 +113,8 @@ def detect_layout(root: Path, model_id: str | None = None) -> ModelFiles:
     raise UnrecognizedModelLayout(
         f"{root} holds no model layout imgsearch knows",
         hint="expected manifest.json (imgsearch's own export), onnx/vision_model.onnx + "
-        "onnx/text_model.onnx (transformers.js), or visual/ + textual/ (immich); "
+        "onnx/text_model.onnx (transformers.js), onnx/model.onnx (transformers.js, "
+        "images only), or visual/ + textual/ (immich); "
         "a transformers checkpoint must be exported first",
     )
 
@@ -142,15 +154,16 @@ def _read_imgsearch(root: Path, model_id: str | None) -> ModelFiles:
                 f"{path} is {path.stat().st_size} bytes, the manifest says {entry['size']}",
                 hint="the download or copy was interrupted; download or export it again",
             )
+    has_text = manifest.get("text") is not None
     return ModelFiles(
         model_id=model_id or str(manifest["model_id"]),
         root=root,
         layout="imgsearch",
         vision=root / "vision.onnx",
-        text=root / "text.onnx",
-        tokenizer=root / "tokenizer.json",
+        text=root / "text.onnx" if has_text else None,
+        tokenizer=root / "tokenizer.json" if has_text else None,
         image=ImagePreprocess.from_dict(manifest["image"]),
-        text_config=TextPreprocess.from_dict(manifest["text"]),
+        text_config=TextPreprocess.from_dict(manifest["text"] or {}),
         dim=int(manifest["dim"]),
         vision_int8=_optional(root / "vision.int8.onnx"),
         text_int8=_optional(root / "text.int8.onnx"),
@@ -193,6 +206,28 @@ def _read_transformers_js(root: Path, model_id: str) -> ModelFiles:
         dim=int(dim) if dim else None,
         vision_int8=_optional(onnx / "vision_model_quantized.onnx"),
         text_int8=_optional(onnx / "text_model_quantized.onnx"),
+    )
+
+
+def _read_transformers_js_vision(root: Path, model_id: str) -> ModelFiles:
+    """An image-only feature extractor (DINOv2, ViT …) exported by transformers.js:
+    ``onnx/model.onnx`` whose ``pooler_output`` is the image's vector."""
+    config = _read_json(root / "config.json")
+    processor = _read_json(root / "preprocessor_config.json")
+    widths = config.get("hidden_sizes") or [config.get("hidden_size")]
+    dim = widths[-1]
+    onnx = root / "onnx"
+    return ModelFiles(
+        model_id=model_id,
+        root=root,
+        layout="transformers.js-vision",
+        vision=onnx / "model.onnx",
+        text=None,
+        tokenizer=None,
+        image=ImagePreprocess.from_hf_processor(processor),
+        text_config=TextPreprocess(),
+        dim=int(dim) if dim else None,
+        vision_int8=_optional(onnx / "model_quantized.onnx"),
     )
 
 

@@ -71,7 +71,8 @@ class ImagePreprocess:
 
     @classmethod
     def from_hf_processor(cls, config: dict[str, Any]) -> ImagePreprocess:
-        """From transformers' ``preprocessor_config.json`` (CLIP and SigLIP processors)."""
+        """From transformers' ``preprocessor_config.json`` (the CLIP, SigLIP, BiT — DINOv2's —
+        and ConvNeXt — ResNet's — processors)."""
         size = config.get("size", {})
         crop = config.get("crop_size") or {}
         resample = _RESAMPLE_BY_PIL_ID.get(int(config.get("resample", 3)), "bicubic")
@@ -80,6 +81,15 @@ class ImagePreprocess:
         rescale = float(config.get("rescale_factor", 1 / 255))
         if isinstance(size, int):
             size = {"shortest_edge": size}
+        crop_pct = config.get("crop_pct")
+        if "shortest_edge" in size and crop_pct:
+            # ConvNeXt's processor (ResNet checkpoints use it): below 384 px, resize the
+            # short side to shortest_edge / crop_pct and crop the centre shortest_edge
+            # square; from 384 px up, squash to the square without cropping.
+            side = int(size["shortest_edge"])
+            if side >= 384:
+                return cls(side, "squash", side, mean, std, resample, rescale)
+            return cls(side, "shortest", int(side / float(crop_pct)), mean, std, resample, rescale)
         if "shortest_edge" in size and config.get("do_center_crop", True):
             side = (
                 int(crop.get("height", size["shortest_edge"]))

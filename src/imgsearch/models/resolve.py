@@ -12,10 +12,11 @@ import os
 import re
 from pathlib import Path
 
-from imgsearch.errors import ModelError, ModelNotCached, ModelNotFound
+from imgsearch.errors import ExportError, ModelError, ModelNotCached, ModelNotFound
 from imgsearch.models.catalog import bundled_folder, find_spec, unknown_model
 from imgsearch.models.layout import LAYOUT_FILES, ModelFiles, detect_layout
 
+DEFAULT_CACHE = Path("~/.cache/imgsearch").expanduser()
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 PRECISIONS = ("fp32", "int8")
 
@@ -39,8 +40,12 @@ def resolve_model(
     precision: str = "fp32",
     hub_cache_dir: Path | None = None,
     offline: bool = False,
+    cache_dir: Path | None = None,
 ) -> ModelFiles:
-    """Locate (downloading if needed) the model ``ref`` and recognise its layout."""
+    """Locate (downloading if needed) the model ``ref`` and recognise its layout.
+
+    Catalog models published only as PyTorch checkpoints (``layout: checkpoint``) are
+    converted once by imgsearch's exporter into ``cache_dir/models/NAME``."""
     text = os.fspath(ref)
     path = Path(text).expanduser()
     if path.is_dir():
@@ -48,6 +53,11 @@ def resolve_model(
     spec = find_spec(text)
     if spec is not None and spec.bundled is not None:
         return detect_layout(bundled_folder(spec.bundled), model_id=spec.name)
+    if spec is not None and spec.hub_repo is not None and spec.layout == "checkpoint":
+        folder = exported_into_cache(
+            spec.hub_repo, (cache_dir or DEFAULT_CACHE) / "models" / spec.name, spec.name, offline
+        )
+        return detect_layout(folder, model_id=spec.name)
     if spec is not None and spec.hub_repo is not None:
         folder = download(
             spec.hub_repo, [spec.layout], precision, spec.revision, hub_cache_dir, offline
@@ -61,6 +71,30 @@ def resolve_model(
     if os.sep in text or text.startswith((".", "~")):
         raise ModelNotFound(f"no model folder at {text}")
     raise unknown_model(text)
+
+
+def exported_into_cache(source: str, folder: Path, name: str, offline: bool) -> Path:
+    """``folder`` holding ``source`` (a transformers checkpoint) in imgsearch's layout,
+    exported there on first use; needs the ``export`` extra (torch) that first time."""
+    if (folder / "manifest.json").is_file():
+        return folder
+    if offline:
+        raise ModelNotCached(
+            f"model {name} has not been converted yet and offline mode is on",
+            hint=f"convert it once with network access, or convert {source} elsewhere "
+            "and pass the folder",
+        )
+    try:
+        from imgsearch.models.export import export_checkpoint
+
+        export_checkpoint(source, folder, model_id=name)
+    except ExportError as exc:
+        raise ModelNotFound(
+            f"model {name} is published as a PyTorch checkpoint ({source}) and could not be "
+            f"converted: {exc.message}",
+            hint=exc.hint or "install the export extra: pip install 'imgsearch[export]'",
+        ) from None
+    return folder
 
 
 def download(

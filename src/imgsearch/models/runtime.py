@@ -134,9 +134,9 @@ class OnnxTower:
                 self.session.run([self._output], {k: v[i : i + 1] for k, v in prepared.items()})[0]
                 for i in range(rows)
             ]
-            return np.concatenate(parts).astype(np.float32)
+            return np.concatenate(parts).astype(np.float32).reshape(rows, -1)
         result = self.session.run([self._output], prepared)[0]
-        return np.asarray(result, dtype=np.float32)
+        return np.asarray(result, dtype=np.float32).reshape(rows, -1)  # ResNet: (n, c, 1, 1)
 
     def _batch_fixed_at_one(self) -> bool:
         """Some published exports declare a static batch of 1; those run row by row."""
@@ -151,7 +151,7 @@ def _embedding_output(session: ort.InferenceSession) -> str:
         if name in names:
             return name
     for out in outputs:
-        if len(out.shape) == 2:
+        if len(out.shape) == 2 and out.name != "logits":  # classifiers' scores are not features
             return str(out.name)
     raise IncompleteModel(f"no embedding output among {names}")
 

@@ -1,4 +1,5 @@
-"""Randomly initialised CLIP and SigLIP checkpoints with locally trained tokenizers.
+"""Randomly initialised CLIP and SigLIP checkpoints with locally trained tokenizers, and
+image-only ResNet and DINOv2 checkpoints.
 
 For tests, benchmarks and offline demos (needs the ``export`` extra). They use
 the real transformers architectures, tokenizer classes and image processors,
@@ -193,4 +194,44 @@ def build_siglip_checkpoint(folder: Path, *, image_size: int = 64, seed: int = 1
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     processor.save_pretrained(folder)
+    return folder
+
+
+def build_resnet_checkpoint(folder: Path, *, image_size: int = 64, seed: int = 2) -> Path:
+    """Write a tiny ResNetModel and ResNet's own image processor (ConvNeXt's, with
+    ``crop_pct``: resize the short side to size / 0.875, crop the centre)."""
+    import torch
+    from transformers import ConvNextImageProcessorPil, ResNetConfig, ResNetModel
+
+    torch.manual_seed(seed)
+    config = ResNetConfig(
+        embedding_size=16, hidden_sizes=[16, 32], depths=[1, 1], layer_type="basic"
+    )
+    ResNetModel(config).eval().save_pretrained(folder)
+    ConvNextImageProcessorPil(size={"shortest_edge": image_size}, crop_pct=0.875).save_pretrained(
+        folder
+    )
+    return folder
+
+
+def build_dinov2_checkpoint(folder: Path, *, image_size: int = 56, seed: int = 3) -> Path:
+    """Write a tiny Dinov2Model and DINOv2's image processor (BiT's: resize the short side,
+    crop the centre)."""
+    import torch
+    from transformers import BitImageProcessorPil, Dinov2Config, Dinov2Model
+
+    torch.manual_seed(seed)
+    config = Dinov2Config(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        mlp_ratio=2,
+        patch_size=14,
+        image_size=image_size,
+    )
+    Dinov2Model(config).eval().save_pretrained(folder)
+    BitImageProcessorPil(
+        size={"shortest_edge": image_size + 8},
+        crop_size={"height": image_size, "width": image_size},
+    ).save_pretrained(folder)
     return folder

@@ -175,6 +175,11 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         request: Request,
     ) -> dict[str, Any]:
         """Body: JSON `{"text": "…"}`, at most 70 words."""
+        if not service.encoder.supports_text:
+            raise _invalid(
+                "TextNotSupported",
+                f"The served model {service.model_id} embeds images only; use vectorizeImage.",
+            )
         if media_type(request) != "application/json":
             raise _invalid(
                 "InvalidContentType",
