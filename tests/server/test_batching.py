@@ -45,7 +45,24 @@ def test_concurrent_texts_share_model_calls_and_get_their_own_vectors() -> None:
 
 def test_a_failing_text_fails_alone_and_results_are_cached() -> None:
     calls: list[list[str]] = []
-    batcher = TextBatcher(slow_encoder(calls))  # type: ignore[arg-type]
+    busy, release, queued = threading.Event(), threading.Event(), threading.Semaphore(0)
+    encode = slow_encoder(calls)
+
+    def held(texts: list[str]) -> NDArray[np.float32]:
+        if texts == ["warm"]:  # keeps the worker busy until the others are queued
+            busy.set()
+            release.wait(5)
+        return encode(texts)  # type: ignore[operator, no-any-return]
+
+    batcher = TextBatcher(held)
+    submit = batcher.submit
+
+    def counted(items: list[str]) -> object:
+        futures = submit(items)
+        queued.release()
+        return futures
+
+    batcher.submit = counted  # type: ignore[assignment, method-assign]
     errors: list[BaseException] = []
     good: list[NDArray[np.float32]] = []
 
@@ -55,12 +72,15 @@ def test_a_failing_text_fails_alone_and_results_are_cached() -> None:
         except ValueError as error:
             errors.append(error)
 
-    first = threading.Thread(target=ask, args=("warm",))  # keeps the worker busy
+    first = threading.Thread(target=ask, args=("warm",))
     first.start()
-    time.sleep(0.01)
+    assert busy.wait(5)
     threads = [threading.Thread(target=ask, args=(t,)) for t in ("ok one", "bad", "ok two")]
     for t in threads:
         t.start()
+    for _ in range(4):  # "warm" and the three behind it
+        assert queued.acquire(timeout=5)
+    release.set()
     for t in [first, *threads]:
         t.join()
     assert len(errors) == 1 and len(good) == 3

@@ -39,15 +39,23 @@ def test_an_oversized_text_is_refused_at_once(client: TestClient) -> None:
 
 def test_a_big_request_does_not_starve_a_small_search(client: TestClient) -> None:
     service = client.app.state.service  # type: ignore[attr-defined]
-    gate = threading.Event()
-    original = service.texts._encode
+    gate, busy, small_queued = threading.Event(), threading.Event(), threading.Event()
+    original, submit = service.texts._encode, service.texts.submit
 
     def slow(texts: list[str]) -> Any:
+        busy.set()
         gate.wait(5)  # hold the model while both requests queue,
-        time.sleep(0.05)  # then make every model call take a while
+        time.sleep(0.05)  # then make every model call take a while (a slow model)
         return original(texts)
 
+    def watched(items: list[str]) -> Any:
+        futures = submit(items)
+        if "one blue star" in items:
+            small_queued.set()
+        return futures
+
     service.texts._encode = slow
+    service.texts.submit = watched
     finished: dict[str, float] = {}
 
     def big() -> None:
@@ -62,14 +70,15 @@ def test_a_big_request_does_not_starve_a_small_search(client: TestClient) -> Non
     try:
         threads = [threading.Thread(target=big), threading.Thread(target=small)]
         threads[0].start()
-        time.sleep(0.3)
+        assert busy.wait(10)  # the big request's first batch is in the model, the rest queued
         threads[1].start()
-        time.sleep(0.3)
+        assert small_queued.wait(10)
         gate.set()
         for thread in threads:
             thread.join(30)
     finally:
         service.texts._encode = original
+        service.texts.submit = submit
     # 256 texts take 8 model calls; the search rode in the first or second of them.
     assert finished["small"] < finished["big"]
 
