@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -112,7 +112,7 @@ def create_app(
         TrustedHosts, hosts=[*LOOPBACK_NAMES, settings.host, *settings.trusted_hosts]
     )
     app.include_router(azure.router(service, keys))
-    app.include_router(api.router(service, keys))
+    app.include_router(api.router, dependencies=[Depends(keys.dependency())])
 
     @app.get(
         "/health",

@@ -1,0 +1,138 @@
+"""From /v1 request bodies to the library's queries: images fetched or decoded from
+base64, parts, filters, dates — the translation that the handlers share."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from imgsearch.search import Query, QueryPart
+from imgsearch.server.errors import ApiError
+from imgsearch.server.fetch import FetchError
+from imgsearch.server.schemas import FiltersIn, ImageIn, SearchIn
+from imgsearch.server.service import ImageInput, Service
+from imgsearch.store import Filters
+from imgsearch.types import Box
+
+log = logging.getLogger("imgsearch.server")
+
+
+def seconds(day: dt.date | None) -> float | None:
+    """Local midnight of ``day`` in POSIX seconds (UTC midnight where the platform cannot
+    place the year in its time zones, e.g. 0001-01-01)."""
+    if day is None:
+        return None
+    try:
+        return dt.datetime(day.year, day.month, day.day).timestamp()
+    except (OverflowError, OSError, ValueError):
+        return float((day - dt.date(1970, 1, 1)).days * 86_400)
+
+
+def filters_of(given: FiltersIn | None) -> Filters:
+    f = given or FiltersIn()
+    return Filters(
+        under=tuple(f.under),
+        after=seconds(f.after),
+        before=seconds(f.before),
+        formats=tuple(x.upper() for x in f.formats),
+        min_width=f.min_width,
+        min_height=f.min_height,
+    )
+
+
+def one_source(item: ImageIn) -> None:
+    given = [item.image_id is not None, item.image_url is not None, item.image_base64 is not None]
+    if sum(given) != 1:
+        raise ApiError(
+            400, "InvalidQuery", "an image is exactly one of image_id, image_url, image_base64"
+        )
+
+
+async def fetch_all(service: Service, items: Sequence[ImageIn]) -> dict[str, bytes]:
+    """The images of ``items`` given by URL, fetched concurrently (once each), after every
+    item was checked to name exactly one image."""
+    for item in items:
+        one_source(item)
+    urls = list(dict.fromkeys(i.image_url for i in items if i.image_url is not None))
+    fetched = await asyncio.gather(*(_fetched(service, url) for url in urls))
+    return dict(zip(urls, fetched, strict=True))
+
+
+async def _fetched(service: Service, url: str) -> bytes:
+    try:
+        return await service.fetch(url)
+    except FetchError as error:
+        log.info("image URL not fetched: %s", error.reason)  # the detail stays here
+        raise ApiError(
+            400,
+            "InvalidImageUrl",
+            "the image URL is not accessible: it must be a public http(s) address of an "
+            "image of at most 20 MB",
+        ) from None
+
+
+def image_part(item: ImageIn, downloads: dict[str, bytes], weight: float = 1.0) -> QueryPart:
+    """The query part ``item`` names (a URL's bytes come from ``downloads``)."""
+    one_source(item)
+    box = Box(**item.box.model_dump()) if item.box else None
+    if item.image_id is not None:
+        return QueryPart(image_id=item.image_id, box=box, weight=weight)
+    if item.image_url is not None:
+        return QueryPart(image_data=downloads[item.image_url], box=box, weight=weight)
+    try:
+        data = base64.b64decode(item.image_base64 or "", validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "InvalidImage", "image_base64 is not valid base64") from None
+    if not data:
+        raise ApiError(400, "InvalidImage", "the image is empty")
+    return QueryPart(image_data=data, box=box, weight=weight)
+
+
+def query_of(body: SearchIn, downloads: dict[str, bytes]) -> Query:
+    parts = [QueryPart(text=body.text)] if body.text is not None else []
+    for part in body.parts:
+        if part.text is None:
+            parts.append(image_part(part, downloads, part.weight))
+        elif part.image_id is not None or part.image_url or part.image_base64 or part.box:
+            raise ApiError(400, "InvalidQuery", "a part is either a text or an image, not both")
+        else:
+            parts.append(QueryPart(text=part.text, weight=part.weight))
+    parts += [QueryPart(text=text, weight=-1.0) for text in body.not_]
+    options: dict[str, Any] = {
+        "top": body.top,
+        "offset": body.offset,
+        "filters": filters_of(body.filters),
+    }
+    if body.metadata_weight is not None:
+        options["metadata_weight"] = body.metadata_weight
+    return Query(tuple(parts), **options)
+
+
+def image_vectors(
+    service: Service, items: list[ImageIn], downloads: dict[str, bytes]
+) -> list[list[float]]:
+    """The vectors of ``items`` in order: stored ones for whole indexed images, the rest
+    decoded and embedded together."""
+    vectors: list[list[float]] = [[] for _ in items]
+    to_embed: list[tuple[int, ImageInput, Box | None]] = []
+    for slot, item in enumerate(items):
+        part = image_part(item, downloads)
+        if part.image_id is not None:
+            record = service.get(part.image_id)
+            if part.box is None:
+                vectors[slot] = service.index.store.vectors([record.id])[0].tolist()
+                continue
+            to_embed.append((slot, record, part.box))
+        else:
+            assert part.image_data is not None
+            to_embed.append((slot, part.image_data, part.box))
+    if to_embed:
+        embedded = service.embed_images([i for _, i, _ in to_embed], [b for _, _, b in to_embed])
+        for (slot, _, _), vector in zip(to_embed, embedded, strict=True):
+            vectors[slot] = vector.tolist()
+    return vectors
