@@ -1,0 +1,227 @@
+"""The :class:`Indexer`: runs the steps of :mod:`imgsearch.indexer.steps` over folders.
+
+Decoding runs in a thread pool ahead of the model; every batch is embedded and written
+in one transaction, in path order, so killing the process at any moment loses only the
+batch in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from imgsearch.encoder import Encoder, Vectors
+from imgsearch.errors import InputError
+from imgsearch.indexer.report import EventKind, IndexEvent, IndexReport
+from imgsearch.indexer.steps import (
+    Candidate,
+    Moves,
+    Outcome,
+    Read,
+    decide,
+    plan,
+    read,
+    read_file,
+)
+from imgsearch.media.walk import FileEntry, walk_images
+from imgsearch.pipeline import ordered_map
+from imgsearch.store import IndexSettings, Store, WriteBatch
+
+MAX_PENDING = 256
+"""Files waiting for one write, when few of them need the model (moves, touched files)."""
+
+
+class Indexer:
+    """Syncs one store with folders using one encoder. Reusable across runs."""
+
+    def __init__(
+        self,
+        store: Store,
+        encoder: Encoder,
+        *,
+        on_event: Callable[[IndexEvent], None] | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.on_event = on_event
+        self.source = source or encoder.source
+
+    def bind(self, *, reembed: bool = False) -> None:
+        """Tie the store to this encoder's model (the model guard)."""
+        self.store.bind(
+            IndexSettings(
+                self.encoder.model_id,
+                self.encoder.dim,
+                json.dumps(self.encoder.preprocessing, sort_keys=True),
+                source=self.source,
+            ),
+            reembed=reembed,
+        )
+
+    def update(
+        self,
+        roots: Sequence[str | os.PathLike[str]],
+        *,
+        exclude: Sequence[str] = (),
+        include_hidden: bool = False,
+        retry_failed: bool = False,
+        reembed: bool = False,
+    ) -> IndexReport:
+        """Bring the index in step with ``roots``; returns what happened."""
+        folders = _check_roots(roots)
+        self.bind(reembed=reembed)
+        started = time.time()
+        report = IndexReport(roots=tuple(folders))
+        run_id = self.store.record_run(report.as_run(started, None, False))
+        disk = list(
+            walk_images(
+                folders,
+                exclude=exclude,
+                include_hidden=include_hidden,
+                on_error=lambda path, why: report.walk_errors.append((path, why)),
+            )
+        )
+        todo = plan(
+            disk,
+            {f.path: f for f in self.store.files_under(folders)},
+            {f.path: f for f in self.store.failures(folders)},
+            retry_failed=retry_failed,
+        )
+        progress = _Progress(self.on_event, report, len(disk))
+        for path in todo.unchanged:
+            progress.emit("unchanged", path)
+        for path, why in todo.skipped:
+            progress.emit("skipped", path, why)
+        moves = Moves(todo.vanished)
+        self._read_and_write(todo.candidates, moves, report, progress)
+        gone = moves.unclaimed()  # after moves were matched
+        self.store.write(WriteBatch(deletes=[row.id for row in gone], resolved=list(todo.resolved)))
+        for row in gone:
+            progress.emit("removed", row.path)
+        report.seconds = time.time() - started
+        self.store.record_run(report.as_run(started, time.time(), True), run_id)
+        return report
+
+    def _read_and_write(
+        self,
+        candidates: Sequence[Candidate],
+        moves: Moves,
+        report: IndexReport,
+        progress: _Progress,
+    ) -> None:
+        encoder = self.encoder
+
+        def known(digest: str) -> bool:
+            return moves.knows(digest) or self.store.has_vector_for(digest)
+
+        pending: list[Read] = []
+        weight = 0
+        reads = ordered_map(
+            lambda candidate: read(candidate, encoder, known),
+            candidates,
+            workers=encoder.decode_workers,
+            window=encoder.batch_size * 2,
+        )
+        for future in reads:
+            item = future.result()
+            pending.append(item)
+            # failures count like images for the model: a write follows every batch of either
+            weight += item.pixels is not None or item.failure is not None
+            if weight >= encoder.batch_size or len(pending) >= MAX_PENDING:
+                self._write(pending, moves, report, progress)
+                pending, weight = [], 0
+        self._write(pending, moves, report, progress)
+
+    def _write(
+        self, items: list[Read], moves: Moves, report: IndexReport, progress: _Progress
+    ) -> None:
+        """Embed what needs the model, then write every item in one transaction."""
+        if not items:
+            return
+        owners: dict[str, Read] = {}  # the first file of the batch with those bytes
+        for item in items:
+            if item.pixels is not None and item.facts is not None:
+                digest = item.facts.digest
+                if digest not in owners and not self.store.has_vector_for(digest):
+                    owners[digest] = item
+        fresh: dict[str, Vectors] = {}
+        if owners:
+            pixels = np.stack([item.pixels for item in owners.values()])  # type: ignore[misc]
+            fresh = dict(zip(owners, self.encoder.embed_pixels(pixels), strict=True))
+            report.embedded += len(owners)
+        outcomes = [
+            decide(
+                item,
+                fresh,
+                item.facts is not None and owners.get(item.facts.digest) is item,
+                moves,
+                self.store.vector_for,
+                self._embed_again,
+            )
+            for item in items
+        ]
+        self.store.write(_batch(items, outcomes, report))
+        for item, outcome in zip(items, outcomes, strict=True):
+            why = outcome.failure.message if outcome.failure else ""
+            progress.emit(outcome.kind, item.candidate.entry.path, why)
+
+    def _embed_again(self, entry: FileEntry) -> Vectors:
+        _, pixels = self.encoder.read_image(read_file(entry, self.encoder), name=entry.path)
+        assert pixels is not None
+        vector: Vectors = self.encoder.embed_pixels(pixels[None])[0]
+        return vector
+
+
+def _batch(items: list[Read], outcomes: list[Outcome], report: IndexReport) -> WriteBatch:
+    batch = WriteBatch()
+    for item, outcome in zip(items, outcomes, strict=True):
+        report.embedded += outcome.embedded
+        if outcome.write is not None:
+            batch.images.append(outcome.write)
+            batch.resolved.append(item.candidate.entry.path)
+        if outcome.failure is not None:
+            batch.failures.append(outcome.failure)
+            report.record_failure(outcome.failure)
+        if outcome.delete is not None:  # the file went bad: its old vector no longer fits
+            batch.deletes.append(outcome.delete)
+    return batch
+
+
+class _Progress:
+    """Counts outcomes into the report and tells the caller, ``done`` of ``total``."""
+
+    def __init__(
+        self, callback: Callable[[IndexEvent], None] | None, report: IndexReport, total: int
+    ) -> None:
+        self.callback = callback
+        self.report = report
+        self.total = total
+        self.done = 0
+
+    def emit(self, kind: EventKind, path: str, message: str = "") -> None:
+        self.report.counts[kind] += 1
+        if kind != "removed":
+            self.done += 1
+        if self.callback is not None:
+            self.callback(IndexEvent(kind, path, self.done, self.total, message))
+
+
+def _check_roots(roots: Sequence[str | os.PathLike[str]]) -> list[str]:
+    if not roots:
+        raise InputError("no folders to index", hint="name at least one folder of images")
+    folders = []
+    for root in roots:
+        path = Path(root).expanduser()
+        if not path.is_dir():
+            raise InputError(
+                f"{path} is not a folder" if path.exists() else f"folder {path} does not exist",
+                hint="give folders of images to index",
+            )
+        folders.append(str(path.resolve()))
+    return folders
