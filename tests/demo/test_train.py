@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imgsearch.demo import captions
 from imgsearch.demo.shapes import Background, Scene, Thing
 from imgsearch.embedder import Embedder
 from imgsearch.models.layout import detect_layout, verify_checksums
@@ -39,9 +40,9 @@ def test_a_text_is_a_positive_for_every_image_it_is_true_of() -> None:
     red_only = Scene(100, 100, background, (_thing("red", "circle"),), "png", 0)
     texts = [frozenset({"red circle"}), frozenset({"red circle", "blue star"}), frozenset({"star"})]
     images = [
-        train.scene_atoms(both),
-        train.scene_atoms(red_only),
-        train.crop_atoms(_thing("blue", "star")),
+        captions.scene_atoms(both),
+        captions.scene_atoms(red_only),
+        captions.crop_atoms(_thing("blue", "star")),
     ]
     truth = train._truth(texts, images)
     expected = [[1, 1, 0], [1, 1, 0], [1, 0, 1]]  # diagonal always positive
@@ -53,8 +54,8 @@ def test_captions_only_claim_what_the_scene_shows() -> None:
     rng = random.Random(0)
     for i in range(200):
         scene = train.sample_scene(random.Random(i))
-        text, claimed = train.scene_text(scene, rng)
-        assert claimed <= train.scene_atoms(scene), (text, claimed)
+        text, claimed = captions.scene_text(scene, rng)
+        assert claimed <= captions.scene_atoms(scene), (text, claimed)
         for atom in claimed:
             assert atom.removeprefix("bg:").split()[-1] in text
 

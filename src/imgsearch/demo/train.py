@@ -28,7 +28,7 @@ import math
 import random
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from tokenizers import (
     trainers,
 )
 
+from imgsearch.demo.captions import PREFIXES, crop_atoms, crop_text, scene_atoms, scene_text
 from imgsearch.demo.collection import generate_collection
 from imgsearch.demo.evaluate import Evaluation, evaluate
 from imgsearch.demo.model import DemoDualEncoder, DemoModelConfig
@@ -58,7 +59,6 @@ from imgsearch.demo.shapes import (
     Scene,
     Thing,
     bounding_box,
-    describe_things,
     render,
     sample_scene,
 )
@@ -71,7 +71,6 @@ from imgsearch.pipeline import ordered_map
 
 MODEL_ID = "demo-shapes"
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[BOS]", "[EOS]"]
-PREFIXES = ("a photo of ", "an image of ", "a picture of ", "an image with ")
 Progress = Callable[[str], None]
 
 
@@ -97,66 +96,6 @@ class TrainResult:
 
 
 # -- what a text says and what an image shows, as sets of atoms ---------------
-
-
-def scene_atoms(scene: Scene) -> frozenset[str]:
-    """Every statement a caption may make about the whole scene."""
-    atoms = {f"bg:{scene.background.describe()}"}
-    for thing in scene.things:
-        atoms |= _thing_atoms(thing, sized=True)
-    return frozenset(atoms)
-
-
-def crop_atoms(thing: Thing) -> frozenset[str]:
-    """What a box around ``thing`` shows (its size is relative to a scene, so not that)."""
-    return frozenset(_thing_atoms(thing, sized=False))
-
-
-def _thing_atoms(thing: Thing, *, sized: bool) -> set[str]:
-    atoms = {thing.name, thing.shape, thing.colour}
-    return atoms | {f"{thing.size} {thing.name}"} if sized else atoms
-
-
-def scene_text(scene: Scene, rng: random.Random) -> tuple[str, frozenset[str]]:
-    """One phrasing of what ``scene`` shows, and the atoms it claims."""
-    things = list(scene.things)
-    rng.shuffle(things)
-    roll = rng.random()
-    background = f"bg:{scene.background.describe()}"
-    if roll < 0.25:
-        return scene.caption, frozenset({background} | {f"{t.size} {t.name}" for t in scene.things})
-    if roll < 0.45:
-        text = _listing(things, rng)
-        if rng.random() < 0.5:
-            return f"{text} on {scene.background.describe()}", frozenset(
-                {background} | {t.name for t in things}
-            )
-        return _prefixed(text, rng), frozenset(t.name for t in things)
-    if roll < 0.85:
-        chosen = things[: 2 if roll >= 0.75 and len(things) > 1 else 1]
-        return _prefixed(_listing(chosen, rng), rng), frozenset(t.name for t in chosen)
-    thing = things[0]
-    if roll < 0.93:
-        return _prefixed(rng.choice((f"a {thing.shape}", thing.shape)), rng), frozenset(
-            {thing.shape}
-        )
-    return rng.choice(
-        (f"something {thing.colour}", f"a {thing.colour} shape", thing.colour)
-    ), frozenset({thing.colour})
-
-
-def crop_text(thing: Thing, rng: random.Random) -> tuple[str, frozenset[str]]:
-    return _prefixed(_listing([thing], rng), rng), frozenset({thing.name})
-
-
-def _listing(things: Sequence[Thing], rng: random.Random) -> str:
-    if rng.random() < 0.35:
-        return " and ".join(t.name for t in things)
-    return describe_things(things, sizes=False)
-
-
-def _prefixed(text: str, rng: random.Random) -> str:
-    return rng.choice(PREFIXES) + text if rng.random() < 0.25 else text
 
 
 # -- tokenizer -----------------------------------------------------------------
