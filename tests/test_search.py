@@ -73,3 +73,23 @@ def test_relevance_formula() -> None:
     assert relevance(-1.0, 0.0, 0.0) == 0.0
     assert relevance(0.2, 0.5, 0.1) == pytest.approx(0.9 * 0.6 + 0.05)
     assert metadata_score(5.0) == 0.5 and metadata_score(0.0) == 0.0
+
+
+def test_a_query_carries_its_own_page_and_index_search_refuses_a_second_one(
+    tmp_path: Path,
+) -> None:
+    from imgsearch import Index
+    from imgsearch.search import Query, QueryPart
+    from tests.conftest import photo
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for seed in range(3):
+        photo(64, 48, seed=seed).save(folder / f"p{seed}.png")
+    with Index.open(tmp_path / "index", model="fake-hash") as index:
+        index.update([folder])
+        query = Query((QueryPart(text="a photo"),), top=2)
+        assert len(index.search(query)) == 2
+        with pytest.raises(InvalidQuery, match="carries its own"):
+            index.search(query, top=5)  # once silently ignored
+        assert len(index.search("a photo", top=1)) == 1
