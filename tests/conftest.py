@@ -140,6 +140,16 @@ def hub_cache(root: Path, repo_id: str, files: Path) -> Path:
     return root
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In the fast tier, a module marked ``model`` as a whole is not even imported (its
+    imports would load torch before its tests are deselected)."""
+    fast = "not model" in (config.getoption("markexpr") or "")
+    module = collection_path.suffix == ".py" and collection_path.name.startswith("test_")
+    if not (fast and module):
+        return None
+    return "pytestmark = pytest.mark.model" in collection_path.read_text(encoding="utf-8") or None
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The fast tier (``-m "not model ..."``) must not have imported torch at all."""
     import sys
