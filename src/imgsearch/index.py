@@ -38,6 +38,7 @@ from imgsearch.search import (
     rank,
 )
 from imgsearch.store import Failure, Filters, ImageRecord, Store, StoreStats, open_store
+from imgsearch.store.folders import suggest_folders
 
 QUERY_CACHE_SIZE = 1024
 
@@ -201,6 +202,11 @@ class Index:
         record = self.get(image) if isinstance(image, int) else self.find(image)
         self.store.annotate(record.id, caption=caption, tags=tags)
         return self.get(record.id)
+
+    def folders(self, typed: str, limit: int = 20) -> list[str]:
+        """Indexed folders one level below ``typed`` that start with it (for a folder
+        filter being typed); see :func:`~imgsearch.store.folders.suggest_folders`."""
+        return suggest_folders(self.store.paths_from, typed, limit)
 
     def status(self) -> StoreStats:
         return self.store.stats()

@@ -141,6 +141,9 @@ def test_demo_command_runs_offline_and_reuses_its_work(tmp_path: Path) -> None:
     assert "added 300" in first.stderr
     assert 'text: "red circle"' in first.stdout and "region:" in first.stdout
     assert "imgsearch index ~/Pictures --model clip-vit-b-32" in first.stdout
+    assert f"imgsearch serve --index {tmp_path / 'index'} --root {tmp_path / 'collection'}\n" in (
+        first.stdout
+    )
     again = imgsearch("demo", "--dir", str(tmp_path), "--count", "300", env=env)
     assert again.returncode == 0, again.stderr
     assert "unchanged 300" in again.stderr and "added 0" in again.stderr

@@ -19,6 +19,7 @@ from imgsearch.store import (
     Store,
     WriteBatch,
 )
+from imgsearch.store.folders import suggest_folders
 from tests.store.conftest import DIM, facts, unit_vectors
 
 
@@ -139,6 +140,17 @@ def test_files_under_lists_only_that_folder(store: Store) -> None:
     add(store, ["/a/x.jpg", "/a/b/y.jpg", "/ab/z.jpg"], unit_vectors(3))
     assert [f.path for f in store.files_under(["/a"])] == ["/a/b/y.jpg", "/a/x.jpg"]
     assert all(f.has_vector for f in store.files_under(["/a"]))
+
+
+def test_paths_from_reads_in_byte_order_for_folder_suggestions(store: Store) -> None:
+    paths = ["/p/a b/1.jpg", "/p/a/1.jpg", "/p/a/z/2.jpg", "/p/a0.jpg", "/p/é/3.jpg", "/p/Z/4.jpg"]
+    add(store, paths, unit_vectors(len(paths)))
+    assert store.paths_from("/p/a", 3) == ["/p/a b/1.jpg", "/p/a/1.jpg", "/p/a/z/2.jpg"]
+    assert store.paths_from("/p/a0", 10) == ["/p/a0.jpg", "/p/é/3.jpg"]
+    assert store.paths_from("/q", 10) == []
+    assert suggest_folders(store.paths_from, "/p/") == ["/p/Z/", "/p/a b/", "/p/a/", "/p/é/"]
+    assert suggest_folders(store.paths_from, "/p/a") == ["/p/a b/", "/p/a/"]
+    assert suggest_folders(store.paths_from, "/p/a/") == ["/p/a/z/"]
 
 
 def test_digest_lookup_finds_vectors_for_duplicates(store: Store) -> None:

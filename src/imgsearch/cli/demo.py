@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -101,7 +102,12 @@ def demo(
         "  imgsearch index ~/Pictures --model clip-vit-b-32\n"
         '  imgsearch search "a dog on a beach"\n'
         "  imgsearch search --image ~/Pictures/dog.jpg --box 120,80,300,200\n"
-        f'Search this demo\'s index yourself: imgsearch search --index {index_path} "yellow star"'
+        f'Search this demo\'s index yourself: imgsearch search --index {index_path} "yellow star"\n'
+        "Look at it in your browser (then open the address it prints):\n"
+        f"  imgsearch serve --index {shlex.quote(str(index_path))}"
+        f" --root {shlex.quote(str(collection.root))}",
+        soft_wrap=True,  # commands stay on one line, to be copied
+        markup=False,
     )
 
 

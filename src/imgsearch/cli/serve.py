@@ -18,6 +18,15 @@ from rich.console import Console
 from imgsearch.cli.options import IndexOption, ModelOption
 
 
+def page_url(host: str, port: int) -> str:
+    """Where a browser on this machine finds the page (``0.0.0.0`` / ``::`` listen on every
+    address, loopback among them)."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
 def serve(
     index_path: str | None = IndexOption,
     model: str | None = ModelOption,
@@ -55,6 +64,8 @@ def serve(
     if settings.keyless_warning:
         err.print(f"[bold red]WARNING:[/] {settings.keyless_warning}", markup=True)
     app = create_app(settings)
+    if settings.web_ui:
+        err.print(f"search page: {page_url(settings.host, settings.port)}", markup=False)
     uvicorn.run(
         app,
         host=settings.host,

@@ -21,6 +21,7 @@ from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.requests import fetch_all, image_vectors, query_of
 from imgsearch.server.schemas import (
     MAX_ID,
+    AnnotationIn,
     ImageOut,
     Links,
     SearchIn,
@@ -62,6 +63,8 @@ def _image_out(record: ImageRecord) -> ImageOut:
         format=record.format,
         taken=record.sort_time,
         camera=record.camera,
+        latitude=record.latitude,
+        longitude=record.longitude,
         caption=record.caption,
         tags=list(record.tags),
         links=_links(record.id),
@@ -143,6 +146,18 @@ def image(image_id: ImageId, service: ServiceDep) -> ImageOut:
     return _image_out(service.get(image_id))
 
 
+@router.put(
+    "/images/{image_id}/annotation",
+    response_model=ImageOut,
+    summary="Set an image's caption and tags (what `imgsearch annotate` does)",
+    responses=error_responses(404, 413, 422),
+)
+def annotate(image_id: ImageId, body: AnnotationIn, service: ServiceDep) -> ImageOut:
+    caption = body.caption.strip() if body.caption else None
+    tags = list(dict.fromkeys(body.tags))  # the same tag twice is one tag
+    return _image_out(service.annotate(image_id, caption=caption or None, tags=tags))
+
+
 @router.get(
     "/images/{image_id}/file",
     summary="The image file itself",
@@ -213,6 +228,25 @@ def start_index(service: ServiceDep) -> dict[str, Any]:
 @router.get("/index", summary="Progress of the background index run")
 def index_progress(service: ServiceDep) -> dict[str, Any]:
     return service.job.as_dict()
+
+
+@router.get(
+    "/folders",
+    summary="Indexed folders that start with what was typed (for a folder filter)",
+    responses=error_responses(422),
+)
+def folders(
+    service: ServiceDep,
+    prefix: str = QueryParam(
+        "",
+        max_length=4096,
+        description="An absolute folder path as typed so far; empty: the indexed roots.",
+    ),
+    limit: int = QueryParam(20, ge=1, le=100),
+) -> dict[str, list[str]]:
+    if not prefix:
+        return {"folders": [f"{root.as_posix().rstrip('/')}/" for root in service.roots()][:limit]}
+    return {"folders": service.index.folders(prefix, limit)}
 
 
 @router.get("/status", summary="Counts, model, size and last run of the index")

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from imgsearch import __version__
 from imgsearch.media.failures import quiet_decoders
 from imgsearch.media.memory import return_large_buffers
-from imgsearch.server import api, azure, errors
+from imgsearch.server import api, azure, errors, web
 from imgsearch.server.auth import KeyCheck
 from imgsearch.server.body import BodyTooLarge
 from imgsearch.server.errors import ApiError, error_response
@@ -104,7 +104,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT"],
             allow_headers=["*"],
         )
     app.add_middleware(SameOriginWrites, allowed_origins=settings.cors_origins)
@@ -123,5 +123,8 @@ def create_app(
     async def health() -> dict[str, Any]:
         return {"status": "ok", "model": service.model_id}
 
+    if settings.web_ui:
+        web.install(app)
+    app.add_middleware(web.SecurityHeaders)
     app.add_middleware(_CollapseLeadingSlashes)
     return app

@@ -88,6 +88,21 @@ class SearchIn(BaseModel):
     metadata_weight: float | None = Field(None, ge=0, le=1)
 
 
+MAX_TAGS = 64
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_unicode),
+]
+
+
+class AnnotationIn(BaseModel):
+    """An image's caption and tags, replacing the ones it had (``null`` / ``[]`` clear them)."""
+
+    caption: Text | None = Field(None, description="Searched by the metadata score.")
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+
+
 class Links(BaseModel):
     self: str
     file: str
@@ -103,6 +118,8 @@ class ImageOut(BaseModel):
     format: str | None
     taken: float | None = Field(description="EXIF capture time, else mtime (POSIX seconds).")
     camera: str | None
+    latitude: float | None = Field(None, description="GPS position from EXIF, degrees.")
+    longitude: float | None = None
     caption: str | None
     tags: list[str]
     links: Links

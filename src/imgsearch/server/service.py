@@ -204,6 +204,9 @@ class Service:
     def get(self, image_id: int) -> ImageRecord:
         return self.index.get(image_id)
 
+    def annotate(self, image_id: int, *, caption: str | None, tags: list[str]) -> ImageRecord:
+        return self.index.annotate(image_id, caption=caption, tags=tags)
+
     def status(self) -> dict[str, Any]:
         with self.lock:
             stats = self.index.status()

@@ -133,6 +133,7 @@ class ServerSettings(BaseSettings):
     db_pool_size: int = Field(
         8, ge=1, description="PostgreSQL connections shared by concurrent requests."
     )
+    web_ui: bool = Field(True, description="Serve the search page at / (off: the HTTP API alone).")
 
     @classmethod
     def settings_customise_sources(

@@ -86,6 +86,10 @@ class Store(Protocol):
     def find_path(self, path: str) -> ImageRecord | None:
         """The record at that absolute path, if indexed."""
 
+    def paths_from(self, key: str, limit: int) -> list[str]:
+        """Up to ``limit`` indexed paths ``>= key`` (byte-wise order), in that order: an
+        index seek, for :func:`~imgsearch.store.folders.suggest_folders`."""
+
     def vectors(self, ids: Sequence[int]) -> Vector:
         """Stored vectors of ``ids`` (which must exist and have vectors), ``(n, dim)``."""
 

@@ -284,6 +284,15 @@ class PostgresStore:
         )
         return _record(rows[0]) if rows else None
 
+    def paths_from(self, key: str, limit: int) -> list[str]:
+        # ~>=~ and USING ~<~ compare byte-wise, as the text_pattern_ops index is ordered
+        rows = self._rows(
+            "SELECT path FROM imgsearch_images WHERE collection_id = %s AND path ~>=~ %s "
+            "ORDER BY path USING ~<~ LIMIT %s",
+            (self._collection_id, key, limit),
+        )
+        return [row[0] for row in rows]
+
     def vectors(self, ids: Sequence[int]) -> Vector:
         rows = self._rows(
             "SELECT id, vector FROM imgsearch_images WHERE collection_id = %s AND id = ANY(%s) "

@@ -254,6 +254,12 @@ class SqliteStore:
         )
         return None if row is None else _record(row)
 
+    def paths_from(self, key: str, limit: int) -> list[str]:
+        rows = self._reader().execute(
+            "SELECT path FROM images WHERE path >= ? ORDER BY path LIMIT ?", (key, limit)
+        )
+        return [row[0] for row in rows]
+
     def vectors(self, ids: Sequence[int]) -> Vector:
         found: dict[int, bytes] = {}
         for chunk in _chunks(list(ids)):

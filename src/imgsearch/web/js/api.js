@@ -1,0 +1,68 @@
+// The one module that talks to the server: /v1 calls, the API key, error envelopes.
+// The key lives in sessionStorage for this tab only and travels as a header, never in a URL.
+
+const KEY = "imgsearch.key";
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || `HTTP ${status}`);
+    this.status = status;
+    this.code = code || `Http${status}`;
+  }
+}
+
+let askKey = async () => null; // set by the page: shows the key dialog, resolves to a key
+
+export function onKeyNeeded(ask) {
+  askKey = ask;
+}
+
+export function hasKey() {
+  return Boolean(sessionStorage.getItem(KEY));
+}
+
+async function send(method, path, body, retried = false) {
+  const headers = {};
+  const key = sessionStorage.getItem(KEY);
+  if (key) headers["Ocp-Apim-Subscription-Key"] = key;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (response.status === 401 && !retried) {
+    sessionStorage.removeItem(KEY);
+    const entered = await askKey();
+    if (entered) {
+      sessionStorage.setItem(KEY, entered);
+      return send(method, path, body, true);
+    }
+  }
+  return response;
+}
+
+export async function call(method, path, body) {
+  const response = await send(method, path, body);
+  if (!response.ok) {
+    let error = null;
+    try {
+      error = (await response.json()).error;
+    } catch {
+      // not our envelope: fall through with the status alone
+    }
+    throw new ApiError(response.status, error && error.code, error && error.message);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+// An image the API serves (thumbnail or file), as a URL an <img> can show. Without a key
+// that is the API URL itself (cacheable); with one, the bytes are fetched with the key
+// header and shown from a blob: URL.
+export async function imageSource(path) {
+  if (!hasKey()) return path;
+  const response = await send("GET", path);
+  if (!response.ok) throw new ApiError(response.status, null, null);
+  return URL.createObjectURL(await response.blob());
+}

@@ -1,0 +1,154 @@
+// The detail view of one hit: the large image, its facts and scores, "similar", the
+// original file, and editing its caption and tags. ←/→ move between hits, Esc closes.
+
+import { call, hasKey, imageSource } from "./api.js";
+import { basename, score, showImage } from "./grid.js";
+
+const LARGE = 1024;
+
+function bytes(size) {
+  if (size >= 1e6) return `${(size / 1e6).toFixed(1)} MB`;
+  if (size >= 1e3) return `${(size / 1e3).toFixed(0)} kB`;
+  return `${size} B`;
+}
+
+function when(seconds) {
+  if (seconds == null) return null;
+  return new Date(seconds * 1000).toLocaleString();
+}
+
+export class Detail {
+  constructor({ onSimilar, onSaved, onError }) {
+    this.dialog = document.getElementById("detail");
+    this.image = document.getElementById("detail-image");
+    this.path = document.getElementById("detail-path");
+    this.facts = document.getElementById("detail-facts");
+    this.form = document.getElementById("annotate");
+    this.note = document.getElementById("annotate-note");
+    this.open = document.getElementById("detail-open");
+    this.hits = [];
+    this.position = 0;
+    this.record = null;
+    this.onError = onError;
+
+    document.getElementById("detail-close").addEventListener("click", () => this.dialog.close());
+    document.getElementById("detail-prev").addEventListener("click", () => this.move(-1));
+    document.getElementById("detail-next").addEventListener("click", () => this.move(1));
+    document.getElementById("detail-similar").addEventListener("click", () => {
+      const id = this.hits[this.position].id;
+      this.dialog.close();
+      onSimilar(id);
+    });
+    this.open.addEventListener("click", (event) => this.openOriginal(event));
+    this.dialog.addEventListener("keydown", (event) => {
+      if (event.target.closest("input, textarea")) return;
+      if (event.key === "ArrowLeft") this.move(-1);
+      else if (event.key === "ArrowRight") this.move(1);
+      else return;
+      event.preventDefault();
+    });
+    this.dialog.addEventListener("click", (event) => {
+      if (event.target === this.dialog) this.dialog.close(); // the backdrop
+    });
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.save().then(onSaved, onError);
+    });
+  }
+
+  show(hits, position) {
+    this.hits = hits;
+    if (!this.dialog.open) this.dialog.showModal();
+    this.load(position);
+  }
+
+  move(step) {
+    const next = this.position + step;
+    if (next >= 0 && next < this.hits.length) this.load(next);
+  }
+
+  async load(position) {
+    this.position = position;
+    const hit = this.hits[position];
+    this.record = null;
+    this.note.textContent = "";
+    this.image.removeAttribute("src");
+    this.image.alt = basename(hit.path);
+    showImage(this.image, `${hit.links.thumbnail}?size=${LARGE}`);
+    this.path.textContent = hit.path;
+    this.open.href = hit.links.file;
+    document.getElementById("detail-prev").disabled = position === 0;
+    document.getElementById("detail-next").disabled = position === this.hits.length - 1;
+    this.fill(hit, null);
+    try {
+      const record = await call("GET", hit.links.self);
+      if (this.hits[this.position] !== hit) return; // moved on meanwhile
+      this.record = record;
+      this.fill(hit, record);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  fill(hit, record) {
+    const rows = [
+      ["Rank", `#${hit.rank}`],
+      ["Relevance", score(hit.relevance)],
+      ["Cosine", score(hit.cosine)],
+      ["Metadata score", score(hit.metadata_score)],
+      ["Size", hit.width && hit.height ? `${hit.width} × ${hit.height}` : null],
+      ["Taken", when(hit.taken)],
+    ];
+    if (record) {
+      rows.push(
+        ["File", `${bytes(record.size)}${record.format ? `, ${record.format}` : ""}`],
+        ["Camera", record.camera],
+        [
+          "GPS",
+          record.latitude != null && record.longitude != null
+            ? `${record.latitude.toFixed(5)}, ${record.longitude.toFixed(5)}`
+            : null,
+        ],
+        ["Caption", record.caption],
+        ["Tags", record.tags.length ? record.tags.join(", ") : null],
+      );
+      this.form.elements.caption.value = record.caption || "";
+      this.form.elements.tags.value = record.tags.join(", ");
+    }
+    const items = [];
+    for (const [name, value] of rows) {
+      if (value == null || value === "") continue;
+      const term = document.createElement("dt");
+      term.textContent = name;
+      const description = document.createElement("dd");
+      description.textContent = value;
+      items.push(term, description);
+    }
+    this.facts.replaceChildren(...items);
+  }
+
+  async save() {
+    const hit = this.hits[this.position];
+    const caption = this.form.elements.caption.value.trim();
+    const tags = this.form.elements.tags.value
+      .split(",")
+      .map((tag) => tag.trim())
+      .filter(Boolean);
+    this.note.textContent = "Saving…";
+    const record = await call("PUT", `${hit.links.self}/annotation`, { caption: caption || null, tags });
+    this.record = record;
+    this.fill(hit, record);
+    this.note.textContent = "Saved";
+  }
+
+  // With an API key the file needs the key header: fetched, then shown from a blob: URL.
+  async openOriginal(event) {
+    if (!hasKey()) return;
+    event.preventDefault();
+    try {
+      window.open(await imageSource(this.open.href), "_blank", "noopener");
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// Result tiles. Everything that comes from the collection (paths, names) is set as text
+// or as an attribute value, never parsed as HTML.
+
+import { imageSource } from "./api.js";
+
+export const THUMBNAIL_SIZE = 256;
+
+export function basename(path) {
+  return path.slice(path.lastIndexOf("/") + 1) || path;
+}
+
+export function score(value) {
+  return Number.isFinite(value) ? value.toFixed(3) : "–";
+}
+
+// Shows an API image in an <img>; a failed load leaves the alt text and a mark.
+export function showImage(img, path) {
+  img.addEventListener("error", () => img.classList.add("broken"), { once: true });
+  imageSource(path).then(
+    (source) => {
+      img.src = source;
+    },
+    () => img.classList.add("broken"),
+  );
+}
+
+function label(className, text) {
+  const span = document.createElement("span");
+  span.className = className;
+  span.textContent = text;
+  return span;
+}
+
+// One hit as a focusable tile: thumbnail, rank, relevance; the scores on hover.
+export function tile(hit, position, onOpen) {
+  const item = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "tile";
+  button.dataset.id = String(hit.id);
+  const name = basename(hit.path);
+  button.title =
+    `${name}\nrelevance ${score(hit.relevance)} = cosine ${score(hit.cosine)}` +
+    ` + metadata ${score(hit.metadata_score)}`;
+  const img = document.createElement("img");
+  img.alt = name;
+  img.loading = "lazy";
+  img.decoding = "async";
+  if (hit.width && hit.height) {
+    const scale = THUMBNAIL_SIZE / Math.max(hit.width, hit.height);
+    img.width = Math.max(1, Math.round(hit.width * scale));
+    img.height = Math.max(1, Math.round(hit.height * scale));
+  }
+  showImage(img, `${hit.links.thumbnail}?size=${THUMBNAIL_SIZE}`);
+  button.append(img, label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
+  button.addEventListener("click", () => onOpen(position));
+  item.append(button);
+  return item;
+}

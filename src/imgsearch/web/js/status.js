@@ -1,0 +1,125 @@
+// The index panel: counts, model, last run, and a button that brings the configured
+// folders in step (POST /v1/index) with its progress polled live (count, rate, ETA).
+
+import { ApiError, call } from "./api.js";
+
+const POLL_MS = 1000;
+
+function entry(name, value) {
+  const term = document.createElement("dt");
+  term.textContent = name;
+  const description = document.createElement("dd");
+  description.textContent = value;
+  return [term, description];
+}
+
+function duration(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return "–";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+// "1,234 of 5,000 · 41.2 images/s · about 1 min left", from a GET /v1/index answer.
+export function progressText(job, now = Date.now() / 1000) {
+  const elapsed = Math.max(now - (job.started_at || now), 1e-3);
+  const rate = job.done / elapsed;
+  const parts = [`${job.done.toLocaleString()} of ${job.total ? job.total.toLocaleString() : "?"}`];
+  if (job.done > 0) {
+    parts.push(`${rate.toFixed(1)} images/s`);
+    if (job.total > job.done) parts.push(`about ${duration((job.total - job.done) / rate)} left`);
+  }
+  return parts.join(" · ");
+}
+
+export class StatusPanel {
+  constructor({ onIndexed, onError }) {
+    this.panel = document.getElementById("status");
+    this.toggle = document.getElementById("toggle-status");
+    this.onIndexed = onIndexed;
+    this.onError = onError;
+    this.timer = null;
+    this.toggle.addEventListener("click", () => {
+      const showing = this.panel.hidden;
+      this.panel.hidden = !showing;
+      this.toggle.setAttribute("aria-expanded", String(showing));
+      if (showing) this.refresh();
+    });
+  }
+
+  async refresh() {
+    try {
+      this.render(await call("GET", "/v1/status"));
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  render(status) {
+    const facts = document.createElement("dl");
+    facts.className = "facts";
+    const run = status.last_run;
+    facts.append(
+      ...entry("Images", status.images.toLocaleString()),
+      ...entry("With vectors", status.vectors.toLocaleString()),
+      ...entry("Failed files", status.failures.toLocaleString()),
+      ...entry("Model", `${status.model} (${status.dim} dimensions)`),
+      ...entry("Index", status.index),
+      ...entry("Search", status.vector_index),
+    );
+    if (run) {
+      const started = new Date(run.started_at * 1000).toLocaleString();
+      facts.append(...entry("Last run", `${started}, ${run.completed ? "completed" : "interrupted"}`));
+      facts.append(...entry("Folders", run.roots.join(", ")));
+    }
+    const button = document.createElement("button");
+    button.type = "button";
+    button.id = "index-now";
+    button.textContent = "Index now";
+    button.addEventListener("click", () => this.start());
+    const progress = document.createElement("p");
+    progress.id = "index-progress";
+    progress.setAttribute("role", "status");
+    this.panel.replaceChildren(facts, button, progress);
+    if (status.job && status.job.state === "running") this.follow(status.job);
+  }
+
+  async start() {
+    try {
+      this.follow(await call("POST", "/v1/index"));
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "IndexRunning") this.poll();
+      else this.onError(error);
+    }
+  }
+
+  follow(job) {
+    const progress = document.getElementById("index-progress");
+    const button = document.getElementById("index-now");
+    if (job.state === "running") {
+      if (button) button.disabled = true;
+      if (progress) progress.textContent = `Indexing: ${progressText(job)}`;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.poll(), POLL_MS);
+      return;
+    }
+    if (progress) {
+      const counts = Object.entries(job.counts || {})
+        .map(([name, count]) => `${name} ${count}`)
+        .join(", ");
+      progress.textContent = job.state === "failed" ? `Index run failed: ${job.error}` : `Done: ${counts}`;
+    }
+    if (button) button.disabled = false;
+    this.onIndexed();
+  }
+
+  async poll() {
+    try {
+      const job = await call("GET", "/v1/index");
+      this.follow(job);
+      if (job.state !== "running") this.refresh();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+}

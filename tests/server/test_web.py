@@ -1,0 +1,145 @@
+"""The web page as the server serves it, and the /v1 endpoints added for it.
+
+What the page does in a browser is tested in ``tests/web`` (a real Chromium).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from imgsearch import Index
+from imgsearch.demo.collection import generate_collection
+from imgsearch.server.web import CONTENT_SECURITY_POLICY
+from tests.server.conftest import png_bytes
+
+JS_CSS_BUDGET = 150_000  # bytes, uncompressed: the issue's budget
+
+
+def _web_files() -> list[Path]:
+    root = Path(str(resources.files("imgsearch").joinpath("web")))
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_the_page_and_its_modules_are_served_with_a_strict_policy(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert csp == CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in csp and "unsafe" not in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["x-frame-options"] == "DENY"
+    # No inline script or style, nothing from another origin: the policy would block it.
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
+    assert "style=" not in page.text and "<style" not in page.text
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)
+    for name in re.findall(r"""(?:src|href)="(/static/[^"]+)""", page.text):
+        assert client.get(name).status_code == 200, name
+    module = client.get("/static/js/main.js")
+    assert module.headers["content-type"].startswith("text/javascript")
+    assert module.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_every_module_the_page_imports_is_shipped_and_nothing_is_fetched_elsewhere(
+    client: TestClient,
+) -> None:
+    sources = {p.name: p.read_text("utf-8") for p in _web_files() if p.suffix == ".js"}
+    for name, text in sources.items():
+        for imported in re.findall(r"""from\s+"\./([^"]+)";""", text):
+            assert imported in sources, f"{name} imports {imported}"
+            assert client.get(f"/static/js/{imported}").status_code == 200
+        assert "eval(" not in text and "innerHTML" not in text and "new Function" not in text
+        assert not re.search(r"https?://", text), f"{name} names another origin"
+    total = sum(p.stat().st_size for p in _web_files() if p.suffix in (".js", ".css"))
+    assert total <= JS_CSS_BUDGET, total
+
+
+def test_api_answers_carry_the_security_headers_too(client: TestClient) -> None:
+    for response in (client.get("/v1/status"), client.get("/v1/images/999999")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_static_files_cannot_reach_outside_the_package(client: TestClient) -> None:
+    for path in (
+        "/static/../server/app.py",
+        "/static/%2e%2e/server/app.py",
+        "/static/..%2f..%2fpyproject.toml",
+        "/static/js/../../__init__.py",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "import" not in response.text
+
+
+def test_the_page_can_be_switched_off_and_needs_no_key(make_client: Any) -> None:
+    assert make_client(web_ui=False).get("/").status_code == 404
+    keyed = make_client(api_keys=["secret"])
+    assert keyed.get("/").status_code == 200  # the page holds no data
+    assert keyed.get("/static/js/api.js").status_code == 200
+    assert keyed.get("/v1/status").status_code == 401  # what it shows does
+
+
+def test_annotation_endpoint_sets_caption_and_tags_that_search_then_finds(
+    make_client: Any, tmp_path: Path
+) -> None:
+    shapes = generate_collection(tmp_path / "shapes", 8, seed=5)
+    with Index.open(tmp_path / "index", model="demo-shapes") as index:
+        index.update([shapes.root])
+    client = make_client(index=tmp_path / "index", roots=[shapes.root])
+    target = client.post("/v1/search", json={"text": "circle", "top": 8}).json()["hits"][-1]
+    url = f"/v1/images/{target['id']}/annotation"
+    answer = client.put(
+        url, json={"caption": "  zanzibar holiday ", "tags": ["beach", "beach", " sea "]}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["caption"] == "zanzibar holiday"
+    assert answer.json()["tags"] == ["beach", "sea"]
+    assert client.get(f"/v1/images/{target['id']}").json()["tags"] == ["beach", "sea"]
+    # Captions steer, pictures lead (metadata_weight 0.1): a word only a caption has wins
+    # once the weight lets it (the demo model has never seen the word).
+    body = {"text": "zanzibar", "top": 1, "metadata_weight": 0.5}
+    first = client.post("/v1/search", json=body).json()["hits"][0]
+    assert first["id"] == target["id"] and first["metadata_score"] > 0
+    cleared = client.put(url, json={"caption": None, "tags": []}).json()
+    assert cleared["caption"] is None and cleared["tags"] == []
+
+    assert client.put("/v1/images/987654/annotation", json={"caption": "x"}).status_code == 404
+    for bad in ({"caption": "x" * 2001}, {"tags": [""]}, {"tags": ["t"] * 65}, {"tags": "beach"}):
+        response = client.put(url, json=bad)
+        assert response.status_code == 422 and response.json()["error"]["code"] == "InvalidRequest"
+    assert client.post(url, json={"caption": "x"}).status_code == 405
+    schema = client.get("/openapi.json").json()["paths"]
+    assert "put" in schema["/v1/images/{image_id}/annotation"]
+    assert "/v1/folders" in schema
+
+
+def test_folder_suggestions_come_from_indexed_paths(make_client: Any, tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    for number, name in enumerate(
+        ["2019/summer/a.png", "2019/summer/b.png", "2019/winter/c.png", "2020/d.png",
+         "2020/e.png", "2020x.png", "misc/f.png", "loose.png"]
+    ):  # fmt: skip
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(png_bytes(40 + number, 40, "red"))
+    with Index.open(tmp_path / "index", model="demo-shapes") as index:
+        index.update([root])
+    client = make_client(index=tmp_path / "index", roots=[root])
+    real = str(root.resolve())
+
+    def suggest(prefix: str, **params: Any) -> list[str]:
+        response = client.get("/v1/folders", params={"prefix": prefix, **params})
+        assert response.status_code == 200, response.text
+        return response.json()["folders"]  # type: ignore[no-any-return]
+
+    assert suggest("") == [real + "/"]
+    assert suggest(real + "/") == [f"{real}/2019/", f"{real}/2020/", f"{real}/misc/"]
+    assert suggest(real + "/20") == [f"{real}/2019/", f"{real}/2020/"]
+    assert suggest(real + "/2019/") == [f"{real}/2019/summer/", f"{real}/2019/winter/"]
+    assert suggest(real + "/20", limit=1) == [f"{real}/2019/"]
+    assert suggest(real + "/nothing") == [] and suggest("relative/path") == []
+    assert client.get("/v1/folders", params={"limit": 0}).status_code == 422

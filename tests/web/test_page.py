@@ -1,0 +1,313 @@
+"""The search page in a real Chromium against a live ``imgsearch serve`` (demo model).
+
+Each test works the page as a user does — typing, clicking, scrolling, keys — and checks
+what is shown against the labels of the generated collection.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from PIL import Image
+
+from tests.web.conftest import API_KEY, XSS_CAPTION, XSS_NAME, Site
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "images" / "search-page.png"
+
+
+def search(page: Any, text: str) -> None:
+    page.fill("#q", text)
+    page.press("#q", "Enter")
+    page.wait_for_function(
+        "t => document.querySelector('#q').value === t && !/Searching/.test("
+        "document.querySelector('#message').textContent)",
+        arg=text,
+    )
+
+
+def tiles(page: Any, at_least: int = 1) -> list[dict[str, Any]]:
+    page.wait_for_function(f"() => document.querySelectorAll('#grid .tile').length >= {at_least}")
+    found: list[dict[str, Any]] = page.eval_on_selector_all(
+        "#grid .tile",
+        "ts => ts.map(t => ({id: Number(t.dataset.id), name: t.querySelector('img').alt,"
+        " rank: t.querySelector('.rank').textContent}))",
+    )
+    return found
+
+
+def wait_for_thumbnails(page: Any, count: int) -> None:
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('#grid .tile img')].slice(0, n)"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        arg=count,
+    )
+
+
+def query_of(page: Any) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_typing_red_circle_shows_red_circles(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    page.wait_for_function(
+        "() => /images indexed/.test(document.querySelector('#message').textContent)"
+    )
+    search(page, "red circle")
+    shown = tiles(page, 10)[:10]
+    by_name = site.by_name()
+    assert all(by_name[t["name"]].contains("red circle") for t in shown), [
+        by_name[t["name"]].caption for t in shown
+    ]
+    assert [t["rank"] for t in shown] == [f"#{n}" for n in range(1, 11)]
+    assert query_of(page)["q"] == ["red circle"]
+    assert page.locator("#chips .chip").all_inner_texts()[0].startswith("red circle")
+    wait_for_thumbnails(page, 10)
+    if os.environ.get("IMGSEARCH_UPDATE_SCREENSHOT") == "1":
+        # README's picture: 256 colours keep it a fraction of the size, the look unchanged
+        shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shot.quantize(256, method=Image.Quantize.MEDIANCUT).save(SCREENSHOT, optimize=True)
+
+
+def test_scrolling_loads_the_next_page_without_duplicates(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(f"{site.url}?q=circle")
+    first = tiles(page, 40)
+    for _ in range(3):
+        page.mouse.wheel(0, 20_000)
+        page.wait_for_timeout(50)
+    shown = tiles(page, 81)
+    ids = [t["id"] for t in shown]
+    assert len(ids) == len(set(ids))
+    assert ids[: len(first)] == [t["id"] for t in first]
+    assert [t["rank"] for t in shown[:81]] == [f"#{n}" for n in range(1, 82)]
+
+
+def test_a_mixed_query_with_a_negative_part(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    search(page, "red circle - square")
+    chips = page.locator("#chips .chip")
+    assert chips.count() == 2
+    assert "negative" in (chips.nth(1).get_attribute("class") or "")
+    by_name = site.by_name()
+    shown = [by_name[t["name"]] for t in tiles(page, 10)[:10]]
+    assert not any(image.contains("square") for image in shown), [i.caption for i in shown]
+    assert sum(image.contains("red circle") for image in shown) >= 8
+    # Removing the negative chip searches the rest at once.
+    page.click("#chips .chip.negative button")
+    page.wait_for_function("() => document.querySelector('#q').value === 'red circle'")
+    assert query_of(page)["q"] == ["red circle"]
+    # A weight typed into a chip is part of the query text.
+    weight = page.locator("#chips .chip input").first
+    weight.fill("2")
+    weight.dispatch_event("change")
+    page.wait_for_function("() => document.querySelector('#q').value === '\"2:red circle\"'")
+
+
+def test_folder_and_date_filters(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(f"{site.url}?q=circle")
+    tiles(page, 40)
+    page.click("#toggle-filters")
+    folder = page.locator("#filters input[name=under]")
+    folder.fill(f"{site.root}/ho")
+    holiday = f"{site.root}/holiday/"
+    page.wait_for_function(
+        "f => [...document.querySelectorAll('#folders option')].some(o => o.value === f)",
+        arg=holiday,
+    )
+    folder.fill(holiday)
+    folder.dispatch_event("change")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('under') !== null")
+    shown = tiles(page)
+    names = {image.path.name for image in site.holiday.images}
+    page.wait_for_function(
+        "ns => [...document.querySelectorAll('#grid .tile img')].every(i => ns.includes(i.alt))",
+        arg=sorted(names),
+    )
+    assert len(tiles(page)) <= len(site.holiday.images)
+    # Dates: everything in the collection but the holiday folder is from today.
+    page.click("#filters button[type=reset]")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('under') === null")
+    tiles(page, 40)
+    before = page.locator("#filters input[name=before]")
+    before.fill("2020-01-01")
+    before.dispatch_event("change")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('before') === '2020-01-01'"
+    )
+    page.wait_for_function(
+        "ns => { const t = [...document.querySelectorAll('#grid .tile img')];"
+        " return t.length > 0 && t.every(i => ns.includes(i.alt)); }",
+        arg=sorted(names),
+    )
+    assert shown
+
+
+def test_detail_view_keys_and_caption_edit(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    search(page, "blue star")
+    shown = tiles(page, 10)
+    page.click("#grid .tile >> nth=0")
+    dialog = page.locator("#detail")
+    dialog.wait_for(state="visible")
+    first_path = site.record(shown[0]["id"])["path"]
+    page.wait_for_function(
+        "p => document.querySelector('#detail-path').textContent === p", arg=first_path
+    )
+    page.keyboard.press("ArrowRight")
+    second_path = site.record(shown[1]["id"])["path"]
+    page.wait_for_function(
+        "p => document.querySelector('#detail-path').textContent === p", arg=second_path
+    )
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "p => document.querySelector('#detail-path').textContent === p", arg=first_path
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#detail-facts').textContent.includes('File')"
+    )
+    page.fill("#annotate input[name=caption]", "quokkaword picnic")
+    page.fill("#annotate input[name=tags]", "sunny, outdoors")
+    page.click("#annotate button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#annotate-note').textContent === 'Saved'")
+    assert site.record(shown[0]["id"])["caption"] == "quokkaword picnic"
+    assert site.record(shown[0]["id"])["tags"] == ["sunny", "outdoors"]
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    # The caption's word finds the image first once the metadata weight lets it lead.
+    page.goto(f"{site.url}?q=quokkaword&metadata_weight=0.5")
+    assert tiles(page)[0]["id"] == shown[0]["id"]
+
+
+def test_similar_searches_by_the_image(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(f"{site.url}?q=green+triangle")
+    shown = tiles(page, 5)
+    page.click("#grid .tile >> nth=2")
+    page.click("#detail-similar")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('similar') !== null")
+    assert query_of(page)["similar"] == [str(shown[2]["id"])]
+    page.wait_for_function(
+        "id => document.querySelector('#grid .tile')?.dataset.id === String(id)",
+        arg=shown[2]["id"],
+    )
+    assert "similar to image" in page.locator("#chips").inner_text()
+
+
+def test_back_and_forward_restore_searches(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    search(page, "red circle")
+    red = [t["id"] for t in tiles(page, 10)]
+    search(page, "blue star")
+    blue = [t["id"] for t in tiles(page, 10)]
+    assert red[:10] != blue[:10]
+    page.go_back()
+    page.wait_for_function("() => document.querySelector('#q').value === 'red circle'")
+    page.wait_for_function(
+        "id => document.querySelector('#grid .tile')?.dataset.id === String(id)", arg=red[0]
+    )
+    assert [t["id"] for t in tiles(page, 10)][:10] == red[:10]
+    page.go_forward()
+    page.wait_for_function("() => document.querySelector('#q').value === 'blue star'")
+    page.reload()
+    assert [t["id"] for t in tiles(page, 10)][:10] == blue[:10]
+
+
+def test_collection_strings_are_shown_as_text_and_run_nothing(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(f"{site.url}?q=xssmarker&metadata_weight=1")
+    first = tiles(page)[0]
+    assert first["name"] == XSS_NAME
+    page.click("#grid .tile >> nth=0")
+    page.wait_for_function(
+        "() => document.querySelector('#detail-facts').textContent.includes('Caption')"
+    )
+    assert page.locator("#detail-path").inner_text() == str(site.xss_path)
+    facts = page.locator("#detail-facts").inner_text()
+    assert XSS_CAPTION in facts and "<b>bold</b>" in facts
+    assert page.locator("#detail-facts script, #detail-facts img, #detail-facts b").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
+    assert not page.watch.dialogs
+    # The markup's own URLs were never requested (they would be, had it become HTML).
+    assert not [u for u in page.watch.requests if re.search(r"/(x|y)$", u)]
+
+
+def test_a_key_is_asked_for_kept_for_the_session_and_never_put_in_a_url(
+    open_page: Any, keyed_site: Site
+) -> None:
+    page = open_page(keyed_site, allow=("401",))
+    page.goto(keyed_site.url)
+    page.locator("#key").wait_for(state="visible")
+    page.fill("#key input[name=key]", API_KEY)
+    page.click("#key button[type=submit]")
+    page.wait_for_function(
+        "() => /images indexed/.test(document.querySelector('#message').textContent)"
+    )
+    search(page, "red circle")
+    tiles(page, 10)
+    wait_for_thumbnails(page, 10)
+    sources = page.eval_on_selector_all("#grid .tile img", "is => is.map(i => i.src)")
+    assert all(source.startswith("blob:") for source in sources[:10])
+    assert not [u for u in page.watch.requests if API_KEY in u]
+    assert page.evaluate("() => sessionStorage.getItem('imgsearch.key')") == API_KEY
+    # A wrong key (say, one rotated on the server) is asked for again.
+    page.evaluate("() => sessionStorage.setItem('imgsearch.key', 'stale')")
+    page.reload()
+    page.locator("#key").wait_for(state="visible")
+    page.fill("#key input[name=key]", API_KEY)
+    page.click("#key button[type=submit]")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#grid .tile').length >= 10", timeout=15_000
+    )
+
+
+def test_a_phone_width_screen_shows_the_grid(open_page: Any, site: Site) -> None:
+    page = open_page(site, width=375, height=740)
+    page.goto(f"{site.url}?q=yellow+square")
+    tiles(page, 6)
+    wait_for_thumbnails(page, 4)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    boxes = [page.locator("#grid .tile").nth(i).bounding_box() for i in range(4)]
+    assert boxes[0]["y"] == boxes[1]["y"]  # at least two columns
+    assert all(box["x"] >= 0 and box["x"] + box["width"] <= 375 for box in boxes)
+
+
+def test_the_mix_syntax_reads_as_the_cli_reads_it(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    cases = {
+        '"2:golden retriever" + beach - people': [
+            {"text": "golden retriever", "weight": 2},
+            {"text": "beach", "weight": 1},
+            {"text": "people", "weight": -1},
+        ],
+        "red circle": [{"text": "red circle", "weight": 1}],
+        "- square + 0.5:blue": [{"text": "square", "weight": -1}, {"text": "blue", "weight": 0.5}],
+        "t-shirt + well-known": [
+            {"text": "t-shirt", "weight": 1},
+            {"text": "well-known", "weight": 1},
+        ],
+        "   ": [],
+    }
+    for text, parts in cases.items():
+        read = page.evaluate(
+            "async t => { const q = await import('/static/js/query.js');"
+            " const parts = q.parseExpression(t);"
+            " return {parts, again: q.parseExpression(q.formatExpression(parts))}; }",
+            text,
+        )
+        assert read["parts"] == parts, text
+        assert read["again"] == parts, text  # what the box shows back reads the same
