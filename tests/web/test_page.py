@@ -311,3 +311,151 @@ def test_the_mix_syntax_reads_as_the_cli_reads_it(open_page: Any, site: Site) ->
         )
         assert read["parts"] == parts, text
         assert read["again"] == parts, text  # what the box shows back reads the same
+
+
+def _source_with(site: Site, name: str) -> Any:
+    """A generated image holding a ``name`` object and some other object."""
+    return next(
+        image
+        for image in site.shapes.images[1:]  # [0] has a copy: the XSS-named file
+        if len(image.objects) >= 2
+        and any(o.name == name for o in image.objects)
+        and not all(o.name == name for o in image.objects)
+    )
+
+
+def _drag_box(page: Any, selector: str, image: Any, box: tuple[float, float, float, float]) -> None:
+    """Drag the mouse over ``box`` (pixels of ``image``) on the <img> at ``selector``."""
+    rect = page.locator(selector).bounding_box()
+    scale_x, scale_y = rect["width"] / image.width, rect["height"] / image.height
+    x, y, w, h = box
+    page.mouse.move(rect["x"] + x * scale_x, rect["y"] + y * scale_y)
+    page.mouse.down()
+    page.mouse.move(rect["x"] + (x + w) * scale_x, rect["y"] + (y + h) * scale_y, steps=8)
+    page.mouse.up()
+
+
+def _box_in_url(page: Any) -> list[float]:
+    page.wait_for_function("() => new URLSearchParams(location.search).get('box') !== null")
+    return [float(v) for v in query_of(page)["box"][0].split(",")]
+
+
+def _wait_box_change(page: Any, previous: list[float]) -> None:
+    page.wait_for_function(
+        "p => new URLSearchParams(location.search).get('box') !== p",
+        arg=",".join(f"{v:g}" for v in previous),
+    )
+
+
+def _hits_without(page: Any, site: Site, source: Any, count: int = 10) -> list[Any]:
+    by_name = site.by_name()
+    labels = [by_name[t["name"]] for t in tiles(page, count + 1)]
+    return [image for image in labels if image.path != source.path][:count]
+
+
+def test_an_uploaded_image_with_a_drawn_box_finds_that_object(open_page: Any, site: Site) -> None:
+    source = _source_with(site, "blue star")
+    star = next(o for o in source.objects if o.name == "blue star")
+    page = open_page(site)
+    page.goto(site.url)
+    page.set_input_files("#file", str(source.path))
+    page.wait_for_function("() => new URLSearchParams(location.search).get('upload') !== null")
+    page.wait_for_function("() => document.querySelector('#query-img').naturalWidth > 0")
+    assert "similar to your image" in page.locator("#chips").inner_text()
+    tiles(page, 10)
+    _drag_box(page, "#query-img", source, star.box)
+    drawn = _box_in_url(page)
+    expected = [star.box[0] / source.width, star.box[1] / source.height,
+                star.box[2] / source.width, star.box[3] / source.height]  # fmt: skip
+    assert all(abs(a - b) < 0.02 for a, b in zip(drawn, expected, strict=True)), (drawn, expected)
+    assert "region of your image" in page.locator("#chips").inner_text()
+    others = _hits_without(page, site, source)
+    assert sum(image.contains("blue star") for image in others) >= 8, [i.caption for i in others]
+    page.screenshot(path=str(Path("build/test-artifacts/browser/region-search.png")))
+
+    # Move the box by dragging inside it; resize it by its corner; nudge it with a key.
+    box = page.locator("#query-frame .box").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 10, box["y"] + box["height"] / 2 + 6, steps=4)
+    page.mouse.up()
+    _wait_box_change(page, drawn)
+    moved = _box_in_url(page)
+    assert moved[0] < drawn[0] and moved[1] > drawn[1] and moved[2:] == drawn[2:]
+    handle = page.locator("#query-frame .handle.se").bounding_box()
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + 20, handle["y"] + 12, steps=4)
+    page.mouse.up()
+    _wait_box_change(page, moved)
+    resized = _box_in_url(page)
+    assert resized[:2] == moved[:2] and resized[2] > moved[2] and resized[3] > moved[3]
+    page.focus("#query-frame .box")
+    page.keyboard.press("ArrowRight")
+    _wait_box_change(page, resized)
+    assert abs(_box_in_url(page)[0] - (resized[0] + 0.01)) < 1e-6
+    # A reload keeps the uploaded image (this tab's session) and its box.
+    page.reload()
+    page.wait_for_function("() => document.querySelector('#query-img').naturalWidth > 0")
+    tiles(page, 10)
+    page.click("#box-clear")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('box') === null")
+    page.click("#image-remove")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('upload') === null")
+    assert page.locator("#query-image").is_hidden()
+
+
+def test_a_dropped_or_pasted_image_is_searched_by(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    by_name = site.by_name()
+    for event, source in (("drop", site.shapes.images[3]), ("paste", site.shapes.images[4])):
+        previous = query_of(page).get("upload")
+        transfer = page.evaluate_handle(
+            "async ([b64, name]) => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));"
+            " const transfer = new DataTransfer();"
+            " transfer.items.add(new File([bytes], name, {type: 'image/png'})); return transfer; }",
+            [__import__("base64").b64encode(source.path.read_bytes()).decode(), source.path.name],
+        )
+        if event == "drop":
+            page.dispatch_event("body", "drop", {"dataTransfer": transfer})
+        else:
+            page.evaluate(
+                "t => document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: t}))",
+                transfer,
+            )
+        page.wait_for_function(
+            "p => { const u = new URLSearchParams(location.search).get('upload');"
+            " return u !== null && u !== p; }",
+            arg=previous[0] if previous else None,
+        )
+        first = tiles(page)[0]
+        assert by_name[first["name"]].path.read_bytes() == source.path.read_bytes(), event
+
+
+def test_a_box_drawn_in_the_detail_view_starts_a_region_search(open_page: Any, site: Site) -> None:
+    source = _source_with(site, "red circle")
+    circle = next(o for o in source.objects if o.name == "red circle")
+    page = open_page(site)
+    page.goto(f"{site.url}?q=red+circle")
+    shown = tiles(page, 10)
+    position = next((i for i, t in enumerate(shown) if t["name"] == source.path.name), None)
+    if position is None:  # reach it through its own similar search instead
+        page.goto(f"{site.url}?q=red+circle&under={source.path.parent}")
+        shown = tiles(page)
+        position = next(i for i, t in enumerate(shown) if t["name"] == source.path.name)
+    page.click(f"#grid .tile >> nth={position}")
+    page.wait_for_function("() => document.querySelector('#detail-image').naturalWidth > 0")
+    _drag_box(page, "#detail-image", source, circle.box)
+    page.locator("#detail").wait_for(state="hidden")
+    _box_in_url(page)
+    similar = query_of(page)["similar"][0]
+    assert site.record(int(similar))["path"] == str(source.path)
+    others = _hits_without(page, site, source)
+    assert sum(image.contains("red circle") for image in others) >= 7, [i.caption for i in others]
+    # Text joins the image in one query.
+    search(page, "- square")
+    assert page.locator("#chips .chip").count() == 2
+    assert query_of(page)["similar"] == [similar] and query_of(page)["q"] == ["- square"]
+    with_text = _hits_without(page, site, source)
+    assert not any(image.contains("square") for image in with_text), [i.caption for i in with_text]

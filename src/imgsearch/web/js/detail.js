@@ -1,7 +1,9 @@
-// The detail view of one hit: the large image, its facts and scores, "similar", the
-// original file, and editing its caption and tags. ←/→ move between hits, Esc closes.
+// The detail view of one hit: the large image, its facts and scores, "similar", a box
+// drawn on the image (a region search), the original file, and editing its caption and
+// tags. ←/→ move between hits, Esc closes.
 
 import { call, hasKey, imageSource } from "./api.js";
+import { BoxDrawer } from "./box.js";
 import { basename, score, showImage } from "./grid.js";
 
 const LARGE = 1024;
@@ -18,7 +20,7 @@ function when(seconds) {
 }
 
 export class Detail {
-  constructor({ onSimilar, onSaved, onError }) {
+  constructor({ onSimilar, onRegion, onSaved, onError }) {
     this.dialog = document.getElementById("detail");
     this.image = document.getElementById("detail-image");
     this.path = document.getElementById("detail-path");
@@ -38,6 +40,12 @@ export class Detail {
       const id = this.hits[this.position].id;
       this.dialog.close();
       onSimilar(id);
+    });
+    this.drawer = new BoxDrawer(document.getElementById("detail-frame"), this.image, (box) => {
+      if (!box) return;
+      const id = this.hits[this.position].id;
+      this.dialog.close();
+      onRegion(id, box);
     });
     this.open.addEventListener("click", (event) => this.openOriginal(event));
     this.dialog.addEventListener("keydown", (event) => {
@@ -73,6 +81,7 @@ export class Detail {
     this.record = null;
     this.note.textContent = "";
     this.image.removeAttribute("src");
+    this.drawer.set(null);
     this.image.alt = basename(hit.path);
     showImage(this.image, `${hit.links.thumbnail}?size=${LARGE}`);
     this.path.textContent = hit.path;

@@ -1,13 +1,16 @@
-// The page: the search box and its chips, filters, the results grid with paging as the
-// user scrolls, the detail view, the index panel and the API-key prompt. What is searched
-// lives in the URL (state.js); the server is reached only through api.js.
+// The page: the search box and its chips, the query image (dropped, pasted, picked, or an
+// indexed one) with its box, filters, the results grid with paging as the user scrolls,
+// the detail view, the index panel and the API-key prompt. What is searched lives in the
+// URL (state.js); the server is reached only through api.js.
 
 import { ApiError, call, onKeyNeeded } from "./api.js";
 import { Detail } from "./detail.js";
 import { tile } from "./grid.js";
 import { formatExpression, parseExpression } from "./query.js";
-import { readState, searchBody, writeState } from "./state.js";
+import { QueryImage } from "./queryimage.js";
+import { hasImage, readState, searchBody, writeState } from "./state.js";
 import { StatusPanel } from "./status.js";
+import { base64Of, findUpload, imageFile, prepareUpload } from "./upload.js";
 
 const PAGE = 40;
 const $ = (id) => document.getElementById(id);
@@ -92,13 +95,27 @@ function renderChips() {
       },
     }),
   );
-  if (state.similar) {
-    items.push(chip(`similar to image ${state.similar}`, { onRemove: () => change({ similar: null }) }));
+  if (hasImage(state)) {
+    const name = state.similar ? `image ${state.similar}` : "your image";
+    const item = chip(`${state.box ? "region of " : "similar to "}${name}`, {
+      negative: state.imageWeight < 0,
+      weight: state.imageWeight,
+      onWeight: (weight) => {
+        if (!Number.isFinite(weight) || weight === 0) change(NO_IMAGE);
+        else change({ imageWeight: weight });
+      },
+      onRemove: () => change(NO_IMAGE),
+    });
+    item.classList.add("image");
+    items.push(item);
   }
   $("chips").replaceChildren(...items);
 }
 
+const NO_IMAGE = { similar: null, upload: null, box: null, imageWeight: 1 };
+
 function showState() {
+  queryImage.show(state);
   $("q").value = state.q;
   const form = $("filters");
   for (const element of form.elements) {
@@ -147,7 +164,16 @@ async function search() {
   const generation = results.generation + 1;
   results = { generation, hits: [], ids: new Set(), offset: 0, exhausted: false, loading: false };
   $("grid").replaceChildren();
-  if (!parseExpression(state.q).length && !state.similar) {
+  if (state.upload && !findUpload(state.upload)) {
+    state = { ...state, ...NO_IMAGE };
+    writeState(state, { replace: true });
+    showState();
+    if (!parseExpression(state.q).length) {
+      say("The image of this search was uploaded in another tab or session: drop, paste or pick it again.");
+      return;
+    }
+  }
+  if (!parseExpression(state.q).length && !hasImage(state)) {
     results.exhausted = true;
     welcome();
     return;
@@ -161,7 +187,8 @@ async function loadMore() {
   const current = results;
   current.loading = true;
   try {
-    const body = searchBody(state, parseExpression(state.q), current.offset, PAGE);
+    const upload = state.upload ? findUpload(state.upload) : null;
+    const body = searchBody(state, parseExpression(state.q), current.offset, PAGE, upload && base64Of(upload));
     const answer = await call("POST", "/v1/search", body);
     if (results !== current) return; // a newer search replaced this one
     current.offset += answer.hits.length;
@@ -232,8 +259,24 @@ onKeyNeeded(() => {
 
 // -- wiring ----------------------------------------------------------------------------
 
+async function useFile(file) {
+  if (!file) return;
+  say("Reading the image…");
+  try {
+    const upload = await prepareUpload(file);
+    change({ ...NO_IMAGE, upload: upload.token });
+  } catch (error) {
+    say(error.message, { error: true });
+  }
+}
+
+const queryImage = new QueryImage({
+  onBox: (box) => change({ box }),
+  onRemove: () => change(NO_IMAGE),
+});
 const detail = new Detail({
-  onSimilar: (id) => change({ q: "", similar: id }),
+  onSimilar: (id) => change({ ...NO_IMAGE, q: "", similar: id }),
+  onRegion: (id, box) => change({ ...NO_IMAGE, q: "", similar: id, box }),
   onSaved: () => {},
   onError: explain,
 });
@@ -242,6 +285,36 @@ new StatusPanel({ onIndexed: () => search(), onError: explain });
 $("search").addEventListener("submit", (event) => {
   event.preventDefault();
   change({ q: formatExpression(parseExpression($("q").value)) || $("q").value.trim() });
+});
+$("pick-image").addEventListener("click", () => $("file").click());
+$("file").addEventListener("change", (event) => {
+  useFile(event.target.files[0]);
+  event.target.value = ""; // the same file again is a new pick
+});
+let dragDepth = 0;
+document.addEventListener("dragenter", (event) => {
+  if (![...event.dataTransfer.types].includes("Files")) return;
+  dragDepth += 1;
+  $("drop").hidden = false;
+});
+document.addEventListener("dragleave", () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (!dragDepth) $("drop").hidden = true;
+});
+document.addEventListener("dragover", (event) => event.preventDefault());
+document.addEventListener("drop", (event) => {
+  event.preventDefault();
+  dragDepth = 0;
+  $("drop").hidden = true;
+  const file = imageFile(event.dataTransfer);
+  if (file) useFile(file);
+  else say("Drop an image file to search by it.", { error: true });
+});
+document.addEventListener("paste", (event) => {
+  const file = imageFile(event.clipboardData);
+  if (!file) return; // text: pasted where the cursor is
+  event.preventDefault();
+  useFile(file);
 });
 $("toggle-filters").addEventListener("click", () => setFiltersShown($("filters").hidden));
 $("filters").addEventListener("change", () => {

@@ -1,7 +1,12 @@
 // What is searched lives in the URL: a search can be shared, bookmarked, reloaded, and
-// back/forward move between searches.
+// back/forward move between searches. The query image is an indexed image's id
+// (`similar`) or this tab's upload (`upload`, a token: the bytes stay in the tab), with an
+// optional `box` (fractions "x,y,w,h") and weight `iw`.
+
+import { formatBox, parseBox } from "./box.js";
 
 const FILTERS = ["under", "after", "before", "formats", "min_width", "min_height", "metadata_weight"];
+const URL_PART = /^https?:\/\/\S+$/i;
 
 export function readState(location = window.location) {
   const params = new URLSearchParams(location.search);
@@ -10,14 +15,28 @@ export function readState(location = window.location) {
     const value = params.get(name);
     if (value) filters[name] = value;
   }
-  const similar = Number(params.get("similar")) || null;
-  return { q: params.get("q") || "", similar, filters };
+  const weight = Number(params.get("iw"));
+  return {
+    q: params.get("q") || "",
+    similar: Number(params.get("similar")) || null,
+    upload: params.get("upload") || null,
+    box: parseBox(params.get("box")),
+    imageWeight: Number.isFinite(weight) && weight !== 0 ? weight : 1,
+    filters,
+  };
+}
+
+export function hasImage(state) {
+  return Boolean(state.similar || state.upload);
 }
 
 export function writeState(state, { replace = false } = {}) {
   const params = new URLSearchParams();
   if (state.q) params.set("q", state.q);
   if (state.similar) params.set("similar", String(state.similar));
+  if (state.upload) params.set("upload", state.upload);
+  if (hasImage(state) && state.box) params.set("box", formatBox(state.box));
+  if (hasImage(state) && state.imageWeight !== 1) params.set("iw", String(state.imageWeight));
   for (const [name, value] of Object.entries(state.filters || {})) {
     if (value !== "" && value != null) params.set(name, value);
   }
@@ -26,10 +45,19 @@ export function writeState(state, { replace = false } = {}) {
   else history.pushState(null, "", url);
 }
 
-export function searchBody(state, parts, offset, top) {
+// The /v1/search body. Text parts that are http(s) URLs are image URLs (the server fetches
+// them); `imageBase64` is the upload's content when the state names one.
+export function searchBody(state, parts, offset, top, imageBase64 = null) {
   const body = { parts: [], top, offset };
-  for (const part of parts) body.parts.push({ text: part.text, weight: part.weight });
-  if (state.similar) body.parts.push({ image_id: state.similar });
+  for (const part of parts) {
+    if (URL_PART.test(part.text)) body.parts.push({ image_url: part.text, weight: part.weight });
+    else body.parts.push({ text: part.text, weight: part.weight });
+  }
+  const image = state.similar ? { image_id: state.similar } : imageBase64 ? { image_base64: imageBase64 } : null;
+  if (image) {
+    if (state.box) image.box = { ...state.box, unit: "fraction" };
+    body.parts.push({ ...image, weight: state.imageWeight });
+  }
   const f = state.filters || {};
   const filters = {};
   if (f.under) filters.under = [f.under];
