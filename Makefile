@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/search.py
 	$(PY) bench/http.py
 	$(PY) bench/pgvector.py
+	$(PY) bench/ui.py
 
 clean:
 	rm -rf $(VENV) .demo .bench

@@ -211,5 +211,6 @@ class Index:
     def status(self) -> StoreStats:
         return self.store.stats()
 
-    def failures(self) -> list[Failure]:
-        return self.store.failures()
+    def failures(self, *, limit: int | None = None, offset: int = 0) -> list[Failure]:
+        """Files that could not be indexed, by path (a page of them with ``limit``)."""
+        return self.store.failures(limit=limit, offset=offset)

@@ -118,6 +118,25 @@ def test_annotation_endpoint_sets_caption_and_tags_that_search_then_finds(
     assert "/v1/folders" in schema
 
 
+def test_failures_are_listed_a_page_at_a_time(make_client: Any, tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    root.mkdir()
+    (root / "good.png").write_bytes(png_bytes())
+    for name in ("b.jpg", "a.png", "<c>.gif"):
+        (root / name).write_bytes(b"not an image at all")
+    with Index.open(tmp_path / "index", model="demo-shapes") as index:
+        index.update([root])
+    client = make_client(index=tmp_path / "index", roots=[root])
+    real = root.resolve()
+    page = client.get("/v1/failures", params={"limit": 2, "offset": 1}).json()
+    assert page["total"] == 3
+    assert [f["path"] for f in page["failures"]] == [str(real / "a.png"), str(real / "b.jpg")]
+    assert all(f["code"] and f["message"] and f["seen_at"] > 0 for f in page["failures"])
+    assert len(client.get("/v1/failures").json()["failures"]) == 3
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"offset": 2**40}):
+        assert client.get("/v1/failures", params=bad).status_code == 422
+
+
 def test_folder_suggestions_come_from_indexed_paths(make_client: Any, tmp_path: Path) -> None:
     root = tmp_path / "photos"
     for number, name in enumerate(

@@ -223,6 +223,15 @@ def test_failures_are_recorded_updated_and_resolved(store: Store) -> None:
     assert store.failures() == []
 
 
+def test_failures_are_read_a_page_at_a_time(store: Store) -> None:
+    paths = [f"/p/{name}.jpg" for name in ("d", "a", "c", "b", "e")]
+    store.write(WriteBatch(failures=[Failure(p, 1, 1, "CorruptImage", "bad") for p in paths]))
+    assert [f.path for f in store.failures()] == sorted(paths)
+    assert [f.path for f in store.failures(limit=2, offset=1)] == ["/p/b.jpg", "/p/c.jpg"]
+    assert [f.path for f in store.failures(["/p"], limit=10, offset=4)] == ["/p/e.jpg"]
+    assert store.failures(limit=3, offset=5) == []
+
+
 def test_runs_are_recorded_and_the_last_one_is_reported(store: Store) -> None:
     run_id = store.record_run(Run(started_at=1.0, finished_at=None, roots=("/p",)))
     store.record_run(

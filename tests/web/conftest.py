@@ -157,6 +157,18 @@ def keyed_site(collection_root: tuple[Path, Collection, Collection, Path, Path])
     _stop(process)
 
 
+@pytest.fixture
+def fresh_site(tmp_path: Path) -> Iterator[Site]:
+    """A small collection of its own (20 images), for tests that change what is indexed."""
+    root = tmp_path / "photos"
+    shapes = generate_collection(root / "first", 20, seed=SEED + 2)
+    with Index.open(tmp_path / "index", model="demo-shapes") as opened:
+        opened.update([root])
+    process, url = serve(tmp_path / "index", root, tmp_path / "serve.log")
+    yield Site(url, root, shapes, shapes, shapes.images[0].path, process)
+    _stop(process)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     executable = chromium_path()

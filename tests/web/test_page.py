@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image
 
+from imgsearch.demo.collection import generate_collection
 from tests.web.conftest import API_KEY, XSS_CAPTION, XSS_NAME, Site
 
 pytestmark = pytest.mark.slow
@@ -82,8 +83,13 @@ def test_scrolling_loads_the_next_page_without_duplicates(open_page: Any, site: 
     page = open_page(site)
     page.goto(f"{site.url}?q=circle")
     first = tiles(page, 40)
-    for _ in range(3):
-        page.mouse.wheel(0, 20_000)
+    # The next page waits until the end of the grid comes near, as a user scrolls to it.
+    page.wait_for_timeout(200)
+    assert len(tiles(page, 40)) == 40
+    for _ in range(100):
+        if page.locator("#grid .tile").count() > 80:
+            break
+        page.mouse.wheel(0, 2_000)
         page.wait_for_timeout(50)
     shown = tiles(page, 81)
     ids = [t["id"] for t in shown]
@@ -459,3 +465,39 @@ def test_a_box_drawn_in_the_detail_view_starts_a_region_search(open_page: Any, s
     assert query_of(page)["similar"] == [similar] and query_of(page)["q"] == ["- square"]
     with_text = _hits_without(page, site, source)
     assert not any(image.contains("square") for image in with_text), [i.caption for i in with_text]
+
+
+def test_the_index_panel_runs_an_index_and_new_images_appear(
+    open_page: Any, fresh_site: Site
+) -> None:
+    page = open_page(fresh_site)
+    page.goto(f"{fresh_site.url}?q=circle")
+    assert len(tiles(page, 20)) == 20
+    page.click("#toggle-status")
+    page.wait_for_function("() => document.querySelector('#status dl')?.textContent.includes('20')")
+    assert "demo-shapes" in page.locator("#status").inner_text()
+    later = generate_collection(fresh_site.root / "later", 5, seed=77)
+    (fresh_site.root / "later" / "<b>broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    page.click("#index-now")
+    page.wait_for_function(
+        "() => /Done: .*added 5/.test(document.querySelector('#index-progress').textContent)"
+    )
+    # The search on screen is run again and shows the new images.
+    page.wait_for_function("() => document.querySelectorAll('#grid .tile').length === 25")
+    names = {t["name"] for t in tiles(page, 25)}
+    assert {image.path.name for image in later.images} <= names
+    page.wait_for_function("() => document.querySelector('#failures') !== null")
+    page.click("#failures summary")
+    page.wait_for_function("() => document.querySelectorAll('#failures li').length === 1")
+    failure = page.locator("#failures li").inner_text()
+    assert "<b>broken.jpg" in failure and page.locator("#failures li b").count() == 0
+
+
+def test_progress_reads_count_rate_and_time_left(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    text = page.evaluate(
+        "async () => (await import('/static/js/status.js')).progressText("
+        "{done: 50, total: 200, started_at: 1000}, 1010)"
+    )
+    assert text == "50 of 200 · 5.0 images/s · about 30 s left"

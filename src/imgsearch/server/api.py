@@ -249,6 +249,26 @@ def folders(
     return {"folders": service.index.folders(prefix, limit)}
 
 
+@router.get(
+    "/failures",
+    summary="Files that could not be indexed, and why (by path, a page at a time)",
+    responses=error_responses(422),
+)
+def failures(
+    service: ServiceDep,
+    limit: int = QueryParam(100, ge=1, le=1000),
+    offset: int = QueryParam(0, ge=0, le=2**31),
+) -> dict[str, Any]:
+    total, page = service.failures(limit, offset)
+    return {
+        "total": total,
+        "failures": [
+            {"path": f.path, "code": f.code, "message": f.message, "seen_at": f.seen_at}
+            for f in page
+        ],
+    }
+
+
 @router.get("/status", summary="Counts, model, size and last run of the index")
 def status(service: ServiceDep) -> dict[str, Any]:
     return service.status()

@@ -46,7 +46,7 @@ from imgsearch.server.settings import (
     MIN_IMAGE_SIDE,
     ServerSettings,
 )
-from imgsearch.store import ImageRecord
+from imgsearch.store import Failure, ImageRecord
 from imgsearch.store.postgres import is_postgres_url
 from imgsearch.types import Box
 
@@ -206,6 +206,11 @@ class Service:
 
     def annotate(self, image_id: int, *, caption: str | None, tags: list[str]) -> ImageRecord:
         return self.index.annotate(image_id, caption=caption, tags=tags)
+
+    def failures(self, limit: int, offset: int) -> tuple[int, list[Failure]]:
+        """A page of the files that could not be indexed, and how many there are."""
+        with self.lock:
+            return self.index.status().failures, self.index.failures(limit=limit, offset=offset)
 
     def status(self) -> dict[str, Any]:
         with self.lock:

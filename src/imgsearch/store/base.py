@@ -65,8 +65,11 @@ class Store(Protocol):
     def vector_for(self, digest: str) -> Vector | None:
         """The vector of a stored image with these bytes, if any."""
 
-    def failures(self, roots: Sequence[str] | None = None) -> list[Failure]:
-        """Recorded failures (under ``roots`` if given), by path."""
+    def failures(
+        self, roots: Sequence[str] | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[Failure]:
+        """Recorded failures (under ``roots`` if given), by path; ``limit`` of them from
+        ``offset`` (a page), else all."""
 
     def write(self, batch: WriteBatch) -> list[int]:
         """Apply a batch in one transaction; returns the ids of ``batch.images`` in order.

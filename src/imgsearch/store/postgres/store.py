@@ -237,12 +237,14 @@ class PostgresStore:
         )
         return None if not rows else as_vector(rows[0][0])
 
-    def failures(self, roots: Sequence[str] | None = None) -> list[records.Failure]:
+    def failures(
+        self, roots: Sequence[str] | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[records.Failure]:
         clause, params = core.under_clause(roots, POSTGRES)
         rows = self._rows(
             "SELECT path, size, mtime_ns, code, message, seen_at FROM imgsearch_failures "
-            f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C"',
-            [self._collection_id, *params],
+            f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C" LIMIT %s OFFSET %s',
+            [self._collection_id, *params, limit, offset],
         )
         return [records.Failure(*row) for row in rows]
 

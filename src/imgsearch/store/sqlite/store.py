@@ -211,12 +211,14 @@ class SqliteStore:
         ).fetchone()
         return None if row is None else np.frombuffer(row[0], dtype=np.float32).copy()
 
-    def failures(self, roots: Sequence[str] | None = None) -> list[records.Failure]:
+    def failures(
+        self, roots: Sequence[str] | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[records.Failure]:
         clause, params = core.under_clause(roots, SQLITE)
         rows = self._conn.execute(
             "SELECT path, size, mtime_ns, code, message, seen_at FROM failures "
-            f"WHERE {clause} ORDER BY path",
-            params,
+            f"WHERE {clause} ORDER BY path LIMIT ? OFFSET ?",
+            [*params, -1 if limit is None else limit, offset],
         ).fetchall()
         return [records.Failure(*row) for row in rows]
 

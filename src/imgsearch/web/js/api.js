@@ -31,6 +31,7 @@ async function send(method, path, body, retried = false) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
+    priority: method === "GET" ? "auto" : "high", // a search goes ahead of queued thumbnails
   });
   if (response.status === 401 && !retried) {
     sessionStorage.removeItem(KEY);

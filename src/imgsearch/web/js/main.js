@@ -160,10 +160,19 @@ function openDetail(position) {
   detail.show(results.hits, position);
 }
 
+// Old tiles' thumbnails still loading would hold the browser's few connections to this
+// server (six over HTTP/1.1) ahead of the new search: dropping their src cancels them.
+function clearGrid() {
+  for (const img of $("grid").querySelectorAll("img")) {
+    if (!img.complete) img.removeAttribute("src");
+  }
+  $("grid").replaceChildren();
+}
+
 async function search() {
   const generation = results.generation + 1;
   results = { generation, hits: [], ids: new Set(), offset: 0, exhausted: false, loading: false };
-  $("grid").replaceChildren();
+  clearGrid();
   if (state.upload && !findUpload(state.upload)) {
     state = { ...state, ...NO_IMAGE };
     writeState(state, { replace: true });
@@ -217,8 +226,34 @@ async function loadMore() {
   if (results === current && !current.exhausted && nearEnd()) loadMore();
 }
 
+// New images in the index (a run's batches commit as it goes): the first page again,
+// redrawn only if it changed, and only while the user has not scrolled further.
+let refreshing = false;
+async function refresh() {
+  const current = results;
+  if (refreshing || current.loading || current.offset > PAGE || $("detail").open) return;
+  if (!parseExpression(state.q).length && !hasImage(state)) {
+    welcome();
+    return;
+  }
+  refreshing = true;
+  try {
+    const upload = state.upload ? findUpload(state.upload) : null;
+    const body = searchBody(state, parseExpression(state.q), 0, PAGE, upload && base64Of(upload));
+    const answer = await call("POST", "/v1/search", body);
+    const same = answer.hits.length === current.hits.length && answer.hits.every((h, i) => h.id === current.hits[i].id);
+    if (results === current && !same) search();
+  } catch {
+    // the next progress tick tries again; the search shown stays
+  } finally {
+    refreshing = false;
+  }
+}
+
+// The next page is fetched when the end of the grid comes within a quarter screen: not
+// before, so that a search's first screen of thumbnails has the connections to itself.
 function nearEnd() {
-  return $("more").getBoundingClientRect().top < window.innerHeight + 600;
+  return $("more").getBoundingClientRect().top < window.innerHeight * 1.25;
 }
 
 async function welcome() {
@@ -280,7 +315,7 @@ const detail = new Detail({
   onSaved: () => {},
   onError: explain,
 });
-new StatusPanel({ onIndexed: () => search(), onError: explain });
+new StatusPanel({ onIndexed: () => refresh(), onProgress: () => refresh(), onError: explain });
 
 $("search").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -343,7 +378,7 @@ window.addEventListener("popstate", () => {
 });
 new IntersectionObserver((entries) => {
   if (entries.some((entry) => entry.isIntersecting)) loadMore();
-}, { rootMargin: "600px" }).observe($("more"));
+}, { rootMargin: "0px 0px 25% 0px" }).observe($("more"));
 
 showState();
 search();

@@ -1,9 +1,11 @@
-// The index panel: counts, model, last run, and a button that brings the configured
-// folders in step (POST /v1/index) with its progress polled live (count, rate, ETA).
+// The index panel: counts, model, last run, the files that could not be indexed, and a
+// button that brings the configured folders in step (POST /v1/index) with its progress
+// polled live (count, rate, ETA); searches refresh as the run's batches commit.
 
 import { ApiError, call } from "./api.js";
 
 const POLL_MS = 1000;
+const FAILURES_SHOWN = 100;
 
 function entry(name, value) {
   const term = document.createElement("dt");
@@ -33,7 +35,8 @@ export function progressText(job, now = Date.now() / 1000) {
 }
 
 export class StatusPanel {
-  constructor({ onIndexed, onError }) {
+  constructor({ onIndexed, onProgress, onError }) {
+    this.onProgress = onProgress;
     this.panel = document.getElementById("status");
     this.toggle = document.getElementById("toggle-status");
     this.onIndexed = onIndexed;
@@ -81,7 +84,40 @@ export class StatusPanel {
     progress.id = "index-progress";
     progress.setAttribute("role", "status");
     this.panel.replaceChildren(facts, button, progress);
+    if (status.failures > 0) this.panel.append(this.failureList(status.failures));
     if (status.job && status.job.state === "running") this.follow(status.job);
+  }
+
+  failureList(total) {
+    const details = document.createElement("details");
+    details.id = "failures";
+    const summary = document.createElement("summary");
+    summary.textContent = `${total.toLocaleString()} file${total === 1 ? "" : "s"} could not be indexed`;
+    const list = document.createElement("ul");
+    details.append(summary, list);
+    details.addEventListener("toggle", async () => {
+      if (!details.open || list.childElementCount) return;
+      try {
+        const page = await call("GET", `/v1/failures?limit=${FAILURES_SHOWN}`);
+        list.replaceChildren(
+          ...page.failures.map((failure) => {
+            const item = document.createElement("li");
+            const path = document.createElement("code");
+            path.textContent = failure.path;
+            item.append(path, ` — ${failure.code}: ${failure.message}`);
+            return item;
+          }),
+        );
+        if (page.total > page.failures.length) {
+          const more = document.createElement("li");
+          more.textContent = `… and ${(page.total - page.failures.length).toLocaleString()} more (imgsearch status --errors lists them all)`;
+          list.append(more);
+        }
+      } catch (error) {
+        this.onError(error);
+      }
+    });
+    return details;
   }
 
   async start() {
@@ -99,6 +135,7 @@ export class StatusPanel {
     if (job.state === "running") {
       if (button) button.disabled = true;
       if (progress) progress.textContent = `Indexing: ${progressText(job)}`;
+      this.onProgress(job);
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.poll(), POLL_MS);
       return;

@@ -1,0 +1,214 @@
+"""The web page in a real browser: from pressing Enter to the first row of thumbnails.
+
+A demo collection (``--images``, default 5,000 generated shape images, cached in
+``.bench/ui``) indexed with the shipped ``demo-shapes`` model, served by a real
+``imgsearch serve`` on loopback, searched through the page in headless Chromium
+(Debian's ``chromium``, driven by Playwright). For each of ``--queries`` texts the page
+is timed from the form's submit (what Enter does) until every thumbnail of the first
+row of results is decoded and a frame has been painted; the reference, in the same
+run and the same browser, is the ``/v1/search`` call alone (``fetch`` of the same body,
+JSON read). Every text is new to the server (no text-vector cache hit), and the two
+alternate which goes first. Each is timed on a settled page (the thumbnails of the last
+results loaded, as when a user has looked at them before searching again).
+
+Three passes: thumbnails not made yet (the server makes each on first request), made
+but not in the browser's cache, and in the browser's cache (a user paging back).
+
+    python bench/ui.py [--images 5000] [--queries 30]
+
+Target (issue 14): the page adds ≤ 50 ms p50 over the API call, on 2 cores.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# ruff: noqa: E402 (imports follow the path fix below)
+# bench/http.py would shadow the standard library's `http` for every import made by a
+# script run from this folder: look in this folder last (as bench/http.py explains).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
+
+import argparse
+import itertools
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import time
+from typing import Any
+
+import httpx
+
+from imgsearch import Index
+from imgsearch.demo.collection import generate_collection
+from imgsearch.demo.shapes import COLOURS, SHAPES
+
+CACHE = Path(".bench/ui")
+PAGE_SIZE = 40  # what the page asks for (js/main.js PAGE)
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+WEB = Path(__file__).resolve().parents[1] / "src" / "imgsearch" / "web"
+
+# Runs in the page: submit the search form as Enter does, then wait for the first row's
+# thumbnails to be decoded and one more frame to be painted.
+TIME_PAGE = """async (text) => {
+  const q = document.querySelector('#q');
+  const grid = document.querySelector('#grid');
+  q.value = text;
+  const start = performance.now();
+  document.querySelector('#search').requestSubmit();
+  await new Promise((resolve) => {
+    const check = () => {
+      const tiles = [...grid.querySelectorAll('.tile')];
+      if (document.querySelector('#q').value === text && tiles.length) {
+        const top = tiles[0].offsetTop;
+        const row = tiles.filter((t) => t.offsetTop === top).map((t) => t.querySelector('img'));
+        if (row.every((img) => img.complete && img.naturalWidth > 0)) return resolve();
+      }
+      requestAnimationFrame(check);
+    };
+    check();
+  });
+  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  return performance.now() - start;
+}"""
+
+TIME_API = """async (text) => {
+  const body = {parts: [{text, weight: 1}], top: PAGE_SIZE, offset: 0};
+  const start = performance.now();
+  const response = await fetch('/v1/search', {method: 'POST', body: JSON.stringify(body),
+    headers: {'Content-Type': 'application/json'}});
+  await response.json();
+  return performance.now() - start;
+}""".replace("PAGE_SIZE", str(PAGE_SIZE))
+
+
+def collection(count: int) -> tuple[Path, Path]:
+    root = CACHE / f"collection-{count}"
+    index = CACHE / f"index-{count}"
+    generate_collection(root, count, seed=2024)
+    with Index.open(index, model="demo-shapes") as opened:
+        report = opened.update([root])
+    print(f"collection: {count} images, index {report.counts}", flush=True)
+    return root.resolve(), index.resolve()
+
+
+def serve(index: Path, root: Path, thumbnails: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "imgsearch.cli.main", "serve", "--index", str(index),
+               "--root", str(root), "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "IMGSEARCH_THUMBNAIL_CACHE": str(thumbnails)}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("imgsearch serve did not start")
+
+
+def chromium() -> str:
+    found = os.environ.get("IMGSEARCH_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        raise SystemExit("needs Debian's chromium: apt-get install chromium")
+    return found
+
+
+def quantiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[round(0.95 * (len(ordered) - 1))]
+
+
+# A user reads the results before the next search: every thumbnail shown has loaded.
+SETTLED = "() => [...document.querySelectorAll('#grid img')].every((img) => img.complete)"
+
+
+def variant(text: str, number: int) -> str:
+    """``text`` in the ``number``-th mix of upper and lower case: the tokenizer lower-cases,
+    so the hits are the same, but the server's text cache has never seen it."""
+    letters = [i for i, c in enumerate(text) if c.isalpha()]
+    chars = list(text)
+    for bit, index in enumerate(letters):
+        if number >> bit & 1:
+            chars[index] = chars[index].upper()
+    return "".join(chars)
+
+
+def run_pass(page: Any, texts: list[str], number: int) -> tuple[list[float], list[float]]:
+    page_ms, api_ms = [], []
+    for n, text in enumerate(texts):
+        first, second = (TIME_API, TIME_PAGE) if n % 2 == 0 else (TIME_PAGE, TIME_API)
+        page.wait_for_function(SETTLED)
+        a = page.evaluate(first, variant(text, 1 + 2 * number))  # new to the text cache
+        page.wait_for_function(SETTLED)
+        b = page.evaluate(second, variant(text, 2 + 2 * number))
+        api, shown = (a, b) if first is TIME_API else (b, a)
+        api_ms.append(api)
+        page_ms.append(shown)
+    return page_ms, api_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--queries", type=int, default=30)
+    options = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    root, index = collection(options.images)
+    thumbnails = CACHE / "thumbnails"
+    shutil.rmtree(thumbnails, ignore_errors=True)  # the first pass makes them
+    names = [f"{colour} {shape}" for colour, shape in itertools.product(COLOURS, SHAPES)]
+    texts = names[: options.queries]
+    if len(texts) < options.queries:
+        raise SystemExit(f"at most {len(names)} queries: one per colour and shape")
+    process, url = serve(index, root, thumbnails)
+    rows = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium(), args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            page.wait_for_function(
+                "() => /indexed/.test(document.querySelector('#message').textContent)"
+            )
+            page.evaluate(TIME_PAGE, "warm up")
+            cdp = page.context.new_cdp_session(page)
+            for number, (label, cache_disabled) in enumerate(
+                (
+                    ("thumbnails made on request", True),
+                    ("thumbnails made, browser cache empty", True),
+                    ("thumbnails in the browser's cache", False),
+                )
+            ):
+                cdp.send("Network.setCacheDisabled", {"cacheDisabled": cache_disabled})
+                page_ms, api_ms = run_pass(page, texts, number)
+                rows.append((label, *quantiles(page_ms), *quantiles(api_ms)))
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+    size = sum(p.stat().st_size for p in WEB.rglob("*") if p.suffix in (".js", ".css"))
+    print(f"\n{options.images} images, {options.queries} queries per pass, 1280×900, "
+          f"first page {PAGE_SIZE} hits; JS + CSS {size:,} bytes uncompressed\n")  # fmt: skip
+    print(
+        "| pass | page p50 ms | page p95 ms | /v1/search p50 ms | p95 ms | page − API p50 ms | ratio p50 |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for label, page50, page95, api50, api95 in rows:
+        print(f"| {label} | {page50:.1f} | {page95:.1f} | {api50:.1f} | {api95:.1f} | "
+              f"{page50 - api50:+.1f} | {page50 / api50:.2f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
