@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from imgsearch import Index
-from imgsearch.server import ServerSettings, create_app
+from imgsearch.server import ServerSettings, create_app, files
 from imgsearch.server.files import THUMBNAIL_SIZES
 from tests.conftest import photo
 
@@ -54,6 +54,16 @@ def serve(library: tuple[Path, Path, Path], tmp_path: Path) -> Iterator[Any]:
         client.__exit__(None, None, None)
 
 
+@pytest.fixture(params=["by handle", "by resolving"])
+def opening(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of finding where a file really is (Linux's /proc handle, and resolving
+    the path where there is none) must refuse the same files."""
+    if request.param == "by handle" and not files._BY_HANDLE:
+        pytest.skip("no O_PATH and /proc here")
+    monkeypatch.setattr(files, "_BY_HANDLE", request.param == "by handle")
+    return str(request.param)
+
+
 def image_id(client: TestClient, name: str) -> int:
     for hit in client.post("/v1/search", json={"text": "a photo", "top": 10}).json()["hits"]:
         if hit["path"].endswith(name):
@@ -69,7 +79,7 @@ def test_the_indexed_file_is_served(serve: Any, library: tuple[Path, Path, Path]
     assert response.headers["content-type"] == "image/jpeg"
 
 
-def test_a_link_leading_out_of_the_root_is_not_followed(serve: Any) -> None:
+def test_a_link_leading_out_of_the_root_is_not_followed(serve: Any, opening: str) -> None:
     client = serve()
     linked = image_id(client, "outside.png")  # indexed under the root's name for it
     for path in (f"/v1/images/{linked}/file", f"/v1/images/{linked}/thumbnail"):
@@ -82,7 +92,7 @@ def test_a_link_leading_out_of_the_root_is_not_followed(serve: Any) -> None:
 
 
 def test_a_file_swapped_for_a_link_after_indexing_is_not_served(
-    serve: Any, library: tuple[Path, Path, Path]
+    serve: Any, library: tuple[Path, Path, Path], opening: str
 ) -> None:
     root, _, secret = library
     client = serve()
@@ -91,6 +101,33 @@ def test_a_file_swapped_for_a_link_after_indexing_is_not_served(
     (root / "photo_1.jpg").symlink_to(secret)  # ln -s SECRET photo_1.jpg
     assert client.get(f"/v1/images/{swapped}/file").status_code == 404
     assert client.get(f"/v1/images/{swapped}/thumbnail").status_code == 404
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_file_swapped_for_a_fifo_is_refused_without_waiting(
+    serve: Any, library: tuple[Path, Path, Path], opening: str
+) -> None:
+    root, _, _ = library
+    client = serve()
+    swapped = image_id(client, "photo_0.jpg")
+    (root / "photo_0.jpg").unlink()
+    os.mkfifo(root / "photo_0.jpg")  # opening it for reading would wait for a writer
+    assert client.get(f"/v1/images/{swapped}/file").status_code == 404
+    assert client.get(f"/v1/images/{swapped}/thumbnail").status_code == 404
+
+
+def test_a_root_reached_through_a_link_still_serves(
+    library: tuple[Path, Path, Path], tmp_path: Path, opening: str
+) -> None:
+    root, index, _ = library
+    (tmp_path / "alias").symlink_to(root)
+    settings = ServerSettings(
+        index=index, roots=[tmp_path / "alias"], thumbnail_cache=tmp_path / "thumbs"
+    )
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        target = image_id(client, "photo_0.jpg")
+        assert client.get(f"/v1/images/{target}/thumbnail").status_code == 200
+        assert client.get(f"/v1/images/{target}/file").status_code == 200
 
 
 def test_a_file_changed_since_indexing_is_not_served_nor_its_old_thumbnail(

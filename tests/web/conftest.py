@@ -169,7 +169,9 @@ def fresh_site(tmp_path: Path) -> Iterator[Site]:
     _stop(process)
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an asyncio loop running in this thread while
+# it lives, and asyncio.run() in any later test would fail; it ends with these tests.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     from playwright.sync_api import sync_playwright

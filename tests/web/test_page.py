@@ -28,14 +28,17 @@ def search(page: Any, text: str) -> None:
     page.fill("#q", text)
     page.press("#q", "Enter")
     page.wait_for_function(
-        "t => document.querySelector('#q').value === t && !/Searching/.test("
-        "document.querySelector('#message').textContent)",
+        "t => document.querySelector('#q').value === t"
+        " && !document.querySelector('#grid').hasAttribute('aria-busy')",
         arg=text,
     )
 
 
 def tiles(page: Any, at_least: int = 1) -> list[dict[str, Any]]:
-    page.wait_for_function(f"() => document.querySelectorAll('#grid .tile').length >= {at_least}")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('#grid .tile').length >= {at_least}"
+        " && !document.querySelector('#grid').hasAttribute('aria-busy')"
+    )
     found: list[dict[str, Any]] = page.eval_on_selector_all(
         "#grid .tile",
         "ts => ts.map(t => ({id: Number(t.dataset.id), name: t.querySelector('img').alt,"

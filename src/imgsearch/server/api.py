@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
 from fastapi import Query as QueryParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from imgsearch.models.catalog import catalog
 from imgsearch.server import files
@@ -182,7 +182,7 @@ def image_file(image_id: ImageId, service: ServiceDep) -> StreamingResponse:
 @router.get(
     "/images/{image_id}/thumbnail",
     summary="A JPEG thumbnail (made once, then cached)",
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, **error_responses(400, 404, 422)},
 )
 def thumbnail(
@@ -201,10 +201,10 @@ def thumbnail(
     etag = f'"{record.digest[:32]}-{served}"'
     scope = "private" if service.settings.auth_enabled else "public"
     headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={THUMBNAIL_MAX_AGE}"}
-    path = service.thumbnail(record, served)  # also: is the file still the indexed one?
+    jpeg = service.thumbnail(record, served)  # also: is the file still the indexed one?
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    return FileResponse(path, media_type="image/jpeg", headers=headers)
+    return Response(jpeg, media_type="image/jpeg", headers=headers)
 
 
 @router.post(

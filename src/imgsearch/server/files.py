@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -39,19 +40,75 @@ def real_roots(roots: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return found
 
 
+class RealRoots:
+    """:func:`real_roots` of configured roots, resolved again at most once a second: every
+    file and thumbnail request checks against them, and resolving a path costs a system
+    call per component (a retargeted root link is followed within the second)."""
+
+    TTL = 1.0
+
+    def __init__(self, roots: Sequence[str | os.PathLike[str]]) -> None:
+        self._roots = list(roots)
+        self._lock = threading.Lock()
+        self._resolved: list[Path] = []
+        self._until = -1.0
+
+    def get(self) -> list[Path]:
+        with self._lock:
+            now = time.monotonic()
+            if now >= self._until:
+                self._resolved, self._until = real_roots(self._roots), now + self.TTL
+            return self._resolved
+
+
+# Linux: open a handle to the path that reads nothing (O_PATH: no device or FIFO is
+# touched), ask the kernel where it really is (/proc/self/fd), check that, and open
+# that very inode for reading. Three system calls where resolving the path costs one
+# per component, and nothing can be swapped between the check and the read.
+_O_PATH = getattr(os, "O_PATH", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO put there must not hang us
+_BY_HANDLE = bool(_O_PATH) and Path("/proc/self/fd").is_dir()
+
+
 def open_indexed(record: ImageRecord, roots: Sequence[Path]) -> BinaryIO | None:
     """The file of ``record``, opened, if it is still the indexed file under a real root."""
+    if _BY_HANDLE:
+        return _open_by_handle(record, roots)
     try:
         real = Path(record.path).resolve(strict=True)
     except (OSError, RuntimeError):  # gone, or a link loop
         return None
     if not any(real.is_relative_to(root) for root in roots):
         return None
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        descriptor = os.open(real, flags)  # O_NONBLOCK: a FIFO put there must not hang us
+        descriptor = os.open(real, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     except OSError:
         return None
+    return _if_indexed(descriptor, record)
+
+
+def _open_by_handle(record: ImageRecord, roots: Sequence[Path]) -> BinaryIO | None:
+    try:
+        handle = os.open(record.path, _O_PATH | os.O_CLOEXEC)
+    except OSError:  # gone, a link loop, not allowed
+        return None
+    try:
+        real = Path(f"/proc/self/fd/{handle}").readlink()
+        if not any(real.is_relative_to(root) for root in roots):
+            return None
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            return None
+        descriptor = os.open(f"/proc/self/fd/{handle}", os.O_RDONLY | _NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    return _if_indexed(descriptor, record)
+
+
+def _if_indexed(descriptor: int, record: ImageRecord) -> BinaryIO | None:
+    """``descriptor`` as a file if it is a regular file of the indexed size and time."""
     info = os.fstat(descriptor)
     if not stat.S_ISREG(info.st_mode) or (info.st_size, info.st_mtime_ns) != (
         record.size,

@@ -31,8 +31,17 @@ function label(className, text) {
   return span;
 }
 
-// One hit as a focusable tile: thumbnail, rank, relevance; the scores on hover.
-export function tile(hit, position, onOpen) {
+// How many tiles the grid's first row holds (its resolved column tracks; auto-fill
+// keeps them even while the grid is empty).
+export function columnsOf(grid) {
+  const tracks = getComputedStyle(grid).gridTemplateColumns.split(" ").filter(Boolean);
+  return tracks.length || 1;
+}
+
+// One hit as a focusable tile: thumbnail, rank, relevance; the scores on hover. The first
+// row of a search is fetched at once and first (`urgent`); the rest when they come near
+// the screen, so that a new search's first thumbnails never queue behind its last ones.
+export function tile(hit, position, onOpen, urgent = false) {
   const item = document.createElement("li");
   const button = document.createElement("button");
   button.type = "button";
@@ -44,8 +53,10 @@ export function tile(hit, position, onOpen) {
     ` + metadata ${score(hit.metadata_score)}`;
   const img = document.createElement("img");
   img.alt = name;
-  img.loading = "lazy";
-  img.decoding = "async";
+  img.loading = urgent ? "eager" : "lazy";
+  img.decoding = urgent ? "auto" : "async";
+  img.fetchPriority = urgent ? "high" : "auto";
+  img.setAttribute("elementtiming", "result"); // when it was painted: PerformanceObserver "element"
   if (hit.width && hit.height) {
     const scale = THUMBNAIL_SIZE / Math.max(hit.width, hit.height);
     img.width = Math.max(1, Math.round(hit.width * scale));

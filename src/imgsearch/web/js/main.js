@@ -5,7 +5,7 @@
 
 import { ApiError, call, onKeyNeeded } from "./api.js";
 import { Detail } from "./detail.js";
-import { tile } from "./grid.js";
+import { columnsOf, tile } from "./grid.js";
 import { formatExpression, parseExpression } from "./query.js";
 import { QueryImage } from "./queryimage.js";
 import { hasImage, readState, searchBody, writeState } from "./state.js";
@@ -16,7 +16,7 @@ const PAGE = 40;
 const $ = (id) => document.getElementById(id);
 
 let state = readState();
-let results = { generation: 0, hits: [], ids: new Set(), offset: 0, exhausted: true, loading: false };
+let results = { ...emptyResults(0), exhausted: true };
 
 // -- messages -------------------------------------------------------------------------
 
@@ -156,45 +156,67 @@ async function suggestFolders(typed) {
 
 // -- results ---------------------------------------------------------------------------
 
-function openDetail(position) {
-  detail.show(results.hits, position);
-}
-
 // Old tiles' thumbnails still loading would hold the browser's few connections to this
 // server (six over HTTP/1.1) ahead of the new search: dropping their src cancels them.
-function clearGrid() {
+function cancelThumbnails() {
   for (const img of $("grid").querySelectorAll("img")) {
     if (!img.complete) img.removeAttribute("src");
   }
-  $("grid").replaceChildren();
 }
 
-async function search() {
-  const generation = results.generation + 1;
-  results = { generation, hits: [], ids: new Set(), offset: 0, exhausted: false, loading: false };
-  clearGrid();
+// The last results stay on screen until the new ones replace them in one step: no empty
+// flash, and no layout and paint competing with the server while it ranks. "Searching…"
+// appears only if the answer is slow to come; aria-busy says it at once.
+const SLOW_MS = 300;
+
+function showSearching(current) {
+  $("grid").setAttribute("aria-busy", "true");
+  current.slow = setTimeout(() => {
+    if (results === current && current.loading) say("Searching…");
+  }, SLOW_MS);
+}
+
+function doneSearching(current) {
+  clearTimeout(current.slow);
+  if (results === current) $("grid").removeAttribute("aria-busy");
+}
+
+function emptyResults(generation) {
+  return { generation, hits: [], ids: new Set(), offset: 0, exhausted: false, loading: false, slow: 0 };
+}
+
+async function search({ keepScroll = false } = {}) {
+  const current = emptyResults(results.generation + 1);
+  current.keepScroll = keepScroll;
+  clearTimeout(results.slow);
+  results = current;
+  cancelThumbnails();
   if (state.upload && !findUpload(state.upload)) {
     state = { ...state, ...NO_IMAGE };
     writeState(state, { replace: true });
     showState();
     if (!parseExpression(state.q).length) {
+      $("grid").replaceChildren();
       say("The image of this search was uploaded in another tab or session: drop, paste or pick it again.");
       return;
     }
   }
   if (!parseExpression(state.q).length && !hasImage(state)) {
-    results.exhausted = true;
+    current.exhausted = true;
+    $("grid").replaceChildren();
+    doneSearching(current);
     welcome();
     return;
   }
-  say("Searching…");
   await loadMore();
 }
 
 async function loadMore() {
   if (results.loading || results.exhausted) return;
   const current = results;
+  const first = current.offset === 0;
   current.loading = true;
+  if (first) showSearching(current);
   try {
     const upload = state.upload ? findUpload(state.upload) : null;
     const body = searchBody(state, parseExpression(state.q), current.offset, PAGE, upload && base64Of(upload));
@@ -203,13 +225,23 @@ async function loadMore() {
     current.offset += answer.hits.length;
     current.exhausted = answer.hits.length < PAGE;
     const fresh = answer.hits.filter((hit) => !current.ids.has(hit.id));
+    // Both read while the layout is still the last frame's (free); read after the new
+    // tiles are in, they would force a layout before the thumbnails are even requested.
+    const firstRow = first ? columnsOf($("grid")) : 0;
+    const scrolled = first && !current.keepScroll && window.scrollY > 0;
+    const open = (position) => detail.show(current.hits, position);
     const tiles = [];
     for (const hit of fresh) {
       current.ids.add(hit.id);
       current.hits.push(hit);
-      tiles.push(tile(hit, current.hits.length - 1, openDetail));
+      tiles.push(tile(hit, current.hits.length - 1, open, current.hits.length <= firstRow));
     }
-    $("grid").append(...tiles);
+    if (first) {
+      $("grid").replaceChildren(...tiles);
+      if (scrolled) window.scrollTo(0, 0);
+    } else {
+      $("grid").append(...tiles);
+    }
     if (current.hits.length === 0) {
       say("No images match. Try other words, fewer filters, or check the index panel.");
     } else {
@@ -219,9 +251,11 @@ async function loadMore() {
   } catch (error) {
     if (results !== current) return;
     current.exhausted = true;
+    if (first) $("grid").replaceChildren();
     explain(error);
   } finally {
     current.loading = false;
+    if (first) doneSearching(current);
   }
   if (results === current && !current.exhausted && nearEnd()) loadMore();
 }
@@ -242,7 +276,7 @@ async function refresh() {
     const body = searchBody(state, parseExpression(state.q), 0, PAGE, upload && base64Of(upload));
     const answer = await call("POST", "/v1/search", body);
     const same = answer.hits.length === current.hits.length && answer.hits.every((h, i) => h.id === current.hits[i].id);
-    if (results === current && !same) search();
+    if (results === current && !same) search({ keepScroll: true });
   } catch {
     // the next progress tick tries again; the search shown stays
   } finally {
