@@ -294,6 +294,28 @@ def test_a_phone_width_screen_shows_the_grid(open_page: Any, site: Site) -> None
     assert all(box["x"] >= 0 and box["x"] + box["width"] <= 375 for box in boxes)
 
 
+def test_a_4k_screen_fills_with_results_without_scrolling(open_page: Any, site: Site) -> None:
+    page = open_page(site, width=3840, height=2160)
+    page.goto(f"{site.url}?q=circle")
+    # A page of 40 hits is two rows here: more pages load, unasked, until the screen is full.
+    shown = tiles(page, 81)
+    assert page.evaluate("() => window.scrollY") == 0
+    assert len({t["id"] for t in shown}) == len(shown)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    columns = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#grid')).gridTemplateColumns.split(' ').length"
+    )
+    assert columns >= 15
+    wait_for_thumbnails(page, columns)
+    # Thumbnails are at least as large as the tiles show them: sharp, not stretched.
+    sharp = page.evaluate(
+        "n => [...document.querySelectorAll('#grid .tile img')].slice(0, n)"
+        ".every(i => Math.max(i.naturalWidth, i.naturalHeight) >= Math.min(i.clientWidth, i.clientHeight))",
+        columns,
+    )
+    assert sharp
+
+
 def test_the_mix_syntax_reads_as_the_cli_reads_it(open_page: Any, site: Site) -> None:
     page = open_page(site)
     page.goto(site.url)
