@@ -7,12 +7,16 @@ from pathlib import Path
 
 from imgsearch.store.base import Store
 from imgsearch.store.records import (
+    Box,
     Failure,
     Filters,
     ImageFacts,
     ImageRecord,
     ImageWrite,
     IndexSettings,
+    Region,
+    RegionRecord,
+    RegionSet,
     Run,
     StoredFile,
     StoreStats,
@@ -23,12 +27,16 @@ from imgsearch.store.sqlite import SqliteStore
 DEFAULT_INDEX_DIR = Path("~/.local/share/imgsearch/index")
 
 __all__ = [
+    "Box",
     "Failure",
     "Filters",
     "ImageFacts",
     "ImageRecord",
     "ImageWrite",
     "IndexSettings",
+    "Region",
+    "RegionRecord",
+    "RegionSet",
     "Run",
     "SqliteStore",
     "Store",

@@ -23,6 +23,7 @@ from imgsearch.store.records import (
     Filters,
     ImageRecord,
     IndexSettings,
+    RegionRecord,
     Run,
     StoredFile,
     StoreStats,
@@ -74,6 +75,10 @@ class Store(Protocol):
     def write(self, batch: WriteBatch) -> list[int]:
         """Apply a batch in one transaction; returns the ids of ``batch.images`` in order.
 
+        Region sets apply after the images (see :class:`WriteBatch`); one naming an image
+        that does not exist fails the whole batch with a
+        :class:`~imgsearch.errors.StoreError`.
+
         An insert whose path already exists updates that row instead, so
         repeating a batch (after a crash) never duplicates a row.
         """
@@ -95,6 +100,13 @@ class Store(Protocol):
 
     def vectors(self, ids: Sequence[int]) -> Vector:
         """Stored vectors of ``ids`` (which must exist and have vectors), ``(n, dim)``."""
+
+    def regions(self, image_ids: Sequence[int]) -> list[RegionRecord]:
+        """The regions of ``image_ids`` (those that have any), by image in the order asked,
+        then by region id."""
+
+    def region_vectors(self, region_ids: Sequence[int]) -> Vector:
+        """Stored vectors of ``region_ids`` (which must exist), ``(n, dim)``."""
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         """Set a user caption and tags; both feed the metadata score."""

@@ -62,6 +62,33 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # An image's parts with vectors of their own (objects, grid patches; later video
+        # frames, by time). Deleting a region leaves a tombstone, as deleting an image
+        # does, so the in-memory vector index can catch up with other writers.
+        "0002_regions",
+        """
+        CREATE TABLE regions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            image_id INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            x REAL,
+            y REAL,
+            w REAL,
+            h REAL,
+            time REAL,
+            label TEXT,
+            score REAL,
+            vector BLOB NOT NULL,
+            vec_rev INTEGER NOT NULL
+        );
+        CREATE INDEX regions_image ON regions(image_id, source);
+        CREATE INDEX regions_label ON regions(label);
+        CREATE INDEX regions_vec_rev ON regions(vec_rev);
+        CREATE TABLE region_tombstones (id INTEGER NOT NULL, rev INTEGER NOT NULL);
+        CREATE INDEX region_tombstones_rev ON region_tombstones(rev);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

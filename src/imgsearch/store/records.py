@@ -100,6 +100,74 @@ class ImageWrite:
     id: int | None = None
 
 
+REGION_SOURCES = ("annotation", "detector", "grid")
+"""Where a region came from: imported boxes, a detector's, or the fixed grid of patches."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle in pixels of the displayed (EXIF-rotated) image: left, top, size."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def __post_init__(self) -> None:
+        values = (self.x, self.y, self.w, self.h)
+        if not all(np.isfinite(v) for v in values) or self.w <= 0 or self.h <= 0:
+            raise ValueError(f"not a usable box: {values}")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A part of an indexed image with a vector of its own: an object's box (``box``) or,
+    for the frames of a video, a moment (``time``, seconds from the start) — one shape
+    for every kind of sub-item, so search treats them alike."""
+
+    source: str
+    box: Box | None = None
+    label: str | None = None
+    score: float | None = None
+    time: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.source not in REGION_SOURCES:
+            raise ValueError(f"region source {self.source!r} is not one of {REGION_SOURCES}")
+        if self.score is not None and not np.isfinite(self.score):
+            raise ValueError(f"region score {self.score} is not a number")
+        if self.time is not None and not (np.isfinite(self.time) and self.time >= 0):
+            raise ValueError(f"region time {self.time} is not a moment")
+
+
+@dataclass(frozen=True)
+class RegionRecord:
+    """A stored region: its id (stable until its source replaces it) and its image's."""
+
+    id: int
+    image_id: int
+    region: Region
+
+
+@dataclass(frozen=True)
+class RegionSet:
+    """Replace every region that ``source`` gave one image with ``regions`` (each with its
+    vector, in order); an empty list clears them. The image is an indexed one
+    (``image_id``) or the one at position ``image_index`` of the same batch's ``images``
+    (its id is not known before the batch is written)."""
+
+    source: str
+    regions: list[tuple[Region, Vector]]
+    image_id: int | None = None
+    image_index: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.image_id is None) == (self.image_index is None):
+            raise ValueError("a region set names its image by image_id or by image_index")
+        if any(region.source != self.source for region, _ in self.regions):
+            raise ValueError(f"every region of a {self.source!r} set comes from {self.source!r}")
+
+
 @dataclass
 class WriteBatch:
     """Everything one store transaction applies: all of it lands, or none of it."""
@@ -109,9 +177,16 @@ class WriteBatch:
     failures: list[Failure] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     """Paths whose failure records are dropped (the file was fixed or removed)."""
+    regions: list[RegionSet] = field(default_factory=list)
+    """Region sets applied after the images. An image written with a new vector (its
+    content changed) loses every region first, and a deleted image its regions: a region
+    never outlives the pixels it was cut from."""
 
     def __bool__(self) -> bool:
-        return bool(self.images or self.deletes or self.failures or self.resolved)
+        return bool(self.images or self.deletes or self.failures or self.resolved or self.regions)
+
+    def region_vectors(self) -> list[Vector]:
+        return [vector for group in self.regions for _, vector in group.regions]
 
 
 @dataclass(frozen=True)
@@ -203,6 +278,8 @@ class StoreStats:
     last_run: Run | None
     vector_index: str
     """How vector search runs now, e.g. ``exact`` or ``hnsw``."""
+    regions: int = 0
+    """Regions (objects, patches) stored with their own vectors."""
 
 
 def record_from_row(row: Sequence[Any], tags: Sequence[str]) -> ImageRecord:

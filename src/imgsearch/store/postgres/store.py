@@ -25,8 +25,9 @@ from imgsearch.store.postgres.search import (
     search_widening,
 )
 from imgsearch.store.postgres.url import redact, split_url
-from imgsearch.store.postgres.write import as_vector, write_batch, write_terms
+from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
+from imgsearch.store.region_rows import read_region_vectors, read_regions
 from imgsearch.store.terms import query_terms
 
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
@@ -163,6 +164,10 @@ class PostgresStore:
                     "UPDATE imgsearch_images SET vector = NULL WHERE collection_id = %s",
                     (self._collection_id,),
                 )
+                tx.execute(  # cut with the old model: meaningless now
+                    "DELETE FROM imgsearch_regions WHERE collection_id = %s",
+                    (self._collection_id,),
+                )
             # the HNSW index is built once the collection is large enough (see _ensure_index)
             tx.execute(f"DROP INDEX IF EXISTS {self._index_name}")
             tx.execute(
@@ -249,7 +254,10 @@ class PostgresStore:
         return [records.Failure(*row) for row in rows]
 
     def write(self, batch: records.WriteBatch) -> list[int]:
-        self._require_dim([item.vector for item in batch.images if item.vector is not None])
+        self._require_dim(
+            [item.vector for item in batch.images if item.vector is not None]
+            + batch.region_vectors()
+        )
         ids: list[int] = []
         if not batch:
             return ids
@@ -303,6 +311,15 @@ class PostgresStore:
         )
         return core.stack_vectors(ids, {row[0]: row[1] for row in rows}, self._dim(), as_vector)
 
+    def regions(self, image_ids: Sequence[int]) -> list[records.RegionRecord]:
+        with self._connection() as conn:
+            return read_regions(conn, region_table(self._collection_id), image_ids)
+
+    def region_vectors(self, region_ids: Sequence[int]) -> Vector:
+        table = region_table(self._collection_id)
+        with self._connection() as conn:
+            return read_region_vectors(conn, table, region_ids, self._dim(), as_vector)
+
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:
             cursor = tx.execute(
@@ -319,9 +336,11 @@ class PostgresStore:
         images, vectors = self._rows(
             "SELECT count(*), count(vector) FROM imgsearch_images WHERE collection_id = %s", (c,)
         )[0]
-        failures = self._rows(
-            "SELECT count(*) FROM imgsearch_failures WHERE collection_id = %s", (c,)
-        )[0][0]
+        failures, regions = self._rows(
+            "SELECT (SELECT count(*) FROM imgsearch_failures WHERE collection_id = %s), "
+            "(SELECT count(*) FROM imgsearch_regions WHERE collection_id = %s)",
+            (c, c),
+        )[0]
         size = self._rows(
             "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
             "WHERE c.relname LIKE 'imgsearch\\_%%' AND c.relkind = 'r'"
@@ -334,8 +353,9 @@ class PostgresStore:
         last_run = core.run_from_row(rows[0] if rows else None)
         mode = "pgvector-hnsw" if vectors >= self._hnsw_threshold else "pgvector-exact"
         return records.StoreStats(
-            int(images), int(vectors), int(failures), int(size), self.settings(), last_run, mode
-        )
+            int(images), int(vectors), int(failures), int(size), self.settings(), last_run, mode,
+            int(regions),
+        )  # fmt: skip
 
     # -- searching ---------------------------------------------------------------------
 

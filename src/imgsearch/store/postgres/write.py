@@ -10,6 +10,7 @@ import numpy as np
 from imgsearch.errors import StoreError
 from imgsearch.store.core import FACT_COLUMNS, FACT_NAMES, fact_values
 from imgsearch.store.records import ImageFacts, Vector, WriteBatch
+from imgsearch.store.region_rows import RegionTable, write_regions
 from imgsearch.store.terms import term_counts
 from imgsearch.store.text import metadata_text
 
@@ -44,7 +45,19 @@ def write_batch(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
             "DELETE FROM imgsearch_failures WHERE collection_id = %s AND path = ANY(%s)",
             (c, list(batch.resolved)),
         )
+    write_regions(tx, region_table(c), batch, ids)
     return ids
+
+
+def region_table(c: int) -> RegionTable:
+    """Regions of collection ``c``, as this store keeps them."""
+    return RegionTable(
+        regions="imgsearch_regions",
+        images="imgsearch_images",
+        mark="%s",
+        encode=lambda vector: np.ascontiguousarray(vector, dtype=np.float32),
+        scope={"collection_id": c},
+    )
 
 
 def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:

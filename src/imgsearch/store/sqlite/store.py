@@ -20,9 +20,10 @@ from imgsearch.errors import IndexNotFound, NotIndexed, StoreError
 from imgsearch.store import core, records
 from imgsearch.store.migrations import migrate
 from imgsearch.store.records import Filters, Vector
+from imgsearch.store.region_rows import read_region_vectors, read_regions
 from imgsearch.store.rwlock import ReadWriteLock
 from imgsearch.store.sqlite.vectors import catch_up, load_vectors
-from imgsearch.store.sqlite.write import CHUNK, write_batch, write_text
+from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text
 from imgsearch.store.text import match_expression
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
 
@@ -176,6 +177,8 @@ class SqliteStore:
             if core.check_binding(self.location, current, dim, settings, reembed=reembed):
                 tx.execute("UPDATE images SET vector = NULL, vec_rev = 0")
                 tx.execute("DELETE FROM tombstones")
+                tx.execute("DELETE FROM regions")  # cut with the old model: meaningless now
+                tx.execute("DELETE FROM region_tombstones")
                 generation = int(self._setting("generation", tx) or 0) + 1
                 self._put_setting(tx, "generation", generation)
             self._put_setting(tx, "model_id", settings.model_id)
@@ -223,7 +226,10 @@ class SqliteStore:
         return [records.Failure(*row) for row in rows]
 
     def write(self, batch: records.WriteBatch) -> list[int]:
-        self._require_dim([item.vector for item in batch.images if item.vector is not None])
+        self._require_dim(
+            [item.vector for item in batch.images if item.vector is not None]
+            + batch.region_vectors()
+        )
         if not batch:
             return []
         with self._transaction() as tx:
@@ -276,6 +282,19 @@ class SqliteStore:
             ids, found, dim, lambda blob: np.frombuffer(blob, dtype=np.float32)
         )
 
+    def regions(self, image_ids: Sequence[int]) -> list[records.RegionRecord]:
+        return read_regions(self._reader(), region_table(0), image_ids)
+
+    def region_vectors(self, region_ids: Sequence[int]) -> Vector:
+        dim = int(self._setting("dim", self._reader()) or 0)
+        return read_region_vectors(
+            self._reader(),
+            region_table(0),
+            region_ids,
+            dim,
+            lambda blob: np.frombuffer(blob, dtype=np.float32),
+        )
+
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:
             cursor = tx.execute(
@@ -291,6 +310,7 @@ class SqliteStore:
             "SELECT count(*), count(vector) FROM images"
         ).fetchone()
         failures = self._conn.execute("SELECT count(*) FROM failures").fetchone()[0]
+        regions = self._conn.execute("SELECT count(*) FROM regions").fetchone()[0]
         size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
         last_run = core.run_from_row(
             self._conn.execute(
@@ -298,7 +318,9 @@ class SqliteStore:
             ).fetchone()
         )
         mode = "hnsw" if vectors >= self._hnsw_threshold else "exact"
-        return records.StoreStats(images, vectors, failures, size, self.settings(), last_run, mode)
+        return records.StoreStats(
+            images, vectors, failures, size, self.settings(), last_run, mode, regions
+        )
 
     # -- searching ---------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from imgsearch.store.core import FACT_COLUMNS, FACT_NAMES, fact_values
 from imgsearch.store.records import ImageFacts, Vector, WriteBatch
+from imgsearch.store.region_rows import RegionTable, write_regions
 from imgsearch.store.text import metadata_text
 
 CHUNK = 10_000  # ids per IN (...) list, well under SQLite's variable limit
@@ -33,7 +34,31 @@ def write_batch(tx: sqlite3.Connection, batch: WriteBatch, rev: int, now: float)
         [(f.path, f.size, f.mtime_ns, f.code, f.message, f.seen_at or now) for f in batch.failures],
     )
     tx.executemany("DELETE FROM failures WHERE path = ?", [(p,) for p in batch.resolved])
+    write_regions(tx, region_table(rev), batch, ids)
     return ids
+
+
+def region_table(rev: int) -> RegionTable:
+    """Regions as this store keeps them; what a batch of revision ``rev`` writes or drops
+    is stamped with it (rows and tombstones), for the vector index to catch up."""
+
+    def tombstones(tx: sqlite3.Connection, ids: list[int]) -> None:
+        tx.executemany(
+            "INSERT INTO region_tombstones (id, rev) VALUES (?, ?)", [(i, rev) for i in ids]
+        )
+
+    return RegionTable(
+        regions="regions",
+        images="images",
+        mark="?",
+        encode=encode_vector,
+        stamp={"vec_rev": rev},
+        on_delete=tombstones,
+    )
+
+
+def encode_vector(vector: Vector) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
 
 def write_image(
@@ -62,8 +87,10 @@ def write_image(
             (*values, now, image_id),
         )
     if vector is not None:
-        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-        tx.execute("UPDATE images SET vector = ?, vec_rev = ? WHERE id = ?", (blob, rev, image_id))
+        tx.execute(
+            "UPDATE images SET vector = ?, vec_rev = ? WHERE id = ?",
+            (encode_vector(vector), rev, image_id),
+        )
     write_text(tx, image_id)
     return image_id
 

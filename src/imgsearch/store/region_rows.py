@@ -1,0 +1,175 @@
+"""Regions in SQL, the same on every store: written with their image's batch, dropped
+with their image, read back by image.
+
+The stores differ only in what :class:`RegionTable` says — table names, placeholder,
+the columns every row carries (PostgreSQL's collection, SQLite's vector revision), how
+a vector is passed to the driver, and what deleting leaves behind (SQLite's
+tombstones, which its in-memory vector index catches up from).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from imgsearch.errors import StoreError
+from imgsearch.store.core import stack_vectors
+from imgsearch.store.records import Box, Region, RegionRecord, RegionSet, Vector, WriteBatch
+
+REGION_COLUMNS = "id, image_id, source, x, y, w, h, time, label, score"
+"""What :func:`region_from_row` reads, in order."""
+VALUE_COLUMNS = ("source", "x", "y", "w", "h", "time", "label", "score", "vector")
+
+
+@dataclass(frozen=True)
+class RegionTable:
+    """Where one store keeps regions and what its rows carry besides a region's own values."""
+
+    regions: str
+    images: str
+    mark: str
+    encode: Callable[[Vector], Any]
+    scope: Mapping[str, Any] = field(default_factory=dict)
+    """Columns every row of this store has, with their values (a collection id): written
+    on insert, and a condition of every read and delete."""
+    stamp: Mapping[str, Any] = field(default_factory=dict)
+    """Columns written on insert only (the batch's vector revision)."""
+    on_delete: Callable[[Any, list[int]], None] | None = None
+    """Called with the transaction and the ids of regions just deleted."""
+
+    def where(self) -> tuple[str, list[Any]]:
+        parts = [f"{name} = {self.mark}" for name in self.scope]
+        return "".join(f" AND {part}" for part in parts), list(self.scope.values())
+
+    def in_list(self, count: int) -> str:
+        return "(" + ", ".join([self.mark] * count) + ")"
+
+
+def region_values(region: Region) -> tuple[Any, ...]:
+    box = region.box
+    return (
+        region.source,
+        *((box.x, box.y, box.w, box.h) if box else (None, None, None, None)),
+        region.time,
+        region.label,
+        region.score,
+    )
+
+
+def region_from_row(row: Sequence[Any]) -> RegionRecord:
+    region_id, image_id, source, x, y, w, h, time, label, score = row
+    box = None if x is None else Box(float(x), float(y), float(w), float(h))
+    region = Region(source, box=box, label=label, score=score, time=time)
+    return RegionRecord(id=int(region_id), image_id=int(image_id), region=region)
+
+
+def write_regions(tx: Any, table: RegionTable, batch: WriteBatch, image_ids: list[int]) -> None:
+    """The region part of ``batch`` in transaction ``tx``, after its images were written
+    with ``image_ids`` (in batch order): regions of re-embedded and deleted images are
+    dropped, then each region set replaces what its source gave its image."""
+    changed = [image_ids[n] for n, item in enumerate(batch.images) if item.vector is not None]
+    drop(tx, table, "image_id", [*changed, *batch.deletes])
+    for group in batch.regions:
+        image_id = group.image_id if group.image_index is None else image_ids[group.image_index]
+        assert image_id is not None
+        _require_image(tx, table, image_id, batch.deletes)
+        drop(tx, table, "image_id", [image_id], source=group.source)
+        _insert(tx, table, image_id, group)
+
+
+def drop(
+    tx: Any, table: RegionTable, column: str, values: Sequence[int], *, source: str | None = None
+) -> None:
+    """Delete the regions whose ``column`` is one of ``values`` (and from ``source``)."""
+    if not values:
+        return
+    where, params = table.where()
+    if source is not None:
+        where += f" AND source = {table.mark}"
+        params.append(source)
+    deleted: list[int] = []
+    for start in range(0, len(values), 10_000):
+        chunk = [int(v) for v in values[start : start + 10_000]]
+        rows = tx.execute(
+            f"DELETE FROM {table.regions} WHERE {column} IN {table.in_list(len(chunk))}"
+            f"{where} RETURNING id",
+            [*chunk, *params],
+        ).fetchall()
+        deleted += [int(row[0]) for row in rows]
+    if deleted and table.on_delete is not None:
+        table.on_delete(tx, deleted)
+
+
+def _require_image(tx: Any, table: RegionTable, image_id: int, deleted: Sequence[int]) -> None:
+    where, params = table.where()
+    found = tx.execute(
+        f"SELECT 1 FROM {table.images} WHERE id = {table.mark}{where}", [image_id, *params]
+    ).fetchone()
+    if found is None or image_id in deleted:
+        raise StoreError(f"regions for image {image_id}, which is not in the index")
+
+
+def _insert(tx: Any, table: RegionTable, image_id: int, group: RegionSet) -> None:
+    if not group.regions:
+        return
+    extra = {**table.scope, **table.stamp}
+    columns = [*extra, "image_id", *VALUE_COLUMNS]
+    marks = ", ".join([table.mark] * len(columns))
+    rows = [
+        (*extra.values(), image_id, *region_values(region), table.encode(vector))
+        for region, vector in group.regions
+    ]
+    sql = f"INSERT INTO {table.regions} ({', '.join(columns)}) VALUES ({marks})"
+    if hasattr(tx, "executemany"):  # sqlite3
+        tx.executemany(sql, rows)
+    else:  # psycopg
+        with tx.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+
+def read_regions(
+    connection: Any, table: RegionTable, image_ids: Sequence[int]
+) -> list[RegionRecord]:
+    """The regions of ``image_ids``, by image in the order asked, then by id."""
+    if not image_ids:
+        return []
+    where, params = table.where()
+    found: dict[int, list[RegionRecord]] = {}
+    unique = list(dict.fromkeys(int(i) for i in image_ids))
+    for start in range(0, len(unique), 10_000):
+        chunk = unique[start : start + 10_000]
+        rows = connection.execute(
+            f"SELECT {REGION_COLUMNS} FROM {table.regions} WHERE image_id IN "
+            f"{table.in_list(len(chunk))}{where} ORDER BY image_id, id",
+            [*chunk, *params],
+        ).fetchall()
+        for row in rows:
+            record = region_from_row(row)
+            found.setdefault(record.image_id, []).append(record)
+    return [record for image_id in unique for record in found.get(image_id, [])]
+
+
+def read_region_vectors(
+    connection: Any,
+    table: RegionTable,
+    region_ids: Sequence[int],
+    dim: int,
+    decode: Callable[[Any], Vector],
+) -> Vector:
+    """``(len(region_ids), dim)`` vectors in that order; an unknown id is an error."""
+    where, params = table.where()
+    found: dict[int, Any] = {}
+    wanted = [int(i) for i in region_ids]
+    for start in range(0, len(wanted), 10_000):
+        chunk = wanted[start : start + 10_000]
+        rows = connection.execute(
+            f"SELECT id, vector FROM {table.regions} WHERE id IN "
+            f"{table.in_list(len(chunk))}{where}",
+            [*chunk, *params],
+        ).fetchall()
+        found.update({int(row[0]): row[1] for row in rows})
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise StoreError(f"no region with id {missing[0]}")
+    return stack_vectors(wanted, found, dim, decode)

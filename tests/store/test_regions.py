@@ -1,0 +1,197 @@
+"""The store contract for regions: an image's parts with vectors of their own, written
+with their image, replaced per source, gone with their image — the same on every store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from imgsearch.errors import ModelMismatch, StoreError
+from imgsearch.store import (
+    Box,
+    ImageWrite,
+    IndexSettings,
+    Region,
+    RegionSet,
+    Store,
+    WriteBatch,
+)
+from tests.store.conftest import DIM, facts, unit_vectors
+
+
+def bus(x: float = 10, label: str | None = "bus", source: str = "annotation") -> Region:
+    return Region(source, box=Box(x, 20, 30.5, 40), label=label, score=0.9)
+
+
+def with_image(path: str, vector: np.ndarray, *sets: RegionSet) -> WriteBatch:
+    return WriteBatch(images=[ImageWrite(facts(path), vector)], regions=list(sets))
+
+
+def test_regions_are_written_with_a_new_image_and_read_back(store: Store) -> None:
+    vectors = unit_vectors(4)
+    regions = [bus(10), bus(50, label=None), Region("grid", box=Box(0, 0, 320, 240))]
+    batch = with_image(
+        "/p/street.jpg",
+        vectors[0],
+        RegionSet(
+            "annotation", [(regions[0], vectors[1]), (regions[1], vectors[2])], image_index=0
+        ),
+        RegionSet("grid", [(regions[2], vectors[3])], image_index=0),
+    )
+    [image_id] = store.write(batch)
+    found = store.regions([image_id])
+    assert [r.region for r in found] == regions
+    assert all(r.image_id == image_id for r in found)
+    assert [r.id for r in found] == sorted(r.id for r in found)
+    np.testing.assert_array_equal(store.region_vectors([r.id for r in found]), vectors[1:])
+    np.testing.assert_array_equal(store.region_vectors([found[2].id, found[0].id]), vectors[[3, 1]])
+    assert store.stats().regions == 3
+
+
+def test_a_region_set_replaces_only_its_own_source(store: Store) -> None:
+    vectors = unit_vectors(6, seed=1)
+    [image_id] = store.write(
+        with_image(
+            "/p/a.jpg",
+            vectors[0],
+            RegionSet("annotation", [(bus(1), vectors[1]), (bus(2), vectors[2])], image_index=0),
+            RegionSet("grid", [(Region("grid", box=Box(0, 0, 5, 5)), vectors[3])], image_index=0),
+        )
+    )
+    store.write(
+        WriteBatch(regions=[RegionSet("annotation", [(bus(3), vectors[4])], image_id=image_id)])
+    )
+    found = store.regions([image_id])
+    assert sorted((r.region.source, r.region.box.x) for r in found if r.region.box) == [
+        ("annotation", 3.0),
+        ("grid", 0.0),
+    ]
+    store.write(WriteBatch(regions=[RegionSet("grid", [], image_id=image_id)]))
+    assert [r.region.source for r in store.regions([image_id])] == ["annotation"]
+
+
+def test_regions_are_read_by_image_in_the_order_asked(store: Store) -> None:
+    vectors = unit_vectors(5, seed=2)
+    ids = store.write(
+        WriteBatch(
+            images=[
+                ImageWrite(facts("/p/a.jpg"), vectors[0]),
+                ImageWrite(facts("/p/b.jpg"), vectors[1]),
+            ],
+            regions=[
+                RegionSet("annotation", [(bus(1), vectors[2])], image_index=0),
+                RegionSet(
+                    "annotation", [(bus(2), vectors[3]), (bus(3), vectors[4])], image_index=1
+                ),
+            ],
+        )
+    )
+    found = store.regions([ids[1], ids[0], ids[1]])
+    assert [(r.image_id, r.region.box.x) for r in found if r.region.box] == [
+        (ids[1], 2.0),
+        (ids[1], 3.0),
+        (ids[0], 1.0),
+    ]
+    assert store.regions([]) == [] and store.regions([10**9]) == []
+
+
+def test_a_moved_image_keeps_its_regions_and_a_changed_one_loses_them(store: Store) -> None:
+    vectors = unit_vectors(4, seed=3)
+    [image_id] = store.write(
+        with_image(
+            "/p/a.jpg", vectors[0], RegionSet("annotation", [(bus(), vectors[1])], image_index=0)
+        )
+    )
+    store.write(WriteBatch(images=[ImageWrite(facts("/p/moved/a.jpg"), None, id=image_id)]))
+    assert len(store.regions([image_id])) == 1
+    # New pixels: the old boxes no longer describe them, unless the same batch says so.
+    store.write(
+        WriteBatch(images=[ImageWrite(facts("/p/moved/a.jpg", size=7), vectors[2], id=image_id)])
+    )
+    assert store.regions([image_id]) == []
+    store.write(
+        WriteBatch(
+            images=[ImageWrite(facts("/p/moved/a.jpg", size=8), vectors[0], id=image_id)],
+            regions=[RegionSet("annotation", [(bus(5), vectors[3])], image_id=image_id)],
+        )
+    )
+    assert [r.region.box.x for r in store.regions([image_id]) if r.region.box] == [5.0]
+
+
+def test_deleting_an_image_deletes_its_regions(store: Store) -> None:
+    vectors = unit_vectors(3, seed=4)
+    ids = store.write(
+        WriteBatch(
+            images=[
+                ImageWrite(facts("/p/a.jpg"), vectors[0]),
+                ImageWrite(facts("/p/b.jpg"), vectors[1]),
+            ],
+            regions=[RegionSet("annotation", [(bus(), vectors[2])], image_index=0)],
+        )
+    )
+    region_id = store.regions([ids[0]])[0].id
+    store.write(WriteBatch(deletes=[ids[0]]))
+    assert store.regions([ids[0]]) == []
+    assert store.stats().regions == 0
+    with pytest.raises(StoreError):
+        store.region_vectors([region_id])
+
+
+def test_regions_for_a_missing_image_fail_the_whole_batch(store: Store) -> None:
+    vectors = unit_vectors(3, seed=5)
+    [kept] = store.write(with_image("/p/a.jpg", vectors[0]))
+    batch = WriteBatch(
+        images=[ImageWrite(facts("/p/new.jpg"), vectors[1])],
+        regions=[RegionSet("annotation", [(bus(), vectors[2])], image_id=kept + 1000)],
+    )
+    with pytest.raises(StoreError):
+        store.write(batch)
+    assert store.find_path("/p/new.jpg") is None  # nothing of it landed
+    # Nor may a batch give regions to an image it deletes.
+    with pytest.raises(StoreError):
+        store.write(
+            WriteBatch(
+                deletes=[kept],
+                regions=[RegionSet("annotation", [(bus(), vectors[2])], image_id=kept)],
+            )
+        )
+    assert store.find_path("/p/a.jpg") is not None
+
+
+def test_region_vectors_must_fit_the_index(store: Store) -> None:
+    [image_id] = store.write(with_image("/p/a.jpg", unit_vectors(1)[0]))
+    wrong = unit_vectors(1, dim=DIM + 1)[0]
+    with pytest.raises(ModelMismatch):
+        store.write(
+            WriteBatch(regions=[RegionSet("annotation", [(bus(), wrong)], image_id=image_id)])
+        )
+    assert store.regions([image_id]) == []
+
+
+def test_rebinding_to_another_model_drops_every_region(store: Store) -> None:
+    vectors = unit_vectors(2, seed=6)
+    [image_id] = store.write(
+        with_image(
+            "/p/a.jpg", vectors[0], RegionSet("annotation", [(bus(), vectors[1])], image_index=0)
+        )
+    )
+    store.bind(IndexSettings("another-model", DIM), reembed=True)
+    assert store.regions([image_id]) == []
+    assert store.stats().regions == 0
+
+
+def test_a_region_is_checked_when_made() -> None:
+    with pytest.raises(ValueError):
+        Region("camera")  # not a known source
+    with pytest.raises(ValueError):
+        Box(0, 0, 0, 10)  # empty
+    with pytest.raises(ValueError):
+        Box(float("nan"), 0, 1, 1)
+    with pytest.raises(ValueError):
+        Region("grid", time=-1.0)
+    with pytest.raises(ValueError):
+        RegionSet("grid", [], image_id=1, image_index=0)
+    with pytest.raises(ValueError):
+        RegionSet("grid", [(bus(), unit_vectors(1)[0])], image_id=1)  # an annotation region
+    frame = Region("detector", time=12.5, label="car", score=0.7)  # a video moment: no box
+    assert frame.box is None and frame.time == 12.5
