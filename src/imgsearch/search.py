@@ -36,8 +36,9 @@ from imgsearch.errors import (
     NotIndexed,
     TextNotSupported,
 )
+from imgsearch.matching import nearest_images
 from imgsearch.media.walk import IMAGE_EXTENSIONS
-from imgsearch.store import Filters, ImageRecord, Store
+from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
 from imgsearch.types import Box
 
 DEFAULT_TOP = 10
@@ -96,6 +97,9 @@ class Query:
     offset: int = 0
     metadata_weight: float = DEFAULT_METADATA_WEIGHT
     exact: bool = False
+    regions: bool = True
+    """Match inside images too: an image's cosine is the best of its whole-image and
+    region vectors (see :mod:`imgsearch.matching`); False compares whole images only."""
 
     def __post_init__(self) -> None:
         if not self.parts:
@@ -129,6 +133,9 @@ class Hit:
     cosine: float
     metadata_score: float
     image: ImageRecord
+    region: RegionRecord | None = None
+    """The region whose vector matched best (its box, label, source); ``None``: the whole
+    image."""
 
 
 def parse_expression(expression: str | Sequence[str]) -> list[QueryPart]:
@@ -293,7 +300,11 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
         dict(store.metadata_matches(words, METADATA_CANDIDATES, query.filters)) if words else {}
     )
     depth = wanted * CANDIDATE_FACTOR if metadata else wanted
-    cosines = dict(store.nearest(vector, depth, query.filters, exact=query.exact))
+    matches = nearest_images(
+        store, vector, depth, query.filters, exact=query.exact, regions=query.regions
+    )
+    cosines = {m.image_id: m.cosine for m in matches}
+    matched = {m.image_id: m.region_id for m in matches if m.region_id is not None}
     extra = [i for i in metadata if i not in cosines]
     if extra:
         for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
@@ -305,8 +316,20 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
     scored.sort(key=lambda s: (-s[0], s[3]))
     page = scored[query.offset : wanted]
     records = {r.id: r for r in store.get([s[3] for s in page])}
+    regions = _matched_regions(store, [s[3] for s in page], matched)
     return [
-        Hit(query.offset + n + 1, image_id, rel, cos, meta, records[image_id])
+        Hit(
+            query.offset + n + 1, image_id, rel, cos, meta, records[image_id], regions.get(image_id)
+        )
         for n, (rel, cos, meta, image_id) in enumerate(page)
         if image_id in records
     ]
+
+
+def _matched_regions(
+    store: Store, image_ids: Sequence[int], matched: dict[int, int]
+) -> dict[int, RegionRecord]:
+    """Image id → the record of the region that matched it, for ``image_ids`` (a page)."""
+    owners = [i for i in image_ids if i in matched]
+    wanted = {matched[i] for i in owners}
+    return {r.image_id: r for r in store.regions(owners) if r.id in wanted} if owners else {}

@@ -9,6 +9,7 @@ import pytest
 from imgsearch.errors import ModelMismatch, StoreError
 from imgsearch.store import (
     Box,
+    Filters,
     ImageWrite,
     IndexSettings,
     Region,
@@ -195,3 +196,70 @@ def test_a_region_is_checked_when_made() -> None:
         RegionSet("grid", [(bus(), unit_vectors(1)[0])], image_id=1)  # an annotation region
     frame = Region("detector", time=12.5, label="car", score=0.7)  # a video moment: no box
     assert frame.box is None and frame.time == 12.5
+
+
+def regions_of(
+    store: Store, count: int, seed: int, per_image: int = 3, folder: str = "/p"
+) -> np.ndarray:
+    """``count`` images with ``per_image`` labelled regions each; the region vectors."""
+    vectors = unit_vectors(count * (per_image + 1), seed=seed)
+    labels = ["bus", "car", "person"]
+    batch = WriteBatch()
+    for n in range(count):
+        batch.images.append(ImageWrite(facts(f"{folder}/{n:04d}.jpg"), vectors[n]))
+        group = [
+            (bus(float(j), label=labels[(n + j) % 3]), vectors[count + n * per_image + j])
+            for j in range(per_image)
+        ]
+        batch.regions.append(RegionSet("annotation", group, image_index=n))
+    store.write(batch)
+    return vectors[count:]
+
+
+def test_nearest_regions_are_exact_best_first_with_their_images(store: Store) -> None:
+    region_vectors = regions_of(store, 20, seed=7)
+    query = region_vectors[17]
+    found = store.nearest_regions(query, 5)
+    assert len(found) == 5
+    cosines = [c for _, _, c in found]
+    assert cosines == sorted(cosines, reverse=True)
+    assert abs(cosines[0] - 1.0) < 1e-5
+    records = {r.id: r for r in store.regions(sorted({image for _, image, _ in found}))}
+    for region_id, image_id, cosine in found:
+        assert records[region_id].image_id == image_id
+        expected = float(store.region_vectors([region_id])[0] @ query)
+        assert abs(cosine - expected) < 1e-5
+    all_found = store.nearest_regions(query, 1000)
+    assert len(all_found) == 60
+    expected_order = np.argsort(-(region_vectors @ query), kind="stable")
+    assert [round(c, 5) for _, _, c in all_found] == [
+        round(float(region_vectors[i] @ query), 5) for i in expected_order
+    ]
+
+
+def test_nearest_regions_filter_by_label_source_and_image(store: Store) -> None:
+    regions_of(store, 12, seed=8, folder="/p/street")
+    region_vectors = regions_of(store, 12, seed=9, folder="/p/shop")
+    query = region_vectors[0]
+    buses = store.nearest_regions(query, 1000, labels=["bus"])
+    assert len(buses) == 24
+    by_id = {r.id: r for r in store.regions(sorted({i for _, i, _ in buses}))}
+    assert all(by_id[region].region.label == "bus" for region, _, _ in buses)
+    either = store.nearest_regions(query, 1000, labels=["bus", "car"])
+    assert len(either) == 48
+    assert store.nearest_regions(query, 10, sources=["grid"]) == []
+    shop = store.nearest_regions(query, 1000, Filters(under=("/p/shop",)), labels=["person"])
+    paths = {r.id: r.path for r in store.get(sorted({i for _, i, _ in shop}))}
+    assert len(shop) == 12 and all(paths[i].startswith("/p/shop/") for _, i, _ in shop)
+
+
+def test_replaced_and_deleted_regions_are_not_found(store: Store) -> None:
+    region_vectors = regions_of(store, 4, seed=10)
+    query = region_vectors[0]
+    [(first, image_id, _)] = store.nearest_regions(query, 1)
+    store.write(WriteBatch(regions=[RegionSet("annotation", [], image_id=image_id)]))
+    assert all(r != first and i != image_id for r, i, _ in store.nearest_regions(query, 100))
+    other = store.nearest_regions(query, 1)[0][1]
+    store.write(WriteBatch(deletes=[other]))
+    assert all(i not in (image_id, other) for _, i, _ in store.nearest_regions(query, 100))
+    assert len(store.nearest_regions(query, 100)) == 6

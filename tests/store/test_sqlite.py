@@ -79,3 +79,40 @@ def test_schema_is_versioned_and_newer_schemas_are_refused(tmp_path: Path) -> No
     db.close()
     with pytest.raises(StoreError, match="newer imgsearch"):
         SqliteStore(tmp_path)
+
+
+def test_region_graph_is_saved_caught_up_and_filters_exactly(tmp_path: Path) -> None:
+    from imgsearch.store import Box, Region, RegionSet
+
+    vectors = unit_vectors(1600, seed=3, dim=16)
+    store = SqliteStore(tmp_path, hnsw_threshold=500)
+    store.bind(IndexSettings("m", 16))
+    ids = fill(store, 0, vectors[:100])
+    labels = ["bus"] * 3 + ["car"] * 997  # three buses among a thousand regions
+
+    def regions(image: int) -> RegionSet:
+        rows = range(image * 10, image * 10 + 10)
+        group = [
+            (Region("annotation", Box(1, 1, 5, 5), label=labels[r]), vectors[100 + r]) for r in rows
+        ]
+        return RegionSet("annotation", group, image_id=ids[image])
+
+    store.write(WriteBatch(regions=[regions(n) for n in range(100)]))
+    query = vectors[100 + 500]
+    exact = [r for r, _, _ in store.nearest_regions(query, 10, exact=True)]
+    approximate = [r for r, _, _ in store.nearest_regions(query, 10)]
+    assert len(set(exact) & set(approximate)) >= 9
+    assert store._regions.search(query, 1, None, False)[2] == "hnsw"
+    # A filter that lets 3 of 1,000 through still returns all 3.
+    assert len(store.nearest_regions(query, 10, labels=["bus"])) == 3
+    store.close()
+    assert (tmp_path / "regions" / "vectors.faiss").exists()
+
+    other = SqliteStore(tmp_path, hnsw_threshold=10**9)  # another process: no graph held
+    other.write(WriteBatch(regions=[RegionSet("annotation", [], image_id=ids[50])]))
+    other.close()
+    reopened = SqliteStore(tmp_path, hnsw_threshold=500)
+    found = reopened.nearest_regions(query, 1000, exact=True)
+    assert len(found) == 990 and all(image != ids[50] for _, image, _ in found)
+    assert reopened.nearest_regions(vectors[100 + 10], 1)[0][1] == ids[1]
+    reopened.close()

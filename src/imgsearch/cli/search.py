@@ -50,6 +50,9 @@ def search(
         "--metadata-weight",
         help="Weight of the metadata score in relevance (0 = pictures only).",
     ),
+    whole: bool = typer.Option(
+        False, "--whole", help="Compare whole images only, not the regions inside them."
+    ),
     exact: bool = typer.Option(
         False, "--exact", help="Scan every vector, even with an HNSW index."
     ),
@@ -87,6 +90,7 @@ def search(
                 offset=offset,
                 metadata_weight=metadata_weight,
                 exact=exact,
+                regions=not whole,
             )
         )
     if paths_only:
@@ -127,7 +131,20 @@ def _as_dict(hit: Hit) -> dict[str, object]:
         "bytes": record.size,
         "taken": datetime.fromtimestamp(record.sort_time).isoformat(timespec="seconds"),
         "captured_at_exif": record.captured_at is not None,
+        "region": None if hit.region is None else hit.region.as_dict(),
     }
+
+
+def _matched(hit: Hit) -> str:
+    """The region that matched, as a reader wants it: label, box (x,y w×h), source."""
+    if hit.region is None:
+        return "whole"
+    region = hit.region.region
+    where = ""
+    if region.box is not None:
+        b = region.box
+        where = f" {b.x:.0f},{b.y:.0f} {b.w:.0f}×{b.h:.0f}"
+    return f"{region.label or region.source}{where}"
 
 
 def _table(hits: list[Hit]) -> None:
@@ -136,8 +153,19 @@ def _table(hits: list[Hit]) -> None:
         console.print("no matching images")
         return
     table = Table(box=None, pad_edge=False)
-    for column in ("#", "relevance", "cosine", "meta", "size", "taken", "path"):
-        table.add_column(column, justify="right" if column != "path" else "left")
+    matched = any(hit.region is not None for hit in hits)
+    columns = (
+        "#",
+        "relevance",
+        "cosine",
+        "meta",
+        "size",
+        "taken",
+        *(("matched",) if matched else ()),
+        "path",
+    )
+    for column in columns:
+        table.add_column(column, justify="right" if column not in ("path", "matched") else "left")
     for hit in hits:
         record = hit.image
         table.add_row(
@@ -147,6 +175,7 @@ def _table(hits: list[Hit]) -> None:
             f"{hit.metadata_score:.2f}",
             f"{record.width}×{record.height}",
             _taken(hit),
+            *((_matched(hit),) if matched else ()),
             record.path,
         )
     console.print(table)

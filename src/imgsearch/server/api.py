@@ -111,6 +111,7 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
                 "width": h.image.width,
                 "height": h.image.height,
                 "taken": h.image.sort_time,
+                "region": None if h.region is None else h.region.as_dict(),
                 "links": _links(h.id),
             }
             for h in hits

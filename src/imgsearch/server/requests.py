@@ -107,6 +107,7 @@ def query_of(body: SearchIn, downloads: dict[str, bytes]) -> Query:
         "top": body.top,
         "offset": body.offset,
         "filters": filters_of(body.filters),
+        "regions": body.regions,
     }
     if body.metadata_weight is not None:
         options["metadata_weight"] = body.metadata_weight

@@ -86,6 +86,9 @@ class SearchIn(BaseModel):
     offset: int = Field(0, ge=0, le=100_000)
     filters: FiltersIn | None = None
     metadata_weight: float | None = Field(None, ge=0, le=1)
+    regions: bool = Field(
+        True, description="Match inside images too (regions); false: whole images only."
+    )
 
 
 MAX_TAGS = 64
@@ -125,6 +128,25 @@ class ImageOut(BaseModel):
     links: Links
 
 
+class BoxOut(BaseModel):
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+class RegionOut(BaseModel):
+    """The part of the image that matched: a box (pixels of the displayed image) with
+    where it came from and its label."""
+
+    id: int
+    source: str = Field(description="annotation, detector or grid")
+    label: str | None
+    score: float | None
+    box: BoxOut | None
+    time: float | None = Field(description="Seconds into a video, for a frame.")
+
+
 class HitOut(BaseModel):
     rank: int
     id: int
@@ -135,6 +157,9 @@ class HitOut(BaseModel):
     width: int | None
     height: int | None
     taken: float | None
+    region: RegionOut | None = Field(
+        None, description="The region whose vector matched best; null: the whole image."
+    )
     links: Links
 
 

@@ -126,6 +126,21 @@ class Store(Protocol):
         (float32) even when an approximate index chose the candidates.
         """
 
+    def nearest_regions(
+        self,
+        query: Vector,
+        k: int,
+        filters: Filters = Filters(),
+        *,
+        labels: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        exact: bool = False,
+    ) -> list[tuple[int, int, float]]:
+        """The ``k`` most similar regions whose image passes ``filters`` (and whose label
+        and source are among ``labels`` / ``sources``, when given): ``(region id, image id,
+        cosine)``. Best first, equal cosines in ascending region id order; exactly ``k``
+        when at least ``k`` pass. Cosines are exact (float32)."""
+
     def metadata_matches(
         self, text: str, limit: int, filters: Filters = Filters()
     ) -> list[tuple[int, float]]:

@@ -148,6 +148,18 @@ class RegionRecord:
     image_id: int
     region: Region
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: id, source, label, score, box (pixels) or null, time or null."""
+        box = self.region.box
+        return {
+            "id": self.id,
+            "source": self.region.source,
+            "label": self.region.label,
+            "score": self.region.score,
+            "box": None if box is None else {"x": box.x, "y": box.y, "w": box.w, "h": box.h},
+            "time": self.region.time,
+        }
+
 
 @dataclass(frozen=True)
 class RegionSet:

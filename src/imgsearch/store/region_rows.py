@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imgsearch.errors import StoreError
-from imgsearch.store.core import stack_vectors
-from imgsearch.store.records import Box, Region, RegionRecord, RegionSet, Vector, WriteBatch
+from imgsearch.store.core import Dialect, filter_clause, stack_vectors
+from imgsearch.store.records import (
+    Box,
+    Filters,
+    Region,
+    RegionRecord,
+    RegionSet,
+    Vector,
+    WriteBatch,
+)
 
 REGION_COLUMNS = "id, image_id, source, x, y, w, h, time, label, score"
 """What :func:`region_from_row` reads, in order."""
@@ -173,3 +181,45 @@ def read_region_vectors(
     if missing:
         raise StoreError(f"no region with id {missing[0]}")
     return stack_vectors(wanted, found, dim, decode)
+
+
+def region_filter(
+    table: RegionTable,
+    filters: Filters,
+    labels: Sequence[str],
+    sources: Sequence[str],
+    dialect: Dialect,
+) -> tuple[str, list[Any]]:
+    """``FROM``-clause text (regions as ``r``, joined to their images as ``i``) and its
+    parameters selecting the regions whose image passes ``filters`` and whose label and
+    source are among ``labels`` and ``sources`` (when given)."""
+    mark = table.mark
+    scope = "".join(f" AND r.{name} = {mark} AND i.{name} = {mark}" for name in table.scope)
+    scope_params = [value for value in table.scope.values() for _ in (0, 1)]
+    clause, params = filter_clause(filters, dialect, "i")
+    for column, values in (("label", labels), ("source", sources)):
+        if values:
+            condition, more = dialect.any_of(f"r.{column}", list(values))
+            clause += f" AND {condition}"
+            params += more
+    return (
+        f"{table.regions} r JOIN {table.images} i ON i.id = r.image_id WHERE {clause}{scope}",
+        [*params, *scope_params],
+    )
+
+
+def region_owners(
+    connection: Any, table: RegionTable, region_ids: Sequence[int]
+) -> list[tuple[int, int]]:
+    """``(region id, image id)`` of those ``region_ids`` that exist."""
+    where, params = table.where()
+    found: list[tuple[int, int]] = []
+    for start in range(0, len(region_ids), 10_000):
+        chunk = [int(i) for i in region_ids[start : start + 10_000]]
+        rows = connection.execute(
+            f"SELECT id, image_id FROM {table.regions} WHERE id IN "
+            f"{table.in_list(len(chunk))}{where}",
+            [*chunk, *params],
+        ).fetchall()
+        found += [(int(row[0]), int(row[1])) for row in rows]
+    return found

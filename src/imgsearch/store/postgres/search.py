@@ -149,3 +149,20 @@ def rescore(query: Vector, rows: list[Any], k: int) -> list[tuple[int, float]]:
     scores = np.stack([as_vector(r[1]) for r in rows]) @ query
     order = np.lexsort((ids, -scores))[:k]
     return [(int(ids[i]), float(scores[i])) for i in order]
+
+
+def region_candidates(
+    tx: Any, from_where: str, params: list[Any], query: Vector, dim: int, limit: int
+) -> list[Any]:
+    """The ``limit`` nearest regions ``(id, image id, vector)`` that ``from_where`` (see
+    :func:`~imgsearch.store.region_rows.region_filter`) selects, by an exact scan."""
+    return list(
+        tx.execute(
+            f"SELECT r.id, r.image_id, r.vector FROM {from_where} "
+            f"AND vector_dims(r.vector) = {int(dim)} "
+            f"ORDER BY (r.vector::vector({int(dim)}) <=> %s::vector({int(dim)})) LIMIT %s",
+            [*params, query, limit],
+            prepare=False,
+            binary=True,
+        ).fetchall()
+    )

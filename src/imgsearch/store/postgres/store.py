@@ -21,13 +21,14 @@ from imgsearch.store.postgres.search import (
     BM25_QUERY,
     build_hnsw,
     candidates,
+    region_candidates,
     rescore,
     search_widening,
 )
 from imgsearch.store.postgres.url import redact, split_url
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
-from imgsearch.store.region_rows import read_region_vectors, read_regions
+from imgsearch.store.region_rows import read_region_vectors, read_regions, region_filter
 from imgsearch.store.terms import query_terms
 
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
@@ -373,6 +374,28 @@ class PostgresStore:
             return self._candidates(q, dim, clause, params, limit, index, ef)
 
         return rescore(q, search_widening(fetch, k + CANDIDATE_MARGIN, use_index), k)
+
+    def nearest_regions(
+        self,
+        query: Vector,
+        k: int,
+        filters: Filters = Filters(),
+        *,
+        labels: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        exact: bool = False,
+    ) -> list[tuple[int, int, float]]:
+        dim = self._dim()
+        if k <= 0 or dim == 0:
+            return []
+        q = np.ascontiguousarray(query, dtype=np.float32)
+        table = region_table(self._collection_id)
+        from_where, params = region_filter(table, filters, labels, sources, POSTGRES)
+        with self._transaction() as tx:
+            rows = region_candidates(tx, from_where, params, q, dim, k + CANDIDATE_MARGIN)
+        owners = {int(row[0]): int(row[1]) for row in rows}
+        best = rescore(q, [(row[0], row[2]) for row in rows], k)
+        return [(region_id, owners[region_id], cosine) for region_id, cosine in best]
 
     def _search_state(self) -> tuple[int, int]:
         """(dim, number of vectors), re-read at most every few seconds: counting is a scan."""

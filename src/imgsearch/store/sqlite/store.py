@@ -20,9 +20,13 @@ from imgsearch.errors import IndexNotFound, NotIndexed, StoreError
 from imgsearch.store import core, records
 from imgsearch.store.migrations import migrate
 from imgsearch.store.records import Filters, Vector
-from imgsearch.store.region_rows import read_region_vectors, read_regions
-from imgsearch.store.rwlock import ReadWriteLock
-from imgsearch.store.sqlite.vectors import catch_up, load_vectors
+from imgsearch.store.region_rows import (
+    read_region_vectors,
+    read_regions,
+    region_filter,
+    region_owners,
+)
+from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
 from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text
 from imgsearch.store.text import match_expression
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
@@ -79,21 +83,22 @@ class SqliteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._vectors_lock = ReadWriteLock()
         self._hnsw_threshold = hnsw_threshold
-        self._hnsw = hnsw
-        self._vectors: VectorIndex | None = None
-        self._vectors_stamp = (-1, -1)  # (generation, rev) the vector index reflects
-        self._vectors_dirty = False
+        self._images = SyncedVectors(
+            VectorTable("images", "tombstones", self.folder), hnsw_threshold, hnsw
+        )
+        self._regions = SyncedVectors(
+            VectorTable("regions", "region_tombstones", self.folder / "regions"),
+            hnsw_threshold,
+            hnsw,
+        )
 
     # -- plumbing -------------------------------------------------------------------
 
     def close(self) -> None:
         """Save the HNSW graph if it moved on, and close the database."""
-        if self._vectors is not None and self._vectors_dirty and self._vectors.mode == "hnsw":
-            generation, rev = self._vectors_stamp
-            self._vectors.save(self.folder, f"{generation}:{rev}")
-            self._vectors_dirty = False
+        self._images.save()
+        self._regions.save()
         with self._readers_lock:
             for reader in self._readers:
                 reader.close()
@@ -327,19 +332,40 @@ class SqliteStore:
     def nearest(
         self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
     ) -> list[tuple[int, float]]:
-        self._sync_vectors()
+        self._current(self._images)
         allowed = self._allowed_ids(filters) if filters.active else None
-        with self._vectors_lock.reading():
-            index = self._vectors
-            assert index is not None
-            ids, scores = index.search(query, k, allowed=allowed, exact=exact)
-            mode = index.mode
+        ids, scores, mode = self._images.search(query, k, allowed, exact)
         if mode == "hnsw" and len(ids):
             # The graph holds float16 copies; report float32 cosines from the database.
             scores = self.vectors([int(i) for i in ids]) @ np.asarray(query, dtype=np.float32)
             order = np.lexsort((ids, -scores))
             ids, scores = ids[order], scores[order]
         return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
+
+    def nearest_regions(
+        self,
+        query: Vector,
+        k: int,
+        filters: Filters = Filters(),
+        *,
+        labels: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        exact: bool = False,
+    ) -> list[tuple[int, int, float]]:
+        self._current(self._regions)
+        allowed = None
+        if filters.active or labels or sources:
+            sql, params = region_filter(region_table(0), filters, labels, sources, SQLITE)
+            rows = self._reader().execute(f"SELECT r.id FROM {sql}", params).fetchall()
+            allowed = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ids, scores, mode = self._regions.search(query, k, allowed, exact)
+        if not len(ids):
+            return []
+        if mode == "hnsw":
+            scores = self.region_vectors([int(i) for i in ids]) @ np.asarray(query, np.float32)
+        owners = dict(region_owners(self._reader(), region_table(0), [int(i) for i in ids]))
+        order = np.lexsort((ids, -scores))
+        return [(int(ids[n]), owners[int(ids[n])], float(scores[n])) for n in order]
 
     def metadata_matches(
         self, text: str, limit: int, filters: Filters = Filters()
@@ -371,36 +397,19 @@ class SqliteStore:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def vector_index(self) -> VectorIndex:
-        """The in-memory vector index, caught up with the database."""
-        return self._sync_vectors()
+        """The in-memory vector index of whole images, caught up with the database."""
+        return self._current(self._images)
 
-    def _sync_vectors(self) -> VectorIndex:
-        """Catch the vector index up with the database (exclusively: searches wait)."""
-        with self._snapshot() as db:
-            stamp = (int(self._setting("generation", db) or 0), int(self._setting("rev", db) or 0))
-        if stamp == self._vectors_stamp and self._vectors is not None:
-            return self._vectors
-        with self._vectors_lock.writing():
-            return self._catch_up_vectors()
-
-    def _catch_up_vectors(self) -> VectorIndex:
-        with self._snapshot() as db:
-            generation = int(self._setting("generation", db) or 0)
-            rev = int(self._setting("rev", db) or 0)
-            if (generation, rev) == self._vectors_stamp and self._vectors is not None:
-                return self._vectors
-            index = self._vectors if self._vectors_stamp[0] == generation else None
-            since = self._vectors_stamp[1] if index is not None else 0
-            if index is None:
-                dim = int(self._setting("dim", db) or 0)
-                index, since = load_vectors(
-                    self.folder, dim, generation, rev, self._hnsw_threshold, self._hnsw
-                )
-            catch_up(db, index, since)
-        self._vectors = index
-        self._vectors_dirty = self._vectors_dirty or since != rev
-        self._vectors_stamp = (generation, rev)
-        return index
+    def _current(self, synced: SyncedVectors) -> VectorIndex:
+        """Catch ``synced`` up with the database (exclusively: its searches wait)."""
+        return synced.current(
+            self._snapshot,
+            lambda db: (
+                int(self._setting("generation", db) or 0),
+                int(self._setting("rev", db) or 0),
+            ),
+            lambda db: int(self._setting("dim", db) or 0),
+        )
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -1,21 +1,95 @@
-"""The embedded store's vector index, kept in step with SQLite.
+"""The embedded store's vector indexes, kept in step with SQLite.
 
 SQLite is the source of truth: every vector write stamps its row with the batch's
-revision, every deletion leaves a tombstone. The in-memory index (exact or HNSW,
+revision, every deletion leaves a tombstone. An in-memory index (exact or HNSW,
 :mod:`imgsearch.store.vector_index`) is saved beside the database with the revision it
 reflects, and on opening it catches up with whatever was committed since — by this
-process, another one, or a run that was killed.
+process, another one, or a run that was killed. Whole images and regions each have one,
+from the same revisions: one batch moves both.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from imgsearch.store.rwlock import ReadWriteLock
 from imgsearch.store.sqlite.write import CHUNK
-from imgsearch.store.vector_index import HnswParams, VectorIndex
+from imgsearch.store.vector_index import HnswParams, IdArray, VectorIndex, Vectors
+
+
+@dataclass(frozen=True)
+class VectorTable:
+    """Where one kind of vector lives: its table, its tombstones, where its index is saved."""
+
+    rows: str
+    tombstones: str
+    folder: Path
+
+
+class SyncedVectors:
+    """One in-memory vector index and the (generation, revision) of the data it reflects.
+
+    Searches read it concurrently; catching up takes it exclusively."""
+
+    def __init__(self, table: VectorTable, threshold: int, hnsw: HnswParams) -> None:
+        self.table = table
+        self._threshold = threshold
+        self._hnsw = hnsw
+        self._lock = ReadWriteLock()
+        self._index: VectorIndex | None = None
+        self._stamp = (-1, -1)
+        self._dirty = False
+
+    def current(
+        self,
+        snapshot: Callable[[], AbstractContextManager[sqlite3.Connection]],
+        stamp_of: Callable[[sqlite3.Connection], tuple[int, int]],
+        dim_of: Callable[[sqlite3.Connection], int],
+    ) -> VectorIndex:
+        """The index caught up with the database: ``stamp_of`` reads the (generation,
+        revision) the data is at, inside one ``snapshot()`` with the rows read."""
+        with snapshot() as db:
+            if stamp_of(db) == self._stamp and self._index is not None:
+                return self._index
+        with self._lock.writing(), snapshot() as db:
+            stamp = stamp_of(db)
+            if stamp == self._stamp and self._index is not None:
+                return self._index
+            generation, rev = stamp
+            index = self._index if self._stamp[0] == generation else None
+            since = self._stamp[1] if index is not None else 0
+            if index is None:
+                index, since = load_vectors(
+                    self.table.folder, dim_of(db), generation, rev, self._threshold, self._hnsw
+                )
+            catch_up(db, self.table, index, since)
+            self._index = index
+            self._dirty = self._dirty or since != rev
+            self._stamp = stamp
+            return index
+
+    def search(
+        self, query: Vectors, k: int, allowed: IdArray | None, exact: bool
+    ) -> tuple[IdArray, Vectors, str]:
+        """Ids and scores of the ``k`` best (see :meth:`VectorIndex.search`), and the mode."""
+        with self._lock.reading():
+            index = self._index
+            assert index is not None, "current() first"
+            ids, scores = index.search(query, k, allowed=allowed, exact=exact)
+            return ids, scores, index.mode
+
+    def save(self) -> None:
+        """Write an HNSW graph that moved on (an exact index is rebuilt from SQLite)."""
+        if self._index is not None and self._dirty and self._index.mode == "hnsw":
+            generation, rev = self._stamp
+            self._index.save(self.table.folder, f"{generation}:{rev}")
+            self._dirty = False
 
 
 def load_vectors(
@@ -33,12 +107,14 @@ def load_vectors(
     return VectorIndex(dim, hnsw_threshold=threshold, hnsw=hnsw), 0
 
 
-def catch_up(db: sqlite3.Connection, index: VectorIndex, since: int) -> None:
+def catch_up(db: sqlite3.Connection, table: VectorTable, index: VectorIndex, since: int) -> None:
     """Apply to ``index`` every deletion and vector write committed after revision ``since``."""
-    removed = [r[0] for r in db.execute("SELECT id FROM tombstones WHERE rev > ?", (since,))]
+    removed = [
+        r[0] for r in db.execute(f"SELECT id FROM {table.tombstones} WHERE rev > ?", (since,))
+    ]
     index.remove(np.asarray(removed, dtype=np.int64))
     cursor = db.execute(
-        "SELECT id, vector FROM images WHERE vec_rev > ? AND vector IS NOT NULL ORDER BY id",
+        f"SELECT id, vector FROM {table.rows} WHERE vec_rev > ? AND vector IS NOT NULL ORDER BY id",
         (since,),
     )
     while rows := cursor.fetchmany(CHUNK):

@@ -1,0 +1,84 @@
+"""Matching a query vector against whole images and the regions inside them.
+
+An image's cosine is the **best** of its whole-image vector and its regions' vectors
+(objects, grid patches): a small bus far down a street matches "bus" through its box,
+while the whole picture is mostly street. The hit says which region matched (``None``:
+the whole image), so every interface can draw it.
+
+Exactness: the top ``k`` images by that best cosine are found from two exact (or HNSW)
+searches — the top ``k`` whole images, and regions in order until ``k`` distinct images
+appear. An image whose best is a whole-image cosine is in the first list; one whose best
+is a region is reached in the second before ``k`` other images are, since every image
+ranked above it has a region or whole cosine above its own. Images met in only one list
+are completed exactly (their whole vector is read back; a region not reached ranks below
+the ``k`` images that were, so it cannot change the top ``k``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.store import Filters, Store
+
+REGION_DEPTH = 4
+"""Regions fetched per wanted image at first (an image may own many matching regions);
+quadrupled until enough distinct images are found."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """An image's best cosine and the region that gave it (``None``: the whole image)."""
+
+    image_id: int
+    cosine: float
+    region_id: int | None = None
+
+
+def nearest_images(
+    store: Store,
+    query: NDArray[np.float32],
+    k: int,
+    filters: Filters = Filters(),
+    *,
+    exact: bool = False,
+    regions: bool = True,
+) -> list[Match]:
+    """The ``k`` images most similar to ``query`` by their best vector, best first (equal
+    cosines by image id); ``regions=False`` compares whole images only."""
+    whole = dict(store.nearest(query, k, filters, exact=exact))
+    if not regions or k <= 0:
+        return [Match(i, c) for i, c in whole.items()]
+    best_region = _best_regions(store, query, k, filters, exact)
+    missing = [i for i in best_region if i not in whole]
+    if missing:
+        for image_id, cosine in zip(missing, store.vectors(missing) @ query, strict=True):
+            whole[image_id] = float(cosine)
+    matches = []
+    for image_id, cosine in whole.items():
+        region = best_region.get(image_id)
+        if region is not None and region[1] > cosine:
+            matches.append(Match(image_id, region[1], region[0]))
+        else:
+            matches.append(Match(image_id, cosine))
+    matches.sort(key=lambda m: (-m.cosine, m.image_id))
+    return matches[:k]
+
+
+def _best_regions(
+    store: Store, query: NDArray[np.float32], k: int, filters: Filters, exact: bool
+) -> dict[int, tuple[int, float]]:
+    """Image id → (region id, cosine) of its best region, for the images whose regions
+    come first until ``k`` distinct images are seen (or every region was read)."""
+    depth = max(k * REGION_DEPTH, 32)
+    while True:
+        found = store.nearest_regions(query, depth, filters, exact=exact)
+        best: dict[int, tuple[int, float]] = {}
+        for region_id, image_id, cosine in found:
+            if image_id not in best:
+                best[image_id] = (region_id, cosine)
+        if len(best) >= k or len(found) < depth:
+            return best
+        depth *= REGION_DEPTH
