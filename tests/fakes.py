@@ -15,12 +15,13 @@ import os
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.errors import InvalidText
-from imgsearch.media.decode import DecodeOptions, read_image
+from imgsearch.media.decode import DecodeOptions, read_crops, read_image
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.media.sources import ImageSource
 from imgsearch.models.settings import ModelSettings
@@ -85,9 +86,22 @@ class HashEncoder:
             )
         if decoded.rgb is None:
             return decoded.info, None
-        small = decoded.rgb.resize((SIDE, SIDE))
-        values = np.asarray(small, dtype=np.float32).transpose(2, 0, 1) / 255.0
-        return decoded.info, values
+        return decoded.info, self._values(decoded.rgb)
+
+    def read_regions(
+        self, image: ImageSource, boxes: Sequence[Box], *, name: str | None = None
+    ) -> tuple[ImageInfo, list[NDArray[np.float32]]]:
+        with self.decode_slot():
+            info, crops = read_crops(
+                image, boxes, name=name, min_short_edge=SIDE, options=self.decode_options
+            )
+        return info, [self._values(crop) for crop in crops]
+
+    @staticmethod
+    def _values(rgb: Any) -> NDArray[np.float32]:
+        small = rgb.resize((SIDE, SIDE))
+        values: NDArray[np.float32] = np.asarray(small, dtype=np.float32).transpose(2, 0, 1) / 255.0
+        return values
 
     def embed_pixels(self, pixels: NDArray[np.float32]) -> NDArray[np.float32]:
         self.calls += 1

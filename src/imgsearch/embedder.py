@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from imgsearch.errors import ImgsearchError, InputError, TextNotSupported
-from imgsearch.media.decode import DecodeOptions, ImageSource, read_image
+from imgsearch.media.decode import DecodeOptions, ImageSource, read_crops, read_image
 from imgsearch.media.failures import detached
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.models.catalog import DEFAULT_MODEL
@@ -271,6 +271,16 @@ class Embedder:
             if decoded.rgb is None:
                 return decoded.info, None
             return decoded.info, self._preprocess(decoded.rgb)
+
+    def read_regions(
+        self, image: ImageSource, boxes: Sequence[Box], *, name: str | None = None
+    ) -> tuple[ImageInfo, list[NDArray[np.float32]]]:
+        """An image's facts and the model input of each of ``boxes``, decoded once."""
+        with self.decode_slot():
+            info, crops = read_crops(
+                image, boxes, name=name, min_short_edge=self.image_size, options=self.decode_options
+            )
+            return info, [self._preprocess(crop) for crop in crops]
 
     def decode_slot(self) -> AbstractContextManager[object]:
         """Held while an image is decoded (see ``max_concurrent_decodes``)."""

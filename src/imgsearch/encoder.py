@@ -81,6 +81,15 @@ class Encoder(Protocol):
         :func:`~imgsearch.media.decode.read_image`)."""
         ...
 
+    def read_regions(
+        self, image: ImageSource, boxes: Sequence[Box], *, name: str | None = None
+    ) -> tuple[ImageInfo, list[Pixels]]:
+        """An image's facts and the model input of each of ``boxes`` (pixels of the
+        displayed image, each padded as it says), decoded once; raises as
+        :meth:`read_image` does (a box outside the image is an
+        :class:`~imgsearch.errors.InvalidBox`)."""
+        ...
+
     def embed_pixels(self, pixels: Pixels) -> Vectors:
         """Vectors of a stacked batch of :meth:`read_image` outputs."""
         ...

@@ -18,7 +18,7 @@ from imgsearch.errors import (
     PixelLimitExceeded,
     UnsupportedImage,
 )
-from imgsearch.media.decode import DecodeOptions, load_rgb
+from imgsearch.media.decode import DecodeOptions, load_rgb, read_crops
 from imgsearch.types import Box
 from tests.conftest import photo
 
@@ -130,6 +130,29 @@ def test_box_refers_to_the_upright_image() -> None:
     assert crop.size == (60, 40)
     with pytest.raises(InvalidBox, match="outside the 60x90 image"):
         load_rgb(data, box=Box(0, 0, 90, 60))
+
+
+def test_several_boxes_are_cut_from_one_decode_of_the_upright_image() -> None:
+    stored = photo(90, 60)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # displayed as 60x90
+    data = encode(stored, "PNG", exif=exif)
+    boxes = [Box(0, 50, 60, 40), Box(10, 10, 5, 7), Box(0, 0, 60, 90)]
+    info, crops = read_crops(data, boxes)
+    assert (info.width, info.height) == (60, 90)
+    for box, crop in zip(boxes, crops, strict=True):
+        assert mean_abs_diff(crop, load_rgb(data, box=box)) == 0
+    assert read_crops(data, [])[1] == []
+    with pytest.raises(InvalidBox, match="outside the 60x90 image"):
+        read_crops(data, [Box(0, 0, 10, 10), Box(0, 0, 90, 60)])
+
+
+def test_one_decode_keeps_the_resolution_the_smallest_box_needs() -> None:
+    data = encode(photo(2400, 1800), "JPEG", quality=90)
+    _, crops = read_crops(
+        data, [Box(0, 0, 2400, 1800), Box(1200, 900, 300, 300)], min_short_edge=224
+    )
+    assert min(crops[1].size) >= 224  # not the 1/8 scale the whole picture would allow
 
 
 def test_large_jpeg_is_draft_decoded_at_reduced_scale() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imgsearch.errors import ModelMismatch, StoreError
+from imgsearch.errors import InvalidBox, ModelMismatch, StoreError
 from imgsearch.store import (
     Box,
     Filters,
@@ -184,10 +184,12 @@ def test_rebinding_to_another_model_drops_every_region(store: Store) -> None:
 def test_a_region_is_checked_when_made() -> None:
     with pytest.raises(ValueError):
         Region("camera")  # not a known source
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidBox):
         Box(0, 0, 0, 10)  # empty
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidBox):
         Box(float("nan"), 0, 1, 1)
+    with pytest.raises(ValueError):
+        Region("grid", box=Box(0.1, 0.1, 0.5, 0.5, unit="fraction"))  # pixels only
     with pytest.raises(ValueError):
         Region("grid", time=-1.0)
     with pytest.raises(ValueError):

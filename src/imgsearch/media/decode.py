@@ -20,6 +20,7 @@ few hundred pixels, which makes a 12 MP photo several times cheaper to read.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -144,6 +145,8 @@ class DecodedImage:
 
     info: ImageInfo
     rgb: Image.Image | None
+    crops: tuple[Image.Image, ...] = ()
+    """Every box's crop, when several were asked for (:func:`read_crops`)."""
 
 
 def read_image(
@@ -172,12 +175,35 @@ def read_image(
     """
     label = name or describe_source(source)
     try:
-        return _read(source, label, box, min_short_edge, pixels, options)
+        return _read(
+            source, label, None if box is None else (box,), min_short_edge, pixels, options
+        )
     except InputError as exc:
         error: InputError = detached(exc)
     except Exception as exc:
         error = as_image_error(exc, label, max_pixels=options.max_pixels)
     raise error  # outside the except block: no context that holds the decoder's frames
+
+
+def read_crops(
+    source: ImageSource,
+    boxes: Sequence[Box],
+    *,
+    name: str | None = None,
+    min_short_edge: int | None = None,
+    options: DecodeOptions = DecodeOptions(),
+) -> tuple[ImageInfo, list[Image.Image]]:
+    """An image's facts and the upright RGB crop of each of ``boxes``, decoded once (at the
+    scale the smallest crop needs); raises as :func:`read_image` does."""
+    label = name or describe_source(source)
+    try:
+        decoded = _read(source, label, tuple(boxes), min_short_edge, bool(boxes), options)
+        return decoded.info, list(decoded.crops)
+    except InputError as exc:
+        error: InputError = detached(exc)
+    except Exception as exc:
+        error = as_image_error(exc, label, max_pixels=options.max_pixels)
+    raise error
 
 
 def load_rgb(
@@ -199,7 +225,7 @@ def load_rgb(
 def _read(
     source: ImageSource,
     name: str,
-    box: Box | None,
+    boxes: tuple[Box, ...] | None,
     min_short_edge: int | None,
     pixels: bool,
     options: DecodeOptions,
@@ -207,11 +233,12 @@ def _read(
     # The image is handed straight to _decode, so that its parameter is the only
     # reference and each conversion can free the buffer before it.
     if isinstance(source, Image.Image):
-        return _decode(source, name, box, min_short_edge, pixels, options)
+        return _decode(source, name, boxes, min_short_edge, pixels, options)
     if isinstance(source, np.ndarray):
-        return _decode(_array_to_image(source, name), name, box, min_short_edge, pixels, options)
+        image = _array_to_image(source, name)
+        return _decode(image, name, boxes, min_short_edge, pixels, options)
     with open_stream(source, name, options.max_file_bytes) as stream:
-        return _decode(_open(stream, options), name, box, min_short_edge, pixels, options)
+        return _decode(_open(stream, options), name, boxes, min_short_edge, pixels, options)
 
 
 def _open(stream: BinaryIO, options: DecodeOptions) -> Image.Image:
@@ -236,7 +263,7 @@ def _let_pillow_allow(max_pixels: int | None) -> None:
 def _decode(
     image: Image.Image,
     name: str,
-    box: Box | None,
+    boxes: tuple[Box, ...] | None,
     min_short_edge: int | None,
     pixels: bool,
     options: DecodeOptions,
@@ -250,16 +277,21 @@ def _decode(
     info = image_info(full_size, image.format, exif)
     if not pixels:
         return DecodedImage(info, None)
-    crop = box.to_pixels(*full_size) if box is not None else None
+    crops = [box.to_pixels(*full_size) for box in boxes] if boxes is not None else None
     if min_short_edge and options.draft_factor > 0 and image.format in ("JPEG", "MPO"):
-        _request_draft(image, full_size, crop, min_short_edge * options.draft_factor)
+        smallest = min(crops, key=lambda c: min(c[2] - c[0], c[3] - c[1])) if crops else None
+        _request_draft(image, full_size, smallest, min_short_edge * options.draft_factor)
     _load(image, name, options)
-    if crop is not None:
+    if crops:
         decoded = upright_size(image.size, turn)
-        crop = _scale_crop(crop, decoded[0] / full_size[0], decoded[1] / full_size[1])
+        scale = decoded[0] / full_size[0], decoded[1] / full_size[1]
+        crops = [_scale_crop(crop, *scale) for crop in crops]
     image = to_upright(image, turn)
     image = to_rgb(image, options.background)
-    return DecodedImage(info, image.crop(crop) if crop is not None else image)
+    if crops is None:
+        return DecodedImage(info, image)
+    cut = tuple(image.crop(crop) for crop in crops)
+    return DecodedImage(info, cut[0] if cut else None, cut)
 
 
 def _load(image: Image.Image, name: str, options: DecodeOptions) -> None:

@@ -96,6 +96,14 @@ class ServingEncoder:
             image, name=name, box=box, pixels=pixels, options=options or self._request_decode
         )
 
+    def read_regions(
+        self, image: ImageSource, boxes: Sequence[Box], *, name: str | None = None
+    ) -> tuple[ImageInfo, list[Pixels]]:
+        if isinstance(image, str):
+            with self._open_indexed(image) as stream:
+                return self.inner.read_regions(stream, boxes, name=image)
+        return self.inner.read_regions(image, boxes, name=name)
+
     def embed_pixels(self, pixels: Pixels) -> Vectors:
         return self._images.encode(list(pixels))
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from imgsearch.store.base import Store
 from imgsearch.store.records import (
-    Box,
     Failure,
     Filters,
     ImageFacts,
@@ -23,6 +22,7 @@ from imgsearch.store.records import (
     WriteBatch,
 )
 from imgsearch.store.sqlite import SqliteStore
+from imgsearch.types import Box
 
 DEFAULT_INDEX_DIR = Path("~/.local/share/imgsearch/index")
 

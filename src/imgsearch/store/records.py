@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.errors import InvalidQuery
+from imgsearch.types import Box
 
 Vector = NDArray[np.float32]
 MAX_FILTER_VALUES = 100
@@ -105,21 +106,6 @@ REGION_SOURCES = ("annotation", "detector", "grid")
 
 
 @dataclass(frozen=True)
-class Box:
-    """A rectangle in pixels of the displayed (EXIF-rotated) image: left, top, size."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-
-    def __post_init__(self) -> None:
-        values = (self.x, self.y, self.w, self.h)
-        if not all(np.isfinite(v) for v in values) or self.w <= 0 or self.h <= 0:
-            raise ValueError(f"not a usable box: {values}")
-
-
-@dataclass(frozen=True)
 class Region:
     """A part of an indexed image with a vector of its own: an object's box (``box``) or,
     for the frames of a video, a moment (``time``, seconds from the start) — one shape
@@ -134,6 +120,8 @@ class Region:
     def __post_init__(self) -> None:
         if self.source not in REGION_SOURCES:
             raise ValueError(f"region source {self.source!r} is not one of {REGION_SOURCES}")
+        if self.box is not None and (self.box.unit != "px" or self.box.padding):
+            raise ValueError("a region's box is in pixels of the image, without padding")
         if self.score is not None and not np.isfinite(self.score):
             raise ValueError(f"region score {self.score} is not a number")
         if self.time is not None and not (np.isfinite(self.time) and self.time >= 0):

@@ -16,7 +16,6 @@ from typing import Any
 from imgsearch.errors import StoreError
 from imgsearch.store.core import Dialect, filter_clause, stack_vectors
 from imgsearch.store.records import (
-    Box,
     Filters,
     Region,
     RegionRecord,
@@ -24,6 +23,7 @@ from imgsearch.store.records import (
     Vector,
     WriteBatch,
 )
+from imgsearch.types import Box
 
 REGION_COLUMNS = "id, image_id, source, x, y, w, h, time, label, score"
 """What :func:`region_from_row` reads, in order."""
