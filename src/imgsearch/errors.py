@@ -25,6 +25,7 @@ exits.
     │   │   ├── EmptyQuery          nothing to search for
     │   │   └── TextNotSupported    a text for an image-only model
     │   ├── InvalidSettings         a configuration value or file that cannot be used
+    │   ├── AnnotationsUnusable     an annotations file or folder of no format we read
     │   └── NotIndexed              an image id or path the index does not hold
     ├── ModelError                  a model could not be found or used
     │   ├── ModelNotFound           unknown catalog name, missing folder or hub repo
@@ -121,6 +122,11 @@ class TextNotSupported(InvalidQuery):
 
 class InvalidSettings(InputError):
     """A setting (argument, variable or config file) that cannot be used as given."""
+
+
+class AnnotationsUnusable(InputError):
+    """An annotations path that is missing or in no format imgsearch reads (entries that
+    cannot be used inside a readable file are reported one by one instead)."""
 
 
 class NotIndexed(InputError):

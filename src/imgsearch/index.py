@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from imgsearch.annotations import DEFAULT_PADDING, ImportReport, import_annotations
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
 from imgsearch.indexer import Indexer, IndexEvent, IndexReport
@@ -37,7 +38,15 @@ from imgsearch.search import (
     parse_expression,
     rank,
 )
-from imgsearch.store import Failure, Filters, ImageRecord, Store, StoreStats, open_store
+from imgsearch.store import (
+    Failure,
+    Filters,
+    ImageRecord,
+    RegionRecord,
+    Store,
+    StoreStats,
+    open_store,
+)
 from imgsearch.store.folders import suggest_folders
 
 QUERY_CACHE_SIZE = 1024
@@ -202,6 +211,27 @@ class Index:
         record = self.get(image) if isinstance(image, int) else self.find(image)
         self.store.annotate(record.id, caption=caption, tags=tags)
         return self.get(record.id)
+
+    def import_annotations(
+        self,
+        path: str | os.PathLike[str],
+        roots: Sequence[str | os.PathLike[str]],
+        *,
+        padding: float = DEFAULT_PADDING,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Import boxes and labels (COCO JSON, YOLO labels folder, Pascal VOC XML) for the
+        images indexed under ``roots`` as their regions: each box is embedded (with
+        ``padding`` of context) so that searches match it; see
+        :mod:`imgsearch.annotations.importer`."""
+        return import_annotations(
+            self.store, self.encoder, roots, path, padding=padding, on_progress=on_progress
+        )
+
+    def regions(self, image: int | str | os.PathLike[str]) -> list[RegionRecord]:
+        """An image's regions (objects, patches) with their boxes, labels and sources."""
+        record = self.get(image) if isinstance(image, int) else self.find(image)
+        return self.store.regions([record.id])
 
     def folders(self, typed: str, limit: int = 20) -> list[str]:
         """Indexed folders one level below ``typed`` that start with it (for a folder

@@ -160,3 +160,67 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_pa
     # the vector index agrees with SQLite: every image is findable by its own vector
     one = imgsearch("search", "--like", "150", "--index", str(crashed), "--json", "--top", "1")
     assert json.loads(one.stdout)["id"] == 150
+
+
+def test_annotations_imported_by_index_are_matched_and_shown(tmp_path: Path) -> None:
+    from imgsearch.demo.collection import ANNOTATIONS, generate_collection
+
+    collection = generate_collection(tmp_path / "shapes", 6, seed=3)
+    index = tmp_path / "index"
+    annotations = collection.root / ANNOTATIONS
+    result = imgsearch(
+        "index", str(collection.root), "--index", str(index), "--model", "fake-hash",
+        "--annotations", str(annotations), "--region-padding", "0", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    imported = json.loads(result.stdout)["annotations"]
+    total = sum(len(i.objects) for i in collection.images)
+    assert imported["format"] == "coco" and imported["regions"] == total
+    assert imported["embedded"] == total and imported["problems"] == []
+
+    image = collection.images[2]
+    thing = image.objects[0]
+    box = ",".join(str(v) for v in thing.box)
+    found = imgsearch(
+        "search",
+        "--image",
+        str(image.path),
+        "--box",
+        box,
+        "--index",
+        str(index),
+        "--json",
+        "--top",
+        "1",
+    )
+    assert found.returncode == 0, found.stderr
+    hit = json.loads(found.stdout)
+    assert hit["path"] == str(image.path) and hit["region"]["label"] == thing.name
+    assert hit["region"]["source"] == "annotation"
+    assert [round(hit["region"]["box"][k]) for k in "xywh"] == list(thing.box)
+    table = imgsearch(
+        "search", "--image", str(image.path), "--box", box, "--index", str(index), "--top", "1"
+    )
+    assert "matched" in table.stdout and thing.name in table.stdout
+    whole = imgsearch(
+        "search",
+        "--image",
+        str(image.path),
+        "--box",
+        box,
+        "--index",
+        str(index),
+        "--json",
+        "--whole",
+    )
+    assert all(json.loads(line)["region"] is None for line in whole.stdout.splitlines())
+
+    missing = imgsearch(
+        "index",
+        str(collection.root),
+        "--index",
+        str(index),
+        "--annotations",
+        str(tmp_path / "none.json"),
+    )
+    assert missing.returncode != 0 and "no such file" in missing.stderr

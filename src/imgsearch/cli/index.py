@@ -27,6 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from imgsearch.annotations import DEFAULT_PADDING, ImportReport
 from imgsearch.cli.options import (
     IndexOption,
     MaxPixelsOption,
@@ -59,6 +60,19 @@ def index(
     batch_size: int = typer.Option(
         16, "--batch-size", min=1, help="Images per model call (and per database write)."
     ),
+    annotations: Path | None = typer.Option(
+        None,
+        "--annotations",
+        help="Import boxes and labels as regions of the indexed images: a COCO .json, a "
+        "Pascal VOC .xml file or folder, or a YOLO labels folder (with classes.txt).",
+    ),
+    region_padding: float = typer.Option(
+        DEFAULT_PADDING,
+        "--region-padding",
+        min=0,
+        max=10,
+        help="Context around each imported box when it is embedded, as a share of its size.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
     strict: bool = typer.Option(
@@ -83,12 +97,20 @@ def index(
                 reembed=reembed,
                 on_event=reporter,
             )
+        imported = None
+        if annotations is not None:
+            imported = opened.import_annotations(annotations, folders, padding=region_padding)
         location = opened.store.location
     if as_json:
-        json.dump(_summary(report, location), sys.stdout)
+        summary = _summary(report, location)
+        if imported is not None:
+            summary["annotations"] = imported.as_dict()
+        json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
     else:
         print_summary(err, report, location)
+        if imported is not None:
+            print_import(err, imported, quiet=quiet)
     if strict and not_indexed(report):
         raise typer.Exit(EXIT_FILES_FAILED)
 
@@ -176,4 +198,24 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
             "  not indexed: imgsearch status --errors lists why; "
             "known-bad files are tried again when they change (or with --retry-failed)",
             markup=False,
+        )
+
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+def print_import(console: Console, report: ImportReport, *, quiet: bool) -> None:
+    console.print(
+        f"annotations ({report.format}): {report.regions} boxes on {report.images} images in "
+        f"{report.seconds:.1f} s — embedded {report.embedded}, unchanged {report.kept}, "
+        f"removed {report.removed}, cut at the image edge {report.clipped}, "
+        f"not imported {len(report.problems)}",
+        markup=False,
+    )
+    shown = [] if quiet else report.problems[:MAX_PROBLEMS_SHOWN]
+    for problem in shown:
+        console.print(f"  {problem.where}: {problem.message}", markup=False)
+    if len(report.problems) > len(shown):
+        console.print(
+            f"  … {len(report.problems) - len(shown)} more (--json lists them all)", markup=False
         )

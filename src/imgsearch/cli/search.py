@@ -143,29 +143,24 @@ def _matched(hit: Hit) -> str:
     where = ""
     if region.box is not None:
         b = region.box
-        where = f" {b.x:.0f},{b.y:.0f} {b.w:.0f}×{b.h:.0f}"
+        where = f" @{b.x:.0f},{b.y:.0f},{b.w:.0f},{b.h:.0f}"
     return f"{region.label or region.source}{where}"
 
 
 def _table(hits: list[Hit]) -> None:
     console = Console(highlight=False)
+    if not console.is_terminal:  # a pipe or a file: whole lines, not folded at 80 columns
+        console = Console(highlight=False, width=1000)
     if not hits:
         console.print("no matching images")
         return
     table = Table(box=None, pad_edge=False)
     matched = any(hit.region is not None for hit in hits)
-    columns = (
-        "#",
-        "relevance",
-        "cosine",
-        "meta",
-        "size",
-        "taken",
-        *(("matched",) if matched else ()),
-        "path",
-    )
-    for column in columns:
-        table.add_column(column, justify="right" if column not in ("path", "matched") else "left")
+    for column in ("#", "relevance", "cosine", "meta", "size", "taken"):
+        table.add_column(column, justify="right", no_wrap=True)
+    if matched:
+        table.add_column("matched", overflow="fold", max_width=24)
+    table.add_column("path", overflow="fold", min_width=20)
     for hit in hits:
         record = hit.image
         table.add_row(

@@ -1,0 +1,16 @@
+"""Boxes and labels from annotation files (COCO JSON, YOLO label folders, Pascal VOC XML)
+imported as regions of indexed images: see :mod:`.importer`."""
+
+from imgsearch.annotations.importer import DEFAULT_PADDING, ImportReport, import_annotations
+from imgsearch.annotations.read import read_annotations
+from imgsearch.annotations.records import LabeledBox, Parsed, Problem
+
+__all__ = [
+    "DEFAULT_PADDING",
+    "ImportReport",
+    "LabeledBox",
+    "Parsed",
+    "Problem",
+    "import_annotations",
+    "read_annotations",
+]
