@@ -28,6 +28,7 @@ from imgsearch.indexer import Indexer, IndexEvent, IndexReport
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
+from imgsearch.ranking import rank
 from imgsearch.search import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
@@ -36,7 +37,6 @@ from imgsearch.search import (
     QueryPart,
     encode_query,
     parse_expression,
-    rank,
 )
 from imgsearch.store import (
     Failure,

@@ -16,6 +16,7 @@ the ``k`` images that were, so it cannot change the top ``k``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,9 +46,18 @@ def nearest_images(
     *,
     exact: bool = False,
     regions: bool = True,
+    labels: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> list[Match]:
     """The ``k`` images most similar to ``query`` by their best vector, best first (equal
-    cosines by image id); ``regions=False`` compares whole images only."""
+    cosines by image id); ``regions=False`` compares whole images only. With ``labels``
+    or ``sources`` only the regions they select match: an image is found by its best such
+    region, and an image without one is not found."""
+    if labels or sources:
+        best = _best_regions(store, query, k, filters, exact, labels, sources)
+        matches = [Match(i, cosine, region) for i, (region, cosine) in best.items()]
+        matches.sort(key=lambda m: (-m.cosine, m.image_id))
+        return matches[:k]
     whole = dict(store.nearest(query, k, filters, exact=exact))
     if not regions or k <= 0:
         return [Match(i, c) for i, c in whole.items()]
@@ -68,13 +78,21 @@ def nearest_images(
 
 
 def _best_regions(
-    store: Store, query: NDArray[np.float32], k: int, filters: Filters, exact: bool
+    store: Store,
+    query: NDArray[np.float32],
+    k: int,
+    filters: Filters,
+    exact: bool,
+    labels: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> dict[int, tuple[int, float]]:
     """Image id → (region id, cosine) of its best region, for the images whose regions
     come first until ``k`` distinct images are seen (or every region was read)."""
     depth = max(k * REGION_DEPTH, 32)
     while True:
-        found = store.nearest_regions(query, depth, filters, exact=exact)
+        found = store.nearest_regions(
+            query, depth, filters, labels=labels, sources=sources, exact=exact
+        )
         best: dict[int, tuple[int, float]] = {}
         for region_id, image_id, cosine in found:
             if image_id not in best:

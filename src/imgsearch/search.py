@@ -34,11 +34,12 @@ from imgsearch.errors import (
     InvalidQuery,
     ModelMismatch,
     NotIndexed,
+    StoreError,
     TextNotSupported,
 )
-from imgsearch.matching import nearest_images
 from imgsearch.media.walk import IMAGE_EXTENSIONS
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
+from imgsearch.store.records import MAX_FILTER_VALUES, REGION_SOURCES
 from imgsearch.types import Box
 
 DEFAULT_TOP = 10
@@ -67,6 +68,8 @@ class QueryPart:
     box: Box | None = None
     weight: float = 1.0
     image_data: bytes | None = field(default=None, repr=False)
+    region_id: int | None = None
+    """A stored region (an object's box) of an indexed image: its vector is the query."""
 
     def __post_init__(self) -> None:
         given = [
@@ -74,11 +77,15 @@ class QueryPart:
             self.image is not None,
             self.image_id is not None,
             self.image_data is not None,
+            self.region_id is not None,
         ]
         if sum(given) != 1:
             raise InvalidQuery(
-                "a query part is exactly one of: a text, an image, an indexed image id, image data"
+                "a query part is exactly one of: a text, an image, an indexed image id, "
+                "image data, an indexed region id"
             )
+        if self.region_id is not None and self.box is not None:
+            raise InvalidQuery("a region is already a box: it takes no other box")
         if self.text is not None and not self.text.strip():
             raise InvalidQuery("a text query part is empty", hint="write some words to search for")
         if not np.isfinite(self.weight) or self.weight == 0:
@@ -100,6 +107,12 @@ class Query:
     regions: bool = True
     """Match inside images too: an image's cosine is the best of its whole-image and
     region vectors (see :mod:`imgsearch.matching`); False compares whole images only."""
+    labels: tuple[str, ...] = ()
+    """Only regions with one of these labels match (and so only images that have one)."""
+    sources: tuple[str, ...] = ()
+    """Only regions from these sources match (``annotation``, ``detector``, ``grid``)."""
+    objects: bool = False
+    """Hits are regions (objects), one per box, not images: "every bus in the dataset"."""
 
     def __post_init__(self) -> None:
         if not self.parts:
@@ -116,6 +129,21 @@ class Query:
             raise InvalidQuery("top must be at least 1 and offset at least 0")
         if not 0 <= self.metadata_weight <= 1:
             raise InvalidQuery("metadata_weight must lie between 0 and 1")
+        unknown = set(self.sources) - set(REGION_SOURCES)
+        if unknown:
+            raise InvalidQuery(
+                f"unknown region source {sorted(unknown)[0]!r}",
+                hint=f"sources are {', '.join(REGION_SOURCES)}",
+            )
+        if len(self.labels) > MAX_FILTER_VALUES or any(len(x) > 200 for x in self.labels):
+            raise InvalidQuery(f"at most {MAX_FILTER_VALUES} labels of 200 characters each")
+        if (self.labels or self.sources or self.objects) and not self.regions:
+            raise InvalidQuery("label, source and object searches look at regions: keep regions on")
+
+    @property
+    def region_filter(self) -> bool:
+        """Whether only some regions may match (so whole pictures do not)."""
+        return bool(self.labels or self.sources)
 
     @property
     def words(self) -> str:
@@ -210,6 +238,8 @@ def check_model(store: Store, encoder: Encoder) -> None:
 
 
 def _needs_encoder(part: QueryPart) -> bool:
+    if part.region_id is not None:
+        return False
     return part.image_id is None or part.box is not None
 
 
@@ -229,6 +259,8 @@ def _part_vector(
             return text_vector(part.text)
         vector: Vectors = encoder.embed_texts([part.text])[0]
         return vector
+    if part.region_id is not None:
+        return _region_vector(store, part.region_id)
     source: str | bytes
     if part.image_data is not None:
         source = part.image_data
@@ -254,6 +286,14 @@ def _indexed(store: Store, image_id: int) -> ImageRecord:
     if not records:
         raise NotIndexed(f"no image with id {image_id} in {store.location}")
     return records[0]
+
+
+def _region_vector(store: Store, region_id: int) -> Vectors:
+    try:
+        vector: Vectors = store.region_vectors([region_id])[0]
+    except StoreError:
+        raise NotIndexed(f"no region with id {region_id} in {store.location}") from None
+    return vector
 
 
 def _stored_vector(store: Store, image_id: int) -> Vectors:
@@ -290,46 +330,3 @@ def metadata_score(bm25: float) -> float:
 def relevance(cosine: float, metadata: float, weight: float) -> float:
     """The documented relevance formula (see the module docstring)."""
     return (1 - weight) * (1 + cosine) / 2 + weight * metadata
-
-
-def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
-    """Run ``query`` (already turned into ``vector``) against ``store``."""
-    wanted = query.offset + query.top
-    words = query.words if query.metadata_weight > 0 else ""
-    metadata = (
-        dict(store.metadata_matches(words, METADATA_CANDIDATES, query.filters)) if words else {}
-    )
-    depth = wanted * CANDIDATE_FACTOR if metadata else wanted
-    matches = nearest_images(
-        store, vector, depth, query.filters, exact=query.exact, regions=query.regions
-    )
-    cosines = {m.image_id: m.cosine for m in matches}
-    matched = {m.image_id: m.region_id for m in matches if m.region_id is not None}
-    extra = [i for i in metadata if i not in cosines]
-    if extra:
-        for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
-            cosines[image_id] = float(cosine)
-    scored = []
-    for image_id, cosine in cosines.items():
-        meta = metadata_score(metadata.get(image_id, 0.0))
-        scored.append((relevance(cosine, meta, query.metadata_weight), cosine, meta, image_id))
-    scored.sort(key=lambda s: (-s[0], s[3]))
-    page = scored[query.offset : wanted]
-    records = {r.id: r for r in store.get([s[3] for s in page])}
-    regions = _matched_regions(store, [s[3] for s in page], matched)
-    return [
-        Hit(
-            query.offset + n + 1, image_id, rel, cos, meta, records[image_id], regions.get(image_id)
-        )
-        for n, (rel, cos, meta, image_id) in enumerate(page)
-        if image_id in records
-    ]
-
-
-def _matched_regions(
-    store: Store, image_ids: Sequence[int], matched: dict[int, int]
-) -> dict[int, RegionRecord]:
-    """Image id → the record of the region that matched it, for ``image_ids`` (a page)."""
-    owners = [i for i in image_ids if i in matched]
-    wanted = {matched[i] for i in owners}
-    return {r.image_id: r for r in store.regions(owners) if r.id in wanted} if owners else {}

@@ -224,3 +224,49 @@ def test_annotations_imported_by_index_are_matched_and_shown(tmp_path: Path) -> 
         str(tmp_path / "none.json"),
     )
     assert missing.returncode != 0 and "no such file" in missing.stderr
+
+
+def test_objects_labels_and_a_region_query_through_the_cli(tmp_path: Path) -> None:
+    from imgsearch.demo.collection import ANNOTATIONS, generate_collection
+
+    collection = generate_collection(tmp_path / "shapes", 6, seed=4)
+    index = tmp_path / "index"
+    annotations = str(collection.root / ANNOTATIONS)
+    imgsearch(
+        "index",
+        str(collection.root),
+        "--index",
+        str(index),
+        "--model",
+        "fake-hash",
+        "--annotations",
+        annotations,
+    )
+    total = sum(len(i.objects) for i in collection.images)
+    rows = imgsearch(
+        "search", "shape", "--index", str(index), "--objects", "--json", "--top", "500"
+    )
+    objects = [json.loads(line) for line in rows.stdout.splitlines()]
+    assert len(objects) == total and len({o["region"]["id"] for o in objects}) == total
+    label = collection.images[0].objects[0].name
+    labelled = imgsearch(
+        "search", "shape", "--index", str(index), "--label", label, "--json", "--top", "50"
+    )
+    found = [json.loads(line) for line in labelled.stdout.splitlines()]
+    holders = {str(i.path) for i in collection.images if any(o.name == label for o in i.objects)}
+    assert {f["path"] for f in found} == holders
+    region = objects[3]["region"]["id"]
+    like = imgsearch(
+        "search",
+        "--like-region",
+        str(region),
+        "--index",
+        str(index),
+        "--objects",
+        "--json",
+        "--top",
+        "1",
+    )
+    assert json.loads(like.stdout)["region"]["id"] == region
+    wrong = imgsearch("search", "shape", "--index", str(index), "--source", "camera")
+    assert wrong.returncode != 0 and "unknown region source" in wrong.stderr

@@ -53,6 +53,18 @@ def search(
     whole: bool = typer.Option(
         False, "--whole", help="Compare whole images only, not the regions inside them."
     ),
+    like_region: int | None = typer.Option(
+        None, "--like-region", help="Search by a stored region (an object's box), by its id."
+    ),
+    labels: list[str] = typer.Option(
+        [], "--label", help="Only regions with this label match (images that have one); repeatable."
+    ),
+    sources: list[str] = typer.Option(
+        [], "--source", help="Only regions from annotation, detector or grid; repeatable."
+    ),
+    objects: bool = typer.Option(
+        False, "--objects", help="List regions (objects), one row per box, not images."
+    ),
     exact: bool = typer.Option(
         False, "--exact", help="Scan every vector, even with an HNSW index."
     ),
@@ -73,6 +85,8 @@ def search(
         if like is not None:
             record = opened.get(int(like)) if like.isdigit() else opened.find(like)
             parts.append(QueryPart(image_id=record.id, box=region if image is None else None))
+        if like_region is not None:
+            parts.append(QueryPart(region_id=like_region))
         parts.extend(QueryPart(text=text, weight=-1.0) for text in negative)
         filters = Filters(
             under=tuple(str(p.expanduser().resolve()) for p in under),
@@ -91,6 +105,9 @@ def search(
                 metadata_weight=metadata_weight,
                 exact=exact,
                 regions=not whole,
+                labels=tuple(labels),
+                sources=tuple(sources),
+                objects=objects,
             )
         )
     if paths_only:

@@ -24,13 +24,14 @@ from imgsearch.server.schemas import (
     AnnotationIn,
     ImageOut,
     Links,
+    RegionOut,
     SearchIn,
     SearchOut,
     VectorizeIn,
     VectorizeOut,
 )
 from imgsearch.server.service import Service
-from imgsearch.store import ImageRecord
+from imgsearch.store import ImageRecord, RegionRecord
 
 MIME = {
     "JPEG": "image/jpeg",
@@ -53,8 +54,9 @@ def _links(image_id: int) -> Links:
     return Links(self=base, file=f"{base}/file", thumbnail=f"{base}/thumbnail")
 
 
-def _image_out(record: ImageRecord) -> ImageOut:
+def _image_out(record: ImageRecord, regions: list[RegionRecord] | None = None) -> ImageOut:
     return ImageOut(
+        regions=[RegionOut.model_validate(r.as_dict()) for r in regions or []],
         id=record.id,
         path=record.path,
         size=record.size,
@@ -90,7 +92,7 @@ router = APIRouter(prefix="/v1", tags=["imgsearch"], responses=error_responses(4
     responses=error_responses(400, 404, 413, 422),
 )
 async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
-    image_parts = [part for part in body.parts if part.text is None]
+    image_parts = [part for part in body.parts if part.text is None and part.region_id is None]
     downloads = await fetch_all(service, image_parts)
     # Texts are ready at once; base64 images take a decode: a thread's job.
     if image_parts:
@@ -144,7 +146,8 @@ async def vectorize(body: VectorizeIn, service: ServiceDep) -> dict[str, Any]:
     responses=error_responses(404, 422),
 )
 def image(image_id: ImageId, service: ServiceDep) -> ImageOut:
-    return _image_out(service.get(image_id))
+    record = service.get(image_id)
+    return _image_out(record, service.index.store.regions([record.id]))
 
 
 @router.put(

@@ -96,9 +96,14 @@ def image_part(item: ImageIn, downloads: dict[str, bytes], weight: float = 1.0) 
 def query_of(body: SearchIn, downloads: dict[str, bytes]) -> Query:
     parts = [QueryPart(text=body.text)] if body.text is not None else []
     for part in body.parts:
-        if part.text is None:
+        image = part.image_id is not None or part.image_url or part.image_base64 or part.box
+        if part.region_id is not None:
+            if part.text is not None or image:
+                raise ApiError(400, "InvalidQuery", "a region part names a region only")
+            parts.append(QueryPart(region_id=part.region_id, weight=part.weight))
+        elif part.text is None:
             parts.append(image_part(part, downloads, part.weight))
-        elif part.image_id is not None or part.image_url or part.image_base64 or part.box:
+        elif image:
             raise ApiError(400, "InvalidQuery", "a part is either a text or an image, not both")
         else:
             parts.append(QueryPart(text=part.text, weight=part.weight))
@@ -108,6 +113,9 @@ def query_of(body: SearchIn, downloads: dict[str, bytes]) -> Query:
         "offset": body.offset,
         "filters": filters_of(body.filters),
         "regions": body.regions,
+        "labels": tuple(body.labels),
+        "sources": tuple(body.sources),
+        "objects": body.objects,
     }
     if body.metadata_weight is not None:
         options["metadata_weight"] = body.metadata_weight

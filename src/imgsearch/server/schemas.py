@@ -56,6 +56,9 @@ class PartIn(ImageIn):
     """One part of a query: a ``text`` or an image; a negative ``weight`` steers away."""
 
     text: Text | None = None
+    region_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="A stored region (an object's box) as the query."
+    )
     weight: float = Field(1.0, ge=-100, le=100)
 
 
@@ -74,6 +77,9 @@ class FiltersIn(BaseModel):
     min_height: int | None = Field(None, ge=1, le=MAX_DIMENSION)
 
 
+Label = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_unicode)]
+
+
 class SearchIn(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -89,6 +95,15 @@ class SearchIn(BaseModel):
     regions: bool = Field(
         True, description="Match inside images too (regions); false: whole images only."
     )
+    labels: list[Label] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Only regions with one of these labels match.",
+    )
+    sources: list[Literal["annotation", "detector", "grid"]] = Field(
+        default_factory=list, max_length=3, description="Only regions from these sources match."
+    )
+    objects: bool = Field(False, description="Hits are regions (one per box), not images.")
 
 
 MAX_TAGS = 64
@@ -112,22 +127,6 @@ class Links(BaseModel):
     thumbnail: str
 
 
-class ImageOut(BaseModel):
-    id: int
-    path: str
-    size: int
-    width: int | None
-    height: int | None
-    format: str | None
-    taken: float | None = Field(description="EXIF capture time, else mtime (POSIX seconds).")
-    camera: str | None
-    latitude: float | None = Field(None, description="GPS position from EXIF, degrees.")
-    longitude: float | None = None
-    caption: str | None
-    tags: list[str]
-    links: Links
-
-
 class BoxOut(BaseModel):
     x: float
     y: float
@@ -145,6 +144,25 @@ class RegionOut(BaseModel):
     score: float | None
     box: BoxOut | None
     time: float | None = Field(description="Seconds into a video, for a frame.")
+
+
+class ImageOut(BaseModel):
+    id: int
+    path: str
+    size: int
+    width: int | None
+    height: int | None
+    format: str | None
+    taken: float | None = Field(description="EXIF capture time, else mtime (POSIX seconds).")
+    camera: str | None
+    latitude: float | None = Field(None, description="GPS position from EXIF, degrees.")
+    longitude: float | None = None
+    caption: str | None
+    tags: list[str]
+    regions: list[RegionOut] = Field(
+        default_factory=list, description="Its regions (objects, patches), with boxes and labels."
+    )
+    links: Links
 
 
 class HitOut(BaseModel):

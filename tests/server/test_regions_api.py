@@ -1,0 +1,76 @@
+"""Regions over HTTP: hits say which box matched, label filters, object hits, a region
+as the query, and an image's regions with its metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from imgsearch import Index
+from imgsearch.demo.collection import ANNOTATIONS, Collection, generate_collection
+from imgsearch.server import ServerSettings, create_app
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Collection]]:
+    folder = tmp_path_factory.mktemp("regions-api")
+    collection = generate_collection(folder / "shapes", 10, seed=21)
+    with Index.open(folder / "index", model="fake-hash") as index:
+        index.update([collection.root])
+        index.import_annotations(collection.root / ANNOTATIONS, [collection.root])
+    settings = ServerSettings(index=folder / "index", roots=[collection.root])
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        yield client, collection
+
+
+def test_an_image_lists_its_regions_and_a_region_is_a_query(
+    served: tuple[TestClient, Collection],
+) -> None:
+    client, collection = served
+    image = collection.images[2]
+    [hit] = client.post(
+        "/v1/search",
+        json={"text": "shape", "top": 1, "filters": {"under": [str(image.path.parent)]}},
+    ).json()["hits"]
+    record = client.get(f"/v1/images/{hit['id']}").json()
+    assert len(record["regions"]) == len(
+        next(i for i in collection.images if str(i.path) == record["path"]).objects
+    )
+    region = record["regions"][0]
+    assert region["source"] == "annotation" and set(region["box"]) == {"x", "y", "w", "h"}
+    found = client.post(
+        "/v1/search", json={"parts": [{"region_id": region["id"]}], "objects": True, "top": 1}
+    ).json()
+    assert found["hits"][0]["region"]["id"] == region["id"]
+    assert found["hits"][0]["cosine"] == pytest.approx(1.0, abs=1e-5)
+    missing = client.post("/v1/search", json={"parts": [{"region_id": 10**12}]})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NotFound"
+    both = client.post("/v1/search", json={"parts": [{"region_id": region["id"], "text": "x"}]})
+    assert both.status_code == 400
+
+
+def test_labels_objects_and_whole_images(served: tuple[TestClient, Collection]) -> None:
+    client, collection = served
+    label = collection.images[0].objects[0].name
+    holders = {str(i.path) for i in collection.images if any(o.name == label for o in i.objects)}
+    hits = client.post("/v1/search", json={"text": "shape", "labels": [label], "top": 100}).json()[
+        "hits"
+    ]
+    assert {h["path"] for h in hits} == holders
+    assert all(h["region"]["label"] == label for h in hits)
+    objects = client.post(
+        "/v1/search", json={"text": "shape", "objects": True, "top": 1000}
+    ).json()["hits"]
+    assert len(objects) == sum(len(i.objects) for i in collection.images)
+    whole = client.post("/v1/search", json={"text": "shape", "regions": False, "top": 5}).json()[
+        "hits"
+    ]
+    assert all(h["region"] is None for h in whole)
+    bad = client.post("/v1/search", json={"text": "shape", "sources": ["camera"]})
+    assert bad.status_code == 422
+    conflicting = client.post(
+        "/v1/search", json={"text": "shape", "objects": True, "regions": False}
+    )
+    assert conflicting.status_code == 400
