@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) bench/http.py
 	$(PY) bench/pgvector.py
 	$(PY) bench/ui.py
+	$(PY) bench/labels.py
 
 clean:
 	rm -rf $(VENV) .demo .bench

@@ -25,6 +25,7 @@ from imgsearch.annotations import DEFAULT_PADDING, ImportReport, import_annotati
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
 from imgsearch.indexer import Indexer, IndexEvent, IndexReport
+from imgsearch.labels import DEFAULT_PROMPT, SuspectReport, label_suspects
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
@@ -227,6 +228,13 @@ class Index:
         return import_annotations(
             self.store, self.encoder, roots, path, padding=padding, on_progress=on_progress
         )
+
+    def label_suspects(
+        self, *, limit: int = 100, prompt: str = DEFAULT_PROMPT, source: str | None = "annotation"
+    ) -> SuspectReport:
+        """Labelled regions whose label the model disagrees with, likeliest mistakes first
+        (zero-shot against the collection's label set; see :mod:`imgsearch.labels`)."""
+        return label_suspects(self.store, self.encoder, limit=limit, prompt=prompt, source=source)
 
     def regions(self, image: int | str | os.PathLike[str]) -> list[RegionRecord]:
         """An image's regions (objects, patches) with their boxes, labels and sources."""

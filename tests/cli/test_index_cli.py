@@ -270,3 +270,27 @@ def test_objects_labels_and_a_region_query_through_the_cli(tmp_path: Path) -> No
     assert json.loads(like.stdout)["region"]["id"] == region
     wrong = imgsearch("search", "shape", "--index", str(index), "--source", "camera")
     assert wrong.returncode != 0 and "unknown region source" in wrong.stderr
+
+
+def test_label_suspects_through_the_cli(tmp_path: Path) -> None:
+    from imgsearch.demo.collection import ANNOTATIONS, generate_collection
+
+    collection = generate_collection(tmp_path / "shapes", 5, seed=6)
+    index = tmp_path / "index"
+    annotations = str(collection.root / ANNOTATIONS)
+    imgsearch(
+        "index",
+        str(collection.root),
+        "--index",
+        str(index),
+        "--model",
+        "fake-hash",
+        "--annotations",
+        annotations,
+    )
+    rows = imgsearch("labels", "suspects", "--index", str(index), "--json", "--top", "4")
+    assert rows.returncode == 0, rows.stderr
+    suspects = [json.loads(line) for line in rows.stdout.splitlines()]
+    assert 0 < len(suspects) <= 4 and all(s["given"] != s["preferred"] for s in suspects)
+    table = imgsearch("labels", "suspects", "--index", str(index), "--top", "2")
+    assert "labelled boxes" in table.stderr and suspects[0]["path"] in table.stdout

@@ -74,3 +74,18 @@ def test_labels_objects_and_whole_images(served: tuple[TestClient, Collection]) 
         "/v1/search", json={"text": "shape", "objects": True, "regions": False}
     )
     assert conflicting.status_code == 400
+
+
+def test_label_suspects_over_http(served: tuple[TestClient, Collection]) -> None:
+    client, collection = served
+    answer = client.get("/v1/labels/suspects", params={"limit": 3}).json()
+    total = sum(len(i.objects) for i in collection.images)
+    assert answer["checked"] == total and sum(answer["labels"].values()) == total
+    assert len(answer["suspects"]) == min(3, answer["disagreeing"])
+    for suspect in answer["suspects"]:
+        assert suspect["given"] != suspect["preferred"] and suspect["margin"] > 0
+        assert suspect["region"]["box"] is not None and suspect["path"].startswith(
+            str(collection.root)
+        )
+    assert client.get("/v1/labels/suspects", params={"prompt": "no slot"}).status_code == 400
+    assert client.get("/v1/labels/suspects", params={"source": "camera"}).status_code == 422

@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from imgsearch import Index
-from imgsearch.demo.collection import Collection, LabeledImage, generate_collection
+from imgsearch.demo.collection import ANNOTATIONS, Collection, LabeledImage, generate_collection
 
 SEED = 424242  # as tests/demo/test_demo_model.py: a collection the model never saw
 XSS_NAME = "<img src=x onerror=alert(1)>.png"
@@ -165,6 +165,21 @@ def fresh_site(tmp_path: Path) -> Iterator[Site]:
     with Index.open(tmp_path / "index", model="demo-shapes") as opened:
         opened.update([root])
     process, url = serve(tmp_path / "index", root, tmp_path / "serve.log")
+    yield Site(url, root, shapes, shapes, shapes.images[0].path, process)
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def annotated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """40 images whose COCO boxes were imported as regions (the demo model)."""
+    folder = tmp_path_factory.mktemp("annotated")
+    root = folder / "photos"
+    shapes = generate_collection(root, 40, seed=SEED + 3)
+    with Index.open(folder / "index", model="demo-shapes") as opened:
+        opened.update([root])
+        report = opened.import_annotations(root / ANNOTATIONS, [root])
+        assert report.problems == []
+    process, url = serve(folder / "index", root, folder / "serve.log")
     yield Site(url, root, shapes, shapes, shapes.images[0].path, process)
     _stop(process)
 

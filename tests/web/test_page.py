@@ -9,9 +9,10 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 from PIL import Image
@@ -526,3 +527,60 @@ def test_progress_reads_count_rate_and_time_left(open_page: Any, site: Site) -> 
         "{done: 50, total: 200, started_at: 1000}, 1010)"
     )
     assert text == "50 of 200 · 5.0 images/s · about 30 s left"
+
+
+def test_matched_boxes_on_tiles_and_every_region_in_the_detail_view(
+    open_page: Any, annotated_site: Site
+) -> None:
+    site = annotated_site
+    counts = Counter(o.name for i in site.shapes.images for o in i.objects)
+    label = counts.most_common(1)[0][0]
+    page = open_page(site)
+    page.goto(f"{site.url}?q={quote_plus(label)}&labels={quote_plus(label)}")
+    shown = tiles(page)
+    holders = {str(i.path) for i in site.shapes.images if any(o.name == label for o in i.objects)}
+    by_name = {i.path.name: i for i in site.shapes.images}
+    assert {str(by_name[t["name"]].path) for t in shown} == holders
+    assert page.locator("#grid .tile .region-mark").count() == len(shown)
+    wait_for_thumbnails(page, 1)
+    # The mark sits where the box is on the picture.
+    image = by_name[shown[0]["name"]]
+    boxes = page.evaluate(
+        "() => { const t = document.querySelector('#grid .tile');"
+        " const r = (e) => e.getBoundingClientRect();"
+        " const i = r(t.querySelector('img')), m = r(t.querySelector('.region-mark'));"
+        " return [(m.left - i.left) / i.width, (m.top - i.top) / i.height, m.width / i.width, m.height / i.height]; }"
+    )
+    candidates = [o.box for o in image.objects if o.name == label]
+    assert any(
+        all(
+            abs(got - want) < 0.03
+            for got, want in zip(
+                boxes,
+                (x / image.width, y / image.height, w / image.width, h / image.height),
+                strict=True,
+            )
+        )
+        for x, y, w, h in candidates
+    ), (boxes, candidates)
+    assert f"matched: {label}" in (page.locator("#grid .tile").first.get_attribute("title") or "")
+
+    page.locator("#grid .tile").first.click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#detail-frame .region-outline').length > 0"
+    )
+    labels = page.eval_on_selector_all(
+        "#detail-frame .region-label", "els => els.map(e => e.textContent)"
+    )
+    assert sorted(labels) == sorted(o.name for o in image.objects)
+    assert page.locator("#detail-frame .region-outline.matched").count() == 1
+    page.keyboard.press("Escape")
+
+    # One result per box: the filter's checkbox, kept in the URL.
+    assert page.is_visible("#filters")  # open: the search has a filter (the label)
+    page.check("#filters input[name=objects]")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('objects') === '1'")
+    objects = tiles(page)
+    expected = counts[label]
+    assert len(objects) == expected
+    assert page.locator("#grid .tile .region-mark").count() == expected

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from imgsearch.cli import db, demo, index, models, search, serve, status, vectorize
+from imgsearch.cli import db, demo, index, labels, models, search, serve, status, vectorize
 from imgsearch.errors import (
     EmptyQuery,
     ImgsearchError,
@@ -42,6 +42,7 @@ app = typer.Typer(
 app.add_typer(models.app, name="models")
 app.add_typer(demo.app, name="demo")
 app.add_typer(db.app, name="db")
+app.add_typer(labels.app, name="labels")
 app.command("index")(index.index)
 app.command("search")(search.search)
 app.command("status")(status.status)

@@ -7,7 +7,7 @@ job, serving files :mod:`imgsearch.server.files`'.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
@@ -15,6 +15,7 @@ from fastapi import Query as QueryParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from imgsearch.labels import DEFAULT_PROMPT
 from imgsearch.models.catalog import catalog
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
@@ -270,6 +271,26 @@ def failures(
             {"path": f.path, "code": f.code, "message": f.message, "seen_at": f.seen_at}
             for f in page
         ],
+    }
+
+
+@router.get(
+    "/labels/suspects",
+    summary="Annotated boxes whose label the model disagrees with, likeliest mistakes first",
+    responses=error_responses(400, 422),
+)
+def label_suspects(
+    service: ServiceDep,
+    limit: int = QueryParam(100, ge=1, le=10_000),
+    prompt: str = QueryParam(DEFAULT_PROMPT, min_length=2, max_length=200),
+    source: Literal["annotation", "detector", "grid", "any"] = QueryParam("annotation"),
+) -> dict[str, Any]:
+    report = service.label_suspects(limit, prompt, None if source == "any" else source)
+    return {
+        "labels": report.labels,
+        "checked": report.checked,
+        "disagreeing": report.disagreeing,
+        "suspects": [s.as_dict() for s in report.suspects],
     }
 
 

@@ -33,6 +33,7 @@ from imgsearch.embedder import Embedder
 from imgsearch.encoder import Encoder
 from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent
+from imgsearch.labels import SuspectReport, label_suspects
 from imgsearch.media.decode import load_rgb
 from imgsearch.pipeline import ordered_map
 from imgsearch.search import Hit, Query, encode_query
@@ -208,6 +209,12 @@ class Service:
 
     def annotate(self, image_id: int, *, caption: str | None, tags: list[str]) -> ImageRecord:
         return self.index.annotate(image_id, caption=caption, tags=tags)
+
+    def label_suspects(self, limit: int, prompt: str, source: str | None) -> SuspectReport:
+        """Labelled regions the served model disagrees with (see :mod:`imgsearch.labels`)."""
+        return label_suspects(
+            self.index.store, self.serving, limit=limit, prompt=prompt, source=source
+        )
 
     def failures(self, limit: int, offset: int) -> tuple[int, list[Failure]]:
         """A page of the files that could not be indexed, and how many there are."""

@@ -108,6 +108,15 @@ class Store(Protocol):
     def region_vectors(self, region_ids: Sequence[int]) -> Vector:
         """Stored vectors of ``region_ids`` (which must exist), ``(n, dim)``."""
 
+    def labelled_regions(
+        self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
+    ) -> list[RegionRecord]:
+        """Labelled regions (from ``source``; None: any) with ids above ``after``, by id, at
+        most ``limit``: pass the last id back as ``after`` to walk through all of them."""
+
+    def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
+        """Every label of the regions (from ``source``; None: any), with how many carry it."""
+
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         """Set a user caption and tags; both feed the metadata score."""
 

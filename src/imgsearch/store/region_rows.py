@@ -223,3 +223,34 @@ def region_owners(
         ).fetchall()
         found += [(int(row[0]), int(row[1])) for row in rows]
     return found
+
+
+def labelled_regions(
+    connection: Any, table: RegionTable, source: str | None, after: int, limit: int
+) -> list[RegionRecord]:
+    """Up to ``limit`` labelled regions (from ``source``, if given) with ids above
+    ``after``, by id: a page of a walk through all of them."""
+    where, params = table.where()
+    if source is not None:
+        where += f" AND source = {table.mark}"
+        params.append(source)
+    rows = connection.execute(
+        f"SELECT {REGION_COLUMNS} FROM {table.regions} WHERE label IS NOT NULL "
+        f"AND id > {table.mark}{where} ORDER BY id LIMIT {table.mark}",
+        [after, *params, limit],
+    ).fetchall()
+    return [region_from_row(row) for row in rows]
+
+
+def region_labels(connection: Any, table: RegionTable, source: str | None) -> dict[str, int]:
+    """Each label of the regions (from ``source``, if given) and how many carry it."""
+    where, params = table.where()
+    if source is not None:
+        where += f" AND source = {table.mark}"
+        params.append(source)
+    rows = connection.execute(
+        f"SELECT label, count(*) FROM {table.regions} WHERE label IS NOT NULL{where} "
+        "GROUP BY label ORDER BY label",
+        params,
+    ).fetchall()
+    return {str(row[0]): int(row[1]) for row in rows}

@@ -28,7 +28,13 @@ from imgsearch.store.postgres.search import (
 from imgsearch.store.postgres.url import redact, split_url
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
-from imgsearch.store.region_rows import read_region_vectors, read_regions, region_filter
+from imgsearch.store.region_rows import (
+    labelled_regions,
+    read_region_vectors,
+    read_regions,
+    region_filter,
+    region_labels,
+)
 from imgsearch.store.terms import query_terms
 
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
@@ -320,6 +326,17 @@ class PostgresStore:
         table = region_table(self._collection_id)
         with self._connection() as conn:
             return read_region_vectors(conn, table, region_ids, self._dim(), as_vector)
+
+    def labelled_regions(
+        self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
+    ) -> list[records.RegionRecord]:
+        with self._connection() as conn:
+            table = region_table(self._collection_id)
+            return labelled_regions(conn, table, source, after, limit)
+
+    def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
+        with self._connection() as conn:
+            return region_labels(conn, region_table(self._collection_id), source)
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:

@@ -21,9 +21,11 @@ from imgsearch.store import core, records
 from imgsearch.store.migrations import migrate
 from imgsearch.store.records import Filters, Vector
 from imgsearch.store.region_rows import (
+    labelled_regions,
     read_region_vectors,
     read_regions,
     region_filter,
+    region_labels,
     region_owners,
 )
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
@@ -299,6 +301,14 @@ class SqliteStore:
             dim,
             lambda blob: np.frombuffer(blob, dtype=np.float32),
         )
+
+    def labelled_regions(
+        self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
+    ) -> list[records.RegionRecord]:
+        return labelled_regions(self._reader(), region_table(0), source, after, limit)
+
+    def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
+        return region_labels(self._reader(), region_table(0), source)
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:

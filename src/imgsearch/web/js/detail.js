@@ -4,7 +4,7 @@
 
 import { call, hasKey, imageSource } from "./api.js";
 import { BoxDrawer } from "./box.js";
-import { basename, score, showImage } from "./grid.js";
+import { basename, outline, score, showImage } from "./grid.js";
 
 const LARGE = 1024;
 
@@ -82,6 +82,7 @@ export class Detail {
     this.note.textContent = "";
     this.image.removeAttribute("src");
     this.drawer.set(null);
+    this.showRegions(hit, []);
     this.image.alt = basename(hit.path);
     showImage(this.image, `${hit.links.thumbnail}?size=${LARGE}`);
     this.path.textContent = hit.path;
@@ -94,8 +95,29 @@ export class Detail {
       if (this.hits[this.position] !== hit) return; // moved on meanwhile
       this.record = record;
       this.fill(hit, record);
+      this.showRegions(hit, record.regions || []);
     } catch (error) {
       this.onError(error);
+    }
+  }
+
+  // Every region of the image outlined with its label; the one that matched stands out.
+  // Outlines let pointers through: drawing a box on the image still works over them.
+  showRegions(hit, regions) {
+    const frame = document.getElementById("detail-frame");
+    for (const old of frame.querySelectorAll(".region-outline")) old.remove();
+    if (!hit.width || !hit.height) return;
+    const matched = hit.region ? hit.region.id : null;
+    for (const region of regions) {
+      if (!region.box) continue;
+      const mark = outline(region.box, hit.width, hit.height, "region-outline");
+      if (region.id === matched) mark.classList.add("matched");
+      mark.dataset.id = String(region.id);
+      const tag = document.createElement("span");
+      tag.className = "region-label";
+      tag.textContent = region.label || region.source;
+      mark.append(tag);
+      frame.append(mark);
     }
   }
 
@@ -105,6 +127,7 @@ export class Detail {
       ["Relevance", score(hit.relevance)],
       ["Cosine", score(hit.cosine)],
       ["Metadata score", score(hit.metadata_score)],
+      ["Matched", hit.region ? `${hit.region.label || hit.region.source} (${hit.region.source})` : null],
       ["Size", hit.width && hit.height ? `${hit.width} × ${hit.height}` : null],
       ["Taken", when(hit.taken)],
     ];

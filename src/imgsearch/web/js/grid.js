@@ -51,6 +51,8 @@ export function tile(hit, position, onOpen, urgent = false) {
   button.title =
     `${name}\nrelevance ${score(hit.relevance)} = cosine ${score(hit.cosine)}` +
     ` + metadata ${score(hit.metadata_score)}`;
+  const region = hit.region;
+  if (region) button.title += `\nmatched: ${region.label || region.source} (${region.source})`;
   const img = document.createElement("img");
   img.alt = name;
   img.loading = urgent ? "eager" : "lazy";
@@ -63,8 +65,33 @@ export function tile(hit, position, onOpen, urgent = false) {
     img.height = Math.max(1, Math.round(hit.height * scale));
   }
   showImage(img, `${hit.links.thumbnail}?size=${THUMBNAIL_SIZE}`);
-  button.append(img, label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
+  button.append(framed(img, hit), label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
   button.addEventListener("click", () => onOpen(position));
   item.append(button);
   return item;
+}
+
+// The thumbnail in a frame of the image's own shape (the tile is square), so that the box
+// that matched can be drawn over it in fractions of the image.
+function framed(img, hit) {
+  const box = hit.region && hit.region.box;
+  if (!box || !hit.width || !hit.height) return img;
+  const frame = document.createElement("span");
+  frame.className = "fit";
+  const wide = hit.width >= hit.height;
+  frame.style.width = wide ? "100%" : `${(100 * hit.width) / hit.height}%`;
+  frame.style.height = wide ? `${(100 * hit.height) / hit.width}%` : "100%";
+  frame.append(img, outline(box, hit.width, hit.height, "region-mark"));
+  return frame;
+}
+
+// A box (pixels of a width × height image) as an outline placed in fractions of it.
+export function outline(box, width, height, className) {
+  const mark = document.createElement("span");
+  mark.className = className;
+  mark.style.left = `${(100 * box.x) / width}%`;
+  mark.style.top = `${(100 * box.y) / height}%`;
+  mark.style.width = `${(100 * box.w) / width}%`;
+  mark.style.height = `${(100 * box.h) / height}%`;
+  return mark;
 }

@@ -119,7 +119,8 @@ function showState() {
   $("q").value = state.q;
   const form = $("filters");
   for (const element of form.elements) {
-    if (element.name) element.value = state.filters[element.name] || "";
+    if (element.type === "checkbox") element.checked = Boolean(state.filters[element.name]);
+    else if (element.name) element.value = state.filters[element.name] || "";
   }
   if (Object.keys(state.filters).length) setFiltersShown(true);
   renderChips();
@@ -246,7 +247,8 @@ async function loadMore() {
       say("No images match. Try other words, fewer filters, or check the index panel.");
     } else {
       const more = current.exhausted ? "" : "+";
-      say(`${current.hits.length}${more} images, best first · model ${answer.model}`);
+      const things = state.filters.objects ? "boxes" : "images";
+      say(`${current.hits.length}${more} ${things}, best first · model ${answer.model}`);
     }
   } catch (error) {
     if (results !== current) return;

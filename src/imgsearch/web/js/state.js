@@ -5,7 +5,7 @@
 
 import { formatBox, parseBox } from "./box.js";
 
-const FILTERS = ["under", "after", "before", "formats", "min_width", "min_height", "metadata_weight"];
+const FILTERS = ["under", "after", "before", "formats", "min_width", "min_height", "metadata_weight", "labels", "objects"];
 const URL_PART = /^https?:\/\/\S+$/i;
 
 export function readState(location = window.location) {
@@ -68,5 +68,8 @@ export function searchBody(state, parts, offset, top, imageBase64 = null) {
   if (f.min_height) filters.min_height = Number(f.min_height);
   if (Object.keys(filters).length) body.filters = filters;
   if (f.metadata_weight !== undefined && f.metadata_weight !== "") body.metadata_weight = Number(f.metadata_weight);
+  const labels = String(f.labels || "").split(",").map((label) => label.trim()).filter(Boolean);
+  if (labels.length) body.labels = labels;
+  if (f.objects) body.objects = true;
   return body;
 }
