@@ -136,3 +136,47 @@ def test_a_pooled_store_serves_threads_on_their_own_connections(postgres_url: st
     )
     assert slow_done.wait(10)
     store.close()
+
+
+@pytest.mark.slow
+def test_region_vectors_get_their_own_hnsw_index_and_label_filters_return_k(
+    postgres_url: str,
+) -> None:
+    from imgsearch.store import Box, Region, RegionSet
+
+    store = PostgresStore(_url(postgres_url, "region-hnsw"), hnsw_threshold=200)
+    store.bind(IndexSettings("m", DIM))
+    vectors = unit_vectors(100 + 1000, seed=3, dim=DIM)
+    ids = store.write(
+        WriteBatch(images=[ImageWrite(facts(f"/r/{n}.jpg"), vectors[n]) for n in range(100)])
+    )
+    labels = ["bus"] * 3 + ["car"] * 997
+
+    def regions(image: int) -> RegionSet:
+        rows = range(image * 10, image * 10 + 10)
+        group = [
+            (Region("annotation", Box(1, 1, 5, 5), label=labels[r]), vectors[100 + r]) for r in rows
+        ]
+        return RegionSet("annotation", group, image_id=ids[image])
+
+    store.write(WriteBatch(regions=[regions(n) for n in range(100)]))
+    exists = store._conn.execute("SELECT to_regclass(%s)", (store._regions.name,)).fetchone()[0]
+    assert exists is not None
+    query = vectors[100 + 500]
+    for use_index in (True, False):
+        table_plan = store._conn.execute(
+            "EXPLAIN SELECT id FROM imgsearch_regions WHERE collection_id = %s "
+            f"AND vector_dims(vector) = {DIM} ORDER BY (vector::vector({DIM}) <=> %s::vector({DIM})) LIMIT 10",
+            (store._collection_id, query),
+        ).fetchall()
+        assert use_index is False or store._regions.name in " ".join(str(r[0]) for r in table_plan)
+    approximate = [r for r, _, _ in store.nearest_regions(query, 10)]
+    exact = [r for r, _, _ in store.nearest_regions(query, 10, exact=True)]
+    assert len(set(approximate) & set(exact)) >= 9
+    # 3 of 1,000 regions carry the label: all 3 come back although the walk rejects most.
+    assert len(store.nearest_regions(query, 10, labels=["bus"])) == 3
+    store.bind(IndexSettings("other", DIM), reembed=True)  # a new model drops regions and index
+    assert (
+        store._conn.execute("SELECT to_regclass(%s)", (store._regions.name,)).fetchone()[0] is None
+    )
+    store.close()

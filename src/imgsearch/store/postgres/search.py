@@ -95,6 +95,7 @@ def build_hnsw(
     m: int,
     ef_construction: int,
     memory_mb: int,
+    table: str = "imgsearch_images",
 ) -> None:
     """Create the collection's partial HNSW index ``name`` unless it exists, with
     ``maintenance_work_mem`` sized to the graph of ``count`` vectors (at most ``memory_mb``)."""
@@ -106,7 +107,7 @@ def build_hnsw(
         memory_mb = min(memory_mb, 64 + math.ceil(1.3 * count * per_vector / 2**20))
         tx.execute(f"SET LOCAL maintenance_work_mem = '{int(memory_mb)}MB'")
         tx.execute(
-            f"CREATE INDEX {name} ON imgsearch_images USING hnsw "
+            f"CREATE INDEX {name} ON {table} USING hnsw "
             f"((vector::vector({int(dim)})) vector_cosine_ops) "
             f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) "
             # the dims test keeps a re-embedded collection's old (dead) rows out
@@ -115,7 +116,7 @@ def build_hnsw(
         )
         # Fresh statistics, or the planner (still believing the table nearly empty
         # after a bulk load, until autovacuum gets to it) sorts a btree scan instead.
-        tx.execute("ANALYZE imgsearch_images")
+        tx.execute(f"ANALYZE {table}")
 
 
 def search_widening(
@@ -152,15 +153,29 @@ def rescore(query: Vector, rows: list[Any], k: int) -> list[tuple[int, float]]:
 
 
 def region_candidates(
-    tx: Any, from_where: str, params: list[Any], query: Vector, dim: int, limit: int
+    tx: Any,
+    collection_id: int,
+    from_where: str,
+    params: list[Any],
+    query: Vector,
+    dim: int,
+    limit: int,
+    use_index: bool,
+    ef_search: int,
 ) -> list[Any]:
     """The ``limit`` nearest regions ``(id, image id, vector)`` that ``from_where`` (see
-    :func:`~imgsearch.store.region_rows.region_filter`) selects, by an exact scan."""
+    :func:`~imgsearch.store.region_rows.region_filter`) selects: through the collection's
+    region HNSW index, or by an exact scan (see :func:`candidates`)."""
+    if use_index:
+        tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+        tx.execute("SET LOCAL enable_sort = off")
+        tx.execute("SET LOCAL enable_seqscan = off")
+    order = "" if use_index else " + 0"
     return list(
         tx.execute(
             f"SELECT r.id, r.image_id, r.vector FROM {from_where} "
-            f"AND vector_dims(r.vector) = {int(dim)} "
-            f"ORDER BY (r.vector::vector({int(dim)}) <=> %s::vector({int(dim)})) LIMIT %s",
+            f"AND r.collection_id = {int(collection_id)} AND vector_dims(r.vector) = {int(dim)} "
+            f"ORDER BY (r.vector::vector({int(dim)}) <=> %s::vector({int(dim)})){order} LIMIT %s",
             [*params, query, limit],
             prepare=False,
             binary=True,

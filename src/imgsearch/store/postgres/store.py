@@ -17,11 +17,11 @@ import numpy as np
 from imgsearch.errors import NotIndexed
 from imgsearch.store import core, records
 from imgsearch.store.postgres.connect import connect, connection_pool
+from imgsearch.store.postgres.regions import RegionIndex
 from imgsearch.store.postgres.search import (
     BM25_QUERY,
     build_hnsw,
     candidates,
-    region_candidates,
     rescore,
     search_widening,
 )
@@ -32,7 +32,6 @@ from imgsearch.store.region_rows import (
     labelled_regions,
     read_region_vectors,
     read_regions,
-    region_filter,
     region_labels,
 )
 from imgsearch.store.terms import query_terms
@@ -78,6 +77,10 @@ class PostgresStore:
         self._conn = connect(conninfo, self.location)
         self._pool: Any = None  # set last: setup runs on the first connection
         self._collection_id = self._find_collection(create)
+        self._regions = RegionIndex(
+            self._collection_id, self._transaction, POSTGRES, threshold=hnsw_threshold,
+            m=hnsw_m, ef_construction=hnsw_ef_construction, memory_mb=hnsw_build_memory_mb,
+        )  # fmt: skip
         if pool_size > 1:
             # A server answers requests on several threads: each borrows its own
             # connection instead of queueing on this one.
@@ -177,6 +180,7 @@ class PostgresStore:
                 )
             # the HNSW index is built once the collection is large enough (see _ensure_index)
             tx.execute(f"DROP INDEX IF EXISTS {self._index_name}")
+            self._regions.forget(tx)
             tx.execute(
                 "UPDATE imgsearch_collections SET model_id = %s, dim = %s, preprocessing = %s, "
                 "model_source = %s WHERE id = %s",
@@ -275,6 +279,8 @@ class PostgresStore:
             ids = write_batch(tx, c, batch, now)
         if any(item.vector is not None for item in batch.images):
             self._ensure_index()
+        if batch.regions or batch.deletes:
+            self._regions.written(self._dim())
         return ids
 
     def record_run(self, run: records.Run, run_id: int | None = None) -> int:
@@ -405,14 +411,7 @@ class PostgresStore:
         dim = self._dim()
         if k <= 0 or dim == 0:
             return []
-        q = np.ascontiguousarray(query, dtype=np.float32)
-        table = region_table(self._collection_id)
-        from_where, params = region_filter(table, filters, labels, sources, POSTGRES)
-        with self._transaction() as tx:
-            rows = region_candidates(tx, from_where, params, q, dim, k + CANDIDATE_MARGIN)
-        owners = {int(row[0]): int(row[1]) for row in rows}
-        best = rescore(q, [(row[0], row[2]) for row in rows], k)
-        return [(region_id, owners[region_id], cosine) for region_id, cosine in best]
+        return self._regions.nearest(query, k, dim, filters, labels, sources, exact)
 
     def _search_state(self) -> tuple[int, int]:
         """(dim, number of vectors), re-read at most every few seconds: counting is a scan."""

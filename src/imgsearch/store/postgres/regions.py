@@ -1,0 +1,109 @@
+"""Region vectors in PostgreSQL: searched exactly while few, through a partial HNSW index
+of their own (per collection, like the images') once there are ``hnsw_threshold``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+import numpy as np
+
+from imgsearch.store.postgres.search import (
+    build_hnsw,
+    region_candidates,
+    rescore,
+    search_widening,
+)
+from imgsearch.store.postgres.write import region_table
+from imgsearch.store.records import Filters, Vector
+from imgsearch.store.region_rows import region_filter
+
+COUNT_SECONDS = 5.0
+CANDIDATE_MARGIN = 32
+
+
+class RegionIndex:
+    """The region vectors of one collection: their count, their HNSW index, their search."""
+
+    def __init__(
+        self,
+        collection_id: int,
+        transaction: Callable[[], AbstractContextManager[Any]],
+        dialect: Any,
+        *,
+        threshold: int,
+        m: int,
+        ef_construction: int,
+        memory_mb: int,
+    ) -> None:
+        self.collection_id = collection_id
+        self._transaction = transaction
+        self._dialect = dialect
+        self._threshold = threshold
+        self._m, self._ef_construction, self._memory_mb = m, ef_construction, memory_mb
+        self._count: tuple[float, int] | None = None
+        self._built = False
+
+    @property
+    def name(self) -> str:
+        return f"imgsearch_regions_hnsw_{int(self.collection_id)}"
+
+    def forget(self, tx: Any | None = None) -> None:
+        """After a model change: counts are stale and the index (if ``tx``) is dropped."""
+        self._count, self._built = None, False
+        if tx is not None:
+            tx.execute(f"DROP INDEX IF EXISTS {self.name}")
+
+    def count(self) -> int:
+        """Regions of the collection, re-counted at most every few seconds."""
+        now = time.monotonic()
+        if self._count is None or now - self._count[0] > COUNT_SECONDS:
+            with self._transaction() as tx:
+                row = tx.execute(
+                    "SELECT count(*) FROM imgsearch_regions WHERE collection_id = %s",
+                    (self.collection_id,),
+                ).fetchone()
+            self._count = (now, int(row[0]))
+        return self._count[1]
+
+    def written(self, dim: int) -> None:
+        """Regions were written: build the index once there are enough of them."""
+        self._count = None
+        if dim == 0 or self._built or self.count() < self._threshold:
+            return
+        with self._transaction() as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_302, self.collection_id))
+            build_hnsw(
+                tx, self.collection_id, self.name, dim, self.count(),
+                m=self._m, ef_construction=self._ef_construction, memory_mb=self._memory_mb,
+                table="imgsearch_regions",
+            )  # fmt: skip
+        self._built = True
+
+    def nearest(
+        self,
+        query: Vector,
+        k: int,
+        dim: int,
+        filters: Filters,
+        labels: Sequence[str],
+        sources: Sequence[str],
+        exact: bool,
+    ) -> list[tuple[int, int, float]]:
+        q = np.ascontiguousarray(query, dtype=np.float32)
+        table = region_table(self.collection_id)
+        from_where, params = region_filter(table, filters, labels, sources, self._dialect)
+        use_index = not exact and self.count() >= self._threshold
+
+        def fetch(limit: int, index: bool, ef: int) -> list[Any]:
+            with self._transaction() as tx:
+                return region_candidates(
+                    tx, self.collection_id, from_where, params, q, dim, limit, index, ef
+                )
+
+        rows = search_widening(fetch, k + CANDIDATE_MARGIN, use_index)
+        owners = {int(row[0]): int(row[1]) for row in rows}
+        best = rescore(q, [(row[0], row[2]) for row in rows], k)
+        return [(region_id, owners[region_id], cosine) for region_id, cosine in best]
