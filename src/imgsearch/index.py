@@ -24,6 +24,7 @@ from pathlib import Path
 from imgsearch.annotations import DEFAULT_PADDING, ImportReport, import_annotations
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
+from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS, GridReport, add_grid_regions
 from imgsearch.indexer import Indexer, IndexEvent, IndexReport
 from imgsearch.labels import DEFAULT_PROMPT, SuspectReport, label_suspects
 from imgsearch.models.catalog import DEFAULT_MODEL
@@ -228,6 +229,21 @@ class Index:
         return import_annotations(
             self.store, self.encoder, roots, path, padding=padding, on_progress=on_progress
         )
+
+    def add_grid_regions(
+        self,
+        roots: Sequence[str | os.PathLike[str]],
+        *,
+        levels: Sequence[int] = DEFAULT_LEVELS,
+        keep_below: float = DEFAULT_KEEP_BELOW,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> GridReport:
+        """Give the images under ``roots`` grid regions where they lack them (overlapping
+        windows at ``levels``; see :mod:`imgsearch.grid` for the scheme and its cost)."""
+        return add_grid_regions(
+            self.store, self.encoder, roots, levels=levels, keep_below=keep_below,
+            on_progress=on_progress,
+        )  # fmt: skip
 
     def label_suspects(
         self, *, limit: int = 100, prompt: str = DEFAULT_PROMPT, source: str | None = "annotation"

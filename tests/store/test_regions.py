@@ -265,3 +265,32 @@ def test_replaced_and_deleted_regions_are_not_found(store: Store) -> None:
     store.write(WriteBatch(deletes=[other]))
     assert all(i not in (image_id, other) for _, i, _ in store.nearest_regions(query, 100))
     assert len(store.nearest_regions(query, 100)) == 6
+
+
+def test_stamps_say_which_pass_made_an_images_regions(store: Store) -> None:
+    vectors = unit_vectors(4, seed=20)
+    grid = Region("grid", box=Box(0, 0, 8, 8))
+    ids = store.write(
+        WriteBatch(
+            images=[
+                ImageWrite(facts("/p/a.jpg"), vectors[0]),
+                ImageWrite(facts("/p/b.jpg"), vectors[1]),
+            ],
+            regions=[
+                RegionSet("grid", [(grid, vectors[2])], image_index=0, stamp="grid:v1"),
+                RegionSet("grid", [], image_index=1, stamp="grid:v1"),  # none kept, still done
+                RegionSet("annotation", [(bus(), vectors[3])], image_index=0),
+            ],
+        )
+    )
+    assert store.region_stamps("grid") == {ids[0]: "grid:v1", ids[1]: "grid:v1"}
+    assert store.region_stamps("annotation") == {}
+    store.write(WriteBatch(regions=[RegionSet("grid", [], image_id=ids[1], stamp="grid:v2")]))
+    assert store.region_stamps("grid")[ids[1]] == "grid:v2"
+    store.write(WriteBatch(images=[ImageWrite(facts("/p/a.jpg", size=1), vectors[1], id=ids[0])]))
+    assert ids[0] not in store.region_stamps("grid")  # new pixels: the pass must run again
+    store.write(WriteBatch(deletes=[ids[1]]))
+    assert store.region_stamps("grid") == {}
+    store.write(WriteBatch(regions=[RegionSet("grid", [], image_id=ids[0], stamp="grid:v1")]))
+    store.bind(IndexSettings("another-model", DIM), reembed=True)
+    assert store.region_stamps("grid") == {}

@@ -35,6 +35,8 @@ from imgsearch.cli.options import (
     PrecisionOption,
     open_index,
 )
+from imgsearch.errors import InvalidSettings
+from imgsearch.grid import check_levels
 from imgsearch.indexer import IndexEvent, IndexReport
 
 EXIT_FILES_FAILED = 5
@@ -73,6 +75,15 @@ def index(
         max=10,
         help="Context around each imported box when it is embedded, as a share of its size.",
     ),
+    regions: str = typer.Option(
+        "none",
+        "--regions",
+        help="grid: also embed overlapping windows of every image (levels 2,3: 35x the model "
+        "work per new image; see --grid-levels), so small things match without annotations.",
+    ),
+    grid_levels: str = typer.Option(
+        "2,3", "--grid-levels", help="Grid levels n: (2n-1)^2 windows of 1/n of the image each."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
     strict: bool = typer.Option(
@@ -84,6 +95,12 @@ def index(
 ) -> None:
     """Index images under FOLDERS: new and changed files embedded, moves and deletions followed."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if regions not in ("none", "grid"):
+        raise InvalidSettings(f"--regions {regions!r}: use none or grid")
+    try:
+        levels = check_levels([int(x) for x in grid_levels.split(",")])
+    except ValueError:
+        raise InvalidSettings(f"--grid-levels {grid_levels!r}: give numbers like 2,3") from None
     with open_index(
         index_path, model, precision, max_pixels, create=True, batch_size=batch_size
     ) as opened:
@@ -97,6 +114,9 @@ def index(
                 reembed=reembed,
                 on_event=reporter,
             )
+        gridded = None
+        if regions == "grid":
+            gridded = opened.add_grid_regions(folders, levels=levels)
         imported = None
         if annotations is not None:
             imported = opened.import_annotations(annotations, folders, padding=region_padding)
@@ -105,12 +125,23 @@ def index(
         summary = _summary(report, location)
         if imported is not None:
             summary["annotations"] = imported.as_dict()
+        if gridded is not None:
+            summary["grid"] = gridded.as_dict()
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
     else:
         print_summary(err, report, location)
         if imported is not None:
             print_import(err, imported, quiet=quiet)
+        if gridded is not None:
+            err.print(
+                f"grid: {gridded.regions} windows kept on {gridded.images} images "
+                f"({gridded.pruned} too like the whole picture, {gridded.skipped} images "
+                f"already done) in {gridded.seconds:.1f} s",
+                markup=False,
+            )
+            for path, message in gridded.problems[:MAX_PROBLEMS_SHOWN]:
+                err.print(f"  {path}: {message}", markup=False)
     if strict and not_indexed(report):
         raise typer.Exit(EXIT_FILES_FAILED)
 

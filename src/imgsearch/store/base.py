@@ -114,6 +114,10 @@ class Store(Protocol):
         """Labelled regions (from ``source``; None: any) with ids above ``after``, by id, at
         most ``limit``: pass the last id back as ``after`` to walk through all of them."""
 
+    def region_stamps(self, source: str) -> dict[int, str]:
+        """Image id → the stamp its ``source`` regions were written with (see
+        :class:`~imgsearch.store.records.RegionSet`), for images that have one."""
+
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         """Every label of the regions (from ``source``; None: any), with how many carry it."""
 

@@ -89,6 +89,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX region_tombstones_rev ON region_tombstones(rev);
         """,
     ),
+    (
+        # Which pass gave an image its regions of a source, with which parameters.
+        "0003_region_stamps",
+        """
+        CREATE TABLE region_stamps (
+            image_id INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            stamp TEXT NOT NULL,
+            PRIMARY KEY (image_id, source)
+        );
+        CREATE INDEX region_stamps_source ON region_stamps(source);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

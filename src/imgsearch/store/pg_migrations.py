@@ -121,6 +121,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX imgsearch_regions_label ON imgsearch_regions (collection_id, label);
         """,
     ),
+    (
+        # Which pass gave an image its regions of a source, with which parameters.
+        "0005_region_stamps",
+        """
+        CREATE TABLE imgsearch_region_stamps (
+            collection_id integer NOT NULL,
+            image_id bigint NOT NULL,
+            source text NOT NULL,
+            stamp text NOT NULL,
+            PRIMARY KEY (collection_id, image_id, source)
+        );
+        """,
+    ),
 ]
 
 

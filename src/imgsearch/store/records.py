@@ -160,6 +160,10 @@ class RegionSet:
     regions: list[tuple[Region, Vector]]
     image_id: int | None = None
     image_index: int | None = None
+    stamp: str | None = None
+    """What made them (a scheme and its parameters), kept with the image: a pass that
+    computes regions skips images stamped with its own parameters, even those where it
+    kept none. Cleared with the regions when the image changes."""
 
     def __post_init__(self) -> None:
         if (self.image_id is None) == (self.image_index is None):

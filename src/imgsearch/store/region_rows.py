@@ -36,6 +36,7 @@ class RegionTable:
 
     regions: str
     images: str
+    stamps: str
     mark: str
     encode: Callable[[Vector], Any]
     scope: Mapping[str, Any] = field(default_factory=dict)
@@ -78,12 +79,47 @@ def write_regions(tx: Any, table: RegionTable, batch: WriteBatch, image_ids: lis
     dropped, then each region set replaces what its source gave its image."""
     changed = [image_ids[n] for n, item in enumerate(batch.images) if item.vector is not None]
     drop(tx, table, "image_id", [*changed, *batch.deletes])
+    _unstamp(tx, table, [*changed, *batch.deletes])
     for group in batch.regions:
         image_id = group.image_id if group.image_index is None else image_ids[group.image_index]
         assert image_id is not None
         _require_image(tx, table, image_id, batch.deletes)
         drop(tx, table, "image_id", [image_id], source=group.source)
         _insert(tx, table, image_id, group)
+        _unstamp(tx, table, [image_id], group.source)
+        if group.stamp is not None:
+            extra = dict(table.scope)
+            columns = [*extra, "image_id", "source", "stamp"]
+            marks = ", ".join([table.mark] * len(columns))
+            tx.execute(
+                f"INSERT INTO {table.stamps} ({', '.join(columns)}) VALUES ({marks})",
+                [*extra.values(), image_id, group.source, group.stamp],
+            )
+
+
+def _unstamp(
+    tx: Any, table: RegionTable, image_ids: Sequence[int], source: str | None = None
+) -> None:
+    where, params = table.where()
+    if source is not None:
+        where += f" AND source = {table.mark}"
+        params.append(source)
+    for start in range(0, len(image_ids), 10_000):
+        chunk = [int(i) for i in image_ids[start : start + 10_000]]
+        tx.execute(
+            f"DELETE FROM {table.stamps} WHERE image_id IN {table.in_list(len(chunk))}{where}",
+            [*chunk, *params],
+        )
+
+
+def region_stamps(connection: Any, table: RegionTable, source: str) -> dict[int, str]:
+    """Image id → the stamp of its ``source`` regions, for the images that have one."""
+    where, params = table.where()
+    rows = connection.execute(
+        f"SELECT image_id, stamp FROM {table.stamps} WHERE source = {table.mark}{where}",
+        [source, *params],
+    ).fetchall()
+    return {int(row[0]): str(row[1]) for row in rows}
 
 
 def drop(

@@ -33,6 +33,7 @@ from imgsearch.store.region_rows import (
     read_region_vectors,
     read_regions,
     region_labels,
+    region_stamps,
 )
 from imgsearch.store.terms import query_terms
 
@@ -176,6 +177,10 @@ class PostgresStore:
                 )
                 tx.execute(  # cut with the old model: meaningless now
                     "DELETE FROM imgsearch_regions WHERE collection_id = %s",
+                    (self._collection_id,),
+                )
+                tx.execute(
+                    "DELETE FROM imgsearch_region_stamps WHERE collection_id = %s",
                     (self._collection_id,),
                 )
             # the HNSW index is built once the collection is large enough (see _ensure_index)
@@ -339,6 +344,10 @@ class PostgresStore:
         with self._connection() as conn:
             table = region_table(self._collection_id)
             return labelled_regions(conn, table, source, after, limit)
+
+    def region_stamps(self, source: str) -> dict[int, str]:
+        with self._connection() as conn:
+            return region_stamps(conn, region_table(self._collection_id), source)
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         with self._connection() as conn:

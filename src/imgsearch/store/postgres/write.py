@@ -54,6 +54,7 @@ def region_table(c: int) -> RegionTable:
     return RegionTable(
         regions="imgsearch_regions",
         images="imgsearch_images",
+        stamps="imgsearch_region_stamps",
         mark="%s",
         encode=lambda vector: np.ascontiguousarray(vector, dtype=np.float32),
         scope={"collection_id": c},

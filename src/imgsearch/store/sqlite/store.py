@@ -27,6 +27,7 @@ from imgsearch.store.region_rows import (
     region_filter,
     region_labels,
     region_owners,
+    region_stamps,
 )
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
 from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text
@@ -186,6 +187,7 @@ class SqliteStore:
                 tx.execute("DELETE FROM tombstones")
                 tx.execute("DELETE FROM regions")  # cut with the old model: meaningless now
                 tx.execute("DELETE FROM region_tombstones")
+                tx.execute("DELETE FROM region_stamps")
                 generation = int(self._setting("generation", tx) or 0) + 1
                 self._put_setting(tx, "generation", generation)
             self._put_setting(tx, "model_id", settings.model_id)
@@ -306,6 +308,9 @@ class SqliteStore:
         self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
     ) -> list[records.RegionRecord]:
         return labelled_regions(self._reader(), region_table(0), source, after, limit)
+
+    def region_stamps(self, source: str) -> dict[int, str]:
+        return region_stamps(self._reader(), region_table(0), source)
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         return region_labels(self._reader(), region_table(0), source)

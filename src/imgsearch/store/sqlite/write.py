@@ -50,6 +50,7 @@ def region_table(rev: int) -> RegionTable:
     return RegionTable(
         regions="regions",
         images="images",
+        stamps="region_stamps",
         mark="?",
         encode=encode_vector,
         stamp={"vec_rev": rev},
