@@ -294,3 +294,70 @@ def test_label_suspects_through_the_cli(tmp_path: Path) -> None:
     assert 0 < len(suspects) <= 4 and all(s["given"] != s["preferred"] for s in suspects)
     table = imgsearch("labels", "suspects", "--index", str(index), "--top", "2")
     assert "labelled boxes" in table.stderr and suspects[0]["path"] in table.stdout
+
+
+def stamped(index: Path) -> int:
+    """Images whose grid regions are committed (0 while the database does not exist yet)."""
+    try:
+        with sqlite3.connect(f"file:{index / 'index.db'}?mode=ro", uri=True) as db:
+            return int(db.execute("SELECT count(*) FROM region_stamps").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def grid_snapshot(index: Path) -> dict[str, list[tuple[float, float, float, float, bytes]]]:
+    with sqlite3.connect(index / "index.db") as db:
+        rows = db.execute(
+            "SELECT i.path, r.x, r.y, r.w, r.h, r.vector FROM regions r "
+            "JOIN images i ON i.id = r.image_id ORDER BY i.path, r.y, r.x"
+        ).fetchall()
+    found: dict[str, list[tuple[float, float, float, float, bytes]]] = {}
+    for path, *rest in rows:
+        found.setdefault(path, []).append(tuple(rest))  # type: ignore[arg-type]
+    return found
+
+
+@pytest.mark.slow
+def test_sigkill_during_the_grid_pass_then_rerun_equals_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "photos"
+    make_collection(root, 80)
+    args = ["--model", "fake-hash", "--quiet", "--regions", "grid", "--grid-levels", "2,3"]
+    reference = tmp_path / "reference"
+    assert imgsearch("index", str(root), "--index", str(reference), *args).returncode == 0
+    crashed = tmp_path / "crashed"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "IMGSEARCH_PLUGINS": "tests.fakes"}
+    kills = 0
+    for target in sorted(random.Random(11).sample(range(4, 70), 3)):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "imgsearch.cli.main", "index", str(root), "--index", str(crashed), *args],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        while process.poll() is None:
+            if stamped(crashed) >= target:
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+                break
+            time.sleep(0.002)
+        process.wait()
+    assert kills >= 2  # the pass was cut short, more than once
+    assert imgsearch("index", str(root), "--index", str(crashed), *args).returncode == 0
+    expected, got = grid_snapshot(reference), grid_snapshot(crashed)
+    assert got.keys() == expected.keys()
+    for path, regions in expected.items():
+        assert [r[:4] for r in got[path]] == [r[:4] for r in regions], path  # none lost, none twice
+        for mine, theirs in zip(got[path], regions, strict=True):
+            np.testing.assert_allclose(
+                np.frombuffer(mine[4], np.float32), np.frombuffer(theirs[4], np.float32), atol=1e-5
+            )
+    # the region vector index agrees with SQLite: a stored window finds itself first
+    with sqlite3.connect(crashed / "index.db") as db:
+        region_id, vector = db.execute(
+            "SELECT id, vector FROM regions ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    from imgsearch.store import SqliteStore
+
+    store = SqliteStore(crashed)
+    assert store.nearest_regions(np.frombuffer(vector, np.float32), 1)[0][0] == region_id
+    store.close()
