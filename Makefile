@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/pgvector.py
 	$(PY) bench/ui.py
 	$(PY) bench/labels.py
+	$(PY) bench/regions.py
 
 clean:
 	rm -rf $(VENV) .demo .bench
