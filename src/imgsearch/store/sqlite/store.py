@@ -418,13 +418,17 @@ class SqliteStore:
     def _current(self, synced: SyncedVectors) -> VectorIndex:
         """Catch ``synced`` up with the database (exclusively: its searches wait)."""
         return synced.current(
-            self._snapshot,
-            lambda db: (
-                int(self._setting("generation", db) or 0),
-                int(self._setting("rev", db) or 0),
-            ),
-            lambda db: int(self._setting("dim", db) or 0),
+            self._snapshot, self._stamp, lambda db: int(self._setting("dim", db) or 0)
         )
+
+    def _stamp(self, db: sqlite3.Connection | None) -> tuple[int, int]:
+        """(generation, revision) of the data, in one statement."""
+        rows = dict(
+            (db or self._reader())
+            .execute("SELECT key, value FROM settings WHERE key IN ('generation', 'rev')")
+            .fetchall()
+        )
+        return int(rows.get("generation") or 0), int(rows.get("rev") or 0)
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -49,14 +49,15 @@ class SyncedVectors:
     def current(
         self,
         snapshot: Callable[[], AbstractContextManager[sqlite3.Connection]],
-        stamp_of: Callable[[sqlite3.Connection], tuple[int, int]],
+        stamp_of: Callable[[sqlite3.Connection | None], tuple[int, int]],
         dim_of: Callable[[sqlite3.Connection], int],
     ) -> VectorIndex:
-        """The index caught up with the database: ``stamp_of`` reads the (generation,
-        revision) the data is at, inside one ``snapshot()`` with the rows read."""
-        with snapshot() as db:
-            if stamp_of(db) == self._stamp and self._index is not None:
-                return self._index
+        """The index caught up with the database: ``stamp_of(db)`` reads the (generation,
+        revision) the data is at, inside one ``snapshot()`` with the rows it catches up
+        from (``stamp_of(None)``: on its own, to see whether anything is new)."""
+        # The common case, nothing new: one statement (atomic on its own), no transaction.
+        if self._index is not None and stamp_of(None) == self._stamp:
+            return self._index
         with self._lock.writing(), snapshot() as db:
             stamp = stamp_of(db)
             if stamp == self._stamp and self._index is not None:
