@@ -244,23 +244,6 @@ def region_filter(
     )
 
 
-def region_owners(
-    connection: Any, table: RegionTable, region_ids: Sequence[int]
-) -> list[tuple[int, int]]:
-    """``(region id, image id)`` of those ``region_ids`` that exist."""
-    where, params = table.where()
-    found: list[tuple[int, int]] = []
-    for start in range(0, len(region_ids), 10_000):
-        chunk = [int(i) for i in region_ids[start : start + 10_000]]
-        rows = connection.execute(
-            f"SELECT id, image_id FROM {table.regions} WHERE id IN "
-            f"{table.in_list(len(chunk))}{where}",
-            [*chunk, *params],
-        ).fetchall()
-        found += [(int(row[0]), int(row[1])) for row in rows]
-    return found
-
-
 def labelled_regions(
     connection: Any, table: RegionTable, source: str | None, after: int, limit: int
 ) -> list[RegionRecord]:

@@ -26,7 +26,6 @@ from imgsearch.store.region_rows import (
     read_regions,
     region_filter,
     region_labels,
-    region_owners,
     region_stamps,
 )
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
@@ -91,7 +90,7 @@ class SqliteStore:
             VectorTable("images", "tombstones", self.folder), hnsw_threshold, hnsw
         )
         self._regions = SyncedVectors(
-            VectorTable("regions", "region_tombstones", self.folder / "regions"),
+            VectorTable("regions", "region_tombstones", self.folder / "regions", "image_id"),
             hnsw_threshold,
             hnsw,
         )
@@ -349,7 +348,7 @@ class SqliteStore:
     ) -> list[tuple[int, float]]:
         self._current(self._images)
         allowed = self._allowed_ids(filters) if filters.active else None
-        ids, scores, mode = self._images.search(query, k, allowed, exact)
+        ids, scores, mode, _ = self._images.search(query, k, allowed, exact)
         if mode == "hnsw" and len(ids):
             # The graph holds float16 copies; report float32 cosines from the database.
             scores = self.vectors([int(i) for i in ids]) @ np.asarray(query, dtype=np.float32)
@@ -373,14 +372,13 @@ class SqliteStore:
             sql, params = region_filter(region_table(0), filters, labels, sources, SQLITE)
             rows = self._reader().execute(f"SELECT r.id FROM {sql}", params).fetchall()
             allowed = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        ids, scores, mode = self._regions.search(query, k, allowed, exact)
+        ids, scores, mode, owners = self._regions.search(query, k, allowed, exact)
         if not len(ids):
             return []
         if mode == "hnsw":
             scores = self.region_vectors([int(i) for i in ids]) @ np.asarray(query, np.float32)
-        owners = dict(region_owners(self._reader(), region_table(0), [int(i) for i in ids]))
         order = np.lexsort((ids, -scores))
-        return [(int(ids[n]), owners[int(ids[n])], float(scores[n])) for n in order]
+        return [(int(ids[n]), int(owners[n]), float(scores[n])) for n in order]
 
     def metadata_matches(
         self, text: str, limit: int, filters: Filters = Filters()

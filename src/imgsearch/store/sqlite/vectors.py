@@ -30,6 +30,9 @@ class VectorTable:
     rows: str
     tombstones: str
     folder: Path
+    owner: str | None = None
+    """A column kept in memory beside the vectors (a region's image id), so that a search
+    answers it without reading the database."""
 
 
 class SyncedVectors:
@@ -45,6 +48,7 @@ class SyncedVectors:
         self._index: VectorIndex | None = None
         self._stamp = (-1, -1)
         self._dirty = False
+        self._owners: IdArray = np.full(0, -1, dtype=np.int64)
 
     def current(
         self,
@@ -69,21 +73,42 @@ class SyncedVectors:
                 index, since = load_vectors(
                     self.table.folder, dim_of(db), generation, rev, self._threshold, self._hnsw
                 )
+                self._owners = np.full(0, -1, dtype=np.int64)
+                self._read_owners(db, None)  # the saved rows' too
             catch_up(db, self.table, index, since)
+            self._read_owners(db, since)
             self._index = index
             self._dirty = self._dirty or since != rev
             self._stamp = stamp
             return index
 
+    def _read_owners(self, db: sqlite3.Connection, since: int | None) -> None:
+        column = self.table.owner
+        if column is None:
+            return
+        where = "" if since is None else f" WHERE vec_rev > {int(since)}"
+        rows = db.execute(f"SELECT id, {column} FROM {self.table.rows}{where}").fetchall()
+        if not rows:
+            return
+        pairs = np.asarray(rows, dtype=np.int64)
+        top = int(pairs[:, 0].max())
+        if top >= len(self._owners):
+            grown = np.full(max(top + 1, int(len(self._owners) * 1.5) + 1024), -1, dtype=np.int64)
+            grown[: len(self._owners)] = self._owners
+            self._owners = grown
+        self._owners[pairs[:, 0]] = pairs[:, 1]
+
     def search(
         self, query: Vectors, k: int, allowed: IdArray | None, exact: bool
-    ) -> tuple[IdArray, Vectors, str]:
-        """Ids and scores of the ``k`` best (see :meth:`VectorIndex.search`), and the mode."""
+    ) -> tuple[IdArray, Vectors, str, IdArray]:
+        """Ids and scores of the ``k`` best (see :meth:`VectorIndex.search`), the mode, and
+        their ``owner`` column (read under the same lock as the ids: in step with them)."""
         with self._lock.reading():
             index = self._index
             assert index is not None, "current() first"
             ids, scores = index.search(query, k, allowed=allowed, exact=exact)
-            return ids, scores, index.mode
+            owners = self._owners[ids] if self.table.owner is not None else ids[:0]
+            return ids, scores, index.mode, owners
 
     def save(self) -> None:
         """Write an HNSW graph that moved on (an exact index is rebuilt from SQLite)."""
