@@ -101,3 +101,12 @@ class Encoder(Protocol):
     def decode_slot(self) -> AbstractContextManager[object]:
         """Held while an image is decoded: bounds decodes across threads."""
         ...
+
+
+def embed_batches(encoder: Encoder, pixels: Sequence[Pixels]) -> Vectors:
+    """Vectors of model inputs read one by one, run through the model a batch at a time."""
+    size = max(encoder.batch_size, 1)
+    parts = [
+        encoder.embed_pixels(np.stack(pixels[i : i + size])) for i in range(0, len(pixels), size)
+    ]
+    return np.concatenate(parts) if parts else np.empty((0, encoder.dim), np.float32)

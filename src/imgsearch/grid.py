@@ -25,9 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from imgsearch.encoder import Encoder, Pixels
+from imgsearch.encoder import Encoder, Pixels, embed_batches
 from imgsearch.errors import ImgsearchError, InvalidSettings
 from imgsearch.pipeline import ordered_map
 from imgsearch.store import ImageRecord, Region, RegionSet, Store, WriteBatch
@@ -126,7 +124,7 @@ def add_grid_regions(
             if problem is not None:
                 report.problems.append((record.path, problem))
                 continue
-            vectors = _embed(encoder, pixels)
+            vectors = embed_batches(encoder, pixels)
             report.embedded += len(pixels)
             keep = vectors @ vector < keep_below
             report.pruned += int((~keep).sum())
@@ -162,11 +160,3 @@ def _cut(
         return boxes, encoder.read_regions(record.path, boxes, name=record.path)[1], None
     except ImgsearchError as exc:
         return [], [], str(exc)
-
-
-def _embed(encoder: Encoder, pixels: list[Pixels]) -> np.ndarray:
-    size = max(encoder.batch_size, 1)
-    parts = [
-        encoder.embed_pixels(np.stack(pixels[i : i + size])) for i in range(0, len(pixels), size)
-    ]
-    return np.concatenate(parts) if parts else np.empty((0, encoder.dim), np.float32)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imgsearch.demo.collection import ANNOTATIONS, Collection, generate_collection
 from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
 
@@ -163,8 +164,6 @@ def test_sigkill_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_pa
 
 
 def test_annotations_imported_by_index_are_matched_and_shown(tmp_path: Path) -> None:
-    from imgsearch.demo.collection import ANNOTATIONS, generate_collection
-
     collection = generate_collection(tmp_path / "shapes", 6, seed=3)
     index = tmp_path / "index"
     annotations = collection.root / ANNOTATIONS
@@ -226,22 +225,21 @@ def test_annotations_imported_by_index_are_matched_and_shown(tmp_path: Path) -> 
     assert missing.returncode != 0 and "no such file" in missing.stderr
 
 
-def test_objects_labels_and_a_region_query_through_the_cli(tmp_path: Path) -> None:
-    from imgsearch.demo.collection import ANNOTATIONS, generate_collection
-
-    collection = generate_collection(tmp_path / "shapes", 6, seed=4)
+def annotated_index(tmp_path: Path, count: int, seed: int) -> tuple[Collection, Path]:
+    """A generated collection indexed with the fake model and its COCO boxes imported."""
+    collection = generate_collection(tmp_path / "shapes", count, seed=seed)
     index = tmp_path / "index"
     annotations = str(collection.root / ANNOTATIONS)
-    imgsearch(
-        "index",
-        str(collection.root),
-        "--index",
-        str(index),
-        "--model",
-        "fake-hash",
-        "--annotations",
-        annotations,
-    )
+    done = imgsearch(
+        "index", str(collection.root), "--index", str(index), "--model", "fake-hash",
+        "--annotations", annotations,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return collection, index
+
+
+def test_objects_labels_and_a_region_query_through_the_cli(tmp_path: Path) -> None:
+    collection, index = annotated_index(tmp_path, 6, seed=4)
     total = sum(len(i.objects) for i in collection.images)
     rows = imgsearch(
         "search", "shape", "--index", str(index), "--objects", "--json", "--top", "500"
@@ -273,21 +271,7 @@ def test_objects_labels_and_a_region_query_through_the_cli(tmp_path: Path) -> No
 
 
 def test_label_suspects_through_the_cli(tmp_path: Path) -> None:
-    from imgsearch.demo.collection import ANNOTATIONS, generate_collection
-
-    collection = generate_collection(tmp_path / "shapes", 5, seed=6)
-    index = tmp_path / "index"
-    annotations = str(collection.root / ANNOTATIONS)
-    imgsearch(
-        "index",
-        str(collection.root),
-        "--index",
-        str(index),
-        "--model",
-        "fake-hash",
-        "--annotations",
-        annotations,
-    )
+    _, index = annotated_index(tmp_path, 5, seed=6)
     rows = imgsearch("labels", "suspects", "--index", str(index), "--json", "--top", "4")
     assert rows.returncode == 0, rows.stderr
     suspects = [json.loads(line) for line in rows.stdout.splitlines()]

@@ -24,7 +24,7 @@ import numpy as np
 from imgsearch.annotations.match import PathMatcher
 from imgsearch.annotations.read import read_annotations
 from imgsearch.annotations.records import LabeledBox, Problem
-from imgsearch.encoder import Encoder, Vectors
+from imgsearch.encoder import Encoder, Vectors, embed_batches
 from imgsearch.errors import ImgsearchError
 from imgsearch.store import ImageRecord, Region, RegionRecord, RegionSet, Store, WriteBatch
 from imgsearch.types import Box
@@ -212,11 +212,8 @@ def _embed(encoder: Encoder, planned: list[_Planned], padding: float, report: Im
             continue
         pixels += cut
         slots += [(plan, n) for n in todo]
-    size = max(encoder.batch_size, 1)
-    for start in range(0, len(pixels), size):
-        vectors = encoder.embed_pixels(np.stack(pixels[start : start + size]))
-        for (plan, n), vector in zip(slots[start : start + size], vectors, strict=True):
-            plan.vectors[n] = vector
+    for (plan, n), vector in zip(slots, embed_batches(encoder, pixels), strict=True):
+        plan.vectors[n] = vector
     report.embedded += len(pixels)
 
 

@@ -41,6 +41,23 @@ BM25_QUERY = (
 the filter condition on ``i`` (the images table)."""
 
 
+def plan_for(tx: Any, use_index: bool, ef_search: int) -> str:
+    """Settle in ``tx`` how the next nearest-neighbour query runs, and return what its
+    distance ordering must end with.
+
+    Through the HNSW index: with no sort allowed, only the index scan yields rows in
+    distance order, so the planner cannot fall back to btree-scan-then-sort on stale
+    statistics. Exactly: ordering by distance + 0, which no HNSW index can produce, makes
+    the planner scan the rows the filter selects (by index when one fits) and sort them.
+    """
+    if not use_index:
+        return " + 0"
+    tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+    tx.execute("SET LOCAL enable_sort = off")
+    tx.execute("SET LOCAL enable_seqscan = off")
+    return ""
+
+
 def candidates(
     tx: Any,
     collection_id: int,
@@ -56,16 +73,7 @@ def candidates(
 ) -> list[Any]:
     """The ``limit`` nearest rows (id, vector) passing ``clause``, through the collection's
     HNSW index or an exact scan; ``explain`` returns the plan instead."""
-    if use_index:
-        tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
-        # Without a sort, only the HNSW scan yields rows in distance order: the
-        # planner cannot fall back to btree-scan-then-sort on stale statistics.
-        tx.execute("SET LOCAL enable_sort = off")
-        tx.execute("SET LOCAL enable_seqscan = off")
-    # An exact scan orders by distance + 0, which no HNSW index can produce, so
-    # the planner scans the rows the filter selects (by index when one fits) and
-    # sorts them.
-    order = "" if use_index else " + 0"
+    order = plan_for(tx, use_index, ef_search)
     return list(
         tx.execute(
             # Literals, not parameters, for the collection and dim: a generic plan
@@ -166,11 +174,7 @@ def region_candidates(
     """The ``limit`` nearest regions ``(id, image id, vector)`` that ``from_where`` (see
     :func:`~imgsearch.store.region_rows.region_filter`) selects: through the collection's
     region HNSW index, or by an exact scan (see :func:`candidates`)."""
-    if use_index:
-        tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
-        tx.execute("SET LOCAL enable_sort = off")
-        tx.execute("SET LOCAL enable_seqscan = off")
-    order = "" if use_index else " + 0"
+    order = plan_for(tx, use_index, ef_search)
     return list(
         tx.execute(
             f"SELECT r.id, r.image_id, r.vector FROM {from_where} "
