@@ -118,7 +118,9 @@ def _index_name(model: str) -> str:
     return "index-" + re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-")
 
 
-def _generate(console: Console, out: Path, count: int, seed: int) -> Collection:
+def _generate(
+    console: Console, out: Path, count: int, seed: int, mode: str = "shapes"
+) -> Collection:
     with Progress(
         TextColumn("generating"),
         BarColumn(),
@@ -128,7 +130,7 @@ def _generate(console: Console, out: Path, count: int, seed: int) -> Collection:
     ) as progress:
         task = progress.add_task("generate", total=count)
         collection = generate_collection(
-            out, count, seed, on_image=lambda _: progress.advance(task)
+            out, count, seed, mode=mode, on_image=lambda _: progress.advance(task)
         )
     console.print(f"collection: {len(collection.images)} images with labels in {collection.root}")
     return collection
@@ -139,10 +141,16 @@ def generate(
     out: Path = typer.Argument(..., help="Folder to write images/ and annotations.json into."),
     count: int = typer.Option(DEFAULT_COUNT, "--count", min=1, help="Number of images."),
     seed: int = typer.Option(0, "--seed", help="Same seed, same images."),
+    mode: str = typer.Option(
+        "shapes",
+        "--mode",
+        help="shapes: 1-3 large objects per image; scenes: 3-8 mostly small objects in "
+        "clutter (for the object-level index).",
+    ),
 ) -> None:
     """Write a labelled collection of shape images (JPEG and PNG, COCO-style annotations.json)."""
     console = Console(highlight=False)
-    _generate(console, out, count, seed)
+    _generate(console, out, count, seed, mode)
 
 
 @app.command("train")

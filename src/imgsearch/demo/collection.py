@@ -1,7 +1,8 @@
 """A generated collection on disk: image files plus COCO-style labels.
 
 ``generate_collection(out, count, seed)`` writes ``out/images/shape-00000.jpg``
-… (JPEG and PNG mixed, assorted sizes) and ``out/annotations.json`` in the
+… (JPEG and PNG mixed, assorted sizes; with ``mode="scenes"``, cluttered scenes of
+many small objects named ``scene-00000.jpg`` …, see :mod:`imgsearch.demo.clutter`) and ``out/annotations.json`` in the
 COCO layout — ``images`` (with each image's caption and background),
 ``annotations`` (one per object: category, ``bbox`` as x, y, w, h in pixels,
 colour, shape, size) and ``categories`` (one per colour + shape). File names
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from imgsearch.demo.clutter import sample_cluttered_scene
 from imgsearch.demo.shapes import COLOURS, SHAPES, Scene, bounding_box, render, sample_scene
 from imgsearch.errors import InputError
 from imgsearch.pipeline import ordered_map
@@ -28,6 +30,7 @@ from imgsearch.pipeline import ordered_map
 ANNOTATIONS = "annotations.json"
 IMAGES = "images"
 GENERATOR_VERSION = 1
+MODES = ("shapes", "scenes")
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,16 @@ class Collection:
         return {str(image.path): image for image in self.images}
 
 
-def scene_for(seed: int, index: int) -> Scene:
-    """Image ``index`` of the collection with ``seed``."""
+def scene_for(seed: int, index: int, mode: str = "shapes") -> Scene:
+    """Image ``index`` of the collection with ``seed`` in ``mode``."""
+    if mode == "scenes":
+        return sample_cluttered_scene(random.Random(f"imgsearch-scenes/{seed}/{index}"))
     return sample_scene(random.Random(f"imgsearch-shapes/{seed}/{index}"))
 
 
 def file_name(index: int, scene: Scene) -> str:
-    return f"shape-{index:05d}.{'jpg' if scene.format == 'jpeg' else 'png'}"
+    stem = "scene" if scene.clutter else "shape"
+    return f"{stem}-{index:05d}.{'jpg' if scene.format == 'jpeg' else 'png'}"
 
 
 def generate_collection(
@@ -79,21 +85,24 @@ def generate_collection(
     count: int,
     seed: int = 0,
     *,
+    mode: str = "shapes",
     on_image: Callable[[int], None] | None = None,
 ) -> Collection:
     """Write (or complete) a collection of ``count`` images; return its labels."""
     if count < 1:
         raise InputError(f"--count must be at least 1, not {count}")
+    if mode not in MODES:
+        raise InputError(f"unknown collection mode {mode!r}", hint="use shapes or scenes")
     out = out.expanduser().resolve()
     (out / IMAGES).mkdir(parents=True, exist_ok=True)
     existing = _read_annotations(out)
-    if existing is not None and _matches(existing, count, seed, out):
+    if existing is not None and _matches(existing, count, seed, mode, out):
         collection = _collection(out, existing)
         if on_image is not None:
             for i in range(count):
                 on_image(i)
         return collection
-    scenes = [scene_for(seed, i) for i in range(count)]
+    scenes = [scene_for(seed, i, mode) for i in range(count)]
     workers = os.cpu_count() or 1
     for future in ordered_map(
         lambda item: _write(out, *item), enumerate(scenes), workers=workers, window=4 * workers
@@ -101,7 +110,7 @@ def generate_collection(
         index, _ = future.result()
         if on_image is not None:
             on_image(index)
-    document = _coco(seed, scenes)
+    document = _coco(seed, mode, scenes)
     temporary = out / f".{ANNOTATIONS}.tmp"
     temporary.write_text(json.dumps(document, indent=1) + "\n", "utf-8")
     temporary.replace(out / ANNOTATIONS)
@@ -123,7 +132,7 @@ def _write(out: Path, index: int, scene: Scene) -> tuple[int, Path]:
     return index, path
 
 
-def _coco(seed: int, scenes: list[Scene]) -> dict[str, Any]:
+def _coco(seed: int, mode: str, scenes: list[Scene]) -> dict[str, Any]:
     names = [f"{colour} {shape}" for colour in COLOURS for shape in SHAPES]
     category = {name: i + 1 for i, name in enumerate(names)}
     images: list[dict[str, Any]] = []
@@ -159,6 +168,7 @@ def _coco(seed: int, scenes: list[Scene]) -> dict[str, Any]:
             "description": "imgsearch generated shapes collection",
             "generator_version": GENERATOR_VERSION,
             "seed": seed,
+            "mode": mode,
             "count": len(scenes),
         },
         "images": images,
@@ -189,11 +199,12 @@ def _read_annotations(root: Path) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-def _matches(document: dict[str, Any], count: int, seed: int, root: Path) -> bool:
+def _matches(document: dict[str, Any], count: int, seed: int, mode: str, root: Path) -> bool:
     info = document.get("info", {})
     return (
         info.get("generator_version") == GENERATOR_VERSION
         and info.get("seed") == seed
+        and info.get("mode", "shapes") == mode
         and info.get("count") == count
         and all((root / image["file_name"]).is_file() for image in document["images"])
     )

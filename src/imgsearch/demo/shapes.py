@@ -86,6 +86,20 @@ class Background:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A piece of clutter in a neutral tone (never an object's colour): a line, a ring, a
+    blob or a bar, in fractions of the image like a :class:`Thing`."""
+
+    kind: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    tone: str
+    width: float = 0.004
+
+
+@dataclass(frozen=True)
 class Scene:
     width: int
     height: int
@@ -93,6 +107,7 @@ class Scene:
     things: tuple[Thing, ...]
     format: str
     quality: int
+    clutter: tuple[Mark, ...] = ()
 
     @property
     def caption(self) -> str:
@@ -109,10 +124,10 @@ def sample_scene(rng: random.Random) -> Scene:
         if across >= down
         else (short, round(short * down / across))
     )
-    background = _sample_background(rng)
+    background = sample_background(rng)
     things: list[Thing] = []
     for _ in range(rng.choice((1, 2, 2, 3, 3))):
-        thing = _place(rng, width, height, things)
+        thing = place(rng, width, height, things)
         if thing is not None:
             things.append(thing)
     is_jpeg = rng.random() < JPEG_SHARE
@@ -126,7 +141,7 @@ def sample_scene(rng: random.Random) -> Scene:
     )
 
 
-def _sample_background(rng: random.Random) -> Background:
+def sample_background(rng: random.Random) -> Background:
     kind = rng.choice(BACKGROUNDS)
     tones = rng.sample(sorted(TONES), 2)
     return Background(
@@ -138,12 +153,20 @@ def _sample_background(rng: random.Random) -> Background:
     )
 
 
-def _place(rng: random.Random, width: int, height: int, placed: Sequence[Thing]) -> Thing | None:
-    """A new object that overlaps none of ``placed``, or None after 60 tries."""
+def place(
+    rng: random.Random,
+    width: int,
+    height: int,
+    placed: Sequence[Thing],
+    sizes: dict[str, tuple[float, float]] = SIZES,
+    size: str | None = None,
+) -> Thing | None:
+    """A new object (of ``size``, or one drawn from ``sizes``) that overlaps none of
+    ``placed``, or None after 60 tries."""
     short = min(width, height)
-    size = rng.choice(tuple(SIZES))
+    size = size or rng.choice(tuple(sizes))
     shape, colour = rng.choice(SHAPES), rng.choice(tuple(COLOURS))
-    diameter = rng.uniform(*SIZES[size])
+    diameter = rng.uniform(*sizes[size])
     radius = diameter * short / 2
     margin = 0.03 * short
     for _ in range(60):
@@ -187,6 +210,8 @@ def render(scene: Scene, width: int | None = None, height: int | None = None) ->
     width, height = width or scene.width, height or scene.height
     image = Image.fromarray(_background_pixels(scene.background, width, height), "RGB")
     draw = ImageDraw.Draw(image)
+    for mark in scene.clutter:
+        _draw_mark(draw, mark, width, height)
     for thing in scene.things:
         points = outline(thing, width, height)
         if thing.shape == "circle":
@@ -195,6 +220,25 @@ def render(scene: Scene, width: int | None = None, height: int | None = None) ->
         else:
             draw.polygon(points, fill=thing.tint)
     return image
+
+
+def _draw_mark(draw: ImageDraw.ImageDraw, mark: Mark, width: int, height: int) -> None:
+    box = (mark.x0 * width, mark.y0 * height, mark.x1 * width, mark.y1 * height)
+    colour = TONES[mark.tone]
+    stroke = max(1, round(mark.width * min(width, height)))
+    if mark.kind == "line":
+        draw.line(box, fill=colour, width=stroke)
+    elif mark.kind == "ring":
+        draw.ellipse(_ordered(box), outline=colour, width=stroke)
+    elif mark.kind == "blob":
+        draw.ellipse(_ordered(box), fill=colour)
+    else:
+        draw.rectangle(_ordered(box), fill=colour)
+
+
+def _ordered(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = box
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 
 def outline(thing: Thing, width: int, height: int) -> list[tuple[float, float]]:
