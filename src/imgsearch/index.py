@@ -22,15 +22,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from imgsearch.annotations import DEFAULT_PADDING, ImportReport, import_annotations
+from imgsearch.detector import YoloDetector, add_detector_regions
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
-from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS, GridReport, add_grid_regions
+from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS, add_grid_regions
 from imgsearch.indexer import Indexer, IndexEvent, IndexReport
 from imgsearch.labels import DEFAULT_PROMPT, SuspectReport, label_suspects
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
 from imgsearch.ranking import rank
+from imgsearch.region_pass import RegionReport
 from imgsearch.search import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
@@ -237,13 +239,31 @@ class Index:
         levels: Sequence[int] = DEFAULT_LEVELS,
         keep_below: float = DEFAULT_KEEP_BELOW,
         on_progress: Callable[[int, int], None] | None = None,
-    ) -> GridReport:
+    ) -> RegionReport:
         """Give the images under ``roots`` grid regions where they lack them (overlapping
         windows at ``levels``; see :mod:`imgsearch.grid` for the scheme and its cost)."""
         return add_grid_regions(
             self.store, self.encoder, roots, levels=levels, keep_below=keep_below,
             on_progress=on_progress,
         )  # fmt: skip
+
+    def add_detector_regions(
+        self,
+        roots: Sequence[str | os.PathLike[str]],
+        detector: str | os.PathLike[str] | YoloDetector,
+        *,
+        padding: float = DEFAULT_PADDING,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> RegionReport:
+        """Run ``detector`` (an ONNX file in the Ultralytics YOLO layout, or a configured
+        :class:`~imgsearch.detector.YoloDetector` for other classes or thresholds) over the
+        images under ``roots`` that lack its regions; each object found becomes a region
+        with its class as label (see :mod:`imgsearch.detector`)."""
+        if not isinstance(detector, YoloDetector):
+            detector = YoloDetector(Path(detector))
+        return add_detector_regions(
+            self.store, self.encoder, detector, roots, padding=padding, on_progress=on_progress
+        )
 
     def label_suspects(
         self, *, limit: int = 100, prompt: str = DEFAULT_PROMPT, source: str | None = "annotation"

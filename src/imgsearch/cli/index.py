@@ -35,6 +35,7 @@ from imgsearch.cli.options import (
     PrecisionOption,
     open_index,
 )
+from imgsearch.detector import DEFAULT_CONFIDENCE, DEFAULT_IOU, YoloDetector
 from imgsearch.errors import InvalidSettings
 from imgsearch.grid import check_levels
 from imgsearch.indexer import IndexEvent, IndexReport
@@ -73,7 +74,8 @@ def index(
         "--region-padding",
         min=0,
         max=10,
-        help="Context around each imported box when it is embedded, as a share of its size.",
+        help="Context around each imported or detected box when it is embedded, as a share "
+        "of its size.",
     ),
     regions: str = typer.Option(
         "none",
@@ -83,6 +85,26 @@ def index(
     ),
     grid_levels: str = typer.Option(
         "2,3", "--grid-levels", help="Grid levels n: (2n-1)^2 windows of 1/n of the image each."
+    ),
+    detector: Path | None = typer.Option(
+        None,
+        "--detector",
+        help="Also find objects with this ONNX detector (Ultralytics YOLOv8/YOLO11 export "
+        "layout; see the README) and store each as a labelled region.",
+    ),
+    detector_classes: Path | None = typer.Option(
+        None,
+        "--detector-classes",
+        help="Class names of --detector: one per line, or a YAML file with 'names' "
+        "(default: the model's own metadata).",
+    ),
+    detector_confidence: float = typer.Option(
+        DEFAULT_CONFIDENCE, "--detector-confidence", help="Keep detections scoring at least this."
+    ),
+    detector_iou: float = typer.Option(
+        DEFAULT_IOU,
+        "--detector-iou",
+        help="Suppress a detection overlapping a better one of its class by more (IoU).",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
@@ -101,6 +123,16 @@ def index(
         levels = check_levels([int(x) for x in grid_levels.split(",")])
     except ValueError:
         raise InvalidSettings(f"--grid-levels {grid_levels!r}: give numbers like 2,3") from None
+    found_by = None
+    if detector is not None:  # loaded first: a bad model file is refused before any work
+        found_by = YoloDetector(
+            detector,
+            classes=detector_classes,
+            confidence=detector_confidence,
+            iou=detector_iou,
+        )
+    elif detector_classes is not None:
+        raise InvalidSettings("--detector-classes needs --detector")
     with open_index(
         index_path, model, precision, max_pixels, create=True, batch_size=batch_size
     ) as opened:
@@ -114,9 +146,11 @@ def index(
                 reembed=reembed,
                 on_event=reporter,
             )
-        gridded = None
+        gridded = detected = None
         if regions == "grid":
             gridded = opened.add_grid_regions(folders, levels=levels)
+        if found_by is not None:
+            detected = opened.add_detector_regions(folders, found_by, padding=region_padding)
         imported = None
         if annotations is not None:
             imported = opened.import_annotations(annotations, folders, padding=region_padding)
@@ -127,6 +161,8 @@ def index(
             summary["annotations"] = imported.as_dict()
         if gridded is not None:
             summary["grid"] = gridded.as_dict()
+        if detected is not None:
+            summary["detector"] = detected.as_dict()
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
     else:
@@ -140,8 +176,14 @@ def index(
                 f"already done) in {gridded.seconds:.1f} s",
                 markup=False,
             )
-            for path, message in gridded.problems[:MAX_PROBLEMS_SHOWN]:
-                err.print(f"  {path}: {message}", markup=False)
+            print_problems(err, gridded.problems)
+        if detected is not None:
+            err.print(
+                f"detector: {detected.regions} objects found on {detected.images} images "
+                f"({detected.skipped} images already done) in {detected.seconds:.1f} s",
+                markup=False,
+            )
+            print_problems(err, detected.problems)
     if strict and not_indexed(report):
         raise typer.Exit(EXIT_FILES_FAILED)
 
@@ -233,6 +275,15 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
 
 
 MAX_PROBLEMS_SHOWN = 20
+
+
+def print_problems(console: Console, problems: list[tuple[str, str]]) -> None:
+    for path, message in problems[:MAX_PROBLEMS_SHOWN]:
+        console.print(f"  {path}: {message}", markup=False)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        console.print(
+            f"  … {len(problems) - MAX_PROBLEMS_SHOWN} more (--json lists them all)", markup=False
+        )
 
 
 def print_import(console: Console, report: ImportReport, *, quiet: bool) -> None:

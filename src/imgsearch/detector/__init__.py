@@ -1,0 +1,24 @@
+"""Objects found by a detector the user brings (an ONNX graph in the Ultralytics YOLO
+layout, see :mod:`imgsearch.detector.yolo`), stored as regions of the indexed images
+(:mod:`imgsearch.detector.regions`)."""
+
+from imgsearch.detector.regions import DEFAULT_PADDING, add_detector_regions
+from imgsearch.detector.yolo import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_IOU,
+    DEFAULT_MAX_DETECTIONS,
+    Detection,
+    InvalidDetector,
+    YoloDetector,
+)
+
+__all__ = [
+    "DEFAULT_CONFIDENCE",
+    "DEFAULT_IOU",
+    "DEFAULT_MAX_DETECTIONS",
+    "DEFAULT_PADDING",
+    "Detection",
+    "InvalidDetector",
+    "YoloDetector",
+    "add_detector_regions",
+]
