@@ -3,13 +3,17 @@ as the query, and an image's regions with its metadata."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from imgsearch import Index
 from imgsearch.demo.collection import ANNOTATIONS, Collection, generate_collection
+from imgsearch.demo.shapes import COLOURS
 from imgsearch.server import ServerSettings, create_app
 
 
@@ -89,3 +93,43 @@ def test_label_suspects_over_http(served: tuple[TestClient, Collection]) -> None
         )
     assert client.get("/v1/labels/suspects", params={"prompt": "no slot"}).status_code == 400
     assert client.get("/v1/labels/suspects", params={"source": "camera"}).status_code == 422
+
+
+def test_an_object_hit_links_to_a_crop_of_its_box(served: tuple[TestClient, Collection]) -> None:
+    """The crop shows the object: its middle has the object's colour, and its shape is the
+    box's with context, whatever the rest of the image holds."""
+    client, collection = served
+    hits = client.post("/v1/search", json={"text": "shape", "objects": True, "top": 50}).json()[
+        "hits"
+    ]
+    labels = collection.by_path()
+    checked = 0
+    for hit in hits[:12]:
+        region = hit["region"]
+        address = region["thumbnail"]
+        assert address == f"/v1/images/{hit['id']}/regions/{region['id']}/thumbnail"
+        answer = client.get(address, params={"size": 128})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "image/jpeg"
+        crop = Image.open(io.BytesIO(answer.content)).convert("RGB")
+        box = region["box"]
+        assert max(crop.size) <= 128
+        assert crop.width / crop.height == pytest.approx(box["w"] / box["h"], rel=0.2)
+        obj = next(
+            o
+            for o in labels[hit["path"]].objects
+            if (o.box[0], o.box[1]) == (round(box["x"]), round(box["y"]))
+        )
+        centre = np.asarray(crop, dtype=np.int32)[crop.height // 2, crop.width // 2]
+        assert np.abs(centre - np.array(COLOURS[obj.colour])).sum() < 80, (obj, centre)
+        checked += 1
+        again = client.get(
+            address, params={"size": 128}, headers={"If-None-Match": answer.headers["etag"]}
+        )
+        assert again.status_code == 304
+    assert checked == 12
+    image = client.get(f"/v1/images/{hits[0]['id']}").json()
+    assert all(r["thumbnail"].endswith(f"/regions/{r['id']}/thumbnail") for r in image["regions"])
+    other = next(h for h in hits if h["id"] != hits[0]["id"])
+    wrong = client.get(f"/v1/images/{hits[0]['id']}/regions/{other['region']['id']}/thumbnail")
+    assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "NotFound"
+    assert client.get(f"/v1/images/{hits[0]['id']}/regions/0/thumbnail").status_code == 422

@@ -583,4 +583,16 @@ def test_matched_boxes_on_tiles_and_every_region_in_the_detail_view(
     objects = tiles(page)
     expected = counts[label]
     assert len(objects) == expected
-    assert page.locator("#grid .tile .region-mark").count() == expected
+    # Each box is its own tile, showing the crop of that box, named by its label.
+    shown_labels = page.eval_on_selector_all(
+        "#grid .tile .object-label", "els => els.map(e => e.textContent)"
+    )
+    assert shown_labels == [label] * expected
+    assert page.locator("#grid .tile .region-mark").count() == 0
+    wait_for_thumbnails(page, min(expected, 4))
+    crops = page.eval_on_selector_all(
+        "#grid .tile img", "els => els.slice(0, 4).map(e => [e.naturalWidth, e.naturalHeight])"
+    )
+    # Crops: a box around one shape (roughly square, under 250 px: the objects are at most
+    # 165 px), not a whole picture's 256-px thumbnail.
+    assert all(0 < max(w, h) < 250 and 0.6 < w / h < 1.6 for w, h in crops), crops

@@ -55,9 +55,17 @@ def _links(image_id: int) -> Links:
     return Links(self=base, file=f"{base}/file", thumbnail=f"{base}/thumbnail")
 
 
+def _region_out(region: RegionRecord) -> dict[str, Any]:
+    """A region as the API shows it, with the address of its crop when it has a box."""
+    thumbnail = None
+    if region.region.box is not None:
+        thumbnail = f"/v1/images/{region.image_id}/regions/{region.id}/thumbnail"
+    return {**region.as_dict(), "thumbnail": thumbnail}
+
+
 def _image_out(record: ImageRecord, regions: list[RegionRecord] | None = None) -> ImageOut:
     return ImageOut(
-        regions=[RegionOut.model_validate(r.as_dict()) for r in regions or []],
+        regions=[RegionOut.model_validate(_region_out(r)) for r in regions or []],
         id=record.id,
         path=record.path,
         size=record.size,
@@ -114,7 +122,7 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
                 "width": h.image.width,
                 "height": h.image.height,
                 "taken": h.image.sort_time,
-                "region": None if h.region is None else h.region.as_dict(),
+                "region": None if h.region is None else _region_out(h.region),
                 "links": _links(h.id),
             }
             for h in hits
@@ -207,6 +215,35 @@ def thumbnail(
     scope = "private" if service.settings.auth_enabled else "public"
     headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={THUMBNAIL_MAX_AGE}"}
     jpeg = service.thumbnail(record, served)  # also: is the file still the indexed one?
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(jpeg, media_type="image/jpeg", headers=headers)
+
+
+@router.get(
+    "/images/{image_id}/regions/{region_id}/thumbnail",
+    summary="A JPEG of one region (object) of an image: its box with some context",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, **error_responses(400, 404, 422)},
+)
+def region_thumbnail(
+    request: Request,
+    image_id: ImageId,
+    region_id: Annotated[int, PathParam(ge=1, le=MAX_ID, description="A region's id.")],
+    service: ServiceDep,
+    size: int = QueryParam(
+        256,
+        ge=16,
+        le=files.THUMBNAIL_SIZES[-1],
+        description=f"Longest side wanted; answered with the next of {files.THUMBNAIL_SIZES}.",
+    ),
+) -> Response:
+    record = service.get(image_id)
+    served = files.thumbnail_size(size)
+    jpeg, key = service.region_thumbnail(record, region_id, served)
+    etag = f'"{key}"'
+    scope = "private" if service.settings.auth_enabled else "public"
+    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={THUMBNAIL_MAX_AGE}"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(jpeg, media_type="image/jpeg", headers=headers)

@@ -144,6 +144,9 @@ class RegionOut(BaseModel):
     score: float | None
     box: BoxOut | None
     time: float | None = Field(description="Seconds into a video, for a frame.")
+    thumbnail: str | None = Field(
+        None, description="Address of a JPEG of the box with some context (null: no box)."
+    )
 
 
 class ImageOut(BaseModel):

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from imgsearch.config import default_data_dir, default_index_dir
@@ -55,6 +56,9 @@ from imgsearch.types import Box
 log = logging.getLogger("imgsearch.server")
 ImageInput = bytes | ImageRecord
 """An image a request names: uploaded (or fetched) bytes, or an indexed image."""
+
+REGION_CONTEXT = 0.15
+"""Context around a region's box in its thumbnail, as a share of the box's size."""
 
 
 @dataclass
@@ -284,6 +288,37 @@ class Service:
             with self.encoder.decode_slot():
                 image = load_rgb(stream, min_short_edge=max(needed, 1), options=self.decode)
                 image.thumbnail((size, size))
+        return self._keep(target, image)
+
+    def region_thumbnail(self, record: ImageRecord, region_id: int, size: int) -> tuple[bytes, str]:
+        """A JPEG of region ``region_id`` of ``record``'s image — its box with
+        :data:`REGION_CONTEXT` of context on each side, at most ``size`` px on its long
+        side — and the key it is cached under (also its ETag). Only stored regions are
+        served, so the cache holds at most one file per region and size."""
+        found = [r for r in self.index.store.regions([record.id]) if r.id == region_id]
+        box = found[0].region.box if found else None
+        if box is None:
+            raise ApiError(
+                404, "NotFound", f"image {record.id} has no region {region_id} with a box"
+            )
+        key = f"{record.digest[:32]}-r{region_id}-{round(box.x)}_{round(box.y)}_{round(box.w)}_{round(box.h)}-{size}"
+        with self.open_file(record) as stream:
+            target = self.thumbnails / record.digest[:2] / f"{key}.jpg"
+            try:
+                return target.read_bytes(), key
+            except FileNotFoundError:
+                pass
+            crop = Box(box.x, box.y, box.w, box.h, padding=REGION_CONTEXT)
+            needed = math.ceil(size * min(box.w, box.h) / max(box.w, box.h, 1))
+            with self.encoder.decode_slot():
+                image = load_rgb(
+                    stream, box=crop, min_short_edge=max(needed, 1), options=self.decode
+                )
+                image.thumbnail((size, size))
+        return self._keep(target, image), key
+
+    def _keep(self, target: Path, image: Image.Image) -> bytes:
+        """``image`` as a JPEG, written to the cache at ``target`` whole (rename)."""
         encoded = io.BytesIO()
         image.save(encoded, "JPEG", quality=85)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,8 @@ export function columnsOf(grid) {
 // One hit as a focusable tile: thumbnail, rank, relevance; the scores on hover. The first
 // row of a search is fetched at once and first (`urgent`); the rest when they come near
 // the screen, so that a new search's first thumbnails never queue behind its last ones.
-export function tile(hit, position, onOpen, urgent = false) {
+// In object mode (`crop`) a hit with a box shows the crop of that box, named by its label.
+export function tile(hit, position, onOpen, urgent = false, crop = false) {
   const item = document.createElement("li");
   const button = document.createElement("button");
   button.type = "button";
@@ -59,13 +60,20 @@ export function tile(hit, position, onOpen, urgent = false) {
   img.decoding = urgent ? "auto" : "async";
   img.fetchPriority = urgent ? "high" : "auto";
   img.setAttribute("elementtiming", "result"); // when it was painted: PerformanceObserver "element"
-  if (hit.width && hit.height) {
-    const scale = THUMBNAIL_SIZE / Math.max(hit.width, hit.height);
-    img.width = Math.max(1, Math.round(hit.width * scale));
-    img.height = Math.max(1, Math.round(hit.height * scale));
+  const cropped = crop && region && region.box && region.thumbnail;
+  const shape = cropped ? region.box : { w: hit.width, h: hit.height };
+  if (shape.w && shape.h) {
+    const scale = THUMBNAIL_SIZE / Math.max(shape.w, shape.h);
+    img.width = Math.max(1, Math.round(shape.w * scale));
+    img.height = Math.max(1, Math.round(shape.h * scale));
   }
-  showImage(img, `${hit.links.thumbnail}?size=${THUMBNAIL_SIZE}`);
-  button.append(framed(img, hit), label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
+  const source = cropped ? region.thumbnail : hit.links.thumbnail;
+  showImage(img, `${source}?size=${THUMBNAIL_SIZE}`);
+  button.append(cropped ? img : framed(img, hit), label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
+  if (cropped) {
+    button.classList.add("object");
+    button.append(label("object-label", region.label || region.source));
+  }
   button.addEventListener("click", () => onOpen(position));
   item.append(button);
   return item;

@@ -225,7 +225,9 @@ async function loadMore() {
     if (results !== current) return; // a newer search replaced this one
     current.offset += answer.hits.length;
     current.exhausted = answer.hits.length < PAGE;
-    const fresh = answer.hits.filter((hit) => !current.ids.has(hit.id));
+    // One tile per image, or per box in object mode (an image then has several).
+    const key = (hit) => (hit.region ? `${hit.id}/${hit.region.id}` : String(hit.id));
+    const fresh = answer.hits.filter((hit) => !current.ids.has(key(hit)));
     // Both read while the layout is still the last frame's (free); read after the new
     // tiles are in, they would force a layout before the thumbnails are even requested.
     const firstRow = first ? columnsOf($("grid")) : 0;
@@ -233,9 +235,10 @@ async function loadMore() {
     const open = (position) => detail.show(current.hits, position);
     const tiles = [];
     for (const hit of fresh) {
-      current.ids.add(hit.id);
+      current.ids.add(key(hit));
       current.hits.push(hit);
-      tiles.push(tile(hit, current.hits.length - 1, open, current.hits.length <= firstRow));
+      const urgent = current.hits.length <= firstRow;
+      tiles.push(tile(hit, current.hits.length - 1, open, urgent, state.filters.objects));
     }
     if (first) {
       $("grid").replaceChildren(...tiles);
