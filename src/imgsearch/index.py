@@ -33,6 +33,7 @@ from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
 from imgsearch.ranking import rank
 from imgsearch.region_pass import RegionReport
+from imgsearch.region_policy import RegionPolicy, apply_policy
 from imgsearch.search import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
@@ -129,16 +130,35 @@ class Index:
         retry_failed: bool = False,
         reembed: bool = False,
         on_event: Callable[[IndexEvent], None] | None = None,
+        on_regions: Callable[[str, int, int], None] | None = None,
     ) -> IndexReport:
-        """Bring the index in step with ``folders`` (see :mod:`imgsearch.indexer`)."""
+        """Bring the index in step with ``folders`` (see :mod:`imgsearch.indexer`), then
+        give its images the regions the index's policy keeps (``report.regions``; see
+        :mod:`imgsearch.region_policy`)."""
         indexer = Indexer(self.store, self.encoder, on_event=on_event, source=self._source())
-        return indexer.update(
+        report = indexer.update(
             folders,
             exclude=exclude,
             include_hidden=include_hidden,
             retry_failed=retry_failed,
             reembed=reembed,
         )
+        report.regions = apply_policy(
+            self.region_policy, self.store, self.encoder, folders, on_progress=on_regions
+        )
+        return report
+
+    @property
+    def region_policy(self) -> RegionPolicy:
+        """The regions this index keeps by itself after every run (grid, detector)."""
+        return RegionPolicy.from_dict(self.store.region_policy())
+
+    def set_region_policy(self, policy: RegionPolicy) -> None:
+        """Keep these regions from now on (build parts with
+        :func:`~imgsearch.region_policy.grid_policy` and
+        :func:`~imgsearch.region_policy.detector_policy`); they are added on the next
+        :meth:`update`. Regions already stored stay until their image changes."""
+        self.store.set_region_policy(policy.as_dict())
 
     def _source(self) -> str:
         """How to load this index's model again later: the index's own record of it, unless

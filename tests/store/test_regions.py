@@ -3,6 +3,8 @@ with their image, replaced per source, gone with their image — the same on eve
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -294,3 +296,19 @@ def test_stamps_say_which_pass_made_an_images_regions(store: Store) -> None:
     store.write(WriteBatch(regions=[RegionSet("grid", [], image_id=ids[0], stamp="grid:v1")]))
     store.bind(IndexSettings("another-model", DIM), reembed=True)
     assert store.region_stamps("grid") == {}
+
+
+def test_the_region_policy_is_kept_by_the_index(store_factory: Any) -> None:
+    first = store_factory("policy")
+    assert first.region_policy() == {}
+    policy = {"grid": {"levels": [2, 3], "keep_below": 0.95}, "detector": None}
+    first.set_region_policy(policy)
+    assert first.region_policy() == policy
+    first.set_region_policy({"grid": None, "detector": {"path": "/m.onnx"}})
+    first.close()
+    again = store_factory("policy")
+    assert again.region_policy() == {"grid": None, "detector": {"path": "/m.onnx"}}
+    # rebinding to another model clears regions, not the policy: they are made again
+    again.bind(IndexSettings("test-model", DIM))
+    again.bind(IndexSettings("other-model", DIM), reembed=True)
+    assert again.region_policy() == {"grid": None, "detector": {"path": "/m.onnx"}}

@@ -28,6 +28,7 @@ from rich.progress import (
 )
 
 from imgsearch.annotations import DEFAULT_PADDING, ImportReport
+from imgsearch.cli.index_regions import MAX_PROBLEMS_SHOWN, changed_policy, print_regions
 from imgsearch.cli.options import (
     IndexOption,
     MaxPixelsOption,
@@ -35,9 +36,7 @@ from imgsearch.cli.options import (
     PrecisionOption,
     open_index,
 )
-from imgsearch.detector import DEFAULT_CONFIDENCE, DEFAULT_IOU, YoloDetector
-from imgsearch.errors import InvalidSettings
-from imgsearch.grid import check_levels
+from imgsearch.detector import DEFAULT_CONFIDENCE, DEFAULT_IOU
 from imgsearch.indexer import IndexEvent, IndexReport
 
 EXIT_FILES_FAILED = 5
@@ -77,11 +76,12 @@ def index(
         help="Context around each imported or detected box when it is embedded, as a share "
         "of its size.",
     ),
-    regions: str = typer.Option(
-        "none",
+    regions: str | None = typer.Option(
+        None,
         "--regions",
         help="grid: also embed overlapping windows of every image (levels 2,3: 35x the model "
-        "work per new image; see --grid-levels), so small things match without annotations.",
+        "work per new image; see --grid-levels), so small things match without annotations; "
+        "remembered by the index for later runs (none: stop).",
     ),
     grid_levels: str = typer.Option(
         "2,3", "--grid-levels", help="Grid levels n: (2n-1)^2 windows of 1/n of the image each."
@@ -90,7 +90,11 @@ def index(
         None,
         "--detector",
         help="Also find objects with this ONNX detector (Ultralytics YOLOv8/YOLO11 export "
-        "layout; see the README) and store each as a labelled region.",
+        "layout; see the README) and store each as a labelled region; remembered by the "
+        "index for later runs.",
+    ),
+    no_detector: bool = typer.Option(
+        False, "--no-detector", help="Stop running the detector the index remembers."
     ),
     detector_classes: Path | None = typer.Option(
         None,
@@ -117,25 +121,22 @@ def index(
 ) -> None:
     """Index images under FOLDERS: new and changed files embedded, moves and deletions followed."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if regions not in ("none", "grid"):
-        raise InvalidSettings(f"--regions {regions!r}: use none or grid")
-    try:
-        levels = check_levels([int(x) for x in grid_levels.split(",")])
-    except ValueError:
-        raise InvalidSettings(f"--grid-levels {grid_levels!r}: give numbers like 2,3") from None
-    found_by = None
-    if detector is not None:  # loaded first: a bad model file is refused before any work
-        found_by = YoloDetector(
-            detector,
-            classes=detector_classes,
-            confidence=detector_confidence,
-            iou=detector_iou,
-        )
-    elif detector_classes is not None:
-        raise InvalidSettings("--detector-classes needs --detector")
     with open_index(
         index_path, model, precision, max_pixels, create=True, batch_size=batch_size
     ) as opened:
+        policy = changed_policy(
+            opened.region_policy,
+            regions=regions,
+            grid_levels=grid_levels,
+            detector=detector,
+            no_detector=no_detector,
+            classes=detector_classes,
+            confidence=detector_confidence,
+            iou=detector_iou,
+            padding=region_padding,
+        )
+        if policy is not None:
+            opened.set_region_policy(policy)
         reporter = IndexProgress(err, quiet=quiet or as_json)
         with reporter:
             report = opened.update(
@@ -146,11 +147,6 @@ def index(
                 reembed=reembed,
                 on_event=reporter,
             )
-        gridded = detected = None
-        if regions == "grid":
-            gridded = opened.add_grid_regions(folders, levels=levels)
-        if found_by is not None:
-            detected = opened.add_detector_regions(folders, found_by, padding=region_padding)
         imported = None
         if annotations is not None:
             imported = opened.import_annotations(annotations, folders, padding=region_padding)
@@ -159,31 +155,15 @@ def index(
         summary = _summary(report, location)
         if imported is not None:
             summary["annotations"] = imported.as_dict()
-        if gridded is not None:
-            summary["grid"] = gridded.as_dict()
-        if detected is not None:
-            summary["detector"] = detected.as_dict()
+        for source, done in report.regions.items():
+            summary[source] = done.as_dict()
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
     else:
         print_summary(err, report, location)
         if imported is not None:
             print_import(err, imported, quiet=quiet)
-        if gridded is not None:
-            err.print(
-                f"grid: {gridded.regions} windows kept on {gridded.images} images "
-                f"({gridded.pruned} too like the whole picture, {gridded.skipped} images "
-                f"already done) in {gridded.seconds:.1f} s",
-                markup=False,
-            )
-            print_problems(err, gridded.problems)
-        if detected is not None:
-            err.print(
-                f"detector: {detected.regions} objects found on {detected.images} images "
-                f"({detected.skipped} images already done) in {detected.seconds:.1f} s",
-                markup=False,
-            )
-            print_problems(err, detected.problems)
+        print_regions(err, report.regions)
     if strict and not_indexed(report):
         raise typer.Exit(EXIT_FILES_FAILED)
 
@@ -271,18 +251,6 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
             "  not indexed: imgsearch status --errors lists why; "
             "known-bad files are tried again when they change (or with --retry-failed)",
             markup=False,
-        )
-
-
-MAX_PROBLEMS_SHOWN = 20
-
-
-def print_problems(console: Console, problems: list[tuple[str, str]]) -> None:
-    for path, message in problems[:MAX_PROBLEMS_SHOWN]:
-        console.print(f"  {path}: {message}", markup=False)
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        console.print(
-            f"  … {len(problems) - MAX_PROBLEMS_SHOWN} more (--json lists them all)", markup=False
         )
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from imgsearch.store import Failure, Run
+
+if TYPE_CHECKING:
+    from imgsearch.region_pass import RegionReport
 
 EventKind = Literal[
     "added", "updated", "touched", "moved", "duplicate", "removed", "failed", "unchanged", "skipped"
@@ -42,6 +45,9 @@ class IndexReport:
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
     walk_errors: list[tuple[str, str]] = field(default_factory=list)
+    regions: dict[str, RegionReport] = field(default_factory=dict)
+    """What the index's region policy added after the run, per source (``grid``,
+    ``detector``; see :mod:`imgsearch.region_policy`)."""
 
     def as_run(self, started_at: float, finished_at: float | None, completed: bool) -> Run:
         c = self.counts

@@ -70,6 +70,8 @@ class JobState:
     done: int = 0
     total: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    regions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What the index's region policy added after the run (grid windows, detector objects)."""
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
@@ -351,6 +353,7 @@ class Service:
             with Index.open(self.index_path, encoder=self.encoder) as writer:
                 report = writer.update(roots, on_event=progress)
             job.counts = dict(report.counts)
+            job.regions = {source: done.as_dict() for source, done in report.regions.items()}
             job.state = "done"
         except Exception as exc:  # reported through GET /v1/index, and logged
             log.exception("index run failed")

@@ -15,8 +15,8 @@ Vectors are float32 and L2-normalised; similarity is their inner product
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from imgsearch.store.records import (
     Failure,
@@ -120,6 +120,13 @@ class Store(Protocol):
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         """Every label of the regions (from ``source``; None: any), with how many carry it."""
+
+    def region_policy(self) -> dict[str, Any]:
+        """The regions the index keeps by itself (see :mod:`imgsearch.region_policy`), as
+        stored; ``{}`` when none was set."""
+
+    def set_region_policy(self, policy: Mapping[str, Any]) -> None:
+        """Store ``policy`` (JSON-serialisable) in place of the last one."""
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         """Set a user caption and tags; both feed the metadata score."""

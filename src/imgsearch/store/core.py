@@ -190,3 +190,16 @@ def save_run(
         f"UPDATE {table} SET {assignments} WHERE id = {mark}{where}", [*values, run_id, *keys]
     )
     return run_id
+
+
+def policy_from_text(text: str | None) -> dict[str, Any]:
+    """A stored region policy (JSON text, or nothing yet) as a dict."""
+    if not text:
+        return {}
+    try:
+        policy = json.loads(text)
+    except ValueError:
+        raise StoreError("the index's region policy is not valid JSON") from None
+    if not isinstance(policy, dict):
+        raise StoreError("the index's region policy is not a JSON object")
+    return policy

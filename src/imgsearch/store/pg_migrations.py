@@ -134,6 +134,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # The regions a collection keeps by itself (grid windows, a detector), as JSON.
+        "0006_region_policy",
+        "ALTER TABLE imgsearch_collections ADD COLUMN region_policy text;",
+    ),
 ]
 
 

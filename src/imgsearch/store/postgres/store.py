@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -348,6 +348,19 @@ class PostgresStore:
     def region_stamps(self, source: str) -> dict[int, str]:
         with self._connection() as conn:
             return region_stamps(conn, region_table(self._collection_id), source)
+
+    def region_policy(self) -> dict[str, Any]:
+        rows = self._rows(
+            "SELECT region_policy FROM imgsearch_collections WHERE id = %s", (self._collection_id,)
+        )
+        return core.policy_from_text(rows[0][0] if rows else None)
+
+    def set_region_policy(self, policy: Mapping[str, Any]) -> None:
+        with self._transaction() as tx:
+            tx.execute(
+                "UPDATE imgsearch_collections SET region_policy = %s WHERE id = %s",
+                (json.dumps(dict(policy), sort_keys=True), self._collection_id),
+            )
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         with self._connection() as conn:

@@ -9,7 +9,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -313,6 +313,13 @@ class SqliteStore:
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         return region_labels(self._reader(), region_table(0), source)
+
+    def region_policy(self) -> dict[str, Any]:
+        return core.policy_from_text(self._setting("region_policy", self._reader()))
+
+    def set_region_policy(self, policy: Mapping[str, Any]) -> None:
+        with self._transaction() as tx:
+            self._put_setting(tx, "region_policy", json.dumps(dict(policy), sort_keys=True))
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:
