@@ -62,17 +62,17 @@ def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_s
     query = unit_vectors(1, seed=5, dim=DIM)[0]
     for clause in ("TRUE", "format = ANY(%s)"):  # the index is really used above the threshold
         params = [] if clause == "TRUE" else [["PNG"]]
-        plan = pg._candidates(query, DIM, clause, params, 10, True, 40, explain=True)
+        plan = pg._images.candidates(query, DIM, clause, params, 10, True, 40, explain=True)
         assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
     # an exact scan under a folder reads that folder's rows through the path index
     pg._conn.execute("ANALYZE imgsearch_images")  # as autovacuum does after a bulk load
     clause, params = filter_clause(Filters(under=("/photos/beach",)), POSTGRES)
-    plan = pg._candidates(query, DIM, clause, params, 10, False, 40, explain=True)
+    plan = pg._images.candidates(query, DIM, clause, params, 10, False, 40, explain=True)
     assert "imgsearch_images_path_prefix" in " ".join(str(r[0]) for r in plan), plan
     # ... even when the planner's statistics still describe an empty table
     pg._conn.execute("SELECT pg_stat_reset()")
     pg._conn.execute("UPDATE pg_class SET reltuples = 1 WHERE relname = 'imgsearch_images'")
-    plan = pg._candidates(query, DIM, "TRUE", [], 10, True, 40, explain=True)
+    plan = pg._images.candidates(query, DIM, "TRUE", [], 10, True, 40, explain=True)
     assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
 
     def paths(store: object, hits: list[tuple[int, float]]) -> list[str]:

@@ -12,19 +12,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
-
 from imgsearch.errors import NotIndexed
 from imgsearch.store import core, records
 from imgsearch.store.postgres.connect import connect, connection_pool
+from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
-from imgsearch.store.postgres.search import (
-    BM25_QUERY,
-    build_hnsw,
-    candidates,
-    rescore,
-    search_widening,
-)
+from imgsearch.store.postgres.search import BM25_QUERY
 from imgsearch.store.postgres.url import redact, split_url
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
@@ -38,8 +31,6 @@ from imgsearch.store.region_rows import (
 from imgsearch.store.terms import query_terms
 
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
-CANDIDATE_MARGIN = 16  # extra candidates re-scored in float32, so near-ties order exactly
-STATE_SECONDS = 5.0
 POSTGRES = core.Dialect(
     param="%s",
     true="TRUE",
@@ -73,15 +64,15 @@ class PostgresStore:
         self._m, self._ef_construction = hnsw_m, hnsw_ef_construction
         self._build_memory_mb = hnsw_build_memory_mb
         self._lock = threading.RLock()
-        self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
-        self._index_built = False
         self._conn = connect(conninfo, self.location)
         self._pool: Any = None  # set last: setup runs on the first connection
         self._collection_id = self._find_collection(create)
-        self._regions = RegionIndex(
-            self._collection_id, self._transaction, POSTGRES, threshold=hnsw_threshold,
-            m=hnsw_m, ef_construction=hnsw_ef_construction, memory_mb=hnsw_build_memory_mb,
+        graphs: dict[str, Any] = dict(
+            threshold=hnsw_threshold, m=hnsw_m, ef_construction=hnsw_ef_construction,
+            memory_mb=hnsw_build_memory_mb,
         )  # fmt: skip
+        self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, **graphs)
+        self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, **graphs)
         if pool_size > 1:
             # A server answers requests on several threads: each borrows its own
             # connection instead of queueing on this one.
@@ -156,8 +147,7 @@ class PostgresStore:
 
     def bind(self, settings: records.IndexSettings, *, reembed: bool = False) -> None:
         with self._transaction() as tx:
-            self._state = None
-            self._index_built = False
+            self._images.forget()
             tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
             current, dim = tx.execute(
                 "SELECT model_id, dim FROM imgsearch_collections WHERE id = %s FOR UPDATE",
@@ -183,8 +173,8 @@ class PostgresStore:
                     "DELETE FROM imgsearch_region_stamps WHERE collection_id = %s",
                     (self._collection_id,),
                 )
-            # the HNSW index is built once the collection is large enough (see _ensure_index)
-            tx.execute(f"DROP INDEX IF EXISTS {self._index_name}")
+            # the HNSW indexes are built again once the collection is large enough
+            self._images.forget(tx)
             self._regions.forget(tx)
             tx.execute(
                 "UPDATE imgsearch_collections SET model_id = %s, dim = %s, preprocessing = %s, "
@@ -197,29 +187,6 @@ class PostgresStore:
                     self._collection_id,
                 ),
             )
-
-    @property
-    def _index_name(self) -> str:
-        return f"imgsearch_images_hnsw_{int(self._collection_id)}"
-
-    def _ensure_index(self) -> None:
-        """Build the collection's HNSW index when it first holds ``hnsw_threshold`` vectors.
-
-        Below that, exact scans are fast and every insert skips the graph update
-        (pgvector's most expensive write); one bulk build is far cheaper than
-        inserting row by row. Once built, the index follows every write.
-        """
-        dim, count = self._search_state()
-        if dim == 0 or count < self._hnsw_threshold or self._index_built:
-            return
-        with self._transaction() as tx:
-            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
-            build_hnsw(
-                tx, self._collection_id, self._index_name, dim, count,
-                m=self._m, ef_construction=self._ef_construction,
-                memory_mb=self._build_memory_mb,
-            )  # fmt: skip
-        self._index_built = True
 
     def _dim(self) -> int:
         rows = self._rows(
@@ -279,11 +246,9 @@ class PostgresStore:
             return ids
         now = time.time()
         c = self._collection_id
-        self._state = None
         with self._transaction() as tx:
             ids = write_batch(tx, c, batch, now)
-        if any(item.vector is not None for item in batch.images):
-            self._ensure_index()
+        self._images.written(any(item.vector is not None for item in batch.images))
         if batch.regions or batch.deletes:
             self._regions.written(self._dim())
         return ids
@@ -408,17 +373,7 @@ class PostgresStore:
     def nearest(
         self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
     ) -> list[tuple[int, float]]:
-        dim, count = self._search_state()
-        if k <= 0 or dim == 0:
-            return []
-        q = np.ascontiguousarray(query, dtype=np.float32)
-        clause, params = core.filter_clause(filters, POSTGRES)
-        use_index = not exact and count >= self._hnsw_threshold
-
-        def fetch(limit: int, index: bool, ef: int) -> list[Any]:
-            return self._candidates(q, dim, clause, params, limit, index, ef)
-
-        return rescore(q, search_widening(fetch, k + CANDIDATE_MARGIN, use_index), k)
+        return self._images.nearest(query, k, filters, exact)
 
     def nearest_regions(
         self,
@@ -434,38 +389,6 @@ class PostgresStore:
         if k <= 0 or dim == 0:
             return []
         return self._regions.nearest(query, k, dim, filters, labels, sources, exact)
-
-    def _search_state(self) -> tuple[int, int]:
-        """(dim, number of vectors), re-read at most every few seconds: counting is a scan."""
-        now = time.monotonic()
-        if self._state is None or now - self._state[0] > STATE_SECONDS:
-            dim, count = self._rows(
-                "SELECT c.dim, (SELECT count(*) FROM imgsearch_images i "
-                "WHERE i.collection_id = c.id AND i.vector IS NOT NULL) "
-                "FROM imgsearch_collections c WHERE c.id = %s",
-                (self._collection_id,),
-            )[0]
-            self._state = (now, int(dim or 0), int(count))
-        return self._state[1], self._state[2]
-
-    def _candidates(
-        self,
-        query: Vector,
-        dim: int,
-        clause: str,
-        params: list[Any],
-        limit: int,
-        use_index: bool,
-        ef_search: int,
-        *,
-        explain: bool = False,
-    ) -> list[Any]:
-        """The ``limit`` nearest rows passing ``clause``; ``explain`` returns the plan instead."""
-        with self._transaction() as tx:
-            return candidates(
-                tx, self._collection_id, query, dim, clause, params, limit, use_index, ef_search,
-                explain=explain,
-            )  # fmt: skip
 
     def metadata_matches(
         self, text: str, limit: int, filters: Filters = Filters()

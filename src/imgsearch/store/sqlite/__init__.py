@@ -11,6 +11,7 @@ to the database with the revision it reflects and, when stale, caught up the
 same way — or rebuilt from SQLite when missing or unreadable.
 """
 
-from imgsearch.store.sqlite.store import DATABASE, SQLITE, SqliteStore
+from imgsearch.store.sqlite.queries import SQLITE
+from imgsearch.store.sqlite.store import DATABASE, SqliteStore
 
 __all__ = ["DATABASE", "SQLITE", "SqliteStore"]

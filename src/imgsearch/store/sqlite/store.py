@@ -24,23 +24,21 @@ from imgsearch.store.region_rows import (
     labelled_regions,
     read_region_vectors,
     read_regions,
-    region_filter,
     region_labels,
     region_stamps,
 )
+from imgsearch.store.sqlite.queries import (
+    SQLITE,
+    allowed_images,
+    allowed_regions,
+    data_stamp,
+    metadata_matches,
+)
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
 from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text
-from imgsearch.store.text import match_expression
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
 
 DATABASE = "index.db"
-SQLITE = core.Dialect(
-    param="?",
-    true="1",
-    # a range the path index scans ('0' sorts right after '/')
-    prefix=lambda column, base: (f"({column} >= ? AND {column} < ?)", [base, base[:-1] + "0"]),
-    any_of=lambda column, values: (f"{column} IN ({','.join('?' * len(values))})", list(values)),
-)
 
 
 def _connect(database: Path) -> sqlite3.Connection:
@@ -354,7 +352,7 @@ class SqliteStore:
         self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
     ) -> list[tuple[int, float]]:
         self._current(self._images)
-        allowed = self._allowed_ids(filters) if filters.active else None
+        allowed = allowed_images(self._reader(), filters) if filters.active else None
         ids, scores, mode, _ = self._images.search(query, k, allowed, exact)
         if mode == "hnsw" and len(ids):
             # The graph holds float16 copies; report float32 cosines from the database.
@@ -376,9 +374,7 @@ class SqliteStore:
         self._current(self._regions)
         allowed = None
         if filters.active or labels or sources:
-            sql, params = region_filter(region_table(0), filters, labels, sources, SQLITE)
-            rows = self._reader().execute(f"SELECT r.id FROM {sql}", params).fetchall()
-            allowed = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            allowed = allowed_regions(self._reader(), filters, labels, sources)
         ids, scores, mode, owners = self._regions.search(query, k, allowed, exact)
         if not len(ids):
             return []
@@ -390,31 +386,7 @@ class SqliteStore:
     def metadata_matches(
         self, text: str, limit: int, filters: Filters = Filters()
     ) -> list[tuple[int, float]]:
-        expression = match_expression(text)
-        if expression is None or limit <= 0:
-            return []
-        clause, params = core.filter_clause(filters, SQLITE)
-        rows = (
-            self._reader()
-            .execute(
-                "SELECT images.id, -bm25(images_fts) AS score FROM images_fts "
-                "JOIN images ON images.id = images_fts.rowid "
-                f"WHERE images_fts MATCH ? AND images.vector IS NOT NULL AND {clause} "
-                "ORDER BY score DESC, images.id LIMIT ?",
-                (expression, *params, limit),
-            )
-            .fetchall()
-        )
-        return [(int(r[0]), float(r[1])) for r in rows]
-
-    def _allowed_ids(self, filters: Filters) -> np.ndarray[Any, np.dtype[np.int64]]:
-        clause, params = core.filter_clause(filters, SQLITE)
-        rows = (
-            self._reader()
-            .execute(f"SELECT id FROM images WHERE vector IS NOT NULL AND {clause}", params)
-            .fetchall()
-        )
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return metadata_matches(self._reader(), text, limit, filters)
 
     def vector_index(self) -> VectorIndex:
         """The in-memory vector index of whole images, caught up with the database."""
@@ -427,13 +399,7 @@ class SqliteStore:
         )
 
     def _stamp(self, db: sqlite3.Connection | None) -> tuple[int, int]:
-        """(generation, revision) of the data, in one statement."""
-        rows = dict(
-            (db or self._reader())
-            .execute("SELECT key, value FROM settings WHERE key IN ('generation', 'rev')")
-            .fetchall()
-        )
-        return int(rows.get("generation") or 0), int(rows.get("rev") or 0)
+        return data_stamp(db or self._reader())
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -1,0 +1,124 @@
+"""Whole-image vectors in PostgreSQL: searched exactly while few, through the
+collection's partial HNSW index once there are ``hnsw_threshold`` (the region vectors'
+counterpart is :mod:`imgsearch.store.postgres.regions`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import numpy as np
+
+from imgsearch.store import core
+from imgsearch.store.postgres.search import build_hnsw, candidates, rescore, search_widening
+from imgsearch.store.records import Filters, Vector
+
+STATE_SECONDS = 5.0
+CANDIDATE_MARGIN = 16  # extra candidates re-scored in float32, so near-ties order exactly
+
+
+class ImageIndex:
+    """The image vectors of one collection: their count, their HNSW index, their search."""
+
+    def __init__(
+        self,
+        collection_id: int,
+        transaction: Callable[[], AbstractContextManager[Any]],
+        dialect: core.Dialect,
+        *,
+        threshold: int,
+        m: int,
+        ef_construction: int,
+        memory_mb: int,
+    ) -> None:
+        self.collection_id = collection_id
+        self._transaction = transaction
+        self._dialect = dialect
+        self.threshold = threshold
+        self._m, self._ef_construction, self._memory_mb = m, ef_construction, memory_mb
+        self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
+        self._built = False
+
+    @property
+    def name(self) -> str:
+        return f"imgsearch_images_hnsw_{int(self.collection_id)}"
+
+    def forget(self, tx: Any | None = None) -> None:
+        """After a model change: counts are stale and the index (if ``tx``) is dropped."""
+        self._state, self._built = None, False
+        if tx is not None:
+            tx.execute(f"DROP INDEX IF EXISTS {self.name}")
+
+    def written(self, vectors: bool) -> None:
+        """After a write: counts are stale; with new ``vectors`` the graph may be due."""
+        self._state = None
+        if vectors:
+            self._ensure_index()
+
+    def state(self) -> tuple[int, int]:
+        """(dim, number of vectors), re-read at most every few seconds: counting is a scan."""
+        now = time.monotonic()
+        if self._state is None or now - self._state[0] > STATE_SECONDS:
+            with self._transaction() as tx:
+                dim, count = tx.execute(
+                    "SELECT c.dim, (SELECT count(*) FROM imgsearch_images i "
+                    "WHERE i.collection_id = c.id AND i.vector IS NOT NULL) "
+                    "FROM imgsearch_collections c WHERE c.id = %s",
+                    (self.collection_id,),
+                ).fetchone()
+            self._state = (now, int(dim or 0), int(count))
+        return self._state[1], self._state[2]
+
+    def _ensure_index(self) -> None:
+        """Build the collection's HNSW index when it first holds ``threshold`` vectors.
+
+        Below that, exact scans are fast and every insert skips the graph update
+        (pgvector's most expensive write); one bulk build is far cheaper than
+        inserting row by row. Once built, the index follows every write.
+        """
+        dim, count = self.state()
+        if dim == 0 or count < self.threshold or self._built:
+            return
+        with self._transaction() as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self.collection_id))
+            build_hnsw(
+                tx, self.collection_id, self.name, dim, count,
+                m=self._m, ef_construction=self._ef_construction, memory_mb=self._memory_mb,
+            )  # fmt: skip
+        self._built = True
+
+    def nearest(
+        self, query: Vector, k: int, filters: Filters, exact: bool
+    ) -> list[tuple[int, float]]:
+        dim, count = self.state()
+        if k <= 0 or dim == 0:
+            return []
+        q = np.ascontiguousarray(query, dtype=np.float32)
+        clause, params = core.filter_clause(filters, self._dialect)
+        use_index = not exact and count >= self.threshold
+
+        def fetch(limit: int, index: bool, ef: int) -> list[Any]:
+            return self.candidates(q, dim, clause, params, limit, index, ef)
+
+        return rescore(q, search_widening(fetch, k + CANDIDATE_MARGIN, use_index), k)
+
+    def candidates(
+        self,
+        query: Vector,
+        dim: int,
+        clause: str,
+        params: list[Any],
+        limit: int,
+        use_index: bool,
+        ef_search: int,
+        *,
+        explain: bool = False,
+    ) -> list[Any]:
+        """The ``limit`` nearest rows passing ``clause``; ``explain`` returns the plan instead."""
+        with self._transaction() as tx:
+            return candidates(
+                tx, self.collection_id, query, dim, clause, params, limit, use_index, ef_search,
+                explain=explain,
+            )  # fmt: skip
