@@ -312,3 +312,36 @@ def test_the_region_policy_is_kept_by_the_index(store_factory: Any) -> None:
     again.bind(IndexSettings("test-model", DIM))
     again.bind(IndexSettings("other-model", DIM), reembed=True)
     assert again.region_policy() == {"grid": None, "detector": {"path": "/m.onnx"}}
+
+
+def test_label_filters_through_the_hnsw_graphs_return_k_whenever_k_match(
+    store_factory: Any,
+) -> None:
+    """Above the HNSW threshold a label that few regions carry still gives k images (or all
+    that have it), found by their best such region; unfiltered, the graphs agree with exact."""
+    from imgsearch.matching import nearest_images
+
+    store = store_factory("graphs", hnsw_threshold=200)
+    store.bind(IndexSettings("test-model", DIM))
+    vectors = unit_vectors(300 + 3000, seed=8)
+    ids = store.write(
+        WriteBatch(images=[ImageWrite(facts(f"/g/{n}.jpg"), vectors[n]) for n in range(300)])
+    )
+    rare = {7, 40, 41, 99, 150, 151, 152, 200, 230, 260, 290, 299}  # images with one bus each
+
+    def regions(image: int) -> RegionSet:
+        group = [
+            (bus(label="bus" if image in rare and r == 0 else "car"), vectors[300 + image * 10 + r])
+            for r in range(10)
+        ]
+        return RegionSet("annotation", group, image_id=ids[image])
+
+    store.write(WriteBatch(regions=[regions(n) for n in range(300)]))
+    for q in range(5):
+        query = vectors[300 + 1000 + q * 7]
+        with_bus = nearest_images(store, query, 10, labels=["bus"])
+        assert len(with_bus) == 10 and {m.image_id for m in with_bus} <= {ids[n] for n in rare}
+        assert len(nearest_images(store, query, 20, labels=["bus"])) == len(rare)
+        approximate = {m.image_id for m in nearest_images(store, query, 10)}
+        exact = {m.image_id for m in nearest_images(store, query, 10, exact=True)}
+        assert len(approximate & exact) >= 9
