@@ -88,8 +88,13 @@ def test_the_cli_remembers_regions_and_detector_until_told_to_stop(tmp_path: Pat
     assert plain["grid"]["skipped"] == 3  # type: ignore[index]
     no_grid = run("--regions", "none")
     assert "grid" not in no_grid and no_grid["detector"]["images"] == 0  # type: ignore[index]
+    status = imgsearch("status", "--index", index, "--json")
+    assert json.loads(status.stdout)["region_policy"]["detector"]["path"] == model
+    shown = imgsearch("status", "--index", index)
+    assert f"kept up: detector {model}" in shown.stdout
     neither = run("--no-detector")
     assert "grid" not in neither and "detector" not in neither
+    assert "kept up: nothing" in imgsearch("status", "--index", index).stdout
     clash = imgsearch("index", root, "--index", index, "--detector", model, "--no-detector")
     assert clash.returncode != 0 and "contradict" in clash.stderr
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from imgsearch.cli.options import IndexOption, open_index
+from imgsearch.region_policy import RegionPolicy
 
 
 def status(
@@ -24,6 +25,7 @@ def status(
         stats = opened.status()
         failures = opened.failures() if errors else []
         location = opened.store.location
+        policy = opened.region_policy
     run = stats.last_run
     if as_json:
         payload: dict[str, object] = {
@@ -35,6 +37,8 @@ def status(
             "model": stats.settings.model_id if stats.settings else None,
             "dim": stats.settings.dim if stats.settings else None,
             "vector_index": stats.vector_index,
+            "regions": stats.regions,
+            "region_policy": policy.as_dict(),
             "last_run": None if run is None else run.__dict__ | {"roots": list(run.roots)},
         }
         if errors:
@@ -51,6 +55,7 @@ def status(
     out.print(
         f"images     {stats.images} ({stats.vectors} with vectors, search: {stats.vector_index})"
     )
+    out.print(f"regions    {stats.regions}; kept up: {_describe(policy)}", markup=False)
     out.print(f"failures   {stats.failures}")
     out.print(f"size       {stats.bytes_on_disk / 1e6:.1f} MB")
     if run is not None:
@@ -63,6 +68,16 @@ def status(
         )
     for failure in failures:
         out.print(f"{failure.path}: {failure.code}: {failure.message}", markup=False)
+
+
+def _describe(policy: RegionPolicy) -> str:
+    """What the index adds after every run, in a few words."""
+    kept = []
+    if policy.grid is not None:
+        kept.append(f"grid levels {','.join(map(str, policy.grid.levels))}")
+    if policy.detector is not None:
+        kept.append(f"detector {policy.detector.path}")
+    return "; ".join(kept) or "nothing (annotations only when imported)"
 
 
 def annotate(
