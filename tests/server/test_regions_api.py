@@ -4,7 +4,11 @@ as the query, and an image's regions with its metadata."""
 from __future__ import annotations
 
 import io
+import json
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -133,3 +137,71 @@ def test_an_object_hit_links_to_a_crop_of_its_box(served: tuple[TestClient, Coll
     wrong = client.get(f"/v1/images/{hits[0]['id']}/regions/{other['region']['id']}/thumbnail")
     assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "NotFound"
     assert client.get(f"/v1/images/{hits[0]['id']}/regions/0/thumbnail").status_code == 422
+
+
+def _finished(client: TestClient) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while (job := client.get("/v1/index").json())["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return job  # type: ignore[no-any-return]
+
+
+def test_annotations_are_imported_over_http(tmp_path: Path) -> None:
+    collection = generate_collection(tmp_path / "shapes", 8, seed=23)
+    with Index.open(tmp_path / "index", model="fake-hash") as index:
+        index.update([collection.root])
+    document = json.loads((collection.root / ANNOTATIONS).read_text())
+    document["images"].append({"id": 999, "file_name": "images/nowhere.jpg"})
+    document["annotations"].append(
+        {"id": 999, "image_id": 999, "category_id": 1, "bbox": [1, 1, 5, 5]}
+    )
+    settings = ServerSettings(index=tmp_path / "index", model="fake-hash", roots=[collection.root])
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        started = client.post(
+            "/v1/annotations",
+            content=json.dumps(document),
+            headers={"Content-Type": "application/json"},
+            params={"padding": 0.2},
+        )
+        assert started.status_code == 202, started.text
+        assert started.json()["kind"] == "annotations"
+        job = _finished(client)
+        assert job["state"] == "done", job
+        report = job["annotations"]
+        boxes = sum(len(i.objects) for i in collection.images)
+        assert report["format"] == "coco" and report["regions"] == boxes
+        assert [p["where"] for p in report["problems"]] == ["images/nowhere.jpg"]
+        objects = client.post("/v1/search", json={"text": "shape", "objects": True, "top": 100})
+        assert len(objects.json()["hits"]) == boxes
+
+        voc = (
+            "<annotation><filename>images/" + collection.images[0].path.name + "</filename>"
+            "<object><name>odd one</name><bndbox><xmin>2</xmin><ymin>2</ymin>"
+            "<xmax>40</xmax><ymax>40</ymax></bndbox></object></annotation>"
+        )
+        assert (
+            client.post(
+                "/v1/annotations", content=voc, headers={"Content-Type": "application/xml"}
+            ).status_code
+            == 202
+        )
+        job = _finished(client)
+        assert job["state"] == "done" and job["annotations"]["format"] == "voc", job
+        labels = client.get("/v1/labels/suspects", params={"limit": 1000}).json()["labels"]
+        assert "odd one" in labels
+
+        broken = client.post(
+            "/v1/annotations", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
+        assert broken.status_code == 202
+        unreadable = _finished(client)  # reported like every unusable entry, nothing imported
+        assert unreadable["state"] == "done" and unreadable["annotations"]["regions"] == 0
+        [problem] = unreadable["annotations"]["problems"]
+        assert "not a readable COCO file" in problem["message"]
+        plain = client.post("/v1/annotations", content=b"x", headers={"Content-Type": "text/plain"})
+        assert plain.status_code == 415 and plain.json()["error"]["code"] == "UnsupportedMediaType"
+        empty = client.post(
+            "/v1/annotations", content=b"  ", headers={"Content-Type": "application/json"}
+        )
+        assert empty.status_code == 400

@@ -7,7 +7,7 @@ job, serving files :mod:`imgsearch.server.files`'.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
@@ -15,7 +15,6 @@ from fastapi import Query as QueryParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from imgsearch.labels import DEFAULT_PROMPT
 from imgsearch.models.catalog import catalog
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
@@ -220,35 +219,6 @@ def thumbnail(
     return Response(jpeg, media_type="image/jpeg", headers=headers)
 
 
-@router.get(
-    "/images/{image_id}/regions/{region_id}/thumbnail",
-    summary="A JPEG of one region (object) of an image: its box with some context",
-    response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}}, **error_responses(400, 404, 422)},
-)
-def region_thumbnail(
-    request: Request,
-    image_id: ImageId,
-    region_id: Annotated[int, PathParam(ge=1, le=MAX_ID, description="A region's id.")],
-    service: ServiceDep,
-    size: int = QueryParam(
-        256,
-        ge=16,
-        le=files.THUMBNAIL_SIZES[-1],
-        description=f"Longest side wanted; answered with the next of {files.THUMBNAIL_SIZES}.",
-    ),
-) -> Response:
-    record = service.get(image_id)
-    served = files.thumbnail_size(size)
-    jpeg, key = service.region_thumbnail(record, region_id, served)
-    etag = f'"{key}"'
-    scope = "private" if service.settings.auth_enabled else "public"
-    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={THUMBNAIL_MAX_AGE}"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(jpeg, media_type="image/jpeg", headers=headers)
-
-
 @router.post(
     "/index",
     status_code=202,
@@ -262,12 +232,14 @@ def start_index(service: ServiceDep) -> dict[str, Any]:
         )
     if not service.start_index_run():
         raise ApiError(
-            409, "IndexRunning", "an index run is already in progress; see GET /v1/index"
+            409, "IndexRunning", "a background job is already in progress; see GET /v1/index"
         )
     return service.job.as_dict()
 
 
-@router.get("/index", summary="Progress of the background index run")
+@router.get(
+    "/index", summary="Progress of the background job (an index run or an annotation import)"
+)
 def index_progress(service: ServiceDep) -> dict[str, Any]:
     return service.job.as_dict()
 
@@ -308,26 +280,6 @@ def failures(
             {"path": f.path, "code": f.code, "message": f.message, "seen_at": f.seen_at}
             for f in page
         ],
-    }
-
-
-@router.get(
-    "/labels/suspects",
-    summary="Annotated boxes whose label the model disagrees with, likeliest mistakes first",
-    responses=error_responses(400, 422),
-)
-def label_suspects(
-    service: ServiceDep,
-    limit: int = QueryParam(100, ge=1, le=10_000),
-    prompt: str = QueryParam(DEFAULT_PROMPT, min_length=2, max_length=200),
-    source: Literal["annotation", "detector", "grid", "any"] = QueryParam("annotation"),
-) -> dict[str, Any]:
-    report = service.label_suspects(limit, prompt, None if source == "any" else source)
-    return {
-        "labels": report.labels,
-        "checked": report.checked,
-        "disagreeing": report.disagreeing,
-        "suspects": [s.as_dict() for s in report.suspects],
     }
 
 

@@ -17,10 +17,9 @@ import math
 import os
 import re
 import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -33,7 +32,6 @@ from imgsearch.config import default_data_dir, default_index_dir
 from imgsearch.embedder import Embedder
 from imgsearch.encoder import Encoder
 from imgsearch.index import Index
-from imgsearch.indexer import IndexEvent
 from imgsearch.labels import SuspectReport, label_suspects
 from imgsearch.media.decode import load_rgb
 from imgsearch.pipeline import ordered_map
@@ -43,6 +41,7 @@ from imgsearch.server.batching import Batcher, TextBatcher
 from imgsearch.server.encoding import ServingEncoder
 from imgsearch.server.errors import ApiError
 from imgsearch.server.fetch import AddressPolicy, fetch_image
+from imgsearch.server.jobs import Jobs, JobState
 from imgsearch.server.settings import (
     MAX_IMAGE_BYTES,
     MAX_IMAGE_SIDE,
@@ -59,25 +58,6 @@ ImageInput = bytes | ImageRecord
 
 REGION_CONTEXT = 0.15
 """Context around a region's box in its thumbnail, as a share of the box's size."""
-
-
-@dataclass
-class JobState:
-    """Progress of the background index run (one at a time)."""
-
-    state: str = "idle"  # idle | running | done | failed
-    roots: list[str] = field(default_factory=list)
-    done: int = 0
-    total: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-    regions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """What the index's region policy added after the run (grid windows, detector objects)."""
-    started_at: float | None = None
-    finished_at: float | None = None
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 class Service:
@@ -113,8 +93,7 @@ class Service:
             request_decode=self.request_decode,
             open_indexed=self._open_indexed,
         )
-        self.job = JobState()
-        self._job_lock = threading.Lock()
+        self.jobs = Jobs(self.index_path, lambda: self.encoder)
         self._configured_roots = files.RealRoots(settings.roots)
         self.thumbnails = (settings.thumbnail_cache or self._default_thumbnails()).expanduser()
         # URL fetches wait on other servers: their own threads, so that slow ones cannot
@@ -329,38 +308,20 @@ class Service:
         temporary.replace(target)
         return encoded.getvalue()
 
-    # -- background index runs ----------------------------------------------------------
+    # -- background jobs ------------------------------------------------------------------
+
+    @property
+    def job(self) -> JobState:
+        return self.jobs.job
 
     def start_index_run(self) -> bool:
-        """Start bringing the configured roots in step; False if a run is going."""
-        with self._job_lock:
-            if self.job.state == "running":
-                return False
-            roots = [str(r) for r in self.settings.roots]
-            self.job = JobState(state="running", roots=roots, started_at=time.time())
-        threading.Thread(
-            target=self._run, args=(roots,), name="imgsearch-index", daemon=True
-        ).start()
-        return True
+        """Start bringing the configured roots in step; False if a job is going."""
+        return self.jobs.start_index([str(r) for r in self.settings.roots])
 
-    def _run(self, roots: list[str]) -> None:
-        job = self.job
-
-        def progress(event: IndexEvent) -> None:
-            job.done, job.total = event.done, event.total
-
-        try:
-            with Index.open(self.index_path, encoder=self.encoder) as writer:
-                report = writer.update(roots, on_event=progress)
-            job.counts = dict(report.counts)
-            job.regions = {source: done.as_dict() for source, done in report.regions.items()}
-            job.state = "done"
-        except Exception as exc:  # reported through GET /v1/index, and logged
-            log.exception("index run failed")
-            job.error = str(exc)
-            job.state = "failed"
-        finally:
-            job.finished_at = time.time()
+    def start_import(self, document: bytes, suffix: str, padding: float) -> bool:
+        """Start importing an annotations file for the images under the roots (see
+        :meth:`Jobs.start_import`); False if a job is going."""
+        return self.jobs.start_import(document, suffix, padding, [str(r) for r in self.roots()])
 
 
 def text_threads(configured: int | None, embedder: Embedder) -> int | None:
