@@ -16,13 +16,19 @@ the ``k`` images that were, so it cannot change the top ``k``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.store import Filters, Store
+
+_HELPER = ThreadPoolExecutor(
+    max_workers=max(2, os.cpu_count() or 1), thread_name_prefix="imgsearch-match"
+)
 
 REGION_DEPTH = 4
 """Regions fetched per wanted image at first (an image may own many matching regions);
@@ -58,10 +64,13 @@ def nearest_images(
         matches = [Match(i, cosine, region) for i, (region, cosine) in best.items()]
         matches.sort(key=lambda m: (-m.cosine, m.image_id))
         return matches[:k]
-    whole = dict(store.nearest(query, k, filters, exact=exact))
     if not regions or k <= 0:
-        return [Match(i, c) for i, c in whole.items()]
+        return [Match(i, c) for i, c in store.nearest(query, k, filters, exact=exact)]
+    # The two searches are independent: the whole images' runs on a helper thread while
+    # this one walks the regions (both release the GIL in FAISS, SQLite and NumPy).
+    pending = _HELPER.submit(store.nearest, query, k, filters, exact=exact)
     best_region = _best_regions(store, query, k, filters, exact)
+    whole = dict(pending.result())
     missing = [i for i in best_region if i not in whole]
     if missing:
         for image_id, cosine in zip(missing, store.vectors(missing) @ query, strict=True):

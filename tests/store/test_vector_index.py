@@ -110,6 +110,17 @@ def test_hnsw_removals_never_come_back() -> None:
     for q in vectors[:20]:
         found, _ = index.search(q, 10)
         assert len(found) == 10 and found.min() > 1500
+    # Counts follow every change (repeated ids, unknown ids, re-added ids), and searches
+    # after each change see exactly the live rows (the cached selector is renewed).
+    index.remove(np.array([1, 1, 2, 1600, 1600, 99_999], dtype=np.int64))
+    assert index.count == 1499
+    index.upsert(np.array([5, 1600], dtype=np.int64), vectors[[4, 1599]])
+    assert index.count == 1501
+    found, _ = index.search(vectors[4], 1)
+    assert found.tolist() == [5]
+    index.remove(np.array([5], dtype=np.int64))
+    found, _ = index.search(vectors[4], 10)
+    assert 5 not in found.tolist() and index.count == 1500
 
 
 def test_saved_index_loads_with_its_stamp(tmp_path: Path) -> None:

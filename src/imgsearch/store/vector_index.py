@@ -79,15 +79,19 @@ class VectorIndex:
         self._row_of: IdArray = np.full(0, -1, dtype=np.int64)  # id -> row, -1 if none
         self._matrix: Vectors = np.empty((0, dim), dtype=np.float32)
         self._rows = 0
+        self._live = 0  # rows alive, kept as they change: searches need it, counting is O(n)
         self._graph: Any = None
         self._scan: ShardedScan | None = None
+        # The live rows as a FAISS selector, once rows have died: made once per change,
+        # shared by the searches until the next one (a 1M-row bitmap costs milliseconds).
+        self._live_selector: tuple[IdArray, Any, Any] | None = None
 
     # -- state ------------------------------------------------------------------
 
     @property
     def count(self) -> int:
         """Number of live vectors."""
-        return int(self._alive[: self._rows].sum())
+        return self._live
 
     @property
     def mode(self) -> str:
@@ -119,6 +123,8 @@ class VectorIndex:
         self._alive[start : start + len(ids)] = True
         self._row_of[ids] = np.arange(start, start + len(ids))
         self._rows += len(ids)
+        self._live += len(ids)
+        self._live_selector = None
         if self._graph is not None:
             self._graph.add(vectors)
         else:
@@ -132,10 +138,12 @@ class VectorIndex:
         """Retire the rows of ``ids`` (unknown ids are ignored)."""
         ids = np.asarray(ids, dtype=np.int64)
         ids = ids[ids < len(self._row_of)]
-        rows = self._row_of[ids]
+        rows = np.unique(self._row_of[ids])
         rows = rows[rows >= 0]
         self._alive[rows] = False
         self._row_of[ids] = -1
+        self._live -= len(rows)
+        self._live_selector = None
         dead = self._rows - self.count
         if self._graph is None and dead > 1024 and dead > self._rows // 4:
             self._compact()
@@ -150,6 +158,7 @@ class VectorIndex:
         self._row_of[:] = -1
         self._row_of[self._ids] = np.arange(len(live))
         self._scan = None  # rows were renumbered
+        self._live_selector = None
         self._extend_scan()
 
     def _extend_scan(self) -> None:
@@ -206,8 +215,8 @@ class VectorIndex:
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(-1)
         if allowed is not None:
             rows = self._rows_of(allowed)
-        elif self.count < self._rows:
-            rows = np.flatnonzero(self._alive[: self._rows])
+        elif self._live < self._rows:
+            rows = self._live_rows()[0]
         else:
             rows = None
         available = self._rows if rows is None else len(rows)
@@ -287,10 +296,24 @@ class VectorIndex:
         keep = found[0] >= 0
         return found[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
 
+    def _live_rows(self) -> tuple[IdArray, Any, Any]:
+        """The live rows, their packed bitmap and a FAISS selector over it (cached)."""
+        cached = self._live_selector
+        if cached is None:
+            rows = np.flatnonzero(self._alive[: self._rows])
+            packed = np.packbits(self._alive[: self._rows], bitorder="little")
+            selector = faiss.IDSelectorBitmap(self._rows, faiss.swig_ptr(packed))
+            cached = self._live_selector = (rows, packed, selector)
+        return cached
+
     def _select(self, params: Any, rows: IdArray | None) -> tuple[Any, ...]:
         """Restrict a FAISS search to ``rows``; the returned objects must outlive the search."""
         if rows is None:
             return ()
+        live = self._live_selector
+        if live is not None and rows is live[0]:
+            params.sel = live[2]
+            return live
         bitmap = np.zeros(self._rows, dtype=bool)
         bitmap[rows] = True
         packed = np.packbits(bitmap, bitorder="little")
@@ -349,6 +372,7 @@ class VectorIndex:
         index._ids = ids.astype(np.int64)
         index._alive = alive.astype(bool)
         index._rows = rows
+        index._live = int(index._alive.sum())
         index._matrix = matrix.astype(np.float32) if graph is None else index._matrix
         max_id = int(ids.max()) if rows else -1
         index._row_of = np.full(max_id + 1, -1, dtype=np.int64)
