@@ -191,14 +191,22 @@ def test_annotations_are_imported_over_http(tmp_path: Path) -> None:
         labels = client.get("/v1/labels/suspects", params={"limit": 1000}).json()["labels"]
         assert "odd one" in labels
 
-        broken = client.post(
-            "/v1/annotations", content=b"{not json", headers={"Content-Type": "application/json"}
+        for broken in (b"{not json", b"[1, 2]"):
+            refused = client.post(
+                "/v1/annotations", content=broken, headers={"Content-Type": "application/json"}
+            )
+            assert refused.status_code == 400, refused.text
+            assert refused.json()["error"]["code"] == "InvalidRequest"
+        odd = client.post(
+            "/v1/annotations",
+            content=b'{"images": 5}',
+            headers={"Content-Type": "application/json"},
         )
-        assert broken.status_code == 202
-        unreadable = _finished(client)  # reported like every unusable entry, nothing imported
-        assert unreadable["state"] == "done" and unreadable["annotations"]["regions"] == 0
-        [problem] = unreadable["annotations"]["problems"]
-        assert "not a readable COCO file" in problem["message"]
+        assert odd.status_code == 202
+        reported = _finished(client)  # reported like every unusable entry, nothing imported
+        assert reported["state"] == "done" and reported["annotations"]["regions"] == 0
+        [problem] = reported["annotations"]["problems"]
+        assert "'images' is not a list" in problem["message"]
         plain = client.post("/v1/annotations", content=b"x", headers={"Content-Type": "text/plain"})
         assert plain.status_code == 415 and plain.json()["error"]["code"] == "UnsupportedMediaType"
         empty = client.post(

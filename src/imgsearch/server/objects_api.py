@@ -14,7 +14,7 @@ from imgsearch.annotations import DEFAULT_PADDING
 from imgsearch.labels import DEFAULT_PROMPT
 from imgsearch.server import files
 from imgsearch.server.api import THUMBNAIL_MAX_AGE, ImageId, ServiceDep
-from imgsearch.server.body import media_type, read_body
+from imgsearch.server.body import media_type, parse_json, read_body
 from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.schemas import MAX_ID
 
@@ -65,7 +65,13 @@ def region_thumbnail(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {kind: {"schema": {"type": "string"}} for kind in ANNOTATION_TYPES},
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "description": "A COCO document."}
+                },
+                "application/xml": {"schema": {"type": "string"}},
+                "text/xml": {"schema": {"type": "string"}},
+            },
         }
     },
 )
@@ -94,6 +100,8 @@ async def import_annotations(
     document = await read_body(request, service.settings.max_body_bytes)
     if not document.strip():
         raise ApiError(400, "InvalidRequest", "the body is empty: send the annotations file")
+    if suffix == ".json" and not isinstance(parse_json(document), dict):
+        raise ApiError(400, "InvalidRequest", "a COCO file is a JSON object")
     if not service.start_import(document, suffix, padding):
         raise ApiError(
             409, "IndexRunning", "a background job is already in progress; see GET /v1/index"
