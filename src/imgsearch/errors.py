@@ -100,6 +100,26 @@ class FileTooLarge(ImageError):
     """The file is larger than the cap on bytes read for one image."""
 
 
+class VideoError(ImageError):
+    """One video could not be used (see :mod:`imgsearch.media.video`)."""
+
+
+class UnsupportedVideo(VideoError):
+    """Not a container FFmpeg can open, or one without a video stream."""
+
+
+class CorruptVideo(VideoError):
+    """The video was recognised but its data is damaged or truncated."""
+
+
+class EmptyVideo(VideoError):
+    """The video holds no frame that can be decoded."""
+
+
+class VideoLimitExceeded(VideoError):
+    """Frames larger, or a duration longer, than the caps (checked from the header)."""
+
+
 class InvalidBox(InputError):
     """A region box is malformed, has zero area, or lies outside the image."""
 
