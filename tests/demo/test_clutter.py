@@ -64,3 +64,14 @@ def test_a_mode_is_part_of_what_a_rerun_reuses(tmp_path: Path) -> None:
     assert {i.path.name[:5] for i in shapes.images} == {"shape"}
     assert {i.path.name[:5] for i in scenes.images} == {"scene"}
     assert load_collection(tmp_path).images == scenes.images
+
+
+def test_the_cli_generates_scenes(tmp_path: Path) -> None:
+    from tests.cli.test_cli import imgsearch
+
+    done = imgsearch("demo", "generate", str(tmp_path), "--count", "3", "--mode", "scenes")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / ANNOTATIONS).read_text())["info"]["mode"] == "scenes"
+    assert sorted(p.name[:6] for p in (tmp_path / "images").iterdir()) == ["scene-"] * 3
+    wrong = imgsearch("demo", "generate", str(tmp_path / "x"), "--mode", "crowds")
+    assert wrong.returncode != 0 and "unknown collection mode" in wrong.stderr
