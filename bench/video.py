@@ -1,0 +1,111 @@
+"""Video frame selection, measured: seconds of video indexed per wall second, frames
+decoded and embedded, against the naive approach, in one run (issue 16).
+
+A 1080p H.264 file (``--minutes`` long, 30 fps; shapes of the demo world drifting in
+and out, so the video has moments) is generated once under ``.bench/``. Then, with the
+ViT-B/32-architecture model (random weights, fp32; the same compute as the real one):
+
+- **imgsearch**: :func:`imgsearch.media.video.select_frames` (one decode pass, reference
+  frames only, near duplicates dropped, frames reduced) and the model on the kept frames;
+- **naive**: what people write — PyAV decodes every frame at full size, one frame per
+  second is converted to a PIL image and embedded.
+
+Embedding-only work is the model's; the decode and selection work is what differs.
+Target (issue 16) on 2 cores: ≥ 20× real time end to end and ≥ 3× the naive approach.
+
+    python bench/video.py [--minutes 3]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# ruff: noqa: E402 (imports follow the path fix below)
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
+
+import argparse
+import random
+import time
+
+import av
+
+from embed import WORK, model_folder
+from imgsearch import Embedder
+from imgsearch.demo.shapes import COLOURS, SHAPES
+from imgsearch.demo.videos import Appearance, VideoSpec, write_video
+from imgsearch.encoder import embed_batches
+from imgsearch.media.video import Selection, probe, select_frames
+
+
+def moments(minutes: float, seed: int = 7) -> VideoSpec:
+    """A shape enters every few seconds and drifts for a few seconds more."""
+    rng = random.Random(seed)
+    duration = minutes * 60
+    appearances, start = [], 1.0
+    while start < duration - 2:
+        length = rng.uniform(2, 8)
+        appearances.append(
+            Appearance(
+                rng.choice(SHAPES), rng.choice(list(COLOURS)), start, min(duration, start + length),
+                begin=(rng.uniform(0.1, 0.9), rng.uniform(0.2, 0.8)),
+                finish=(rng.uniform(0.1, 0.9), rng.uniform(0.2, 0.8)),
+                diameter=rng.uniform(0.1, 0.3),
+            )
+        )  # fmt: skip
+        start += rng.uniform(3, 12)
+    return VideoSpec(duration, tuple(appearances), width=1920, height=1080, fps=30)
+
+
+def naive(path: Path, embedder: Embedder) -> tuple[int, int]:
+    """Decode every frame at full size; embed one per second."""
+    decoded, pictures = 0, []
+    next_second = 0.0
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            decoded += 1
+            if frame.time is not None and frame.time >= next_second:
+                next_second += 1.0
+                pictures.append(embedder.preprocess(frame.to_image()))
+    embed_batches(embedder, pictures)
+    return decoded, len(pictures)
+
+
+def ours(path: Path, embedder: Embedder) -> tuple[int, int]:
+    selection = Selection()
+    pictures = [embedder.preprocess(f.image) for f in select_frames(path, selection=selection)]
+    embed_batches(embedder, pictures)
+    return selection.decoded, len(pictures)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=3.0)
+    options = parser.parse_args()
+    path = WORK / f"video-{options.minutes:g}min-1080p.mp4"
+    if not path.exists():
+        started = time.perf_counter()
+        write_video(path.with_suffix(".tmp.mp4"), moments(options.minutes))
+        path.with_suffix(".tmp.mp4").replace(path)
+        print(f"generated {path.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    info = probe(path)
+    embedder = Embedder(model_folder()[1])
+    rows = []
+    for name, run in (("imgsearch", ours), ("naive", naive)):
+        started = time.perf_counter()
+        decoded, embedded = run(path, embedder)
+        seconds = time.perf_counter() - started
+        rows.append((name, decoded, embedded, seconds))
+    print(f"\n{path.name}: {info.duration:.0f} s, {info.width}x{info.height}, {info.codec}, "
+          f"{info.fps:g} fps; ViT-B/32 architecture (random weights), fp32\n")  # fmt: skip
+    print("| approach | frames decoded | frames embedded | wall s | × real time | vs naive |")
+    print("|---|---|---|---|---|---|")
+    reference = rows[-1][3]
+    for name, decoded, embedded, seconds in rows:
+        print(f"| {name} | {decoded} | {embedded} | {seconds:.1f} | "
+              f"{info.duration / seconds:.1f}× | {reference / seconds:.2f}× |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
