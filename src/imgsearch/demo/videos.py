@@ -73,6 +73,7 @@ class VideoSpec:
     variable_rate: bool = False
     rotation: int = 0  # degrees counter-clockwise players turn the stored frames
     seed: int = 0
+    gop: int | None = None  # frames between keyframes at most (None: the encoder's default)
 
     def frame_times(self) -> list[float]:
         """When each frame is shown: every 1/fps s, or irregularly for a variable rate."""
@@ -112,6 +113,8 @@ def write_video(path: str | os.PathLike[str], spec: VideoSpec, *, codec: str | N
             (spec.height, spec.width) if turned else (spec.width, spec.height)
         )
         stream.pix_fmt = "yuv420p"
+        if spec.gop is not None:
+            stream.codec_context.gop_size = spec.gop
         if spec.variable_rate:  # timestamps in milliseconds, spaced as frame_times() says
             stream.codec_context.time_base = Fraction(1, 1000)
             stream.time_base = Fraction(1, 1000)

@@ -3,9 +3,11 @@
 Needs the ``video`` extra (PyAV, ``av`` on PyPI, which bundles FFmpeg's libraries).
 
 **Frame selection** — find the moments without embedding every frame. The video is
-decoded once, front to back, with FFmpeg's own threads, skipping frames no other frame
-refers to (``skip_frame = NONREF``: most B-frames of H.264/HEVC, nothing of intra-only
-codecs). Every decoded frame is shrunk to a 32×32 thumbnail, and a frame is **kept**
+decoded once, front to back, with FFmpeg's own threads. When the container's index shows
+keyframes at least every ``2 / rate`` seconds (phones and cameras write one every 0.5–2
+s), only keyframes are decoded (``skip_frame = NONKEY``: a tiny share of the work, since
+every other frame depends on them); otherwise frames no other frame refers to are
+skipped (``NONREF``: most B-frames of H.264/HEVC, nothing of intra-only codecs). Every decoded frame is shrunk to a 32×32 thumbnail, and a frame is **kept**
 when it is
 
 - the first decoded frame (every readable video keeps at least one);
@@ -36,6 +38,7 @@ file or no frames at all (:class:`~imgsearch.errors.EmptyVideo`), or a frame siz
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Iterator
@@ -127,6 +130,7 @@ class Selection:
     kept: int = 0
     duplicates: int = 0
     capped: bool = False
+    keyframes_only: bool = False
 
 
 def probe(path: str | os.PathLike[str], limits: VideoLimits = VideoLimits()) -> VideoInfo:
@@ -167,7 +171,10 @@ def select_frames(
         stream = container.streams.video[0]
         last_time = 0.0
         stream.thread_type = "AUTO"
-        stream.codec_context.skip_frame = "NONREF"
+        gap = keyframe_gap(stream)
+        dense = gap is not None and gap <= 2 / policy.rate
+        stream.codec_context.skip_frame = "NONKEY" if dense else "NONREF"
+        done.keyframes_only = dense
         next_sample = 0.0
         previous: NDArray[np.float32] | None = None
         last_kept: NDArray[np.float32] | None = None
@@ -202,6 +209,22 @@ def select_frames(
                 "its header declares",
                 source=name,
             )
+
+
+def keyframe_gap(stream: Any) -> float | None:
+    """The longest time between keyframes by the container's index (seconds), or None
+    when the index does not say (e.g. Matroska without cues, or a single entry). An index
+    that lists only some keyframes overstates the gap: never the wrong way."""
+    try:
+        entries = stream.index_entries
+        times = [e.timestamp for e in entries if e.is_keyframe and not e.is_discard]
+    except (AttributeError, TypeError):
+        return None
+    if len(times) < 2 or stream.time_base is None:
+        return None
+    ends = [*times, stream.duration] if stream.duration else times
+    gaps = [b - a for a, b in itertools.pairwise(ends) if b > a]
+    return float(max(gaps) * stream.time_base) if gaps else None
 
 
 def _reason(
