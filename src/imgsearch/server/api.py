@@ -191,6 +191,27 @@ def image_file(image_id: ImageId, service: ServiceDep) -> StreamingResponse:
     )
 
 
+ThumbnailSize = Annotated[
+    int,
+    QueryParam(
+        ge=16,
+        le=files.THUMBNAIL_SIZES[-1],
+        description=f"Longest side wanted; answered with the next of {files.THUMBNAIL_SIZES}.",
+    ),
+]
+
+
+def jpeg_response(request: Request, service: Service, jpeg: bytes, key: str) -> Response:
+    """A cached JPEG with its ETag (``key``), or 304 when the client holds that one;
+    public unless API keys guard the server."""
+    etag = f'"{key}"'
+    scope = "private" if service.settings.auth_enabled else "public"
+    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={THUMBNAIL_MAX_AGE}"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(jpeg, media_type="image/jpeg", headers=headers)
+
+
 @router.get(
     "/images/{image_id}/thumbnail",
     summary="A JPEG thumbnail (made once, then cached)",
@@ -198,25 +219,12 @@ def image_file(image_id: ImageId, service: ServiceDep) -> StreamingResponse:
     responses={200: {"content": {"image/jpeg": {}}}, **error_responses(400, 404, 422)},
 )
 def thumbnail(
-    request: Request,
-    image_id: ImageId,
-    service: ServiceDep,
-    size: int = QueryParam(
-        256,
-        ge=16,
-        le=files.THUMBNAIL_SIZES[-1],
-        description=f"Longest side wanted; answered with the next of {files.THUMBNAIL_SIZES}.",
-    ),
+    request: Request, image_id: ImageId, service: ServiceDep, size: ThumbnailSize = 256
 ) -> Response:
     record = service.get(image_id)
     served = files.thumbnail_size(size)
-    etag = f'"{record.digest[:32]}-{served}"'
-    scope = "private" if service.settings.auth_enabled else "public"
-    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={THUMBNAIL_MAX_AGE}"}
     jpeg = service.thumbnail(record, served)  # also: is the file still the indexed one?
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(jpeg, media_type="image/jpeg", headers=headers)
+    return jpeg_response(request, service, jpeg, f"{record.digest[:32]}-{served}")
 
 
 @router.post(

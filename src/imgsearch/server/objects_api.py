@@ -13,7 +13,7 @@ from fastapi import Query as QueryParam
 from imgsearch.annotations import DEFAULT_PADDING
 from imgsearch.labels import DEFAULT_PROMPT
 from imgsearch.server import files
-from imgsearch.server.api import THUMBNAIL_MAX_AGE, ImageId, ServiceDep
+from imgsearch.server.api import ImageId, ServiceDep, ThumbnailSize, jpeg_response
 from imgsearch.server.body import media_type, parse_json, read_body
 from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.schemas import MAX_ID
@@ -39,22 +39,11 @@ def region_thumbnail(
     image_id: ImageId,
     region_id: Annotated[int, PathParam(ge=1, le=MAX_ID, description="A region's id.")],
     service: ServiceDep,
-    size: int = QueryParam(
-        256,
-        ge=16,
-        le=files.THUMBNAIL_SIZES[-1],
-        description=f"Longest side wanted; answered with the next of {files.THUMBNAIL_SIZES}.",
-    ),
+    size: ThumbnailSize = 256,
 ) -> Response:
     record = service.get(image_id)
-    served = files.thumbnail_size(size)
-    jpeg, key = service.region_thumbnail(record, region_id, served)
-    etag = f'"{key}"'
-    scope = "private" if service.settings.auth_enabled else "public"
-    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={THUMBNAIL_MAX_AGE}"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(jpeg, media_type="image/jpeg", headers=headers)
+    jpeg, key = service.region_thumbnail(record, region_id, files.thumbnail_size(size))
+    return jpeg_response(request, service, jpeg, key)
 
 
 @router.post(

@@ -25,7 +25,6 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from imgsearch.config import default_data_dir, default_index_dir
@@ -258,18 +257,8 @@ class Service:
         The bytes themselves, not a path: a thumbnail is a few KB, and reading it here,
         on the request's worker thread, spares the several thread hand-offs of streaming
         a file (a results page asks for dozens at once)."""
-        with self.open_file(record) as stream:
-            target = files.thumbnail_path(self.thumbnails, record, size)
-            try:
-                return target.read_bytes()
-            except FileNotFoundError:
-                pass
-            width, height = record.width or size, record.height or size
-            needed = math.ceil(size * min(width, height) / max(width, height, 1))
-            with self.encoder.decode_slot():
-                image = load_rgb(stream, min_short_edge=max(needed, 1), options=self.decode)
-                image.thumbnail((size, size))
-        return self._keep(target, image)
+        target = files.thumbnail_path(self.thumbnails, record, size)
+        return self._cached_jpeg(record, target, size)
 
     def region_thumbnail(self, record: ImageRecord, region_id: int, size: int) -> tuple[bytes, str]:
         """A JPEG of region ``region_id`` of ``record``'s image — its box with
@@ -282,24 +271,30 @@ class Service:
             raise ApiError(
                 404, "NotFound", f"image {record.id} has no region {region_id} with a box"
             )
-        key = f"{record.digest[:32]}-r{region_id}-{round(box.x)}_{round(box.y)}_{round(box.w)}_{round(box.h)}-{size}"
+        corner = f"{round(box.x)}_{round(box.y)}_{round(box.w)}_{round(box.h)}"
+        key = f"{record.digest[:32]}-r{region_id}-{corner}-{size}"
+        target = self.thumbnails / record.digest[:2] / f"{key}.jpg"
+        crop = Box(box.x, box.y, box.w, box.h, padding=REGION_CONTEXT)
+        return self._cached_jpeg(record, target, size, crop), key
+
+    def _cached_jpeg(
+        self, record: ImageRecord, target: Path, size: int, box: Box | None = None
+    ) -> bytes:
+        """The JPEG kept at ``target``, else made from the indexed file (``box`` of it, or
+        all), at most ``size`` px on its long side, and kept there (written whole). The
+        file is opened first either way: a changed or gone file serves nothing."""
         with self.open_file(record) as stream:
-            target = self.thumbnails / record.digest[:2] / f"{key}.jpg"
             try:
-                return target.read_bytes(), key
+                return target.read_bytes()
             except FileNotFoundError:
                 pass
-            crop = Box(box.x, box.y, box.w, box.h, padding=REGION_CONTEXT)
-            needed = math.ceil(size * min(box.w, box.h) / max(box.w, box.h, 1))
+            width, height = (box.w, box.h) if box else (record.width or size, record.height or size)
+            needed = math.ceil(size * min(width, height) / max(width, height, 1))
             with self.encoder.decode_slot():
                 image = load_rgb(
-                    stream, box=crop, min_short_edge=max(needed, 1), options=self.decode
+                    stream, box=box, min_short_edge=max(needed, 1), options=self.decode
                 )
                 image.thumbnail((size, size))
-        return self._keep(target, image), key
-
-    def _keep(self, target: Path, image: Image.Image) -> bytes:
-        """``image`` as a JPEG, written to the cache at ``target`` whole (rename)."""
         encoded = io.BytesIO()
         image.save(encoded, "JPEG", quality=85)
         target.parent.mkdir(parents=True, exist_ok=True)
