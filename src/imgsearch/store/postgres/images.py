@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 
 from imgsearch.store import core
-from imgsearch.store.postgres.search import build_hnsw, candidates, rescore, search_widening
+from imgsearch.store.postgres.search import (
+    GraphSettings,
+    build_hnsw,
+    candidates,
+    rescore,
+    search_widening,
+)
 from imgsearch.store.records import Filters, Vector
 
 STATE_SECONDS = 5.0
@@ -27,17 +33,12 @@ class ImageIndex:
         collection_id: int,
         transaction: Callable[[], AbstractContextManager[Any]],
         dialect: core.Dialect,
-        *,
-        threshold: int,
-        m: int,
-        ef_construction: int,
-        memory_mb: int,
+        graph: GraphSettings,
     ) -> None:
         self.collection_id = collection_id
         self._transaction = transaction
         self._dialect = dialect
-        self.threshold = threshold
-        self._m, self._ef_construction, self._memory_mb = m, ef_construction, memory_mb
+        self.graph = graph
         self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
         self._built = False
 
@@ -79,14 +80,11 @@ class ImageIndex:
         inserting row by row. Once built, the index follows every write.
         """
         dim, count = self.state()
-        if dim == 0 or count < self.threshold or self._built:
+        if dim == 0 or count < self.graph.threshold or self._built:
             return
         with self._transaction() as tx:
             tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self.collection_id))
-            build_hnsw(
-                tx, self.collection_id, self.name, dim, count,
-                m=self._m, ef_construction=self._ef_construction, memory_mb=self._memory_mb,
-            )  # fmt: skip
+            build_hnsw(tx, self.collection_id, self.name, dim, count, self.graph)
         self._built = True
 
     def nearest(
@@ -97,7 +95,7 @@ class ImageIndex:
             return []
         q = np.ascontiguousarray(query, dtype=np.float32)
         clause, params = core.filter_clause(filters, self._dialect)
-        use_index = not exact and count >= self.threshold
+        use_index = not exact and count >= self.graph.threshold
 
         def fetch(limit: int, index: bool, ef: int) -> list[Any]:
             return self.candidates(q, dim, clause, params, limit, index, ef)

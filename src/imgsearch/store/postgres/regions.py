@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from imgsearch.store.postgres.search import (
+    GraphSettings,
     build_hnsw,
     region_candidates,
     rescore,
@@ -32,17 +33,12 @@ class RegionIndex:
         collection_id: int,
         transaction: Callable[[], AbstractContextManager[Any]],
         dialect: Any,
-        *,
-        threshold: int,
-        m: int,
-        ef_construction: int,
-        memory_mb: int,
+        graph: GraphSettings,
     ) -> None:
         self.collection_id = collection_id
         self._transaction = transaction
         self._dialect = dialect
-        self._threshold = threshold
-        self._m, self._ef_construction, self._memory_mb = m, ef_construction, memory_mb
+        self.graph = graph
         self._count: tuple[float, int] | None = None
         self._built = False
 
@@ -71,13 +67,12 @@ class RegionIndex:
     def written(self, dim: int) -> None:
         """Regions were written: build the index once there are enough of them."""
         self._count = None
-        if dim == 0 or self._built or self.count() < self._threshold:
+        if dim == 0 or self._built or self.count() < self.graph.threshold:
             return
         with self._transaction() as tx:
             tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_302, self.collection_id))
             build_hnsw(
-                tx, self.collection_id, self.name, dim, self.count(),
-                m=self._m, ef_construction=self._ef_construction, memory_mb=self._memory_mb,
+                tx, self.collection_id, self.name, dim, self.count(), self.graph,
                 table="imgsearch_regions",
             )  # fmt: skip
         self._built = True
@@ -95,7 +90,7 @@ class RegionIndex:
         q = np.ascontiguousarray(query, dtype=np.float32)
         table = region_table(self.collection_id)
         from_where, params = region_filter(table, filters, labels, sources, self._dialect)
-        use_index = not exact and self.count() >= self._threshold
+        use_index = not exact and self.count() >= self.graph.threshold
 
         def fetch(limit: int, index: bool, ef: int) -> list[Any]:
             with self._transaction() as tx:

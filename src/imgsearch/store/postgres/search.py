@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -93,16 +94,25 @@ def candidates(
     )
 
 
+@dataclass(frozen=True)
+class GraphSettings:
+    """When a collection's vectors get an HNSW index (``threshold`` vectors) and how it is
+    built: ``m`` links per node, ``ef_construction``, at most ``memory_mb`` to build in."""
+
+    threshold: int
+    m: int
+    ef_construction: int
+    memory_mb: int
+
+
 def build_hnsw(
     tx: Any,
     collection_id: int,
     name: str,
     dim: int,
     count: int,
+    graph: GraphSettings,
     *,
-    m: int,
-    ef_construction: int,
-    memory_mb: int,
     table: str = "imgsearch_images",
 ) -> None:
     """Create the collection's partial HNSW index ``name`` unless it exists, with
@@ -111,13 +121,13 @@ def build_hnsw(
     if exists is None:
         # pgvector builds fast only while the graph fits in maintenance_work_mem
         # (100k 512-d vectors: 32 s in memory, over 6 minutes spilling at 64 MB)
-        per_vector = 4 * dim + 48 * m
-        memory_mb = min(memory_mb, 64 + math.ceil(1.3 * count * per_vector / 2**20))
+        per_vector = 4 * dim + 48 * graph.m
+        memory_mb = min(graph.memory_mb, 64 + math.ceil(1.3 * count * per_vector / 2**20))
         tx.execute(f"SET LOCAL maintenance_work_mem = '{int(memory_mb)}MB'")
         tx.execute(
             f"CREATE INDEX {name} ON {table} USING hnsw "
             f"((vector::vector({int(dim)})) vector_cosine_ops) "
-            f"WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) "
+            f"WITH (m = {int(graph.m)}, ef_construction = {int(graph.ef_construction)}) "
             # the dims test keeps a re-embedded collection's old (dead) rows out
             f"WHERE collection_id = {int(collection_id)} "
             f"AND vector_dims(vector) = {int(dim)}"

@@ -17,7 +17,7 @@ from imgsearch.store import core, records
 from imgsearch.store.postgres.connect import connect, connection_pool
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
-from imgsearch.store.postgres.search import BM25_QUERY
+from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings
 from imgsearch.store.postgres.url import redact, split_url
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
@@ -60,19 +60,13 @@ class PostgresStore:
     ) -> None:
         conninfo, self.collection = split_url(url)
         self.location = redact(url)
-        self._hnsw_threshold = hnsw_threshold
-        self._m, self._ef_construction = hnsw_m, hnsw_ef_construction
-        self._build_memory_mb = hnsw_build_memory_mb
         self._lock = threading.RLock()
         self._conn = connect(conninfo, self.location)
         self._pool: Any = None  # set last: setup runs on the first connection
         self._collection_id = self._find_collection(create)
-        graphs: dict[str, Any] = dict(
-            threshold=hnsw_threshold, m=hnsw_m, ef_construction=hnsw_ef_construction,
-            memory_mb=hnsw_build_memory_mb,
-        )  # fmt: skip
-        self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, **graphs)
-        self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, **graphs)
+        graph = GraphSettings(hnsw_threshold, hnsw_m, hnsw_ef_construction, hnsw_build_memory_mb)
+        self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
+        self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
         if pool_size > 1:
             # A server answers requests on several threads: each borrows its own
             # connection instead of queueing on this one.
@@ -362,7 +356,7 @@ class PostgresStore:
             (c,),
         )
         last_run = core.run_from_row(rows[0] if rows else None)
-        mode = "pgvector-hnsw" if vectors >= self._hnsw_threshold else "pgvector-exact"
+        mode = "pgvector-hnsw" if vectors >= self._images.graph.threshold else "pgvector-exact"
         return records.StoreStats(
             int(images), int(vectors), int(failures), int(size), self.settings(), last_run, mode,
             int(regions),
