@@ -15,7 +15,15 @@ from __future__ import annotations
 import math
 import random
 
-from imgsearch.demo.shapes import TONES, Mark, Scene, Thing, place, sample_background
+from imgsearch.demo.shapes import (
+    TONES,
+    Mark,
+    Scene,
+    Thing,
+    place,
+    sample_background,
+    sample_size,
+)
 
 # Object diameter as a fraction of the image's short side, and how often each size is drawn.
 CLUTTER_SIZES: dict[str, tuple[float, float]] = {
@@ -27,18 +35,13 @@ SIZE_WEIGHTS = {"tiny": 0.35, "small": 0.4, "medium": 0.25}
 OBJECTS = (3, 8)
 MARKS = (12, 40)
 SHORT_SIDE = (480, 640)
+ASPECTS = ((4, 3), (3, 2), (16, 9), (1, 1), (3, 4))
 MARK_KINDS = ("line", "line", "ring", "blob", "bar")
 
 
 def sample_cluttered_scene(rng: random.Random) -> Scene:
     """A random cluttered scene; the same generator state always gives the same scene."""
-    across, down = rng.choice(((4, 3), (3, 2), (16, 9), (1, 1), (3, 4)))
-    short = rng.randint(*SHORT_SIDE)
-    width, height = (
-        (round(short * across / down), short)
-        if across >= down
-        else (short, round(short * down / across))
-    )
+    width, height = sample_size(rng, ASPECTS, SHORT_SIDE)
     background = sample_background(rng)
     clutter = tuple(_mark(rng, background.tones) for _ in range(rng.randint(*MARKS)))
     things: list[Thing] = []

@@ -117,13 +117,7 @@ class Scene:
 
 def sample_scene(rng: random.Random) -> Scene:
     """A random scene; the same generator state always gives the same scene."""
-    across, down = rng.choice(ASPECTS)
-    short = rng.randint(200, 360)
-    width, height = (
-        (round(short * across / down), short)
-        if across >= down
-        else (short, round(short * down / across))
-    )
+    width, height = sample_size(rng, ASPECTS, (200, 360))
     background = sample_background(rng)
     things: list[Thing] = []
     for _ in range(rng.choice((1, 2, 2, 3, 3))):
@@ -139,6 +133,17 @@ def sample_scene(rng: random.Random) -> Scene:
         "jpeg" if is_jpeg else "png",
         rng.randint(80, 95) if is_jpeg else 0,
     )
+
+
+def sample_size(
+    rng: random.Random, aspects: Sequence[tuple[int, int]], short: tuple[int, int]
+) -> tuple[int, int]:
+    """A picture size: one of ``aspects`` (across, down), the short side in ``short``."""
+    across, down = rng.choice(aspects)
+    side = rng.randint(*short)
+    if across >= down:
+        return round(side * across / down), side
+    return side, round(side * down / across)
 
 
 def sample_background(rng: random.Random) -> Background:
