@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from imgsearch import Index
+from imgsearch import Index, Query, QueryPart
 from imgsearch.demo.collection import Collection, generate_collection
 from imgsearch.detector import YoloDetector
 from tests.cli.test_cli import imgsearch
@@ -46,7 +46,7 @@ def test_detected_objects_become_labelled_regions_found_by_label(
                 if region.label == "red thing":
                     labelled.add(str(image.path))
         assert labelled == _red_holders(shapes)
-        hits = index.search(_query("red", labels=("red thing",)))
+        hits = index.search(Query((QueryPart(text="red"),), labels=("red thing",), top=50))
         assert {h.image.path for h in hits} == labelled
         assert all(h.region is not None and h.region.region.label == "red thing" for h in hits)
 
@@ -60,12 +60,6 @@ def test_detected_objects_become_labelled_regions_found_by_label(
             for image in shapes.images
             for r in index.regions(image.path)
         )
-
-
-def _query(text: str, *, labels: tuple[str, ...]) -> object:
-    from imgsearch import Query, QueryPart
-
-    return Query((QueryPart(text=text),), labels=labels, top=50)
 
 
 def test_boxes_are_in_displayed_pixels_of_rotated_and_large_images(tmp_path: Path) -> None:
