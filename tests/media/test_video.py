@@ -66,6 +66,7 @@ def test_every_appearance_is_caught_in_every_container(
     assert frames[0].reason == "first" and frames[0].time == 0
     times = [f.time for f in frames]
     assert times == sorted(times) and len(set(times)) == len(times)
+    assert all(f.number == round(f.time * 10) for f in frames)  # 10 fps, constant
     # A frame inside each appearance shows that shape where the track puts it: the moving
     # star about once a second (AVI's keyframes, every 1.2 s, are read alone), the still
     # circle once (the rest are near duplicates).

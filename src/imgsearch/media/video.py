@@ -113,8 +113,9 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class KeptFrame:
-    """One kept frame: ``time`` (s from the start), ``number`` (decoded frames before it,
-    counting skipped ones as FFmpeg reports them) and why it was kept."""
+    """One kept frame: ``time`` (s from the start), ``number`` (its place in the stream:
+    the time times the average frame rate, rounded — exact for constant-rate video; the
+    frames skipped while decoding count too) and why it was kept."""
 
     time: float
     number: int
@@ -197,7 +198,7 @@ def select_frames(
                     return
                 last_kept = thumb
                 done.kept += 1
-                number = done.decoded - 1
+                number = round(time * info.fps) if info.fps else done.decoded - 1
                 yield KeptFrame(time, number, reason, _upright(frame, policy))
         except av.FFmpegError as exc:
             raise CorruptVideo(f"the video data is damaged: {exc}", source=name) from None
