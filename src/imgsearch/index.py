@@ -27,6 +27,7 @@ from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
 from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS, add_grid_regions
 from imgsearch.indexer import Indexer, IndexEvent, IndexReport
+from imgsearch.indexer.videos import VideoOptions
 from imgsearch.labels import DEFAULT_PROMPT, SuspectReport, label_suspects
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.registry import load_encoder
@@ -131,11 +132,14 @@ class Index:
         reembed: bool = False,
         on_event: Callable[[IndexEvent], None] | None = None,
         on_regions: Callable[[str, int, int], None] | None = None,
+        video: VideoOptions | None = None,
     ) -> IndexReport:
-        """Bring the index in step with ``folders`` (see :mod:`imgsearch.indexer`), then
-        give its images the regions the index's policy keeps (``report.regions``; see
-        :mod:`imgsearch.region_policy`)."""
-        indexer = Indexer(self.store, self.encoder, on_event=on_event, source=self._source())
+        """Bring the index in step with ``folders`` (see :mod:`imgsearch.indexer`; videos:
+        which frames are kept and the caps, ``video``), then give its images the regions
+        the index's policy keeps (``report.regions``; see :mod:`imgsearch.region_policy`)."""
+        indexer = Indexer(
+            self.store, self.encoder, on_event=on_event, source=self._source(), video=video
+        )
         report = indexer.update(
             folders,
             exclude=exclude,

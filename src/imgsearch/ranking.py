@@ -1,13 +1,15 @@
 """Ranking: a query vector (and its words) against an index, as a page of hits.
 
 Images are ranked by the documented relevance (:func:`imgsearch.search.relevance`) of
-their best-matching vector (:mod:`imgsearch.matching`); in object mode the regions
-themselves are the hits.
+their best-matching vector (:mod:`imgsearch.matching`); a video found by its frames
+becomes one hit per matching segment (:mod:`imgsearch.segments`), ranked among images
+by its best frame; in object mode the regions themselves are the hits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,7 +23,9 @@ from imgsearch.search import (
     metadata_score,
     relevance,
 )
-from imgsearch.store import RegionRecord, Store
+from imgsearch.segments import Moment, Segment, find_segments
+from imgsearch.store import ImageRecord, RegionRecord, Store
+from imgsearch.store.records import REGION_SOURCES
 
 
 def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
@@ -51,21 +55,81 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
     if extra:
         for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
             cosines[image_id] = float(cosine)
-    scored = []
+    records = {r.id: r for r in store.get(list(cosines))}
+    moments = _video_segments(store, vector, query, records) if _by_frames(query) else {}
+    scored: list[_Scored] = []
     for image_id, cosine in cosines.items():
+        if image_id not in records:
+            continue
         meta = metadata_score(metadata.get(image_id, 0.0))
-        scored.append((relevance(cosine, meta, query.metadata_weight), cosine, meta, image_id))
-    scored.sort(key=lambda s: (-s[0], s[3]))
+        options: list[Segment | None] = list(moments.get(image_id, ())) or [None]
+        for segment in options:
+            cos = cosine if segment is None else segment.cosine
+            rel = relevance(cos, meta, query.metadata_weight)
+            scored.append(_Scored(rel, cos, meta, image_id, segment))
+    scored.sort(key=lambda s: (-s.relevance, s.image_id, s.segment.start if s.segment else 0.0))
     page = scored[query.offset : wanted]
-    records = {r.id: r for r in store.get([s[3] for s in page])}
-    regions = _matched_regions(store, [s[3] for s in page], matched)
+    regions = _matched_regions(store, [s.image_id for s in page if s.segment is None], matched)
+    frames = _frame_records(store, [s for s in page if s.segment is not None])
     return [
         Hit(
-            query.offset + n + 1, image_id, rel, cos, meta, records[image_id], regions.get(image_id)
+            query.offset + n + 1,
+            s.image_id,
+            s.relevance,
+            s.cosine,
+            s.metadata,
+            records[s.image_id],
+            frames[s.segment.region_id] if s.segment else regions.get(s.image_id),
+            s.segment,
         )
-        for n, (rel, cos, meta, image_id) in enumerate(page)
-        if image_id in records
+        for n, s in enumerate(page)
     ]
+
+
+@dataclass(frozen=True)
+class _Scored:
+    relevance: float
+    cosine: float
+    metadata: float
+    image_id: int
+    segment: Segment | None
+
+
+def _by_frames(query: Query) -> bool:
+    """Whether videos are matched by their frames (so found as segments)."""
+    if not query.regions or query.labels:
+        return False
+    return not query.sources or "frame" in query.sources
+
+
+def _video_segments(
+    store: Store, vector: NDArray[np.float32], query: Query, records: dict[int, ImageRecord]
+) -> dict[int, list[Segment]]:
+    """Video id → its segments for ``vector`` (see :mod:`imgsearch.segments`), for the
+    videos among ``records``."""
+    videos = [r for r in records.values() if r.is_video]
+    if not videos:
+        return {}
+    frames = [f for f in store.regions([r.id for r in videos]) if f.region.source == "frame"]
+    if not frames:
+        return {}
+    cosines = store.region_vectors([f.id for f in frames]) @ vector
+    by_video: dict[int, list[Moment]] = {}
+    for frame, cosine in zip(frames, cosines, strict=True):
+        moment = Moment(frame.id, frame.region.time or 0.0, float(cosine))
+        by_video.setdefault(frame.image_id, []).append(moment)
+    return {
+        video.id: find_segments(by_video[video.id], video.duration or 0.0)
+        for video in videos
+        if video.id in by_video
+    }
+
+
+def _frame_records(store: Store, scored: Sequence[_Scored]) -> dict[int, RegionRecord]:
+    """Region id → record of the best frame of each segment in ``scored``."""
+    wanted = {s.segment.region_id for s in scored if s.segment is not None}
+    videos = list(dict.fromkeys(s.image_id for s in scored))
+    return {r.id: r for r in store.regions(videos) if r.id in wanted} if wanted else {}
 
 
 def _matched_regions(
@@ -85,8 +149,10 @@ def _rank_objects(
     metadata: dict[int, float],
 ) -> list[Hit]:
     """Regions as hits, best first: one per object, with its image's metadata score."""
+    # objects have boxes: a video's frames are moments, found only when asked for by name
+    sources = query.sources or tuple(s for s in REGION_SOURCES if s != "frame")
     found = store.nearest_regions(
-        vector, depth, query.filters, labels=query.labels, sources=query.sources, exact=query.exact
+        vector, depth, query.filters, labels=query.labels, sources=sources, exact=query.exact
     )
     scored = []
     for region_id, image_id, cosine in found:

@@ -6,7 +6,8 @@ that ``source`` were not made with ``stamp`` (a string naming the scheme and its
 parameters): each image's regions are written in one transaction with the stamp, so a
 killed pass resumes where it stopped and a changed scheme redoes every image. An image
 that changed on disk since it was indexed, or that cannot be read now, is reported and
-left for the next run; the pass goes on.
+left for the next run; the pass goes on. Videos get no regions from such a pass (their
+frames are their regions) and are stamped as done.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def add_regions(
         sets = []
         whole = store.vectors([r.id for r in records])
         for record, future, vector in zip(records, found, whole, strict=True):
+            if record.is_video:  # its moments are its frames: stamped as done, no regions
+                sets.append(RegionSet(source, [], image_id=record.id, stamp=stamp))
+                continue
             regions, pixels, problem = future.result()
             if problem is not None:
                 report.problems.append((record.path, problem))
@@ -104,6 +108,8 @@ def add_regions(
 
 def _look(find: Finder, record: ImageRecord) -> tuple[list[Region], list[Pixels], str | None]:
     """``find``'s regions of ``record``'s image, or why there are none now."""
+    if record.is_video:
+        return [], [], None
     try:
         info = Path(record.path).stat()
     except OSError as exc:

@@ -38,6 +38,7 @@ from imgsearch.errors import (
     TextNotSupported,
 )
 from imgsearch.media.walk import IMAGE_EXTENSIONS
+from imgsearch.segments import Segment
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
 from imgsearch.store.records import MAX_FILTER_VALUES, REGION_SOURCES
 from imgsearch.types import Box
@@ -110,7 +111,8 @@ class Query:
     labels: tuple[str, ...] = ()
     """Only regions with one of these labels match (and so only images that have one)."""
     sources: tuple[str, ...] = ()
-    """Only regions from these sources match (``annotation``, ``detector``, ``grid``)."""
+    """Only regions from these sources match (``annotation``, ``detector``, ``grid``,
+    ``frame``)."""
     objects: bool = False
     """Hits are regions (objects), one per box, not images: "every bus in the dataset"."""
 
@@ -162,8 +164,10 @@ class Hit:
     metadata_score: float
     image: ImageRecord
     region: RegionRecord | None = None
-    """The region whose vector matched best (its box, label, source); ``None``: the whole
-    image."""
+    """The region whose vector matched best (its box, label, source; for a video, the
+    segment's best frame); ``None``: the whole image."""
+    segment: Segment | None = None
+    """For a video found by its frames: the matching moments (start, end, best)."""
 
 
 def parse_expression(expression: str | Sequence[str]) -> list[QueryPart]:

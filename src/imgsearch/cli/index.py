@@ -38,13 +38,17 @@ from imgsearch.cli.options import (
 )
 from imgsearch.detector import DEFAULT_CONFIDENCE, DEFAULT_IOU
 from imgsearch.indexer import IndexEvent, IndexReport
+from imgsearch.indexer.videos import VideoOptions
+from imgsearch.media.video import FramePolicy, VideoLimits
 
 EXIT_FILES_FAILED = 5
 _LOG_EVERY_SECONDS = 5.0
 
 
 def index(
-    folders: list[Path] = typer.Argument(..., help="Folders of images (searched recursively)."),
+    folders: list[Path] = typer.Argument(
+        ..., help="Folders of images and videos (searched recursively)."
+    ),
     index_path: str | None = IndexOption,
     model: str | None = ModelOption,
     precision: str | None = PrecisionOption,
@@ -110,6 +114,20 @@ def index(
         "--detector-iou",
         help="Suppress a detection overlapping a better one of its class by more (IoU).",
     ),
+    video_rate: float = typer.Option(
+        1.0,
+        "--video-rate",
+        min=0.01,
+        max=30,
+        help="Video frames sampled per second (plus keyframes and scene cuts; near "
+        "duplicates dropped).",
+    ),
+    max_video_frames: int = typer.Option(
+        VideoLimits().max_frames,
+        "--max-video-frames",
+        min=1,
+        help="Frames kept per video at most; later moments of a longer video are not indexed.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
     strict: bool = typer.Option(
@@ -119,7 +137,8 @@ def index(
         "afterwards (failed now or before, or in an unreadable folder).",
     ),
 ) -> None:
-    """Index images under FOLDERS: new and changed files embedded, moves and deletions followed."""
+    """Index images and videos under FOLDERS: new and changed files embedded, moves and
+    deletions followed."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     with open_index(
         index_path, model, precision, max_pixels, create=True, batch_size=batch_size
@@ -146,6 +165,9 @@ def index(
                 retry_failed=retry_failed,
                 reembed=reembed,
                 on_event=reporter,
+                video=VideoOptions(
+                    FramePolicy(rate=video_rate), VideoLimits(max_frames=max_video_frames)
+                ),
             )
         imported = None
         if annotations is not None:

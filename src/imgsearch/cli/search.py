@@ -18,6 +18,7 @@ from rich.table import Table
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
 from imgsearch.errors import InvalidQuery
 from imgsearch.search import DEFAULT_METADATA_WEIGHT, Hit, Query, QueryPart, parse_expression
+from imgsearch.segments import clock
 from imgsearch.store import Filters
 from imgsearch.types import Box
 
@@ -45,6 +46,9 @@ def search(
     formats: list[str] = typer.Option([], "--format", help="Only this format (jpeg, png …)."),
     min_width: int | None = typer.Option(None, "--min-width", min=1),
     min_height: int | None = typer.Option(None, "--min-height", min=1),
+    media: str = typer.Option(
+        "all", "--media", help="image, video or all: which kind of file may match."
+    ),
     metadata_weight: float = typer.Option(
         DEFAULT_METADATA_WEIGHT,
         "--metadata-weight",
@@ -60,7 +64,7 @@ def search(
         [], "--label", help="Only regions with this label match (images that have one); repeatable."
     ),
     sources: list[str] = typer.Option(
-        [], "--source", help="Only regions from annotation, detector or grid; repeatable."
+        [], "--source", help="Only regions from annotation, detector, grid or frame; repeatable."
     ),
     objects: bool = typer.Option(
         False, "--objects", help="List regions (objects), one row per box, not images."
@@ -95,6 +99,7 @@ def search(
             formats=tuple(_FORMAT_ALIASES.get(f.upper(), f.upper()) for f in formats),
             min_width=min_width,
             min_height=min_height,
+            media=_media(media),
         )
         hits = opened.search(
             Query(
@@ -116,6 +121,12 @@ def search(
         sys.stdout.write("".join(json.dumps(_as_dict(hit)) + "\n" for hit in hits))
     else:
         _table(hits)
+
+
+def _media(text: str) -> str | None:
+    if text not in ("image", "video", "all"):
+        raise InvalidQuery(f"--media {text!r} is not image, video or all")
+    return None if text == "all" else text
 
 
 def _date(text: str | None, option: str) -> float | None:
@@ -149,6 +160,18 @@ def _as_dict(hit: Hit) -> dict[str, object]:
         "taken": datetime.fromtimestamp(record.sort_time).isoformat(timespec="seconds"),
         "captured_at_exif": record.captured_at is not None,
         "region": None if hit.region is None else hit.region.as_dict(),
+        "media": "video" if record.is_video else "image",
+        **(_video(hit) if record.is_video else {}),
+    }
+
+
+def _video(hit: Hit) -> dict[str, object]:
+    record = hit.image
+    return {
+        "duration": record.duration,
+        "fps": record.fps,
+        "codec": record.codec,
+        "segment": None if hit.segment is None else hit.segment.as_dict(),
     }
 
 
@@ -157,6 +180,8 @@ def _matched(hit: Hit) -> str:
     if hit.region is None:
         return "whole"
     region = hit.region.region
+    if region.time is not None:
+        return f"frame @{clock(region.time)}"
     where = ""
     if region.box is not None:
         b = region.box
@@ -188,6 +213,6 @@ def _table(hits: list[Hit]) -> None:
             f"{record.width}×{record.height}",
             _taken(hit),
             *((_matched(hit),) if matched else ()),
-            record.path,
+            record.path if hit.segment is None else f"{record.path} @ {hit.segment.describe()}",
         )
     console.print(table)

@@ -2,7 +2,8 @@
 
 Decoding runs in a thread pool ahead of the model; every batch is embedded and written
 in one transaction, in path order, so killing the process at any moment loses only the
-batch in flight.
+batch in flight. A video is written alone, with all its frames, in one transaction
+(:mod:`imgsearch.indexer.videos`).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from imgsearch.indexer.steps import (
     read,
     read_file,
 )
+from imgsearch.indexer.videos import VideoOptions, embed_video, is_video, read_video, reuse
 from imgsearch.media.walk import FileEntry, walk_images
 from imgsearch.pipeline import ordered_map
-from imgsearch.store import IndexSettings, Store, WriteBatch
+from imgsearch.store import IndexSettings, RegionSet, Store, WriteBatch
 
 MAX_PENDING = 256
 """Files waiting for one write, when few of them need the model (moves, touched files)."""
@@ -46,11 +48,13 @@ class Indexer:
         *,
         on_event: Callable[[IndexEvent], None] | None = None,
         source: str | None = None,
+        video: VideoOptions | None = None,
     ) -> None:
         self.store = store
         self.encoder = encoder
         self.on_event = on_event
         self.source = source or encoder.source
+        self.video = video or VideoOptions()
 
     def bind(self, *, reembed: bool = False) -> None:
         """Tie the store to this encoder's model (the model guard)."""
@@ -120,16 +124,23 @@ class Indexer:
         def known(digest: str) -> bool:
             return moves.knows(digest) or self.store.has_vector_for(digest)
 
+        def read_any(candidate: Candidate) -> Read:
+            if is_video(candidate.entry.path):
+                return read_video(candidate, self.video.limits)
+            return read(candidate, encoder, known)
+
         pending: list[Read] = []
         weight = 0
         reads = ordered_map(
-            lambda candidate: read(candidate, encoder, known),
-            candidates,
-            workers=encoder.decode_workers,
-            window=encoder.batch_size * 2,
+            read_any, candidates, workers=encoder.decode_workers, window=encoder.batch_size * 2
         )
         for future in reads:
             item = future.result()
+            if item.video:  # alone, in its own transaction, after the images before it
+                self._write(pending, moves, report, progress)
+                pending, weight = [], 0
+                self._write_video(item, moves, report, progress)
+                continue
             pending.append(item)
             # failures count like images for the model: a write follows every batch of either
             weight += item.pixels is not None or item.failure is not None
@@ -171,6 +182,14 @@ class Indexer:
             why = outcome.failure.message if outcome.failure else ""
             progress.emit(outcome.kind, item.candidate.entry.path, why)
 
+    def _write_video(
+        self, item: Read, moves: Moves, report: IndexReport, progress: _Progress
+    ) -> None:
+        outcome = reuse(item, moves) or embed_video(item, self.encoder, self.video)
+        self.store.write(_batch([item], [outcome], report))
+        why = outcome.failure.message if outcome.failure else ""
+        progress.emit(outcome.kind, item.candidate.entry.path, why)
+
     def _embed_again(self, entry: FileEntry) -> Vectors:
         _, pixels = self.encoder.read_image(read_file(entry, self.encoder), name=entry.path)
         assert pixels is not None
@@ -185,6 +204,9 @@ def _batch(items: list[Read], outcomes: list[Outcome], report: IndexReport) -> W
         if outcome.write is not None:
             batch.images.append(outcome.write)
             batch.resolved.append(item.candidate.entry.path)
+            if outcome.frames is not None:
+                index = len(batch.images) - 1
+                batch.regions.append(RegionSet("frame", outcome.frames, image_index=index))
         if outcome.failure is not None:
             batch.failures.append(outcome.failure)
             report.record_failure(outcome.failure)

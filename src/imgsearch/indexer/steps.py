@@ -19,7 +19,7 @@ from imgsearch.errors import ImageError, ImageUnreadable
 from imgsearch.indexer.report import EventKind
 from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry
-from imgsearch.store import Failure, ImageFacts, ImageWrite, StoredFile
+from imgsearch.store import Failure, ImageFacts, ImageWrite, Region, StoredFile
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,8 @@ class Read:
     facts: ImageFacts | None = None
     pixels: Pixels | None = None
     failure: Failure | None = None
+    video: bool = False
+    """A video's facts: its frames are read later, only if they must be embedded."""
 
 
 def read(candidate: Candidate, encoder: Encoder, known: Callable[[str], bool]) -> Read:
@@ -170,6 +172,8 @@ class Outcome:
     failure: Failure | None = None
     delete: int | None = None  # a stored row whose file went bad
     embedded: int = 0  # model runs this outcome cost beyond the batch's own
+    frames: list[tuple[Region, Vectors]] | None = None
+    """A video's kept frames with their vectors, written as its ``frame`` regions."""
 
 
 def decide(

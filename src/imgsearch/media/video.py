@@ -60,7 +60,6 @@ from imgsearch.errors import (
     VideoLimitExceeded,
 )
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
 THUMB = 32
 PIXEL_CHANGE = 0.12
 TRUNCATED_SHARE = 0.9
@@ -109,6 +108,8 @@ class VideoInfo:
     height: int
     rotation: int
     created: float | None
+    format: str = ""
+    """The container as people name it: MP4, MOV, MKV, WEBM, AVI (else FFmpeg's name)."""
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,8 @@ def probe(path: str | os.PathLike[str], limits: VideoLimits = VideoLimits()) -> 
     import av
 
     name = os.fspath(path)
-    with _open(path) as container:
-        info = _info(container, name, limits)
+    with _open(path) as (container, head):
+        info = _info(container, name, limits, head)
         try:
             first = next(container.decode(container.streams.video[0]), None)
         except av.FFmpegError as exc:
@@ -167,8 +168,8 @@ def select_frames(
 
     name = os.fspath(path)
     done = selection if selection is not None else Selection()
-    with _open(path) as container:
-        info = _info(container, name, limits)  # the caps, before any frame is decoded
+    with _open(path) as (container, head):
+        info = _info(container, name, limits, head)  # the caps, before any frame is decoded
         stream = container.streams.video[0]
         last_time = 0.0
         stream.thread_type = "AUTO"
@@ -278,14 +279,15 @@ def _seconds(frame: Any, stream: Any) -> float:
 
 
 @contextmanager
-def _open(path: str | os.PathLike[str]) -> Iterator[Any]:
-    """``av.open`` whose failures are typed VideoErrors; closed on leaving."""
+def _open(path: str | os.PathLike[str]) -> Iterator[tuple[Any, bytes]]:
+    """``av.open`` (and the file's first bytes) whose failures are typed VideoErrors;
+    closed on leaving."""
     import av
 
     name = os.fspath(path)
     try:
         with Path(name).open("rb") as handle:
-            head = handle.read(16)
+            head = handle.read(64)
     except FileNotFoundError:
         raise ImageNotFound("no such file", source=name) from None
     except OSError as exc:
@@ -295,7 +297,7 @@ def _open(path: str | os.PathLike[str]) -> Iterator[Any]:
     try:
         container = av.open(name, metadata_errors="ignore")
     except av.FFmpegError as exc:
-        if _container_signature(head):  # a video container, but FFmpeg cannot read it
+        if looks_like_video(head):  # a video container, but FFmpeg cannot read it
             raise CorruptVideo(f"the video is damaged: {exc}", source=name) from None
         raise UnsupportedVideo(f"not a video FFmpeg can read: {exc}", source=name) from None
     try:
@@ -303,21 +305,48 @@ def _open(path: str | os.PathLike[str]) -> Iterator[Any]:
             raise UnsupportedVideo("holds no video stream", source=name)
         if container.format.name == "image2" or container.format.name.endswith("_pipe"):
             raise UnsupportedVideo("is a still image, not a video", source=name)
-        yield container
+        yield container, head
     finally:
         container.close()
 
 
-def _container_signature(head: bytes) -> bool:
-    """Whether the first bytes are those of MP4/MOV, Matroska/WebM or AVI."""
+IMAGE_BRANDS = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"mif2", b"msf1",
+     b"avif", b"avis", b"jpeg", b"crx "}
+)  # fmt: skip
+"""ISO-BMFF brands of still images (HEIF, AVIF, Canon raw): an ``ftyp`` box, no video."""
+
+
+def looks_like_video(head: bytes) -> bool:
+    """Whether a file's first bytes are those of MP4/MOV (not a HEIF/AVIF image),
+    Matroska/WebM or AVI."""
+    if head[4:8] == b"ftyp":
+        return head[8:12] not in IMAGE_BRANDS
     return (
-        head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide")
+        head[4:8] in (b"moov", b"mdat", b"free", b"wide")
         or head.startswith(b"\x1a\x45\xdf\xa3")
         or (head.startswith(b"RIFF") and head[8:12] == b"AVI ")
     )
 
 
-def _info(container: Any, name: str, limits: VideoLimits) -> VideoInfo:
+def looks_like_image(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a common still-image format."""
+    return (
+        head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM", b"II*\x00", b"MM\x00*"))
+        or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
+        or (head[4:8] == b"ftyp" and head[8:12] in IMAGE_BRANDS)
+    )
+
+
+def _format_name(demuxer: str, head: bytes) -> str:
+    if "mp4" in demuxer.split(","):
+        return "MOV" if head[8:12] == b"qt  " else "MP4"
+    if demuxer.startswith("matroska"):
+        return "WEBM" if b"webm" in head else "MKV"
+    return demuxer.split(",")[0].upper()
+
+
+def _info(container: Any, name: str, limits: VideoLimits, head: bytes) -> VideoInfo:
     """The header's facts, checked against ``limits``; the rotation is read from the first
     decoded frame (FFmpeg attaches the display matrix to frames)."""
     stream = container.streams.video[0]
@@ -348,6 +377,7 @@ def _info(container: Any, name: str, limits: VideoLimits) -> VideoInfo:
         height=height,
         rotation=0,
         created=_created(created),
+        format=_format_name(container.format.name, head),
     )
 
 

@@ -1,12 +1,12 @@
-"""Find the image files under folders, the way a photo library expects.
+"""Find the image and video files under folders, the way a photo library expects.
 
 Recursive, in a stable order (sorted by path), following symlinked folders but
 never around a loop (each real folder is visited once), skipping hidden files
 and folders unless asked, and ``--exclude`` globs matched against the path
-relative to its root and against the bare name. Which files count as images
-is decided by extension here (cheap); whether they really are is decided by
-decoding them later, so a PNG named ``.jpg`` is fine and a text file named
-``.jpg`` is reported.
+relative to its root and against the bare name. Which files count as media
+is decided by extension here (cheap); what they really are is decided by their
+content later, so a PNG named ``.jpg`` is fine, an MP4 named ``.mov`` is a video,
+and a text file named ``.jpg`` is reported.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ IMAGE_EXTENSIONS = frozenset(
         ".webp", ".heic", ".heif", ".avif", ".ico", ".mpo", ".ppm", ".pgm", ".pbm", ".tga",
     }
 )  # fmt: skip
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
+MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
 
 @dataclass(frozen=True)
 class FileEntry:
-    """An image file found on disk: absolute path, size in bytes, mtime in nanoseconds."""
+    """An image or video file found on disk: absolute path, size in bytes, mtime in nanoseconds."""
 
     path: str
     size: int
@@ -41,7 +43,8 @@ def walk_images(
     include_hidden: bool = False,
     on_error: Callable[[str, str], None] | None = None,
 ) -> Iterator[FileEntry]:
-    """Yield image files under ``roots`` sorted by path; unreadable folders go to ``on_error``."""
+    """Yield image and video files under ``roots`` sorted by path; unreadable folders go
+    to ``on_error``."""
     seen_dirs: set[tuple[int, int]] = set()
     for root in sorted({str(Path(r).resolve()) for r in roots}):
         yield from _walk(Path(root), Path(root), exclude, include_hidden, seen_dirs, on_error)
@@ -85,7 +88,7 @@ def _walk(
             if entry.is_dir(follow_symlinks=True):
                 yield from _walk(path, root, exclude, include_hidden, seen, on_error)
                 continue
-            if path.suffix.lower() not in IMAGE_EXTENSIONS or not entry.is_file():
+            if path.suffix.lower() not in MEDIA_EXTENSIONS or not entry.is_file():
                 continue
             stat = entry.stat(follow_symlinks=True)
         except OSError as exc:

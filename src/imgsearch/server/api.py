@@ -18,67 +18,21 @@ from fastapi.responses import StreamingResponse
 from imgsearch.models.catalog import catalog
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
+from imgsearch.server.outputs import MIME, hit_out, image_out
 from imgsearch.server.requests import fetch_all, image_vectors, query_of
 from imgsearch.server.schemas import (
     MAX_ID,
     AnnotationIn,
     ImageOut,
-    Links,
-    RegionOut,
     SearchIn,
     SearchOut,
     VectorizeIn,
     VectorizeOut,
 )
 from imgsearch.server.service import Service
-from imgsearch.store import ImageRecord, RegionRecord
 
-MIME = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "GIF": "image/gif",
-    "WEBP": "image/webp",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-    "HEIF": "image/heif",
-    "AVIF": "image/avif",
-    "ICO": "image/x-icon",
-    "MPO": "image/jpeg",
-}
 ImageId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="An indexed image's id.")]
 THUMBNAIL_MAX_AGE = 86_400  # then revalidated with the ETag: an id's file can change
-
-
-def _links(image_id: int) -> Links:
-    base = f"/v1/images/{image_id}"
-    return Links(self=base, file=f"{base}/file", thumbnail=f"{base}/thumbnail")
-
-
-def _region_out(region: RegionRecord) -> dict[str, Any]:
-    """A region as the API shows it, with the address of its crop when it has a box."""
-    thumbnail = None
-    if region.region.box is not None:
-        thumbnail = f"/v1/images/{region.image_id}/regions/{region.id}/thumbnail"
-    return {**region.as_dict(), "thumbnail": thumbnail}
-
-
-def _image_out(record: ImageRecord, regions: list[RegionRecord] | None = None) -> ImageOut:
-    return ImageOut(
-        regions=[RegionOut.model_validate(_region_out(r)) for r in regions or []],
-        id=record.id,
-        path=record.path,
-        size=record.size,
-        width=record.width,
-        height=record.height,
-        format=record.format,
-        taken=record.sort_time,
-        camera=record.camera,
-        latitude=record.latitude,
-        longitude=record.longitude,
-        caption=record.caption,
-        tags=list(record.tags),
-        links=_links(record.id),
-    )
 
 
 def _service(request: Request) -> Service:
@@ -110,22 +64,7 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
     hits = await service.search(query)
     return {
         "model": service.model_id,
-        "hits": [
-            {
-                "rank": h.rank,
-                "id": h.id,
-                "relevance": h.relevance,
-                "cosine": h.cosine,
-                "metadata_score": h.metadata_score,
-                "path": h.image.path,
-                "width": h.image.width,
-                "height": h.image.height,
-                "taken": h.image.sort_time,
-                "region": None if h.region is None else _region_out(h.region),
-                "links": _links(h.id),
-            }
-            for h in hits
-        ],
+        "hits": [hit_out(h) for h in hits],
     }
 
 
@@ -155,7 +94,7 @@ async def vectorize(body: VectorizeIn, service: ServiceDep) -> dict[str, Any]:
 )
 def image(image_id: ImageId, service: ServiceDep) -> ImageOut:
     record = service.get(image_id)
-    return _image_out(record, service.index.store.regions([record.id]))
+    return image_out(record, service.index.store.regions([record.id]))
 
 
 @router.put(
@@ -167,27 +106,46 @@ def image(image_id: ImageId, service: ServiceDep) -> ImageOut:
 def annotate(image_id: ImageId, body: AnnotationIn, service: ServiceDep) -> ImageOut:
     caption = body.caption.strip() if body.caption else None
     tags = list(dict.fromkeys(body.tags))  # the same tag twice is one tag
-    return _image_out(service.annotate(image_id, caption=caption or None, tags=tags))
+    return image_out(service.annotate(image_id, caption=caption or None, tags=tags))
 
 
 @router.get(
     "/images/{image_id}/file",
-    summary="The image file itself",
+    summary="The image or video file itself (byte ranges too)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"image/*": {}}}, **error_responses(404, 422)},
+    responses={
+        200: {"content": {"image/*": {}, "video/*": {}}},
+        206: {"description": "The byte range asked for."},
+        **error_responses(404, 416, 422),
+    },
 )
-def image_file(image_id: ImageId, service: ServiceDep) -> StreamingResponse:
+def image_file(request: Request, image_id: ImageId, service: ServiceDep) -> StreamingResponse:
+    """The whole file, or the byte range a ``Range`` header asks for (206): a browser's
+    video player seeks this way."""
     record = service.get(image_id)
+    try:
+        wanted = files.byte_range(request.headers.get("range"), record.size)
+    except files.RangeNotSatisfiable as exc:
+        raise ApiError(
+            416, "RangeNotSatisfiable", str(exc), headers={"Content-Range": f"bytes */{exc.size}"}
+        ) from None
     stream = service.open_file(record)
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=3600",
+        "ETag": f'"{record.digest}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    media = MIME.get(record.format or "", "application/octet-stream")
+    if wanted is None:
+        headers["Content-Length"] = str(record.size)
+        return StreamingResponse(files.chunks(stream), media_type=media, headers=headers)
+    start, end = wanted
+    stream.seek(start)
+    headers["Content-Length"] = str(end - start + 1)
+    headers["Content-Range"] = f"bytes {start}-{end}/{record.size}"
     return StreamingResponse(
-        files.chunks(stream),
-        media_type=MIME.get(record.format or "", "application/octet-stream"),
-        headers={
-            "Content-Length": str(record.size),
-            "Cache-Control": "private, max-age=3600",
-            "ETag": f'"{record.digest}"',
-            "X-Content-Type-Options": "nosniff",
-        },
+        files.chunks(stream, end - start + 1), status_code=206, media_type=media, headers=headers
     )
 
 

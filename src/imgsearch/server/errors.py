@@ -54,8 +54,10 @@ _MEANINGS = {
     409: "A background job (an index run or an annotation import) is already in progress.",
     413: "The request body is larger than the server accepts.",
     415: "The body's media type is not one this route reads.",
+    416: "The byte range asked for lies outside the file.",
     422: "The body or a parameter does not match the schema.",
     429: "Too many requests (or wrong keys); see Retry-After.",
+    501: "This server lacks an optional part the request needs (e.g. video support).",
     503: "The model or the index cannot be used right now.",
 }
 

@@ -14,6 +14,7 @@ check and the read.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 import time
@@ -119,11 +120,50 @@ def _if_indexed(descriptor: int, record: ImageRecord) -> BinaryIO | None:
     return os.fdopen(descriptor, "rb")
 
 
-def chunks(stream: BinaryIO) -> Iterator[bytes]:
-    """The rest of ``stream`` in pieces, closing it at the end (or when abandoned)."""
+def chunks(stream: BinaryIO, length: int | None = None) -> Iterator[bytes]:
+    """The rest of ``stream`` (or its next ``length`` bytes) in pieces, closing it at the
+    end (or when abandoned)."""
+    left = length
     with stream:
-        while piece := stream.read(_CHUNK):
+        while left is None or left > 0:
+            piece = stream.read(_CHUNK if left is None else min(_CHUNK, left))
+            if not piece:
+                return
+            if left is not None:
+                left -= len(piece)
             yield piece
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte of a ``Range: bytes=…`` request for a file of ``size``
+    bytes, or None to send it whole (no header, several ranges, or a form this does
+    not read — which RFC 9110 allows a server to ignore); a range wholly past the end
+    is :class:`RangeNotSatisfiable`. Browsers seek in videos this way."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None or (not match.group(1) and not match.group(2)):
+        return None
+    first, last = match.group(1), match.group(2)
+    if not first:  # the last N bytes
+        count = int(last)
+        if count == 0:
+            raise RangeNotSatisfiable(size)
+        return max(size - count, 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        raise RangeNotSatisfiable(size)
+    return start, end
+
+
+class RangeNotSatisfiable(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the file has {size} bytes")
+        self.size = size
 
 
 def thumbnail_size(requested: int) -> int:

@@ -42,6 +42,7 @@ def filters_of(given: FiltersIn | None) -> Filters:
         formats=tuple(x.upper() for x in f.formats),
         min_width=f.min_width,
         min_height=f.min_height,
+        media=None if f.media == "all" else f.media,
     )
 
 

@@ -75,6 +75,9 @@ class FiltersIn(BaseModel):
     )
     min_width: int | None = Field(None, ge=1, le=MAX_DIMENSION)
     min_height: int | None = Field(None, ge=1, le=MAX_DIMENSION)
+    media: Literal["image", "video", "all"] = Field(
+        "all", description="Still images only, videos only, or both."
+    )
 
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_unicode)]
@@ -100,8 +103,8 @@ class SearchIn(BaseModel):
         max_length=MAX_FILTER_VALUES,
         description="Only regions with one of these labels match.",
     )
-    sources: list[Literal["annotation", "detector", "grid"]] = Field(
-        default_factory=list, max_length=3, description="Only regions from these sources match."
+    sources: list[Literal["annotation", "detector", "grid", "frame"]] = Field(
+        default_factory=list, max_length=4, description="Only regions from these sources match."
     )
     objects: bool = Field(False, description="Hits are regions (one per box), not images.")
 
@@ -139,17 +142,27 @@ class RegionOut(BaseModel):
     where it came from and its label."""
 
     id: int
-    source: str = Field(description="annotation, detector or grid")
+    source: str = Field(description="annotation, detector, grid or frame (a video's kept frame)")
     label: str | None
     score: float | None
     box: BoxOut | None
     time: float | None = Field(description="Seconds into a video, for a frame.")
+    frame: int | None = Field(None, description="A video frame's number in its stream.")
     thumbnail: str | None = Field(
-        None, description="Address of a JPEG of the box with some context (null: no box)."
+        None,
+        description="Address of a JPEG of the box with some context, or of the video frame.",
     )
 
 
-class ImageOut(BaseModel):
+class VideoFacts(BaseModel):
+    media: Literal["image", "video"] = "image"
+    duration: float | None = Field(None, description="A video's length in seconds.")
+    fps: float | None = Field(None, description="A video's average frame rate.")
+    codec: str | None = Field(None, description="A video's codec (FFmpeg's name).")
+    frame_count: int | None = Field(None, description="Frames the video's stream declares.")
+
+
+class ImageOut(VideoFacts):
     id: int
     path: str
     size: int
@@ -168,6 +181,24 @@ class ImageOut(BaseModel):
     links: Links
 
 
+class MomentOut(BaseModel):
+    time: float
+    cosine: float
+    frame_id: int = Field(description="The kept frame's region id.")
+
+
+class SegmentOut(BaseModel):
+    """Consecutive matching frames of a video (see the README's video section)."""
+
+    start: float = Field(description="Seconds from the video's start.")
+    end: float
+    best: float = Field(description="Timestamp of the best-matching frame.")
+    cosine: float = Field(description="That frame's cosine, which ranks the segment.")
+    frame_id: int
+    frame: str = Field(description="Address of a JPEG of the best frame.")
+    moments: list[MomentOut] = Field(description="Every matching frame of the segment.")
+
+
 class HitOut(BaseModel):
     rank: int
     id: int
@@ -180,6 +211,11 @@ class HitOut(BaseModel):
     taken: float | None
     region: RegionOut | None = Field(
         None, description="The region whose vector matched best; null: the whole image."
+    )
+    media: Literal["image", "video"] = "image"
+    duration: float | None = None
+    segment: SegmentOut | None = Field(
+        None, description="For a video found by its frames: the matching moments."
     )
     links: Links
 

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from imgsearch.config import default_data_dir, default_index_dir
@@ -33,6 +34,7 @@ from imgsearch.encoder import Encoder
 from imgsearch.index import Index
 from imgsearch.labels import SuspectReport, label_suspects
 from imgsearch.media.decode import load_rgb
+from imgsearch.media.video_seek import frame_at
 from imgsearch.pipeline import ordered_map
 from imgsearch.search import Hit, Query, encode_query
 from imgsearch.server import files
@@ -277,31 +279,81 @@ class Service:
         crop = Box(box.x, box.y, box.w, box.h, padding=REGION_CONTEXT)
         return self._cached_jpeg(record, target, size, crop), key
 
+    def video_frame(self, record: ImageRecord, time: float, size: int) -> tuple[bytes, str]:
+        """A JPEG of ``record``'s video at ``time`` seconds, at most ``size`` px on its long
+        side, and its key (also its ETag). Kept in the cache only at the moments of kept
+        frames — what hits link to — so no request fills the disk with arbitrary times."""
+        if not record.is_video:
+            raise ApiError(404, "NotFound", f"item {record.id} is not a video")
+        moment = min(max(time, 0.0), record.duration or 0.0)
+        key = f"{record.digest[:32]}-t{round(moment * 1000)}-{size}"
+        kept = any(
+            r.region.time is not None and abs(r.region.time - moment) < 1e-3
+            for r in self.index.store.regions([record.id])
+        )
+        target = self.thumbnails / record.digest[:2] / f"{key}.jpg" if kept else None
+        return self._cached_jpeg(record, target, size, moment=moment), key
+
+    def poster_time(self, record: ImageRecord) -> float:
+        """The moment a video's thumbnail shows: its kept frame most like the whole video
+        (the frame nearest its mean vector), not a black first frame."""
+        frames = [r for r in self.index.store.regions([record.id]) if r.region.time is not None]
+        if not frames:
+            return 0.0
+        store = self.index.store
+        cosines = store.region_vectors([f.id for f in frames]) @ store.vectors([record.id])[0]
+        return float(frames[int(np.argmax(cosines))].region.time or 0.0)
+
     def _cached_jpeg(
-        self, record: ImageRecord, target: Path, size: int, box: Box | None = None
+        self,
+        record: ImageRecord,
+        target: Path | None,
+        size: int,
+        box: Box | None = None,
+        moment: float | None = None,
     ) -> bytes:
         """The JPEG kept at ``target``, else made from the indexed file (``box`` of it, or
-        all), at most ``size`` px on its long side, and kept there (written whole). The
-        file is opened first either way: a changed or gone file serves nothing."""
+        all; a video's frame at ``moment``, else its poster), at most ``size`` px on its
+        long side, and kept there (written whole; ``None``: not kept). The file is opened
+        first either way: a changed or gone file serves nothing."""
+        if record.is_video and moment is None:
+            moment = self.poster_time(record)
         with self.open_file(record) as stream:
             try:
-                return target.read_bytes()
+                if target is not None:
+                    return target.read_bytes()
             except FileNotFoundError:
                 pass
             width, height = (box.w, box.h) if box else (record.width or size, record.height or size)
             needed = math.ceil(size * min(width, height) / max(width, height, 1))
             with self.encoder.decode_slot():
-                image = load_rgb(
-                    stream, box=box, min_short_edge=max(needed, 1), options=self.decode
-                )
+                if record.is_video:
+                    image = self._frame(stream, record, moment or 0.0)
+                else:
+                    image = load_rgb(
+                        stream, box=box, min_short_edge=max(needed, 1), options=self.decode
+                    )
                 image.thumbnail((size, size))
         encoded = io.BytesIO()
         image.save(encoded, "JPEG", quality=85)
+        if target is None:
+            return encoded.getvalue()
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = files.temporary_beside(target)
         temporary.write_bytes(encoded.getvalue())
         temporary.replace(target)
         return encoded.getvalue()
+
+    @staticmethod
+    def _frame(stream: BinaryIO, record: ImageRecord, moment: float) -> Image.Image:
+        try:
+            return frame_at(stream, moment, name=record.path)
+        except ImportError:
+            raise ApiError(
+                501,
+                "VideoNotSupported",
+                "this server cannot read videos (install imgsearch[video])",
+            ) from None
 
     # -- background jobs ------------------------------------------------------------------
 

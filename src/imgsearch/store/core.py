@@ -50,7 +50,8 @@ def check_dimensions(vectors: Sequence[Vector], dim: int) -> None:
 
 
 FACT_COLUMNS = (
-    "path, size, mtime_ns, digest, width, height, format, captured_at, camera, latitude, longitude"
+    "path, size, mtime_ns, digest, width, height, format, captured_at, camera, latitude, "
+    "longitude, duration, fps, codec, frame_count"
 )
 """The columns of :class:`~imgsearch.store.records.ImageFacts`, in its field order."""
 FACT_NAMES = tuple(name.strip() for name in FACT_COLUMNS.split(","))
@@ -111,6 +112,9 @@ def filter_clause(filters: Filters, dialect: Dialect, table: str = "") -> tuple[
     if filters.min_height is not None:
         parts.append(f"{column.format('height')} >= {mark}")
         params.append(filters.min_height)
+    if filters.media is not None:
+        test = "IS NULL" if filters.media == "image" else "IS NOT NULL"
+        parts.append(f"{column.format('duration')} {test}")
     return " AND ".join(parts), params
 
 
@@ -158,6 +162,7 @@ def fact_values(facts: ImageFacts) -> tuple[Any, ...]:
     return (
         facts.path, facts.size, facts.mtime_ns, facts.digest, facts.width, facts.height,
         facts.format, facts.captured_at, facts.camera, facts.latitude, facts.longitude,
+        facts.duration, facts.fps, facts.codec, facts.frame_count,
     )  # fmt: skip
 
 

@@ -102,6 +102,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX region_stamps_source ON region_stamps(source);
         """,
     ),
+    (
+        # Videos are items too: their facts (NULL for still images); kept frames are
+        # regions with a time.
+        "0004_video",
+        """
+        ALTER TABLE images ADD COLUMN duration REAL;
+        ALTER TABLE images ADD COLUMN fps REAL;
+        ALTER TABLE images ADD COLUMN codec TEXT;
+        ALTER TABLE images ADD COLUMN frame_count INTEGER;
+        ALTER TABLE regions ADD COLUMN frame INTEGER;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

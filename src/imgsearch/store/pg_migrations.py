@@ -139,6 +139,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         "0006_region_policy",
         "ALTER TABLE imgsearch_collections ADD COLUMN region_policy text;",
     ),
+    (
+        # Videos are items too: their facts (NULL for still images); kept frames are
+        # regions with a time.
+        "0007_video",
+        """
+        ALTER TABLE imgsearch_images ADD COLUMN duration double precision;
+        ALTER TABLE imgsearch_images ADD COLUMN fps double precision;
+        ALTER TABLE imgsearch_images ADD COLUMN codec text;
+        ALTER TABLE imgsearch_images ADD COLUMN frame_count bigint;
+        ALTER TABLE imgsearch_regions ADD COLUMN frame bigint;
+        """,
+    ),
 ]
 
 

@@ -7,7 +7,7 @@ embedded and the PostgreSQL store read and write exactly these.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,16 @@ class ImageFacts:
     camera: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    duration: float | None = None
+    """A video's length in seconds; ``None`` for a still image (what makes an item a video)."""
+    fps: float | None = None
+    codec: str | None = None
+    frame_count: int | None = None
+    """Frames the video's stream declares (not the kept frames: those are its regions)."""
+
+    @property
+    def is_video(self) -> bool:
+        return self.duration is not None
 
 
 @dataclass(frozen=True)
@@ -101,8 +111,10 @@ class ImageWrite:
     id: int | None = None
 
 
-REGION_SOURCES = ("annotation", "detector", "grid")
-"""Where a region came from: imported boxes, a detector's, or the fixed grid of patches."""
+REGION_SOURCES = ("annotation", "detector", "grid", "frame")
+"""Where a region came from: imported boxes, a detector's, the fixed grid of patches, or
+a video's kept frames (a moment: ``time``, no box)."""
+MEDIA = ("image", "video")
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,8 @@ class Region:
     label: str | None = None
     score: float | None = None
     time: float | None = None
+    frame: int | None = None
+    """A video frame's number in its stream (with ``time``)."""
 
     def __post_init__(self) -> None:
         if self.source not in REGION_SOURCES:
@@ -126,6 +140,8 @@ class Region:
             raise ValueError(f"region score {self.score} is not a number")
         if self.time is not None and not (np.isfinite(self.time) and self.time >= 0):
             raise ValueError(f"region time {self.time} is not a moment")
+        if self.frame is not None and self.frame < 0:
+            raise ValueError(f"frame number {self.frame} is negative")
 
 
 @dataclass(frozen=True)
@@ -137,7 +153,8 @@ class RegionRecord:
     region: Region
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: id, source, label, score, box (pixels) or null, time or null."""
+        """JSON-ready: id, source, label, score, box (pixels) or null, time and frame number
+        (a video's frame) or null."""
         box = self.region.box
         return {
             "id": self.id,
@@ -146,6 +163,7 @@ class RegionRecord:
             "score": self.region.score,
             "box": None if box is None else {"x": box.x, "y": box.y, "w": box.w, "h": box.h},
             "time": self.region.time,
+            "frame": self.region.frame,
         }
 
 
@@ -222,8 +240,12 @@ class Filters:
     formats: tuple[str, ...] = ()
     min_width: int | None = None
     min_height: int | None = None
+    media: str | None = None
+    """``image`` (still images only) or ``video`` (videos only); ``None``: both."""
 
     def __post_init__(self) -> None:
+        if self.media is not None and self.media not in MEDIA:
+            raise InvalidQuery(f"unknown media {self.media!r}", hint="media is image, video or all")
         for name, values in (("folders", self.under), ("formats", self.formats)):
             if len(values) > MAX_FILTER_VALUES:
                 raise InvalidQuery(
@@ -246,6 +268,7 @@ class Filters:
             or self.before is not None
             or self.min_width is not None
             or self.min_height is not None
+            or self.media is not None
         )
 
 
@@ -289,19 +312,6 @@ class StoreStats:
 def record_from_row(row: Sequence[Any], tags: Sequence[str]) -> ImageRecord:
     """A record from a row of ``id``, the fact columns in :class:`ImageFacts` order and
     ``caption``, with ``tags`` already decoded (each store stores them its own way)."""
-    return ImageRecord(
-        id=row[0],
-        path=row[1],
-        size=row[2],
-        mtime_ns=row[3],
-        digest=row[4],
-        width=row[5],
-        height=row[6],
-        format=row[7],
-        captured_at=row[8],
-        camera=row[9],
-        latitude=row[10],
-        longitude=row[11],
-        caption=row[12],
-        tags=tuple(tags),
-    )
+    names = [f.name for f in fields(ImageFacts)]
+    facts = dict(zip(names, row[1 : 1 + len(names)], strict=True))
+    return ImageRecord(id=row[0], **facts, caption=row[1 + len(names)], tags=tuple(tags))

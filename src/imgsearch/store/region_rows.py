@@ -25,9 +25,9 @@ from imgsearch.store.records import (
 )
 from imgsearch.types import Box
 
-REGION_COLUMNS = "id, image_id, source, x, y, w, h, time, label, score"
+REGION_COLUMNS = "id, image_id, source, x, y, w, h, time, label, score, frame"
 """What :func:`region_from_row` reads, in order."""
-VALUE_COLUMNS = ("source", "x", "y", "w", "h", "time", "label", "score", "vector")
+VALUE_COLUMNS = ("source", "x", "y", "w", "h", "time", "label", "score", "frame", "vector")
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,14 @@ def region_values(region: Region) -> tuple[Any, ...]:
         region.time,
         region.label,
         region.score,
+        region.frame,
     )
 
 
 def region_from_row(row: Sequence[Any]) -> RegionRecord:
-    region_id, image_id, source, x, y, w, h, time, label, score = row
+    region_id, image_id, source, x, y, w, h, time, label, score, frame = row
     box = None if x is None else Box(float(x), float(y), float(w), float(h))
-    region = Region(source, box=box, label=label, score=score, time=time)
+    region = Region(source, box=box, label=label, score=score, time=time, frame=frame)
     return RegionRecord(id=int(region_id), image_id=int(image_id), region=region)
 
 

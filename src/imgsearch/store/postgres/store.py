@@ -400,4 +400,4 @@ class PostgresStore:
 
 
 def _record(row: Sequence[Any]) -> records.ImageRecord:
-    return records.record_from_row(row, row[13] or ())
+    return records.record_from_row(row, row[-1] or ())

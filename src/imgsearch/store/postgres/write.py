@@ -99,7 +99,7 @@ def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
             updates = ", ".join(f"{name} = excluded.{name}" for name in FACT_NAMES)
             cursor.executemany(
                 f"INSERT INTO imgsearch_images (collection_id, {FACT_COLUMNS}, indexed_at, vector, "
-                "doc_len) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                f"doc_len) VALUES ({', '.join(['%s'] * (len(FACT_NAMES) + 4))}) "
                 f"ON CONFLICT (collection_id, path) DO UPDATE SET {updates}, "
                 "indexed_at = excluded.indexed_at, "
                 "vector = coalesce(excluded.vector, imgsearch_images.vector) RETURNING id",

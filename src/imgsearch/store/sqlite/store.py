@@ -408,4 +408,4 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 
 def _record(row: Sequence[Any]) -> records.ImageRecord:
-    return records.record_from_row(row, json.loads(row[13]))
+    return records.record_from_row(row, json.loads(row[-1]))

@@ -1,0 +1,107 @@
+"""How the HTTP API shows what the index holds: images, videos, regions, frames, hits.
+
+One place builds these shapes, so a search hit, an image's page and a region's crop
+link agree on every route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imgsearch.search import Hit
+from imgsearch.segments import Segment
+from imgsearch.server.schemas import ImageOut, Links, RegionOut
+from imgsearch.store import ImageRecord, RegionRecord
+
+MIME = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+    "HEIF": "image/heif",
+    "AVIF": "image/avif",
+    "ICO": "image/x-icon",
+    "MPO": "image/jpeg",
+    "MP4": "video/mp4",
+    "MOV": "video/quicktime",
+    "MKV": "video/x-matroska",
+    "WEBM": "video/webm",
+    "AVI": "video/x-msvideo",
+}
+"""Content types of the files served, by the format the index recorded."""
+
+
+def links(image_id: int) -> Links:
+    base = f"/v1/images/{image_id}"
+    return Links(self=base, file=f"{base}/file", thumbnail=f"{base}/thumbnail")
+
+
+def frame_link(video_id: int, time: float) -> str:
+    """The address of a JPEG of a video's frame at ``time`` seconds."""
+    return f"/v1/videos/{video_id}/frame?t={time:.3f}"
+
+
+def region_out(region: RegionRecord) -> dict[str, Any]:
+    """A region as the API shows it, with the address of its picture: the crop of its box,
+    or a video frame's JPEG."""
+    thumbnail = None
+    if region.region.box is not None:
+        thumbnail = f"/v1/images/{region.image_id}/regions/{region.id}/thumbnail"
+    elif region.region.time is not None:
+        thumbnail = frame_link(region.image_id, region.region.time)
+    return {**region.as_dict(), "thumbnail": thumbnail}
+
+
+def video_facts(record: ImageRecord) -> dict[str, Any]:
+    return {
+        "media": "video" if record.is_video else "image",
+        "duration": record.duration,
+        "fps": record.fps,
+        "codec": record.codec,
+        "frame_count": record.frame_count,
+    }
+
+
+def image_out(record: ImageRecord, regions: list[RegionRecord] | None = None) -> ImageOut:
+    return ImageOut(
+        regions=[RegionOut.model_validate(region_out(r)) for r in regions or []],
+        id=record.id,
+        path=record.path,
+        size=record.size,
+        width=record.width,
+        height=record.height,
+        format=record.format,
+        taken=record.sort_time,
+        camera=record.camera,
+        latitude=record.latitude,
+        longitude=record.longitude,
+        caption=record.caption,
+        tags=list(record.tags),
+        links=links(record.id),
+        **video_facts(record),
+    )
+
+
+def segment_out(video_id: int, segment: Segment) -> dict[str, Any]:
+    return {**segment.as_dict(), "frame": frame_link(video_id, segment.best)}
+
+
+def hit_out(hit: Hit) -> dict[str, Any]:
+    return {
+        "rank": hit.rank,
+        "id": hit.id,
+        "relevance": hit.relevance,
+        "cosine": hit.cosine,
+        "metadata_score": hit.metadata_score,
+        "path": hit.image.path,
+        "width": hit.image.width,
+        "height": hit.image.height,
+        "taken": hit.image.sort_time,
+        "region": None if hit.region is None else region_out(hit.region),
+        "media": "video" if hit.image.is_video else "image",
+        "duration": hit.image.duration,
+        "segment": None if hit.segment is None else segment_out(hit.id, hit.segment),
+        "links": links(hit.id),
+    }
