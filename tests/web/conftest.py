@@ -184,6 +184,26 @@ def annotated_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     _stop(process)
 
 
+@pytest.fixture(scope="module")
+def video_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Three WebM videos (a red star on screen 3–6 s in the first) among 20 images."""
+    from imgsearch.demo.videos import Appearance, VideoSpec, write_video
+
+    folder = tmp_path_factory.mktemp("videos")
+    root = folder / "media"
+    shapes = generate_collection(root / "photos", 20, seed=SEED + 5)
+    star = Appearance("star", "red", 3.0, 6.0, begin=(0.3, 0.4), finish=(0.6, 0.5), diameter=0.3)
+    circle = Appearance("circle", "blue", 1.0, 4.0, begin=(0.5, 0.5), finish=(0.5, 0.5))
+    write_video(root / "star.webm", VideoSpec(9.0, (circle, star)))
+    write_video(root / "circle.webm", VideoSpec(6.0, (circle,), seed=1))
+    write_video(root / "empty.webm", VideoSpec(5.0, seed=2))
+    with Index.open(folder / "index", model="demo-shapes") as opened:
+        assert opened.update([root]).counts["added"] == 23
+    process, url = serve(folder / "index", root, folder / "serve.log")
+    yield Site(url, root, shapes, shapes, root / "star.webm", process)
+    _stop(process)
+
+
 # Package scope: Playwright's sync API keeps an asyncio loop running in this thread while
 # it lives, and asyncio.run() in any later test would fail; it ends with these tests.
 @pytest.fixture(scope="package")

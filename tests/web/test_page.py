@@ -596,3 +596,49 @@ def test_matched_boxes_on_tiles_and_every_region_in_the_detail_view(
     # Crops: a box around one shape (roughly square, under 250 px: the objects are at most
     # 165 px), not a whole picture's 256-px thumbnail.
     assert all(0 < max(w, h) < 250 and 0.6 < w / h < 1.6 for w, h in crops), crops
+
+
+def test_a_video_hit_shows_its_moment_and_plays_from_it(open_page: Any, video_site: Site) -> None:
+    page = open_page(video_site)
+    page.goto(f"{video_site.url}?q=red+star")
+    shown = tiles(page)
+    assert shown[0]["name"] == "star.webm"
+    first = page.locator("#grid .tile").first
+    assert "video" in (first.get_attribute("class") or "")
+    badge = first.locator(".moment").text_content() or ""
+    assert badge.startswith("▶ 00:0") and "–" in badge  # ▶ 00:03.0–00:06.0
+    wait_for_thumbnails(page, 1)
+    src = first.locator("img").get_attribute("src") or ""
+    assert "/v1/videos/" in src and "t=" in src  # the segment's best frame, not a poster
+
+    first.click()
+    page.wait_for_selector("#detail-moments button")
+    assert page.is_visible("#detail-play") and not page.is_visible("#detail-hint")
+    times = [float(t) for t in page.eval_on_selector_all(
+        "#detail-moments button", "bs => bs.map(b => b.dataset.time)"
+    )]  # fmt: skip
+    assert times and all(3.0 <= t < 6.0 for t in times), times
+    assert page.locator("#detail-moments button.best").count() == 1
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#detail-moments img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    page.click("#detail-play")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('#detail-video');"
+        " return !v.hidden && v.readyState >= 1 && v.currentTime >= 2.9; }"
+    )
+    assert not page.is_visible("#detail-frame")
+    # a later moment seeks there
+    page.locator("#detail-moments button").last.click()
+    page.wait_for_function(
+        "t => document.querySelector('#detail-video').currentTime >= t - 0.05", arg=times[-1]
+    )
+    page.keyboard.press("Escape")
+    assert page.evaluate("() => document.querySelector('#detail-video').paused")
+    # Only videos: the filter, kept in the URL.
+    page.click("#toggle-filters")
+    page.select_option("#filters select[name=media]", "video")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('media') === 'video'")
+    names = {t["name"] for t in tiles(page)}
+    assert names == {"star.webm", "circle.webm", "empty.webm"}, names

@@ -6,8 +6,8 @@ without an API key; every call it makes carries the key the user typed.
 
 Every response carries :data:`SECURITY_HEADERS`. The Content-Security-Policy allows
 only this origin's own scripts and styles (no inline script, no ``eval``), images from
-this origin and from the ``blob:`` URLs the page makes of keyed thumbnails, and no
-framing: a file name or caption that slipped into the page as HTML could run nothing.
+this origin and from the ``blob:`` URLs the page makes of keyed thumbnails, videos
+likewise (a hit's file, played in place), and no framing: a file name or caption that slipped into the page as HTML could run nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' blob: data:",
+        "media-src 'self' blob:",
         "connect-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",

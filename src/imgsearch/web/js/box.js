@@ -42,6 +42,7 @@ export class BoxDrawer {
     this.onChange = onChange;
     this.box = null;
     this.drag = null;
+    this.enabled = true; // off for a video frame: a box is drawn on a picture
     this.element = document.createElement("div");
     this.element.className = "box";
     this.element.tabIndex = 0;
@@ -95,7 +96,7 @@ export class BoxDrawer {
   }
 
   start(event) {
-    if (event.button !== 0 || !this.image.naturalWidth) return;
+    if (!this.enabled || event.button !== 0 || !this.image.naturalWidth) return;
     event.preventDefault();
     const p = this.point(event);
     const corner = event.target.dataset && event.target.dataset.corner;

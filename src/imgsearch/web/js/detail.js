@@ -1,12 +1,14 @@
 // The detail view of one hit: the large image, its facts and scores, "similar", a box
 // drawn on the image (a region search), the original file, and editing its caption and
-// tags. ←/→ move between hits, Esc closes.
+// tags. A video hit shows its segment's best frame, a strip of the matching moments and
+// a play button that starts the video there. ←/→ move between hits, Esc closes.
 
 import { call, hasKey, imageSource } from "./api.js";
 import { BoxDrawer } from "./box.js";
-import { basename, outline, score, showImage } from "./grid.js";
+import { basename, clock, outline, score, showImage, sized } from "./grid.js";
 
 const LARGE = 1024;
+const MOMENT_SIZE = 128;
 
 function bytes(size) {
   if (size >= 1e6) return `${(size / 1e6).toFixed(1)} MB`;
@@ -28,6 +30,12 @@ export class Detail {
     this.form = document.getElementById("annotate");
     this.note = document.getElementById("annotate-note");
     this.open = document.getElementById("detail-open");
+    this.video = document.getElementById("detail-video");
+    this.moments = document.getElementById("detail-moments");
+    this.play = document.getElementById("detail-play");
+    this.hint = document.getElementById("detail-hint");
+    this.frame = document.getElementById("detail-frame");
+    this.videoSource = null; // a blob: URL when an API key made us fetch the file
     this.hits = [];
     this.position = 0;
     this.record = null;
@@ -48,6 +56,11 @@ export class Detail {
       onRegion(id, box);
     });
     this.open.addEventListener("click", (event) => this.openOriginal(event));
+    this.play.addEventListener("click", () => {
+      const segment = this.hits[this.position].segment;
+      if (segment) this.playFrom(segment.start);
+    });
+    this.dialog.addEventListener("close", () => this.stopVideo());
     this.dialog.addEventListener("keydown", (event) => {
       if (event.target.closest("input, textarea")) return;
       if (event.key === "ArrowLeft") this.move(-1);
@@ -84,7 +97,14 @@ export class Detail {
     this.drawer.set(null);
     this.showRegions(hit, []);
     this.image.alt = basename(hit.path);
-    showImage(this.image, `${hit.links.thumbnail}?size=${LARGE}`);
+    this.stopVideo();
+    const segment = hit.segment;
+    this.drawer.enabled = !segment;
+    this.hint.hidden = Boolean(segment);
+    this.play.hidden = !segment;
+    if (segment) this.play.textContent = `▶ Play from ${clock(segment.start)}`;
+    this.showMoments(hit);
+    showImage(this.image, sized(segment ? segment.frame : hit.links.thumbnail, LARGE));
     this.path.textContent = hit.path;
     this.open.href = hit.links.file;
     document.getElementById("detail-prev").disabled = position === 0;
@@ -121,19 +141,97 @@ export class Detail {
     }
   }
 
+  // The segment's matching frames as small pictures with their times; one starts the video
+  // there. The best is marked.
+  showMoments(hit) {
+    const segment = hit.segment;
+    this.moments.hidden = !segment;
+    if (!segment) {
+      this.moments.replaceChildren();
+      return;
+    }
+    const buttons = segment.moments.map((moment) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.time = String(moment.time);
+      button.title = `${clock(moment.time)} — cosine ${score(moment.cosine)}`;
+      if (moment.time === segment.best) button.classList.add("best");
+      const img = document.createElement("img");
+      img.alt = clock(moment.time);
+      img.loading = "lazy";
+      showImage(img, sized(`/v1/videos/${hit.id}/frame?t=${moment.time.toFixed(3)}`, MOMENT_SIZE));
+      const time = document.createElement("span");
+      time.textContent = clock(moment.time);
+      button.append(img, time);
+      button.addEventListener("click", () => this.playFrom(moment.time));
+      return button;
+    });
+    this.moments.replaceChildren(...buttons);
+  }
+
+  // The video in place of the frame, from `time` seconds. With an API key the file needs
+  // the key header, so it is fetched whole first (a <video> cannot send headers).
+  async playFrom(time) {
+    const hit = this.hits[this.position];
+    try {
+      if (!this.video.src) {
+        this.videoSource = hasKey() ? await imageSource(hit.links.file) : null;
+        if (this.hits[this.position] !== hit) return;
+        this.video.preload = "auto";
+        this.video.src = this.videoSource || hit.links.file;
+      }
+      this.frame.hidden = true;
+      this.video.hidden = false;
+      const start = () => {
+        this.video.currentTime = time;
+        this.video.play().catch(() => {}); // autoplay refused: the controls are there
+      };
+      if (this.video.readyState >= 1) start();
+      else this.video.addEventListener("loadedmetadata", start, { once: true });
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  stopVideo() {
+    this.video.pause();
+    this.video.preload = "none";
+    this.video.removeAttribute("src");
+    this.video.load();
+    this.video.hidden = true;
+    this.frame.hidden = false;
+    if (this.videoSource) URL.revokeObjectURL(this.videoSource);
+    this.videoSource = null;
+  }
+
   fill(hit, record) {
     const rows = [
       ["Rank", `#${hit.rank}`],
       ["Relevance", score(hit.relevance)],
       ["Cosine", score(hit.cosine)],
       ["Metadata score", score(hit.metadata_score)],
-      ["Matched", hit.region ? `${hit.region.label || hit.region.source} (${hit.region.source})` : null],
+      [
+        "Matched",
+        hit.region && !hit.segment ? `${hit.region.label || hit.region.source} (${hit.region.source})` : null,
+      ],
+      [
+        "Moments",
+        hit.segment
+          ? `${clock(hit.segment.start)}–${clock(hit.segment.end)}, best at ${clock(hit.segment.best)}`
+          : null,
+      ],
       ["Size", hit.width && hit.height ? `${hit.width} × ${hit.height}` : null],
       ["Taken", when(hit.taken)],
     ];
     if (record) {
       rows.push(
         ["File", `${bytes(record.size)}${record.format ? `, ${record.format}` : ""}`],
+        [
+          "Video",
+          record.media === "video"
+            ? `${clock(record.duration)}, ${record.codec}${record.fps ? `, ${record.fps.toFixed(2)} fps` : ""}`
+            : null,
+        ],
         ["Camera", record.camera],
         [
           "GPS",

@@ -24,6 +24,21 @@ export function showImage(img, path) {
   );
 }
 
+// A moment of a video as hh:mm:ss.d (minutes and seconds only under an hour).
+export function clock(seconds) {
+  const tenths = Math.floor(Math.max(seconds, 0) * 10 + 1e-6);
+  const hours = Math.floor(tenths / 36000);
+  const minutes = Math.floor((tenths % 36000) / 600);
+  const rest = ((tenths % 600) / 10).toFixed(1).padStart(4, "0");
+  const mm = String(minutes).padStart(2, "0");
+  return hours ? `${hours}:${mm}:${rest}` : `${mm}:${rest}`;
+}
+
+// An API image address with a size asked for (the address may carry a query already).
+export function sized(path, size) {
+  return `${path}${path.includes("?") ? "&" : "?"}size=${size}`;
+}
+
 function label(className, text) {
   const span = document.createElement("span");
   span.className = className;
@@ -53,7 +68,9 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
     `${name}\nrelevance ${score(hit.relevance)} = cosine ${score(hit.cosine)}` +
     ` + metadata ${score(hit.metadata_score)}`;
   const region = hit.region;
-  if (region) button.title += `\nmatched: ${region.label || region.source} (${region.source})`;
+  const segment = hit.segment;
+  if (segment) button.title += `\nvideo: ${clock(segment.start)}–${clock(segment.end)}, best at ${clock(segment.best)}`;
+  else if (region) button.title += `\nmatched: ${region.label || region.source} (${region.source})`;
   const img = document.createElement("img");
   img.alt = name;
   img.loading = urgent ? "eager" : "lazy";
@@ -67,9 +84,14 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
     img.width = Math.max(1, Math.round(shape.w * scale));
     img.height = Math.max(1, Math.round(shape.h * scale));
   }
-  const source = cropped ? region.thumbnail : hit.links.thumbnail;
-  showImage(img, `${source}?size=${THUMBNAIL_SIZE}`);
+  // a video hit shows the best frame of its segment
+  const source = cropped ? region.thumbnail : segment ? segment.frame : hit.links.thumbnail;
+  showImage(img, sized(source, THUMBNAIL_SIZE));
   button.append(cropped ? img : framed(img, hit), label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
+  if (segment) {
+    button.classList.add("video");
+    button.append(label("moment", `▶ ${clock(segment.start)}–${clock(segment.end)}`));
+  }
   if (cropped) {
     button.classList.add("object");
     button.append(label("object-label", region.label || region.source));

@@ -5,7 +5,7 @@
 
 import { formatBox, parseBox } from "./box.js";
 
-const FILTERS = ["under", "after", "before", "formats", "min_width", "min_height", "metadata_weight", "labels", "objects"];
+const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "metadata_weight", "labels", "objects"];
 const URL_PART = /^https?:\/\/\S+$/i;
 
 export function readState(location = window.location) {
@@ -63,6 +63,7 @@ export function searchBody(state, parts, offset, top, imageBase64 = null) {
   if (f.under) filters.under = [f.under];
   if (f.after) filters.after = f.after;
   if (f.before) filters.before = f.before;
+  if (f.media === "image" || f.media === "video") filters.media = f.media;
   if (f.formats) filters.formats = f.formats.split(/[\s,]+/).filter(Boolean);
   if (f.min_width) filters.min_width = Number(f.min_width);
   if (f.min_height) filters.min_height = Number(f.min_height);
