@@ -46,7 +46,7 @@ def _red_share(jpeg: bytes) -> float:
 def test_a_video_hit_carries_its_segment_and_links_to_its_frames(
     served: tuple[TestClient, Path],
 ) -> None:
-    client, root = served
+    client, _root = served
     found = client.post("/v1/search", json={"text": "red star", "filters": {"media": "video"}})
     assert found.status_code == 200
     hits = found.json()["hits"]
@@ -70,7 +70,7 @@ def test_a_video_hit_carries_its_segment_and_links_to_its_frames(
 def test_the_frame_at_a_moment_shows_what_is_on_screen_then(
     served: tuple[TestClient, Path],
 ) -> None:
-    client, root = served
+    client, _root = served
     [video] = [
         h for h in client.post("/v1/search", json={"text": "x", "top": 5}).json()["hits"]
         if h["media"] == "video"
