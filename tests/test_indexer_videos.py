@@ -120,6 +120,7 @@ def test_bad_videos_are_recorded_with_their_reasons_and_the_run_goes_on(tmp_path
             "long.webm": "VideoLimitExceeded",
         }
         assert index.status().regions == len(frames_of(index, root / "good.mp4"))
+        assert index.status().videos == 1
     status = imgsearch("status", "--errors", "--index", str(tmp_path / "index"))
     assert status.returncode == 0
     assert "long.webm" in status.stdout and "over the cap of 15 s" in status.stdout
@@ -194,3 +195,34 @@ def test_a_video_and_its_segments_through_the_cli(tmp_path: Path) -> None:
     assert only_images.stdout.strip().endswith("photo.jpg")
     wrong = imgsearch("search", "red star", "--index", index, "--media", "films")
     assert wrong.returncode == 2 and "--media" in wrong.stderr
+
+
+@pytest.mark.slow
+def test_videos_in_postgresql_as_in_the_embedded_store(tmp_path: Path, postgres_url: str) -> None:
+    root = tmp_path / "media"
+    root.mkdir()
+    write_video(root / "shapes.mp4", SPEC)
+    write_video(root / "circle.webm", VideoSpec(6.0, (CIRCLE,), seed=1))
+    photo(64, 48).save(root / "photo.jpg")
+    separator = "&" if "?" in postgres_url else "?"
+    found = {}
+    for name, location in (
+        ("sqlite", str(tmp_path / "index")),
+        ("postgres", f"{postgres_url}{separator}collection=videos"),
+    ):
+        with Index.open(location, model="fake-hash") as index:
+            assert index.update([root]).counts["added"] == 3
+            record = index.find(root / "shapes.mp4")
+            frames = [
+                (f.region.time, f.region.frame) for f in frames_of(index, root / "shapes.mp4")
+            ]
+            hits = index.search("red star", filters=Filters(media="video"), top=20)
+            segments = [(Path(h.image.path).name, h.segment) for h in hits]
+            assert index.status().videos == 2
+            found[name] = (record.duration, record.codec, record.frame_count, frames, segments)
+    assert found["sqlite"][:4] == found["postgres"][:4]
+    spans = {
+        store: [(n, s.start, s.end, s.best) for n, s in segments if s]
+        for store, (*_, segments) in found.items()
+    }
+    assert spans["sqlite"] == spans["postgres"] and spans["sqlite"]

@@ -31,6 +31,7 @@ def status(
         payload: dict[str, object] = {
             "index": location,
             "images": stats.images,
+            "videos": stats.videos,
             "vectors": stats.vectors,
             "failures": stats.failures,
             "bytes": stats.bytes_on_disk,
@@ -53,9 +54,13 @@ def status(
     out.print(f"index      {location}", markup=False)
     out.print(f"model      {model}", markup=False)
     out.print(
-        f"images     {stats.images} ({stats.vectors} with vectors, search: {stats.vector_index})"
+        f"images     {stats.images} ({stats.videos} of them videos; {stats.vectors} with "
+        f"vectors, search: {stats.vector_index})"
     )
-    out.print(f"regions    {stats.regions}; kept up: {_describe(policy)}", markup=False)
+    out.print(
+        f"regions    {stats.regions} (with video frames); kept up: {_describe(policy)}",
+        markup=False,
+    )
     out.print(f"failures   {stats.failures}")
     out.print(f"size       {stats.bytes_on_disk / 1e6:.1f} MB")
     if run is not None:

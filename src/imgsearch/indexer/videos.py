@@ -4,7 +4,8 @@ A video is read in two steps. On a decode worker, like an image, its bytes are h
 (streamed: a video is never held in memory) and its header probed for the facts the
 store keeps (duration, frame rate, codec, displayed size, creation time). Only when no
 stored row can serve — not unchanged, not moved — are its frames selected
-(:func:`~imgsearch.media.video.select_frames`) and embedded, on a thread that decodes
+(:func:`~imgsearch.media.video.select_frames`) and embedded — a frame the model sees as
+the last one stored (cosine ≥ ``same_above``) is then dropped — on a thread that decodes
 ahead of the model through a short queue, so memory holds a few batches of frames
 whatever the video's length. The video's row and every kept frame (a region with a
 ``time`` and frame number) are then written in **one transaction**: a video is in the
@@ -142,6 +143,7 @@ def embed_video(item: Read, encoder: Encoder, options: VideoOptions) -> Outcome:
     except OSError as exc:
         error = ImageUnreadable(f"cannot be read ({exc.strerror or exc})", source=entry.path)
         return Outcome("failed", failure=failure_of(entry, error), delete=row.id if row else None)
+    frames, vectors = _distinct(frames, vectors, options.policy.same_above)
     whole = vectors.mean(axis=0)
     whole /= max(float(np.linalg.norm(whole)), 1e-12)
     kind: EventKind = "updated" if row is not None else "added"
@@ -162,6 +164,18 @@ def _frames_and_vectors(
         regions += batch_regions
         parts.append(encoder.embed_pixels(np.stack(pixels)))
     return regions, np.concatenate(parts)
+
+
+def _distinct(
+    frames: list[Region], vectors: Vectors, same_above: float
+) -> tuple[list[Region], Vectors]:
+    """The frames whose vector differs from the last one kept (cosine below
+    ``same_above``): the first always stays, so a video keeps at least one frame."""
+    keep = [0]
+    for n in range(1, len(frames)):
+        if float(vectors[n] @ vectors[keep[-1]]) < same_above:
+            keep.append(n)
+    return [frames[n] for n in keep], vectors[keep]
 
 
 _DONE = object()

@@ -22,7 +22,9 @@ unless it is a **near duplicate**: less than ``duplicate_below`` (default 0.4 %,
 of the 1,024 thumbnail pixels) changed since the last *kept* frame — a static shot then
 costs one embedding, however long, while a small object entering still counts. A
 thumbnail pixel (32×32 RGB, FFmpeg's scaler) has changed when a channel moved by more
-than 0.12 (of 0–1): coding noise stays under that. Kept frames are converted to upright RGB (the container's rotation
+than 0.12 (of 0–1): coding noise stays under that. The indexer then drops, after
+embedding, a kept frame whose vector has a cosine of at least ``same_above`` (0.985) with
+the last frame it stored — the cheap difference first, the model's view second. Kept frames are converted to upright RGB (the container's rotation
 applied) no larger than ``max_side`` (448 px) on their long side: the model's input is
 smaller still. At most ``max_frames`` (3,600) frames are kept per video; later moments
 of a longer video are then dropped, and :class:`Selection` says so.
@@ -85,6 +87,9 @@ class FramePolicy:
     scene_cut: float = 0.5
     duplicate_below: float = 0.004
     max_side: int = 448
+    same_above: float = 0.985
+    """After embedding: a kept frame whose vector has at least this cosine with the last
+    stored frame's is not stored (the model sees the same moment); 1 keeps every one."""
 
     def __post_init__(self) -> None:
         if not (self.rate > 0 and math.isfinite(self.rate)):
@@ -93,6 +98,8 @@ class FramePolicy:
             raise ValueError("need 0 <= duplicate_below < scene_cut <= 1")
         if self.max_side < THUMB:
             raise ValueError(f"max_side must be at least {THUMB}")
+        if not -1 <= self.same_above <= 1:
+            raise ValueError("same_above is a cosine: between -1 and 1")
 
 
 @dataclass(frozen=True)

@@ -216,6 +216,7 @@ class Service:
             "model": self.model_id,
             "dim": self.encoder.dim,
             "images": stats.images,
+            "videos": stats.videos,
             "vectors": stats.vectors,
             "failures": stats.failures,
             "bytes_on_disk": stats.bytes_on_disk,

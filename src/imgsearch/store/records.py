@@ -306,7 +306,9 @@ class StoreStats:
     vector_index: str
     """How vector search runs now, e.g. ``exact`` or ``hnsw``."""
     regions: int = 0
-    """Regions (objects, patches) stored with their own vectors."""
+    """Regions (objects, patches, video frames) stored with their own vectors."""
+    videos: int = 0
+    """Of ``images``, how many are videos."""
 
 
 def record_from_row(row: Sequence[Any], tags: Sequence[str]) -> ImageRecord:

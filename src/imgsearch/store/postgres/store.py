@@ -338,8 +338,10 @@ class PostgresStore:
 
     def stats(self) -> records.StoreStats:
         c = self._collection_id
-        images, vectors = self._rows(
-            "SELECT count(*), count(vector) FROM imgsearch_images WHERE collection_id = %s", (c,)
+        images, vectors, videos = self._rows(
+            "SELECT count(*), count(vector), count(duration) FROM imgsearch_images "
+            "WHERE collection_id = %s",
+            (c,),
         )[0]
         failures, regions = self._rows(
             "SELECT (SELECT count(*) FROM imgsearch_failures WHERE collection_id = %s), "
@@ -359,7 +361,7 @@ class PostgresStore:
         mode = "pgvector-hnsw" if vectors >= self._images.graph.threshold else "pgvector-exact"
         return records.StoreStats(
             int(images), int(vectors), int(failures), int(size), self.settings(), last_run, mode,
-            int(regions),
+            int(regions), int(videos),
         )  # fmt: skip
 
     # -- searching ---------------------------------------------------------------------

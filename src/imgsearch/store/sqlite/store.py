@@ -330,8 +330,8 @@ class SqliteStore:
             write_text(tx, image_id)
 
     def stats(self) -> records.StoreStats:
-        images, vectors = self._conn.execute(
-            "SELECT count(*), count(vector) FROM images"
+        images, vectors, videos = self._conn.execute(
+            "SELECT count(*), count(vector), count(duration) FROM images"
         ).fetchone()
         failures = self._conn.execute("SELECT count(*) FROM failures").fetchone()[0]
         regions = self._conn.execute("SELECT count(*) FROM regions").fetchone()[0]
@@ -343,7 +343,7 @@ class SqliteStore:
         )
         mode = "hnsw" if vectors >= self._hnsw_threshold else "exact"
         return records.StoreStats(
-            images, vectors, failures, size, self.settings(), last_run, mode, regions
+            images, vectors, failures, size, self.settings(), last_run, mode, regions, videos
         )
 
     # -- searching ---------------------------------------------------------------------
