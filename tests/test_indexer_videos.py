@@ -19,6 +19,7 @@ from imgsearch import Index
 from imgsearch.demo.videos import Appearance, VideoSpec, write_video
 from imgsearch.indexer.videos import VideoOptions
 from imgsearch.media.video import VideoLimits
+from imgsearch.search import Query, QueryPart
 from imgsearch.store import Filters, RegionRecord
 from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
@@ -94,6 +95,13 @@ def test_videos_are_indexed_by_content_next_to_images(tmp_path: Path, index: Ind
     grid = index.add_grid_regions([root], levels=(2,))
     assert grid.images == 10 and grid.problems == [] and frames_of(index, root / "photo.jpg") == []
     assert all(r.region.source == "frame" for r in index.regions(root / "shapes.mp4"))
+    # object hits are boxes: a video's frames are not among them unless asked for
+    objects = index.search(Query((QueryPart(text="red star"),), objects=True, top=100))
+    assert objects and {h.region.region.source for h in objects if h.region} == {"grid"}
+    frames = index.search(
+        Query((QueryPart(text="red star"),), objects=True, sources=("frame",), top=5)
+    )
+    assert len(frames) == 5 and all(h.image.is_video for h in frames)
 
 
 def test_bad_videos_are_recorded_with_their_reasons_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -226,3 +234,18 @@ def test_videos_in_postgresql_as_in_the_embedded_store(tmp_path: Path, postgres_
         for store, (*_, segments) in found.items()
     }
     assert spans["sqlite"] == spans["postgres"] and spans["sqlite"]
+
+
+def test_the_demo_writes_videos_with_their_moments(tmp_path: Path) -> None:
+    out = tmp_path / "videos"
+    made = imgsearch("demo", "videos", str(out), "--count", "3", "--seed", "5")
+    assert made.returncode == 0, made.stderr
+    truth = json.loads((out / "moments.json").read_text())
+    assert len(truth) == 3 and {t["path"] for t in truth} == {
+        p.name for p in out.iterdir() if p.suffix != ".json"
+    }
+    for video in truth:
+        assert video["appearances"]
+        for a in video["appearances"]:
+            assert 0 <= a["start"] < a["end"] <= video["duration"]
+    assert "imgsearch search" in made.stdout

@@ -153,6 +153,27 @@ def generate(
     _generate(console, out, count, seed, mode)
 
 
+@app.command("videos")
+def videos(
+    out: Path = typer.Argument(..., help="Folder to write the videos and moments.json into."),
+    count: int = typer.Option(30, "--count", min=1, help="Number of videos."),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same videos."),
+) -> None:
+    """Write short videos of shapes entering and leaving at known times (needs the video
+    extra), with moments.json saying when each is on screen: index them, then search."""
+    from imgsearch.demo.moments import TARGETS, generate_videos, write_truth
+
+    console = Console(highlight=False)
+    made = generate_videos(out, count, seed=seed, k=0)
+    write_truth(out / "moments.json", made)
+    console.print(f"{len(made)} videos and their moments.json in {out}", markup=False)
+    console.print(
+        f"try: imgsearch index {out} --model demo-shapes --index {out / 'index'}\n"
+        f'     imgsearch search "{TARGETS[3]}" --media video --index {out / "index"}',
+        markup=False,
+    )
+
+
 @app.command("train")
 def train(
     out: Path = typer.Argument(Path("demo-shapes"), help="Model folder to write."),

@@ -17,6 +17,7 @@ and the top ``k`` segments are judged against the ground truth:
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,22 @@ def generate_videos(root: Path, count: int, *, seed: int = 0, k: int = 10) -> li
         write_video(path, spec)
         made.append(GeneratedVideo(path, spec))
     return made
+
+
+def write_truth(path: Path, videos: list[GeneratedVideo]) -> None:
+    """When each object is on screen in each video, as JSON (the videos' ground truth)."""
+    truth = [
+        {
+            "path": v.path.name,
+            "duration": v.spec.duration,
+            "appearances": [
+                {"object": a.name, "start": a.start, "end": min(a.end, v.spec.duration)}
+                for a in v.spec.appearances
+            ],
+        }
+        for v in videos
+    ]
+    path.write_text(json.dumps(truth, indent=1))
 
 
 def _spec(rng: random.Random, number: int, seed: int) -> VideoSpec:

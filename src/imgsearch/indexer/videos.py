@@ -143,6 +143,7 @@ def embed_video(item: Read, encoder: Encoder, options: VideoOptions) -> Outcome:
     except OSError as exc:
         error = ImageUnreadable(f"cannot be read ({exc.strerror or exc})", source=entry.path)
         return Outcome("failed", failure=failure_of(entry, error), delete=row.id if row else None)
+    embedded = len(frames)
     frames, vectors = _distinct(frames, vectors, options.policy.same_above)
     whole = vectors.mean(axis=0)
     whole /= max(float(np.linalg.norm(whole)), 1e-12)
@@ -150,7 +151,7 @@ def embed_video(item: Read, encoder: Encoder, options: VideoOptions) -> Outcome:
     return Outcome(
         kind,
         ImageWrite(item.facts, whole.astype(np.float32), id=row.id if row else None),
-        embedded=len(frames),
+        embedded=embedded,
         frames=list(zip(frames, vectors, strict=True)),
     )
 
