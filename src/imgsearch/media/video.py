@@ -61,6 +61,7 @@ from imgsearch.errors import (
     UnsupportedVideo,
     VideoLimitExceeded,
 )
+from imgsearch.media.sniff import format_name, looks_like_video
 
 THUMB = 32
 PIXEL_CHANGE = 0.12
@@ -321,42 +322,6 @@ def _open(path: str | os.PathLike[str]) -> Iterator[tuple[Any, bytes]]:
         container.close()
 
 
-IMAGE_BRANDS = frozenset(
-    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"mif2", b"msf1",
-     b"avif", b"avis", b"jpeg", b"crx "}
-)  # fmt: skip
-"""ISO-BMFF brands of still images (HEIF, AVIF, Canon raw): an ``ftyp`` box, no video."""
-
-
-def looks_like_video(head: bytes) -> bool:
-    """Whether a file's first bytes are those of MP4/MOV (not a HEIF/AVIF image),
-    Matroska/WebM or AVI."""
-    if head[4:8] == b"ftyp":
-        return head[8:12] not in IMAGE_BRANDS
-    return (
-        head[4:8] in (b"moov", b"mdat", b"free", b"wide")
-        or head.startswith(b"\x1a\x45\xdf\xa3")
-        or (head.startswith(b"RIFF") and head[8:12] == b"AVI ")
-    )
-
-
-def looks_like_image(head: bytes) -> bool:
-    """Whether a file's first bytes are those of a common still-image format."""
-    return (
-        head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM", b"II*\x00", b"MM\x00*"))
-        or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
-        or (head[4:8] == b"ftyp" and head[8:12] in IMAGE_BRANDS)
-    )
-
-
-def _format_name(demuxer: str, head: bytes) -> str:
-    if "mp4" in demuxer.split(","):
-        return "MOV" if head[8:12] == b"qt  " else "MP4"
-    if demuxer.startswith("matroska"):
-        return "WEBM" if b"webm" in head else "MKV"
-    return demuxer.split(",")[0].upper()
-
-
 def _info(container: Any, name: str, limits: VideoLimits, head: bytes) -> VideoInfo:
     """The header's facts, checked against ``limits``; the rotation is read from the first
     decoded frame (FFmpeg attaches the display matrix to frames)."""
@@ -388,7 +353,7 @@ def _info(container: Any, name: str, limits: VideoLimits, head: bytes) -> VideoI
         height=height,
         rotation=0,
         created=_created(created),
-        format=_format_name(container.format.name, head),
+        format=format_name(container.format.name, head),
     )
 
 
