@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,6 +37,26 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = start_server(tmp_path_factory.mktemp("postgres") / "data")
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def citus_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Citus cluster: a coordinator and two workers, each its own PostgreSQL 15 with
+    Citus and pgvector (built by ../shared/postgres/install-extensions.sh). Skipped where
+    they are not installed, unless ``IMGSEARCH_REQUIRE_CITUS=1`` (set by CI) — then a
+    failure."""
+    from imgsearch.errors import StoreError
+    from imgsearch.store.citus_cluster import postgres_bin, start_cluster
+
+    try:
+        postgres_bin()
+    except StoreError as exc:
+        if os.environ.get("IMGSEARCH_REQUIRE_CITUS") == "1":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    cluster = start_cluster(tmp_path_factory.mktemp("citus") / "cluster", workers=2)
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -635,7 +635,9 @@ def test_a_video_hit_shows_its_moment_and_plays_from_it(open_page: Any, video_si
         "t => document.querySelector('#detail-video').currentTime >= t - 0.05", arg=times[-1]
     )
     page.keyboard.press("Escape")
-    assert page.evaluate("() => document.querySelector('#detail-video').paused")
+    page.wait_for_function("() => !document.querySelector('#detail').open")
+    page.wait_for_function("() => document.querySelector('#detail-video').paused")
+    assert not page.evaluate("() => document.querySelector('#detail-video').getAttribute('src')")
     # Only videos: the filter, kept in the URL.
     page.click("#toggle-filters")
     page.select_option("#filters select[name=media]", "video")
