@@ -76,8 +76,10 @@ def add_grid_regions(
     levels: Sequence[int] = DEFAULT_LEVELS,
     keep_below: float = DEFAULT_KEEP_BELOW,
     on_progress: Callable[[int, int], None] | None = None,
+    select: Callable[[str], bool] | None = None,
 ) -> RegionReport:
-    """Give the images indexed under ``roots`` their grid regions, where they lack them."""
+    """Give the images indexed under ``roots`` (those whose path ``select`` accepts, when
+    given) their grid regions, where they lack them."""
     levels = check_levels(levels)
 
     def cut(record: ImageRecord) -> tuple[list[Region], list[Pixels]]:
@@ -88,5 +90,5 @@ def add_grid_regions(
 
     return add_regions(
         store, encoder, roots, source=SOURCE, stamp=stamp_of(levels, keep_below), find=cut,
-        keep_below=keep_below, on_progress=on_progress,
+        keep_below=keep_below, on_progress=on_progress, select=select,
     )  # fmt: skip

@@ -27,6 +27,7 @@ from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
 from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS, add_grid_regions
 from imgsearch.indexer import Indexer, IndexEvent, IndexReport
+from imgsearch.indexer.parts import Part
 from imgsearch.indexer.videos import VideoOptions
 from imgsearch.labels import DEFAULT_PROMPT, SuspectReport, label_suspects
 from imgsearch.models.catalog import DEFAULT_MODEL
@@ -133,10 +134,14 @@ class Index:
         on_event: Callable[[IndexEvent], None] | None = None,
         on_regions: Callable[[str, int, int], None] | None = None,
         video: VideoOptions | None = None,
+        part: Part | str | None = None,
     ) -> IndexReport:
         """Bring the index in step with ``folders`` (see :mod:`imgsearch.indexer`; videos:
         which frames are kept and the caps, ``video``), then give its images the regions
-        the index's policy keeps (``report.regions``; see :mod:`imgsearch.region_policy`)."""
+        the index's policy keeps (``report.regions``; see :mod:`imgsearch.region_policy`).
+        ``part`` (``"I/N"``): only this indexer's share of the files, so that N indexers
+        fill one index in parallel (see :mod:`imgsearch.indexer.parts`)."""
+        share = Part.parse(part) if isinstance(part, str) else part
         indexer = Indexer(
             self.store, self.encoder, on_event=on_event, source=self._source(), video=video
         )
@@ -146,10 +151,13 @@ class Index:
             include_hidden=include_hidden,
             retry_failed=retry_failed,
             reembed=reembed,
+            part=share,
         )
+        select = share.selector(list(report.roots)) if share is not None else None
         report.regions = apply_policy(
-            self.region_policy, self.store, self.encoder, folders, on_progress=on_regions
-        )
+            self.region_policy, self.store, self.encoder, folders, on_progress=on_regions,
+            select=select,
+        )  # fmt: skip
         return report
 
     @property

@@ -61,15 +61,19 @@ def add_regions(
     find: Finder,
     keep_below: float | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    select: Callable[[str], bool] | None = None,
 ) -> RegionReport:
     """Give the images indexed under ``roots`` the regions ``find`` sees, where they lack
     regions of ``source`` made with ``stamp``. With ``keep_below``, a region whose vector
-    has that cosine or more with the whole image's is not stored (it adds nothing)."""
+    has that cosine or more with the whole image's is not stored (it adds nothing). With
+    ``select``, only images whose path it accepts (an indexer's part)."""
     started = time.monotonic()
     report = RegionReport()
     real = [str(Path(root).expanduser().resolve()) for root in roots]
     done = store.region_stamps(source)
-    files = [f for f in store.files_under(real) if f.has_vector]
+    files = [
+        f for f in store.files_under(real) if f.has_vector and (select is None or select(f.path))
+    ]
     todo = [f.id for f in files if done.get(f.id) != stamp]
     report.skipped = len(files) - len(todo)
     for start in range(0, len(todo), IMAGES_PER_WRITE):

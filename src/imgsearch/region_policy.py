@@ -127,8 +127,10 @@ def apply_policy(
     roots: Sequence[str | os.PathLike[str]],
     *,
     on_progress: Callable[[str, int, int], None] | None = None,
+    select: Callable[[str], bool] | None = None,
 ) -> dict[str, RegionReport]:
-    """Run the policy's passes over ``roots``: a report per source (``grid``, ``detector``)."""
+    """Run the policy's passes over ``roots`` (the images whose path ``select`` accepts,
+    when given): a report per source (``grid``, ``detector``)."""
     reports: dict[str, RegionReport] = {}
 
     def progress(source: str) -> Callable[[int, int], None] | None:
@@ -139,7 +141,7 @@ def apply_policy(
     if policy.grid is not None:
         reports["grid"] = add_grid_regions(
             store, encoder, roots, levels=policy.grid.levels, keep_below=policy.grid.keep_below,
-            on_progress=progress("grid"),
+            on_progress=progress("grid"), select=select,
         )  # fmt: skip
     if policy.detector is not None:
         try:
@@ -149,6 +151,6 @@ def apply_policy(
         else:
             reports["detector"] = add_detector_regions(
                 store, encoder, detector, roots, padding=policy.detector.padding,
-                on_progress=progress("detector"),
+                on_progress=progress("detector"), select=select,
             )  # fmt: skip
     return reports

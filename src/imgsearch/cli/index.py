@@ -128,6 +128,12 @@ def index(
         min=1,
         help="Frames kept per video at most; later moments of a longer video are not indexed.",
     ),
+    part: str | None = typer.Option(
+        None,
+        "--part",
+        help="I/N: index only this share of the files (by a hash of each path relative to "
+        "its folder), so N indexers — processes or machines — fill one index in parallel.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
     strict: bool = typer.Option(
@@ -168,6 +174,7 @@ def index(
                 video=VideoOptions(
                     FramePolicy(rate=video_rate), VideoLimits(max_frames=max_video_frames)
                 ),
+                part=part,
             )
         imported = None
         if annotations is not None:

@@ -35,9 +35,10 @@ def add_detector_regions(
     *,
     padding: float = DEFAULT_PADDING,
     on_progress: Callable[[int, int], None] | None = None,
+    select: Callable[[str], bool] | None = None,
 ) -> RegionReport:
-    """Detect objects in the images indexed under ``roots`` that lack this detector's
-    regions, and store them as regions."""
+    """Detect objects in the images indexed under ``roots`` (those whose path ``select``
+    accepts, when given) that lack this detector's regions, and store them as regions."""
 
     def detect(record: ImageRecord) -> tuple[list[Region], list[Pixels]]:
         assert record.width and record.height  # checked by the pass
@@ -67,5 +68,6 @@ def add_detector_regions(
 
     stamp = f"{detector.stamp}:pad={padding:g}"
     return add_regions(
-        store, encoder, roots, source=SOURCE, stamp=stamp, find=detect, on_progress=on_progress
-    )
+        store, encoder, roots, source=SOURCE, stamp=stamp, find=detect, on_progress=on_progress,
+        select=select,
+    )  # fmt: skip

@@ -18,6 +18,7 @@ import numpy as np
 
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InputError
+from imgsearch.indexer.parts import Part
 from imgsearch.indexer.report import EventKind, IndexEvent, IndexReport
 from imgsearch.indexer.steps import (
     Candidate,
@@ -76,25 +77,27 @@ class Indexer:
         include_hidden: bool = False,
         retry_failed: bool = False,
         reembed: bool = False,
+        part: Part | None = None,
     ) -> IndexReport:
-        """Bring the index in step with ``roots``; returns what happened."""
+        """Bring the index in step with ``roots`` (only ``part``'s files of them, when
+        given: see :mod:`imgsearch.indexer.parts`); returns what happened."""
         folders = _check_roots(roots)
+        mine = part.selector(folders) if part is not None else (lambda path: True)
         self.bind(reembed=reembed)
         started = time.time()
         report = IndexReport(roots=tuple(folders))
         run_id = self.store.record_run(report.as_run(started, None, False))
-        disk = list(
-            walk_images(
-                folders,
-                exclude=exclude,
-                include_hidden=include_hidden,
-                on_error=lambda path, why: report.walk_errors.append((path, why)),
-            )
+        walked = walk_images(
+            folders,
+            exclude=exclude,
+            include_hidden=include_hidden,
+            on_error=lambda path, why: report.walk_errors.append((path, why)),
         )
+        disk = [entry for entry in walked if mine(entry.path)]
         todo = plan(
             disk,
-            {f.path: f for f in self.store.files_under(folders)},
-            {f.path: f for f in self.store.failures(folders)},
+            {f.path: f for f in self.store.files_under(folders) if mine(f.path)},
+            {f.path: f for f in self.store.failures(folders) if mine(f.path)},
             retry_failed=retry_failed,
         )
         progress = _Progress(self.on_event, report, len(disk))
