@@ -15,7 +15,9 @@ import pytest
 from imgsearch.store import ImageFacts, IndexSettings, SqliteStore, Store
 from imgsearch.store.vector_index import HnswParams
 
-STORES = ["sqlite", "postgres"]
+STORES = ["sqlite", "postgres", "citus"]
+"""``citus``: the PostgreSQL store on the coordinator of a real Citus cluster (a
+coordinator and two workers; skipped where Citus is not installed, required in CI)."""
 DIM = 16
 
 
@@ -24,7 +26,7 @@ def open_store(
 ) -> Store:
     if kind == "sqlite":
         return SqliteStore(location, hnsw_threshold=hnsw_threshold, hnsw=HnswParams(m=16))
-    if kind == "postgres":
+    if kind in ("postgres", "citus"):
         from imgsearch.store.postgres import PostgresStore
 
         assert server is not None
@@ -40,7 +42,11 @@ def open_store(
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Store]]:
     opened: list[Store] = []
 
-    server = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    server = None
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_url")
+    elif request.param == "citus":
+        server = request.getfixturevalue("citus_cluster").url
 
     def make(name: str = "index", **options: int) -> Store:
         store = open_store(request.param, tmp_path / name, server=server, **options)
