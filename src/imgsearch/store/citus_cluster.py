@@ -59,11 +59,8 @@ class CitusCluster:
 
 
 def postgres_bin() -> Path:
-    """The bin folder of the newest installed PostgreSQL that has Citus and pgvector
-    (``IMGSEARCH_PG_BIN`` overrides)."""
-    given = os.environ.get("IMGSEARCH_PG_BIN")
-    if given:
-        return Path(given)
+    """The bin folder of the newest installed PostgreSQL (Debian's layout) that has Citus
+    and pgvector."""
     for version in sorted(Path("/usr/lib/postgresql").glob("*"), reverse=True):
         lib = version / "lib"
         if (lib / "citus.so").exists() and (lib / "vector.so").exists():
@@ -230,12 +227,10 @@ def _traversable(folder: Path) -> None:
 
 def _run(command: list[str], owner: pwd.struct_passwd | None) -> None:
     as_owner: dict[str, Any] = {}
-    if owner is not None:  # and a home of its own: libpq looks there for client certificates
-        home = {"HOME": owner.pw_dir if Path(owner.pw_dir).is_dir() else "/tmp"}
-        as_owner = {
-            "user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": [],
-            "env": {**os.environ, **home},
-        }  # fmt: skip
+    if owner is not None:  # with a home of its own: libpq looks there for client certificates
+        home = owner.pw_dir if Path(owner.pw_dir).is_dir() else "/tmp"
+        clean = {"HOME": home, "PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+        as_owner = {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": [], "env": clean}
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd="/", **as_owner)
     if done.returncode != 0:
         raise StoreError(
