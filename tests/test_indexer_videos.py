@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -249,3 +250,39 @@ def test_the_demo_writes_videos_with_their_moments(tmp_path: Path) -> None:
         for a in video["appearances"]:
             assert 0 <= a["start"] < a["end"] <= video["duration"]
     assert "imgsearch search" in made.stdout
+
+
+def test_segments_are_ranked_exactly_and_only_videos_that_can_reach_the_page_are_read(
+    tmp_path: Path, index: Index
+) -> None:
+    root = tmp_path / "media"
+    root.mkdir()
+    for n in range(8):
+        spec = VideoSpec(
+            6.0,
+            (Appearance("star", "red", 1.0 + n % 3, 4.0 + n % 3, diameter=0.2 + n / 40),),
+            seed=n,
+        )
+        write_video(root / f"clip_{n}.webm", spec)
+    index.update([root])
+    vector = index.encoder.embed_texts(["red star"])[0]
+    # every segment of every video, ranked by hand
+    from imgsearch.ranking import _segments_of
+
+    everything = sorted(
+        ((-s.cosine, r.id, s.start) for r in map(index.find, sorted(root.iterdir()))
+         for s in _segments_of(index.store, vector, r)),
+    )  # fmt: skip
+    reads: list[int] = []
+    original = index.store.region_vectors
+
+    def counted(ids: Any) -> Any:
+        reads.append(len(ids))
+        return original(ids)
+
+    index.store.region_vectors = counted  # type: ignore[method-assign]
+    hits = index.search(Query((QueryPart(text="red star"),), top=3, metadata_weight=0))
+    assert [(-h.cosine, h.id, h.segment.start) for h in hits if h.segment] == [
+        (pytest.approx(c, abs=1e-6), i, s) for c, i, s in everything[:3]
+    ]
+    assert len(reads) < 8  # not every video's frames were read

@@ -56,18 +56,35 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
         for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
             cosines[image_id] = float(cosine)
     records = {r.id: r for r in store.get(list(cosines))}
-    moments = _video_segments(store, vector, query, records) if _by_frames(query) else {}
-    scored: list[_Scored] = []
+    weight = query.metadata_weight
+    items = []
     for image_id, cosine in cosines.items():
-        if image_id not in records:
-            continue
-        meta = metadata_score(metadata.get(image_id, 0.0))
-        options: list[Segment | None] = list(moments.get(image_id, ())) or [None]
-        for segment in options:
-            cos = cosine if segment is None else segment.cosine
-            rel = relevance(cos, meta, query.metadata_weight)
-            scored.append(_Scored(rel, cos, meta, image_id, segment))
-    scored.sort(key=lambda s: (-s.relevance, s.image_id, s.segment.start if s.segment else 0.0))
+        if image_id in records:
+            meta = metadata_score(metadata.get(image_id, 0.0))
+            items.append(_Scored(relevance(cosine, meta, weight), cosine, meta, image_id, None))
+    items.sort(key=_order)
+    # A video becomes its segments, none ranking above the video's best: videos are
+    # expanded in rank order only while they can still reach the page.
+    by_frames = _by_frames(query)
+    scored: list[_Scored] = []
+    for item in items:
+        if len(scored) >= wanted:
+            scored.sort(key=_order)
+            if _order(scored[wanted - 1]) < _order(item):
+                break
+        record = records[item.image_id]
+        segments = _segments_of(store, vector, record) if by_frames and record.is_video else []
+        scored += [
+            _Scored(
+                relevance(s.cosine, item.metadata, weight),
+                s.cosine,
+                item.metadata,
+                item.image_id,
+                s,
+            )
+            for s in segments
+        ] or [item]
+    scored.sort(key=_order)
     page = scored[query.offset : wanted]
     regions = _matched_regions(store, [s.image_id for s in page if s.segment is None], matched)
     frames = _frame_records(store, [s for s in page if s.segment is not None])
@@ -102,27 +119,22 @@ def _by_frames(query: Query) -> bool:
     return not query.sources or "frame" in query.sources
 
 
-def _video_segments(
-    store: Store, vector: NDArray[np.float32], query: Query, records: dict[int, ImageRecord]
-) -> dict[int, list[Segment]]:
-    """Video id → its segments for ``vector`` (see :mod:`imgsearch.segments`), for the
-    videos among ``records``."""
-    videos = [r for r in records.values() if r.is_video]
-    if not videos:
-        return {}
-    frames = [f for f in store.regions([r.id for r in videos]) if f.region.source == "frame"]
+def _order(scored: _Scored) -> tuple[float, int, float]:
+    """Best first; equal relevance by image id, then a video's segments by start."""
+    return (-scored.relevance, scored.image_id, scored.segment.start if scored.segment else 0.0)
+
+
+def _segments_of(store: Store, vector: NDArray[np.float32], video: ImageRecord) -> list[Segment]:
+    """The video's segments for ``vector`` (see :mod:`imgsearch.segments`)."""
+    frames = [f for f in store.regions([video.id]) if f.region.source == "frame"]
     if not frames:
-        return {}
+        return []
     cosines = store.region_vectors([f.id for f in frames]) @ vector
-    by_video: dict[int, list[Moment]] = {}
-    for frame, cosine in zip(frames, cosines, strict=True):
-        moment = Moment(frame.id, frame.region.time or 0.0, float(cosine))
-        by_video.setdefault(frame.image_id, []).append(moment)
-    return {
-        video.id: find_segments(by_video[video.id], video.duration or 0.0)
-        for video in videos
-        if video.id in by_video
-    }
+    moments = [
+        Moment(frame.id, frame.region.time or 0.0, float(cosine))
+        for frame, cosine in zip(frames, cosines, strict=True)
+    ]
+    return find_segments(moments, video.duration or 0.0)
 
 
 def _frame_records(store: Store, scored: Sequence[_Scored]) -> dict[int, RegionRecord]:
