@@ -270,7 +270,7 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
         f"  added {c['added']}, updated {c['updated'] + c['touched']}, moved {c['moved']}, "
         f"duplicates {c['duplicate']}, removed {c['removed']}, unchanged {c['unchanged']}, "
         f"failed {c['failed']}, known bad and unchanged {c['skipped']}; "
-        f"model ran on {report.embedded} images",
+        f"model ran on {report.embedded} images and video frames",
         markup=False,
     )
     for path, message in report.walk_errors:
