@@ -66,6 +66,7 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
     # A video becomes its segments, none ranking above the video's best: videos are
     # expanded in rank order only while they can still reach the page.
     by_frames = _by_frames(query)
+    frames: dict[int, RegionRecord] = {}  # the frames of the videos expanded, by id
     scored: list[_Scored] = []
     for item in items:
         if len(scored) >= wanted:
@@ -73,7 +74,8 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
             if _order(scored[wanted - 1]) < _order(item):
                 break
         record = records[item.image_id]
-        segments = _segments_of(store, vector, record) if by_frames and record.is_video else []
+        expand = by_frames and record.is_video
+        segments = _segments_of(store, vector, record, frames) if expand else []
         scored += [
             _Scored(
                 relevance(s.cosine, item.metadata, weight),
@@ -87,7 +89,6 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
     scored.sort(key=_order)
     page = scored[query.offset : wanted]
     regions = _matched_regions(store, [s.image_id for s in page if s.segment is None], matched)
-    frames = _frame_records(store, [s for s in page if s.segment is not None])
     return [
         Hit(
             query.offset + n + 1,
@@ -124,9 +125,17 @@ def _order(scored: _Scored) -> tuple[float, int, float]:
     return (-scored.relevance, scored.image_id, scored.segment.start if scored.segment else 0.0)
 
 
-def _segments_of(store: Store, vector: NDArray[np.float32], video: ImageRecord) -> list[Segment]:
-    """The video's segments for ``vector`` (see :mod:`imgsearch.segments`)."""
+def _segments_of(
+    store: Store,
+    vector: NDArray[np.float32],
+    video: ImageRecord,
+    keep: dict[int, RegionRecord] | None = None,
+) -> list[Segment]:
+    """The video's segments for ``vector`` (see :mod:`imgsearch.segments`); its frames'
+    records go into ``keep`` by id (a hit shows its segment's best frame)."""
     frames = [f for f in store.regions([video.id]) if f.region.source == "frame"]
+    if keep is not None:
+        keep.update((f.id, f) for f in frames)
     if not frames:
         return []
     cosines = store.region_vectors([f.id for f in frames]) @ vector
@@ -135,13 +144,6 @@ def _segments_of(store: Store, vector: NDArray[np.float32], video: ImageRecord) 
         for frame, cosine in zip(frames, cosines, strict=True)
     ]
     return find_segments(moments, video.duration or 0.0)
-
-
-def _frame_records(store: Store, scored: Sequence[_Scored]) -> dict[int, RegionRecord]:
-    """Region id → record of the best frame of each segment in ``scored``."""
-    wanted = {s.segment.region_id for s in scored if s.segment is not None}
-    videos = list(dict.fromkeys(s.image_id for s in scored))
-    return {r.id: r for r in store.regions(videos) if r.id in wanted} if wanted else {}
 
 
 def _matched_regions(

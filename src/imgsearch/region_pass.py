@@ -85,9 +85,6 @@ def add_regions(
         sets = []
         whole = store.vectors([r.id for r in records])
         for record, future, vector in zip(records, found, whole, strict=True):
-            if record.is_video:  # its moments are its frames: stamped as done, no regions
-                sets.append(RegionSet(source, [], image_id=record.id, stamp=stamp))
-                continue
             regions, pixels, problem = future.result()
             if problem is not None:
                 report.problems.append((record.path, problem))
@@ -112,7 +109,7 @@ def add_regions(
 
 def _look(find: Finder, record: ImageRecord) -> tuple[list[Region], list[Pixels], str | None]:
     """``find``'s regions of ``record``'s image, or why there are none now."""
-    if record.is_video:
+    if record.is_video:  # its moments are its frames: no regions, stamped as done
         return [], [], None
     try:
         info = Path(record.path).stat()

@@ -317,8 +317,6 @@ class Service:
         all; a video's frame at ``moment``, else its poster), at most ``size`` px on its
         long side, and kept there (written whole; ``None``: not kept). The file is opened
         first either way: a changed or gone file serves nothing."""
-        if record.is_video and moment is None:
-            moment = self.poster_time(record)
         with self.open_file(record) as stream:
             try:
                 if target is not None:
@@ -327,6 +325,8 @@ class Service:
                 pass
             width, height = (box.w, box.h) if box else (record.width or size, record.height or size)
             needed = math.ceil(size * min(width, height) / max(width, height, 1))
+            if record.is_video and moment is None:  # only on a miss: it reads every frame
+                moment = self.poster_time(record)
             with self.encoder.decode_slot():
                 if record.is_video:
                     image = self._frame(stream, record, moment or 0.0)
