@@ -59,7 +59,7 @@ def by_path(location: str) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+@pytest.mark.parametrize("store", ["sqlite", "postgres", "citus"])
 def test_two_parts_in_parallel_equal_one_indexer(
     tmp_path: Path, store: str, request: pytest.FixtureRequest
 ) -> None:
@@ -69,7 +69,10 @@ def test_two_parts_in_parallel_equal_one_indexer(
     if store == "sqlite":
         single, shared = str(tmp_path / "single"), str(tmp_path / "shared")
     else:
-        url = request.getfixturevalue("postgres_url")
+        if store == "postgres":
+            url = request.getfixturevalue("postgres_url")
+        else:  # a Citus coordinator, the tables distributed over two workers
+            url = request.getfixturevalue("citus_cluster").url
         mark = "&" if "?" in url else "?"
         single, shared = f"{url}{mark}collection=single", f"{url}{mark}collection=parts"
     assert run_part(single, root, None).wait() == 0

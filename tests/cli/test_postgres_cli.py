@@ -1,4 +1,5 @@
-"""The PostgreSQL store end to end: CLI index and search, the HTTP API, SIGKILL, two indexers."""
+"""The PostgreSQL store end to end — on a plain server and on a Citus cluster: CLI index
+and search, the HTTP API, SIGKILL, two indexers."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ from tests.cli.test_cli import imgsearch
 MODEL = ["--model", "demo-shapes"]
 
 
+@pytest.fixture(params=["postgres", "citus"])
+def server(request: pytest.FixtureRequest) -> str:
+    """A plain PostgreSQL server's URL, or a Citus coordinator's (tables distributed)."""
+    if request.param == "citus":
+        return str(request.getfixturevalue("citus_cluster").url)
+    return str(request.getfixturevalue("postgres_url"))
+
+
 def _url(server: str, collection: str) -> str:
     return f"{server}{'&' if '?' in server else '?'}collection={collection}"
 
@@ -45,10 +54,10 @@ def _count(url: str) -> int:
 
 @pytest.mark.slow
 def test_cli_index_search_status_and_http_on_one_postgres_store(
-    postgres_url: str, tmp_path: Path
+    server: str, tmp_path: Path
 ) -> None:
     shapes = generate_collection(tmp_path / "shapes", 80, seed=5)
-    url = _url(postgres_url, "e2e")
+    url = _url(server, "e2e")
     done = imgsearch("index", str(shapes.root), "--store", url, *MODEL, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["counts"]["added"] == 80
@@ -77,9 +86,9 @@ def test_cli_index_search_status_and_http_on_one_postgres_store(
 
 
 @pytest.mark.slow
-def test_sigkill_then_resume_equals_an_uninterrupted_run(postgres_url: str, tmp_path: Path) -> None:
+def test_sigkill_then_resume_equals_an_uninterrupted_run(server: str, tmp_path: Path) -> None:
     shapes = generate_collection(tmp_path / "shapes", 240, seed=8)
-    reference, crashed = _url(postgres_url, "reference"), _url(postgres_url, "crashed")
+    reference, crashed = _url(server, "reference"), _url(server, "crashed")
     args = [*MODEL, "--batch-size", "8", "--quiet"]
     assert imgsearch("index", str(shapes.root), "--store", reference, *args).returncode == 0
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -105,9 +114,9 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(postgres_url: str, tmp_
 
 
 @pytest.mark.slow
-def test_two_indexers_and_searches_at_once(postgres_url: str, tmp_path: Path) -> None:
+def test_two_indexers_and_searches_at_once(server: str, tmp_path: Path) -> None:
     shapes = generate_collection(tmp_path / "shapes", 120, seed=9)
-    url = _url(postgres_url, "concurrent")
+    url = _url(server, "concurrent")
     assert imgsearch("index", str(shapes.root / "images"), "--store", url, *MODEL, "--quiet", "--batch-size", "4").returncode == 0  # fmt: skip
     more = generate_collection(tmp_path / "more", 60, seed=10)
     results: list[int] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -38,13 +39,24 @@ def _data(data: Path | None, citus: bool = False) -> Path:
 def start(
     data: Path | None = DataOption,
     citus: bool = CitusOption,
-    workers: int = typer.Option(2, "--workers", min=1, max=16, help="Citus workers."),
+    workers: int = typer.Option(
+        2,
+        "--workers",
+        min=1,
+        max=16,
+        help="Citus workers; a running cluster with fewer gets new ones (then run "
+        "`imgsearch db rebalance`).",
+    ),
 ) -> None:
     """Start the server (or find it running) and print its URL; it keeps running after this."""
     if citus:
-        from imgsearch.store.citus_cluster import start_cluster
+        from imgsearch.store.citus_cluster import add_worker, start_cluster
 
-        print(start_cluster(_data(data, citus=True), workers).url)
+        folder = _data(data, citus=True)
+        cluster = start_cluster(folder, workers)
+        while len(cluster.workers) < workers:  # a running cluster grows to --workers
+            cluster = add_worker(folder)
+        print(cluster.url)
         return
     from imgsearch.store.pgserver import start_server
 
@@ -63,3 +75,58 @@ def stop(data: Path | None = DataOption, citus: bool = CitusOption) -> None:
     from imgsearch.store.pgserver import stop_server
 
     print("stopped" if stop_server(_data(data)) else "not running")
+
+
+StoreUrlOption = typer.Option(
+    None,
+    "--store",
+    "--index",
+    help="The Citus coordinator's URL (postgresql://…). Default: $IMGSEARCH_INDEX.",
+)
+
+
+def _connect(url: str | None) -> Any:
+    """A connection to the coordinator at ``url`` (or $IMGSEARCH_INDEX), schema migrated."""
+    from imgsearch.errors import StoreError
+    from imgsearch.store.postgres import is_postgres_url, redact, split_url
+    from imgsearch.store.postgres.connect import connect
+
+    url = url or os.environ.get("IMGSEARCH_INDEX")
+    if not url or not is_postgres_url(url):
+        raise StoreError(
+            "give the Citus coordinator's URL", hint="--store postgresql://USER@HOST/DB"
+        )
+    return connect(split_url(url)[0], redact(url))
+
+
+@app.command("distribute")
+def distribute(store: str | None = StoreUrlOption) -> None:
+    """Distribute the store's tables of an existing database over its Citus workers (a
+    new database on Citus is distributed on first use). Copies every collection's rows
+    into the shards; idempotent."""
+    from imgsearch.store.postgres.citus import distribute as distribute_tables
+    from imgsearch.store.postgres.citus import shard_spread
+
+    with _connect(store) as conn:
+        images = distribute_tables(conn)
+        spread = shard_spread(conn)
+    print(
+        f"distributed: {images} images in shards on "
+        + ", ".join(f"{node} ({count} shards)" for node, count in spread.items())
+    )
+
+
+@app.command("rebalance")
+def rebalance(store: str | None = StoreUrlOption) -> None:
+    """Spread the shards evenly over the workers (run after adding one); searches and
+    indexing go on meanwhile. Waits until every move is done."""
+    from imgsearch.store.postgres.citus import rebalance as rebalance_shards
+    from imgsearch.store.postgres.citus import shard_spread
+
+    with _connect(store) as conn:
+        moved = rebalance_shards(conn)
+        spread = shard_spread(conn)
+    print(
+        f"moved {moved} shard placements; now "
+        + ", ".join(f"{node} ({count} shards)" for node, count in spread.items())
+    )

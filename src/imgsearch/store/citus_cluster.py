@@ -51,6 +51,11 @@ class CitusCluster:
         """Where imgsearch (and psql) connect: the coordinator."""
         return f"postgresql://postgres@{HOST}:{self.coordinator}/{DATABASE}"
 
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Every node's port, the coordinator's first (node folders are numbered so)."""
+        return (self.coordinator, *self.workers)
+
     def node_url(self, port: int) -> str:
         return f"postgresql://postgres@{HOST}:{port}/{DATABASE}"
 
@@ -97,6 +102,33 @@ def start_cluster(folder: Path, workers: int = 2) -> CitusCluster:
         stop_cluster(folder)  # no node left running behind a failed start
         raise
     return cluster
+
+
+def add_worker(folder: Path) -> CitusCluster:
+    """Start one more worker for the running cluster in ``folder`` and register it; its
+    shards come only with a rebalance (``imgsearch db rebalance``)."""
+    folder = folder.expanduser().resolve()
+    cluster = _running(folder)
+    if cluster is None:
+        raise StoreError(f"no Citus cluster is running in {folder}")
+    ports = [*_state(folder), _free_port()]
+    (folder / STATE).write_text(json.dumps(ports))
+    _start_node(postgres_bin(), folder / f"node{len(ports) - 1}", ports[-1], _owner())
+    cluster = CitusCluster(folder, ports[0], tuple(ports[1:]))
+    _connect_nodes(cluster)
+    return cluster
+
+
+def stop_node(cluster: CitusCluster, port: int) -> None:
+    """Stop one node (as a crash or maintenance would): its data stays."""
+    data = cluster.folder / f"node{cluster.ports.index(port)}"
+    _run([str(postgres_bin() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], _owner())
+
+
+def start_node(cluster: CitusCluster, port: int) -> None:
+    """Start a node stopped by :func:`stop_node` again."""
+    data = cluster.folder / f"node{cluster.ports.index(port)}"
+    _start_node(postgres_bin(), data, port, _owner())
 
 
 def stop_cluster(folder: Path) -> bool:
@@ -157,6 +189,10 @@ def _start_node(binaries: Path, data: Path, port: int, owner: pwd.struct_passwd 
             "synchronous_commit": "off",
             "full_page_writes": "off",
             "max_prepared_transactions": "200",  # Citus' two-phase commit
+            # shards move between workers by logical replication, writes going on
+            "wal_level": "logical",
+            "max_replication_slots": "20",
+            "max_wal_senders": "20",
             "citus.shard_count": "8",
             "citus.node_conninfo": "'sslmode=disable'",  # nodes on 127.0.0.1 only
         }
@@ -168,8 +204,12 @@ def _start_node(binaries: Path, data: Path, port: int, owner: pwd.struct_passwd 
         [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start"],
         owner,
     )
-    _sql(f"postgresql://postgres@{HOST}:{port}/{DATABASE}", "CREATE EXTENSION IF NOT EXISTS citus")
-    _sql(f"postgresql://postgres@{HOST}:{port}/{DATABASE}", "CREATE EXTENSION IF NOT EXISTS vector")
+    url = f"postgresql://postgres@{HOST}:{port}/{DATABASE}"
+    # only what is missing: a worker that already joined refuses DDL, even IF NOT EXISTS
+    present = {row[0] for row in _sql(url, "SELECT extname FROM pg_extension")}
+    for extension in ("citus", "vector"):
+        if extension not in present:
+            _sql(url, f"CREATE EXTENSION {extension}")
 
 
 def _connect_nodes(cluster: CitusCluster) -> None:

@@ -3,7 +3,8 @@
 Applied under an advisory lock, so several indexers or servers starting at once
 migrate once. A database migrated by a newer imgsearch (a name this version
 does not know) is refused rather than misread. Every key starts with
-``collection_id``, the column a Citus cluster distributes the tables by.
+``collection_id``; the keys of the tables a Citus cluster distributes hold their
+distribution column (an image's id, :mod:`imgsearch.store.postgres.citus`).
 """
 
 from __future__ import annotations
@@ -149,6 +150,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE imgsearch_images ADD COLUMN codec text;
         ALTER TABLE imgsearch_images ADD COLUMN frame_count bigint;
         ALTER TABLE imgsearch_regions ADD COLUMN frame bigint;
+        """,
+    ),
+    (
+        # Citus distributes regions by their image's id: every unique key must hold it.
+        # Regions are still found by their own id through a plain index.
+        "0008_region_keys",
+        """
+        ALTER TABLE imgsearch_regions DROP CONSTRAINT imgsearch_regions_pkey;
+        ALTER TABLE imgsearch_regions ADD PRIMARY KEY (collection_id, image_id, id);
+        CREATE INDEX imgsearch_regions_id ON imgsearch_regions (collection_id, id);
         """,
     ),
 ]

@@ -3,10 +3,13 @@ pgvector made available, the schema migrated, and a pool for servers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from imgsearch.errors import StoreError, StoreUnavailable
 from imgsearch.store.pg_migrations import migrate
+from imgsearch.store.postgres import citus
 
 
 def connect(conninfo: str, location: str) -> Any:
@@ -38,20 +41,61 @@ def connect(conninfo: str, location: str) -> Any:
         ) from None
     register_vector(conn)
     migrate(conn)
+    if citus.has_citus(conn):
+        citus.distribute_new(conn)
+        citus.configure(conn)
     return conn
 
 
-def connection_pool(conninfo: str, size: int, name: str) -> Any:
-    """Up to ``size`` connections like :func:`connect`'s, for callers on many threads."""
+def pgvector_version(connection: Any) -> tuple[int, ...]:
+    """The database's pgvector version, e.g. ``(0, 8, 1)``: what its HNSW scans can do
+    (a Citus cluster's nodes all run the same)."""
+    row = connection.execute(
+        "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+    ).fetchone()
+    digits = [int(part) if part.isdigit() else 0 for part in str(row[0] if row else "0").split(".")]
+    return tuple(digits)
+
+
+def connection_pool(conninfo: str, size: int, name: str, *, on_citus: bool) -> Any:
+    """Up to ``size`` connections like :func:`connect`'s, for callers on many threads
+    (``on_citus``: to a Citus coordinator)."""
     from pgvector.psycopg import register_vector
     from psycopg_pool import ConnectionPool
+
+    def configure(conn: Any) -> None:
+        register_vector(conn)
+        if on_citus:
+            citus.configure(conn)
 
     return ConnectionPool(
         conninfo,
         min_size=1,
         max_size=size,
         kwargs={"autocommit": True, "connect_timeout": 10},
-        configure=register_vector,
+        configure=configure,
         name=name,
         open=True,
     )
+
+
+@contextmanager
+def unreachable_as_unavailable(location: str) -> Iterator[None]:
+    """Turn a lost connection — to the server, or from a Citus coordinator to one of its
+    workers (whose message names it: ``connection to the remote node …:PORT failed``)
+    — into :class:`StoreUnavailable`."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        state = exc.sqlstate or ""
+        # no state: the client lost its connection; 08: connection exception (Citus's
+        # for an unreachable worker); 57P01-03: the server shutting down or starting up
+        if state and not state.startswith("08") and state not in ("57P01", "57P02", "57P03"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreUnavailable(
+            f"the database at {location} cannot answer: {first}",
+            hint="a database server or Citus worker is down or unreachable; retry once it is back",
+        ) from None

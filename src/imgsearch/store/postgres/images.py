@@ -63,10 +63,14 @@ class ImageIndex:
         now = time.monotonic()
         if self._state is None or now - self._state[0] > STATE_SECONDS:
             with self._transaction() as tx:
-                dim, count = tx.execute(
-                    "SELECT c.dim, (SELECT count(*) FROM imgsearch_images i "
-                    "WHERE i.collection_id = c.id AND i.vector IS NOT NULL) "
-                    "FROM imgsearch_collections c WHERE c.id = %s",
+                # two statements: on Citus the collections table is the coordinator's
+                # own and the images table is spread over the workers
+                (dim,) = tx.execute(
+                    "SELECT dim FROM imgsearch_collections WHERE id = %s", (self.collection_id,)
+                ).fetchone()
+                (count,) = tx.execute(
+                    "SELECT count(*) FROM imgsearch_images "
+                    "WHERE collection_id = %s AND vector IS NOT NULL",
                     (self.collection_id,),
                 ).fetchone()
             self._state = (now, int(dim or 0), int(count))
@@ -118,5 +122,5 @@ class ImageIndex:
         with self._transaction() as tx:
             return candidates(
                 tx, self.collection_id, query, dim, clause, params, limit, use_index, ef_search,
-                explain=explain,
+                iterative=self.graph.iterative, explain=explain,
             )  # fmt: skip

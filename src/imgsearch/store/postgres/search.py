@@ -27,7 +27,10 @@ BM25_QUERY = (
     "df AS MATERIALIZED (SELECT term, count(*)::float8 AS nt FROM imgsearch_terms "
     "WHERE collection_id = %s AND term = ANY(%s) GROUP BY term), "
     "idf AS MATERIALIZED (SELECT df.term, "
-    "greatest(ln((stats.n - df.nt + 0.5) / (df.nt + 0.5)), 0) AS raw FROM df, stats), "
+    # on Citus each part runs on its own snapshot: a count of images taken before a
+    # concurrent batch landed can trail its terms' counts, so the ratio is kept positive
+    "greatest(ln(greatest(stats.n - df.nt + 0.5, 0.5) / (df.nt + 0.5)), 0) AS raw "
+    "FROM df, stats), "
     "scored AS MATERIALIZED (SELECT t.image_id, "
     f"sum(CASE WHEN idf.raw <= 0 THEN 1e-6 ELSE idf.raw END * (t.tf * {K1 + 1}) / "
     f"(t.tf + {K1} * (1 - {B} + {B} * t.doc_len / greatest(stats.avglen, 1e-9)))) AS score "
@@ -42,7 +45,7 @@ BM25_QUERY = (
 the filter condition on ``i`` (the images table)."""
 
 
-def plan_for(tx: Any, use_index: bool, ef_search: int) -> str:
+def plan_for(tx: Any, use_index: bool, ef_search: int, iterative: bool = False) -> str:
     """Settle in ``tx`` how the next nearest-neighbour query runs, and return what its
     distance ordering must end with.
 
@@ -50,9 +53,14 @@ def plan_for(tx: Any, use_index: bool, ef_search: int) -> str:
     distance order, so the planner cannot fall back to btree-scan-then-sort on stale
     statistics. Exactly: ordering by distance + 0, which no HNSW index can produce, makes
     the planner scan the rows the filter selects (by index when one fits) and sort them.
+    ``iterative`` (pgvector ≥ 0.8): a filtered walk goes on past ``ef_search`` until it
+    has found the rows asked for (relaxed order: the candidates are re-scored anyway) —
+    on a Citus cluster, in every shard.
     """
     if not use_index:
         return " + 0"
+    if iterative:
+        tx.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
     tx.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
     tx.execute("SET LOCAL enable_sort = off")
     tx.execute("SET LOCAL enable_seqscan = off")
@@ -70,11 +78,13 @@ def candidates(
     use_index: bool,
     ef_search: int,
     *,
+    iterative: bool = False,
     explain: bool = False,
 ) -> list[Any]:
     """The ``limit`` nearest rows (id, vector) passing ``clause``, through the collection's
-    HNSW index or an exact scan; ``explain`` returns the plan instead."""
-    order = plan_for(tx, use_index, ef_search)
+    HNSW index (``iterative``: see :func:`plan_for`) or an exact scan; ``explain`` returns
+    the plan instead."""
+    order = plan_for(tx, use_index, ef_search, iterative)
     return list(
         tx.execute(
             # Literals, not parameters, for the collection and dim: a generic plan
@@ -97,12 +107,14 @@ def candidates(
 @dataclass(frozen=True)
 class GraphSettings:
     """When a collection's vectors get an HNSW index (``threshold`` vectors) and how it is
-    built: ``m`` links per node, ``ef_construction``, at most ``memory_mb`` to build in."""
+    built: ``m`` links per node, ``ef_construction``, at most ``memory_mb`` to build in;
+    ``iterative``: the server's pgvector scans its graph iteratively (0.8 and later)."""
 
     threshold: int
     m: int
     ef_construction: int
     memory_mb: int
+    iterative: bool = False
 
 
 def build_hnsw(
@@ -180,11 +192,12 @@ def region_candidates(
     limit: int,
     use_index: bool,
     ef_search: int,
+    iterative: bool = False,
 ) -> list[Any]:
     """The ``limit`` nearest regions ``(id, image id, vector)`` that ``from_where`` (see
     :func:`~imgsearch.store.region_rows.region_filter`) selects: through the collection's
     region HNSW index, or by an exact scan (see :func:`candidates`)."""
-    order = plan_for(tx, use_index, ef_search)
+    order = plan_for(tx, use_index, ef_search, iterative)
     return list(
         tx.execute(
             f"SELECT r.id, r.image_id, r.vector FROM {from_where} "

@@ -14,7 +14,13 @@ from typing import Any
 
 from imgsearch.errors import NotIndexed
 from imgsearch.store import core, records
-from imgsearch.store.postgres.connect import connect, connection_pool
+from imgsearch.store.postgres import binding, citus
+from imgsearch.store.postgres.connect import (
+    connect,
+    connection_pool,
+    pgvector_version,
+    unreachable_as_unavailable,
+)
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings
@@ -62,15 +68,21 @@ class PostgresStore:
         self.location = redact(url)
         self._lock = threading.RLock()
         self._conn = connect(conninfo, self.location)
+        self.on_citus = citus.has_citus(self._conn)
         self._pool: Any = None  # set last: setup runs on the first connection
         self._collection_id = self._find_collection(create)
-        graph = GraphSettings(hnsw_threshold, hnsw_m, hnsw_ef_construction, hnsw_build_memory_mb)
+        graph = GraphSettings(
+            hnsw_threshold, hnsw_m, hnsw_ef_construction, hnsw_build_memory_mb,
+            iterative=pgvector_version(self._conn) >= (0, 8),
+        )  # fmt: skip
         self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
         self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
         if pool_size > 1:
             # A server answers requests on several threads: each borrows its own
             # connection instead of queueing on this one.
-            self._pool = connection_pool(conninfo, pool_size, f"imgsearch-{self.collection}")
+            self._pool = connection_pool(
+                conninfo, pool_size, f"imgsearch-{self.collection}", on_citus=self.on_citus
+            )
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -82,13 +94,19 @@ class PostgresStore:
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
-        """A connection for this thread: from the pool, or the one shared under a lock."""
-        if self._pool is None:
-            with self._lock:
-                yield self._conn
-        else:
-            with self._pool.connection() as conn:
-                yield conn
+        """A connection for this thread: from the pool, or the one shared under a lock.
+
+        A server or node that cannot be reached (a Citus worker down, the connection
+        lost) is :class:`~imgsearch.errors.StoreUnavailable`, naming it: never a
+        partial answer.
+        """
+        with unreachable_as_unavailable(self.location):
+            if self._pool is None:
+                with self._lock:
+                    yield self._conn
+            else:
+                with self._pool.connection() as conn:
+                    yield conn
 
     def __enter__(self) -> PostgresStore:
         return self
@@ -129,58 +147,15 @@ class PostgresStore:
     # -- the model guard -------------------------------------------------------------
 
     def settings(self) -> records.IndexSettings | None:
-        rows = self._rows(
-            "SELECT model_id, dim, preprocessing, model_source FROM imgsearch_collections "
-            "WHERE id = %s",
-            (self._collection_id,),
-        )
-        if not rows or rows[0][0] is None:
-            return None
-        model_id, dim, preprocessing, source = rows[0]
-        return records.IndexSettings(model_id, int(dim), preprocessing or "", source or model_id)
+        with self._connection() as conn:
+            return binding.read_settings(conn, self._collection_id)
 
     def bind(self, settings: records.IndexSettings, *, reembed: bool = False) -> None:
         with self._transaction() as tx:
-            self._images.forget()
-            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self._collection_id))
-            current, dim = tx.execute(
-                "SELECT model_id, dim FROM imgsearch_collections WHERE id = %s FOR UPDATE",
-                (self._collection_id,),
-            ).fetchone()
-            if current == settings.model_id and dim == settings.dim:
-                if settings.source:
-                    tx.execute(
-                        "UPDATE imgsearch_collections SET model_source = %s WHERE id = %s",
-                        (settings.source, self._collection_id),
-                    )
-                return
-            if core.check_binding(self.location, current, dim, settings, reembed=reembed):
-                tx.execute(
-                    "UPDATE imgsearch_images SET vector = NULL WHERE collection_id = %s",
-                    (self._collection_id,),
-                )
-                tx.execute(  # cut with the old model: meaningless now
-                    "DELETE FROM imgsearch_regions WHERE collection_id = %s",
-                    (self._collection_id,),
-                )
-                tx.execute(
-                    "DELETE FROM imgsearch_region_stamps WHERE collection_id = %s",
-                    (self._collection_id,),
-                )
-            # the HNSW indexes are built again once the collection is large enough
-            self._images.forget(tx)
-            self._regions.forget(tx)
-            tx.execute(
-                "UPDATE imgsearch_collections SET model_id = %s, dim = %s, preprocessing = %s, "
-                "model_source = %s WHERE id = %s",
-                (
-                    settings.model_id,
-                    settings.dim,
-                    settings.preprocessing,
-                    settings.source or settings.model_id,
-                    self._collection_id,
-                ),
-            )
+            binding.bind_collection(
+                tx, self._collection_id, self.location, settings, reembed,
+                (self._images, self._regions),
+            )  # fmt: skip
 
     def _dim(self) -> int:
         rows = self._rows(
@@ -343,15 +318,14 @@ class PostgresStore:
             "WHERE collection_id = %s",
             (c,),
         )[0]
-        failures, regions = self._rows(
-            "SELECT (SELECT count(*) FROM imgsearch_failures WHERE collection_id = %s), "
-            "(SELECT count(*) FROM imgsearch_regions WHERE collection_id = %s)",
-            (c, c),
-        )[0]
-        size = self._rows(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-            "WHERE c.relname LIKE 'imgsearch\\_%%' AND c.relkind = 'r'"
+        failures = self._rows(
+            "SELECT count(*) FROM imgsearch_failures WHERE collection_id = %s", (c,)
         )[0][0]
+        regions = self._rows(
+            "SELECT count(*) FROM imgsearch_regions WHERE collection_id = %s", (c,)
+        )[0][0]
+        with self._connection() as conn:
+            size = citus.total_size(conn, self.on_citus)
         rows = self._rows(
             f"SELECT {core.LAST_RUN_COLUMNS} FROM imgsearch_runs WHERE collection_id = %s "
             "ORDER BY id DESC LIMIT 1",

@@ -1,5 +1,6 @@
-"""Writing a batch to PostgreSQL: pipelined upserts keyed by (collection, path), and the
-BM25 terms table computed from the same tokens as the embedded store's FTS5."""
+"""Writing a batch to PostgreSQL: pipelined upserts keyed by (collection, path) — on plain
+PostgreSQL and on a Citus cluster alike — and the BM25 terms table computed from the same
+tokens as the embedded store's FTS5."""
 
 from __future__ import annotations
 
@@ -63,46 +64,64 @@ def region_table(c: int) -> RegionTable:
 
 def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
     """Upsert the batch's images of collection ``c`` with pipelined statements; ids in
-    batch order."""
+    batch order.
+
+    Paths stay unique without relying on a unique constraint (a Citus cluster cannot keep
+    one on a table distributed by image id): the batch's paths are locked first (an
+    advisory lock each, taken in one order by every writer), then the images stored at
+    them are updated in place by id and only the others inserted.
+    """
     items = batch.images
-    ids: list[int | None] = [None] * len(items)
+    ids: list[int | None] = [item.id for item in items]
+    lock_paths(tx, c, [item.facts.path for item in items])
+    unknown = [item.facts.path for item, known in zip(items, ids, strict=True) if known is None]
+    if unknown:
+        stored = dict(
+            tx.execute(
+                "SELECT path, id FROM imgsearch_images WHERE collection_id = %s AND path = ANY(%s)",
+                (c, unknown),
+            ).fetchall()
+        )
+        ids = [
+            stored.get(item.facts.path) if known is None else known
+            for item, known in zip(items, ids, strict=True)
+        ]
 
     def vector(item: Any) -> Any:
         if item.vector is None:
             return None
         return np.ascontiguousarray(item.vector, dtype=np.float32)
 
-    def collect(cursor: Any, positions: list[int]) -> None:
-        for position in positions:
+    def collect(cursor: Any, positions: list[int]) -> list[int | None]:
+        found: list[int | None] = []
+        for _ in positions:
             row = cursor.fetchone()
-            if row is not None:
-                ids[position] = int(row[0])
+            found.append(None if row is None else int(row[0]))
             cursor.nextset()
+        return found
 
     assignments = ", ".join(f"{name} = %s" for name in FACT_NAMES)
     with tx.cursor() as cursor:
-        moved = [n for n, item in enumerate(items) if item.id is not None]
-        if moved:
+        stored_at = [n for n, known in enumerate(ids) if known is not None]
+        if stored_at:
             cursor.executemany(
                 f"UPDATE imgsearch_images SET {assignments}, indexed_at = %s, "
                 "vector = coalesce(%s, vector) WHERE collection_id = %s AND id = %s "
                 "RETURNING id",
                 [
-                    (*fact_values(items[n].facts), now, vector(items[n]), c, items[n].id)
-                    for n in moved
+                    (*fact_values(items[n].facts), now, vector(items[n]), c, ids[n])
+                    for n in stored_at
                 ],
                 returning=True,
             )
-            collect(cursor, moved)
+            # an id whose row is gone (removed meanwhile) is written as a new image
+            for n, found in zip(stored_at, collect(cursor, stored_at), strict=True):
+                ids[n] = found
         fresh = [n for n in range(len(items)) if ids[n] is None]
         if fresh:
-            updates = ", ".join(f"{name} = excluded.{name}" for name in FACT_NAMES)
             cursor.executemany(
                 f"INSERT INTO imgsearch_images (collection_id, {FACT_COLUMNS}, indexed_at, vector, "
-                f"doc_len) VALUES ({', '.join(['%s'] * (len(FACT_NAMES) + 4))}) "
-                f"ON CONFLICT (collection_id, path) DO UPDATE SET {updates}, "
-                "indexed_at = excluded.indexed_at, "
-                "vector = coalesce(excluded.vector, imgsearch_images.vector) RETURNING id",
+                f"doc_len) VALUES ({', '.join(['%s'] * (len(FACT_NAMES) + 4))}) RETURNING id",
                 [
                     (
                         c,
@@ -115,12 +134,25 @@ def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
                 ],
                 returning=True,
             )
-            collect(cursor, fresh)
+            for n, found in zip(fresh, collect(cursor, fresh), strict=True):
+                ids[n] = found
     written = [int(i) for i in ids if i is not None]
     if len(written) != len(items):
         raise StoreError("an image row could not be written")
     write_terms(tx, c, written)
     return written
+
+
+def lock_paths(tx: Any, c: int, paths: list[str]) -> None:
+    """Hold, until ``tx`` ends, a lock on each of ``paths`` of collection ``c`` — taken in
+    hash order, so writers sharing paths queue instead of deadlocking."""
+    if paths:
+        tx.execute(
+            "SELECT count(pg_advisory_xact_lock(key)) FROM (SELECT DISTINCT "
+            "hashtextextended(%s || ':' || path, 7302) AS key FROM unnest(%s::text[]) AS u(path) "
+            "ORDER BY key) AS keys",
+            (str(c), paths),
+        )
 
 
 def write_terms(tx: Any, c: int, image_ids: list[int]) -> None:
