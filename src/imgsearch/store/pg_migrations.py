@@ -162,6 +162,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX imgsearch_regions_id ON imgsearch_regions (collection_id, id);
         """,
     ),
+    (
+        # Rewriting an image's terms deletes its old ones by image id: without this index
+        # every batch scanned all of the collection's terms (ingest slowing as it grew).
+        "0009_terms_by_image",
+        "CREATE INDEX imgsearch_terms_image ON imgsearch_terms (collection_id, image_id);",
+    ),
 ]
 
 

@@ -47,16 +47,6 @@ def connect(conninfo: str, location: str) -> Any:
     return conn
 
 
-def pgvector_version(connection: Any) -> tuple[int, ...]:
-    """The database's pgvector version, e.g. ``(0, 8, 1)``: what its HNSW scans can do
-    (a Citus cluster's nodes all run the same)."""
-    row = connection.execute(
-        "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
-    ).fetchone()
-    digits = [int(part) if part.isdigit() else 0 for part in str(row[0] if row else "0").split(".")]
-    return tuple(digits)
-
-
 def connection_pool(conninfo: str, size: int, name: str, *, on_citus: bool) -> Any:
     """Up to ``size`` connections like :func:`connect`'s, for callers on many threads
     (``on_citus``: to a Citus coordinator)."""

@@ -122,5 +122,5 @@ class ImageIndex:
         with self._transaction() as tx:
             return candidates(
                 tx, self.collection_id, query, dim, clause, params, limit, use_index, ef_search,
-                iterative=self.graph.iterative, explain=explain,
+                explain=explain,
             )  # fmt: skip

@@ -95,8 +95,7 @@ class RegionIndex:
         def fetch(limit: int, index: bool, ef: int) -> list[Any]:
             with self._transaction() as tx:
                 return region_candidates(
-                    tx, self.collection_id, from_where, params, q, dim, limit, index, ef,
-                    self.graph.iterative,
+                    tx, self.collection_id, from_where, params, q, dim, limit, index, ef
                 )  # fmt: skip
 
         rows = search_widening(fetch, k + CANDIDATE_MARGIN, use_index)

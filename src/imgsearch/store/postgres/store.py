@@ -18,7 +18,6 @@ from imgsearch.store.postgres import binding, citus
 from imgsearch.store.postgres.connect import (
     connect,
     connection_pool,
-    pgvector_version,
     unreachable_as_unavailable,
 )
 from imgsearch.store.postgres.images import ImageIndex
@@ -71,10 +70,7 @@ class PostgresStore:
         self.on_citus = citus.has_citus(self._conn)
         self._pool: Any = None  # set last: setup runs on the first connection
         self._collection_id = self._find_collection(create)
-        graph = GraphSettings(
-            hnsw_threshold, hnsw_m, hnsw_ef_construction, hnsw_build_memory_mb,
-            iterative=pgvector_version(self._conn) >= (0, 8),
-        )  # fmt: skip
+        graph = GraphSettings(hnsw_threshold, hnsw_m, hnsw_ef_construction, hnsw_build_memory_mb)
         self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
         self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
         if pool_size > 1:

@@ -9,11 +9,28 @@ from typing import Any
 import numpy as np
 
 from imgsearch.errors import StoreError
-from imgsearch.store.core import FACT_COLUMNS, FACT_NAMES, fact_values
-from imgsearch.store.records import ImageFacts, Vector, WriteBatch
+from imgsearch.store.core import FACT_NAMES, fact_values
+from imgsearch.store.records import Vector, WriteBatch
 from imgsearch.store.region_rows import RegionTable, write_regions
 from imgsearch.store.terms import term_counts
 from imgsearch.store.text import metadata_text
+
+FACT_TYPES = {
+    "path": "text", "size": "int8", "mtime_ns": "int8", "digest": "text", "width": "int4",
+    "height": "int4", "format": "text", "captured_at": "float8", "camera": "text",
+    "latitude": "float8", "longitude": "float8", "duration": "float8", "fps": "float8",
+    "codec": "text", "frame_count": "int8",
+}  # fmt: skip
+COPY_COLUMNS = ("collection_id", "id", *FACT_NAMES, "indexed_at", "vector", "doc_len")
+"""The columns a new image row is copied with (binary COPY), and their types:"""
+COPY_TYPES = [
+    "int4",
+    "int8",
+    *(FACT_TYPES[name] for name in FACT_NAMES),
+    "float8",
+    "vector",
+    "int4",
+]
 
 
 def write_batch(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
@@ -118,28 +135,36 @@ def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
             for n, found in zip(stored_at, collect(cursor, stored_at), strict=True):
                 ids[n] = found
         fresh = [n for n in range(len(items)) if ids[n] is None]
+        inserted: dict[int, tuple[dict[str, int], int]] = {}
         if fresh:
-            cursor.executemany(
-                f"INSERT INTO imgsearch_images (collection_id, {FACT_COLUMNS}, indexed_at, vector, "
-                f"doc_len) VALUES ({', '.join(['%s'] * (len(FACT_NAMES) + 4))}) RETURNING id",
-                [
-                    (
-                        c,
-                        *fact_values(items[n].facts),
-                        now,
-                        vector(items[n]),
-                        _length(items[n].facts),
+            # ids drawn first, rows sent by binary COPY: a Citus coordinator routes COPY
+            # rows to the shards as they stream (an INSERT it would plan, deparse to text
+            # and re-parse on the worker, row by row)
+            new_ids = [
+                int(row[0])
+                for row in tx.execute(
+                    "SELECT nextval(pg_get_serial_sequence('imgsearch_images', 'id')) "
+                    "FROM generate_series(1, %s)",
+                    (len(fresh),),
+                ).fetchall()
+            ]
+            with cursor.copy(
+                f"COPY imgsearch_images ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(COPY_TYPES)
+                for n, image_id in zip(fresh, new_ids, strict=True):
+                    facts = items[n].facts
+                    # no caption or tags yet: the terms come from the path and camera
+                    terms = term_counts(metadata_text(facts.path, camera=facts.camera))
+                    copy.write_row(
+                        (c, image_id, *fact_values(facts), now, vector(items[n]), terms[1])
                     )
-                    for n in fresh
-                ],
-                returning=True,
-            )
-            for n, found in zip(fresh, collect(cursor, fresh), strict=True):
-                ids[n] = found
+                    ids[n] = image_id
+                    inserted[image_id] = terms
     written = [int(i) for i in ids if i is not None]
     if len(written) != len(items):
         raise StoreError("an image row could not be written")
-    write_terms(tx, c, written)
+    write_terms(tx, c, written, inserted)
     return written
 
 
@@ -155,45 +180,51 @@ def lock_paths(tx: Any, c: int, paths: list[str]) -> None:
         )
 
 
-def write_terms(tx: Any, c: int, image_ids: list[int]) -> None:
-    """Recompute the BM25 terms (and document lengths) of ``image_ids`` in collection ``c``."""
-    if not image_ids:
-        return
-    rows = tx.execute(
-        "SELECT id, path, camera, caption, tags FROM imgsearch_images "
-        "WHERE collection_id = %s AND id = ANY(%s)",
-        (c, image_ids),
-    ).fetchall()
-    tx.execute(
-        "DELETE FROM imgsearch_terms WHERE collection_id = %s AND image_id = ANY(%s)",
-        (c, image_ids),
-    )
-    lengths: list[tuple[int, int]] = []
+def write_terms(
+    tx: Any, c: int, image_ids: list[int], new: dict[int, tuple[dict[str, int], int]] | None = None
+) -> None:
+    """Recompute the BM25 terms (and document lengths) of ``image_ids`` in collection
+    ``c``; ``new``: those just inserted (no terms stored yet), with their term counts and
+    length, written as they are."""
+    new = new or {}
+    stored = [i for i in image_ids if i not in new]
+    rows: list[Any] = []
+    if stored:
+        rows = tx.execute(
+            "SELECT id, path, camera, caption, tags FROM imgsearch_images "
+            "WHERE collection_id = %s AND id = ANY(%s)",
+            (c, stored),
+        ).fetchall()
+        tx.execute(
+            "DELETE FROM imgsearch_terms WHERE collection_id = %s AND image_id = ANY(%s)",
+            (c, stored),
+        )
     with (
         tx.cursor() as cursor,
         cursor.copy(
             "COPY imgsearch_terms (collection_id, image_id, term, tf, doc_len) FROM STDIN"
         ) as copy,
     ):
-        for image_id, path, camera, caption, tags in rows:
-            body = metadata_text(path, camera=camera, caption=caption, tags=tags or [])
-            counts, length = term_counts(body)
-            lengths.append((image_id, length))
+        counted = [
+            (
+                image_id,
+                *term_counts(metadata_text(path, camera=camera, caption=caption, tags=tags or [])),
+            )
+            for image_id, path, camera, caption, tags in rows
+        ]
+        lengths = [(image_id, length) for image_id, _, length in counted]
+        for image_id, counts, length in [*counted, *((i, *t) for i, t in new.items())]:
             for term, tf in counts.items():
                 copy.write_row((c, image_id, term, tf, length))
-    tx.execute(
-        "UPDATE imgsearch_images SET doc_len = u.length "
-        "FROM unnest(%s::bigint[], %s::integer[]) AS u(id, length) "
-        "WHERE imgsearch_images.collection_id = %s AND imgsearch_images.id = u.id "
-        # a new row version costs an HNSW insert: touch only rows whose length changed
-        "AND imgsearch_images.doc_len IS DISTINCT FROM u.length",
-        ([i for i, _ in lengths], [n for _, n in lengths], c),
-    )
-
-
-def _length(facts: ImageFacts) -> int:
-    """Token count of a new image's metadata (no caption or tags yet)."""
-    return term_counts(metadata_text(facts.path, camera=facts.camera))[1]
+    if lengths:
+        tx.execute(
+            "UPDATE imgsearch_images SET doc_len = u.length "
+            "FROM unnest(%s::bigint[], %s::integer[]) AS u(id, length) "
+            "WHERE imgsearch_images.collection_id = %s AND imgsearch_images.id = u.id "
+            # a new row version costs an HNSW insert: touch only rows whose length changed
+            "AND imgsearch_images.doc_len IS DISTINCT FROM u.length",
+            ([i for i, _ in lengths], [n for _, n in lengths], c),
+        )
 
 
 def as_vector(value: Any) -> Vector:
