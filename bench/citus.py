@@ -172,6 +172,9 @@ def main() -> int:
     parser.add_argument("--vectors", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--part-vectors", type=int, default=100_000)
+    parser.add_argument(
+        "--setups", choices=["both", "postgresql", "citus"], default="both", help="which to run"
+    )
     args = parser.parse_args()
     vectors = clustered(args.vectors, seed=1)
     rng = np.random.default_rng(2)
@@ -196,6 +199,8 @@ def main() -> int:
             "Citus, coordinator + 2 workers": f"{cluster.url}?collection=bench",
         }
         for name, url in setups.items():
+            if args.setups != "both" and not name.lower().startswith(args.setups):
+                continue
             print(f"{name}: ingest", file=sys.stderr, flush=True)
             rate, build = load(url, vectors)
             store = PostgresStore(url, hnsw_threshold=args.vectors)

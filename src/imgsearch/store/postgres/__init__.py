@@ -2,8 +2,9 @@
 
 Selected by a URL, ``postgresql://user@host/db`` (``?collection=NAME`` picks
 one of several indexes in the database; default ``default``). Every table
-carries ``collection_id`` in its keys, the column a Citus cluster would
-distribute by (see docs/scaling.md).
+carries ``collection_id`` in its keys. On a Citus coordinator the tables that grow
+with a collection are distributed by image id (:mod:`imgsearch.store.postgres.citus`,
+docs/scaling.md).
 
 - vectors live in a ``vector`` column; each collection has its own partial
   HNSW index on ``vector::vector(dim)`` with cosine ops, created when the
@@ -15,9 +16,10 @@ distribute by (see docs/scaling.md).
   and their order are exactly the embedded store's;
 - the metadata score is BM25 over the same tokens as the embedded store's
   FTS5 (:mod:`imgsearch.store.terms`), computed in SQL;
-- every batch is one transaction of upserts keyed by (collection, path), so a
-  repeated batch after a crash updates rather than duplicates; binding and
-  re-embedding take a per-collection advisory lock.
+- every batch is one transaction of upserts keyed by (collection, path) — paths
+  locked, then updated by id or copied in — so a repeated batch after a crash
+  updates rather than duplicates; binding and re-embedding take a per-collection
+  advisory lock.
 """
 
 from imgsearch.store.postgres.store import POSTGRES, PostgresStore

@@ -122,13 +122,16 @@ def build_hnsw(
     table: str = "imgsearch_images",
 ) -> None:
     """Create the collection's partial HNSW index ``name`` unless it exists, with
-    ``maintenance_work_mem`` sized to the graph of ``count`` vectors (at most ``memory_mb``)."""
+    ``maintenance_work_mem`` sized to the graph of ``count`` vectors (at most ``memory_mb``)
+    — on a Citus cluster, to one shard's graph: every shard builds its own at once, and
+    pgvector's parallel build reserves the whole setting up front."""
     exists = tx.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]
     if exists is None:
         # pgvector builds fast only while the graph fits in maintenance_work_mem
         # (100k 512-d vectors: 32 s in memory, over 6 minutes spilling at 64 MB)
         per_vector = 4 * dim + 48 * graph.m
-        memory_mb = min(graph.memory_mb, 64 + math.ceil(1.3 * count * per_vector / 2**20))
+        per_graph = math.ceil(count / shards_of(tx, table))
+        memory_mb = min(graph.memory_mb, 64 + math.ceil(1.3 * per_graph * per_vector / 2**20))
         tx.execute(f"SET LOCAL maintenance_work_mem = '{int(memory_mb)}MB'")
         tx.execute(
             f"CREATE INDEX {name} ON {table} USING hnsw "
@@ -141,6 +144,16 @@ def build_hnsw(
         # Fresh statistics, or the planner (still believing the table nearly empty
         # after a bulk load, until autovacuum gets to it) sorts a btree scan instead.
         tx.execute(f"ANALYZE {table}")
+
+
+def shards_of(tx: Any, table: str) -> int:
+    """How many shards ``table`` is split into on a Citus cluster (1: not distributed)."""
+    if tx.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone() is None:
+        return 1
+    row = tx.execute(
+        "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = %s::regclass", (table,)
+    ).fetchone()
+    return max(1, int(row[0]))
 
 
 def search_widening(
