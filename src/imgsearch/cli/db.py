@@ -101,9 +101,11 @@ def _connect(url: str | None) -> Any:
 
 @app.command("distribute")
 def distribute(store: str | None = StoreUrlOption) -> None:
-    """Distribute the store's tables of an existing database over its Citus workers (a
-    new database on Citus is distributed on first use). Copies every collection's rows
-    into the shards; idempotent."""
+    """Distribute an existing database's tables over its Citus workers.
+
+    A new database on Citus is distributed on first use; this converts one that already
+    holds collections, copying every collection's rows into the shards. Idempotent.
+    """
     from imgsearch.store.postgres.citus import distribute as distribute_tables
     from imgsearch.store.postgres.citus import shard_spread
 
@@ -118,8 +120,11 @@ def distribute(store: str | None = StoreUrlOption) -> None:
 
 @app.command("rebalance")
 def rebalance(store: str | None = StoreUrlOption) -> None:
-    """Spread the shards evenly over the workers (run after adding one); searches and
-    indexing go on meanwhile. Waits until every move is done."""
+    """Spread the shards evenly over the Citus workers (after adding one).
+
+    Shards move by logical replication while searches and indexing go on; the command
+    waits until every move is done.
+    """
     from imgsearch.store.postgres.citus import rebalance as rebalance_shards
     from imgsearch.store.postgres.citus import shard_spread
 
