@@ -107,15 +107,10 @@ def distribute(store: str | None = StoreUrlOption) -> None:
     holds collections, copying every collection's rows into the shards. Idempotent.
     """
     from imgsearch.store.postgres.citus import distribute as distribute_tables
-    from imgsearch.store.postgres.citus import shard_spread
 
     with _connect(store) as conn:
         images = distribute_tables(conn)
-        spread = shard_spread(conn)
-    print(
-        f"distributed: {images} images in shards on "
-        + ", ".join(f"{node} ({count} shards)" for node, count in spread.items())
-    )
+        print(f"distributed: {images} images in shards on {_spread(conn)}")
 
 
 @app.command("rebalance")
@@ -126,12 +121,14 @@ def rebalance(store: str | None = StoreUrlOption) -> None:
     waits until every move is done.
     """
     from imgsearch.store.postgres.citus import rebalance as rebalance_shards
-    from imgsearch.store.postgres.citus import shard_spread
 
     with _connect(store) as conn:
         moved = rebalance_shards(conn)
-        spread = shard_spread(conn)
-    print(
-        f"moved {moved} shard placements; now "
-        + ", ".join(f"{node} ({count} shards)" for node, count in spread.items())
-    )
+        print(f"moved {moved} shard placements; now {_spread(conn)}")
+
+
+def _spread(conn: Any) -> str:
+    """Each node and how many of the store's shards it holds, as one line."""
+    from imgsearch.store.postgres.citus import shard_spread
+
+    return ", ".join(f"{node} ({count} shards)" for node, count in shard_spread(conn).items())

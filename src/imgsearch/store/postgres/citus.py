@@ -54,6 +54,16 @@ def is_distributed(connection: Any) -> bool:
     return row is not None
 
 
+def shard_count(connection: Any, table: str) -> int:
+    """How many shards ``table`` is split into (1: not distributed)."""
+    if not has_citus(connection):
+        return 1
+    row = connection.execute(
+        "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = %s::regclass", (table,)
+    ).fetchone()
+    return max(1, int(row[0]))
+
+
 def configure(connection: Any) -> None:
     """Session settings for a connection to a coordinator: ``SET LOCAL`` (the search's
     beam width, its plan switches) reaches the shards' queries, and a worker that is down

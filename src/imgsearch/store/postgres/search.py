@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from imgsearch.store.postgres import citus
 from imgsearch.store.postgres.write import as_vector
 from imgsearch.store.records import Vector
 from imgsearch.store.terms import K1, B
@@ -130,7 +131,7 @@ def build_hnsw(
         # pgvector builds fast only while the graph fits in maintenance_work_mem
         # (100k 512-d vectors: 32 s in memory, over 6 minutes spilling at 64 MB)
         per_vector = 4 * dim + 48 * graph.m
-        per_graph = math.ceil(count / shards_of(tx, table))
+        per_graph = math.ceil(count / citus.shard_count(tx, table))
         memory_mb = min(graph.memory_mb, 64 + math.ceil(1.3 * per_graph * per_vector / 2**20))
         tx.execute(f"SET LOCAL maintenance_work_mem = '{int(memory_mb)}MB'")
         tx.execute(
@@ -144,16 +145,6 @@ def build_hnsw(
         # Fresh statistics, or the planner (still believing the table nearly empty
         # after a bulk load, until autovacuum gets to it) sorts a btree scan instead.
         tx.execute(f"ANALYZE {table}")
-
-
-def shards_of(tx: Any, table: str) -> int:
-    """How many shards ``table`` is split into on a Citus cluster (1: not distributed)."""
-    if tx.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone() is None:
-        return 1
-    row = tx.execute(
-        "SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = %s::regclass", (table,)
-    ).fetchone()
-    return max(1, int(row[0]))
 
 
 def search_widening(
