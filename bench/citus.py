@@ -11,11 +11,17 @@ it shows the overhead of distribution here, not the scaling of real machines. Ev
 node gets ``shared_buffers = 2GB`` (the development cluster's default is PostgreSQL's
 128 MB), as a server holding a million vectors would be configured.
 
+The store sizes its HNSW beam to each graph (``auto_ef_search``); the recall/latency
+trade-off at fixed beams (a store URL's ``ef_search``) is measured too. The cluster is
+made once per ``--shards`` count (each shard is a graph every query walks; the store's
+default is two per worker, the best here is about the cores across the workers).
+
 Also measured, for the projection to larger clusters (docs/scaling.md): a query on one
 shard alone (straight on its worker), and ingest of precomputed vectors into the
 cluster by one writer and by two writers in parallel, each taking its ``--part``.
 
     python bench/citus.py [--vectors 1000000] [--queries 200] [--part-vectors 100000]
+                          [--shards 2] [--setups both|postgresql|citus]
 
 Target (issue 17): recall@10 ≥ 0.95 at p50 ≤ 20 ms at 1M on the 2-worker cluster.
 """
@@ -44,11 +50,13 @@ from imgsearch.indexer.parts import Part
 from imgsearch.store import Filters, ImageFacts, ImageWrite, IndexSettings, WriteBatch
 from imgsearch.store.citus_cluster import start_cluster, stop_cluster
 from imgsearch.store.postgres import PostgresStore
+from imgsearch.store.postgres.search import auto_ef_search
 from search import DIM, clustered
 
 FOLDERS = 100  # /bench/NN/: 1% of the vectors each
 BATCH = 1000
 SHARED_BUFFERS = "2GB"
+FIXED_BEAMS = (40, 100, 200, 400)
 
 
 def path_of(i: int) -> str:
@@ -129,7 +137,7 @@ def one_shard(cluster: Any, probes: np.ndarray) -> tuple[int, float]:
         for probe in probes:
             began = time.perf_counter()
             with worker.transaction():
-                worker.execute("SET LOCAL hnsw.ef_search = 52")
+                worker.execute(f"SET LOCAL hnsw.ef_search = {auto_ef_search(int(rows))}")
                 worker.execute("SET LOCAL enable_sort = off")
                 worker.execute("SET LOCAL enable_seqscan = off")
                 worker.execute(
@@ -167,56 +175,84 @@ def parts_ingest(url: str, vectors: np.ndarray, parts: int) -> float:
     return len(vectors) / seconds
 
 
+def start(folder: Path, shards: int) -> Any:
+    """A fresh 2-worker cluster in ``folder`` whose database distributes into ``shards``."""
+    stop_cluster(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    cluster = start_cluster(folder, workers=2)
+    for port in cluster.ports:  # each node caches its part of the data (default: 128 MB)
+        with psycopg.connect(cluster.node_url(port), autocommit=True) as node:
+            node.execute(f"ALTER SYSTEM SET shared_buffers = '{SHARED_BUFFERS}'")
+    stop_cluster(folder)
+    cluster = start_cluster(folder, workers=2)
+    with psycopg.connect(cluster.url, autocommit=True) as admin:
+        database = cluster.url.rsplit("/", 1)[1]
+        admin.execute(f"ALTER DATABASE {database} SET citus.shard_count = {int(shards)}")
+        admin.execute("CREATE DATABASE single")  # no Citus extension: plain PostgreSQL
+    return cluster
+
+
+def measure(
+    name: str, url: str, vectors: np.ndarray, probes: np.ndarray, fixed: list[tuple[Any, ...]]
+) -> tuple[Any, ...]:
+    """Ingest into ``url`` and query it: the table's row; appends beam rows to ``fixed``."""
+    print(f"{name}: ingest", file=sys.stderr, flush=True)
+    rate, build = load(url, vectors)
+    store = PostgresStore(url, hnsw_threshold=len(vectors))
+    row: list[Any] = [name, rate, build]
+    for folders in (0, 10, 1):
+        row += searches(store, vectors, probes, folders)
+        print(f"  {name} {folders}%: {row[-3:]}", file=sys.stderr, flush=True)
+    row.append(store.stats().bytes_on_disk / 2**20)
+    store.close()
+    for beam in FIXED_BEAMS:
+        fixed_store = PostgresStore(url, hnsw_threshold=len(vectors), hnsw_ef_search=beam)
+        fixed.append((name, beam, *searches(fixed_store, vectors, probes, 0)))
+        fixed_store.close()
+    return tuple(row)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vectors", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--part-vectors", type=int, default=100_000)
     parser.add_argument(
+        "--shards", default="4", help="shards per table, or several: 32,4,2 (one cluster each)"
+    )
+    parser.add_argument(
         "--setups", choices=["both", "postgresql", "citus"], default="both", help="which to run"
     )
     args = parser.parse_args()
+    shard_counts = [int(n) for n in args.shards.split(",")]
     vectors = clustered(args.vectors, seed=1)
     rng = np.random.default_rng(2)
     probes = vectors[rng.choice(len(vectors), args.queries, replace=False)]
     probes = probes + 0.03 * rng.standard_normal(probes.shape).astype(np.float32)
     probes /= np.linalg.norm(probes, axis=1, keepdims=True)
     work = Path(tempfile.mkdtemp(prefix="imgsearch-bench-citus-"))
+    folder = work / "cluster"
     table: list[tuple[Any, ...]] = []
+    fixed: list[tuple[Any, ...]] = []
     notes: list[str] = []
     try:
-        cluster = start_cluster(work / "cluster", workers=2)
-        for port in cluster.ports:  # each node caches its part of the data (default: 128 MB)
-            with psycopg.connect(cluster.node_url(port), autocommit=True) as node:
-                node.execute(f"ALTER SYSTEM SET shared_buffers = '{SHARED_BUFFERS}'")
-        stop_cluster(work / "cluster")
-        cluster = start_cluster(work / "cluster", workers=2)
-        with psycopg.connect(cluster.url, autocommit=True) as admin:
-            admin.execute("CREATE DATABASE single")  # no Citus extension: plain PostgreSQL
+        cluster = start(folder, shard_counts[0])
         base = cluster.url.rsplit("/", 1)[0]
-        setups = {
-            "PostgreSQL 15 single server": f"{base}/single?collection=bench",
-            "Citus, coordinator + 2 workers": f"{cluster.url}?collection=bench",
-        }
-        for name, url in setups.items():
-            if args.setups != "both" and not name.lower().startswith(args.setups):
-                continue
-            print(f"{name}: ingest", file=sys.stderr, flush=True)
-            rate, build = load(url, vectors)
-            store = PostgresStore(url, hnsw_threshold=args.vectors)
-            row: list[Any] = [name, rate, build]
-            for folders in (0, 10, 1):
-                row += searches(store, vectors, probes, folders)
-                print(f"  {name} {folders}%: {row[-3:]}", file=sys.stderr, flush=True)
-            row.append(store.stats().bytes_on_disk / 2**20)
-            if store.on_citus:
-                rows, p50 = one_shard(cluster, probes[:100])
-                notes.append(
-                    f"one shard of the images table: {rows:,} rows; the same HNSW query "
-                    f"straight on it, on its worker: p50 {p50:.2f} ms"
-                )
-            store.close()
-            table.append(tuple(row))
+        if args.setups in ("both", "postgresql"):
+            url = f"{base}/single?collection=bench"
+            table.append(measure("PostgreSQL 15 single server", url, vectors, probes, fixed))
+        for number, shards in enumerate(shard_counts if args.setups != "postgresql" else []):
+            if number:
+                cluster = start(folder, shards)
+            name = f"Citus, coordinator + 2 workers, {shards} shards"
+            url = f"{cluster.url}?collection=bench"
+            table.append(measure(name, url, vectors, probes, fixed))
+            rows, p50 = one_shard(cluster, probes[:100])
+            notes.append(
+                f"{shards} shards: one shard of the images table holds {rows:,} rows; the "
+                f"same HNSW query straight on it, on its worker (beam "
+                f"{auto_ef_search(rows)}): p50 {p50:.2f} ms"
+            )
         part_vectors = vectors[: args.part_vectors]
         for parts in (1, 2):
             url = f"{cluster.url}?collection=parts{parts}"
@@ -224,16 +260,22 @@ def main() -> int:
             notes.append(
                 f"ingest into the cluster (no graph yet) of {len(part_vectors):,} precomputed vectors by {parts} writer(s) in parallel (--part n/{parts} each): {rate:,.0f} vectors/s"
             )
-        stop_cluster(work / "cluster")
     finally:
-        stop_cluster(work / "cluster")
+        stop_cluster(folder)
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\n{args.vectors:,} clustered {DIM}-d vectors, {args.queries} queries, top 10\n")
+    print(
+        f"\n{args.vectors:,} clustered {DIM}-d vectors, {args.queries} queries, top 10, the store's beam\n"
+    )
     print("| setup | ingest vectors/s | graph build s | p50 ms | p99 ms | recall@10 | 10% filter p50 | p99 | recall@10 | 1% filter p50 | p99 | recall@10 | MiB on disk |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, rate, build, *cells, size in table:
         numbers = " | ".join(f"{c:.3f}" if n % 3 == 2 else f"{c:.2f}" for n, c in enumerate(cells))
         print(f"| {name} | {rate:,.0f} | {build:.1f} | {numbers} | {size:,.0f} |")
+    print("\nFixed beams (a store URL's ef_search), unfiltered:\n")
+    print("| setup | ef_search | p50 ms | p99 ms | recall@10 |")
+    print("|---|---:|---:|---:|---:|")
+    for name, beam, p50, p99, recall in fixed:
+        print(f"| {name} | {beam} | {p50:.2f} | {p99:.2f} | {recall:.3f} |")
     print()
     for note in notes:
         print(f"- {note}")

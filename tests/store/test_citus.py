@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -122,6 +123,11 @@ def test_images_spread_over_both_workers_and_each_keeps_its_regions_on_its_shard
         "WHERE table_name::text IN ('imgsearch_images', 'imgsearch_regions')",
     )
     assert {port for *_, port in shards} == set(citus_cluster.workers)
+    # two shards per worker and table: every search walks each shard's graph, so the
+    # store asks for far fewer than Citus's default of 32 (citus.default_shards)
+    per_table = Counter(table for table, *_ in shards)
+    assert per_table == {"imgsearch_images": 4, "imgsearch_regions": 4}
+    assert Counter(port for *_, port in shards) == {port: 4 for port in citus_cluster.workers}
     # on each worker, read the shards themselves: the images there, the regions there
     found_images, found_regions = 0, 0
     for port in citus_cluster.workers:
@@ -248,7 +254,8 @@ def test_a_worker_added_and_shards_rebalanced_while_searches_run(own_cluster: An
             "WHERE table_name = 'imgsearch_images'::regclass GROUP BY 1",
         )
         assert {port for port, _ in spread} == set(grown.workers)
-        assert dict(spread)[new] >= 2
+        # two shards per worker when distributed: 4 over 3 workers now, as even as it gets
+        assert dict(spread)[new] >= 1 and sorted(count for _, count in spread) == [1, 1, 2]
         for n in range(4):  # and after: still the same answers
             assert answers(store, queries[n : n + 1]) == expected[n]
     finally:
@@ -286,16 +293,20 @@ def test_an_existing_database_is_distributed_in_place(own_cluster: Any, postgres
     finally:
         reopened.close()
 
-    done = imgsearch("db", "distribute", "--store", base)
+    done = imgsearch("db", "distribute", "--store", base, "--shards", "3")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("distributed: 200 images")
     placed = rows(
         base,
-        "SELECT DISTINCT nodeport FROM citus_shards WHERE table_name = 'imgsearch_images'::regclass",
+        "SELECT table_name::text, count(*), array_agg(DISTINCT nodeport) FROM citus_shards "
+        "WHERE table_name::text LIKE 'imgsearch%' GROUP BY 1",
     )
-    assert {p for (p,) in placed} == set(own_cluster.workers)
+    assert len(placed) == 4 and {count for _, count, _ in placed} == {3}
+    assert all(set(ports) == set(own_cluster.workers) for *_, ports in placed)
     again = imgsearch("db", "distribute", "--store", base)  # idempotent
     assert again.returncode == 0 and again.stdout.startswith("distributed: 200 images")
+    other = imgsearch("db", "distribute", "--store", base, "--shards", "8")
+    assert other.returncode != 0 and "already distributed in 3 shards" in other.stderr
     converted = PostgresStore(collection(base, "old"), hnsw_threshold=100)
     try:
         assert answers(converted, queries) == expected

@@ -15,6 +15,8 @@ from imgsearch.errors import StoreError
 from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from imgsearch.store.core import filter_clause
 from imgsearch.store.postgres import POSTGRES, PostgresStore, split_url
+from imgsearch.store.postgres.search import GraphSettings, auto_ef_search
+from imgsearch.store.postgres.url import UrlOptions, parse_url
 from tests.store.conftest import facts, unit_vectors
 
 DIM = 16
@@ -48,6 +50,27 @@ def test_collection_is_read_from_the_url_and_removed_from_libpq_options() -> Non
         "photos",
     )
     assert split_url("postgresql:///db")[1] == "default"
+
+
+def test_the_search_beam_is_read_from_the_url_and_checked() -> None:
+    conninfo, options = parse_url("postgresql://u@h/db?ef_search=200&collection=c&sslmode=require")
+    assert conninfo == "postgresql://u@h/db?sslmode=require"
+    assert options == UrlOptions("c", 200)
+    assert parse_url("postgresql://u@h/db")[1].ef_search is None
+    for bad in ("0", "1001", "many"):
+        with pytest.raises(StoreError, match="ef_search"):
+            parse_url(f"postgresql://u@h/db?ef_search={bad}")
+
+
+def test_the_automatic_beam_grows_with_the_square_root_of_each_graph() -> None:
+    assert auto_ef_search(0) == auto_ef_search(25_000) == 40  # pgvector's default
+    assert auto_ef_search(250_000) == 125
+    assert auto_ef_search(1_000_000) == 250
+    assert auto_ef_search(10**8) == 1000  # pgvector's limit
+    graph = GraphSettings(threshold=100, m=16, ef_construction=64, memory_mb=64)
+    assert graph.beam(1_000_000, shards=4) == auto_ef_search(250_000)  # per shard
+    fixed = GraphSettings(threshold=100, m=16, ef_construction=64, memory_mb=64, ef_search=77)
+    assert fixed.beam(1_000_000, shards=4) == 77
 
 
 @pytest.mark.slow

@@ -85,7 +85,7 @@ StoreUrlOption = typer.Option(
 )
 
 
-def _connect(url: str | None) -> Any:
+def _connect(url: str | None, *, distribute_new: bool = True) -> Any:
     """A connection to the coordinator at ``url`` (or $IMGSEARCH_INDEX), schema migrated."""
     from imgsearch.errors import StoreError
     from imgsearch.store.postgres import is_postgres_url, redact, split_url
@@ -96,20 +96,31 @@ def _connect(url: str | None) -> Any:
         raise StoreError(
             "give the Citus coordinator's URL", hint="--store postgresql://USER@HOST/DB"
         )
-    return connect(split_url(url)[0], redact(url))
+    return connect(split_url(url)[0], redact(url), distribute_new=distribute_new)
 
 
 @app.command("distribute")
-def distribute(store: str | None = StoreUrlOption) -> None:
-    """Distribute an existing database's tables over its Citus workers.
+def distribute(
+    store: str | None = StoreUrlOption,
+    shards: int | None = typer.Option(
+        None,
+        "--shards",
+        min=1,
+        help="Shards per table (default: the database's citus.shard_count if set, else "
+        "two per worker). Every search walks every shard's graph: about the number of "
+        "cores across the workers is best.",
+    ),
+) -> None:
+    """Distribute a database's tables over its Citus workers.
 
-    A new database on Citus is distributed on first use; this converts one that already
-    holds collections, copying every collection's rows into the shards. Idempotent.
+    A new database on Citus is distributed on first use, two shards per worker; this
+    converts one that already holds collections, copying every collection's rows into
+    the shards, or distributes a new one with --shards. Idempotent.
     """
     from imgsearch.store.postgres.citus import distribute as distribute_tables
 
-    with _connect(store) as conn:
-        images = distribute_tables(conn)
+    with _connect(store, distribute_new=False) as conn:
+        images = distribute_tables(conn, shards)
         print(f"distributed: {images} images in shards on {_spread(conn)}")
 
 

@@ -193,7 +193,6 @@ def _start_node(binaries: Path, data: Path, port: int, owner: pwd.struct_passwd 
             "wal_level": "logical",
             "max_replication_slots": "20",
             "max_wal_senders": "20",
-            "citus.shard_count": "8",
             "citus.node_conninfo": "'sslmode=disable'",  # nodes on 127.0.0.1 only
         }
         with (data / "postgresql.conf").open("a") as conf:

@@ -18,6 +18,16 @@ where the constraint stays as a safety net.
 A new database on Citus is distributed when the store first connects; one holding data
 is converted by :func:`distribute` (``imgsearch db distribute``), which copies the rows
 into the shards.
+
+**How many shards.** Every search walks the HNSW graph of every shard, and a walk costs
+about the same whatever the graph's size (it grows with its logarithm): the work of a
+query grows with the number of shards, and more shards only pay while they keep idle
+cores busy. Measured on this project's 2-core machine with 200k vectors (bench/citus.py):
+32 shards (Citus's default) answered in 50–64 ms, 4 in 13 ms, 2 in 9–11 ms. So the store
+asks for :func:`default_shards` — two per worker, enough for a rebalance onto one more
+worker — unless the database sets ``citus.shard_count`` itself (``ALTER DATABASE … SET
+citus.shard_count = N``: best about the number of cores across the workers) or
+``imgsearch db distribute --shards N`` says otherwise.
 """
 
 from __future__ import annotations
@@ -72,6 +82,20 @@ def configure(connection: Any) -> None:
     connection.execute(f"SET citus.node_connection_timeout = {CONNECT_TIMEOUT_MS}")
 
 
+def default_shards(connection: Any) -> int:
+    """Shards per distributed table for a new distribution: the database's own
+    ``citus.shard_count`` where someone set it, else two per active worker."""
+    source, value = connection.execute(
+        "SELECT source, setting FROM pg_settings WHERE name = 'citus.shard_count'"
+    ).fetchone()
+    if source != "default":
+        return int(value)
+    (workers,) = connection.execute(
+        "SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND isactive AND groupid <> 0"
+    ).fetchone()
+    return max(2, 2 * int(workers))
+
+
 def distribute_new(connection: Any) -> bool:
     """Distribute the store's tables if this is a Citus database whose tables are still
     local and hold no image yet (a new database); whether they are distributed now."""
@@ -89,21 +113,30 @@ def distribute_new(connection: Any) -> bool:
     return True
 
 
-def distribute(connection: Any) -> int:
-    """Convert the store's tables of a Citus database into distributed tables, copying
-    their rows into the shards; the number of images they hold. Idempotent."""
+def distribute(connection: Any, shards: int | None = None) -> int:
+    """Convert the store's tables of a Citus database into distributed tables of
+    ``shards`` shards each (``None``: :func:`default_shards`), copying their rows into
+    the shards; the number of images they hold. Idempotent: tables already distributed
+    keep their shards."""
     if not has_citus(connection):
         raise StoreError(
             "this database has no Citus extension: there is nothing to distribute over",
             hint="connect to a Citus coordinator (docs/scaling.md)",
         )
     if not is_distributed(connection):
-        _distribute(connection)
+        _distribute(connection, shards)
+    elif shards is not None and shards != shard_count(connection, DISTRIBUTED[0][0]):
+        raise StoreError(
+            f"the tables are already distributed in "
+            f"{shard_count(connection, DISTRIBUTED[0][0])} shards each",
+            hint="--shards applies when a database is first distributed; "
+            "run `imgsearch db distribute --shards N` before indexing into a new database",
+        )
     row = connection.execute("SELECT count(*) FROM imgsearch_images").fetchone()
     return int(row[0])
 
 
-def _distribute(connection: Any) -> None:
+def _distribute(connection: Any, shards: int | None = None) -> None:
     # create_distributed_table cannot run inside a transaction block that has already
     # written (it copies with its own connections), so each table is converted on its
     # own, under the migration lock held on a session level.
@@ -112,13 +145,20 @@ def _distribute(connection: Any) -> None:
         if is_distributed(connection):
             return
         connection.execute(f"ALTER TABLE imgsearch_images DROP CONSTRAINT IF EXISTS {PATH_UNIQUE}")
+        count = shards if shards is not None else default_shards(connection)
         anchor = DISTRIBUTED[0][0]
         for table, column in DISTRIBUTED:
-            colocate = "default" if table == anchor else anchor
-            connection.execute(
-                "SELECT create_distributed_table(%s, %s, colocate_with => %s)",
-                (table, column, colocate),
-            )
+            if table == anchor:  # a new co-location group, of ``count`` shards
+                connection.execute(
+                    "SELECT create_distributed_table(%s, %s, colocate_with => 'none', "
+                    "shard_count => %s)",
+                    (table, column, count),
+                )
+            else:
+                connection.execute(
+                    "SELECT create_distributed_table(%s, %s, colocate_with => %s)",
+                    (table, column, anchor),
+                )
             # the rows now live in the shards; the coordinator's copy is dead weight
             connection.execute("SELECT truncate_local_data_after_distributing_table(%s)", (table,))
     finally:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from imgsearch.store import core
+from imgsearch.store.postgres import citus
 from imgsearch.store.postgres.search import (
     GraphSettings,
     build_hnsw,
@@ -22,6 +23,9 @@ from imgsearch.store.postgres.search import (
 from imgsearch.store.records import Filters, Vector
 
 STATE_SECONDS = 5.0
+INDEXED_STATE_SECONDS = 60.0
+"""Once the graph is due the count only sizes the search beam: counting a million rows
+(on Citus, over every shard) is then done once a minute, not every few seconds."""
 CANDIDATE_MARGIN = 16  # extra candidates re-scored in float32, so near-ties order exactly
 
 
@@ -40,6 +44,7 @@ class ImageIndex:
         self._dialect = dialect
         self.graph = graph
         self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
+        self._shards: int | None = None
         self._built = False
 
     @property
@@ -48,7 +53,7 @@ class ImageIndex:
 
     def forget(self, tx: Any | None = None) -> None:
         """After a model change: counts are stale and the index (if ``tx``) is dropped."""
-        self._state, self._built = None, False
+        self._state, self._shards, self._built = None, None, False
         if tx is not None:
             tx.execute(f"DROP INDEX IF EXISTS {self.name}")
 
@@ -61,7 +66,10 @@ class ImageIndex:
     def state(self) -> tuple[int, int]:
         """(dim, number of vectors), re-read at most every few seconds: counting is a scan."""
         now = time.monotonic()
-        if self._state is None or now - self._state[0] > STATE_SECONDS:
+        stale = STATE_SECONDS
+        if self._state is not None and self._state[2] >= self.graph.threshold:
+            stale = INDEXED_STATE_SECONDS
+        if self._state is None or now - self._state[0] > stale:
             with self._transaction() as tx:
                 # two statements: on Citus the collections table is the coordinator's
                 # own and the images table is spread over the workers
@@ -73,8 +81,14 @@ class ImageIndex:
                     "WHERE collection_id = %s AND vector IS NOT NULL",
                     (self.collection_id,),
                 ).fetchone()
+                if self._shards is None:
+                    self._shards = citus.shard_count(tx, "imgsearch_images")
             self._state = (now, int(dim or 0), int(count))
         return self._state[1], self._state[2]
+
+    def beam(self, count: int) -> int:
+        """The HNSW beam per shard for a collection of ``count`` vectors."""
+        return self.graph.beam(count, self._shards or 1)
 
     def _ensure_index(self) -> None:
         """Build the collection's HNSW index when it first holds ``threshold`` vectors.
@@ -104,7 +118,8 @@ class ImageIndex:
         def fetch(limit: int, index: bool, ef: int) -> list[Any]:
             return self.candidates(q, dim, clause, params, limit, index, ef)
 
-        return rescore(q, search_widening(fetch, k + CANDIDATE_MARGIN, use_index), k)
+        rows = search_widening(fetch, k + CANDIDATE_MARGIN, use_index, self.beam(count))
+        return rescore(q, rows, k)
 
     def candidates(
         self,

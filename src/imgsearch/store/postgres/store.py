@@ -23,7 +23,7 @@ from imgsearch.store.postgres.connect import (
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings
-from imgsearch.store.postgres.url import redact, split_url
+from imgsearch.store.postgres.url import parse_url, redact
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
 from imgsearch.store.region_rows import (
@@ -61,16 +61,21 @@ class PostgresStore:
         hnsw_m: int = 16,
         hnsw_ef_construction: int = 64,
         hnsw_build_memory_mb: int = 4096,
+        hnsw_ef_search: int | None = None,
         pool_size: int = 1,
     ) -> None:
-        conninfo, self.collection = split_url(url)
+        conninfo, options = parse_url(url)
+        self.collection = options.collection
         self.location = redact(url)
         self._lock = threading.RLock()
         self._conn = connect(conninfo, self.location)
         self.on_citus = citus.has_citus(self._conn)
         self._pool: Any = None  # set last: setup runs on the first connection
         self._collection_id = self._find_collection(create)
-        graph = GraphSettings(hnsw_threshold, hnsw_m, hnsw_ef_construction, hnsw_build_memory_mb)
+        graph = GraphSettings(
+            hnsw_threshold, hnsw_m, hnsw_ef_construction, hnsw_build_memory_mb,
+            hnsw_ef_search if hnsw_ef_search is not None else options.ef_search,
+        )  # fmt: skip
         self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
         self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
         if pool_size > 1:
