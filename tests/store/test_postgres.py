@@ -67,10 +67,12 @@ def test_the_automatic_beam_grows_with_the_square_root_of_each_graph() -> None:
     assert auto_ef_search(250_000) == 125
     assert auto_ef_search(1_000_000) == 250
     assert auto_ef_search(10**8) == 1000  # pgvector's limit
-    graph = GraphSettings(threshold=100, m=16, ef_construction=64, memory_mb=64)
-    assert graph.beam(1_000_000, shards=4) == auto_ef_search(250_000)  # per shard
-    fixed = GraphSettings(threshold=100, m=16, ef_construction=64, memory_mb=64, ef_search=77)
-    assert fixed.beam(1_000_000, shards=4) == 77
+    graph = GraphSettings(threshold=100, m=16, ef_construction=64, memory_mb=64, shards=4)
+    assert graph.beam(1_000_000) == auto_ef_search(250_000)  # per shard
+    fixed = GraphSettings(
+        threshold=100, m=16, ef_construction=64, memory_mb=64, ef_search=77, shards=4
+    )
+    assert fixed.beam(1_000_000) == 77
 
 
 @pytest.mark.slow

@@ -125,10 +125,9 @@ def distribute(connection: Any, shards: int | None = None) -> int:
         )
     if not is_distributed(connection):
         _distribute(connection, shards)
-    elif shards is not None and shards != shard_count(connection, DISTRIBUTED[0][0]):
+    elif shards is not None and shards != (present := shard_count(connection, DISTRIBUTED[0][0])):
         raise StoreError(
-            f"the tables are already distributed in "
-            f"{shard_count(connection, DISTRIBUTED[0][0])} shards each",
+            f"the tables are already distributed in {present} shards each",
             hint="--shards applies when a database is first distributed; "
             "run `imgsearch db distribute --shards N` before indexing into a new database",
         )

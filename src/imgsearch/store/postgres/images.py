@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from imgsearch.store import core
-from imgsearch.store.postgres import citus
 from imgsearch.store.postgres.search import (
     GraphSettings,
     build_hnsw,
@@ -44,7 +43,6 @@ class ImageIndex:
         self._dialect = dialect
         self.graph = graph
         self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
-        self._shards: int | None = None
         self._built = False
 
     @property
@@ -53,7 +51,7 @@ class ImageIndex:
 
     def forget(self, tx: Any | None = None) -> None:
         """After a model change: counts are stale and the index (if ``tx``) is dropped."""
-        self._state, self._shards, self._built = None, None, False
+        self._state, self._built = None, False
         if tx is not None:
             tx.execute(f"DROP INDEX IF EXISTS {self.name}")
 
@@ -81,14 +79,8 @@ class ImageIndex:
                     "WHERE collection_id = %s AND vector IS NOT NULL",
                     (self.collection_id,),
                 ).fetchone()
-                if self._shards is None:
-                    self._shards = citus.shard_count(tx, "imgsearch_images")
             self._state = (now, int(dim or 0), int(count))
         return self._state[1], self._state[2]
-
-    def beam(self, count: int) -> int:
-        """The HNSW beam per shard for a collection of ``count`` vectors."""
-        return self.graph.beam(count, self._shards or 1)
 
     def _ensure_index(self) -> None:
         """Build the collection's HNSW index when it first holds ``threshold`` vectors.
@@ -118,7 +110,7 @@ class ImageIndex:
         def fetch(limit: int, index: bool, ef: int) -> list[Any]:
             return self.candidates(q, dim, clause, params, limit, index, ef)
 
-        rows = search_widening(fetch, k + CANDIDATE_MARGIN, use_index, self.beam(count))
+        rows = search_widening(fetch, k + CANDIDATE_MARGIN, use_index, self.graph.beam(count))
         return rescore(q, rows, k)
 
     def candidates(

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from imgsearch.store.postgres import citus
 from imgsearch.store.postgres.search import (
     GraphSettings,
     build_hnsw,
@@ -41,7 +40,6 @@ class RegionIndex:
         self._dialect = dialect
         self.graph = graph
         self._count: tuple[float, int] | None = None
-        self._shards: int | None = None
         self._built = False
 
     @property
@@ -65,13 +63,6 @@ class RegionIndex:
                 ).fetchone()
             self._count = (now, int(row[0]))
         return self._count[1]
-
-    def beam(self) -> int:
-        """The HNSW beam per shard for the collection's regions."""
-        if self._shards is None:
-            with self._transaction() as tx:
-                self._shards = citus.shard_count(tx, "imgsearch_regions")
-        return self.graph.beam(self.count(), self._shards)
 
     def written(self, dim: int) -> None:
         """Regions were written: build the index once there are enough of them."""
@@ -107,7 +98,9 @@ class RegionIndex:
                     tx, self.collection_id, from_where, params, q, dim, limit, index, ef
                 )  # fmt: skip
 
-        rows = search_widening(fetch, k + CANDIDATE_MARGIN, use_index, self.beam())
+        rows = search_widening(
+            fetch, k + CANDIDATE_MARGIN, use_index, self.graph.beam(self.count())
+        )
         owners = {int(row[0]): int(row[1]) for row in rows}
         best = rescore(q, [(row[0], row[2]) for row in rows], k)
         return [(region_id, owners[region_id], cosine) for region_id, cosine in best]

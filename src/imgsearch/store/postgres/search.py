@@ -113,19 +113,21 @@ class GraphSettings:
     """When a collection's vectors get an HNSW index (``threshold`` vectors), how it is
     built (``m`` links per node, ``ef_construction``, at most ``memory_mb`` to build in)
     and searched: a beam of ``ef_search`` per graph, or ``None`` to size it to the graph
-    (:func:`auto_ef_search`)."""
+    (:func:`auto_ef_search`); on Citus the vectors are split into ``shards`` graphs, one
+    per shard (read when the store opens)."""
 
     threshold: int
     m: int
     ef_construction: int
     memory_mb: int
     ef_search: int | None = None
+    shards: int = 1
 
-    def beam(self, vectors: int, shards: int) -> int:
-        """The beam for a search over ``vectors`` spread over ``shards`` graphs."""
+    def beam(self, vectors: int) -> int:
+        """The beam per graph for a search over ``vectors`` spread over the shards."""
         if self.ef_search is not None:
             return self.ef_search
-        return auto_ef_search(math.ceil(vectors / max(shards, 1)))
+        return auto_ef_search(math.ceil(vectors / max(self.shards, 1)))
 
 
 def build_hnsw(

@@ -75,6 +75,8 @@ class PostgresStore:
         graph = GraphSettings(
             hnsw_threshold, hnsw_m, hnsw_ef_construction, hnsw_build_memory_mb,
             hnsw_ef_search if hnsw_ef_search is not None else options.ef_search,
+            # images and their regions are co-located: the same shards
+            citus.shard_count(self._conn, "imgsearch_images") if self.on_citus else 1,
         )  # fmt: skip
         self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
         self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
