@@ -118,7 +118,7 @@ def main() -> int:
                 )[0][0]
                 index_mb = store._rows(
                     "SELECT coalesce(pg_relation_size(to_regclass(%s)), 0) / 1048576.0",
-                    (f"imgsearch_images_hnsw_{store._collection_id}",),
+                    (store._images.name,),
                 )[0][0]
                 print(
                     f"pgvector HNSW index {index_mb:.0f} MiB; tables with indexes {size_mb:.0f} MiB",

@@ -25,6 +25,7 @@ from imgsearch.store import (
     WriteBatch,
 )
 from imgsearch.store.postgres import PostgresStore
+from imgsearch.store.postgres.search import FULL, HALF, GraphKind, build_hnsw
 from imgsearch.types import Box
 from tests.cli.test_cli import imgsearch
 from tests.store.conftest import DIM, facts, unit_vectors
@@ -148,6 +149,68 @@ def test_images_spread_over_both_workers_and_each_keeps_its_regions_on_its_shard
         found_images += len(mine)
         found_regions += len(owners & set(ids))
     assert found_images == IMAGES and found_regions == len(range(0, IMAGES, 3))
+
+
+def walked_index(cluster: Any, collection_id: int, query: np.ndarray, kind: GraphKind) -> str:
+    """The index a worker walks for the store's search on one shard of the images (Citus
+    cannot show a parametrised query's remote plans)."""
+    shard, port = rows(
+        cluster.url,
+        "SELECT shard_name, nodeport FROM citus_shards "
+        "WHERE table_name = 'imgsearch_images'::regclass ORDER BY shardid LIMIT 1",
+    )[0]
+    with psycopg.connect(cluster.node_url(port), autocommit=True) as worker, worker.transaction():
+        worker.execute("SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off")
+        plan = worker.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT id FROM {shard} WHERE collection_id = {collection_id} "
+            f"AND vector_dims(vector) = {DIM} ORDER BY {kind.distance('vector', DIM)} LIMIT 10",
+            (str(query.tolist()),),
+        ).fetchone()[0]
+    node = plan[0]["Plan"]
+    while "Index Name" not in node:
+        node = node["Plans"][0]
+    return str(node["Index Name"])
+
+
+def test_graphs_are_half_precision_where_pgvector_has_it_and_older_graphs_stay_in_use(
+    citus_cluster: Any, distributed: PostgresStore
+) -> None:
+    """pgvector ≥ 0.7 (0.8.1 here): new graphs index ``halfvec`` casts, half the memory a
+    search walks; a float32 graph built by an earlier imgsearch keeps answering."""
+    fill(distributed)
+    url, collection_id = citus_cluster.url, distributed._collection_id
+    half_images = HALF.index_name("imgsearch_images", collection_id)
+    half_regions = HALF.index_name("imgsearch_regions", collection_id)
+    exists = "SELECT to_regclass(%s) IS NOT NULL"
+    assert rows(url, exists, (half_images,)) == [(True,)]
+    assert rows(url, exists, (half_regions,)) == [(True,)]
+    assert rows(url, exists, (FULL.index_name("imgsearch_images", collection_id),)) == [(False,)]
+    query = clustered(1, seed=42)[0]
+    assert walked_index(citus_cluster, collection_id, query, HALF).startswith(half_images)
+    approximate = distributed.nearest(query, 10)
+    assert approximate == distributed.nearest(query, 10, exact=True)  # re-scored in float32
+    # an earlier imgsearch's float32 graph: kept and searched, no second graph is built
+    rows(url, f"DROP INDEX {half_images}")
+    with distributed._transaction() as tx:
+        build_hnsw(tx, collection_id, DIM, IMAGES, distributed._images.graph, FULL)
+    reopened = PostgresStore(collection(url, distributed.collection), hnsw_threshold=100)
+    try:
+        assert reopened._images.graph.kind == HALF
+        assert reopened.nearest(query, 10) == approximate
+        assert reopened._images.kind == FULL
+        assert walked_index(citus_cluster, collection_id, query, FULL).startswith(
+            FULL.index_name("imgsearch_images", collection_id) + "_"
+        )
+        fill(reopened, 20, seed=8)  # more vectors: the graph follows them, none is added
+        assert rows(url, exists, (half_images,)) == [(False,)]
+        # a new model drops whichever graphs the collection has
+        reopened.bind(IndexSettings("other-model", DIM), reembed=True)
+        assert rows(url, exists, (FULL.index_name("imgsearch_images", collection_id),)) == [
+            (False,)
+        ]
+        assert rows(url, exists, (half_regions,)) == [(False,)]
+    finally:
+        reopened.close()
 
 
 def test_answers_equal_a_single_server_on_the_same_data(

@@ -15,7 +15,13 @@ from imgsearch.errors import StoreError
 from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from imgsearch.store.core import filter_clause
 from imgsearch.store.postgres import POSTGRES, PostgresStore, split_url
-from imgsearch.store.postgres.search import GraphSettings, auto_ef_search
+from imgsearch.store.postgres.search import (
+    FULL,
+    HALF,
+    GraphSettings,
+    auto_ef_search,
+    preferred_kind,
+)
 from imgsearch.store.postgres.url import UrlOptions, parse_url
 from tests.store.conftest import facts, unit_vectors
 
@@ -62,11 +68,34 @@ def test_the_search_beam_is_read_from_the_url_and_checked() -> None:
             parse_url(f"postgresql://u@h/db?ef_search={bad}")
 
 
-def test_the_automatic_beam_grows_with_the_square_root_of_each_graph() -> None:
+def test_graphs_are_half_precision_from_pgvector_0_7_and_float32_before() -> None:
+    class Version:
+        def __init__(self, version: str | None) -> None:
+            self.version = version
+
+        def execute(self, sql: str) -> Version:
+            assert "pg_extension" in sql
+            return self
+
+        def fetchone(self) -> tuple[str] | None:
+            return None if self.version is None else (self.version,)
+
+    for version, kind in [("0.6.2", FULL), ("0.7.0", HALF), ("0.8.1", HALF), ("1.0", HALF)]:
+        assert preferred_kind(Version(version)) == kind, version
+    assert preferred_kind(Version(None)) == FULL
+    assert HALF.distance("r.vector", 512) == "(r.vector::halfvec(512) <=> %s::halfvec(512))"
+    # float32 graphs keep the name every earlier graph has: those stay in use
+    assert FULL.index_name("imgsearch_images", 7) == "imgsearch_images_hnsw_7"
+    assert HALF.index_name("imgsearch_regions", 7) == "imgsearch_regions_hnswh_7"
+
+
+def test_the_automatic_beam_grows_with_each_graph() -> None:
     assert auto_ef_search(0) == auto_ef_search(25_000) == 40  # pgvector's default
-    assert auto_ef_search(250_000) == 125
-    assert auto_ef_search(1_000_000) == 250
-    assert auto_ef_search(10**8) == 1000  # pgvector's limit
+    assert auto_ef_search(50_000) == 56  # the square root while small
+    assert auto_ef_search(250_000) == 200  # linear past 100k
+    assert auto_ef_search(500_000) == 400
+    assert auto_ef_search(1_000_000) == 800
+    assert auto_ef_search(2_000_000) == 1000  # pgvector's limit
     graph = GraphSettings(threshold=100, m=16, ef_construction=64, memory_mb=64, shards=4)
     assert graph.beam(1_000_000) == auto_ef_search(250_000)  # per shard
     fixed = GraphSettings(

@@ -13,8 +13,11 @@ import numpy as np
 
 from imgsearch.store import core
 from imgsearch.store.postgres.search import (
+    KINDS,
+    GraphKind,
     GraphSettings,
     build_hnsw,
+    built_kind,
     candidates,
     rescore,
     search_widening,
@@ -25,6 +28,7 @@ STATE_SECONDS = 5.0
 INDEXED_STATE_SECONDS = 60.0
 """Once the graph is due the count only sizes the search beam: counting a million rows
 (on Citus, over every shard) is then done once a minute, not every few seconds."""
+TABLE = "imgsearch_images"
 CANDIDATE_MARGIN = 16  # extra candidates re-scored in float32, so near-ties order exactly
 
 
@@ -43,17 +47,24 @@ class ImageIndex:
         self._dialect = dialect
         self.graph = graph
         self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
+        self._present: GraphKind | None = None  # the graph's kind, read with the state
         self._built = False
 
     @property
+    def kind(self) -> GraphKind:
+        """The kind of the collection's graph: the one it has, else the one it will get."""
+        return self._present or self.graph.kind
+
+    @property
     def name(self) -> str:
-        return f"imgsearch_images_hnsw_{int(self.collection_id)}"
+        return self.kind.index_name(TABLE, self.collection_id)
 
     def forget(self, tx: Any | None = None) -> None:
         """After a model change: counts are stale and the index (if ``tx``) is dropped."""
-        self._state, self._built = None, False
+        self._state, self._present, self._built = None, None, False
         if tx is not None:
-            tx.execute(f"DROP INDEX IF EXISTS {self.name}")
+            for kind in KINDS:
+                tx.execute(f"DROP INDEX IF EXISTS {kind.index_name(TABLE, self.collection_id)}")
 
     def written(self, vectors: bool) -> None:
         """After a write: counts are stale; with new ``vectors`` the graph may be due."""
@@ -79,6 +90,7 @@ class ImageIndex:
                     "WHERE collection_id = %s AND vector IS NOT NULL",
                     (self.collection_id,),
                 ).fetchone()
+                self._present = built_kind(tx, TABLE, self.collection_id)
             self._state = (now, int(dim or 0), int(count))
         return self._state[1], self._state[2]
 
@@ -94,7 +106,9 @@ class ImageIndex:
             return
         with self._transaction() as tx:
             tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self.collection_id))
-            build_hnsw(tx, self.collection_id, self.name, dim, count, self.graph)
+            if self._present is None:  # a graph of another kind (built before) stays
+                build_hnsw(tx, self.collection_id, dim, count, self.graph, self.graph.kind)
+                self._present = self.graph.kind
         self._built = True
 
     def nearest(
@@ -129,5 +143,5 @@ class ImageIndex:
         with self._transaction() as tx:
             return candidates(
                 tx, self.collection_id, query, dim, clause, params, limit, use_index, ef_search,
-                explain=explain,
+                self.kind, explain=explain,
             )  # fmt: skip

@@ -11,8 +11,11 @@ from typing import Any
 import numpy as np
 
 from imgsearch.store.postgres.search import (
+    KINDS,
+    GraphKind,
     GraphSettings,
     build_hnsw,
+    built_kind,
     region_candidates,
     rescore,
     search_widening,
@@ -22,6 +25,7 @@ from imgsearch.store.records import Filters, Vector
 from imgsearch.store.region_rows import region_filter
 
 COUNT_SECONDS = 5.0
+TABLE = "imgsearch_regions"
 CANDIDATE_MARGIN = 32
 
 
@@ -40,17 +44,24 @@ class RegionIndex:
         self._dialect = dialect
         self.graph = graph
         self._count: tuple[float, int] | None = None
+        self._present: GraphKind | None = None  # the graph's kind, read with the count
         self._built = False
 
     @property
+    def kind(self) -> GraphKind:
+        """The kind of the collection's graph: the one it has, else the one it will get."""
+        return self._present or self.graph.kind
+
+    @property
     def name(self) -> str:
-        return f"imgsearch_regions_hnsw_{int(self.collection_id)}"
+        return self.kind.index_name(TABLE, self.collection_id)
 
     def forget(self, tx: Any | None = None) -> None:
         """After a model change: counts are stale and the index (if ``tx``) is dropped."""
-        self._count, self._built = None, False
+        self._count, self._present, self._built = None, None, False
         if tx is not None:
-            tx.execute(f"DROP INDEX IF EXISTS {self.name}")
+            for kind in KINDS:
+                tx.execute(f"DROP INDEX IF EXISTS {kind.index_name(TABLE, self.collection_id)}")
 
     def count(self) -> int:
         """Regions of the collection, re-counted at most every few seconds."""
@@ -61,6 +72,7 @@ class RegionIndex:
                     "SELECT count(*) FROM imgsearch_regions WHERE collection_id = %s",
                     (self.collection_id,),
                 ).fetchone()
+                self._present = built_kind(tx, TABLE, self.collection_id)
             self._count = (now, int(row[0]))
         return self._count[1]
 
@@ -71,10 +83,12 @@ class RegionIndex:
             return
         with self._transaction() as tx:
             tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_302, self.collection_id))
-            build_hnsw(
-                tx, self.collection_id, self.name, dim, self.count(), self.graph,
-                table="imgsearch_regions",
-            )  # fmt: skip
+            if self._present is None:  # a graph of another kind (built before) stays
+                build_hnsw(
+                    tx, self.collection_id, dim, self.count(), self.graph, self.graph.kind,
+                    table=TABLE,
+                )  # fmt: skip
+                self._present = self.graph.kind
         self._built = True
 
     def nearest(
@@ -95,7 +109,8 @@ class RegionIndex:
         def fetch(limit: int, index: bool, ef: int) -> list[Any]:
             with self._transaction() as tx:
                 return region_candidates(
-                    tx, self.collection_id, from_where, params, q, dim, limit, index, ef
+                    tx, self.collection_id, from_where, params, q, dim, limit, index, ef,
+                    self.kind,
                 )  # fmt: skip
 
         rows = search_widening(

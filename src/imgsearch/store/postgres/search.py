@@ -22,8 +22,9 @@ from imgsearch.store.terms import K1, B
 MAX_EF_SEARCH = 1000  # pgvector's limit
 MIN_EF_SEARCH = 40  # pgvector's default
 EF_PER_ROOT = 0.25
-"""The automatic beam grows with the square root of the graph's size (see
-:func:`auto_ef_search`)."""
+VECTORS_PER_EF = 1250
+"""The automatic beam grows with the square root of the graph's size, then linearly
+(see :func:`auto_ef_search`)."""
 
 BM25_QUERY = (
     "WITH stats AS MATERIALIZED (SELECT count(*)::float8 AS n, "
@@ -50,27 +51,76 @@ BM25_QUERY = (
 the filter condition on ``i`` (the images table)."""
 
 
-def plan_for(tx: Any, use_index: bool, ef_search: int) -> str:
-    """Settle in ``tx`` how the next nearest-neighbour query runs, and return what its
-    distance ordering must end with.
+@dataclass(frozen=True)
+class GraphKind:
+    """What a collection's HNSW graph is built over: its vectors cast to ``element``
+    (``vector`` or ``halfvec``), in an index named ``{table}_{infix}_{collection}``.
+
+    Graphs of ``halfvec`` (pgvector ≥ 0.7) hold half the bytes per vector, so a walk
+    touches half the memory: measured at 100k 512-d vectors, a search at ef 200 took
+    5.3 ms instead of 8.3 at the same recall. Candidates are re-scored in float32 from
+    the table's own vectors, so scores stay exact.
+    """
+
+    infix: str
+    element: str
+
+    def index_name(self, table: str, collection_id: int) -> str:
+        return f"{table}_{self.infix}_{int(collection_id)}"
+
+    def distance(self, column: str, dim: int) -> str:
+        """The cosine distance of ``column`` to the query parameter, as the graph orders it."""
+        cast = f"{self.element}({int(dim)})"
+        return f"({column}::{cast} <=> %s::{cast})"
+
+
+FULL = GraphKind("hnsw", "vector")
+"""Float32 graphs: where pgvector is older than 0.7, and every graph built before
+imgsearch built half-precision ones (same name: they stay in use)."""
+HALF = GraphKind("hnswh", "halfvec")
+KINDS = (HALF, FULL)
+
+
+def preferred_kind(tx: Any) -> GraphKind:
+    """The kind of graph to build in this database: half precision where pgvector has it."""
+    row = tx.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+    version = tuple(int(part) for part in str(row[0] if row else "0").split(".")[:2])
+    return HALF if version >= (0, 7) else FULL
+
+
+def built_kind(tx: Any, table: str, collection_id: int) -> GraphKind | None:
+    """The kind of the collection's graph over ``table``, or None while it has none."""
+    names = [kind.index_name(table, collection_id) for kind in KINDS]
+    present = tx.execute(
+        "SELECT " + ", ".join(["to_regclass(%s) IS NOT NULL"] * len(names)), names
+    ).fetchone()
+    return next((kind for kind, there in zip(KINDS, present, strict=True) if there), None)
+
+
+def ordering(
+    tx: Any, column: str, dim: int, use_index: bool, ef_search: int, kind: GraphKind
+) -> str:
+    """Settle in ``tx`` how the next nearest-neighbour query runs, and return the
+    distance expression (with the query as its parameter) it must order by.
 
     Through the HNSW index: with no sort allowed, only the index scan yields rows in
     distance order, so the planner cannot fall back to btree-scan-then-sort on stale
-    statistics. Exactly: ordering by distance + 0, which no HNSW index can produce, makes
-    the planner scan the rows the filter selects (by index when one fits) and sort them.
-    pgvector 0.8's iterative scans are not used: measured at 50k vectors (bench/citus.py),
-    they answered a 1% folder filter in 92 ms at recall 0.80 where the widening below
-    and an exact scan of the filtered rows take a few ms at recall 1.
+    statistics. Exactly: ordering by the float32 distance + 0, which no HNSW index can
+    produce, makes the planner scan the rows the filter selects (by index when one
+    fits) and sort them. pgvector 0.8's iterative scans are not used: measured at 50k
+    vectors (bench/citus.py), they answered a 1% folder filter in 92 ms at recall 0.80
+    where the widening below and an exact scan of the filtered rows take a few ms at
+    recall 1.
     """
     if not use_index:
-        return " + 0"
+        return FULL.distance(column, dim) + " + 0"
     # one statement; on Citus every SET LOCAL is replayed to the workers' connections,
     # jit too (see connect.without_jit: the workers' sessions are Citus's own)
     tx.execute(
         f"SET LOCAL hnsw.ef_search = {int(ef_search)}; SET LOCAL enable_sort = off; "
         "SET LOCAL enable_seqscan = off; SET LOCAL jit = off"
     )
-    return ""
+    return kind.distance(column, dim)
 
 
 def candidates(
@@ -83,12 +133,13 @@ def candidates(
     limit: int,
     use_index: bool,
     ef_search: int,
+    kind: GraphKind,
     *,
     explain: bool = False,
 ) -> list[Any]:
     """The ``limit`` nearest rows (id, vector) passing ``clause``, through the collection's
-    HNSW index or an exact scan; ``explain`` returns the plan instead."""
-    order = plan_for(tx, use_index, ef_search)
+    HNSW index (a graph of ``kind``) or an exact scan; ``explain`` returns the plan instead."""
+    order = ordering(tx, "vector", dim, use_index, ef_search, kind)
     return list(
         tx.execute(
             # Literals, not parameters, for the collection and dim: a generic plan
@@ -98,7 +149,7 @@ def candidates(
             f"{'EXPLAIN ' if explain else ''}SELECT id, vector FROM imgsearch_images "
             f"WHERE collection_id = {int(collection_id)} "
             f"AND vector_dims(vector) = {dim} AND {clause} "
-            f"ORDER BY (vector::vector({dim}) <=> %s::vector({dim})){order} LIMIT %s",
+            f"ORDER BY {order} LIMIT %s",
             [*params, query, limit],
             # never a cached plan: whether the HNSW index may be used is decided by
             # the SET LOCALs above, which a prepared plan would ignore
@@ -114,7 +165,7 @@ class GraphSettings:
     built (``m`` links per node, ``ef_construction``, at most ``memory_mb`` to build in)
     and searched: a beam of ``ef_search`` per graph, or ``None`` to size it to the graph
     (:func:`auto_ef_search`); on Citus the vectors are split into ``shards`` graphs, one
-    per shard (read when the store opens)."""
+    per shard; new graphs are of ``kind`` (both read when the store opens)."""
 
     threshold: int
     m: int
@@ -122,6 +173,7 @@ class GraphSettings:
     memory_mb: int
     ef_search: int | None = None
     shards: int = 1
+    kind: GraphKind = FULL
 
     def beam(self, vectors: int) -> int:
         """The beam per graph for a search over ``vectors`` spread over the shards."""
@@ -133,28 +185,30 @@ class GraphSettings:
 def build_hnsw(
     tx: Any,
     collection_id: int,
-    name: str,
     dim: int,
     count: int,
     graph: GraphSettings,
+    kind: GraphKind,
     *,
     table: str = "imgsearch_images",
 ) -> None:
-    """Create the collection's partial HNSW index ``name`` unless it exists, with
-    ``maintenance_work_mem`` sized to the graph of ``count`` vectors (at most ``memory_mb``)
-    — on a Citus cluster, to one shard's graph: every shard builds its own at once, and
-    pgvector's parallel build reserves the whole setting up front."""
+    """Create the collection's partial HNSW index (a graph of ``kind``) unless it exists,
+    with ``maintenance_work_mem`` sized to the graph of ``count`` vectors (at most
+    ``memory_mb``) — on a Citus cluster, to one shard's graph: every shard builds its own
+    at once, and pgvector's parallel build reserves the whole setting up front."""
+    name = kind.index_name(table, collection_id)
     exists = tx.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0]
     if exists is None:
         # pgvector builds fast only while the graph fits in maintenance_work_mem
         # (100k 512-d vectors: 32 s in memory, over 6 minutes spilling at 64 MB)
-        per_vector = 4 * dim + 48 * graph.m
+        element_bytes = 2 if kind.element == "halfvec" else 4
+        per_vector = element_bytes * dim + 48 * graph.m
         per_graph = math.ceil(count / citus.shard_count(tx, table))
         memory_mb = min(graph.memory_mb, 64 + math.ceil(1.3 * per_graph * per_vector / 2**20))
         tx.execute(f"SET LOCAL maintenance_work_mem = '{int(memory_mb)}MB'")
         tx.execute(
             f"CREATE INDEX {name} ON {table} USING hnsw "
-            f"((vector::vector({int(dim)})) vector_cosine_ops) "
+            f"((vector::{kind.element}({int(dim)})) {kind.element}_cosine_ops) "
             f"WITH (m = {int(graph.m)}, ef_construction = {int(graph.ef_construction)}) "
             # the dims test keeps a re-embedded collection's old (dead) rows out
             f"WHERE collection_id = {int(collection_id)} "
@@ -168,15 +222,17 @@ def build_hnsw(
 def auto_ef_search(graph_size: int) -> int:
     """The HNSW beam for a graph of ``graph_size`` vectors (on Citus: one shard's).
 
-    At a fixed beam, HNSW's recall falls as the graph grows: measured on 512-d clustered
-    vectors (bench/citus.py), pgvector's m=16 graph of 1M vectors found 0.55 of the true
-    top 10 at ef 52, while 32 shards of 31k each, walked at the same ef, found 0.96
-    together. The beam therefore grows with the square root of the graph — 40 (pgvector's
-    default) up to 25k vectors, 56 at 50k, 125 at 250k, 250 at 1M (the embedded store's
-    FAISS graph reaches recall 0.98 at 1M with ef 256) — and a store URL's ``ef_search``
-    fixes it instead.
+    At a fixed beam, HNSW's recall falls as the graph grows, faster than the square root
+    of its size past ~100k: measured on 512-d clustered vectors (bench/citus.py, the
+    union of each shard's candidates), four graphs of 250k found 0.94 of the true top
+    10 at ef 100, two graphs of 500k needed ef 300–400 for 0.95–0.965, one graph of 1M
+    found 0.885 at ef 400. The beam therefore grows with the square root of the graph
+    while it is small — 40 (pgvector's default) up to 25k vectors, 56 at 50k — and
+    linearly beyond 100k: 200 at 250k, 400 at 500k, 800 at 1M. A store URL's
+    ``ef_search`` fixes it instead.
     """
-    wanted = math.ceil(EF_PER_ROOT * math.sqrt(max(graph_size, 0)))
+    size = max(graph_size, 0)
+    wanted = math.ceil(max(EF_PER_ROOT * math.sqrt(size), size / VECTORS_PER_EF))
     return min(max(MIN_EF_SEARCH, wanted), MAX_EF_SEARCH)
 
 
@@ -223,16 +279,17 @@ def region_candidates(
     limit: int,
     use_index: bool,
     ef_search: int,
+    kind: GraphKind,
 ) -> list[Any]:
     """The ``limit`` nearest regions ``(id, image id, vector)`` that ``from_where`` (see
     :func:`~imgsearch.store.region_rows.region_filter`) selects: through the collection's
-    region HNSW index, or by an exact scan (see :func:`candidates`)."""
-    order = plan_for(tx, use_index, ef_search)
+    region HNSW index (a graph of ``kind``), or by an exact scan (see :func:`candidates`)."""
+    order = ordering(tx, "r.vector", dim, use_index, ef_search, kind)
     return list(
         tx.execute(
             f"SELECT r.id, r.image_id, r.vector FROM {from_where} "
             f"AND r.collection_id = {int(collection_id)} AND vector_dims(r.vector) = {int(dim)} "
-            f"ORDER BY (r.vector::vector({int(dim)}) <=> %s::vector({int(dim)})){order} LIMIT %s",
+            f"ORDER BY {order} LIMIT %s",
             [*params, query, limit],
             prepare=False,
             binary=True,

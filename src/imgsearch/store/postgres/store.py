@@ -22,7 +22,7 @@ from imgsearch.store.postgres.connect import (
 )
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
-from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings
+from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings, preferred_kind
 from imgsearch.store.postgres.url import parse_url, redact
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
@@ -77,6 +77,7 @@ class PostgresStore:
             hnsw_ef_search if hnsw_ef_search is not None else options.ef_search,
             # images and their regions are co-located: the same shards
             citus.shard_count(self._conn, "imgsearch_images") if self.on_citus else 1,
+            preferred_kind(self._conn),
         )  # fmt: skip
         self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
         self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
