@@ -80,7 +80,13 @@ def test_graphs_are_half_precision_from_pgvector_0_7_and_float32_before() -> Non
         def fetchone(self) -> tuple[str] | None:
             return None if self.version is None else (self.version,)
 
-    for version, kind in [("0.6.2", FULL), ("0.7.0", HALF), ("0.8.1", HALF), ("1.0", HALF)]:
+    for version, kind in [
+        ("0.6.2", FULL),
+        ("0.7.0", HALF),
+        ("0.8.1", HALF),
+        ("1.0", HALF),
+        ("0.9-dev", HALF),
+    ]:
         assert preferred_kind(Version(version)) == kind, version
     assert preferred_kind(Version(None)) == FULL
     assert HALF.distance("r.vector", 512) == "(r.vector::halfvec(512) <=> %s::halfvec(512))"

@@ -7,8 +7,9 @@ with a collection are distributed by image id (:mod:`imgsearch.store.postgres.ci
 docs/scaling.md).
 
 - vectors live in a ``vector`` column; each collection has its own partial
-  HNSW index on ``vector::vector(dim)`` with cosine ops, created when the
-  collection is bound to a model (m and ef_construction configurable);
+  HNSW index with cosine ops on ``vector::halfvec(dim)`` (pgvector ≥ 0.7; else
+  ``vector::vector(dim)``), built in bulk once the collection holds
+  ``hnsw_threshold`` vectors (m and ef_construction configurable);
 - search asks PostgreSQL for candidates (HNSW, or an exact scan when the
   collection is small, the query is ``exact``, or the index cannot find k
   rows under a selective filter: pgvector before 0.8 filters after the index
