@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from imgsearch.annotations import DEFAULT_PADDING, ImportReport, import_annotations
+from imgsearch.confidence import Confidence, calibration_for
 from imgsearch.detector import YoloDetector, add_detector_regions
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
@@ -80,6 +81,7 @@ class Index:
         self._model = model if isinstance(model, ModelSettings) else ModelSettings(name=model)
         self._encoder = encoder
         self._text_vector = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_text)
+        self._confidence: Confidence | None = None
 
     @classmethod
     def open(
@@ -158,6 +160,7 @@ class Index:
             self.region_policy, self.store, self.encoder, folders, on_progress=on_regions,
             select=select,
         )  # fmt: skip
+        self.changed()
         return report
 
     @property
@@ -216,8 +219,26 @@ class Index:
         return self.rank(vector, query)
 
     def rank(self, vector: Vectors, query: Query) -> list[Hit]:
-        """Hits for an already computed query ``vector`` (filters, paging, metadata score)."""
-        return rank(self.store, vector, query)
+        """Hits for an already computed query ``vector`` (filters, paging, metadata score,
+        confidence and its cut-off)."""
+        return rank(self.store, vector, query, self.confidence)
+
+    @property
+    def confidence(self) -> Confidence | None:
+        """How hits get their confidence: the index's sample and calibration (``None``
+        while the index is empty)."""
+        if self._confidence is None:
+            settings = self.store.settings()
+            if settings is None:
+                return None
+            self._confidence = Confidence(calibration_for(settings.model_id))
+        return self._confidence
+
+    def changed(self) -> None:
+        """Say that the index was written (by this or another ``Index``): the next query
+        reads the confidence's sample again instead of waiting for it to age."""
+        if self._confidence is not None:
+            self._confidence.invalidate()
 
     def _embed_text(self, text: str) -> Vectors:
         vector: Vectors = self.encoder.embed_texts([text])[0]
@@ -260,9 +281,11 @@ class Index:
         images indexed under ``roots`` as their regions: each box is embedded (with
         ``padding`` of context) so that searches match it; see
         :mod:`imgsearch.annotations.importer`."""
-        return import_annotations(
+        report = import_annotations(
             self.store, self.encoder, roots, path, padding=padding, on_progress=on_progress
         )
+        self.changed()
+        return report
 
     def add_grid_regions(
         self,
@@ -274,10 +297,12 @@ class Index:
     ) -> RegionReport:
         """Give the images under ``roots`` grid regions where they lack them (overlapping
         windows at ``levels``; see :mod:`imgsearch.grid` for the scheme and its cost)."""
-        return add_grid_regions(
+        report = add_grid_regions(
             self.store, self.encoder, roots, levels=levels, keep_below=keep_below,
             on_progress=on_progress,
         )  # fmt: skip
+        self.changed()
+        return report
 
     def add_detector_regions(
         self,
@@ -293,9 +318,11 @@ class Index:
         with its class as label (see :mod:`imgsearch.detector`)."""
         if not isinstance(detector, YoloDetector):
             detector = YoloDetector(Path(detector))
-        return add_detector_regions(
+        report = add_detector_regions(
             self.store, self.encoder, detector, roots, padding=padding, on_progress=on_progress
         )
+        self.changed()
+        return report
 
     def label_suspects(
         self, *, limit: int = 100, prompt: str = DEFAULT_PROMPT, source: str | None = "annotation"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from imgsearch.confidence import AUTO_CONFIDENCE, Confidence, Null
 from imgsearch.matching import nearest_images
 from imgsearch.search import (
     CANDIDATE_FACTOR,
@@ -28,8 +29,15 @@ from imgsearch.store import ImageRecord, RegionRecord, Store
 from imgsearch.store.records import REGION_SOURCES
 
 
-def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
-    """Run ``query`` (already turned into ``vector``) against ``store``."""
+def rank(
+    store: Store,
+    vector: NDArray[np.float32],
+    query: Query,
+    confidence: Confidence | None = None,
+) -> list[Hit]:
+    """Run ``query`` (already turned into ``vector``) against ``store``; with
+    ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list."""
+    judge = _Judge.of(store, vector, query, confidence)
     wanted = query.offset + query.top
     words = query.words if query.metadata_weight > 0 else ""
     metadata = (
@@ -37,7 +45,7 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
     )
     depth = wanted * CANDIDATE_FACTOR if metadata else wanted
     if query.objects:
-        return _rank_objects(store, vector, query, depth, metadata)
+        return _rank_objects(store, vector, query, depth, metadata, judge)
     matches = nearest_images(
         store,
         vector,
@@ -48,13 +56,14 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
         labels=query.labels,
         sources=query.sources,
     )
-    cosines = {m.image_id: m.cosine for m in matches}
+    cosines = {m.image_id: m.cosine for m in matches if judge.passes(m.cosine)}
     matched = {m.image_id: m.region_id for m in matches if m.region_id is not None}
     # words found in an image that has no region passing the filter do not bring it in
     extra = [] if query.region_filter else [i for i in metadata if i not in cosines]
     if extra:
         for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
-            cosines[image_id] = float(cosine)
+            if judge.passes(float(cosine)):
+                cosines[image_id] = float(cosine)
     records = {r.id: r for r in store.get(list(cosines))}
     weight = query.metadata_weight
     items = []
@@ -85,6 +94,7 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
                 s,
             )
             for s in segments
+            if judge.passes(s.cosine)
         ] or [item]
     scored.sort(key=_order)
     page = scored[query.offset : wanted]
@@ -99,9 +109,50 @@ def rank(store: Store, vector: NDArray[np.float32], query: Query) -> list[Hit]:
             records[s.image_id],
             frames[s.segment.region_id] if s.segment else regions.get(s.image_id),
             s.segment,
+            confidence,
         )
-        for n, s in enumerate(page)
+        for n, (s, confidence) in enumerate(zip(page, judge.of_hits(page), strict=True))
     ]
+
+
+@dataclass(frozen=True)
+class _Judge:
+    """A query's confidences: its null and the lowest cosine its cut-off lets through."""
+
+    confidence: Confidence | None
+    null: Null | None
+    floor: float | None
+
+    @classmethod
+    def of(
+        cls,
+        store: Store,
+        vector: NDArray[np.float32],
+        query: Query,
+        confidence: Confidence | None,
+    ) -> _Judge:
+        if confidence is None:
+            return cls(None, None, None)
+        null = confidence.null(
+            store,
+            vector,
+            objects=query.objects,
+            regions=query.regions,
+            labels=query.labels,
+            sources=query.sources,
+        )
+        wanted = AUTO_CONFIDENCE if query.min_confidence == "auto" else query.min_confidence
+        floor = confidence.floor(null, wanted) if wanted is not None else None
+        return cls(confidence, null, floor)
+
+    def passes(self, cosine: float) -> bool:
+        return self.floor is None or cosine >= self.floor
+
+    def of_hits(self, scored: Sequence[_Scored | float]) -> list[float | None]:
+        cosines = [s if isinstance(s, float) else s.cosine for s in scored]
+        if self.confidence is None:
+            return [None] * len(cosines)
+        return self.confidence.probability(self.null, cosines)
 
 
 @dataclass(frozen=True)
@@ -161,6 +212,7 @@ def _rank_objects(
     query: Query,
     depth: int,
     metadata: dict[int, float],
+    judge: _Judge,
 ) -> list[Hit]:
     """Regions as hits, best first: one per object, with its image's metadata score."""
     # objects have boxes: a video's frames are moments, found only when asked for by name
@@ -170,6 +222,8 @@ def _rank_objects(
     )
     scored = []
     for region_id, image_id, cosine in found:
+        if not judge.passes(cosine):
+            continue
         meta = metadata_score(metadata.get(image_id, 0.0))
         rel = relevance(cosine, meta, query.metadata_weight)
         scored.append((rel, cosine, meta, region_id, image_id))
@@ -178,8 +232,20 @@ def _rank_objects(
     images = list(dict.fromkeys(s[4] for s in page))
     records = {r.id: r for r in store.get(images)}
     regions = {r.id: r for r in store.regions(images)}
+    confidences = judge.of_hits([s[1] for s in page])
     return [
-        Hit(query.offset + n + 1, image_id, rel, cos, meta, records[image_id], regions[region_id])
-        for n, (rel, cos, meta, region_id, image_id) in enumerate(page)
+        Hit(
+            query.offset + n + 1,
+            image_id,
+            rel,
+            cos,
+            meta,
+            records[image_id],
+            regions[region_id],
+            confidence=confidence,
+        )
+        for n, ((rel, cos, meta, region_id, image_id), confidence) in enumerate(
+            zip(page, confidences, strict=True)
+        )
         if image_id in records and region_id in regions
     ]

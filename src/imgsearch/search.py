@@ -16,6 +16,13 @@ word matching once); ``w`` is ``metadata_weight``, 0.1 by default, so names
 and captions break near-ties between images without overriding what the
 pictures show. With ``w = 0`` (or no words in the query) ranking is by cosine
 alone. Raw ``cosine`` is reported with every hit.
+
+Confidence (what cut-offs use; :mod:`imgsearch.confidence`, ``docs/relevance.md``)::
+
+    confidence = sigmoid(slope * ((cosine - mean) / std - expected_max(N)) + intercept)
+
+``mean`` and ``std`` describe the query's scores against a fixed sample of the index,
+``N`` the images searched, ``slope`` and ``intercept`` the model family's calibration.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -115,6 +123,9 @@ class Query:
     ``frame``)."""
     objects: bool = False
     """Hits are regions (objects), one per box, not images: "every bus in the dataset"."""
+    min_confidence: float | Literal["auto"] | None = None
+    """Drop hits less confident than this (0..1; see :mod:`imgsearch.confidence`), so a query
+    with no real match returns no hits; ``"auto"``: :data:`~imgsearch.confidence.AUTO_CONFIDENCE`."""
 
     def __post_init__(self) -> None:
         if not self.parts:
@@ -139,6 +150,12 @@ class Query:
             )
         if len(self.labels) > MAX_FILTER_VALUES or any(len(x) > 200 for x in self.labels):
             raise InvalidQuery(f"at most {MAX_FILTER_VALUES} labels of 200 characters each")
+        if self.min_confidence not in (None, "auto") and not (
+            isinstance(self.min_confidence, int | float) and 0 <= self.min_confidence <= 1
+        ):
+            raise InvalidQuery(
+                f"min_confidence {self.min_confidence!r} is not a number from 0 to 1 or 'auto'"
+            )
         if (self.labels or self.sources or self.objects) and not self.regions:
             raise InvalidQuery("label, source and object searches look at regions: keep regions on")
 
@@ -168,6 +185,9 @@ class Hit:
     segment's best frame); ``None``: the whole image."""
     segment: Segment | None = None
     """For a video found by its frames: the matching moments (start, end, best)."""
+    confidence: float | None = None
+    """How likely the hit is a real match, 0..1, comparable across queries (see
+    :mod:`imgsearch.confidence`); ``None`` when the collection is too small to tell."""
 
 
 def parse_expression(expression: str | Sequence[str]) -> list[QueryPart]:

@@ -336,3 +336,18 @@ def test_the_schema_documents_errors_and_keys_and_needs_no_cdn(make_client: Any)
     assert azure["400"]["content"]["application/json"]["schema"]["$ref"].endswith("AzureErrorOut")
     # Swagger UI and ReDoc would load their scripts from a CDN: not served.
     assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+
+
+def test_search_confidence_and_its_cut_off(client: TestClient) -> None:
+    uncut = client.post("/v1/search", json={"text": "blue square", "top": 60}).json()["hits"]
+    confidences = [h["confidence"] for h in uncut]
+    assert all(0 <= c <= 1 for c in confidences) and max(confidences) > 0.5 > min(confidences)
+    for wanted, floor in (("auto", 0.5), (0.8, 0.8)):
+        response = client.post(
+            "/v1/search", json={"text": "blue square", "top": 60, "min_confidence": wanted}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["hits"] == [h for h in uncut if h["confidence"] >= floor]
+    for bad in (1.5, "sure", -0.2):
+        refused = client.post("/v1/search", json={"text": "x", "min_confidence": bad})
+        _error(refused, 422)

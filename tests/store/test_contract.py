@@ -307,3 +307,23 @@ def test_searches_on_many_threads_while_another_store_object_writes(
     for query, hits in zip(queries, found, strict=True):
         expected = np.argsort(-(vectors @ query), kind="stable")[:10]
         assert [i for i, _ in hits] == [ids[j] for j in expected]
+
+
+def test_the_confidence_sample_is_drawn_by_a_fixed_hash_and_grows_with_the_collection(
+    store: Store,
+) -> None:
+    from imgsearch.confidence import sample_key
+
+    ids = add(store, [f"/p/{i}.jpg" for i in range(300)], unit_vectors(300))
+    sample, population = store.sample_images(40)
+    assert population == 300
+    assert sample == sorted(ids, key=lambda i: (sample_key(i), i))[:40]
+    more = add(store, [f"/q/{i}.jpg" for i in range(300)], unit_vectors(300, seed=1))
+    grown, population = store.sample_images(40)
+    assert population == 600
+    assert grown == sorted(ids + more, key=lambda i: (sample_key(i), i))[:40]
+    # the sample moves only as much as the collection did: about half stays
+    assert 10 <= len(set(sample) & set(grown)) <= 30
+    store.write(WriteBatch(deletes=[grown[0]]))
+    after, population = store.sample_images(40)
+    assert population == 599 and grown[0] not in after and after[:39] == grown[1:]

@@ -10,6 +10,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.console import Console
@@ -72,6 +73,12 @@ def search(
     exact: bool = typer.Option(
         False, "--exact", help="Scan every vector, even with an HNSW index."
     ),
+    min_confidence: str | None = typer.Option(
+        None,
+        "--min-confidence",
+        help="Drop hits less confident than P (0..1), so a query with no real match lists "
+        "nothing; 'auto': drop those less likely a match than not. Default: no cut.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print hits as JSON lines."),
     paths_only: bool = typer.Option(False, "--paths", help="Print only paths, one per line."),
     index_path: str | None = IndexOption,
@@ -113,6 +120,7 @@ def search(
                 labels=tuple(labels),
                 sources=tuple(sources),
                 objects=objects,
+                min_confidence=_confidence(min_confidence),
             )
         )
     if paths_only:
@@ -121,6 +129,23 @@ def search(
         sys.stdout.write("".join(json.dumps(_as_dict(hit)) + "\n" for hit in hits))
     else:
         _table(hits)
+
+
+def _confidence(text: str | None) -> float | Literal["auto"] | None:
+    if text is None:
+        return None
+    if text == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise InvalidQuery(
+            f"--min-confidence {text!r} is not a number from 0 to 1",
+            hint="write e.g. --min-confidence 0.8, or --min-confidence auto",
+        )
+    return value
 
 
 def _media(text: str) -> str | None:
@@ -152,6 +177,7 @@ def _as_dict(hit: Hit) -> dict[str, object]:
         "relevance": round(hit.relevance, 6),
         "cosine": round(hit.cosine, 6),
         "metadata_score": round(hit.metadata_score, 6),
+        "confidence": None if hit.confidence is None else round(hit.confidence, 6),
         "path": record.path,
         "width": record.width,
         "height": record.height,
@@ -198,7 +224,7 @@ def _table(hits: list[Hit]) -> None:
         return
     table = Table(box=None, pad_edge=False)
     matched = any(hit.region is not None for hit in hits)
-    for column in ("#", "relevance", "cosine", "meta", "size", "taken"):
+    for column in ("#", "relevance", "cosine", "confidence", "meta", "size", "taken"):
         table.add_column(column, justify="right", no_wrap=True)
     if matched:
         table.add_column("matched", overflow="fold", max_width=24)
@@ -209,6 +235,7 @@ def _table(hits: list[Hit]) -> None:
             str(hit.rank),
             f"{hit.relevance:.4f}",
             f"{hit.cosine:.4f}",
+            "–" if hit.confidence is None else f"{hit.confidence:.2f}",
             f"{hit.metadata_score:.2f}",
             f"{record.width}×{record.height}",
             _taken(hit),

@@ -52,9 +52,15 @@ class JobState:
 class Jobs:
     """Starts the background job unless one is running, and keeps its state."""
 
-    def __init__(self, index_path: str, encoder: Callable[[], Encoder]) -> None:
+    def __init__(
+        self,
+        index_path: str,
+        encoder: Callable[[], Encoder],
+        on_written: Callable[[], None] = lambda: None,
+    ) -> None:
         self.index_path = index_path
         self._encoder = encoder
+        self._on_written = on_written  # the searching Index reads its sample again
         self.job = JobState()
         self._lock = threading.Lock()
 
@@ -107,6 +113,7 @@ class Jobs:
             job.state = "failed"
         finally:
             job.finished_at = time.time()
+            self._on_written()
 
     def _import(self, job: JobState, path: Path, roots: list[str], padding: float) -> None:
         def progress(done: int, total: int) -> None:
@@ -129,3 +136,4 @@ class Jobs:
         finally:
             shutil.rmtree(path.parent, ignore_errors=True)
             job.finished_at = time.time()
+            self._on_written()

@@ -95,6 +95,7 @@ def hit_out(hit: Hit) -> dict[str, Any]:
         "relevance": hit.relevance,
         "cosine": hit.cosine,
         "metadata_score": hit.metadata_score,
+        "confidence": hit.confidence,
         "path": hit.image.path,
         "width": hit.image.width,
         "height": hit.image.height,

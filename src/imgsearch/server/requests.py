@@ -117,6 +117,7 @@ def query_of(body: SearchIn, downloads: dict[str, bytes]) -> Query:
         "labels": tuple(body.labels),
         "sources": tuple(body.sources),
         "objects": body.objects,
+        "min_confidence": body.min_confidence,
     }
     if body.metadata_weight is not None:
         options["metadata_weight"] = body.metadata_weight

@@ -95,6 +95,11 @@ class SearchIn(BaseModel):
     offset: int = Field(0, ge=0, le=100_000)
     filters: FiltersIn | None = None
     metadata_weight: float | None = Field(None, ge=0, le=1)
+    min_confidence: Annotated[float, Field(ge=0, le=1)] | Literal["auto"] | None = Field(
+        None,
+        description="Drop hits less confident than this (0..1), so that a query with no real "
+        "match returns no hits; 'auto': keep hits more likely a match than not (0.5).",
+    )
     regions: bool = Field(
         True, description="Match inside images too (regions); false: whole images only."
     )
@@ -205,6 +210,11 @@ class HitOut(BaseModel):
     relevance: float
     cosine: float
     metadata_score: float
+    confidence: float | None = Field(
+        None,
+        description="How likely the hit is a real match, 0..1, comparable across queries "
+        "(docs/relevance.md); null when the collection is too small to tell.",
+    )
     path: str
     width: int | None
     height: int | None

@@ -105,6 +105,10 @@ class Store(Protocol):
         """The regions of ``image_ids`` (those that have any), by image in the order asked,
         then by region id."""
 
+    def sample_images(self, size: int) -> tuple[list[int], int]:
+        """Up to ``size`` ids of images with a vector, first in :data:`core.SAMPLE_ORDER`,
+        and how many images have a vector (the confidence's sample and population)."""
+
     def region_vectors(self, region_ids: Sequence[int]) -> Vector:
         """Stored vectors of ``region_ids`` (which must exist), ``(n, dim)``."""
 

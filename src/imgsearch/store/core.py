@@ -132,6 +132,12 @@ def stack_vectors(
     return out
 
 
+SAMPLE_ORDER = "((id % 2147483648) * 1103515245 + 12345) % 2147483648, id"
+"""The order a collection's sample is drawn in: a fixed hash of the image id (the same in
+SQLite and PostgreSQL, and :func:`imgsearch.confidence.sample_key`), so the sample is the
+same every time and a growing collection only swaps in the new images that hash low."""
+
+
 def run_values(run: Run) -> tuple[float, float | None, str, str, bool]:
     """A run's stored columns: started, finished, roots and counts (JSON), completed."""
     return (

@@ -267,6 +267,18 @@ class PostgresStore:
         )
         return core.stack_vectors(ids, {row[0]: row[1] for row in rows}, self._dim(), as_vector)
 
+    def sample_images(self, size: int) -> tuple[list[int], int]:
+        c = self._collection_id
+        ids = self._rows(
+            "SELECT id FROM imgsearch_images WHERE collection_id = %s AND vector IS NOT NULL "
+            f"ORDER BY {core.SAMPLE_ORDER.replace('%', '%%')} LIMIT %s",
+            (c, size),
+        )
+        count = self._rows(
+            "SELECT count(vector) FROM imgsearch_images WHERE collection_id = %s", (c,)
+        )[0][0]
+        return [int(row[0]) for row in ids], int(count)
+
     def regions(self, image_ids: Sequence[int]) -> list[records.RegionRecord]:
         with self._connection() as conn:
             return read_regions(conn, region_table(self._collection_id), image_ids)

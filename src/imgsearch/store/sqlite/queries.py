@@ -63,6 +63,16 @@ def metadata_matches(
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
+def sample_images(db: sqlite3.Connection, size: int) -> tuple[list[int], int]:
+    """See :meth:`imgsearch.store.Store.sample_images`."""
+    ids = db.execute(
+        f"SELECT id FROM images WHERE vector IS NOT NULL ORDER BY {core.SAMPLE_ORDER} LIMIT ?",
+        (size,),
+    ).fetchall()
+    count = db.execute("SELECT count(*) FROM images WHERE vector IS NOT NULL").fetchone()[0]
+    return [row[0] for row in ids], int(count)
+
+
 def data_stamp(db: sqlite3.Connection) -> tuple[int, int]:
     """(generation, revision) of the data, in one statement."""
     rows = dict(

@@ -33,6 +33,7 @@ from imgsearch.store.sqlite.queries import (
     allowed_regions,
     data_stamp,
     metadata_matches,
+    sample_images,
 )
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
 from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text
@@ -287,6 +288,9 @@ class SqliteStore:
         return core.stack_vectors(
             ids, found, dim, lambda blob: np.frombuffer(blob, dtype=np.float32)
         )
+
+    def sample_images(self, size: int) -> tuple[list[int], int]:
+        return sample_images(self._reader(), size)
 
     def regions(self, image_ids: Sequence[int]) -> list[records.RegionRecord]:
         return read_regions(self._reader(), region_table(0), image_ids)

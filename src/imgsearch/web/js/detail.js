@@ -209,6 +209,7 @@ export class Detail {
       ["Rank", `#${hit.rank}`],
       ["Relevance", score(hit.relevance)],
       ["Cosine", score(hit.cosine)],
+      ["Confidence", hit.confidence == null ? null : score(hit.confidence)],
       ["Metadata score", score(hit.metadata_score)],
       [
         "Matched",

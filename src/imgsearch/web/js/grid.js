@@ -66,7 +66,8 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
   const name = basename(hit.path);
   button.title =
     `${name}\nrelevance ${score(hit.relevance)} = cosine ${score(hit.cosine)}` +
-    ` + metadata ${score(hit.metadata_score)}`;
+    ` + metadata ${score(hit.metadata_score)}` +
+    (hit.confidence == null ? "" : `\nconfidence ${score(hit.confidence)}`);
   const region = hit.region;
   const segment = hit.segment;
   if (segment) button.title += `\nvideo: ${clock(segment.start)}–${clock(segment.end)}, best at ${clock(segment.best)}`;

@@ -1,0 +1,55 @@
+"""``imgsearch search --min-confidence``: every hit's confidence, and the cut-off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from imgsearch.demo.collection import Collection, generate_collection
+from tests.cli.test_cli import imgsearch
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Collection, Path]:
+    folder = tmp_path_factory.mktemp("confidence-cli")
+    collection = generate_collection(folder / "shapes", 80, seed=31)
+    index = folder / "index"
+    result = imgsearch("index", str(collection.root), "--index", str(index), "-m", "demo-shapes")
+    assert result.returncode == 0, result.stderr
+    return collection, index
+
+
+def _hits(index: Path, *args: str) -> list[dict[str, object]]:
+    result = imgsearch("search", "--index", str(index), "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_every_hit_has_a_confidence_and_the_cut_keeps_a_prefix(
+    indexed: tuple[Collection, Path],
+) -> None:
+    _, index = indexed
+    uncut = _hits(index, "yellow star", "--top", "80")
+    confidences = [float(h["confidence"]) for h in uncut]  # type: ignore[arg-type]
+    assert len(uncut) == 80 and all(0 <= c <= 1 for c in confidences)
+    assert max(confidences) > 0.5 > min(confidences)
+    cut = _hits(index, "yellow star", "--top", "80", "--min-confidence", "auto")
+    assert cut == [h for h in uncut if float(h["confidence"]) >= 0.5]  # type: ignore[arg-type]
+    strict = _hits(index, "yellow star", "--top", "80", "--min-confidence", "0.9")
+    assert strict == [h for h in uncut if float(h["confidence"]) >= 0.9]  # type: ignore[arg-type]
+
+
+def test_a_cut_nothing_passes_says_so_and_bad_values_are_refused(
+    indexed: tuple[Collection, Path],
+) -> None:
+    _, index = indexed
+    nothing = imgsearch("search", "--index", str(index), "red circle", "--min-confidence", "1")
+    assert nothing.returncode == 0 and "no matching images" in nothing.stdout
+    table = imgsearch("search", "--index", str(index), "red circle", "--top", "3")
+    assert "confidence" in table.stdout.splitlines()[0]
+    for bad in ("1.5", "high", "-1"):
+        refused = imgsearch("search", "--index", str(index), "x", "--min-confidence", bad)
+        assert refused.returncode != 0 and "--min-confidence" in refused.stderr
+        assert "Traceback" not in refused.stderr
