@@ -111,7 +111,9 @@ def rank(
             s.segment,
             confidence,
         )
-        for n, (s, confidence) in enumerate(zip(page, judge.of_hits(page), strict=True))
+        for n, (s, confidence) in enumerate(
+            zip(page, judge.of_hits([s.cosine for s in page]), strict=True)
+        )
     ]
 
 
@@ -148,8 +150,7 @@ class _Judge:
     def passes(self, cosine: float) -> bool:
         return self.floor is None or cosine >= self.floor
 
-    def of_hits(self, scored: Sequence[_Scored | float]) -> list[float | None]:
-        cosines = [s if isinstance(s, float) else s.cosine for s in scored]
+    def of_hits(self, cosines: Sequence[float]) -> list[float | None]:
         if self.confidence is None:
             return [None] * len(cosines)
         return self.confidence.probability(self.null, cosines)
