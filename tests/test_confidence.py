@@ -134,6 +134,22 @@ def test_the_cut_off_pages_and_filters_consistently(tmp_path: Path) -> None:
     store.close()
 
 
+def test_the_cut_keeps_a_hit_whose_words_match_whatever_its_cosine(tmp_path: Path) -> None:
+    store, target = _collection(tmp_path)
+    confidence = Confidence(PRIOR)
+    captioned = store.get([PLANTED + 5])[0]  # an unrelated image
+    store.annotate(captioned.id, caption="a quokka at sunset", tags=[])
+    query = Query((QueryPart(text="quokka"),), top=100, min_confidence=0.6)
+    hits = rank(store, target, query, confidence)
+    assert captioned.id in {h.id for h in hits}
+    kept = next(h for h in hits if h.id == captioned.id)
+    assert kept.confidence is not None and kept.confidence < 0.6  # shown as it is
+    strict = rank(store, target, _query(top=100, min_confidence=0.6), confidence)
+    assert captioned.id not in {h.id for h in strict}  # without the words it is cut
+    assert {h.id for h in strict} <= {h.id for h in hits}
+    store.close()
+
+
 def test_confidence_stays_put_as_the_collection_grows(tmp_path: Path) -> None:
     store, target = _collection(tmp_path, unrelated=2000)
     now = [0.0]

@@ -33,8 +33,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -81,6 +82,10 @@ class Calibration:
     def as_dict(self) -> dict[str, object]:
         return {"slope": self.slope, "intercept": self.intercept, "fitted_on": self.fitted_on}
 
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> Calibration:
+        return cls(float(stored["slope"]), float(stored["intercept"]), str(stored["fitted_on"]))
+
 
 FAMILY_CALIBRATIONS: dict[str, Calibration] = {
     # Fitted by Platt scaling on 36 text and 60 region queries against a generated
@@ -97,8 +102,12 @@ PRIOR = Calibration(
 )
 
 
-def calibration_for(model_id: str) -> Calibration:
-    """The calibration shipped for ``model_id``'s family, or the prior."""
+def calibration_for(model_id: str, stored: Mapping[str, Any] | None = None) -> Calibration:
+    """The calibration an index of ``model_id`` uses: the one fitted for it and ``stored``
+    with it (``imgsearch evaluate --fit-calibration``; ignored once the index has another
+    model), else the one shipped for the model's family, else the prior."""
+    if stored and stored.get("model_id") == model_id:
+        return Calibration.from_dict(stored)
     family = model_id.split(":")[0].rsplit("/", 1)[-1]
     return FAMILY_CALIBRATIONS.get(family, PRIOR)
 
@@ -241,8 +250,13 @@ class Confidence:
         size: int = SAMPLE_SIZE,
         max_age: float = SAMPLE_MAX_AGE,
         clock: Callable[[], float] = time.monotonic,
+        recalibrate: Callable[[], Calibration] | None = None,
     ) -> None:
+        """``recalibrate``: read the calibration again whenever the sample is (one fitted
+        by another process, e.g. ``imgsearch evaluate --fit-calibration`` while a server
+        runs, is used from its next sample refresh)."""
         self.calibration = calibration
+        self._recalibrate = recalibrate
         self._size = size
         self._max_age = max_age
         self._clock = clock
@@ -260,6 +274,8 @@ class Confidence:
             if self._sample is None or self._clock() - self._loaded_at > self._max_age:
                 self._sample = load_sample(store, self._size)
                 self._loaded_at = self._clock()
+                if self._recalibrate is not None:
+                    self.calibration = self._recalibrate()
             return self._sample
 
     def null(

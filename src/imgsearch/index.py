@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from imgsearch.annotations import DEFAULT_PADDING, ImportReport, import_annotations
-from imgsearch.confidence import Confidence, calibration_for
+from imgsearch.confidence import Calibration, Confidence, calibration_for
 from imgsearch.detector import YoloDetector, add_detector_regions
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
@@ -228,11 +228,29 @@ class Index:
         """How hits get their confidence: the index's sample and calibration (``None``
         while the index is empty)."""
         if self._confidence is None:
-            settings = self.store.settings()
-            if settings is None:
+            if self.store.settings() is None:
                 return None
-            self._confidence = Confidence(calibration_for(settings.model_id))
+            self._confidence = Confidence(self.calibration, recalibrate=lambda: self.calibration)
         return self._confidence
+
+    @property
+    def calibration(self) -> Calibration:
+        """The map from a hit's excess over chance to its confidence: fitted for this index
+        (:meth:`set_calibration`), else shipped for its model's family, else a prior."""
+        settings = self.store.settings()
+        model_id = settings.model_id if settings else self._model.name or DEFAULT_MODEL
+        return calibration_for(model_id, self.store.calibration())
+
+    def set_calibration(self, calibration: Calibration | None) -> None:
+        """Use ``calibration`` for this index's confidences from now on (``None``: go back
+        to the shipped one). It is stored for the index's current model only."""
+        settings = self.store.settings()
+        if settings is None:
+            raise NotIndexed(f"the index at {self.store.location} is empty: nothing to calibrate")
+        document = {} if calibration is None else calibration.as_dict()
+        self.store.set_calibration({**document, "model_id": settings.model_id} if document else {})
+        if self._confidence is not None:
+            self._confidence.calibration = self.calibration
 
     def changed(self) -> None:
         """Say that the index was written (by this or another ``Index``): the next query

@@ -28,6 +28,11 @@ from imgsearch.segments import Moment, Segment, find_segments
 from imgsearch.store import ImageRecord, RegionRecord, Store
 from imgsearch.store.records import REGION_SOURCES
 
+WORDS_KEEP = 1.0
+"""BM25 score of the query's words in a hit's metadata text from which a confidence
+cut-off keeps the hit whatever its cosine: about one word that fewer than a third of the
+images carry (a word most images carry, like a common folder name, scores near 0)."""
+
 
 def rank(
     store: Store,
@@ -56,13 +61,17 @@ def rank(
         labels=query.labels,
         sources=query.sources,
     )
-    cosines = {m.image_id: m.cosine for m in matches if judge.passes(m.cosine)}
+    cosines = {
+        m.image_id: m.cosine
+        for m in matches
+        if judge.passes(m.cosine, metadata.get(m.image_id, 0.0))
+    }
     matched = {m.image_id: m.region_id for m in matches if m.region_id is not None}
     # words found in an image that has no region passing the filter do not bring it in
     extra = [] if query.region_filter else [i for i in metadata if i not in cosines]
     if extra:
         for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
-            if judge.passes(float(cosine)):
+            if judge.passes(float(cosine), metadata[image_id]):
                 cosines[image_id] = float(cosine)
     records = {r.id: r for r in store.get(list(cosines))}
     weight = query.metadata_weight
@@ -117,6 +126,21 @@ def rank(
     ]
 
 
+def query_null(
+    store: Store, vector: NDArray[np.float32], query: Query, confidence: Confidence
+) -> Null | None:
+    """What "no match" looks like for ``query``: its scores against the index's sample,
+    matched as the query matches (see :mod:`imgsearch.confidence`)."""
+    return confidence.null(
+        store,
+        vector,
+        objects=query.objects,
+        regions=query.regions,
+        labels=query.labels,
+        sources=query.sources,
+    )
+
+
 @dataclass(frozen=True)
 class _Judge:
     """A query's confidences: its null and the lowest cosine its cut-off lets through."""
@@ -135,20 +159,16 @@ class _Judge:
     ) -> _Judge:
         if confidence is None:
             return cls(None, None, None)
-        null = confidence.null(
-            store,
-            vector,
-            objects=query.objects,
-            regions=query.regions,
-            labels=query.labels,
-            sources=query.sources,
-        )
+        null = query_null(store, vector, query, confidence)
         wanted = AUTO_CONFIDENCE if query.min_confidence == "auto" else query.min_confidence
         floor = confidence.floor(null, wanted) if wanted is not None else None
         return cls(confidence, null, floor)
 
-    def passes(self, cosine: float) -> bool:
-        return self.floor is None or cosine >= self.floor
+    def passes(self, cosine: float, words: float = 0.0) -> bool:
+        """Whether a hit stays: its cosine reaches the floor, or the query's words match
+        its metadata text well (BM25 ``words`` ≥ :data:`WORDS_KEEP`: a caption, tag or
+        file name the user searched for is not cut for a weak picture match)."""
+        return self.floor is None or cosine >= self.floor or words >= WORDS_KEEP
 
     def of_hits(self, cosines: Sequence[float]) -> list[float | None]:
         if self.confidence is None:
@@ -223,7 +243,7 @@ def _rank_objects(
     )
     scored = []
     for region_id, image_id, cosine in found:
-        if not judge.passes(cosine):
+        if not judge.passes(cosine, metadata.get(image_id, 0.0)):
             continue
         meta = metadata_score(metadata.get(image_id, 0.0))
         rel = relevance(cosine, meta, query.metadata_weight)

@@ -71,3 +71,40 @@ def test_rerun_reuses_files_and_a_bigger_count_extends(tmp_path: Path) -> None:
 def test_loading_a_folder_without_labels_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no generated collection"):
         load_collection(tmp_path)
+
+
+def test_left_out_combinations_are_in_no_image_and_the_rest_stays(tmp_path: Path) -> None:
+    full = generate_collection(tmp_path / "full", 60, seed=3)
+    left = generate_collection(tmp_path / "left", 60, seed=3, leave_out=["red circle", "blue star"])
+    names = {o.name for image in left.images for o in image.objects}
+    assert not names & {"red circle", "blue star"}
+    assert {o.name for image in full.images for o in image.objects} & {"red circle", "blue star"}
+    # images that showed neither are drawn exactly as before
+    untouched = [
+        (a, b)
+        for a, b in zip(full.images, left.images, strict=True)
+        if not {o.name for o in a.objects} & {"red circle", "blue star"}
+    ]
+    assert untouched and all(a.objects == b.objects for a, b in untouched)
+    assert json.loads((tmp_path / "left" / ANNOTATIONS).read_text())["info"]["left_out"] == [
+        "blue star",
+        "red circle",
+    ]
+    with pytest.raises(InputError, match="other left-out"):
+        generate_collection(tmp_path / "left", 60, seed=3)
+    with pytest.raises(InputError, match="unknown colour"):
+        generate_collection(tmp_path / "x", 5, leave_out=["pink circle"])
+
+
+def test_the_cli_writes_query_files_with_no_answer_for_what_was_left_out(tmp_path: Path) -> None:
+    from tests.cli.test_cli import imgsearch
+
+    done = imgsearch(
+        "demo", "generate", str(tmp_path), "--count", "40", "--leave-out", "green square"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in (tmp_path / "queries.jsonl").read_text().splitlines()]
+    by_id = {line["id"]: line for line in lines if line["id"].startswith("text")}
+    assert len(by_id) == 36 and by_id["text: green square"]["relevant"] == []
+    assert all((tmp_path / p).is_file() for line in lines for p in line["relevant"])
+    assert (tmp_path / "queries-fit.jsonl").is_file()

@@ -314,6 +314,19 @@ def test_the_region_policy_is_kept_by_the_index(store_factory: Any) -> None:
     assert again.region_policy() == {"grid": None, "detector": {"path": "/m.onnx"}}
 
 
+def test_the_calibration_is_kept_by_the_index(store_factory: Any) -> None:
+    first = store_factory("calibration")
+    assert first.calibration() == {}
+    fitted = {"slope": 3.5, "intercept": -1.25, "fitted_on": "q.jsonl", "model_id": "m"}
+    first.set_calibration(fitted)
+    assert first.calibration() == fitted
+    first.close()
+    again = store_factory("calibration")
+    assert again.calibration() == fitted
+    again.set_calibration({})
+    assert again.calibration() == {}
+
+
 def test_label_filters_through_the_hnsw_graphs_return_k_whenever_k_match(
     store_factory: Any,
 ) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -85,7 +86,7 @@ def test_typing_red_circle_shows_red_circles(open_page: Any, site: Site) -> None
 
 def test_scrolling_loads_the_next_page_without_duplicates(open_page: Any, site: Site) -> None:
     page = open_page(site)
-    page.goto(f"{site.url}?q=circle")
+    page.goto(f"{site.url}?q=circle&confidence=0")
     first = tiles(page, 40)
     # The next page waits until the end of the grid comes near, as a user scrolls to it.
     page.wait_for_timeout(200)
@@ -126,9 +127,9 @@ def test_a_mixed_query_with_a_negative_part(open_page: Any, site: Site) -> None:
 
 def test_folder_and_date_filters(open_page: Any, site: Site) -> None:
     page = open_page(site)
-    page.goto(f"{site.url}?q=circle")
+    page.goto(f"{site.url}?q=circle&confidence=0")  # every hit: this is about the filters
     tiles(page, 40)
-    page.click("#toggle-filters")
+    assert page.locator("#filters").is_visible()  # a filter in the URL shows the panel
     folder = page.locator("#filters input[name=under]")
     folder.fill(f"{site.root}/ho")
     holiday = f"{site.root}/holiday/"
@@ -149,6 +150,7 @@ def test_folder_and_date_filters(open_page: Any, site: Site) -> None:
     # Dates: everything in the collection but the holiday folder is from today.
     page.click("#filters button[type=reset]")
     page.wait_for_function("() => new URLSearchParams(location.search).get('under') === null")
+    page.goto(f"{site.url}?q=circle&confidence=0")
     tiles(page, 40)
     before = page.locator("#filters input[name=before]")
     before.fill("2020-01-01")
@@ -297,7 +299,7 @@ def test_a_phone_width_screen_shows_the_grid(open_page: Any, site: Site) -> None
 
 def test_a_4k_screen_fills_with_results_without_scrolling(open_page: Any, site: Site) -> None:
     page = open_page(site, width=3840, height=2160)
-    page.goto(f"{site.url}?q=circle")
+    page.goto(f"{site.url}?q=circle&confidence=0")
     # A page of 40 hits is two rows here: more pages load, unasked, until the screen is full.
     shown = tiles(page, 81)
     assert page.evaluate("() => window.scrollY") == 0
@@ -644,3 +646,64 @@ def test_a_video_hit_shows_its_moment_and_plays_from_it(open_page: Any, video_si
     page.wait_for_function("() => new URLSearchParams(location.search).get('media') === 'video'")
     names = {t["name"] for t in tiles(page)}
     assert names == {"star.webm", "circle.webm", "empty.webm"}, names
+
+
+def _api_hits(site: Site, text: str, cut: float | str | None) -> list[int]:
+    body: dict[str, Any] = {"parts": [{"text": text}], "top": 200}
+    if cut is not None:
+        body["min_confidence"] = cut
+    answer = httpx.post(
+        f"{site.url}v1/search", json=body, headers={"Ocp-Apim-Subscription-Key": API_KEY},
+        timeout=30,
+    )  # fmt: skip
+    answer.raise_for_status()
+    return [hit["id"] for hit in answer.json()["hits"]]
+
+
+def _shows(page: Any, ids: list[int]) -> None:
+    """Wait until the grid's first tiles are ``ids`` (its first page of them)."""
+    page.wait_for_function(
+        "ids => { const t = [...document.querySelectorAll('#grid .tile')]"
+        ".map(t => Number(t.dataset.id)).slice(0, ids.length);"
+        " return !document.querySelector('#grid').hasAttribute('aria-busy')"
+        " && t.length === ids.length && t.every((id, i) => id === ids[i]); }",
+        arg=ids[:40],
+    )
+
+
+def test_the_confidence_slider_cuts_at_auto_by_default(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    auto = _api_hits(site, "red circle", "auto")
+    strict = _api_hits(site, "red circle", 0.95)
+    everything = _api_hits(site, "red circle", None)
+    assert 0 < len(strict) < len(auto) < len(everything)  # the cut matters for this query
+    page.goto(f"{site.url}?q=red+circle")
+    _shows(page, auto)
+    page.wait_for_function(
+        "() => /likely real matches/.test(document.querySelector('#message').textContent)"
+    )
+    page.click("#toggle-filters")
+    assert page.inner_text("#confidence-shown") == "0.50 (auto)"
+    slider = page.locator("#filters input[name=confidence]")
+    slider.fill("0.95")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('confidence') === '0.95'"
+    )
+    _shows(page, strict)
+    assert page.inner_text("#confidence-shown") == "0.95"
+    slider.fill("0")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('confidence') === '0'")
+    _shows(page, everything)
+    assert page.inner_text("#confidence-shown") == "off"
+    assert "likely" not in page.inner_text("#message")
+    # back to the default; what the cut left out is one click away
+    page.goto(f"{site.url}?q=red+circle&confidence=0.95")
+    _shows(page, strict)
+    for _ in range(50):  # scroll to the end of the confident hits
+        if page.locator("#message button").count():
+            break
+        page.mouse.wheel(0, 2_000)
+        page.wait_for_timeout(50)
+    page.click("#message button")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('confidence') === '0'")
+    _shows(page, everything)

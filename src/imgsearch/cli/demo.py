@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -23,6 +24,7 @@ from rich.table import Table
 from imgsearch.cli.index import IndexProgress, print_summary
 from imgsearch.config import default_data_dir
 from imgsearch.demo.collection import Collection, generate_collection, load_collection
+from imgsearch.demo.queries import EVALUATE, write_query_files
 from imgsearch.demo.showcase import demo_queries
 from imgsearch.errors import ModelMismatch
 from imgsearch.index import Index
@@ -103,6 +105,9 @@ def demo(
         '  imgsearch search "a dog on a beach"\n'
         "  imgsearch search --image ~/Pictures/dog.jpg --box 120,80,300,200\n"
         f'Search this demo\'s index yourself: imgsearch search --index {index_path} "yellow star"\n'
+        "Measure it on labelled queries (Recall@k, mAP, how well its confidences hold):\n"
+        f"  imgsearch evaluate {shlex.quote(str(collection.root / EVALUATE))}"
+        f" --index {shlex.quote(str(index_path))}\n"
         "Look at it in your browser (then open the address it prints):\n"
         f"  imgsearch serve --index {shlex.quote(str(index_path))}"
         f" --root {shlex.quote(str(collection.root))}",
@@ -119,7 +124,12 @@ def _index_name(model: str) -> str:
 
 
 def _generate(
-    console: Console, out: Path, count: int, seed: int, mode: str = "shapes"
+    console: Console,
+    out: Path,
+    count: int,
+    seed: int,
+    mode: str = "shapes",
+    leave_out: Sequence[str] = (),
 ) -> Collection:
     with Progress(
         TextColumn("generating"),
@@ -130,9 +140,15 @@ def _generate(
     ) as progress:
         task = progress.add_task("generate", total=count)
         collection = generate_collection(
-            out, count, seed, mode=mode, on_image=lambda _: progress.advance(task)
-        )
-    console.print(f"collection: {len(collection.images)} images with labels in {collection.root}")
+            out, count, seed, mode=mode, leave_out=leave_out,
+            on_image=lambda _: progress.advance(task),
+        )  # fmt: skip
+    evaluate, fit = write_query_files(collection)
+    console.print(
+        f"collection: {len(collection.images)} images with labels in {collection.root}; "
+        f"labelled queries for imgsearch evaluate: {evaluate.name}, {fit.name}",
+        markup=False,
+    )
     return collection
 
 
@@ -147,10 +163,17 @@ def generate(
         help="shapes: 1-3 large objects per image; scenes: 3-8 mostly small objects in "
         "clutter (for the object-level index).",
     ),
+    leave_out: list[str] = typer.Option(
+        [],
+        "--leave-out",
+        help="A colour + shape no image shows (e.g. 'red circle'); repeatable. Its queries "
+        "should then find nothing.",
+    ),
 ) -> None:
-    """Write a labelled collection of shape images (JPEG and PNG, COCO-style annotations.json)."""
+    """Write a labelled collection of shape images (JPEG and PNG, COCO-style annotations.json)
+    and labelled query files for `imgsearch evaluate` (queries.jsonl, queries-fit.jsonl)."""
     console = Console(highlight=False)
-    _generate(console, out, count, seed, mode)
+    _generate(console, out, count, seed, mode, leave_out)
 
 
 @app.command("videos")

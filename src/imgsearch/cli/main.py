@@ -16,7 +16,18 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from imgsearch.cli import db, demo, index, labels, models, search, serve, status, vectorize
+from imgsearch.cli import (
+    db,
+    demo,
+    evaluate,
+    index,
+    labels,
+    models,
+    search,
+    serve,
+    status,
+    vectorize,
+)
 from imgsearch.errors import (
     EmptyQuery,
     ImgsearchError,
@@ -49,6 +60,7 @@ app.command("status")(status.status)
 app.command("annotate")(status.annotate)
 app.command("vectorize")(vectorize.vectorize)
 app.command("serve")(serve.serve)
+app.command("evaluate")(evaluate.evaluate_command)
 
 EXIT_UNEXPECTED = 1
 EXIT_INPUT = 2

@@ -26,6 +26,7 @@ def status(
         failures = opened.failures() if errors else []
         location = opened.store.location
         policy = opened.region_policy
+        calibration = opened.calibration if stats.settings else None
     run = stats.last_run
     if as_json:
         payload: dict[str, object] = {
@@ -40,6 +41,7 @@ def status(
             "vector_index": stats.vector_index,
             "regions": stats.regions,
             "region_policy": policy.as_dict(),
+            "calibration": calibration.as_dict() if calibration else None,
             "last_run": None if run is None else run.__dict__ | {"roots": list(run.roots)},
         }
         if errors:
@@ -61,6 +63,12 @@ def status(
         f"regions    {stats.regions} (with video frames); kept up: {_describe(policy)}",
         markup=False,
     )
+    if calibration is not None:
+        out.print(
+            f"confidence slope {calibration.slope:.3g}, intercept {calibration.intercept:.3g} "
+            f"({calibration.fitted_on})",
+            markup=False,
+        )
     out.print(f"failures   {stats.failures}")
     out.print(f"size       {stats.bytes_on_disk / 1e6:.1f} MB")
     if run is not None:

@@ -18,6 +18,7 @@ import json
 import os
 import random
 from collections.abc import Callable, Iterator
+from collections.abc import Collection as Collection_
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,11 +69,17 @@ class Collection:
         return {str(image.path): image for image in self.images}
 
 
-def scene_for(seed: int, index: int, mode: str = "shapes") -> Scene:
-    """Image ``index`` of the collection with ``seed`` in ``mode``."""
-    if mode == "scenes":
-        return sample_cluttered_scene(random.Random(f"imgsearch-scenes/{seed}/{index}"))
-    return sample_scene(random.Random(f"imgsearch-shapes/{seed}/{index}"))
+def scene_for(
+    seed: int, index: int, mode: str = "shapes", leave_out: frozenset[str] = frozenset()
+) -> Scene:
+    """Image ``index`` of the collection with ``seed`` in ``mode``; scenes holding an
+    object named in ``leave_out`` ("red circle") are drawn again from the same generator,
+    so the collection holds none and other images stay the same."""
+    rng = random.Random(f"imgsearch-{mode}/{seed}/{index}")
+    while True:
+        scene = sample_cluttered_scene(rng) if mode == "scenes" else sample_scene(rng)
+        if not any(thing.name in leave_out for thing in scene.things):
+            return scene
 
 
 def file_name(index: int, scene: Scene) -> str:
@@ -86,23 +93,42 @@ def generate_collection(
     seed: int = 0,
     *,
     mode: str = "shapes",
+    leave_out: Collection_[str] = (),
     on_image: Callable[[int], None] | None = None,
 ) -> Collection:
-    """Write (or complete) a collection of ``count`` images; return its labels."""
+    """Write (or complete) a collection of ``count`` images; return its labels.
+    ``leave_out``: colour + shape combinations ("red circle") no image shows (for
+    queries that should find nothing)."""
     if count < 1:
         raise InputError(f"--count must be at least 1, not {count}")
     if mode not in MODES:
         raise InputError(f"unknown collection mode {mode!r}", hint="use shapes or scenes")
+    known = {f"{colour} {shape}" for colour in COLOURS for shape in SHAPES}
+    left_out = frozenset(leave_out)
+    if left_out - known:
+        raise InputError(
+            f"unknown colour + shape {sorted(left_out - known)[0]!r}",
+            hint=f"colours: {', '.join(COLOURS)}; shapes: {', '.join(SHAPES)}",
+        )
+    if left_out >= known:
+        raise InputError("leaving out every colour + shape leaves nothing to draw")
     out = out.expanduser().resolve()
     (out / IMAGES).mkdir(parents=True, exist_ok=True)
     existing = _read_annotations(out)
+    if existing is not None and sorted(existing.get("info", {}).get("left_out", [])) != sorted(
+        left_out
+    ):
+        raise InputError(
+            f"{out} holds a collection generated with other left-out combinations",
+            hint="generate into another folder",
+        )
     if existing is not None and _matches(existing, count, seed, mode, out):
         collection = _collection(out, existing)
         if on_image is not None:
             for i in range(count):
                 on_image(i)
         return collection
-    scenes = [scene_for(seed, i, mode) for i in range(count)]
+    scenes = [scene_for(seed, i, mode, left_out) for i in range(count)]
     workers = os.cpu_count() or 1
     for future in ordered_map(
         lambda item: _write(out, *item), enumerate(scenes), workers=workers, window=4 * workers
@@ -110,7 +136,7 @@ def generate_collection(
         index, _ = future.result()
         if on_image is not None:
             on_image(index)
-    document = _coco(seed, mode, scenes)
+    document = _coco(seed, mode, scenes, sorted(left_out))
     temporary = out / f".{ANNOTATIONS}.tmp"
     temporary.write_text(json.dumps(document, indent=1) + "\n", "utf-8")
     temporary.replace(out / ANNOTATIONS)
@@ -132,7 +158,7 @@ def _write(out: Path, index: int, scene: Scene) -> tuple[int, Path]:
     return index, path
 
 
-def _coco(seed: int, mode: str, scenes: list[Scene]) -> dict[str, Any]:
+def _coco(seed: int, mode: str, scenes: list[Scene], left_out: list[str]) -> dict[str, Any]:
     names = [f"{colour} {shape}" for colour in COLOURS for shape in SHAPES]
     category = {name: i + 1 for i, name in enumerate(names)}
     images: list[dict[str, Any]] = []
@@ -170,6 +196,7 @@ def _coco(seed: int, mode: str, scenes: list[Scene]) -> dict[str, Any]:
             "seed": seed,
             "mode": mode,
             "count": len(scenes),
+            **({"left_out": left_out} if left_out else {}),
         },
         "images": images,
         "annotations": annotations,

@@ -132,6 +132,13 @@ class Store(Protocol):
     def set_region_policy(self, policy: Mapping[str, Any]) -> None:
         """Store ``policy`` (JSON-serialisable) in place of the last one."""
 
+    def calibration(self) -> dict[str, Any]:
+        """The confidence calibration fitted for this index (see
+        :mod:`imgsearch.confidence`), as stored; ``{}`` when none was fitted."""
+
+    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
+        """Store ``calibration`` (JSON-serialisable) in place of the last one."""
+
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         """Set a user caption and tags; both feed the metadata score."""
 

@@ -203,14 +203,15 @@ def save_run(
     return run_id
 
 
-def policy_from_text(text: str | None) -> dict[str, Any]:
-    """A stored region policy (JSON text, or nothing yet) as a dict."""
+def document_from_text(text: str | None, what: str) -> dict[str, Any]:
+    """A stored document (``what``: the region policy, the calibration; JSON text, or
+    nothing yet) as a dict."""
     if not text:
         return {}
     try:
-        policy = json.loads(text)
+        document = json.loads(text)
     except ValueError:
-        raise StoreError("the index's region policy is not valid JSON") from None
-    if not isinstance(policy, dict):
-        raise StoreError("the index's region policy is not a JSON object")
-    return policy
+        raise StoreError(f"the index's {what} is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise StoreError(f"the index's {what} is not a JSON object")
+    return document

@@ -168,6 +168,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "0009_terms_by_image",
         "CREATE INDEX imgsearch_terms_image ON imgsearch_terms (collection_id, image_id);",
     ),
+    (
+        # The confidence calibration fitted from the collection's labelled queries, as JSON.
+        "0010_calibration",
+        "ALTER TABLE imgsearch_collections ADD COLUMN calibration text;",
+    ),
 ]
 
 

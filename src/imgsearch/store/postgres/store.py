@@ -300,16 +300,28 @@ class PostgresStore:
             return region_stamps(conn, region_table(self._collection_id), source)
 
     def region_policy(self) -> dict[str, Any]:
-        rows = self._rows(
-            "SELECT region_policy FROM imgsearch_collections WHERE id = %s", (self._collection_id,)
-        )
-        return core.policy_from_text(rows[0][0] if rows else None)
+        return self._document("region_policy")
 
     def set_region_policy(self, policy: Mapping[str, Any]) -> None:
+        self._put_document("region_policy", policy)
+
+    def calibration(self) -> dict[str, Any]:
+        return self._document("calibration")
+
+    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
+        self._put_document("calibration", calibration)
+
+    def _document(self, column: str) -> dict[str, Any]:
+        """A JSON document of the collection's row (``column`` is one of ours, never input)."""
+        sql = f"SELECT {column} FROM imgsearch_collections WHERE id = %s"
+        rows = self._rows(sql, (self._collection_id,))
+        return core.document_from_text(rows[0][0] if rows else None, column.replace("_", " "))
+
+    def _put_document(self, column: str, document: Mapping[str, Any]) -> None:
         with self._transaction() as tx:
             tx.execute(
-                "UPDATE imgsearch_collections SET region_policy = %s WHERE id = %s",
-                (json.dumps(dict(policy), sort_keys=True), self._collection_id),
+                f"UPDATE imgsearch_collections SET {column} = %s WHERE id = %s",
+                (json.dumps(dict(document), sort_keys=True), self._collection_id),
             )
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:

@@ -35,6 +35,14 @@ from imgsearch.store.sqlite.queries import (
     metadata_matches,
     sample_images,
 )
+from imgsearch.store.sqlite.settings import (
+    bind_index,
+    get_document,
+    get_setting,
+    put_document,
+    put_setting,
+    read_settings,
+)
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
 from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
@@ -134,19 +142,7 @@ class SqliteStore:
             db.execute("COMMIT")
 
     def _setting(self, key: str, connection: sqlite3.Connection | None = None) -> str | None:
-        row = (
-            (connection or self._conn)
-            .execute("SELECT value FROM settings WHERE key = ?", (key,))
-            .fetchone()
-        )
-        return None if row is None else str(row[0])
-
-    def _put_setting(self, connection: sqlite3.Connection, key: str, value: object) -> None:
-        connection.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, str(value)),
-        )
+        return get_setting(connection or self._conn, key)
 
     def _reader(self) -> sqlite3.Connection:
         """A connection for the calling thread: searches on server threads read
@@ -162,36 +158,11 @@ class SqliteStore:
     # -- the model guard -------------------------------------------------------------
 
     def settings(self) -> records.IndexSettings | None:
-        model_id = self._setting("model_id")
-        if model_id is None:
-            return None
-        return records.IndexSettings(
-            model_id=model_id,
-            dim=int(self._setting("dim") or 0),
-            preprocessing=self._setting("preprocessing") or "",
-            source=self._setting("model_source") or model_id,
-        )
+        return read_settings(self._conn)
 
     def bind(self, settings: records.IndexSettings, *, reembed: bool = False) -> None:
         with self._transaction() as tx:
-            current = self._setting("model_id", tx)
-            dim = int(self._setting("dim", tx) or 0)
-            if current == settings.model_id and dim == settings.dim:
-                if settings.source:
-                    self._put_setting(tx, "model_source", settings.source)
-                return
-            if core.check_binding(self.location, current, dim, settings, reembed=reembed):
-                tx.execute("UPDATE images SET vector = NULL, vec_rev = 0")
-                tx.execute("DELETE FROM tombstones")
-                tx.execute("DELETE FROM regions")  # cut with the old model: meaningless now
-                tx.execute("DELETE FROM region_tombstones")
-                tx.execute("DELETE FROM region_stamps")
-                generation = int(self._setting("generation", tx) or 0) + 1
-                self._put_setting(tx, "generation", generation)
-            self._put_setting(tx, "model_id", settings.model_id)
-            self._put_setting(tx, "dim", settings.dim)
-            self._put_setting(tx, "preprocessing", settings.preprocessing)
-            self._put_setting(tx, "model_source", settings.source or settings.model_id)
+            bind_index(tx, self.location, settings, reembed)
 
     def _require_dim(self, vectors: Sequence[Vector]) -> None:
         core.check_dimensions(vectors, int(self._setting("dim") or 0))
@@ -242,7 +213,7 @@ class SqliteStore:
         with self._transaction() as tx:
             rev = int(self._setting("rev", tx) or 0) + 1
             ids = write_batch(tx, batch, rev, time.time())
-            self._put_setting(tx, "rev", rev)
+            put_setting(tx, "rev", rev)
         return ids
 
     def record_run(self, run: records.Run, run_id: int | None = None) -> int:
@@ -317,11 +288,18 @@ class SqliteStore:
         return region_labels(self._reader(), region_table(0), source)
 
     def region_policy(self) -> dict[str, Any]:
-        return core.policy_from_text(self._setting("region_policy", self._reader()))
+        return get_document(self._reader(), "region_policy")
 
     def set_region_policy(self, policy: Mapping[str, Any]) -> None:
         with self._transaction() as tx:
-            self._put_setting(tx, "region_policy", json.dumps(dict(policy), sort_keys=True))
+            put_document(tx, "region_policy", policy)
+
+    def calibration(self) -> dict[str, Any]:
+        return get_document(self._reader(), "calibration")
+
+    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
+        with self._transaction() as tx:
+            put_document(tx, "calibration", calibration)
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:

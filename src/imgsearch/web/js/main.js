@@ -8,7 +8,7 @@ import { Detail } from "./detail.js";
 import { columnsOf, tile } from "./grid.js";
 import { formatExpression, parseExpression } from "./query.js";
 import { QueryImage } from "./queryimage.js";
-import { hasImage, readState, searchBody, writeState } from "./state.js";
+import { AUTO_CONFIDENCE, hasImage, readState, searchBody, writeState } from "./state.js";
 import { StatusPanel } from "./status.js";
 import { base64Of, findUpload, imageFile, prepareUpload } from "./upload.js";
 
@@ -120,10 +120,18 @@ function showState() {
   const form = $("filters");
   for (const element of form.elements) {
     if (element.type === "checkbox") element.checked = Boolean(state.filters[element.name]);
+    else if (element.name === "confidence") element.value = state.filters.confidence || AUTO_CONFIDENCE;
     else if (element.name) element.value = state.filters[element.name] || "";
   }
+  showConfidence();
   if (Object.keys(state.filters).length) setFiltersShown(true);
   renderChips();
+}
+
+function showConfidence() {
+  const value = $("filters").elements.confidence.value;
+  $("confidence-shown").value =
+    value === AUTO_CONFIDENCE ? "0.50 (auto)" : Number(value) > 0 ? Number(value).toFixed(2) : "off";
 }
 
 function setFiltersShown(shown) {
@@ -246,12 +254,18 @@ async function loadMore() {
     } else {
       $("grid").append(...tiles);
     }
-    if (current.hits.length === 0) {
+    // With the confidence cut, what it left out is one click away.
+    const cut = body.min_confidence !== undefined;
+    const weaker = cut && current.exhausted ? { label: "Show weaker matches too", run: () => change({ filters: { ...state.filters, confidence: "0" } }) } : null;
+    if (current.hits.length === 0 && cut) {
+      say("Nothing here is likely a real match.", { action: weaker });
+    } else if (current.hits.length === 0) {
       say("No images match. Try other words, fewer filters, or check the index panel.");
     } else {
       const more = current.exhausted ? "" : "+";
       const things = state.filters.objects ? "boxes" : "images";
-      say(`${current.hits.length}${more} ${things}, best first · model ${answer.model}`);
+      const likely = cut ? ` likely real matches (confidence ≥ ${Number(body.min_confidence === "auto" ? AUTO_CONFIDENCE : body.min_confidence).toFixed(2)})` : "";
+      say(`${current.hits.length}${more} ${things}${likely}, best first · model ${answer.model}`, { action: weaker });
     }
   } catch (error) {
     if (results !== current) return;
@@ -394,10 +408,12 @@ $("toggle-filters").addEventListener("click", () => setFiltersShown($("filters")
 $("filters").addEventListener("change", () => {
   const filters = {};
   for (const [name, value] of new FormData($("filters"))) {
+    if (name === "confidence" && value === AUTO_CONFIDENCE) continue; // the page's default
     if (String(value).trim()) filters[name] = String(value).trim();
   }
   change({ filters });
 });
+$("filters").elements.confidence.addEventListener("input", showConfidence);
 $("filters").addEventListener("reset", () => setTimeout(() => change({ filters: {} })));
 $("filters").elements.under.addEventListener("input", (event) => {
   clearTimeout(folderTimer);

@@ -5,7 +5,10 @@
 
 import { formatBox, parseBox } from "./box.js";
 
-const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "metadata_weight", "labels", "objects"];
+const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "metadata_weight", "labels", "objects", "confidence"];
+// The page cuts at confidence 0.5 ("auto": more likely a real match than not) unless the
+// URL says otherwise; "confidence=0" shows every hit.
+export const AUTO_CONFIDENCE = "0.5";
 const URL_PART = /^https?:\/\/\S+$/i;
 
 export function readState(location = window.location) {
@@ -72,5 +75,8 @@ export function searchBody(state, parts, offset, top, imageBase64 = null) {
   const labels = String(f.labels || "").split(",").map((label) => label.trim()).filter(Boolean);
   if (labels.length) body.labels = labels;
   if (f.objects) body.objects = true;
+  const cut = f.confidence === undefined || f.confidence === "" ? AUTO_CONFIDENCE : f.confidence;
+  if (cut === AUTO_CONFIDENCE) body.min_confidence = "auto";
+  else if (Number(cut) > 0) body.min_confidence = Math.min(Number(cut), 1);
   return body;
 }

@@ -1,0 +1,144 @@
+"""Run labelled queries against an index and judge every ranked image.
+
+Each query runs through the index's own search (the same matching, regions, metadata
+score and confidence as ``imgsearch search``), exact, down to ``depth`` hits; every hit
+is judged relevant or not, and the images the ranking did not reach are counted (they
+rank below every hit). A query's own image files are left out.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.errors import ImgsearchError
+from imgsearch.evaluation.queries import LabelledQuery, LineProblem, Relevance
+from imgsearch.index import Index
+from imgsearch.ranking import query_null
+from imgsearch.search import DEFAULT_METADATA_WEIGHT, Query, encode_query
+
+DEFAULT_DEPTH = 10_000
+"""Hits judged per query; images past them count as ranked below every hit."""
+LABEL_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One query's ranking, judged: per hit (best first, one per image) whether it is
+    relevant, its cosine and its excess over chance (NaN: no confidence for it)."""
+
+    query: LabelledQuery
+    relevant_total: int
+    ranked: NDArray[np.bool_]
+    cosine: NDArray[np.float32]
+    excess: NDArray[np.float64]
+    unranked_irrelevant: int
+
+    @property
+    def unranked_relevant(self) -> int:
+        return self.relevant_total - int(self.ranked.sum())
+
+    @property
+    def confident(self) -> bool:
+        """Whether its hits have confidences (the index is big enough to tell)."""
+        return not np.isnan(self.excess).any()
+
+
+class Answers:
+    """Which indexed images a query's relevance names: paths and globs against the
+    indexed paths, labels against the imported annotation boxes (read once)."""
+
+    def __init__(self, index: Index) -> None:
+        self._store = index.store
+        files = [f for f in index.store.files_under([]) if f.has_vector]
+        self.ids = {f.path: f.id for f in files}
+        self._labels: dict[str, set[int]] | None = None
+
+    def __call__(self, relevance: Relevance) -> set[int]:
+        found: set[int] = set()
+        for pattern in relevance.paths:
+            if any(c in pattern for c in "*?["):
+                found |= {i for p, i in self.ids.items() if fnmatch.fnmatchcase(p, pattern)}
+            elif pattern in self.ids:
+                found.add(self.ids[pattern])
+        for label in relevance.labels:
+            found |= self._by_label().get(label, set())
+        return found
+
+    def _by_label(self) -> dict[str, set[int]]:
+        if self._labels is None:
+            self._labels = {}
+            after = 0
+            while page := self._store.labelled_regions(after=after, limit=LABEL_PAGE):
+                for record in page:
+                    assert record.region.label is not None
+                    self._labels.setdefault(record.region.label, set()).add(record.image_id)
+                after = page[-1].id
+        return self._labels
+
+
+def judge(
+    index: Index,
+    queries: Iterable[LabelledQuery],
+    *,
+    depth: int = DEFAULT_DEPTH,
+    metadata_weight: float = DEFAULT_METADATA_WEIGHT,
+    on_query: Callable[[LabelledQuery], None] | None = None,
+) -> tuple[list[Judged], list[LineProblem]]:
+    """Every query's judged ranking, and a problem for each query that could not run
+    (its image unreadable, text for an image-only model, no relevant image indexed)."""
+    answers = Answers(index)
+    judged: list[Judged] = []
+    problems: list[LineProblem] = []
+    for labelled in queries:
+        try:
+            judged.append(_judge_one(index, answers, labelled, depth, metadata_weight))
+        except (ImgsearchError, ValueError) as error:
+            message = error.message if isinstance(error, ImgsearchError) else str(error)
+            problems.append(LineProblem(labelled.line, message))
+        if on_query is not None:
+            on_query(labelled)
+    return judged, problems
+
+
+def _judge_one(
+    index: Index, answers: Answers, labelled: LabelledQuery, depth: int, metadata_weight: float
+) -> Judged:
+    own = {answers.ids[p] for p in labelled.own_images if p in answers.ids}
+    relevant = answers(labelled.relevant) - own
+    if not labelled.relevant.nothing and not relevant:
+        raise ValueError("none of its relevant images is in the index")
+    population = len(answers.ids) - len(own)
+    query = Query(
+        labelled.parts,
+        top=min(depth + len(own), max(len(answers.ids), 1)),
+        exact=True,
+        metadata_weight=metadata_weight,
+        sources=labelled.sources,
+    )
+    vector = encode_query(query.parts, index.encoder, index.store)
+    hits = index.rank(vector, query)
+    seen: set[int] = set()
+    ids, cosines = [], []
+    for hit in hits:  # a video's segments: the video once, at its best
+        if hit.id not in seen and hit.id not in own:
+            seen.add(hit.id)
+            ids.append(hit.id)
+            cosines.append(hit.cosine)
+    ids, cosines = ids[:depth], cosines[:depth]
+    confidence = index.confidence
+    null = query_null(index.store, vector, query, confidence) if confidence else None
+    excess = null.excess(cosines) if null else np.full(len(cosines), np.nan)
+    ranked = np.array([i in relevant for i in ids], bool)
+    return Judged(
+        query=labelled,
+        relevant_total=len(relevant),
+        ranked=ranked,
+        cosine=np.asarray(cosines, np.float32),
+        excess=excess,
+        unranked_irrelevant=population - len(ids) - (len(relevant) - int(ranked.sum())),
+    )

@@ -1,0 +1,133 @@
+"""The numbers ``imgsearch evaluate`` reports, from judged rankings.
+
+Ranking quality (means over the queries that have relevant images): Recall@1/5/10,
+MRR, nDCG@10, mAP. The confidence (with the calibration in use): precision and recall
+of the hits at or above the cut-off (precision: mean over the queries that kept a hit;
+recall: mean over all), the share of queries with nothing relevant that keep no hit,
+pooled ROC-AUC of raw cosine and of confidence over every (query, image) pair, and the
+expected calibration error (see :mod:`imgsearch.metrics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from imgsearch.confidence import Calibration, fit_calibration
+from imgsearch.evaluation.judge import Judged
+from imgsearch.metrics import (
+    ReliabilityBin,
+    average_precision,
+    calibration_error,
+    ndcg_at,
+    recall_at,
+    reciprocal_rank,
+    reliability,
+    roc_auc,
+)
+
+
+@dataclass(frozen=True)
+class Summary:
+    queries: int
+    """Queries with at least one relevant image."""
+    no_match: int
+    """Queries with nothing relevant in the collection."""
+    recall_at_1: float | None
+    recall_at_5: float | None
+    recall_at_10: float | None
+    mrr: float | None
+    ndcg_at_10: float | None
+    map: float | None
+    precision_at_cut: float | None
+    recall_at_cut: float | None
+    no_match_empty: float | None
+    """Of the queries with nothing relevant, the share that kept no hit at the cut-off."""
+    auc_cosine: float | None
+    auc_confidence: float | None
+    ece: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def summarise(judged: Sequence[Judged], calibration: Calibration, cut: float) -> Summary:
+    """The numbers for ``judged`` with confidences from ``calibration`` and the cut-off
+    ``cut``."""
+    answered = [j for j in judged if j.relevant_total]
+    empty = [j for j in judged if not j.relevant_total]
+    confident = [j for j in judged if j.confident]
+
+    def mean(values: list[float]) -> float | None:
+        return float(np.mean(values)) if values else None
+
+    kept = {id(j): calibration.probability(j.excess) >= cut for j in confident}
+    precisions = [
+        float(j.ranked[kept[id(j)]].mean()) for j in answered if j.confident and kept[id(j)].any()
+    ]
+    pooled = _pooled(confident, calibration)
+    return Summary(
+        queries=len(answered),
+        no_match=len(empty),
+        recall_at_1=mean([recall_at(j.ranked, j.relevant_total, 1) for j in answered]),
+        recall_at_5=mean([recall_at(j.ranked, j.relevant_total, 5) for j in answered]),
+        recall_at_10=mean([recall_at(j.ranked, j.relevant_total, 10) for j in answered]),
+        mrr=mean([reciprocal_rank(j.ranked) for j in answered]),
+        ndcg_at_10=mean([ndcg_at(j.ranked, j.relevant_total, 10) for j in answered]),
+        map=mean([average_precision(j.ranked, j.relevant_total) for j in answered]),
+        precision_at_cut=mean(precisions),
+        recall_at_cut=mean(
+            [int(j.ranked[kept[id(j)]].sum()) / j.relevant_total for j in answered if j.confident]
+        ),
+        no_match_empty=mean([float(not kept[id(j)].any()) for j in empty if j.confident]),
+        **pooled,
+    )
+
+
+def _pooled(judged: Sequence[Judged], calibration: Calibration) -> dict[str, float | None]:
+    if not judged:
+        return {"auc_cosine": None, "auc_confidence": None, "ece": None}
+    relevant = np.concatenate([j.ranked for j in judged])
+    cosine = np.concatenate([j.cosine for j in judged])
+    confidence = calibration.probability(np.concatenate([j.excess for j in judged]))
+    unranked = {
+        "unranked_relevant": sum(j.unranked_relevant for j in judged),
+        "unranked_irrelevant": sum(j.unranked_irrelevant for j in judged),
+    }
+    positives = int(relevant.sum()) + unranked["unranked_relevant"]
+    negatives = int((~relevant).sum()) + unranked["unranked_irrelevant"]
+    both = positives > 0 and negatives > 0
+    return {
+        "auc_cosine": roc_auc(relevant, cosine, **unranked) if both else None,
+        "auc_confidence": roc_auc(relevant, confidence, **unranked) if both else None,
+        "ece": calibration_error(relevant, confidence, **unranked),
+    }
+
+
+def reliability_of(judged: Sequence[Judged], calibration: Calibration) -> list[ReliabilityBin]:
+    """The reliability diagram's bins over every judged pair with a confidence."""
+    confident = [j for j in judged if j.confident]
+    if not confident:
+        return reliability([], [])
+    return reliability(
+        np.concatenate([j.ranked for j in confident]),
+        calibration.probability(np.concatenate([j.excess for j in confident])),
+        unranked_relevant=sum(j.unranked_relevant for j in confident),
+        unranked_irrelevant=sum(j.unranked_irrelevant for j in confident),
+    )
+
+
+def refit(judged: Sequence[Judged], fitted_on: str) -> Calibration:
+    """A calibration fitted (Platt scaling) to the judged hits: the pairs the rankings
+    reached, every relevant image among them when ``depth`` covers the collection."""
+    confident = [j for j in judged if j.confident]
+    if not confident:
+        raise ValueError("no query has confidences: the index is too small to calibrate")
+    return fit_calibration(
+        np.concatenate([j.excess for j in confident]),
+        np.concatenate([j.ranked for j in confident]),
+        fitted_on,
+    )
