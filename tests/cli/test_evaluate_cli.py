@@ -105,3 +105,37 @@ def test_bad_lines_are_listed_by_number_and_the_rest_still_measured(
     assert refused.returncode == 2 and "no usable query" in refused.stderr
     svg = imgsearch("evaluate", str(file), "--index", str(index), "--diagram", "x.png")
     assert svg.returncode == 2 and ".svg" in svg.stderr
+
+
+def test_models_are_compared_on_the_same_collection_and_queries(
+    demo: tuple[Path, Path], tmp_path: Path
+) -> None:
+    root, index = demo
+    file = tmp_path / "labelled.jsonl"
+    file.write_text(
+        json.dumps({"text": "red circle", "relevant": {"label": "red circle"}}) + "\n"
+        + json.dumps({"text": "blue square", "relevant": {"label": "blue square"},
+                      "sources": ["annotation"]}) + "\n"
+    )  # fmt: skip
+    work = tmp_path / "work"
+    result = imgsearch(
+        "evaluate", str(file), "--index", str(index), "--model", "demo-shapes",
+        "--model", "fake-hash", "--work", str(work), "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    models = json.loads(result.stdout)["models"]
+    assert [m["model"] for m in models] == ["demo-shapes", "fake-hash"]
+    assert [m["overall"]["queries"] for m in models] == [2, 2]
+    # the labels (and annotation regions) came along into each model's own index
+    demo_map, fake_map = (m["overall"]["map"] for m in models)
+    assert demo_map > 0.8 and fake_map < demo_map
+    assert {p.name for p in work.iterdir()} >= {"demo-shapes", "fake-hash"}
+    status = json.loads(imgsearch("status", "--index", str(work / "fake-hash"), "--json").stdout)
+    assert status["model"] == "fake-hash" and status["images"] == 150 and status["regions"] > 150
+    table = imgsearch(
+        "evaluate", str(file), "--folder", str(root), "--model", "demo-shapes",
+        "--model", "fake-hash", "--work", str(work),
+    )  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    assert "models compared" in table.stdout and "nDCG@10" in table.stdout
+    assert "fake-hash: confidence calibration" in table.stdout

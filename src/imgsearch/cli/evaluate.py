@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from imgsearch.cli.options import IndexOption, PrecisionOption, open_index
+from imgsearch.cli.options import IndexOption, PrecisionOption, model_settings, open_index
 from imgsearch.confidence import AUTO_CONFIDENCE
 from imgsearch.errors import InvalidSettings
 from imgsearch.evaluation import DEFAULT_DEPTH, Evaluation, Summary, evaluate
+from imgsearch.evaluation.compare import compare
 from imgsearch.evaluation.queries import read_queries
 from imgsearch.search import DEFAULT_METADATA_WEIGHT
 
@@ -73,6 +77,19 @@ def evaluate_command(
         help="Refit the confidence calibration from these labels and store it with the index "
         "(then measure it with another query file).",
     ),
+    models: list[str] = typer.Option(
+        [],
+        "--model",
+        "-m",
+        help="Compare models instead: each embeds the collection into an index of its own "
+        "(under --work) and is evaluated on the same queries; repeatable.",
+    ),
+    folders: list[Path] = typer.Option(
+        [], "--folder", help="With --model: the collection's folder (default: the index's)."
+    ),
+    work: Path | None = typer.Option(
+        None, "--work", help="With --model: keep the models' indexes here (default: temporary)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     index_path: str | None = IndexOption,
     precision: str | None = PrecisionOption,
@@ -85,46 +102,112 @@ def evaluate_command(
         )
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     total = len(read_queries(queries).queries)
+    options = {"depth": depth, "cut": cut, "metadata_weight": metadata_weight}
+    if models:
+        if fit_calibration or diagram is not None:
+            raise InvalidSettings("--fit-calibration and --diagram evaluate one index, not --model")
+        results = _compare(models, queries, folders, work, index_path, precision, err, options)
+        _finish(results, queries, as_json, None, err)
+        return
     with open_index(index_path, None, precision) as opened, Progress(
         TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
     ) as progress:  # fmt: skip
         task = progress.add_task("queries", total=total)
         result = evaluate(
-            opened, queries, depth=depth, cut=cut, metadata_weight=metadata_weight,
-            fit=fit_calibration, on_query=lambda _: progress.advance(task),
+            opened, queries, fit=fit_calibration, on_query=lambda _: progress.advance(task),
+            **options,  # type: ignore[arg-type]
         )  # fmt: skip
     if diagram is not None:
         diagram.write_text(result.diagram(), "utf-8")
-    for problem in result.problems:
+    _finish([(result.model_id, result)], queries, as_json, diagram, err)
+
+
+def _compare(
+    models: list[str],
+    queries: Path,
+    folders: list[Path],
+    work: Path | None,
+    index_path: str | None,
+    precision: str | None,
+    err: Console,
+    options: dict[str, Any],
+) -> list[tuple[str, Evaluation]]:
+    """Each model's evaluation on the collection of the index (or ``folders``)."""
+    settings = [model_settings(model, precision) for model in models]
+    with ExitStack() as stack:
+        base = None
+        if not folders or index_path is not None:
+            base = stack.enter_context(open_index(index_path, None, precision))
+        if not folders:
+            run = base.status().last_run if base is not None else None
+            folders = [Path(root) for root in run.roots] if run is not None else []
+        scratch = work or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        return compare(
+            settings, queries, [str(f) for f in folders], scratch,
+            base=base.store if base is not None else None,
+            on_model=lambda name: err.print(f"embedding and evaluating with {name} …", markup=False),
+            **options,
+        )  # fmt: skip
+
+
+def _finish(
+    results: list[tuple[str, Evaluation]],
+    queries: Path,
+    as_json: bool,
+    diagram: Path | None,
+    err: Console,
+) -> None:
+    problems = results[0][1].problems  # the same file: the same lines for every model
+    for problem in problems:
         err.print(f"line {problem.line}: {problem.message}", markup=False)
     if as_json:
-        json.dump(result.as_dict(), sys.stdout, indent=2)
+        document = results[0][1].as_dict() if len(results) == 1 else {
+            "models": [{"model": name, **result.as_dict()} for name, result in results]
+        }  # fmt: skip
+        json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _print(result, diagram)
-    if result.problems:
+        _print(results, diagram)
+    if problems:
         err.print(
-            f"{len(result.problems)} line(s) of {queries} could not be used (above); "
+            f"{len(problems)} line(s) of {queries} could not be used (above); "
             "the numbers are for the others",
             markup=False,
         )
         raise typer.Exit(EXIT_SOME_LINES_UNUSABLE)
 
 
-def _print(result: Evaluation, diagram: Path | None) -> None:
+def _print(results: list[tuple[str, Evaluation]], diagram: Path | None) -> None:
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=1000)
-    table = Table(box=None, pad_edge=False, title=f"{result.file} — {result.model_id}")
+    single = len(results) == 1
+    first = results[0][1]
+    title = f"{first.file} — {first.model_id}" if single else f"{first.file} — models compared"
+    table = Table(box=None, pad_edge=False, title=title)
+    if not single:
+        table.add_column("model", justify="left")
     table.add_column("kind", justify="left")
-    for title, _ in COLUMNS:
-        table.add_column(title, justify="right")
-    rows = [("all", result.overall), *result.by_kind.items()]
-    if result.fitted_overall is not None:
-        rows.append(("all, refit", result.fitted_overall))
-    for name, summary in rows:
-        table.add_row(name, *(_cell(summary, key) for _, key in COLUMNS))
+    for heading, _ in COLUMNS:
+        table.add_column(heading, justify="right")
+    for name, result in results:
+        rows = [("all", result.overall), *result.by_kind.items()]
+        if result.fitted_overall is not None:
+            rows.append(("all, refit", result.fitted_overall))
+        for kind, summary in rows:
+            cells = [kind, *(_cell(summary, key) for _, key in COLUMNS)]
+            table.add_row(*(cells if single else [name, *cells]))
     console.print(table)
+    if not single:
+        for name, result in results:
+            used = result.calibration
+            console.print(
+                f"{name}: confidence calibration {used.slope:.3g}, {used.intercept:.3g} "
+                f"({used.fitted_on})",
+                markup=False,
+            )
+        return
+    result = first
     used = result.calibration
     console.print(
         f"cut-off: confidence ≥ {result.cut}; calibration: slope {used.slope:.3g}, intercept "
