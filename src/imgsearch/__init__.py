@@ -13,24 +13,24 @@ error is an :class:`ImgsearchError` (see :mod:`imgsearch.errors`).
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from imgsearch.embedder import Embedder, ImageOutcome, TextEmbeddings
-from imgsearch.encoder import Encoder
-from imgsearch.errors import ImgsearchError
-from imgsearch.index import Index
-from imgsearch.indexer import IndexEvent, IndexReport
-from imgsearch.media.decode import DecodeOptions, ImageSource
-from imgsearch.models.catalog import DEFAULT_MODEL, ModelSpec, catalog
-from imgsearch.models.registry import load_encoder, register_encoder
-from imgsearch.models.resolve import resolve_model
-from imgsearch.models.settings import ModelSettings
-from imgsearch.search import Hit, Query, QueryPart
-from imgsearch.store import Filters, ImageRecord
-from imgsearch.types import Box
-
 if TYPE_CHECKING:
+    from imgsearch.embedder import Embedder, ImageOutcome, TextEmbeddings
+    from imgsearch.encoder import Encoder
+    from imgsearch.errors import ImgsearchError
+    from imgsearch.index import Index
+    from imgsearch.indexer import IndexEvent, IndexReport
+    from imgsearch.media.decode import DecodeOptions, ImageSource
+    from imgsearch.models.catalog import DEFAULT_MODEL, ModelSpec, catalog
     from imgsearch.models.export import export_checkpoint as export_model
+    from imgsearch.models.registry import load_encoder, register_encoder
+    from imgsearch.models.resolve import resolve_model
+    from imgsearch.models.settings import ModelSettings
+    from imgsearch.search import Hit, Query, QueryPart
+    from imgsearch.store import Filters, ImageRecord
+    from imgsearch.types import Box
 
 __version__ = "0.1.0"
 
@@ -63,10 +63,47 @@ __all__ = [
 ]
 
 
+# Where each public name lives. They are imported on first use (PEP 562), so that
+# ``import imgsearch.cli.main`` (every command-line call, ``--help`` included) does not
+# pay for NumPy, FAISS, ONNX Runtime and the stores when it does not need them.
+_LOCATIONS = {
+    "DEFAULT_MODEL": "imgsearch.models.catalog",
+    "Box": "imgsearch.types",
+    "DecodeOptions": "imgsearch.media.decode",
+    "Embedder": "imgsearch.embedder",
+    "Encoder": "imgsearch.encoder",
+    "Filters": "imgsearch.store",
+    "Hit": "imgsearch.search",
+    "ImageOutcome": "imgsearch.embedder",
+    "ImageRecord": "imgsearch.store",
+    "ImageSource": "imgsearch.media.decode",
+    "ImgsearchError": "imgsearch.errors",
+    "Index": "imgsearch.index",
+    "IndexEvent": "imgsearch.indexer",
+    "IndexReport": "imgsearch.indexer",
+    "ModelSettings": "imgsearch.models.settings",
+    "ModelSpec": "imgsearch.models.catalog",
+    "Query": "imgsearch.search",
+    "QueryPart": "imgsearch.search",
+    "TextEmbeddings": "imgsearch.embedder",
+    "catalog": "imgsearch.models.catalog",
+    "load_encoder": "imgsearch.models.registry",
+    "register_encoder": "imgsearch.models.registry",
+    "resolve_model": "imgsearch.models.resolve",
+}
+
+
 def __getattr__(name: str) -> Any:
-    # The exporter imports torch; load it only when asked for.
-    if name == "export_model":
+    if name == "export_model":  # the exporter imports torch
         from imgsearch.models.export import export_checkpoint
 
         return export_checkpoint
+    if name in _LOCATIONS:
+        value = getattr(importlib.import_module(_LOCATIONS[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'imgsearch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

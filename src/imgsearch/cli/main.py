@@ -9,25 +9,17 @@ unreadable image, a malformed box, an unknown option); 3 a model problem
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from dataclasses import dataclass
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
-from imgsearch.cli import (
-    db,
-    demo,
-    evaluate,
-    index,
-    labels,
-    models,
-    search,
-    serve,
-    status,
-    vectorize,
-)
 from imgsearch.errors import (
     EmptyQuery,
     ImgsearchError,
@@ -39,28 +31,115 @@ from imgsearch.errors import (
     StoreUnavailable,
     TextNotSupported,
 )
-from imgsearch.media.failures import quiet_decoders
 from imgsearch.media.memory import return_large_buffers
-from imgsearch.models.registry import load_plugins
+from imgsearch.media.quiet import quiet_decoders
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command whose module is imported only when it runs (or its own help is asked
+    for): ``imgsearch --help`` and every other command do not pay for its imports."""
+
+    module: str
+    attribute: str
+    summary: str
+    """Its line in ``imgsearch --help`` (a test keeps it the command's own first line)."""
+
+
+COMMANDS = {
+    "index": LazyCommand(
+        "imgsearch.cli.index", "index",
+        "Index images and videos under FOLDERS: new and changed files embedded, moves and "
+        "deletions followed."
+    ),
+    "search": LazyCommand(
+        "imgsearch.cli.search", "search",
+        "Search the index by text, image, region or a weighted mix of them.",
+    ),
+    "status": LazyCommand(
+        "imgsearch.cli.status", "status",
+        "Show image counts, model, size on disk and the last run of the index.",
+    ),
+    "annotate": LazyCommand(
+        "imgsearch.cli.status", "annotate",
+        "Add a caption and tags to an indexed image; the metadata score searches them.",
+    ),
+    "vectorize": LazyCommand(
+        "imgsearch.cli.vectorize", "vectorize",
+        "Print {\"modelVersion\": ..., \"vector\": [...]} for one image (or region) or one text.",
+    ),
+    "serve": LazyCommand(
+        "imgsearch.cli.serve", "serve",
+        "Serve search and vectorize over HTTP (schema at /openapi.json); settings also from "
+        "IMGSEARCH_* and IMGSEARCH_CONFIG."
+    ),
+    "evaluate": LazyCommand(
+        "imgsearch.cli.evaluate", "evaluate_command",
+        "Measure retrieval (Recall@k, MRR, nDCG, mAP) and confidence (precision/recall at "
+        "the cut-off, ROC-AUC, calibration error) on labelled queries.",
+    ),
+    "models": LazyCommand("imgsearch.cli.models", "app", "List, export and verify models."),
+    "demo": LazyCommand(
+        "imgsearch.cli.demo", "app",
+        "The offline demo: generated shape images, searched with the shipped demo-shapes model.",
+    ),
+    "db": LazyCommand(
+        "imgsearch.cli.db", "app",
+        "Run a local PostgreSQL 16 with pgvector (pgserver), or a local Citus cluster, "
+        "for the PostgreSQL store.",
+    ),
+    "labels": LazyCommand("imgsearch.cli.labels", "app", "Check the labels of annotated boxes."),
+}  # fmt: skip
+
+
+def load_command(name: str) -> Any:
+    """The real command ``name`` (importing its module)."""
+    entry = COMMANDS[name]
+    target = getattr(importlib.import_module(entry.module), entry.attribute)
+    is_group = isinstance(target, typer.Typer)
+    if not is_group:
+        single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+        single.command(name)(target)
+        target = single
+    # a group of commands stays a group even when it has one (labels suspects)
+    command = typer.main.get_group(target) if is_group else typer.main.get_command(target)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """Lists every command from :data:`COMMANDS` and loads one when it is run."""
+
+    # (typer ships its own copy of click: its types are typer's, hence Any here)
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        # The listing in `imgsearch --help` needs only a name and a line.
+        return TyperCommand(cmd_name, help=COMMANDS[cmd_name].summary)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] in COMMANDS and args[0] not in self.commands:
+            self.add_command(load_command(args[0]), args[0])
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="imgsearch",
+    cls=LazyGroup,
     help="Multi-modal image search: vectorize, index and search images by text, image or region.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(models.app, name="models")
-app.add_typer(demo.app, name="demo")
-app.add_typer(db.app, name="db")
-app.add_typer(labels.app, name="labels")
-app.command("index")(index.index)
-app.command("search")(search.search)
-app.command("status")(status.status)
-app.command("annotate")(status.annotate)
-app.command("vectorize")(vectorize.vectorize)
-app.command("serve")(serve.serve)
-app.command("evaluate")(evaluate.evaluate_command)
+
+
+@app.callback()
+def main() -> None:
+    """Multi-modal image search: vectorize, index and search images by text, image or region."""
+
 
 EXIT_UNEXPECTED = 1
 EXIT_INPUT = 2
@@ -103,9 +182,13 @@ def run(argv: list[str] | None = None) -> None:
     # Every bad image is reported once, typed, by imgsearch: decoders' own chatter is noise.
     quiet_decoders()
     return_large_buffers()
+
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        load_plugins(os.environ.get("IMGSEARCH_PLUGINS"))
+        if os.environ.get("IMGSEARCH_PLUGINS"):
+            from imgsearch.models.registry import load_plugins
+
+            load_plugins(os.environ["IMGSEARCH_PLUGINS"])
         app(args=argv, prog_name="imgsearch")
     except ImgsearchError as error:
         # Messages hold file names: printed as text, never read as Rich markup.

@@ -1,21 +1,6 @@
-"""Turning image files and in-memory images into RGB pixels the models can use."""
+"""Turning image files and in-memory images into RGB pixels the models can use.
 
-from imgsearch.media.decode import (
-    DEFAULT_MAX_PIXELS,
-    DecodedImage,
-    DecodeOptions,
-    ImageSource,
-    describe_source,
-    load_rgb,
-    read_image,
-)
-
-__all__ = [
-    "DEFAULT_MAX_PIXELS",
-    "DecodeOptions",
-    "DecodedImage",
-    "ImageSource",
-    "describe_source",
-    "load_rgb",
-    "read_image",
-]
+Nothing is imported here: ``imgsearch.media.memory`` and ``imgsearch.media.quiet`` are
+used by every command-line call and must not pull in Pillow and NumPy (see
+:mod:`imgsearch.media.decode` for decoding).
+"""

@@ -17,12 +17,8 @@ photo); a run that kept a few hundred such errors would keep gigabytes.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import re
-import sys
-import warnings
-from pathlib import Path
 from typing import TypeVar
 
 from PIL import Image, UnidentifiedImageError
@@ -34,6 +30,9 @@ from imgsearch.errors import (
     PixelLimitExceeded,
     UnsupportedImage,
 )
+from imgsearch.media.quiet import pillow_loaded
+
+pillow_loaded()  # libtiff came with Pillow: silence it now if the edge asked
 
 SUPPORTED_FORMATS = "JPEG, PNG, GIF, BMP, TIFF, ICO, WEBP, MPO, HEIC/HEIF, AVIF"
 
@@ -102,35 +101,3 @@ def detached(error: E) -> E:
     error.__context__ = None
     error.__suppress_context__ = True
     return error
-
-
-def quiet_decoders() -> None:
-    """Silence what decoders print on their own: Pillow's warnings and libtiff's messages.
-
-    A folder of damaged TIFFs made libtiff write a line per problem to stderr —
-    hundreds of lines between imgsearch's own reports, which already name each
-    bad file once with its typed error. Process-wide, so only the edges call it
-    (the CLI and the server); a library user keeps their stderr unless they call
-    it too. libtiff is silenced where its loaded copy can be found (Linux).
-    """
-    warnings.filterwarnings("ignore", module=r"PIL\.")
-    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
-    for library in _loaded_libraries("libtiff"):
-        try:
-            tiff = ctypes.CDLL(library)
-            tiff.TIFFSetErrorHandler(None)
-            tiff.TIFFSetWarningHandler(None)
-        except (OSError, AttributeError):
-            continue
-
-
-def _loaded_libraries(stem: str) -> list[str]:
-    maps = Path("/proc/self/maps")
-    if not sys.platform.startswith("linux") or not maps.exists():
-        return []
-    found = []
-    for line in maps.read_text().splitlines():
-        path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
-        if Path(path).name.startswith(stem) and path not in found:
-            found.append(path)
-    return found

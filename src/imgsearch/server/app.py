@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imgsearch import __version__
-from imgsearch.media.failures import quiet_decoders
 from imgsearch.media.memory import return_large_buffers
+from imgsearch.media.quiet import quiet_decoders
 from imgsearch.server import api, azure, errors, objects_api, videos_api, web
 from imgsearch.server.auth import KeyCheck
 from imgsearch.server.body import BodyTooLarge
