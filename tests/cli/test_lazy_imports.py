@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from imgsearch.cli.main import COMMANDS, load_command
+from imgsearch.store import IndexSettings, SqliteStore
 
 HEAVY = ("numpy", "PIL", "faiss", "onnxruntime", "tokenizers", "huggingface_hub", "fastapi",
          "torch", "psycopg", "av", "imgsearch.store", "imgsearch.index")  # fmt: skip
@@ -32,6 +34,16 @@ def _imported_by(*argv: str) -> set[str]:
 @pytest.mark.parametrize("argv", [("--help",), ()])
 def test_the_command_list_imports_nothing_heavy(argv: tuple[str, ...]) -> None:
     assert _imported_by(*argv) == set()
+
+
+def test_status_and_models_list_load_no_model_runtime_or_search_graph(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "index")
+    store.bind(IndexSettings("some-model", 8))
+    store.close()
+    runtime = {"faiss", "onnxruntime", "fastapi", "torch", "av", "psycopg"}
+    assert not _imported_by("status", "--index", str(tmp_path / "index")) & runtime
+    assert not _imported_by("models", "list") & runtime
+    assert not _imported_by("search", "--help") & runtime
 
 
 def test_a_command_loads_its_own_imports_when_it_runs() -> None:

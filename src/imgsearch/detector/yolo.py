@@ -32,13 +32,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 import yaml
 from numpy.typing import NDArray
 from PIL import Image
 
 from imgsearch.errors import InvalidSettings
+from imgsearch.lazy import LazyModule
 from imgsearch.types import Box
+
+ort: Any = LazyModule("onnxruntime")
 
 DEFAULT_CONFIDENCE = 0.25
 DEFAULT_IOU = 0.45

@@ -20,11 +20,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import faiss as _faiss_module
 import numpy as np
 from numpy.typing import NDArray
 
-faiss: Any = _faiss_module
+from imgsearch.lazy import LazyModule
+
+faiss: Any = LazyModule("faiss")
 
 _POOL: ThreadPoolExecutor | None = None
 

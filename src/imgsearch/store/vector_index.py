@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import faiss as _faiss_module
 import numpy as np
 from numpy.typing import NDArray
 
+from imgsearch.lazy import LazyModule
 from imgsearch.store.sharded_scan import ShardedScan, default_shards
 
 # faiss-cpu ships stubs generated from SWIG that miss much of the API
 # (SearchParametersHNSW, HNSW.neighbors, overloaded constructors); use it untyped.
-faiss: Any = _faiss_module
+faiss: Any = LazyModule("faiss")
 
 IdArray = NDArray[np.int64]
 Vectors = NDArray[np.float32]
