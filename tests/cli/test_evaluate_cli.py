@@ -57,8 +57,19 @@ def test_the_demo_queries_are_measured_and_the_diagram_written(
     assert overall["auc_confidence"] > overall["auc_cosine"]
     assert sum(b["count"] for b in report["reliability"]) > 0
     assert diagram.read_text().startswith("<svg") and "ECE" in diagram.read_text()
-    table = imgsearch("evaluate", str(root / "queries.jsonl"), "--index", str(index))
+    per_query = report["queries"]
+    assert len(per_query) == len(lines) and [q["line"] for q in per_query] == list(
+        range(1, len(lines) + 1)
+    )
+    absent = next(q for q in per_query if q["name"] == "text: red star")
+    assert absent["relevant"] == 0 and absent["average_precision"] is None
+    assert all(0 <= q["average_precision"] <= 1 for q in per_query if q["relevant"])
+    table = imgsearch(
+        "evaluate", str(root / "queries.jsonl"), "--index", str(index), "--worst", "3"
+    )
     assert table.returncode == 0 and "nDCG@10" in table.stdout and "region" in table.stdout
+    worst = table.stdout.split("the 3 worst queries")[1].strip().splitlines()
+    assert len(worst) == 4  # a heading and three queries
 
 
 def test_a_fitted_calibration_is_stored_and_used(demo: tuple[Path, Path], tmp_path: Path) -> None:
@@ -84,7 +95,10 @@ def test_bad_lines_are_listed_by_number_and_the_rest_still_measured(
     _, index = demo
     file = tmp_path / "mine.jsonl"
     file.write_text(
-        json.dumps({"text": "red circle", "relevant": {"label": "red circle"}}) + "\n"
+        json.dumps(
+            {"id": "[red]hot[/red]", "text": "red circle", "relevant": {"label": "red circle"}}
+        )
+        + "\n"
         '{"text": "blue", "relevant": [}\n'
         + json.dumps({"image": "nowhere.png", "relevant": []})
         + "\n"
@@ -99,6 +113,8 @@ def test_bad_lines_are_listed_by_number_and_the_rest_still_measured(
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout)
     assert report["overall"]["queries"] == 1 and report["overall"]["map"] > 0.5
+    shown = imgsearch("evaluate", str(file), "--index", str(index), "--worst", "5")
+    assert "[red]hot[/red]" in shown.stdout  # a query's id is text, not markup
     nothing = tmp_path / "nothing.jsonl"
     nothing.write_text("{}\n")
     refused = imgsearch("evaluate", str(nothing), "--index", str(index))

@@ -89,7 +89,7 @@ def import_annotations(
     report = ImportReport(parsed.format, problems=list(parsed.problems))
     real_roots = [str(Path(root).expanduser().resolve()) for root in roots]
     files = store.files_under(real_roots)
-    matcher = PathMatcher([(_relative(f.path, real_roots), f.id) for f in files])
+    matcher = PathMatcher([(relative_to_roots(f.path, real_roots), f.id) for f in files])
     wanted: dict[int, list[LabeledBox]] = {}
     for named, boxes in parsed.images.items():
         found = matcher.find(named, by_stem=parsed.by_stem)
@@ -123,7 +123,8 @@ def _pairs(plan: _Planned) -> list[tuple[Region, Vectors]]:
     return pairs
 
 
-def _relative(path: str, roots: list[str]) -> str:
+def relative_to_roots(path: str, roots: list[str]) -> str:
+    """``path`` below the first of ``roots`` that holds it (unchanged if none does)."""
     for root in roots:
         if path.startswith(root.rstrip("/") + "/"):
             return path[len(root.rstrip("/")) + 1 :]

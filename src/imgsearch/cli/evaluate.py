@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, PrecisionOption, model_settings, open_index
 from imgsearch.confidence import AUTO_CONFIDENCE
@@ -77,6 +78,13 @@ def evaluate_command(
         help="Refit the confidence calibration from these labels and store it with the index "
         "(then measure it with another query file).",
     ),
+    worst: int = typer.Option(
+        0,
+        "--worst",
+        min=0,
+        help="Also list the N queries that did worst (no-answer queries that kept hits "
+        "first, then by average precision); --json always has every query.",
+    ),
     models: list[str] = typer.Option(
         [],
         "--model",
@@ -107,7 +115,7 @@ def evaluate_command(
         if fit_calibration or diagram is not None:
             raise InvalidSettings("--fit-calibration and --diagram evaluate one index, not --model")
         results = _compare(models, queries, folders, work, index_path, precision, err, options)
-        _finish(results, queries, as_json, None, err)
+        _finish(results, queries, as_json, None, err, worst)
         return
     with open_index(index_path, None, precision) as opened, Progress(
         TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
@@ -119,7 +127,7 @@ def evaluate_command(
         )  # fmt: skip
     if diagram is not None:
         diagram.write_text(result.diagram(), "utf-8")
-    _finish([(result.model_id, result)], queries, as_json, diagram, err)
+    _finish([(result.model_id, result)], queries, as_json, diagram, err, worst)
 
 
 def _compare(
@@ -156,6 +164,7 @@ def _finish(
     as_json: bool,
     diagram: Path | None,
     err: Console,
+    worst: int = 0,
 ) -> None:
     problems = results[0][1].problems  # the same file: the same lines for every model
     for problem in problems:
@@ -168,6 +177,8 @@ def _finish(
         sys.stdout.write("\n")
     else:
         _print(results, diagram)
+        for name, result in results if worst else ():
+            _print_worst(name, result, worst)
     if problems:
         err.print(
             f"{len(problems)} line(s) of {queries} could not be used (above); "
@@ -184,7 +195,7 @@ def _print(results: list[tuple[str, Evaluation]], diagram: Path | None) -> None:
     single = len(results) == 1
     first = results[0][1]
     title = f"{first.file} — {first.model_id}" if single else f"{first.file} — models compared"
-    table = Table(box=None, pad_edge=False, title=title)
+    table = Table(box=None, pad_edge=False, title=Text(title))  # file names are not markup
     if not single:
         table.add_column("model", justify="left")
     table.add_column("kind", justify="left")
@@ -196,7 +207,7 @@ def _print(results: list[tuple[str, Evaluation]], diagram: Path | None) -> None:
             rows.append(("all, refit", result.fitted_overall))
         for kind, summary in rows:
             cells = [kind, *(_cell(summary, key) for _, key in COLUMNS)]
-            table.add_row(*(cells if single else [name, *cells]))
+            table.add_row(*(cells if single else [Text(name), *cells]))
     console.print(table)
     if not single:
         for name, result in results:
@@ -223,6 +234,24 @@ def _print(results: list[tuple[str, Evaluation]], diagram: Path | None) -> None:
         )
     if diagram is not None:
         console.print(f"reliability diagram: {diagram}", markup=False)
+
+
+def _print_worst(name: str, result: Evaluation, count: int) -> None:
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=1000)
+    table = Table(box=None, pad_edge=False, title=Text(f"{name}: the {count} worst queries"))
+    for heading in ("line", "id", "kind", "relevant", "AP", "RR", "R@10", "kept", "right kept"):
+        table.add_column(heading, justify="left" if heading in ("id", "kind") else "right")
+    for q in sorted(result.queries, key=lambda q: q.badness)[:count]:
+        values = (q.average_precision, q.reciprocal_rank, q.recall_at_10)
+        table.add_row(
+            str(q.line), Text(q.name), q.kind, str(q.relevant),
+            *("–" if v is None else f"{v:.3f}" for v in values),
+            "–" if q.kept is None else str(q.kept),
+            "–" if q.right_kept is None else str(q.right_kept),
+        )  # fmt: skip
+    console.print(table)
 
 
 def _cell(summary: Summary, key: str) -> str:

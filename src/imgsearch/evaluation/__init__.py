@@ -33,7 +33,14 @@ from imgsearch.evaluation.queries import (
     QueryFileError,
     read_queries,
 )
-from imgsearch.evaluation.summary import Summary, refit, reliability_of, summarise
+from imgsearch.evaluation.summary import (
+    QueryScore,
+    Summary,
+    per_query,
+    refit,
+    reliability_of,
+    summarise,
+)
 from imgsearch.index import Index
 from imgsearch.metrics import ReliabilityBin
 from imgsearch.search import DEFAULT_METADATA_WEIGHT
@@ -43,6 +50,7 @@ __all__ = [
     "Evaluation",
     "LineProblem",
     "QueryFileError",
+    "QueryScore",
     "Summary",
     "evaluate",
     "reliability_svg",
@@ -63,6 +71,8 @@ class Evaluation:
     bins: list[ReliabilityBin]
     fitted: Calibration | None = None
     """With ``fit=True``: the calibration fitted from these queries, now the index's."""
+    queries: tuple[QueryScore, ...] = ()
+    """Each query's own numbers (with the calibration above), in file order."""
     fitted_overall: Summary | None = field(default=None)
     """With ``fit=True``: the numbers with the fitted calibration (on the queries it was
     fitted on: optimistic; evaluate other queries to know)."""
@@ -88,6 +98,7 @@ class Evaluation:
             ],
             "fitted": self.fitted.as_dict() if self.fitted else None,
             "fitted_overall": self.fitted_overall.as_dict() if self.fitted_overall else None,
+            "queries": [q.as_dict() for q in self.queries],
         }
 
     def diagram(self) -> str:
@@ -140,6 +151,7 @@ def evaluate(
         },
         problems=problems,
         bins=reliability_of(judged, calibration),
+        queries=tuple(per_query(judged, calibration, cut)),
     )
     if not fit:
         return result

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from imgsearch.annotations.importer import relative_to_roots
 from imgsearch.errors import InvalidSettings
 from imgsearch.evaluation import Evaluation, evaluate
 from imgsearch.index import Index
@@ -79,7 +80,10 @@ def write_annotations(store: Store, folders: Sequence[str], path: Path) -> Path 
                 continue
             images.setdefault(
                 record.image_id,
-                {"id": record.image_id, "file_name": _relative(files[record.image_id], roots)},
+                {
+                    "id": record.image_id,
+                    "file_name": relative_to_roots(files[record.image_id], roots),
+                },
             )
             category = categories.setdefault(label, len(categories) + 1)
             annotations.append(
@@ -94,11 +98,4 @@ def write_annotations(store: Store, folders: Sequence[str], path: Path) -> Path 
         "categories": [{"id": i, "name": name} for name, i in categories.items()],
     }
     path.write_text(json.dumps(document), "utf-8")
-    return path
-
-
-def _relative(path: str, roots: list[str]) -> str:
-    for root in roots:
-        if path.startswith(root.rstrip("/") + "/"):
-            return path[len(root.rstrip("/")) + 1 :]
     return path

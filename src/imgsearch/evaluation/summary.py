@@ -131,3 +131,53 @@ def refit(judged: Sequence[Judged], fitted_on: str) -> Calibration:
         np.concatenate([j.ranked for j in confident]),
         fitted_on,
     )
+
+
+@dataclass(frozen=True)
+class QueryScore:
+    """One query's numbers, to find the queries that fail."""
+
+    line: int
+    name: str
+    kind: str
+    relevant: int
+    """Right answers in the index (0: the query should find nothing)."""
+    average_precision: float | None
+    reciprocal_rank: float | None
+    recall_at_10: float | None
+    kept: int | None
+    """Hits at or above the cut-off (None: no confidence for this query)."""
+    right_kept: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+    @property
+    def badness(self) -> tuple[float, int]:
+        """Sort key, worst first: a no-answer query that kept hits, then by AP."""
+        if not self.relevant:
+            return (-1.0 if self.kept else 2.0, self.line)
+        return (self.average_precision or 0.0, self.line)
+
+
+def per_query(judged: Sequence[Judged], calibration: Calibration, cut: float) -> list[QueryScore]:
+    scores = []
+    for j in judged:
+        kept = calibration.probability(j.excess) >= cut if j.confident else None
+        answered = j.relevant_total > 0
+        scores.append(
+            QueryScore(
+                line=j.query.line,
+                name=j.query.name,
+                kind=j.query.kind,
+                relevant=j.relevant_total,
+                average_precision=average_precision(j.ranked, j.relevant_total)
+                if answered
+                else None,
+                reciprocal_rank=reciprocal_rank(j.ranked) if answered else None,
+                recall_at_10=recall_at(j.ranked, j.relevant_total, 10) if answered else None,
+                kept=int(kept.sum()) if kept is not None else None,
+                right_kept=int(j.ranked[kept].sum()) if kept is not None else None,
+            )
+        )
+    return scores
