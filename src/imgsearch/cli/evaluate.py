@@ -25,7 +25,7 @@ from imgsearch.confidence import AUTO_CONFIDENCE
 from imgsearch.errors import InvalidSettings
 from imgsearch.evaluation import DEFAULT_DEPTH, Evaluation, Summary, evaluate
 from imgsearch.evaluation.compare import compare
-from imgsearch.evaluation.queries import read_queries
+from imgsearch.evaluation.queries import QueryFile, read_queries
 from imgsearch.search import DEFAULT_METADATA_WEIGHT
 
 EXIT_SOME_LINES_UNUSABLE = 2
@@ -109,20 +109,20 @@ def evaluate_command(
             f"--diagram {diagram} is not an .svg file", hint="write e.g. --diagram reliability.svg"
         )
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    total = len(read_queries(queries).queries)
+    labelled = read_queries(queries)  # read once: the progress bar's total and the runs
     options = {"depth": depth, "cut": cut, "metadata_weight": metadata_weight}
     if models:
         if fit_calibration or diagram is not None:
             raise InvalidSettings("--fit-calibration and --diagram evaluate one index, not --model")
-        results = _compare(models, queries, folders, work, index_path, precision, err, options)
+        results = _compare(models, labelled, folders, work, index_path, precision, err, options)
         _finish(results, queries, as_json, None, err, worst)
         return
     with open_index(index_path, None, precision) as opened, Progress(
         TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
     ) as progress:  # fmt: skip
-        task = progress.add_task("queries", total=total)
+        task = progress.add_task("queries", total=len(labelled.queries))
         result = evaluate(
-            opened, queries, fit=fit_calibration, on_query=lambda _: progress.advance(task),
+            opened, labelled, fit=fit_calibration, on_query=lambda _: progress.advance(task),
             **options,  # type: ignore[arg-type]
         )  # fmt: skip
     if diagram is not None:
@@ -132,7 +132,7 @@ def evaluate_command(
 
 def _compare(
     models: list[str],
-    queries: Path,
+    queries: QueryFile,
     folders: list[Path],
     work: Path | None,
     index_path: str | None,

@@ -30,6 +30,7 @@ from imgsearch.evaluation.judge import DEFAULT_DEPTH, judge
 from imgsearch.evaluation.queries import (
     LabelledQuery,
     LineProblem,
+    QueryFile,
     QueryFileError,
     read_queries,
 )
@@ -112,7 +113,7 @@ class Evaluation:
 
 def evaluate(
     index: Index,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | QueryFile,
     *,
     depth: int = DEFAULT_DEPTH,
     cut: float = AUTO_CONFIDENCE,
@@ -120,8 +121,9 @@ def evaluate(
     fit: bool = False,
     on_query: Callable[[LabelledQuery], None] | None = None,
 ) -> Evaluation:
-    """Run the labelled queries in ``path`` against ``index`` and measure them; lines
-    that cannot be used are in ``problems`` (with their numbers), the rest still count."""
+    """Run the labelled queries in ``path`` (or already read, :func:`read_queries`)
+    against ``index`` and measure them; lines that cannot be used are in ``problems``
+    (with their numbers), the rest still count."""
     if not 0 < cut < 1:
         raise ValueError("the cut-off is a confidence between 0 and 1")
     settings = index.store.settings()
@@ -129,14 +131,14 @@ def evaluate(
         raise QueryFileError(
             f"the index at {index.store.location} is empty", hint="index a folder first"
         )
-    queries = read_queries(path)
+    queries = path if isinstance(path, QueryFile) else read_queries(path)
     judged, failed = judge(
         index, queries.queries, depth=depth, metadata_weight=metadata_weight, on_query=on_query
     )
     problems = tuple(sorted(queries.problems + tuple(failed), key=lambda p: p.line))
     if not judged:
         shown = "; ".join(str(p) for p in problems[:5])
-        raise QueryFileError(f"no query of {path} could be evaluated: {shown}")
+        raise QueryFileError(f"no query of {queries.path} could be evaluated: {shown}")
     calibration = index.calibration
     result = Evaluation(
         file=queries.path,
@@ -156,6 +158,6 @@ def evaluate(
     if not fit:
         return result
     when = time.strftime("%Y-%m-%d")
-    fitted = refit(judged, f"{len(judged)} labelled queries of {Path(path).name}, {when}")
+    fitted = refit(judged, f"{len(judged)} labelled queries of {Path(queries.path).name}, {when}")
     index.set_calibration(fitted)
     return replace(result, fitted=fitted, fitted_overall=summarise(judged, fitted, cut))

@@ -19,6 +19,7 @@ from typing import Any
 from imgsearch.annotations.importer import relative_to_roots
 from imgsearch.errors import InvalidSettings
 from imgsearch.evaluation import Evaluation, evaluate
+from imgsearch.evaluation.queries import QueryFile, read_queries
 from imgsearch.index import Index
 from imgsearch.models.settings import ModelSettings
 from imgsearch.store import Store
@@ -29,7 +30,7 @@ LABEL_PAGE = 10_000
 
 def compare(
     models: Sequence[ModelSettings],
-    queries: str | os.PathLike[str],
+    queries: str | os.PathLike[str] | QueryFile,
     folders: Sequence[str],
     work: Path,
     *,
@@ -47,6 +48,8 @@ def compare(
         raise InvalidSettings(
             "no folder to embed for the comparison", hint="name the collection's folders"
         )
+    if not isinstance(queries, QueryFile):
+        queries = read_queries(queries)  # once for every model
     work.mkdir(parents=True, exist_ok=True)
     boxes = write_annotations(base, folders, work / ANNOTATIONS) if base is not None else None
     results = []

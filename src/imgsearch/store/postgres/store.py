@@ -20,6 +20,7 @@ from imgsearch.store.postgres.connect import (
     connection_pool,
     unreachable_as_unavailable,
 )
+from imgsearch.store.postgres.documents import read_document, write_document
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings, preferred_kind
@@ -300,29 +301,20 @@ class PostgresStore:
             return region_stamps(conn, region_table(self._collection_id), source)
 
     def region_policy(self) -> dict[str, Any]:
-        return self._document("region_policy")
+        with self._connection() as conn:
+            return read_document(conn, self._collection_id, "region_policy")
 
     def set_region_policy(self, policy: Mapping[str, Any]) -> None:
-        self._put_document("region_policy", policy)
+        with self._transaction() as tx:
+            write_document(tx, self._collection_id, "region_policy", policy)
 
     def calibration(self) -> dict[str, Any]:
-        return self._document("calibration")
+        with self._connection() as conn:
+            return read_document(conn, self._collection_id, "calibration")
 
     def set_calibration(self, calibration: Mapping[str, Any]) -> None:
-        self._put_document("calibration", calibration)
-
-    def _document(self, column: str) -> dict[str, Any]:
-        """A JSON document of the collection's row (``column`` is one of ours, never input)."""
-        sql = f"SELECT {column} FROM imgsearch_collections WHERE id = %s"
-        rows = self._rows(sql, (self._collection_id,))
-        return core.document_from_text(rows[0][0] if rows else None, column.replace("_", " "))
-
-    def _put_document(self, column: str, document: Mapping[str, Any]) -> None:
         with self._transaction() as tx:
-            tx.execute(
-                f"UPDATE imgsearch_collections SET {column} = %s WHERE id = %s",
-                (json.dumps(dict(document), sort_keys=True), self._collection_id),
-            )
+            write_document(tx, self._collection_id, "calibration", calibration)
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         with self._connection() as conn:
