@@ -116,3 +116,44 @@ def test_region_graph_is_saved_caught_up_and_filters_exactly(tmp_path: Path) -> 
     assert len(found) == 990 and all(image != ids[50] for _, image, _ in found)
     assert reopened.nearest_regions(vectors[100 + 10], 1)[0][1] == ids[1]
     reopened.close()
+
+
+def test_a_refused_wal_switch_is_retried_until_the_other_opener_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes opening a new index at once: SQLite refuses one of them at once (no
+    busy handler, to avoid a deadlock). The refused one must try again, not fail."""
+    from imgsearch.store.sqlite import store as sqlite_store
+
+    refusals = []
+
+    class RefusedTwice(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if "journal_mode" in sql and len(refusals) < 2:
+                refusals.append(sql)
+                raise sqlite3.OperationalError("database is locked")
+            return super().execute(sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        sqlite_store.sqlite3, "connect", lambda *a, **k: real_connect(*a, **k, factory=RefusedTwice)
+    )
+    connection = sqlite_store._connect(tmp_path / "index.db")
+    assert len(refusals) == 2
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    connection.close()
+
+
+def test_a_lock_held_past_the_timeout_or_a_damaged_file_is_a_store_error(tmp_path: Path) -> None:
+    from imgsearch.store.sqlite.store import _connect
+
+    holder = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
+    holder.execute("CREATE TABLE x (a)")
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StoreError, match="database is locked"):
+        _connect(tmp_path / "held.db", timeout=0.3)
+    holder.execute("COMMIT")
+    holder.close()
+    (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match="not a database"):
+        _connect(tmp_path / "junk.db")
