@@ -24,6 +24,8 @@ from pathlib import Path
 from imgsearch.annotations import DEFAULT_PADDING, ImportReport, import_annotations
 from imgsearch.confidence import Calibration, Confidence, calibration_for
 from imgsearch.detector import YoloDetector, add_detector_regions
+from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport, find_duplicates
+from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE, pair_calibration_for
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
 from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS, add_grid_regions
@@ -358,6 +360,27 @@ class Index:
         """Indexed folders one level below ``typed`` that start with it (for a folder
         filter being typed); see :func:`~imgsearch.store.folders.suggest_folders`."""
         return suggest_folders(self.store.paths_from, typed, limit)
+
+    def duplicates(
+        self,
+        *,
+        under: Sequence[str] = (),
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        limit: int = MAX_GROUPS,
+    ) -> DuplicateReport:
+        """Groups of exact and near-duplicate pictures (resized, re-encoded, cropped,
+        colour-adjusted, turned copies) under the folders ``under`` (absolute, as indexed;
+        all by default), linked where a pair's confidence reaches ``min_confidence``.
+        Only reports."""
+        settings = self.store.settings()
+        model_id = settings.model_id if settings else self._model.name or DEFAULT_MODEL
+        return find_duplicates(
+            self.store,
+            pair_calibration_for(model_id),
+            under=list(under),
+            min_confidence=min_confidence,
+            limit=limit,
+        )
 
     def status(self) -> StoreStats:
         return self.store.stats()

@@ -59,6 +59,26 @@ def test_update_without_vector_keeps_the_vector_and_moves_the_path(store: Store)
     np.testing.assert_array_equal(store.vectors([image_id]), vectors)
 
 
+def test_a_thumbprint_is_written_with_its_vector_and_kept_without_one(store: Store) -> None:
+    vectors = unit_vectors(3)
+    prints = [bytes([n]) * 256 for n in range(3)]
+    batch = WriteBatch(
+        images=[
+            ImageWrite(facts(f"/p/{n}.jpg"), vectors[n], thumbprint=prints[n] if n < 2 else None)
+            for n in range(3)
+        ]
+    )
+    first, second, third = store.write(batch)  # new rows: inserted (COPY on PostgreSQL)
+    assert store.thumbprints([first, second, third]) == {first: prints[0], second: prints[1]}
+    store.write(WriteBatch(images=[ImageWrite(facts("/p/0-moved.jpg"), None, id=first)]))
+    assert store.thumbprints([first]) == {first: prints[0]}  # a move keeps it
+    store.write(WriteBatch(images=[ImageWrite(facts("/p/1.jpg"), vectors[0], id=second)]))
+    assert store.thumbprints([second]) == {}  # a new vector without one drops the old
+    updated = ImageWrite(facts("/p/2.jpg"), vectors[2], id=third, thumbprint=prints[2])
+    store.write(WriteBatch(images=[updated]))  # an update in place
+    assert store.thumbprints([third]) == {third: prints[2]}
+
+
 def test_a_failed_batch_writes_nothing(store: Store) -> None:
     good, bad = unit_vectors(1)[0], np.ones(DIM + 1, dtype=np.float32)
     batch = WriteBatch(
@@ -327,3 +347,28 @@ def test_the_confidence_sample_is_drawn_by_a_fixed_hash_and_grows_with_the_colle
     store.write(WriteBatch(deletes=[grown[0]]))
     after, population = store.sample_images(40)
     assert population == 599 and grown[0] not in after and after[:39] == grown[1:]
+
+
+def test_duplicates_are_found_the_same_way_on_every_store(store: Store) -> None:
+    from imgsearch.duplicates.report import find_duplicates
+    from imgsearch.duplicates.score import DEMO_SHAPES
+    from imgsearch.duplicates.thumbprint import SIZE
+
+    vectors = unit_vectors(4, seed=3)
+    vectors[1] = vectors[0]  # a copy (other bytes, same picture)
+    prints = [bytes(range(256)) * (SIZE // 256), *(bytes([n]) * SIZE for n in range(3))]
+    prints[1] = prints[0]
+    batch = WriteBatch(
+        images=[
+            ImageWrite(
+                facts(f"/p/{n}.jpg", width=640, height=480), vectors[n], thumbprint=prints[n]
+            )
+            for n in range(4)
+        ]
+    )
+    store.write(batch)
+    report = find_duplicates(store, DEMO_SHAPES)
+    assert [[m.path for m in group.members] for group in report.groups] == [
+        ["/p/0.jpg", "/p/1.jpg"]
+    ]
+    assert report.groups[0].members[0].width == 640 and report.pictures == 4

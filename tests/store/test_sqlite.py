@@ -123,7 +123,7 @@ def test_a_refused_wal_switch_is_retried_until_the_other_opener_is_done(
 ) -> None:
     """Two processes opening a new index at once: SQLite refuses one of them at once (no
     busy handler, to avoid a deadlock). The refused one must try again, not fail."""
-    from imgsearch.store.sqlite import store as sqlite_store
+    from imgsearch.store.sqlite import connect as sqlite_connect
 
     refusals = []
 
@@ -136,16 +136,18 @@ def test_a_refused_wal_switch_is_retried_until_the_other_opener_is_done(
 
     real_connect = sqlite3.connect
     monkeypatch.setattr(
-        sqlite_store.sqlite3, "connect", lambda *a, **k: real_connect(*a, **k, factory=RefusedTwice)
+        sqlite_connect.sqlite3,
+        "connect",
+        lambda *a, **k: real_connect(*a, **k, factory=RefusedTwice),
     )
-    connection = sqlite_store._connect(tmp_path / "index.db")
+    connection = sqlite_connect.connect(tmp_path / "index.db")
     assert len(refusals) == 2
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
 
 
 def test_a_lock_held_past_the_timeout_or_a_damaged_file_is_a_store_error(tmp_path: Path) -> None:
-    from imgsearch.store.sqlite.store import _connect
+    from imgsearch.store.sqlite.connect import connect as _connect
 
     holder = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
     holder.execute("CREATE TABLE x (a)")

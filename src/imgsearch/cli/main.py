@@ -78,6 +78,11 @@ COMMANDS = {
         "Measure retrieval (Recall@k, MRR, nDCG, mAP) and confidence (precision/recall at "
         "the cut-off, ROC-AUC, calibration error) on labelled queries.",
     ),
+    "duplicates": LazyCommand(
+        "imgsearch.cli.duplicates", "duplicates",
+        "Find copies: the same bytes, or resized, re-encoded, cropped, colour-adjusted or "
+        "turned pictures. Only reports; nothing is deleted.",
+    ),
     "models": LazyCommand("imgsearch.cli.models", "app", "List, export and verify models."),
     "demo": LazyCommand(
         "imgsearch.cli.demo", "app",

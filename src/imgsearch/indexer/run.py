@@ -12,10 +12,12 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from imgsearch.duplicates.thumbprint import thumbprint
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InputError
 from imgsearch.indexer.parts import Part
@@ -180,6 +182,9 @@ class Indexer:
             )
             for item in items
         ]
+        outcomes = [
+            with_thumbprint(item, outcome) for item, outcome in zip(items, outcomes, strict=True)
+        ]
         self.store.write(_batch(items, outcomes, report))
         for item, outcome in zip(items, outcomes, strict=True):
             why = outcome.failure.message if outcome.failure else ""
@@ -198,6 +203,15 @@ class Indexer:
         assert pixels is not None
         vector: Vectors = self.encoder.embed_pixels(pixels[None])[0]
         return vector
+
+
+def with_thumbprint(item: Read, outcome: Outcome) -> Outcome:
+    """A write that brings a new vector also brings the picture's thumbprint, from the model
+    input already read (none when the bytes were known: the twin's serves)."""
+    write = outcome.write
+    if write is None or write.vector is None or item.pixels is None:
+        return outcome
+    return replace(outcome, write=replace(write, thumbprint=thumbprint(item.pixels)))
 
 
 def _batch(items: list[Read], outcomes: list[Outcome], report: IndexReport) -> WriteBatch:

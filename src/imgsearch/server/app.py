@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from imgsearch import __version__
 from imgsearch.media.memory import return_large_buffers
 from imgsearch.media.quiet import quiet_decoders
-from imgsearch.server import api, azure, errors, objects_api, videos_api, web
+from imgsearch.server import api, azure, duplicates_api, errors, objects_api, videos_api, web
 from imgsearch.server.auth import KeyCheck
 from imgsearch.server.body import BodyTooLarge
 from imgsearch.server.errors import ApiError, error_response
@@ -115,6 +115,7 @@ def create_app(
     app.include_router(api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(objects_api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(videos_api.router, dependencies=[Depends(keys.dependency())])
+    app.include_router(duplicates_api.router, dependencies=[Depends(keys.dependency())])
 
     @app.get(
         "/health",

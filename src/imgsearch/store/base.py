@@ -101,6 +101,9 @@ class Store(Protocol):
     def vectors(self, ids: Sequence[int]) -> Vector:
         """Stored vectors of ``ids`` (which must exist and have vectors), ``(n, dim)``."""
 
+    def thumbprints(self, ids: Sequence[int]) -> dict[int, bytes]:
+        """The stored thumbprints of those of ``ids`` that have one (near-duplicates)."""
+
     def regions(self, image_ids: Sequence[int]) -> list[RegionRecord]:
         """The regions of ``image_ids`` (those that have any), by image in the order asked,
         then by region id."""

@@ -114,6 +114,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE regions ADD COLUMN frame INTEGER;
         """,
     ),
+    (
+        # A picture's 16 × 16 grey thumbprint, written with its vector: near-duplicates
+        # must agree on layout as well as content (imgsearch.duplicates.thumbprint).
+        "0005_thumbprint",
+        "ALTER TABLE images ADD COLUMN thumbprint BLOB;",
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

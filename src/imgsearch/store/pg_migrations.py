@@ -173,6 +173,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         "0010_calibration",
         "ALTER TABLE imgsearch_collections ADD COLUMN calibration text;",
     ),
+    (
+        # A picture's 16 × 16 grey thumbprint, written with its vector (near-duplicates).
+        "0011_thumbprint",
+        "ALTER TABLE imgsearch_images ADD COLUMN thumbprint bytea;",
+    ),
 ]
 
 

@@ -83,6 +83,8 @@ class StoredFile:
     mtime_ns: int
     digest: str
     has_vector: bool
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,14 @@ class ImageWrite:
     """Insert (``id is None``) or update one image.
 
     On update, ``vector=None`` keeps the stored vector (a move, a touched file,
-    a duplicate's metadata) and a vector replaces it.
+    a duplicate's metadata) and a vector replaces it. ``thumbprint`` (see
+    :mod:`imgsearch.duplicates.thumbprint`) is written with the vector, and kept with it.
     """
 
     facts: ImageFacts
     vector: Vector | None
     id: int | None = None
+    thumbprint: bytes | None = None
 
 
 REGION_SOURCES = ("annotation", "detector", "grid", "frame")

@@ -176,11 +176,13 @@ class PostgresStore:
     def files_under(self, roots: Sequence[str]) -> list[records.StoredFile]:
         clause, params = core.under_clause(roots, POSTGRES)
         rows = self._rows(
-            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL FROM imgsearch_images "
+            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL, width, height FROM imgsearch_images "
             f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C"',
             [self._collection_id, *params],
         )
-        return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+        return [
+            records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7]) for r in rows
+        ]
 
     def has_vector_for(self, digest: str) -> bool:
         return bool(
@@ -267,6 +269,14 @@ class PostgresStore:
             (self._collection_id, [int(i) for i in ids]),
         )
         return core.stack_vectors(ids, {row[0]: row[1] for row in rows}, self._dim(), as_vector)
+
+    def thumbprints(self, ids: Sequence[int]) -> dict[int, bytes]:
+        rows = self._rows(
+            "SELECT id, thumbprint FROM imgsearch_images WHERE collection_id = %s "
+            "AND id = ANY(%s) AND thumbprint IS NOT NULL",
+            (self._collection_id, [int(i) for i in ids]),
+        )
+        return {int(row[0]): bytes(row[1]) for row in rows}
 
     def sample_images(self, size: int) -> tuple[list[int], int]:
         c = self._collection_id

@@ -21,7 +21,7 @@ FACT_TYPES = {
     "latitude": "float8", "longitude": "float8", "duration": "float8", "fps": "float8",
     "codec": "text", "frame_count": "int8",
 }  # fmt: skip
-COPY_COLUMNS = ("collection_id", "id", *FACT_NAMES, "indexed_at", "vector", "doc_len")
+COPY_COLUMNS = ("collection_id", "id", *FACT_NAMES, "indexed_at", "vector", "doc_len", "thumbprint")
 """The columns a new image row is copied with (binary COPY), and their types:"""
 COPY_TYPES = [
     "int4",
@@ -30,6 +30,7 @@ COPY_TYPES = [
     "float8",
     "vector",
     "int4",
+    "bytea",
 ]
 
 
@@ -123,10 +124,19 @@ def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
         if stored_at:
             cursor.executemany(
                 f"UPDATE imgsearch_images SET {assignments}, indexed_at = %s, "
-                "vector = coalesce(%s, vector) WHERE collection_id = %s AND id = %s "
-                "RETURNING id",
+                "vector = coalesce(%s, vector), "
+                "thumbprint = CASE WHEN %s THEN %s ELSE thumbprint END "
+                "WHERE collection_id = %s AND id = %s RETURNING id",
                 [
-                    (*fact_values(items[n].facts), now, vector(items[n]), c, ids[n])
+                    (
+                        *fact_values(items[n].facts),
+                        now,
+                        vector(items[n]),
+                        items[n].vector is not None,
+                        items[n].thumbprint,
+                        c,
+                        ids[n],
+                    )
                     for n in stored_at
                 ],
                 returning=True,
@@ -157,7 +167,15 @@ def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
                     # no caption or tags yet: the terms come from the path and camera
                     terms = term_counts(metadata_text(facts.path, camera=facts.camera))
                     copy.write_row(
-                        (c, image_id, *fact_values(facts), now, vector(items[n]), terms[1])
+                        (
+                            c,
+                            image_id,
+                            *fact_values(facts),
+                            now,
+                            vector(items[n]),
+                            terms[1],
+                            items[n].thumbprint,
+                        )
                     )
                     ids[n] = image_id
                     inserted[image_id] = terms

@@ -27,6 +27,7 @@ from imgsearch.store.region_rows import (
     region_labels,
     region_stamps,
 )
+from imgsearch.store.sqlite.connect import connect as _connect
 from imgsearch.store.sqlite.queries import (
     SQLITE,
     allowed_images,
@@ -48,42 +49,6 @@ from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
 
 DATABASE = "index.db"
-
-
-OPEN_TIMEOUT = 60.0  # seconds a new connection waits for other writers
-
-
-def _connect(database: Path, timeout: float = OPEN_TIMEOUT) -> sqlite3.Connection:
-    """A connection in WAL mode, waiting up to ``timeout`` for other processes.
-
-    Why the loop: when two processes open a new database at once, both hold a shared lock
-    and both ask for WAL; SQLite refuses one of them at once ("database is locked")
-    instead of calling the busy handler, because waiting could deadlock. The refused one
-    lets go and tries again; by then the database is in WAL mode and the switch is a no-op.
-    """
-    deadline = time.monotonic() + timeout
-    pause = 0.01
-    while True:
-        connection = None
-        try:
-            connection = sqlite3.connect(
-                database, isolation_level=None, timeout=timeout, check_same_thread=False
-            )
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            return connection
-        except sqlite3.OperationalError as exc:
-            if connection is not None:
-                connection.close()
-            busy = "locked" in str(exc) or "busy" in str(exc)
-            if not busy or time.monotonic() + pause > deadline:
-                raise StoreError(f"cannot open the index database {database}: {exc}") from None
-            time.sleep(pause)
-            pause = min(pause * 2, 0.5)
-        except sqlite3.Error as exc:
-            if connection is not None:
-                connection.close()
-            raise StoreError(f"cannot open the index database {database}: {exc}") from None
 
 
 class SqliteStore:
@@ -196,11 +161,13 @@ class SqliteStore:
     def files_under(self, roots: Sequence[str]) -> list[records.StoredFile]:
         clause, params = core.under_clause(roots, SQLITE)
         rows = self._conn.execute(
-            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL FROM images "
+            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL, width, height FROM images "
             f"WHERE {clause} ORDER BY path",
             params,
         ).fetchall()
-        return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+        return [
+            records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7]) for r in rows
+        ]
 
     def has_vector_for(self, digest: str) -> bool:
         row = (
@@ -283,6 +250,14 @@ class SqliteStore:
         return core.stack_vectors(
             ids, found, dim, lambda blob: np.frombuffer(blob, dtype=np.float32)
         )
+
+    def thumbprints(self, ids: Sequence[int]) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, thumbprint FROM images WHERE id IN ({marks}) AND thumbprint IS NOT NULL"
+            found.update(self._reader().execute(sql, chunk))
+        return found
 
     def sample_images(self, size: int) -> tuple[list[int], int]:
         return sample_images(self._reader(), size)

@@ -19,7 +19,10 @@ CHUNK = 10_000  # ids per IN (...) list, well under SQLite's variable limit
 def write_batch(tx: sqlite3.Connection, batch: WriteBatch, rev: int, now: float) -> list[int]:
     """Images (ids in batch order; vectors stamped with ``rev``), deletions, failures
     recorded and resolved, in the caller's transaction ``tx``."""
-    ids = [write_image(tx, item.facts, item.vector, item.id, rev, now) for item in batch.images]
+    ids = [
+        write_image(tx, item.facts, item.vector, item.id, rev, now, item.thumbprint)
+        for item in batch.images
+    ]
     for start in range(0, len(batch.deletes), CHUNK):
         chunk = batch.deletes[start : start + CHUNK]
         marks = ",".join("?" * len(chunk))
@@ -69,8 +72,10 @@ def write_image(
     image_id: int | None,
     rev: int,
     now: float,
+    thumbprint: bytes | None = None,
 ) -> int:
-    """Insert or update one image (by ``image_id``, else by path); its id."""
+    """Insert or update one image (by ``image_id``, else by path); its id. The
+    ``thumbprint`` is written with a new ``vector`` (and left alone without one)."""
     values = fact_values(facts)
     if image_id is None:
         row = tx.execute("SELECT id FROM images WHERE path = ?", (facts.path,)).fetchone()
@@ -89,8 +94,8 @@ def write_image(
         )
     if vector is not None:
         tx.execute(
-            "UPDATE images SET vector = ?, vec_rev = ? WHERE id = ?",
-            (encode_vector(vector), rev, image_id),
+            "UPDATE images SET vector = ?, vec_rev = ?, thumbprint = ? WHERE id = ?",
+            (encode_vector(vector), rev, thumbprint, image_id),
         )
     write_text(tx, image_id)
     return image_id

@@ -5,6 +5,7 @@
 
 import { ApiError, call, onKeyNeeded } from "./api.js";
 import { Detail } from "./detail.js";
+import { DuplicatesView, isDuplicatesView } from "./duplicates.js";
 import { columnsOf, tile } from "./grid.js";
 import { formatExpression, parseExpression } from "./query.js";
 import { QueryImage } from "./queryimage.js";
@@ -141,6 +142,7 @@ function setFiltersShown(shown) {
 
 // A new search: into the URL (a history entry), then run.
 function change(update) {
+  duplicates.hide(); // a search leaves the duplicates view
   state = { ...state, ...update };
   writeState(state);
   showState();
@@ -221,7 +223,7 @@ async function search({ keepScroll = false } = {}) {
 }
 
 async function loadMore() {
-  if (results.loading || results.exhausted) return;
+  if (results.loading || results.exhausted || isDuplicatesView()) return;
   const current = results;
   const first = current.offset === 0;
   current.loading = true;
@@ -284,7 +286,7 @@ async function loadMore() {
 let refreshing = false;
 async function refresh() {
   const current = results;
-  if (refreshing || current.loading || current.offset > PAGE || $("detail").open) return;
+  if (refreshing || current.loading || current.offset > PAGE || $("detail").open || isDuplicatesView()) return;
   if (!parseExpression(state.q).length && !hasImage(state)) {
     welcome();
     return;
@@ -368,6 +370,7 @@ const detail = new Detail({
   onSaved: () => {},
   onError: explain,
 });
+const duplicates = new DuplicatesView({ onError: explain });
 new StatusPanel({ onIndexed: () => refresh(), onProgress: () => refresh(), onError: explain });
 
 $("search").addEventListener("submit", (event) => {
@@ -426,14 +429,26 @@ document.addEventListener("keydown", (event) => {
     $("q").focus();
   }
 });
-window.addEventListener("popstate", () => {
+// The URL says which view: the duplicates, or a search.
+function route() {
   state = readState();
   showState();
-  search();
+  if (isDuplicatesView()) {
+    $("grid").replaceChildren();
+    say("");
+    duplicates.show();
+  } else {
+    duplicates.hide();
+    search();
+  }
+}
+window.addEventListener("popstate", route);
+$("show-duplicates").addEventListener("click", () => {
+  history.pushState(null, "", "?view=duplicates");
+  route();
 });
 new IntersectionObserver((entries) => {
   if (entries.some((entry) => entry.isIntersecting)) loadMore();
 }, { rootMargin: "0px 0px 25% 0px" }).observe($("more"));
 
-showState();
-search();
+route();

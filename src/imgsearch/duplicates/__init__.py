@@ -1,0 +1,1 @@
+"""Exact and near-duplicate pictures of an index (see ``docs/duplicates.md``)."""
