@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 from PIL import Image
@@ -90,3 +91,21 @@ def test_an_index_that_does_not_exist_is_a_clear_error(tmp_path: Path) -> None:
     result = imgsearch("duplicates", "--index", str(tmp_path / "nothing"))
     assert result.returncode != 0
     assert "no index" in result.stderr
+
+
+def test_an_index_made_before_thumbprints_gets_them_on_its_next_run(tmp_path: Path) -> None:
+    collection(tmp_path / "photos")
+    index = tmp_path / "index"
+    imgsearch("index", str(tmp_path / "photos"), "--index", str(index), "-m", "fake-hash")
+    with sqlite3.connect(index / "index.db") as db:  # as an older imgsearch left it
+        db.execute("UPDATE images SET thumbprint = NULL")
+    before = json.loads(imgsearch("duplicates", "--index", str(index), "--json").stdout)
+    assert "9 pictures have no thumbprint" in before["notes"][0]
+    (tmp_path / "photos" / "a" / "photo5.png").write_bytes(b"not a picture any more")
+    again = imgsearch("index", str(tmp_path / "photos"), "--index", str(index), "--json")
+    summary = json.loads(again.stdout)
+    assert summary["thumbprinted"] == 8 and summary["embedded"] == 0  # the model did not run
+    after = json.loads(imgsearch("duplicates", "--index", str(index), "--json").stdout)
+    assert after["notes"] == [] and len(after["groups"]) == 3
+    text = imgsearch("index", str(tmp_path / "photos"), "--index", str(index))
+    assert "thumbprints added" not in text.stdout + text.stderr  # nothing left to add

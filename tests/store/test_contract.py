@@ -77,6 +77,12 @@ def test_a_thumbprint_is_written_with_its_vector_and_kept_without_one(store: Sto
     updated = ImageWrite(facts("/p/2.jpg"), vectors[2], id=third, thumbprint=prints[2])
     store.write(WriteBatch(images=[updated]))  # an update in place
     assert store.thumbprints([third]) == {third: prints[2]}
+    assert {f.path: f.has_thumbprint for f in store.files_under([])}["/p/1.jpg"] is False
+    store.set_thumbprints({second: prints[1], 10**9: prints[0]})  # an id that is gone: ignored
+    assert store.thumbprints([first, second, third]) == dict(
+        zip((first, second, third), prints, strict=True)
+    )
+    assert all(f.has_thumbprint for f in store.files_under([]))
 
 
 def test_a_failed_batch_writes_nothing(store: Store) -> None:

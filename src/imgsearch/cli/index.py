@@ -255,6 +255,7 @@ def _summary(report: IndexReport, location: str) -> dict[str, object]:
         "roots": list(report.roots),
         "counts": report.counts,
         "embedded": report.embedded,
+        "thumbprinted": report.thumbprinted,
         "seconds": round(report.seconds, 3),
         "failures": [
             {"path": f.path, "code": f.code, "message": f.message} for f in report.failures
@@ -273,6 +274,12 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
         f"model ran on {report.embedded} images and video frames",
         markup=False,
     )
+    if report.thumbprinted:
+        console.print(
+            f"  thumbprints added to {report.thumbprinted} pictures indexed before they were "
+            "kept (for imgsearch duplicates)",
+            markup=False,
+        )
     for path, message in report.walk_errors:
         console.print(f"  could not read folder {path}: {message}", markup=False)
     if c["failed"] or c["skipped"]:

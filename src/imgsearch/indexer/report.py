@@ -42,6 +42,8 @@ class IndexReport:
     roots: tuple[str, ...]
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENT_KINDS, 0))
     embedded: int = 0
+    thumbprinted: int = 0
+    """Unchanged pictures indexed before thumbprints were stored that got one this run."""
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
     walk_errors: list[tuple[str, str]] = field(default_factory=list)

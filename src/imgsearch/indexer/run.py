@@ -32,6 +32,7 @@ from imgsearch.indexer.steps import (
     read,
     read_file,
 )
+from imgsearch.indexer.thumbprints import add_thumbprints, missing_thumbprints
 from imgsearch.indexer.videos import VideoOptions, embed_video, is_video, read_video, reuse
 from imgsearch.media.walk import FileEntry, walk_images
 from imgsearch.pipeline import ordered_map
@@ -96,9 +97,10 @@ class Indexer:
             on_error=lambda path, why: report.walk_errors.append((path, why)),
         )
         disk = [entry for entry in walked if mine(entry.path)]
+        stored = [f for f in self.store.files_under(folders) if mine(f.path)]
         todo = plan(
             disk,
-            {f.path: f for f in self.store.files_under(folders) if mine(f.path)},
+            {f.path: f for f in stored},
             {f.path: f for f in self.store.failures(folders) if mine(f.path)},
             retry_failed=retry_failed,
         )
@@ -113,6 +115,8 @@ class Indexer:
         self.store.write(WriteBatch(deletes=[row.id for row in gone], resolved=list(todo.resolved)))
         for row in gone:
             progress.emit("removed", row.path)
+        older = missing_thumbprints(stored, set(todo.unchanged))
+        report.thumbprinted = add_thumbprints(self.store, self.encoder, older) if older else 0
         report.seconds = time.time() - started
         self.store.record_run(report.as_run(started, time.time(), True), run_id)
         return report

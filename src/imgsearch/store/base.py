@@ -104,6 +104,9 @@ class Store(Protocol):
     def thumbprints(self, ids: Sequence[int]) -> dict[int, bytes]:
         """The stored thumbprints of those of ``ids`` that have one (near-duplicates)."""
 
+    def set_thumbprints(self, prints: Mapping[int, bytes]) -> None:
+        """Store thumbprints for images that have none yet (ids that are gone: ignored)."""
+
     def regions(self, image_ids: Sequence[int]) -> list[RegionRecord]:
         """The regions of ``image_ids`` (those that have any), by image in the order asked,
         then by region id."""

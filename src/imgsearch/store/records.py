@@ -85,6 +85,8 @@ class StoredFile:
     has_vector: bool
     width: int | None = None
     height: int | None = None
+    has_thumbprint: bool = True
+    """False for a picture indexed before thumbprints were stored (the next run adds it)."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""JSON documents kept on a collection's row: the region policy and the confidence
-calibration (see :meth:`imgsearch.store.Store.region_policy` and
-:meth:`~imgsearch.store.Store.calibration`)."""
+"""A collection's row: finding (or making) it by name, and the JSON documents kept on it —
+the region policy and the confidence calibration (see
+:meth:`imgsearch.store.Store.region_policy` and :meth:`~imgsearch.store.Store.calibration`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from imgsearch.errors import IndexNotFound
 from imgsearch.store import core
 
 COLUMNS = ("region_policy", "calibration")
@@ -30,3 +31,20 @@ def write_document(tx: Any, collection_id: int, column: str, document: Mapping[s
         f"UPDATE imgsearch_collections SET {column} = %s WHERE id = %s",
         (json.dumps(dict(document), sort_keys=True), collection_id),
     )
+
+
+def find_collection(tx: Any, name: str, location: str, *, create: bool) -> int:
+    """The id of collection ``name`` (made when ``create`` is true), in transaction ``tx``."""
+    row = tx.execute("SELECT id FROM imgsearch_collections WHERE name = %s", (name,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    if not create:
+        raise IndexNotFound(
+            f"no collection {name!r} in {location}", hint="index a folder into it first"
+        )
+    row = tx.execute(
+        "INSERT INTO imgsearch_collections (name) VALUES (%s) "
+        "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+        (name,),
+    ).fetchone()
+    return int(row[0])

@@ -20,7 +20,7 @@ from imgsearch.store.postgres.connect import (
     connection_pool,
     unreachable_as_unavailable,
 )
-from imgsearch.store.postgres.documents import read_document, write_document
+from imgsearch.store.postgres.documents import find_collection, read_document, write_document
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings, preferred_kind
@@ -130,24 +130,7 @@ class PostgresStore:
 
     def _find_collection(self, create: bool) -> int:
         with self._transaction() as tx:
-            row = tx.execute(
-                "SELECT id FROM imgsearch_collections WHERE name = %s", (self.collection,)
-            ).fetchone()
-            if row is not None:
-                return int(row[0])
-            if not create:
-                from imgsearch.errors import IndexNotFound
-
-                raise IndexNotFound(
-                    f"no collection {self.collection!r} in {self.location}",
-                    hint="index a folder into it first",
-                )
-            row = tx.execute(
-                "INSERT INTO imgsearch_collections (name) VALUES (%s) "
-                "ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
-                (self.collection,),
-            ).fetchone()
-            return int(row[0])
+            return find_collection(tx, self.collection, self.location, create=create)
 
     # -- the model guard -------------------------------------------------------------
 
@@ -176,12 +159,14 @@ class PostgresStore:
     def files_under(self, roots: Sequence[str]) -> list[records.StoredFile]:
         clause, params = core.under_clause(roots, POSTGRES)
         rows = self._rows(
-            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL, width, height FROM imgsearch_images "
+            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL, width, height, "
+            "thumbprint IS NOT NULL FROM imgsearch_images "
             f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C"',
             [self._collection_id, *params],
         )
         return [
-            records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7]) for r in rows
+            records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], bool(r[8]))
+            for r in rows
         ]
 
     def has_vector_for(self, digest: str) -> bool:
@@ -277,6 +262,13 @@ class PostgresStore:
             (self._collection_id, [int(i) for i in ids]),
         )
         return {int(row[0]): bytes(row[1]) for row in rows}
+
+    def set_thumbprints(self, prints: Mapping[int, bytes]) -> None:
+        with self._connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE imgsearch_images SET thumbprint = %s WHERE collection_id = %s AND id = %s",
+                [(packed, self._collection_id, i) for i, packed in prints.items()],
+            )
 
     def sample_images(self, size: int) -> tuple[list[int], int]:
         c = self._collection_id

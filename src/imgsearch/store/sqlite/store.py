@@ -161,12 +161,14 @@ class SqliteStore:
     def files_under(self, roots: Sequence[str]) -> list[records.StoredFile]:
         clause, params = core.under_clause(roots, SQLITE)
         rows = self._conn.execute(
-            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL, width, height FROM images "
+            "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL, width, height, "
+            "thumbprint IS NOT NULL FROM images "
             f"WHERE {clause} ORDER BY path",
             params,
         ).fetchall()
         return [
-            records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7]) for r in rows
+            records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], bool(r[8]))
+            for r in rows
         ]
 
     def has_vector_for(self, digest: str) -> bool:
@@ -258,6 +260,13 @@ class SqliteStore:
             sql = f"SELECT id, thumbprint FROM images WHERE id IN ({marks}) AND thumbprint IS NOT NULL"
             found.update(self._reader().execute(sql, chunk))
         return found
+
+    def set_thumbprints(self, prints: Mapping[int, bytes]) -> None:
+        with self._transaction() as tx:
+            tx.executemany(
+                "UPDATE images SET thumbprint = ? WHERE id = ?",
+                [(packed, image_id) for image_id, packed in prints.items()],
+            )
 
     def sample_images(self, size: int) -> tuple[list[int], int]:
         return sample_images(self._reader(), size)
