@@ -75,6 +75,12 @@ def test_the_http_report_matches_the_python_one_and_refuses_bad_parameters(
         assert len(body["groups"]) == 5 and body["group_count"] > 5
         assert all("/copies/" in m["path"] for g in body["groups"] for m in g["members"])
         too_long = {"under": "/" + "x" * 1024}
+        service = app.state.service
+        with service.duplicates_running:  # another request's report is being computed
+            busy = client.get("/v1/duplicates")
+        assert busy.status_code == 429 and busy.json()["error"]["code"] == "Busy"
+        assert busy.headers["Retry-After"] == "5"
+        assert client.get("/v1/duplicates", params={"limit": 1}).status_code == 200  # free again
         for bad in ({"min_confidence": 1}, {"min_confidence": "x"}, {"limit": 0}, too_long):
             refused = client.get("/v1/duplicates", params=bad)
             assert refused.status_code == 422

@@ -11,13 +11,16 @@ from fastapi import Query as QueryParam
 
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE
 from imgsearch.server.api import ServiceDep
-from imgsearch.server.errors import error_responses
+from imgsearch.server.errors import ApiError, error_responses
 
 router = APIRouter(prefix="/v1", tags=["imgsearch"], responses=error_responses(400, 401, 403, 429))
 """Included by the app with the API-key check as a dependency of every route."""
 
 MAX_GROUPS_PER_REQUEST = 1000
 """Groups one response lists at most (largest first); ``group_count`` counts them all."""
+RETRY_S = 5
+"""Seconds a request that finds another report being computed is asked to wait: one
+report at a time, since each holds all of the index's vectors in memory."""
 MAX_FOLDER_CHARS = 1024
 """One folder, this long at most: percent-encoded it stays inside the 16 KB request line
 the HTTP server accepts (more folders: ``imgsearch duplicates --under`` or Python)."""
@@ -48,5 +51,15 @@ def duplicates(
     limit: int = QueryParam(100, ge=1, le=MAX_GROUPS_PER_REQUEST, description="Groups listed."),
 ) -> dict[str, Any]:
     folders = [] if under is None else [under]
-    report = service.index.duplicates(under=folders, min_confidence=min_confidence, limit=limit)
+    if not service.duplicates_running.acquire(blocking=False):
+        raise ApiError(
+            429,
+            "Busy",
+            f"a duplicates report is being computed for another request; retry in {RETRY_S} s",
+            headers={"Retry-After": str(RETRY_S)},
+        )
+    try:
+        report = service.index.duplicates(under=folders, min_confidence=min_confidence, limit=limit)
+    finally:
+        service.duplicates_running.release()
     return report.to_dict()

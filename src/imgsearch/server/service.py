@@ -81,6 +81,9 @@ class Service:
         if isinstance(self.encoder, Embedder):
             self.encoder.set_text_threads(text_threads(settings.text_threads, self.encoder))
         self.lock = threading.Lock()
+        self.duplicates_running = threading.Lock()
+        """Held while a duplicates report is computed: one at a time (each holds every
+        vector of the index in memory)."""
         self.texts = TextBatcher(lambda texts: self.encoder.embed_texts(texts))
         self.images: Batcher[NDArray[np.float32]] = Batcher(
             lambda pixels: self.encoder.embed_pixels(np.stack(pixels)),
