@@ -7,7 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imgsearch.store.vector_index import SHARDED_SCAN_MIN, HnswParams, VectorIndex
+from imgsearch.store.vector_index import (
+    SHARDED_SCAN_MIN,
+    SHARDED_SUBSET_MIN,
+    HnswParams,
+    VectorIndex,
+)
 from tests.store.conftest import unit_vectors
 
 
@@ -46,6 +51,20 @@ def test_exact_search_matches_brute_force_after_replacements_and_removals() -> N
     assert index.mode == "exact" and index.count == 3100
 
 
+class Counter:
+    """Counts the index's sharded scans."""
+
+    def __init__(self, index: VectorIndex) -> None:
+        self.count = 0
+        scan = index._exact_sharded
+
+        def counted(*args: object) -> object:
+            self.count += 1
+            return scan(*args)  # type: ignore[arg-type]
+
+        index._exact_sharded = counted  # type: ignore[method-assign]
+
+
 def test_sharded_float16_scan_is_exact_for_large_collections(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -59,6 +78,7 @@ def test_sharded_float16_scan_is_exact_for_large_collections(
     for start in range(0, total, 7000):  # appended in uneven batches across the shards
         index.upsert(ids[start : start + 7000], vectors[start : start + 7000])
     assert index._scan is not None and index._scan.rows == total
+    scans = Counter(index)
     index.remove(ids[:1000])  # retired rows are masked out of every shard
     alive = np.arange(1000, total)
     queries = clustered(12, dim=48, seed=4)
@@ -69,6 +89,15 @@ def test_sharded_float16_scan_is_exact_for_large_collections(
         rows = alive[alive % 5 != 0]  # a large filter goes through the shards too
         found, _ = index.search(query, 10, allowed=ids[rows])
         assert found.tolist() == brute_force(vectors[rows], ids[rows], query, 10)
+        # a filter of a few thousand rows: a bitmap over the shards, not a gathered copy
+        few = alive[alive % 6 == 1][: SHARDED_SUBSET_MIN + 500]
+        sharded = scans.count
+        found, _ = index.search(query, 10, allowed=ids[few])
+        assert found.tolist() == brute_force(vectors[few], ids[few], query, 10)
+        small = alive[:200]  # a small filter is still a gathered copy
+        found, _ = index.search(query, 10, allowed=ids[small])
+        assert found.tolist() == brute_force(vectors[small], ids[small], query, 10)
+        assert scans.count == sharded + 1
     index.remove(ids[1000:9000])  # compaction renumbers rows; the scan is rebuilt
     alive = np.arange(9000, total)
     assert index._scan is not None and index._scan.rows == len(alive)
