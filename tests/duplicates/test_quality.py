@@ -54,7 +54,7 @@ def test_edited_copies_are_found_with_precision_and_recall_of_at_least_0_95(
 
 @pytest.mark.slow
 def test_the_http_report_matches_the_python_one_and_refuses_bad_parameters(
-    copies: tuple[Path, Path, list[Family]],
+    copies: tuple[Path, Path, list[Family]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, index, _ = copies
     with Index.open(index, create=False) as opened:
@@ -76,7 +76,8 @@ def test_the_http_report_matches_the_python_one_and_refuses_bad_parameters(
         assert all("/copies/" in m["path"] for g in body["groups"] for m in g["members"])
         too_long = {"under": "/" + "x" * 1024}
         service = app.state.service
-        with service.duplicates_running:  # another request's report is being computed
+        monkeypatch.setattr("imgsearch.server.duplicates_api.WAIT_S", 0.2)
+        with service.duplicates_running:  # other requests' reports take too long
             busy = client.get("/v1/duplicates")
         assert busy.status_code == 429 and busy.json()["error"]["code"] == "Busy"
         assert busy.headers["Retry-After"] == "5"

@@ -18,9 +18,11 @@ router = APIRouter(prefix="/v1", tags=["imgsearch"], responses=error_responses(4
 
 MAX_GROUPS_PER_REQUEST = 1000
 """Groups one response lists at most (largest first); ``group_count`` counts them all."""
+WAIT_S = 60.0
+"""Reports are computed one at a time (each holds all of the index's vectors in memory):
+a request waits this long for the ones before it, then gets 429 Busy."""
 RETRY_S = 5
-"""Seconds a request that finds another report being computed is asked to wait: one
-report at a time, since each holds all of the index's vectors in memory."""
+"""The Retry-After of that 429, in seconds."""
 MAX_FOLDER_CHARS = 1024
 """One folder, this long at most: percent-encoded it stays inside the 16 KB request line
 the HTTP server accepts (more folders: ``imgsearch duplicates --under`` or Python)."""
@@ -51,11 +53,12 @@ def duplicates(
     limit: int = QueryParam(100, ge=1, le=MAX_GROUPS_PER_REQUEST, description="Groups listed."),
 ) -> dict[str, Any]:
     folders = [] if under is None else [under]
-    if not service.duplicates_running.acquire(blocking=False):
+    if not service.duplicates_running.acquire(timeout=WAIT_S):
         raise ApiError(
             429,
             "Busy",
-            f"a duplicates report is being computed for another request; retry in {RETRY_S} s",
+            f"duplicates reports for other requests took the last {WAIT_S:.0f} s; "
+            f"retry in {RETRY_S} s",
             headers={"Retry-After": str(RETRY_S)},
         )
     try:
