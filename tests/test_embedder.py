@@ -96,6 +96,21 @@ def test_batching_does_not_change_results(clip_model_dir: Path) -> None:
     np.testing.assert_allclose(one, many, atol=1e-5)
 
 
+def test_sessions_without_weight_prepacking_give_the_same_vectors(clip_model_dir: Path) -> None:
+    """A one-shot command line call starts its sessions without repacking the weights;
+    that changes when the work is done, not the vectors."""
+    images = [photo(seed=i) for i in range(3)]
+    texts = ["a red bicycle", "two dogs on a beach"]
+    packed = Embedder(clip_model_dir, decode_workers=0)
+    unpacked = Embedder(clip_model_dir, decode_workers=0, prepack=False)
+    options = unpacked.text.session.get_session_options()
+    assert options.get_session_config_entry("session.disable_prepacking") == "1"
+    np.testing.assert_allclose(
+        packed.embed_images(images), unpacked.embed_images(images), atol=1e-6
+    )
+    np.testing.assert_allclose(packed.embed_texts(texts), unpacked.embed_texts(texts), atol=1e-6)
+
+
 def test_texts_in_any_order_and_a_single_string(clip_embedder: Embedder) -> None:
     texts = ["a long sentence about many different things", "dog", "red circle"]
     vectors = clip_embedder.embed_texts(texts)

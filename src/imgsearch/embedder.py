@@ -74,6 +74,8 @@ class Embedder:
     ``max_concurrent_decodes`` bounds how many images are decoded at once by all
     threads together (default: no bound beyond ``decode_workers``): a server sets
     it so that concurrent requests cannot multiply the memory a decode may take.
+    ``prepack=False`` starts sessions without repacking the weights (a one-shot command
+    line call: faster start, slower repeated runs; the vectors do not change).
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class Embedder:
         cache_dir: Path | None = None,
         hub_cache_dir: Path | None = None,
         offline: bool = False,
+        prepack: bool = True,
     ) -> None:
         self._reference: str | None = None
         if isinstance(model, ModelFiles):
@@ -120,6 +123,7 @@ class Embedder:
             threading.BoundedSemaphore(max_concurrent_decodes) if max_concurrent_decodes else None
         )
         self._providers = providers
+        self._prepack = prepack
         self._threads = threads
         self._text_threads = text_threads
         self._cache_dir = (cache_dir or DEFAULT_CACHE_DIR).expanduser()
@@ -144,6 +148,7 @@ class Embedder:
             cache_dir=settings.cache_dir,
             hub_cache_dir=settings.hub_cache_dir,
             offline=settings.offline,
+            prepack=settings.prepack,
         )
 
     # -- identity -----------------------------------------------------------
@@ -188,14 +193,18 @@ class Embedder:
     @property
     def vision(self) -> OnnxTower:
         if self._vision is None:
-            self._vision = OnnxTower(self._graph("vision"), self._providers, self._threads)
+            self._vision = OnnxTower(
+                self._graph("vision"), self._providers, self._threads, prepack=self._prepack
+            )
         return self._vision
 
     @property
     def text(self) -> OnnxTower:
         if self._text is None:
             threads = self._text_threads or self._threads
-            self._text = OnnxTower(self._graph("text"), self._providers, threads)
+            self._text = OnnxTower(
+                self._graph("text"), self._providers, threads, prepack=self._prepack
+            )
         return self._text
 
     def set_text_threads(self, threads: int | None) -> None:

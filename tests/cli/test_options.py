@@ -25,3 +25,5 @@ def test_flags_win_over_variables_and_variables_over_defaults(tmp_path: Path) ->
     defaults = model_settings(None, None, env={"HOME": str(tmp_path)})
     assert defaults.name is None and defaults.precision is None and not defaults.offline
     assert defaults.providers is None
+    # indexing and serving repack weights for fast repeated runs; a one-shot call does not
+    assert defaults.prepack and not model_settings(None, None, env=env, one_shot=True).prepack

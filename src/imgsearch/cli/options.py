@@ -49,8 +49,10 @@ def model_settings(
     *,
     batch_size: int = DEFAULT_IMAGE_BATCH,
     env: Mapping[str, str] = os.environ,
+    one_shot: bool = False,
 ) -> ModelSettings:
-    """The model the command line asks for (``name`` None: the index's own)."""
+    """The model the command line asks for (``name`` None: the index's own); ``one_shot``
+    for a call that runs the model once or twice (no weight repacking at start)."""
     return ModelSettings(
         name=model or env.get("IMGSEARCH_MODEL") or None,
         precision=precision or env.get("IMGSEARCH_PRECISION") or None,
@@ -59,11 +61,14 @@ def model_settings(
         decode=DecodeOptions(max_pixels=max_pixels),
         cache_dir=default_cache_dir(env),
         offline=hub_offline(env),
+        prepack=not one_shot,
     )
 
 
-def build_encoder(model: str | None, precision: str | None, max_pixels: int) -> Encoder:
-    settings = model_settings(model, precision, max_pixels)
+def build_encoder(
+    model: str | None, precision: str | None, max_pixels: int, *, one_shot: bool = False
+) -> Encoder:
+    settings = model_settings(model, precision, max_pixels, one_shot=one_shot)
     return load_encoder(settings.named(settings.name or DEFAULT_MODEL))
 
 
@@ -75,10 +80,14 @@ def open_index(
     *,
     create: bool = False,
     batch_size: int = DEFAULT_IMAGE_BATCH,
+    one_shot: bool = False,
 ) -> Index:
-    """Open the index named on the command line; its own model unless --model says otherwise."""
+    """Open the index named on the command line; its own model unless --model says otherwise
+    (``one_shot``: see :func:`model_settings`)."""
     return Index.open(
         index if index is not None else default_index_dir(os.environ),
-        model=model_settings(model, precision, max_pixels, batch_size=batch_size),
+        model=model_settings(
+            model, precision, max_pixels, batch_size=batch_size, one_shot=one_shot
+        ),
         create=create,
     )

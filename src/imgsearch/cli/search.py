@@ -89,7 +89,7 @@ def search(
     region = Box.parse(box) if box is not None else None
     if region is not None and image is None and like is None:
         raise InvalidQuery("--box needs --image or --like: the box is drawn on that image")
-    with open_index(index_path, model, precision) as opened:
+    with open_index(index_path, model, precision, one_shot=True) as opened:
         parts = parse_expression(query) if query else []
         if image is not None:
             parts.append(QueryPart(image=str(image), box=region))

@@ -37,7 +37,7 @@ def vectorize(
     if box is not None and image is None:
         raise InputError("--box needs --image")
     region = Box.parse(box, padding=box_padding) if box is not None else None
-    encoder = build_encoder(model, precision, max_pixels)
+    encoder = build_encoder(model, precision, max_pixels, one_shot=True)
     result: dict[str, object] = {"modelVersion": encoder.model_id}
     if image is not None:
         pixels = encoder.read_image(image, box=region)[1]

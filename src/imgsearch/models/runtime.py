@@ -63,7 +63,12 @@ class OnnxTower:
     """One encoder graph (vision or text) on an ONNX Runtime session, created on first use."""
 
     def __init__(
-        self, path: Path, providers: Sequence[str] | None = None, threads: int | None = None
+        self,
+        path: Path,
+        providers: Sequence[str] | None = None,
+        threads: int | None = None,
+        *,
+        prepack: bool = True,
     ) -> None:
         if not path.is_file():
             raise IncompleteModel(
@@ -72,6 +77,7 @@ class OnnxTower:
         self.path = path
         self._providers = list(providers) if providers is not None else None
         self._threads = threads
+        self._prepack = prepack
         self._session: ort.InferenceSession | None = None
         self._inputs: dict[str, Any] = {}
         self._output: str = ""
@@ -88,6 +94,8 @@ class OnnxTower:
         if self._threads:
             options.intra_op_num_threads = self._threads
         options.log_severity_level = 3
+        if not self._prepack:  # one-shot use: skip repacking weights at session start
+            options.add_session_config_entry("session.disable_prepacking", "1")
         try:
             session = ort.InferenceSession(
                 str(self.path), sess_options=options, providers=choose_providers(self._providers)

@@ -42,6 +42,10 @@ class ModelSettings:
     cache_dir: Path | None = None
     hub_cache_dir: Path | None = None
     offline: bool = False
+    prepack: bool = True
+    """Let onnxruntime repack the weights for its kernels when a session starts: faster
+    repeated runs (a server, an indexer), a slower start. A one-shot command line call
+    (``imgsearch search``, ``vectorize``) turns it off."""
 
     def named(self, name: str | None) -> ModelSettings:
         """These settings for another model (``None`` keeps this one's name)."""
