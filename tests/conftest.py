@@ -181,3 +181,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "the fast tier imported torch: a test without the model marker needs it", red=True
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def copy_graph(source: Path, target: Path) -> None:
+    """Copy an exported ONNX graph as one self-contained file (its external weights
+    inlined), the way other tools publish theirs."""
+    import onnx
+
+    onnx.save(onnx.load(str(source)), str(target))

@@ -68,6 +68,39 @@ def test_manifest_records_what_a_loader_needs(clip_model_dir: Path) -> None:
     assert {"vision.onnx", "text.onnx", "tokenizer.json", "vision.int8.onnx"} <= set(
         manifest["files"]
     )
+    # every graph keeps its weights beside it, memory-mapped when a session starts
+    graphs = [name for name in manifest["files"] if name.endswith(".onnx")]
+    assert all(f"{graph}.data" in manifest["files"] for graph in graphs)
+
+
+def test_both_model_layouts_give_bit_identical_vectors(
+    clip_model_dir: Path, tmp_path: Path
+) -> None:
+    """The same model with its weights inside each graph (one file) embeds exactly as
+    the exported layout (weights in external data files)."""
+    import shutil
+
+    import onnx
+
+    from imgsearch.models.layout import write_manifest
+
+    single = tmp_path / "single-file"
+    single.mkdir()
+    manifest = json.loads((clip_model_dir / "manifest.json").read_text())
+    names = [name for name in manifest["files"] if not name.endswith(".data")]
+    for name in names:
+        if name.endswith(".onnx"):
+            onnx.save(onnx.load(str(clip_model_dir / name)), str(single / name))  # one file
+        else:
+            shutil.copyfile(clip_model_dir / name, single / name)
+    write_manifest(single, {k: v for k, v in manifest.items() if k != "files"}, names)
+    assert not list(single.glob("*.data"))
+    images = [photo(seed=n) for n in range(3)]
+    for precision in ("fp32", "int8"):
+        mapped = Embedder(clip_model_dir, precision=precision, decode_workers=0)
+        inline = Embedder(single, precision=precision, decode_workers=0)
+        assert np.array_equal(mapped.embed_images(images), inline.embed_images(images))
+        assert np.array_equal(mapped.embed_texts(TEXTS), inline.embed_texts(TEXTS))
 
 
 def test_export_refuses_non_clip_checkpoints(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from imgsearch.models.preprocess import Preprocessor
 from imgsearch.models.resolve import exported_into_cache
 from imgsearch.server import ServerSettings, create_app
 from tests.cli.test_cli import imgsearch
-from tests.conftest import photo
+from tests.conftest import copy_graph, photo
 
 pytestmark = pytest.mark.model  # exports with torch, compares with transformers
 
@@ -120,7 +120,7 @@ def test_the_transformers_js_layout_of_an_image_only_model(
     # as Xenova/dinov2-small publishes it: onnx/model.onnx, config.json, preprocessor_config.json
     published = tmp_path / "dinov2-js"
     (published / "onnx").mkdir(parents=True)
-    shutil.copyfile(dinov2_model_dir / "vision.onnx", published / "onnx" / "model.onnx")
+    copy_graph(dinov2_model_dir / "vision.onnx", published / "onnx" / "model.onnx")
     for name in ("config.json", "preprocessor_config.json"):
         shutil.copyfile(dinov2_checkpoint / name, published / name)
     files = detect_layout(published)

@@ -20,7 +20,7 @@ from imgsearch.errors import (
 from imgsearch.models.layout import detect_layout, verify_checksums
 from imgsearch.models.resolve import resolve_model, split_precision
 from imgsearch.models.runtime import choose_providers
-from tests.conftest import hub_cache, photo
+from tests.conftest import copy_graph, hub_cache, photo
 
 TEXTS = ["a red circle", "two dogs"]
 
@@ -77,8 +77,8 @@ def test_transformers_js_layout(
 ) -> None:
     folder = tmp_path / "Xenova-style"
     (folder / "onnx").mkdir(parents=True)
-    shutil.copy(clip_model_dir / "vision.onnx", folder / "onnx" / "vision_model.onnx")
-    shutil.copy(clip_model_dir / "text.onnx", folder / "onnx" / "text_model.onnx")
+    copy_graph(clip_model_dir / "vision.onnx", folder / "onnx" / "vision_model.onnx")
+    copy_graph(clip_model_dir / "text.onnx", folder / "onnx" / "text_model.onnx")
     for name in (
         "config.json",
         "preprocessor_config.json",
@@ -98,8 +98,8 @@ def test_immich_layout(clip_model_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "immich-style"
     (folder / "visual").mkdir(parents=True)
     (folder / "textual").mkdir()
-    shutil.copy(clip_model_dir / "vision.onnx", folder / "visual" / "model.onnx")
-    shutil.copy(clip_model_dir / "text.onnx", folder / "textual" / "model.onnx")
+    copy_graph(clip_model_dir / "vision.onnx", folder / "visual" / "model.onnx")
+    copy_graph(clip_model_dir / "text.onnx", folder / "textual" / "model.onnx")
     shutil.copy(clip_model_dir / "tokenizer.json", folder / "textual" / "tokenizer.json")
     manifest = json.loads((clip_model_dir / "manifest.json").read_text())
     image = manifest["image"]
