@@ -2,9 +2,10 @@
 
 Each command runs ``--runs`` times as a fresh process (warm file cache); the median and
 the fastest are printed. The first piece of issue 20's cold-start benchmark: commands
-that load no model (``--help``, a command's own help, ``status``).
+that load no model (``--help``, a command's own help, ``status``), and a one-off text
+search on each ``--search`` index (its own model: load, embed the query, search, print).
 
-    python bench/cold.py [--runs 7] [--index PATH]
+    python bench/cold.py [--runs 7] [--index PATH] [--search INDEX ...]
 """
 
 from __future__ import annotations
@@ -30,11 +31,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--index", default=None, help="An index for `status` (optional).")
+    parser.add_argument(
+        "--search", action="append", default=[], help="An index to search once (repeatable)."
+    )
     args = parser.parse_args()
     command = shutil.which("imgsearch") or f"{sys.prefix}/bin/imgsearch"
     calls = [["--help"], ["search", "--help"], ["models", "list"]]
     if args.index:
         calls.append(["status", "--index", args.index])
+    for index in args.search:
+        calls.append(["search", "a red bicycle", "--top", "5", "--index", index])
     reference = wall([sys.executable, "-c", "pass"], args.runs)
     print("| call | median | fastest |\n|---|---|---|")
     print(
