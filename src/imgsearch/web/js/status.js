@@ -42,6 +42,9 @@ export class StatusPanel {
     this.onIndexed = onIndexed;
     this.onError = onError;
     this.timer = null;
+    // What the last run ended with: kept when the panel is drawn again after it (the
+    // refresh that follows a finished run would otherwise wipe it at once).
+    this.outcome = "";
     this.toggle.addEventListener("click", () => {
       const showing = this.panel.hidden;
       this.panel.hidden = !showing;
@@ -83,6 +86,7 @@ export class StatusPanel {
     const progress = document.createElement("p");
     progress.id = "index-progress";
     progress.setAttribute("role", "status");
+    progress.textContent = this.outcome; // the last run's outcome outlives the redraw
     this.panel.replaceChildren(facts, button, progress);
     if (status.failures > 0) this.panel.append(this.failureList(status.failures));
     if (status.job && status.job.state === "running") this.follow(status.job);
@@ -133,6 +137,7 @@ export class StatusPanel {
     const progress = document.getElementById("index-progress");
     const button = document.getElementById("index-now");
     if (job.state === "running") {
+      this.outcome = "";
       if (button) button.disabled = true;
       if (progress) progress.textContent = `Indexing: ${progressText(job)}`;
       this.onProgress(job);
@@ -140,12 +145,11 @@ export class StatusPanel {
       this.timer = setTimeout(() => this.poll(), POLL_MS);
       return;
     }
-    if (progress) {
-      const counts = Object.entries(job.counts || {})
-        .map(([name, count]) => `${name} ${count}`)
-        .join(", ");
-      progress.textContent = job.state === "failed" ? `Index run failed: ${job.error}` : `Done: ${counts}`;
-    }
+    const counts = Object.entries(job.counts || {})
+      .map(([name, count]) => `${name} ${count}`)
+      .join(", ");
+    this.outcome = job.state === "failed" ? `Index run failed: ${job.error}` : `Done: ${counts}`;
+    if (progress) progress.textContent = this.outcome;
     if (button) button.disabled = false;
     this.onIndexed();
   }
