@@ -1,6 +1,6 @@
 """``find_duplicates`` on a store written by hand: the threshold is a confidence, pairs
 and groups obey it, same bytes always group, folders and the limit are respected, and
-pictures without thumbprints are scored by their cosine alone (and said so)."""
+pictures without thumbprints are scored by their cosine and shape alone (and said so)."""
 
 from __future__ import annotations
 

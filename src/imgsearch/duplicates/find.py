@@ -141,6 +141,15 @@ class PairScorer:
         )
         self.calibration = calibration
 
+    def cosines(self, left: NDArray[np.intp], right: NDArray[np.intp]) -> NDArray[np.float32]:
+        """The cosine of each pair's vectors, a block of pairs at a time."""
+        cosine = np.empty(len(left), np.float32)
+        for start in range(0, len(left), PAIR_BLOCK):
+            end = start + PAIR_BLOCK
+            a, b = self.vectors[left[start:end]], self.vectors[right[start:end]]
+            cosine[start:end] = np.einsum("nd,nd->n", a, b)
+        return cosine
+
     def score(
         self,
         left: NDArray[np.intp],
@@ -150,11 +159,7 @@ class PairScorer:
         """Pairs ``(left[n], right[n])`` scored; a pair with the same bytes is an exact
         duplicate (confidence 1) whatever its vectors say."""
         if cosine is None:
-            cosine = np.empty(len(left), np.float32)
-            for start in range(0, len(left), PAIR_BLOCK):
-                end = start + PAIR_BLOCK
-                a, b = self.vectors[left[start:end]], self.vectors[right[start:end]]
-                cosine[start:end] = np.einsum("nd,nd->n", a, b)
+            cosine = self.cosines(left, right)
         layout = np.full(len(left), np.nan, np.float32)
         both = np.flatnonzero(self.has_print[left] & self.has_print[right])
         for start in range(0, len(both), PAIR_BLOCK):  # bounded memory: a block at a time

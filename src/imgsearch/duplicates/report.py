@@ -133,7 +133,7 @@ def find_duplicates(
     sizes = [(row.width, row.height) for row in files]
     scorer = PairScorer(vectors, prints, digests, sizes, calibration)
     left, right = np.concatenate([left, same_left]), np.concatenate([right, same_right])
-    cosine = np.concatenate([cosine, scorer.score(same_left, same_right).cosine])
+    cosine = np.concatenate([cosine, scorer.cosines(same_left, same_right)])
     _, first = np.unique(left.astype(np.int64) * max(len(ids), 1) + right, return_index=True)
     pairs = scorer.score(left[first], right[first], cosine[first])
     pairs = pairs.where(pairs.confidence >= min_confidence)
@@ -144,9 +144,9 @@ def find_duplicates(
     if prints.count(None):
         notes.append(
             f"{prints.count(None)} pictures have no thumbprint (indexed before thumbprints "
-            "were stored, or videos): their pairs are scored by cosine alone"
+            "were stored, or videos): their pairs are scored by cosine and shape alone"
         )
-    groups = _groups(store, positions[:limit], ids, pairs)
+    groups = _groups(store, positions[:limit], ids, digests, pairs)
     return DuplicateReport(
         groups=tuple(groups),
         group_count=len(positions),
@@ -172,7 +172,7 @@ def _all_same(digests: list[str], positions: list[int]) -> bool:
 
 
 def _groups(
-    store: Store, positions: list[list[int]], ids: list[int], pairs: Pairs
+    store: Store, positions: list[list[int]], ids: list[int], digests: list[str], pairs: Pairs
 ) -> list[DuplicateGroup]:
     wanted = sorted({ids[p] for group in positions for p in group})
     records = {record.id: record for record in store.get(wanted)} if wanted else {}
@@ -196,7 +196,7 @@ def _groups(
             for p in group
             for n in links.get(p, [])
         ]
-        kind = "exact" if len({m.digest for m in members}) == 1 else "near"
+        kind = "exact" if _all_same(digests, group) else "near"
         groups.append(DuplicateGroup(kind, tuple(members), tuple(scores)))
     return groups
 

@@ -71,7 +71,7 @@ class PairCalibration:
 
     def cosine_floor(self, min_confidence: float) -> float:
         """The lowest cosine a pair can have and still reach ``min_confidence`` (with
-        perfectly agreeing thumbprints and shapes, or by cosine alone): where candidates
+        perfectly agreeing thumbprints and shapes, or by cosine and shape alone): where candidates
         start."""
         target = math.log(min_confidence / (1 - min_confidence))
         best = self.layout_weight + self.sharp_weight * -math.log(SHARP_EPSILON)

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.errors import ExportError
-from imgsearch.models.layout import write_manifest
+from imgsearch.models.layout import external_weights, write_manifest
 from imgsearch.models.preprocess import ImagePreprocess
 from imgsearch.models.quantize import quantize_graph
 from imgsearch.models.tokenizer import TextPreprocess
@@ -208,30 +208,6 @@ def export_towers(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return ExportReport(out, model_id, dim, vision_diff, text_diff, manifest)
-
-
-def external_weights(graph: Path) -> str:
-    """Move ``graph``'s weights into ``<graph>.data`` beside it (ONNX external data); the
-    name of that file.
-
-    Why: ONNX Runtime memory-maps external weights instead of parsing them out of one big
-    protobuf. Starting a ViT-B/32 text session took 334 ms from a single file and 100 ms
-    with external data (25 ms without weight prepacking): most of a one-shot search's
-    model load. The vectors do not change (the same tensors, stored elsewhere).
-    """
-    import onnx
-
-    data = f"{graph.name}.data"
-    model = onnx.load(str(graph))
-    onnx.save_model(
-        model,
-        str(graph),
-        save_as_external_data=True,
-        all_tensors_to_one_file=True,
-        location=data,
-        size_threshold=1024,
-    )
-    return data
 
 
 def _import_export_deps() -> tuple[Any, Any]:

@@ -295,3 +295,27 @@ def write_manifest(root: Path, manifest: dict[str, Any], file_names: list[str]) 
     }
     (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return manifest
+
+
+def external_weights(graph: Path) -> str:
+    """Move ``graph``'s weights into ``<graph>.data`` beside it (ONNX external data); the
+    name of that file.
+
+    Why: ONNX Runtime memory-maps external weights instead of parsing them out of one big
+    protobuf. Starting a ViT-B/32 text session took 334 ms from a single file and 100 ms
+    with external data (25 ms without weight prepacking): most of a one-shot search's
+    model load. The vectors do not change (the same tensors, stored elsewhere).
+    """
+    import onnx
+
+    data = f"{graph.name}.data"
+    model = onnx.load(str(graph))
+    onnx.save_model(
+        model,
+        str(graph),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=data,
+        size_threshold=1024,
+    )
+    return data
