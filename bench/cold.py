@@ -3,26 +3,34 @@
 Each command runs ``--runs`` times as a fresh process (warm file cache); the median and
 the fastest are printed. The first piece of issue 20's cold-start benchmark: commands
 that load no model (``--help``, a command's own help, ``status``), and a one-off text
-search on each ``--search`` index (its own model: load, embed the query, search, print).
+search on each ``--search`` index (its own model: load, embed the query, search, print),
+and with ``--resident`` the same search answered by an ``imgsearch daemon`` of that index
+(started, waited for, stopped by this script).
 
-    python bench/cold.py [--runs 7] [--index PATH] [--search INDEX ...]
+    python bench/cold.py [--runs 7] [--index PATH] [--search INDEX ...] [--resident]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 
-def wall(argv: list[str], runs: int) -> tuple[float, float]:
+def wall(argv: list[str], runs: int, *, resident: bool = False) -> tuple[float, float]:
+    """Median and fastest of ``runs`` whole processes (local work unless ``resident``)."""
+    env = {**os.environ, "IMGSEARCH_RESIDENT": "on" if resident else "off"}
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, capture_output=True, check=False)
+        subprocess.run(argv, capture_output=True, check=False, env=env)
         times.append(time.perf_counter() - started)
     return statistics.median(times), min(times)
 
@@ -33,6 +41,9 @@ def main() -> None:
     parser.add_argument("--index", default=None, help="An index for `status` (optional).")
     parser.add_argument(
         "--search", action="append", default=[], help="An index to search once (repeatable)."
+    )
+    parser.add_argument(
+        "--resident", action="store_true", help="Also search each index through its daemon."
     )
     args = parser.parse_args()
     command = shutil.which("imgsearch") or f"{sys.prefix}/bin/imgsearch"
@@ -49,6 +60,39 @@ def main() -> None:
     for call in calls:
         median, fastest = wall([command, *call], args.runs)
         print(f"| imgsearch {' '.join(call)} | {median * 1000:.0f} ms | {fastest * 1000:.0f} ms |")
+    if args.resident:
+        for index in args.search:
+            call = ["search", "a red bicycle", "--top", "5", "--index", index]
+            with daemon(command, index):
+                median, fastest = wall([command, *call], args.runs, resident=True)
+            print(
+                f"| imgsearch {' '.join(call)} (resident) | {median * 1000:.0f} ms "
+                f"| {fastest * 1000:.0f} ms |"
+            )
+
+
+class daemon:  # noqa: N801 (a context manager, used like a function)
+    """``imgsearch daemon --index INDEX`` running for the length of a ``with`` block."""
+
+    def __init__(self, command: str, index: str) -> None:
+        self.argv = [command, "daemon", "--index", index]
+
+    def __enter__(self) -> None:
+        self.log = Path(tempfile.mkstemp(suffix=".log")[1])
+        with self.log.open("w") as sink:
+            self.process = subprocess.Popen(self.argv, stdout=sink, stderr=subprocess.STDOUT)
+        while "answering searches" not in self.log.read_text():
+            if self.process.poll() is not None:
+                raise SystemExit(f"the daemon stopped: {self.log.read_text()}")
+            time.sleep(0.05)
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        answered = self.log.read_text().count(" answered (")
+        self.log.unlink()
+        if answered == 0:
+            raise SystemExit("the daemon answered no call: the resident rows would be local")
 
 
 if __name__ == "__main__":

@@ -189,6 +189,10 @@ class StoreUnavailable(StoreError):
     """The database behind the index cannot be reached (a server down, a wrong URL)."""
 
 
+class DaemonAlreadyRunning(StoreError):
+    """Another ``imgsearch daemon`` already answers for this index."""
+
+
 class ModelMismatch(StoreError):
     """The index was built with another model (or another vector length).
 

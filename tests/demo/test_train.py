@@ -60,6 +60,46 @@ def test_captions_only_claim_what_the_scene_shows() -> None:
             assert atom.removeprefix("bg:").split()[-1] in text
 
 
+def test_hard_negatives_are_false_of_their_image_and_bind_one_attribute_wrongly() -> None:
+    pool = train.build_pool(seed=3, count=60, size=16, workers=1)
+    rng = random.Random(0)
+    swapped = 0
+    for i in range(len(pool.scenes)):
+        for cropped in (False, True):
+            hard = train._hard_negative(cropped, pool, i, rng, share=1.0)
+            assert hard is not None
+            text, claimed = hard
+            things = [pool.cropped[i]] if cropped else list(pool.scenes[i].things)
+            shown = (
+                captions.crop_atoms(things[0]) if cropped else captions.scene_atoms(pool.scenes[i])
+            )
+            assert not claimed <= shown, text  # never true of its own image
+            (name,) = claimed
+            colour, shape = name.split()
+            assert name in text
+            # each half is shown by the image; only their binding is wrong ...
+            halves = {colour, shape} & {a for t in things for a in (t.colour, t.shape)}
+            if len(halves) == 2:
+                swapped += 1
+            else:  # ... or one attribute of a single object was changed
+                assert len(halves) == 1
+    assert swapped > 20  # most multi-object scenes get a swapped binding
+    assert train._hard_negative(False, pool, 0, rng, share=0.0) is None
+
+
+def test_a_batch_adds_hard_negative_texts_after_the_image_texts() -> None:
+    pool = train.build_pool(seed=4, count=40, size=16, workers=1)
+    config = train.TrainConfig(batch_size=16, hard_negatives=1.0)
+    pixels, texts, text_atoms, image_atoms = train._batch(pool, random.Random(1), config)
+    assert len(pixels) == len(image_atoms) == 16 and len(texts) == len(text_atoms) > 16
+    truth = train._truth(text_atoms, image_atoms)
+    assert truth.shape == (len(texts), 16)
+    assert all(truth[k, k] == 1 for k in range(16))
+    for row in range(16, len(texts)):  # a hard negative is positive only where it is true
+        for column in range(16):
+            assert truth[row, column] == (text_atoms[row] <= image_atoms[column])
+
+
 def _tiny_run(out: Path, seed: int) -> object:
     config = train.TrainConfig(
         seed=seed, scenes=48, steps=3, batch_size=12, eval_images=30, model=TINY

@@ -64,6 +64,11 @@ COMMANDS = {
         "imgsearch.cli.status", "annotate",
         "Add a caption and tags to an indexed image; the metadata score searches them.",
     ),
+    "daemon": LazyCommand(
+        "imgsearch.cli.daemon", "daemon",
+        "Keep an index and its model loaded, so `imgsearch search` on it answers in "
+        "milliseconds.",
+    ),
     "vectorize": LazyCommand(
         "imgsearch.cli.vectorize", "vectorize",
         "Print {\"modelVersion\": ..., \"vector\": [...]} for one image (or region) or one text.",

@@ -8,7 +8,8 @@ flags win over variables, and the result goes down as typed settings.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import typer
 
@@ -72,6 +73,24 @@ def build_encoder(
     return load_encoder(settings.named(settings.name or DEFAULT_MODEL))
 
 
+ResidentClaim = Callable[[str | None, str | None, str | None], Index]
+"""Given a command line's index, model and precision: the index already open for them
+(or an exception refusing the call)."""
+_resident: ResidentClaim | None = None
+
+
+@contextmanager
+def answering_for(claim: ResidentClaim) -> Iterator[None]:
+    """While a daemon runs a command line (:mod:`imgsearch.resident.daemon`), every
+    :func:`open_index` asks ``claim`` instead of opening anything."""
+    global _resident
+    _resident = claim
+    try:
+        yield
+    finally:
+        _resident = None
+
+
 def open_index(
     index: str | None,
     model: str | None,
@@ -81,9 +100,12 @@ def open_index(
     create: bool = False,
     batch_size: int = DEFAULT_IMAGE_BATCH,
     one_shot: bool = False,
-) -> Index:
+) -> AbstractContextManager[Index]:
     """Open the index named on the command line; its own model unless --model says otherwise
-    (``one_shot``: see :func:`model_settings`)."""
+    (``one_shot``: see :func:`model_settings`). Use it in a ``with`` block: it closes the
+    index, unless it is a daemon's, which stays open."""
+    if _resident is not None:
+        return nullcontext(_resident(index, model, precision))
     return Index.open(
         index if index is not None else default_index_dir(os.environ),
         model=model_settings(

@@ -14,7 +14,14 @@ Needs the ``export`` extra (torch). Steps, all reproducible from one seed:
    images ("red circle" and three images with a red circle). Plain CLIP would
    push those apart; here every text–image pair whose text is true of the
    image is a positive, and each row's target spreads evenly over its positives
-   (a multi-positive InfoNCE; with one positive per row it is CLIP's loss);
+   (a multi-positive InfoNCE; with one positive per row it is CLIP's loss).
+   Each batch also carries *hard negatives*: texts that swap attributes between
+   the objects of a scene ("a red star" for a red cross beside a yellow star) or
+   change one attribute of a cut-out object ("a red square" for a red circle).
+   They are only ever columns an image must rank below its true texts (plus rows
+   for the images they happen to be true of), so the model learns to bind a
+   colour to its shape instead of matching a bag of words — without them a query
+   for a combination a collection lacks finds images holding both halves;
 4. the towers are exported with the project's own exporter (ONNX, verified
    against torch), evaluated on a held-out generated collection through the
    normal :class:`~imgsearch.Embedder`, and the numbers are written into the
@@ -29,7 +36,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +90,7 @@ class TrainConfig:
     learning_rate: float = 3e-3
     weight_decay: float = 0.05
     crop_share: float = 0.45
+    hard_negatives: float = 0.5  # share of batch rows that add a swapped-attribute text
     eval_images: int = 1500
     model: DemoModelConfig = field(default_factory=DemoModelConfig)
 
@@ -269,8 +277,10 @@ def _fit(
         scale = model.logit_scale.clamp(max=math.log(100)).exp()
         logits = scale * image_vectors @ text_vectors.T  # rows: images, columns: texts
         positive = torch.from_numpy(_truth(text_atoms, image_atoms)).T  # [image, text]
+        texts_with_match = positive.sum(dim=0) > 0  # hard negatives true of no image: no row
         loss = 0.5 * (
-            _soft_cross_entropy(logits, positive) + _soft_cross_entropy(logits.T, positive.T)
+            _soft_cross_entropy(logits, positive)
+            + _soft_cross_entropy(logits.T[texts_with_match], positive.T[texts_with_match])
         )
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
@@ -288,8 +298,11 @@ def _batch(
 ) -> tuple[NDArray[np.uint8], list[str], list[frozenset[str]], list[frozenset[str]]]:
     picks = [rng.randrange(len(pool.scenes)) for _ in range(config.batch_size)]
     pixels, texts, text_atoms, image_atoms = [], [], [], []
+    extra_texts: list[str] = []
+    extra_atoms: list[frozenset[str]] = []
     for i in picks:
-        if rng.random() < config.crop_share:
+        cropped = rng.random() < config.crop_share
+        if cropped:
             thing = pool.cropped[i]
             image, shown = pool.crops[i], crop_atoms(thing)
             text, claimed = crop_text(thing, rng)
@@ -300,11 +313,50 @@ def _batch(
         texts.append(text)
         text_atoms.append(claimed)
         image_atoms.append(shown)
+        hard = _hard_negative(cropped, pool, i, rng, config.hard_negatives)
+        if hard is not None:
+            extra_texts.append(hard[0])
+            extra_atoms.append(hard[1])
+    texts, text_atoms = texts + extra_texts, text_atoms + extra_atoms
     return np.ascontiguousarray(np.stack(pixels)), texts, text_atoms, image_atoms
 
 
+def _hard_negative(
+    cropped: bool, pool: Pool, i: int, rng: random.Random, share: float
+) -> tuple[str, frozenset[str]] | None:
+    """A text that is almost, but not, true of pool image ``i``: one binding is wrong.
+
+    For a whole scene of several objects: one object's colour with another's shape
+    (a combination the scene lacks). For a single object (a crop, or a scene of one):
+    the object with its colour or its shape changed.
+    """
+    if rng.random() >= share:
+        return None
+    things = [pool.cropped[i]] if cropped else list(pool.scenes[i].things)
+    present = {t.name for t in things}
+    swaps = [
+        replace(a, shape=b.shape)
+        for a in things
+        for b in things
+        if a.colour != b.colour and a.shape != b.shape
+    ]
+    swaps = [t for t in swaps if t.name not in present]
+    if not swaps:
+        thing = rng.choice(things)
+        if rng.random() < 0.5:
+            swaps = [replace(thing, colour=c) for c in COLOURS if c != thing.colour]
+        else:
+            swaps = [replace(thing, shape=s) for s in SHAPES if s != thing.shape]
+        swaps = [t for t in swaps if t.name not in present]
+    return crop_text(rng.choice(swaps), rng) if swaps else None
+
+
 def _truth(texts: list[frozenset[str]], images: list[frozenset[str]]) -> NDArray[np.float32]:
-    """``[t, i]`` = 1 when everything text ``t`` claims is shown by image ``i``."""
+    """``[t, i]`` = 1 when everything text ``t`` claims is shown by image ``i``.
+
+    Text ``k < len(images)`` was written for image ``k`` (always a positive); texts
+    past the images are hard negatives, true only where their atoms say so.
+    """
     vocabulary = {atom: j for j, atom in enumerate(sorted(set().union(*texts, *images)))}
     claimed = np.zeros((len(texts), len(vocabulary)), np.float32)
     shown = np.zeros((len(images), len(vocabulary)), np.float32)
