@@ -9,6 +9,7 @@ unreadable image, a malformed box, an unknown option); 3 a model problem
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -151,6 +152,13 @@ def main() -> None:
     """Multi-modal image search: vectorize, index and search images by text, image or region."""
 
 
+@functools.cache
+def _command() -> Any:
+    """The click command behind :data:`app`, built once per process: ``app()`` rebuilds it
+    (and every command it has loaded) on each call, which a daemon makes many of."""
+    return typer.main.get_command(app)
+
+
 EXIT_UNEXPECTED = 1
 EXIT_INPUT = 2
 EXIT_MODEL = 3
@@ -199,7 +207,7 @@ def run(argv: list[str] | None = None) -> None:
             from imgsearch.models.registry import load_plugins
 
             load_plugins(os.environ["IMGSEARCH_PLUGINS"])
-        app(args=argv, prog_name="imgsearch")
+        _command()(args=argv, prog_name="imgsearch")
     except ImgsearchError as error:
         # Messages hold file names: printed as text, never read as Rich markup.
         stderr.print(Text.assemble(("error:", "bold red"), " ", error.message))

@@ -14,7 +14,6 @@ server) call it.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 MMAP_THRESHOLD = 4 << 20
@@ -26,10 +25,10 @@ def return_large_buffers() -> bool:
     freed. True where it took effect (Linux with glibc); elsewhere nothing changes."""
     if not sys.platform.startswith("linux"):
         return False
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
+        # the symbols the process already has (its C library's among them): no search
+        # for the library file, which runs `ldconfig -p` in a subprocess on every call
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # musl and other C libraries have no mallopt
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]

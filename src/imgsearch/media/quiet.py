@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 _asked = False
+_silenced = False
 
 
 def quiet_decoders() -> None:
@@ -36,6 +37,11 @@ def pillow_loaded() -> None:
 
 
 def _silence_libtiff() -> None:
+    """Once per process (a daemon runs the command line many times in one)."""
+    global _silenced
+    if _silenced:
+        return
+    _silenced = True
     for library in _loaded_libraries("libtiff"):
         try:
             tiff = ctypes.CDLL(library)
@@ -52,6 +58,6 @@ def _loaded_libraries(stem: str) -> list[str]:
     found = []
     for line in maps.read_text().splitlines():
         path = line.split(maxsplit=5)[-1] if line.count(" ") >= 5 else ""
-        if Path(path).name.startswith(stem) and path not in found:
+        if path.rpartition("/")[2].startswith(stem) and path not in found:
             found.append(path)
     return found
