@@ -71,6 +71,10 @@ def test_manifest_records_what_a_loader_needs(clip_model_dir: Path) -> None:
     # every graph keeps its weights beside it, memory-mapped when a session starts
     graphs = [name for name in manifest["files"] if name.endswith(".onnx")]
     assert all(f"{graph}.data" in manifest["files"] for graph in graphs)
+    # ... and as readable as the graph (onnx writes it for its owner only)
+    for graph in graphs:
+        mode = (clip_model_dir / graph).stat().st_mode & 0o777
+        assert (clip_model_dir / f"{graph}.data").stat().st_mode & 0o777 == mode
 
 
 def test_both_model_layouts_give_bit_identical_vectors(

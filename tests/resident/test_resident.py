@@ -22,6 +22,7 @@ import pytest
 from imgsearch.demo.collection import generate_collection
 from imgsearch.index import Index
 from imgsearch.resident.address import index_key, receive, socket_path
+from tests.conftest import photo
 
 EXECUTABLE = str(Path(sys.executable).with_name("imgsearch"))
 OFF = {"IMGSEARCH_RESIDENT": "off"}
@@ -155,6 +156,25 @@ def test_a_daemon_never_answers_for_another_index(
     assert str(tmp_path / "photos") in local[1]
     assert search(*argv) == local
     assert daemon.answered() == 0 and "refused: another index" in daemon.text()
+
+
+def test_the_daemon_sees_what_an_index_run_adds_while_it_runs(tmp_path: Path) -> None:
+    index = build_index(tmp_path, seed=14)
+    running = Daemon(index)
+    try:
+        added = tmp_path / "photos" / "images" / "added-later.png"
+        photo(300, 200, seed=99).save(added)
+        update = subprocess.run(
+            [EXECUTABLE, "index", str(tmp_path / "photos"), "--index", str(index), "--quiet"],
+            capture_output=True, text=True, env=_env(IMGSEARCH_RESIDENT="off"), timeout=120,
+            check=False,
+        )  # fmt: skip
+        assert update.returncode == 0, update.stderr
+        argv = ("--like", str(added), "--top", "1", "--paths", "--index", str(index))
+        assert search(*argv) == (0, f"{added}\n", "") == search(*argv, **OFF)
+        assert running.answered() == 1
+    finally:
+        running.stop()
 
 
 def test_a_second_daemon_for_the_same_index_is_refused(indexed: Path, daemon: Daemon) -> None:

@@ -207,6 +207,13 @@ def train(
     eval_images: int = typer.Option(
         1500, "--eval-images", min=20, help="Held-out images to evaluate on."
     ),
+    hard_negatives: float = typer.Option(
+        0.0,
+        "--hard-negatives",
+        min=0.0,
+        max=1.0,
+        help="Share of batch rows that add a text with one attribute bound wrongly.",
+    ),
 ) -> None:
     """Train the demo model (needs the export extra), export it, evaluate it on held-out images."""
     from imgsearch.demo.train import TrainConfig
@@ -214,7 +221,12 @@ def train(
 
     console = Console(stderr=True, highlight=False)
     config = TrainConfig(
-        seed=seed, steps=steps, scenes=scenes, batch_size=batch_size, eval_images=eval_images
+        seed=seed,
+        steps=steps,
+        scenes=scenes,
+        batch_size=batch_size,
+        eval_images=eval_images,
+        hard_negatives=hard_negatives,
     )
     result = run_training(out, config, progress=console.print)
     json.dump({"model": str(result.out), **result.evaluation.to_dict()}, sys.stdout, indent=2)

@@ -318,4 +318,7 @@ def external_weights(graph: Path) -> str:
         location=data,
         size_threshold=1024,
     )
+    # onnx creates the data file for its owner only (0600): a model folder shared with a
+    # server running as another user must stay readable like the graph beside it
+    (graph.parent / data).chmod(graph.stat().st_mode & 0o777)
     return data
