@@ -5,9 +5,13 @@ the fastest are printed. The first piece of issue 20's cold-start benchmark: com
 that load no model (``--help``, a command's own help, ``status``), and a one-off text
 search on each ``--search`` index (its own model: load, embed the query, search, print),
 and with ``--resident`` the same search answered by an ``imgsearch daemon`` of that index
-(started, waited for, stopped by this script).
+(started, waited for, stopped by this script). The reference for ``search``: rclip's own
+cold search (``rclip -n``: no re-indexing) of ``--rclip-folder``, run by ``--rclip`` (its
+own virtual environment) with the models in ``--rclip-datadir`` (random ones of its
+architecture, written by ``bench/rclip_models.py``; index the folder with rclip first).
 
     python bench/cold.py [--runs 7] [--index PATH] [--search INDEX ...] [--resident]
+        [--rclip .bench/rclip-venv/bin/rclip --rclip-datadir DIR --rclip-folder IMAGES]
 """
 
 from __future__ import annotations
@@ -24,13 +28,22 @@ import time
 from pathlib import Path
 
 
-def wall(argv: list[str], runs: int, *, resident: bool = False) -> tuple[float, float]:
+def wall(
+    argv: list[str],
+    runs: int,
+    *,
+    resident: bool = False,
+    cwd: str | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[float, float]:
     """Median and fastest of ``runs`` whole processes (local work unless ``resident``)."""
-    env = {**os.environ, "IMGSEARCH_RESIDENT": "on" if resident else "off"}
+    env = {**os.environ, "IMGSEARCH_RESIDENT": "on" if resident else "off", **(env or {})}
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, capture_output=True, check=False, env=env)
+        done = subprocess.run(argv, capture_output=True, check=False, env=env, cwd=cwd)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode()[-2000:]}")
         times.append(time.perf_counter() - started)
     return statistics.median(times), min(times)
 
@@ -45,6 +58,9 @@ def main() -> None:
     parser.add_argument(
         "--resident", action="store_true", help="Also search each index through its daemon."
     )
+    parser.add_argument("--rclip", default=None, help="rclip's executable (reference row).")
+    parser.add_argument("--rclip-datadir", default=None, help="RCLIP_DATADIR for it.")
+    parser.add_argument("--rclip-folder", default=None, help="The folder rclip searches.")
     args = parser.parse_args()
     command = shutil.which("imgsearch") or f"{sys.prefix}/bin/imgsearch"
     calls = [["--help"], ["search", "--help"], ["models", "list"]]
@@ -60,6 +76,15 @@ def main() -> None:
     for call in calls:
         median, fastest = wall([command, *call], args.runs)
         print(f"| imgsearch {' '.join(call)} | {median * 1000:.0f} ms | {fastest * 1000:.0f} ms |")
+    if args.rclip:
+        median, fastest = wall(
+            [str(Path(args.rclip).resolve()), "-n", "-t", "5", "a red bicycle"],
+            args.runs,
+            cwd=args.rclip_folder,
+            env={"RCLIP_DATADIR": args.rclip_datadir or ""},
+        )
+        print(f"| rclip -n -t 5 a red bicycle (reference) | {median * 1000:.0f} ms "
+              f"| {fastest * 1000:.0f} ms |")  # fmt: skip
     if args.resident:
         for index in args.search:
             call = ["search", "a red bicycle", "--top", "5", "--index", index]
