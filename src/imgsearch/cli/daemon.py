@@ -1,5 +1,5 @@
 """``imgsearch daemon``: keep one index and its model loaded; ``imgsearch search`` on that
-index asks it instead of loading them (see :mod:`imgsearch.resident`)."""
+index asks it instead of loading them (see :mod:`imgsearch.cli.resident`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, model_settings
+from imgsearch.cli.resident.address import index_key
+from imgsearch.cli.resident.daemon import Identity, run_daemon
 from imgsearch.config import default_index_dir
 from imgsearch.index import Index
-from imgsearch.resident.address import index_key
-from imgsearch.resident.daemon import Identity, run_daemon
 
 
 def daemon(

@@ -1,7 +1,7 @@
 """The ``imgsearch`` executable: ask a running daemon first, else run the command here.
 
 Kept apart from :mod:`imgsearch.cli.main` so that a call a daemon answers imports no
-command-line framework, model runtime or store (see :mod:`imgsearch.resident`).
+command-line framework, model runtime or store (see :mod:`imgsearch.cli.resident`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 def run() -> None:
     """Console-script entry point."""
-    from imgsearch.resident.client import ask_daemon
+    from imgsearch.cli.resident.client import ask_daemon
 
     try:
         code = ask_daemon(sys.argv[1:])

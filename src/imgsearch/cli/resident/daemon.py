@@ -27,9 +27,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from imgsearch.cli import options
-from imgsearch.errors import DaemonAlreadyRunning, TextNotSupported
-from imgsearch.index import Index
-from imgsearch.resident.address import (
+from imgsearch.cli.resident.address import (
     PROTOCOL,
     index_key,
     make_private_folder,
@@ -38,6 +36,8 @@ from imgsearch.resident.address import (
     send,
     socket_path,
 )
+from imgsearch.errors import DaemonAlreadyRunning, TextNotSupported
+from imgsearch.index import Index
 from imgsearch.search import Query, QueryPart
 
 READ_TIMEOUT_S = 10.0

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from imgsearch.resident.address import (
+from imgsearch.cli.resident.address import (
     PROTOCOL,
     index_key,
     peer_uid,

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from imgsearch.cli.resident.address import index_key, receive, socket_path
 from imgsearch.demo.collection import generate_collection
 from imgsearch.index import Index
-from imgsearch.resident.address import index_key, receive, socket_path
 from tests.conftest import photo
 
 EXECUTABLE = str(Path(sys.executable).with_name("imgsearch"))
@@ -227,7 +227,7 @@ def test_the_answered_call_loads_no_command_line_framework_model_or_store(
 ) -> None:
     probe = (
         "import sys\n"
-        "from imgsearch.resident.client import ask_daemon\n"
+        "from imgsearch.cli.resident.client import ask_daemon\n"
         f"code = ask_daemon(['search', 'red', '--index', {str(indexed)!r}])\n"
         "heavy = {'typer', 'click', 'rich', 'numpy', 'onnxruntime', 'imgsearch.store'}\n"
         "print(code, sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
@@ -270,7 +270,7 @@ def test_the_index_a_command_line_names_is_the_one_it_opens(tmp_path: Path) -> N
 
 
 def test_calls_that_are_not_searches_or_ask_for_help_are_never_sent(indexed: Path) -> None:
-    from imgsearch.resident.client import ask_daemon
+    from imgsearch.cli.resident.client import ask_daemon
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     path = socket_path(index_key(str(indexed), os.environ), os.environ)
