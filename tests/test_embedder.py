@@ -145,9 +145,18 @@ def test_int8_is_close_to_fp32_and_named_apart(clip_model_dir: Path, tmp_path: P
 def test_int8_is_quantised_on_demand_when_not_shipped(
     siglip_model_dir: Path, tmp_path: Path
 ) -> None:
+    onnx = pytest.importorskip("onnx")
+    from onnx.external_data_helper import uses_external_data
+
     embedder = Embedder(siglip_model_dir, precision="int8", cache_dir=tmp_path)
-    embedder.embed_texts(["hello"])
-    assert list((tmp_path / "int8").rglob("text.onnx"))
+    vector = embedder.embed_texts(["hello"])
+    (copy,) = (tmp_path / "int8").rglob("text.onnx")
+    # in the layout that loads fast: the weights beside the graph, memory-mapped
+    graph = onnx.load(str(copy), load_external_data=False)
+    assert any(uses_external_data(tensor) for tensor in graph.graph.initializer)
+    assert (copy.parent / "text.onnx.data").stat().st_size > 0
+    again = Embedder(siglip_model_dir, precision="int8", cache_dir=tmp_path)
+    np.testing.assert_array_equal(again.embed_texts(["hello"]), vector)  # the cached copy
 
 
 def test_text_threads_apply_to_the_text_session_only(clip_model_dir: Path) -> None:

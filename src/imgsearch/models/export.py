@@ -175,13 +175,14 @@ def export_towers(
                 f"exported graphs differ from the torch model by {worst:.2e} (allowed {atol:.0e})",
                 hint="try another ONNX opset, or report the model",
             )
-        if int8:
-            for graph in [name for name in names if name.endswith(".onnx")]:
+        graphs = [name for name in names if name.endswith(".onnx")]
+        for graph in graphs:
+            names.append(external_weights(staging / graph))
+        if int8:  # (each int8 graph is written with its own external data)
+            for graph in graphs:
                 quantized = graph.replace(".onnx", ".int8.onnx")
                 quantize_graph(staging / graph, staging / quantized)
-                names.append(quantized)
-        for graph in [name for name in names if name.endswith(".onnx")]:
-            names.append(external_weights(staging / graph))
+                names += [quantized, f"{quantized}.data"]
         manifest = write_manifest(
             staging,
             {

@@ -16,9 +16,13 @@ from imgsearch.errors import ModelError
 
 
 def quantize_graph(source: Path, target: Path) -> Path:
-    """Write a dynamically int8-quantised copy of ``source`` to ``target`` (atomically)."""
+    """Write a dynamically int8-quantised copy of ``source`` to ``target`` (atomically),
+    its weights as ONNX external data in ``<target>.data`` beside it (memory-mapped when a
+    session starts: see :func:`~imgsearch.models.layout.external_weights`)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from imgsearch.models.layout import external_weights
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
@@ -36,8 +40,11 @@ def quantize_graph(source: Path, target: Path) -> Path:
                 weight_type=QuantType.QInt8,
                 op_types_to_quantize=["MatMul", "Gemm"],
             )
+            data = external_weights(partial)
         except Exception as exc:  # onnxruntime.quantization raises assorted errors
             raise ModelError(f"cannot quantise {source} to int8: {exc}") from None
+        # the weights first, the graph that names them last: a graph that exists is whole
+        (Path(scratch) / data).replace(target.parent / data)
         partial.replace(target)
     return target
 
