@@ -203,6 +203,50 @@ def test_detail_view_keys_and_caption_edit(open_page: Any, site: Site) -> None:
     assert tiles(page)[0]["id"] == shown[0]["id"]
 
 
+def test_a_late_answer_for_the_image_shown_does_not_wipe_what_was_typed(
+    open_page: Any, site: Site
+) -> None:
+    """Away and back to an image while its first answer is slow: that answer, arriving
+    last, must not overwrite the caption typed meanwhile (a CI run caught it doing so)."""
+    page = open_page(site)
+    page.goto(f"{site.url}?q=red+circle")
+    shown = tiles(page, 3)
+    record_url = f"/v1/images/{shown[0]['id']}"
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if not held:
+            held.append(route)  # answered later, after the newer request
+        else:
+            route.continue_()
+
+    page.route(lambda url: url.endswith(record_url), hold_the_first)
+    page.click("#grid .tile >> nth=0")
+    page.locator("#detail").wait_for(state="visible")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => document.querySelector('#detail-facts').textContent.includes('File')"
+    )
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "p => document.querySelector('#detail-path').textContent === p",
+        arg=site.record(shown[0]["id"])["path"],
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#detail-facts').textContent.includes('File')"
+    )
+    page.fill("#annotate input[name=caption]", "wombatword")
+    assert len(held) == 1
+    with page.expect_response(lambda response: response.url.endswith(record_url)):
+        held[0].continue_()
+    page.wait_for_timeout(200)  # the page's handler of that answer has run
+    assert page.input_value("#annotate input[name=caption]") == "wombatword"
+    page.click("#annotate button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#annotate-note').textContent === 'Saved'")
+    assert site.record(shown[0]["id"])["caption"] == "wombatword"
+    page.unroute("**/*")
+
+
 def test_similar_searches_by_the_image(open_page: Any, site: Site) -> None:
     page = open_page(site)
     page.goto(f"{site.url}?q=green+triangle")

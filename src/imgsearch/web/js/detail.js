@@ -39,6 +39,8 @@ export class Detail {
     this.hits = [];
     this.position = 0;
     this.record = null;
+    this.loads = 0; // which load() is the latest: only its answer is shown
+    this.edited = false; // the caption or tags typed since the image was shown
     this.onError = onError;
 
     document.getElementById("detail-close").addEventListener("click", () => this.dialog.close());
@@ -71,6 +73,9 @@ export class Detail {
     this.dialog.addEventListener("click", (event) => {
       if (event.target === this.dialog) this.dialog.close(); // the backdrop
     });
+    this.form.addEventListener("input", () => {
+      this.edited = true;
+    });
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.save().then(onSaved, onError);
@@ -91,7 +96,11 @@ export class Detail {
   async load(position) {
     this.position = position;
     const hit = this.hits[position];
+    const load = ++this.loads;
     this.record = null;
+    this.edited = false;
+    this.form.elements.caption.value = "";
+    this.form.elements.tags.value = "";
     this.note.textContent = "";
     this.image.removeAttribute("src");
     this.drawer.set(null);
@@ -112,7 +121,9 @@ export class Detail {
     this.fill(hit, null);
     try {
       const record = await call("GET", hit.links.self);
-      if (this.hits[this.position] !== hit) return; // moved on meanwhile
+      // moved on meanwhile (even away and back: an older answer for this same image
+      // must not land after the newer one, or over what the user has typed since)
+      if (load !== this.loads) return;
       this.record = record;
       this.fill(hit, record);
       this.showRegions(hit, record.regions || []);
@@ -243,8 +254,10 @@ export class Detail {
         ["Caption", record.caption],
         ["Tags", record.tags.length ? record.tags.join(", ") : null],
       );
-      this.form.elements.caption.value = record.caption || "";
-      this.form.elements.tags.value = record.tags.join(", ");
+      if (!this.edited) {
+        this.form.elements.caption.value = record.caption || "";
+        this.form.elements.tags.value = record.tags.join(", ");
+      }
     }
     const items = [];
     for (const [name, value] of rows) {
@@ -267,7 +280,9 @@ export class Detail {
       .filter(Boolean);
     this.note.textContent = "Saving…";
     const record = await call("PUT", `${hit.links.self}/annotation`, { caption: caption || null, tags });
+    if (this.hits[this.position] !== hit) return; // saved; the view has moved on
     this.record = record;
+    this.edited = false;
     this.fill(hit, record);
     this.note.textContent = "Saved";
   }
