@@ -20,25 +20,20 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from imgsearch.annotations import DEFAULT_PADDING, ImportReport, import_annotations
 from imgsearch.confidence import Calibration, Confidence, calibration_for
-from imgsearch.detector import YoloDetector, add_detector_regions
 from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport, find_duplicates
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE, pair_calibration_for
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
-from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS, add_grid_regions
-from imgsearch.indexer import Indexer, IndexEvent, IndexReport
-from imgsearch.indexer.parts import Part
-from imgsearch.indexer.videos import VideoOptions
+from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS
 from imgsearch.labels import DEFAULT_PROMPT, SuspectReport, label_suspects
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
 from imgsearch.ranking import rank
-from imgsearch.region_pass import RegionReport
-from imgsearch.region_policy import RegionPolicy, apply_policy
+from imgsearch.region_pass import DEFAULT_PADDING, RegionReport
 from imgsearch.search import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
@@ -58,6 +53,16 @@ from imgsearch.store import (
     open_store,
 )
 from imgsearch.store.folders import suggest_folders
+
+if TYPE_CHECKING:
+    # Imported where used: a search (the command line's most frequent call) needs
+    # none of the indexer, importers, detector or duplicate finder.
+    from imgsearch.annotations import ImportReport
+    from imgsearch.detector import YoloDetector
+    from imgsearch.indexer import IndexEvent, IndexReport
+    from imgsearch.indexer.parts import Part
+    from imgsearch.indexer.videos import VideoOptions
+    from imgsearch.region_policy import RegionPolicy
 
 QUERY_CACHE_SIZE = 1024
 
@@ -145,6 +150,10 @@ class Index:
         the index's policy keeps (``report.regions``; see :mod:`imgsearch.region_policy`).
         ``part`` (``"I/N"``): only this indexer's share of the files, so that N indexers
         fill one index in parallel (see :mod:`imgsearch.indexer.parts`)."""
+        from imgsearch.indexer import Indexer
+        from imgsearch.indexer.parts import Part
+        from imgsearch.region_policy import apply_policy
+
         share = Part.parse(part) if isinstance(part, str) else part
         indexer = Indexer(
             self.store, self.encoder, on_event=on_event, source=self._source(), video=video
@@ -168,6 +177,8 @@ class Index:
     @property
     def region_policy(self) -> RegionPolicy:
         """The regions this index keeps by itself after every run (grid, detector)."""
+        from imgsearch.region_policy import RegionPolicy
+
         return RegionPolicy.from_dict(self.store.region_policy())
 
     def set_region_policy(self, policy: RegionPolicy) -> None:
@@ -301,6 +312,8 @@ class Index:
         images indexed under ``roots`` as their regions: each box is embedded (with
         ``padding`` of context) so that searches match it; see
         :mod:`imgsearch.annotations.importer`."""
+        from imgsearch.annotations import import_annotations
+
         report = import_annotations(
             self.store, self.encoder, roots, path, padding=padding, on_progress=on_progress
         )
@@ -317,6 +330,8 @@ class Index:
     ) -> RegionReport:
         """Give the images under ``roots`` grid regions where they lack them (overlapping
         windows at ``levels``; see :mod:`imgsearch.grid` for the scheme and its cost)."""
+        from imgsearch.grid import add_grid_regions
+
         report = add_grid_regions(
             self.store, self.encoder, roots, levels=levels, keep_below=keep_below,
             on_progress=on_progress,
@@ -336,6 +351,8 @@ class Index:
         :class:`~imgsearch.detector.YoloDetector` for other classes or thresholds) over the
         images under ``roots`` that lack its regions; each object found becomes a region
         with its class as label (see :mod:`imgsearch.detector`)."""
+        from imgsearch.detector import YoloDetector, add_detector_regions
+
         if not isinstance(detector, YoloDetector):
             detector = YoloDetector(Path(detector))
         report = add_detector_regions(

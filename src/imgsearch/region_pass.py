@@ -23,6 +23,10 @@ from imgsearch.errors import ImgsearchError
 from imgsearch.pipeline import ordered_map
 from imgsearch.store import ImageRecord, Region, RegionSet, Store, WriteBatch
 
+DEFAULT_PADDING = 0.1
+"""Context added around a box before it is embedded, as a share of its width and height
+(annotations and detector regions alike)."""
+
 IMAGES_PER_WRITE = 8
 
 Finder = Callable[[ImageRecord], tuple[list[Region], list[Pixels]]]

@@ -26,10 +26,10 @@ from imgsearch.annotations.read import read_annotations
 from imgsearch.annotations.records import LabeledBox, Problem
 from imgsearch.encoder import Encoder, Vectors, embed_batches
 from imgsearch.errors import ImgsearchError
+from imgsearch.region_pass import DEFAULT_PADDING
 from imgsearch.store import ImageRecord, Region, RegionRecord, RegionSet, Store, WriteBatch
 from imgsearch.types import Box
 
-DEFAULT_PADDING = 0.1
 MIN_INSIDE_SHARE = 0.5
 """A box keeps at least this share of its area inside the image, or it is reported."""
 IMAGES_PER_WRITE = 16

@@ -2,7 +2,7 @@
 layout, see :mod:`imgsearch.detector.yolo`), stored as regions of the indexed images
 (:mod:`imgsearch.detector.regions`)."""
 
-from imgsearch.detector.regions import DEFAULT_PADDING, add_detector_regions
+from imgsearch.detector.regions import add_detector_regions
 from imgsearch.detector.yolo import (
     DEFAULT_CONFIDENCE,
     DEFAULT_IOU,
@@ -11,6 +11,7 @@ from imgsearch.detector.yolo import (
     InvalidDetector,
     YoloDetector,
 )
+from imgsearch.region_pass import DEFAULT_PADDING
 
 __all__ = [
     "DEFAULT_CONFIDENCE",

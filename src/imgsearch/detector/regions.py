@@ -19,12 +19,11 @@ import numpy as np
 from imgsearch.detector.yolo import YoloDetector
 from imgsearch.encoder import Encoder, Pixels
 from imgsearch.media.decode import load_rgb
-from imgsearch.region_pass import RegionReport, add_regions
+from imgsearch.region_pass import DEFAULT_PADDING, RegionReport, add_regions
 from imgsearch.store import ImageRecord, Region, Store
 from imgsearch.types import Box
 
 SOURCE = "detector"
-DEFAULT_PADDING = 0.1
 
 
 def add_detector_regions(
