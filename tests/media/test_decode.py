@@ -278,3 +278,27 @@ def test_float_arrays_are_refused_with_a_hint() -> None:
 def test_unsupported_source_type() -> None:
     with pytest.raises(InputError, match="cannot use a int as an image"):
         load_rgb(42)  # type: ignore[arg-type]
+
+
+def test_heic_is_read_without_anyone_registering_its_opener(tmp_path: Path) -> None:
+    """imgsearch teaches Pillow HEIF on first open (not at import): a fresh process that
+    imports only imgsearch reads a phone's HEIC photo."""
+    import subprocess
+    import sys
+
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()  # only to write the sample here
+    sample = tmp_path / "phone.heic"
+    photo(64, 48).save(sample, format="HEIF")
+    probe = (
+        "import sys\n"
+        "from imgsearch.media.decode import read_image\n"
+        "assert 'pillow_heif' not in sys.modules\n"
+        f"print(read_image({str(sample)!r}).info.format)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "HEIF"

@@ -14,9 +14,12 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 from PIL import Image
 
 from tests.conftest import photo
+
+pillow_heif.register_heif_opener()  # to write the HEIC samples (imgsearch reads them itself)
 
 INDEXED = "indexed"
 EITHER = "either"

@@ -11,12 +11,10 @@ another user's call is never answered.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,6 +43,9 @@ def socket_path(key: str, env: Mapping[str, str]) -> Path:
         beside = Path(key) / SOCKET_NAME
         if len(str(beside).encode()) <= MAX_SOCKET_PATH:
             return beside
+    import hashlib  # (here: this fallback is rare, and the client imports this module)
+    import tempfile
+
     name = hashlib.sha256(key.encode()).hexdigest()[:24] + ".sock"
     folders = [env.get("XDG_RUNTIME_DIR") or "", tempfile.gettempdir()]
     for base in filter(None, folders):
