@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	# Exactly this torch: the only version with a CPU-only build on our machines.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	# OCR: its wheel names the desktop OpenCV; the dev extra brought the headless one.
+	$(PY) -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 	touch $(STAMP)
 
 demo: $(STAMP)

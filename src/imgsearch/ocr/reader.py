@@ -1,0 +1,142 @@
+"""Reading the lines of text in one image with RapidOCR, within a fixed cost.
+
+Why these choices:
+
+- **A downscaled copy.** Detection cost grows with the pixels; a 24 MP photo is read
+  from a copy whose long side is :data:`DEFAULT_MAX_SIDE` (text smaller than that copy
+  can show is below what the recogniser reads anyway). Boxes are mapped back to the
+  image's own pixels.
+- **Detection decides.** RapidOCR runs its detector first and stops when it finds no
+  text region: a photo without text costs one detector pass, no recognition.
+- **Lines, not words.** The recogniser reads a detected line at a time; a line keeps its
+  box (axis-aligned around the detected quadrilateral) and its confidence. Lines below
+  :data:`DEFAULT_MIN_CONFIDENCE` are dropped as noise.
+
+The shipped models (PP-OCRv4, Chinese + English) read Latin letters, digits and
+punctuation, and Chinese; accented Latin letters often lose their accent.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from imgsearch.errors import ImgsearchError, ModelError
+from imgsearch.types import Box
+
+DEFAULT_MAX_SIDE = 1280
+"""Long side, in pixels, of the copy that is read."""
+DEFAULT_MIN_CONFIDENCE = 0.5
+"""Lines the recogniser is less sure of than this are dropped."""
+RAPIDOCR_VERSION = "1.4.4"
+INSTALL = (
+    "pip install 'imgsearch[ocr]' && "
+    f"pip install --no-deps rapidocr-onnxruntime=={RAPIDOCR_VERSION}"
+)
+"""How to install OCR: its wheel names the desktop OpenCV build (which needs display
+libraries), so it goes in without its dependencies; the extra brings the headless build
+and the rest."""
+
+
+class OcrUnavailable(ModelError):
+    """RapidOCR (or one of its dependencies) is not installed."""
+
+
+class OcrFailed(ImgsearchError):
+    """Reading one image's text failed (the image itself is fine)."""
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text found in an image: what it says, where (in the image's pixels,
+    upright), and how sure the recogniser is (0–1)."""
+
+    text: str
+    box: Box
+    confidence: float
+
+
+def ocr_available() -> bool:
+    """Whether RapidOCR and OpenCV can be imported (without importing them)."""
+    return all(importlib.util.find_spec(name) for name in ("rapidocr_onnxruntime", "cv2"))
+
+
+class TextReader:
+    """RapidOCR, loaded once; :meth:`read` is safe to call from several threads (one
+    image at a time: the engine is not re-entrant)."""
+
+    def __init__(
+        self,
+        *,
+        max_side: int = DEFAULT_MAX_SIDE,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        threads: int | None = None,
+    ) -> None:
+        self.max_side = max_side
+        self.min_confidence = min_confidence
+        self._engine = _load_engine(threads)
+        self._lock = threading.Lock()
+
+    def read(self, rgb: NDArray[np.uint8]) -> list[TextLine]:
+        """The lines of text in an upright RGB image (``(height, width, 3)`` uint8), top
+        to bottom; ``[]`` when there is none. Raises :class:`OcrFailed`."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise OcrFailed(f"cannot read text in an array of shape {rgb.shape} ({rgb.dtype})")
+        height, width = rgb.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width))
+        small = rgb
+        if scale < 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR))
+        bgr = np.ascontiguousarray(small[:, :, ::-1])
+        try:
+            with self._lock:
+                found, _ = self._engine(bgr, use_cls=True)
+        except Exception as exc:  # RapidOCR and OpenCV raise assorted errors
+            raise OcrFailed(f"text recognition failed: {exc}") from None
+        lines = [
+            line
+            for entry in found or []
+            if (line := _line(entry, scale, width, height)) is not None
+            and line.confidence >= self.min_confidence
+        ]
+        return sorted(lines, key=lambda line: (line.box.y, line.box.x))
+
+
+def _line(entry: Any, scale: float, width: int, height: int) -> TextLine | None:
+    """One RapidOCR result ``[quadrilateral, text, score]`` in the original's pixels."""
+    points, text, score = entry
+    text = " ".join(str(text).split())
+    if not text:
+        return None
+    corners = np.asarray(points, dtype=np.float64) / scale
+    left, top = max(0.0, float(corners[:, 0].min())), max(0.0, float(corners[:, 1].min()))
+    right = min(float(width), float(corners[:, 0].max()))
+    bottom = min(float(height), float(corners[:, 1].max()))
+    if right - left < 1 or bottom - top < 1:
+        return None
+    box = Box(round(left, 1), round(top, 1), round(right - left, 1), round(bottom - top, 1))
+    return TextLine(text, box, round(float(score), 4))
+
+
+def _load_engine(threads: int | None) -> Any:
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:
+        raise OcrUnavailable(
+            f"reading text in images needs RapidOCR, which is not installed ({exc})",
+            hint=INSTALL,
+        ) from None
+    settings: dict[str, Any] = {"print_verbose": False}
+    if threads is not None:
+        settings.update(intra_op_num_threads=threads, inter_op_num_threads=1)
+    try:
+        return RapidOCR(**settings)
+    except Exception as exc:
+        raise OcrUnavailable(f"RapidOCR could not start: {exc}", hint=INSTALL) from None
