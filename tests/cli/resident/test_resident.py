@@ -236,7 +236,7 @@ def test_the_answered_call_loads_no_command_line_framework_model_or_store(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=_env(), timeout=60,
         check=False,
     )  # fmt: skip
-    assert done.stderr.strip().splitlines()[-1] == "0 []"
+    assert done.stderr.strip().splitlines()[-1] == "0 []", (done.stderr, daemon.text())
     assert daemon.answered() == 1
 
 
