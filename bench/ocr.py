@@ -7,10 +7,10 @@
    of its own ("token"), and the word present in the line's text, case and spaces
    ignored ("in text": the recogniser often drops the space between words,
    ``perobisefamo`` for ``pero bisefamo``; a substring match still finds it).
-2. Cost per image on 2 cores, in the same run: the reader (a copy downscaled to
-   1,280 px; detection first, recognition only where it found text) against RapidOCR
-   called naively on the full-size file (its own defaults), on the text pictures and on
-   12 MP photos without text.
+2. Cost per image on 2 cores, in the same run: the reader (a detector-only first look
+   at a 480-px copy; a full read, of a copy downscaled to 1,280 px, only where it saw
+   text) against RapidOCR called naively on the full-size file (its own defaults), on
+   the text pictures and on 12 MP photos without text.
 
 The indexing rows (``imgsearch index --ocr`` vs without) come with the indexing stage.
 

@@ -46,9 +46,25 @@ def test_lines_are_read_with_their_boxes_in_the_originals_pixels(reader: TextRea
         assert isinstance(line.box.x, float)
 
 
-def test_a_picture_without_text_gives_no_lines(reader: TextReader) -> None:
-    assert reader.read(np.asarray(photo(640, 480, seed=3))) == []
+def test_a_picture_without_text_gives_no_lines_after_a_first_look_only(
+    reader: TextReader,
+) -> None:
+    assert reader.read(np.asarray(photo(640, 480, seed=3))) == []  # (edges may get a read)
+    looks, reads = reader.looks, reader.reads
     assert reader.read(np.full((300, 400, 3), 200, np.uint8)) == []
+    assert reader.read(np.full((2000, 3000, 3), 90, np.uint8)) == []
+    assert (reader.looks, reader.reads) == (looks + 2, reads)  # neither was read in full
+    page = Image.new("RGB", (640, 480), (240, 240, 240))
+    _write(page, (40, 200), "Platform 9", 40)
+    assert [line.text for line in reader.read(np.asarray(page))] == ["Platform 9"]
+    assert (reader.looks, reader.reads) == (looks + 3, reads + 1)
+
+
+def test_without_the_first_look_every_picture_is_read_in_full() -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    thorough = TextReader(look_side=0)
+    assert thorough.read(np.asarray(photo(320, 240, seed=4))) == []
+    assert (thorough.looks, thorough.reads) == (0, 1)
 
 
 def test_small_text_on_a_photo_like_background(reader: TextReader) -> None:
