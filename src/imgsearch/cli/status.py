@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 
@@ -10,6 +11,7 @@ import typer
 from rich.console import Console
 
 from imgsearch.cli.options import IndexOption, open_index
+from imgsearch.cli.resident.address import answers, index_key, socket_path
 from imgsearch.region_policy import RegionPolicy
 
 
@@ -21,6 +23,7 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show image counts, model, size on disk and the last run of the index."""
+    daemon = resident_socket(index_path)
     with open_index(index_path, None, None) as opened:
         stats = opened.status()
         failures = opened.failures() if errors else []
@@ -42,6 +45,7 @@ def status(
             "regions": stats.regions,
             "region_policy": policy.as_dict(),
             "calibration": calibration.as_dict() if calibration else None,
+            "daemon": daemon,
             "last_run": None if run is None else run.__dict__ | {"roots": list(run.roots)},
         }
         if errors:
@@ -69,6 +73,12 @@ def status(
             f"({calibration.fitted_on})",
             markup=False,
         )
+    out.print(
+        f"daemon     answering searches at {daemon}"
+        if daemon
+        else "daemon     none (`imgsearch daemon` keeps this index loaded for searches)",
+        markup=False,
+    )
     out.print(f"failures   {stats.failures}")
     out.print(f"size       {stats.bytes_on_disk / 1e6:.1f} MB")
     if run is not None:
@@ -81,6 +91,12 @@ def status(
         )
     for failure in failures:
         out.print(f"{failure.path}: {failure.code}: {failure.message}", markup=False)
+
+
+def resident_socket(index_path: str | None) -> str | None:
+    """Where a daemon answers searches of this index, if one does."""
+    path = socket_path(index_key(index_path, os.environ), os.environ)
+    return str(path) if answers(path) else None
 
 
 def _describe(policy: RegionPolicy) -> str:

@@ -4,6 +4,7 @@ index or model refused (the call runs locally), a dead or mute daemon never in t
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -202,11 +203,22 @@ def test_a_second_daemon_for_the_same_index_is_refused(indexed: Path, daemon: Da
     assert search("red", "--index", str(indexed))[0] == 0 and daemon.settled(1) == 1
 
 
+def _status(index: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [EXECUTABLE, "status", "--index", str(index), "--json"], capture_output=True,
+        text=True, env=_env(), timeout=60, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
 def test_a_stopped_daemon_leaves_no_socket_and_calls_run_here(indexed: Path) -> None:
     running = Daemon(indexed)
     assert running.socket.is_socket() and running.socket.stat().st_mode & 0o077 == 0
+    assert _status(indexed)["daemon"] == str(running.socket)  # status says it is there
     running.stop()
+    assert "dropped" not in running.text()  # status only knocked: nothing to answer
     assert running.process.returncode == 0 and not running.socket.exists()
+    assert _status(indexed)["daemon"] is None
     assert search("red circle", "--index", str(indexed))[0] == 0
 
 

@@ -78,14 +78,30 @@ def send(connection: socket.socket, message: dict[str, object]) -> None:
 
 
 def receive(connection: socket.socket) -> dict[str, object]:
-    """Read one message to the end; ``ValueError`` if it is cut, too large or not JSON."""
+    """Read one message to the end; ``{}`` when nothing was sent (a probe: see
+    :func:`answers`); ``ValueError`` if it is cut, too large or not JSON."""
     chunks, size = [], 0
     while chunk := connection.recv(1 << 16):
         size += len(chunk)
         if size > MAX_MESSAGE:
             raise ValueError(f"message over {MAX_MESSAGE} bytes")
         chunks.append(chunk)
+    if not chunks:
+        return {}
     message = json.loads(b"".join(chunks))
     if not isinstance(message, dict):
         raise ValueError("message is not a JSON object")
     return message
+
+
+def answers(path: Path) -> bool:
+    """Whether a daemon of this user listens at ``path`` (it is sent nothing)."""
+    if not path.is_socket():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        try:
+            probe.connect(str(path))
+            return peer_uid(probe) == os.getuid()
+        except OSError:
+            return False

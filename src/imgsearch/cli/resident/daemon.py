@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from imgsearch.cli import options
 from imgsearch.cli.resident.address import (
     PROTOCOL,
+    answers,
     index_key,
     make_private_folder,
     peer_uid,
@@ -111,6 +112,8 @@ class Daemon:
                 return
             connection.settimeout(READ_TIMEOUT_S)
             request = receive(connection)
+            if not request:
+                return  # a probe (`imgsearch status`, a second daemon): nothing to answer
             reply = self.run(request)
             send(connection, reply)
         except (OSError, ValueError) as error:
@@ -192,7 +195,7 @@ def listen(path: Path) -> socket.socket:
     if path.parent.name.startswith("imgsearch-"):
         make_private_folder(path.parent)
     if path.exists() or path.is_symlink():
-        if path.is_socket() and _answers(path):
+        if answers(path):
             raise DaemonAlreadyRunning(
                 f"a daemon already answers for this index at {path}",
                 hint="stop that one first (Ctrl-C, or kill its process)",
@@ -206,16 +209,6 @@ def listen(path: Path) -> socket.socket:
         os.umask(mask)
     listener.listen(64)
     return listener
-
-
-def _answers(path: Path) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1.0)
-        try:
-            probe.connect(str(path))
-        except OSError:
-            return False
-        return True
 
 
 def run_daemon(
