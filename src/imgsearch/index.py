@@ -56,7 +56,7 @@ from imgsearch.store.folders import suggest_folders
 
 if TYPE_CHECKING:
     # Imported where used: a search (the command line's most frequent call) needs
-    # none of the indexer, importers, detector or duplicate finder.
+    # none of the indexer, annotation importers, detector or region policy.
     from imgsearch.annotations import ImportReport
     from imgsearch.detector import YoloDetector
     from imgsearch.indexer import IndexEvent, IndexReport

@@ -55,8 +55,13 @@ def socket_path(key: str, env: Mapping[str, str]) -> Path:
     return Path("/tmp") / f"imgsearch-{os.getuid()}" / name
 
 
-def make_private_folder(folder: Path) -> None:
-    """Create ``folder`` for this user only; refuse one that someone else owns or may enter."""
+def prepare_folder(path: Path) -> None:
+    """Make ready the folder of the socket ``path``: an index folder is there already; a
+    private one (see :func:`socket_path`) is created for this user only, and one that
+    someone else owns or may enter is refused."""
+    if path.name == SOCKET_NAME:
+        return
+    folder = path.parent
     folder.mkdir(mode=0o700, exist_ok=True)
     info = folder.lstat()
     if info.st_uid != os.getuid() or info.st_mode & 0o077 or not folder.is_dir():

@@ -36,10 +36,9 @@ def ask_daemon(argv: Sequence[str], env: Mapping[str, str] = os.environ) -> int 
     """Run ``argv`` on the daemon of its index: its exit status, or ``None`` to run here."""
     if env.get("IMGSEARCH_RESIDENT", "").lower() in OFF or not argv or argv[0] not in _ROUTED:
         return None
-    options = _options(argv[1:])
-    if options is None:
-        return None
-    path = socket_path(index_key(options.get("index"), env), env)
+    if _asks_for_help(argv[1:]):
+        return None  # help text is the command line's business, not a search
+    path = socket_path(index_key(_index_option(argv[1:]), env), env)
     if not path.exists():
         return None
     try:
@@ -56,19 +55,21 @@ def ask_daemon(argv: Sequence[str], env: Mapping[str, str] = os.environ) -> int 
     return code
 
 
-def _options(args: Sequence[str]) -> dict[str, str] | None:
-    """``--index``/``--store`` as typed (``None``: a call the daemon should not see)."""
-    found: dict[str, str] = {}
+def _asks_for_help(args: Sequence[str]) -> bool:
+    return "--help" in args[: args.index("--")] if "--" in args else "--help" in args
+
+
+def _index_option(args: Sequence[str]) -> str | None:
+    """``--index``/``--store`` as typed, if given (the daemon checks it against its own
+    parse of the whole command line)."""
+    found = None
     tokens = iter(args)
     for token in tokens:
         if token == "--":
             break
-        if token == "--help":
-            return None  # help text is the command line's business, not a search
         name, equals, value = token.partition("=")
         if name in ("--index", "--store"):
-            value = value if equals else next(tokens, "")
-            found["index"] = value
+            found = value if equals else next(tokens, "")
     return found
 
 

@@ -31,8 +31,8 @@ from imgsearch.cli.resident.address import (
     PROTOCOL,
     answers,
     index_key,
-    make_private_folder,
     peer_uid,
+    prepare_folder,
     receive,
     send,
     socket_path,
@@ -78,7 +78,6 @@ class Daemon:
         self.index = index
         self.identity = identity
         self.log = log
-        self.answered = 0
 
     def claim(self, index: str | None, model: str | None, precision: str | None) -> Index:
         """The loaded index, if the parsed command line asks for exactly it (else refused)."""
@@ -123,7 +122,6 @@ class Daemon:
         if reply.get("refused") is not None:
             self.log(f"refused: {reply['refused']}")
         else:
-            self.answered += 1
             self.log(f"answered ({took:.0f} ms, exit status {reply['code']})")
 
     def run(self, request: dict[str, Any]) -> dict[str, object]:
@@ -192,8 +190,7 @@ def _as_caller(cwd: str, env: dict[str, str], out: TextIO, err: TextIO) -> Itera
 
 def listen(path: Path) -> socket.socket:
     """A socket at ``path`` only this user may use; refuses when a daemon already answers."""
-    if path.parent.name.startswith("imgsearch-"):
-        make_private_folder(path.parent)
+    prepare_folder(path)
     if path.exists() or path.is_symlink():
         if answers(path):
             raise DaemonAlreadyRunning(
