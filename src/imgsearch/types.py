@@ -125,4 +125,14 @@ class Box:
         return box
 
 
-__all__ = ["Box", "BoxUnit"]
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text read in an image (OCR): what it says, where (a box in the image's
+    upright pixels), and how sure the recogniser was (0–1)."""
+
+    text: str
+    box: Box
+    confidence: float
+
+
+__all__ = ["Box", "BoxUnit", "TextLine"]

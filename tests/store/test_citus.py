@@ -116,6 +116,7 @@ def test_images_spread_over_both_workers_and_each_keeps_its_regions_on_its_shard
         ("imgsearch_regions", "image_id"),
         ("imgsearch_region_stamps", "image_id"),
         ("imgsearch_terms", "image_id"),
+        ("imgsearch_image_text", "image_id"),
     }
     assert len({group for *_, group in tables}) == 1  # one co-location group
     shards = rows(
@@ -149,6 +150,24 @@ def test_images_spread_over_both_workers_and_each_keeps_its_regions_on_its_shard
         found_images += len(mine)
         found_regions += len(owners & set(ids))
     assert found_images == IMAGES and found_regions == len(range(0, IMAGES, 3))
+
+
+def test_a_table_a_later_migration_adds_joins_the_distribution(
+    citus_cluster: Any, distributed: PostgresStore
+) -> None:
+    """A database distributed by an older imgsearch gets a new table local; the next
+    connection distributes it with the others (an image's read text on its shard)."""
+    fill(distributed, count=20)
+    rows(citus_cluster.url, "SELECT undistribute_table('imgsearch_image_text')")
+    query = (
+        "SELECT logicalrelid::text, colocationid FROM pg_dist_partition "
+        "WHERE logicalrelid::text IN ('imgsearch_images', 'imgsearch_image_text')"
+    )
+    assert [table for table, _ in rows(citus_cluster.url, query)] == ["imgsearch_images"]
+    PostgresStore(distributed.location).close()
+    groups = dict(rows(citus_cluster.url, query))
+    assert set(groups) == {"imgsearch_images", "imgsearch_image_text"}
+    assert len(set(groups.values())) == 1
 
 
 def walked_index(cluster: Any, collection_id: int, query: np.ndarray, kind: GraphKind) -> str:
@@ -364,7 +383,7 @@ def test_an_existing_database_is_distributed_in_place(own_cluster: Any, postgres
         "SELECT table_name::text, count(*), array_agg(DISTINCT nodeport) FROM citus_shards "
         "WHERE table_name::text LIKE 'imgsearch%' GROUP BY 1",
     )
-    assert len(placed) == 4 and {count for _, count, _ in placed} == {3}
+    assert len(placed) == 5 and {count for _, count, _ in placed} == {3}
     assert all(set(ports) == set(own_cluster.workers) for *_, ports in placed)
     again = imgsearch("db", "distribute", "--store", base)  # idempotent
     assert again.returncode == 0 and again.stdout.startswith("distributed: 200 images")

@@ -11,10 +11,10 @@ from imgsearch.ocr.reader import (
     DEFAULT_MAX_SIDE,
     DEFAULT_MIN_CONFIDENCE,
     INSTALL,
-    TextLine,
     TextReader,
     ocr_available,
 )
+from imgsearch.types import TextLine
 
 __all__ = [
     "DEFAULT_MAX_SIDE",

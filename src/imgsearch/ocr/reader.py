@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +30,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from imgsearch.errors import ImgsearchError, ModelError
-from imgsearch.types import Box
+from imgsearch.types import Box, TextLine
 
 DEFAULT_MAX_SIDE = 1280
 """Long side, in pixels, of the copy that is read."""
@@ -55,16 +54,6 @@ class OcrUnavailable(ModelError):
 
 class OcrFailed(ImgsearchError):
     """Reading one image's text failed (the image itself is fine)."""
-
-
-@dataclass(frozen=True)
-class TextLine:
-    """One line of text found in an image: what it says, where (in the image's pixels,
-    upright), and how sure the recogniser is (0–1)."""
-
-    text: str
-    box: Box
-    confidence: float
 
 
 def ocr_available() -> bool:

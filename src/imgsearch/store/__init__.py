@@ -19,6 +19,7 @@ from imgsearch.store.records import (
     Run,
     StoredFile,
     StoreStats,
+    TextSet,
     WriteBatch,
 )
 from imgsearch.store.sqlite import SqliteStore
@@ -42,6 +43,7 @@ __all__ = [
     "Store",
     "StoreStats",
     "StoredFile",
+    "TextSet",
     "WriteBatch",
     "open_store",
 ]

@@ -30,6 +30,7 @@ from imgsearch.store.records import (
     Vector,
     WriteBatch,
 )
+from imgsearch.types import TextLine
 
 
 @runtime_checkable
@@ -147,6 +148,27 @@ class Store(Protocol):
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         """Set a user caption and tags; both feed the metadata score."""
+
+    # -- text read in images (OCR) ------------------------------------------------------
+
+    def text_lines(self, ids: Sequence[int]) -> dict[int, list[TextLine]]:
+        """Image id → the lines of text read in it (see :class:`~.records.TextSet`), for
+        those of ``ids`` whose current bytes were read (``[]``: read, no text)."""
+
+    def files_without_text(self, stamp: str, roots: Sequence[str]) -> list[StoredFile]:
+        """Still images under ``roots`` (all when empty) with vectors whose current bytes
+        were not read with ``stamp``'s reader and settings, by path."""
+
+    def text_counts(self) -> tuple[int, int, int]:
+        """Images whose current bytes were read, how many of them hold text, and how many
+        could not be read (a warning is kept)."""
+
+    def text_policy(self) -> dict[str, Any]:
+        """Whether and how the index reads text in its images (see
+        :mod:`imgsearch.ocr.policy`), as stored; ``{}`` when never set."""
+
+    def set_text_policy(self, policy: Mapping[str, Any]) -> None:
+        """Store ``policy`` (JSON-serialisable) in place of the last one."""
 
     def stats(self) -> StoreStats:
         """Counts, size, model and last run, for ``imgsearch status``."""

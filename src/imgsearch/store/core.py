@@ -16,6 +16,7 @@ import numpy as np
 
 from imgsearch.errors import ModelMismatch, StoreError
 from imgsearch.store.records import Filters, ImageFacts, IndexSettings, Run, Vector
+from imgsearch.store.text import fold_text
 
 
 def check_binding(
@@ -65,13 +66,16 @@ class Dialect:
 
     ``param`` is the placeholder (``?`` / ``%s``); ``true`` a condition that always
     holds; ``prefix`` the condition "``column`` lies under folder ``base``" (``base``
-    ends in ``/``) with its parameters; ``any_of`` "``column`` is one of ``values``".
+    ends in ``/``) with its parameters; ``any_of`` "``column`` is one of ``values``";
+    ``has_text`` "the image whose columns are named by ``column`` (a format string) holds
+    every one of the folded ``phrases`` in its read text".
     """
 
     param: str
     true: str
     prefix: Callable[[str, str], tuple[str, list[Any]]]
     any_of: Callable[[str, Sequence[Any]], tuple[str, list[Any]]]
+    has_text: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
 
 
 def under_clause(
@@ -115,6 +119,10 @@ def filter_clause(filters: Filters, dialect: Dialect, table: str = "") -> tuple[
     if filters.media is not None:
         test = "IS NULL" if filters.media == "image" else "IS NOT NULL"
         parts.append(f"{column.format('duration')} {test}")
+    if filters.contains_text:
+        sql, values = dialect.has_text(column, [fold_text(p) for p in filters.contains_text])
+        parts.append(sql)
+        params += values
     return " AND ".join(parts), params
 
 

@@ -120,6 +120,24 @@ MIGRATIONS: list[tuple[str, str]] = [
         "0005_thumbprint",
         "ALTER TABLE images ADD COLUMN thumbprint BLOB;",
     ),
+    (
+        # Text read in a picture (OCR): its lines (JSON, with boxes and confidences), the
+        # lines joined (metadata text) and folded (the contains-text filter). ``digest`` is
+        # that of the bytes it was read from: a row whose image changed since is not its
+        # text any more, and is ignored until read again.
+        "0006_image_text",
+        """
+        CREATE TABLE image_text (
+            image_id INTEGER PRIMARY KEY,
+            digest TEXT NOT NULL,
+            stamp TEXT NOT NULL,
+            lines TEXT NOT NULL,
+            body TEXT NOT NULL,
+            folded TEXT NOT NULL,
+            warning TEXT
+        );
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

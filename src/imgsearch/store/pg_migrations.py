@@ -178,6 +178,25 @@ MIGRATIONS: list[tuple[str, str]] = [
         "0011_thumbprint",
         "ALTER TABLE imgsearch_images ADD COLUMN thumbprint bytea;",
     ),
+    (
+        # Text read in a picture (OCR), as in the embedded store: only a row whose digest
+        # is its image's current one counts. How the collection reads text, as JSON.
+        "0012_image_text",
+        """
+        CREATE TABLE imgsearch_image_text (
+            collection_id integer NOT NULL,
+            image_id bigint NOT NULL,
+            digest text NOT NULL,
+            stamp text NOT NULL,
+            lines jsonb NOT NULL,
+            body text NOT NULL,
+            folded text NOT NULL,
+            warning text,
+            PRIMARY KEY (collection_id, image_id)
+        );
+        ALTER TABLE imgsearch_collections ADD COLUMN text_policy text;
+        """,
+    ),
 ]
 
 

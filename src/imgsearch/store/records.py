@@ -14,13 +14,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.errors import InvalidQuery
-from imgsearch.types import Box
+from imgsearch.store.text import fold_text
+from imgsearch.types import Box, TextLine
 
 Vector = NDArray[np.float32]
 MAX_FILTER_VALUES = 100
 """Folders (``under``) or formats one filter may list: each becomes a condition of one
 SQL expression, and SQLite refuses expressions nested about a thousand deep."""
 MAX_DIMENSION = 2**31 - 1
+MAX_TEXT_PHRASE = 200
+"""Characters of one ``contains_text`` phrase."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,27 @@ class RegionSet:
             raise ValueError(f"every region of a {self.source!r} set comes from {self.source!r}")
 
 
+@dataclass(frozen=True)
+class TextSet:
+    """The text read in one image (OCR), replacing what was stored for it: its ``lines``
+    (``[]``: it holds none), the ``stamp`` of the reader and settings that read them (an
+    image with a current stamp is not read again), and a ``warning`` when reading failed
+    (the image stays indexed, its text empty). ``digest``: of the bytes it was read from;
+    the text is not written when the image holds other bytes by then. The image is named
+    as in :class:`RegionSet`."""
+
+    lines: list[TextLine]
+    stamp: str
+    digest: str
+    image_id: int | None = None
+    image_index: int | None = None
+    warning: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.image_id is None) == (self.image_index is None):
+            raise ValueError("a text set names its image by image_id or by image_index")
+
+
 @dataclass
 class WriteBatch:
     """Everything one store transaction applies: all of it lands, or none of it."""
@@ -209,9 +233,19 @@ class WriteBatch:
     """Region sets applied after the images. An image written with a new vector (its
     content changed) loses every region first, and a deleted image its regions: a region
     never outlives the pixels it was cut from."""
+    texts: list[TextSet] = field(default_factory=list)
+    """Text read in images, applied after the images. Like regions, an image's text is
+    dropped when it gets a new vector (unless this batch brings its new text)."""
 
     def __bool__(self) -> bool:
-        return bool(self.images or self.deletes or self.failures or self.resolved or self.regions)
+        return bool(
+            self.images
+            or self.deletes
+            or self.failures
+            or self.resolved
+            or self.regions
+            or self.texts
+        )
 
     def region_vectors(self) -> list[Vector]:
         return [vector for group in self.regions for _, vector in group.regions]
@@ -248,8 +282,23 @@ class Filters:
     min_height: int | None = None
     media: str | None = None
     """``image`` (still images only) or ``video`` (videos only); ``None``: both."""
+    contains_text: tuple[str, ...] = ()
+    """Phrases the text read in the image (OCR) must each contain, compared case-, accent-
+    and space-blind (:func:`imgsearch.store.text.fold_text`): ``inv`` finds "INVOICE",
+    ``bahnhof strasse`` finds "Bahnhofstraße". Images without read text never match."""
 
     def __post_init__(self) -> None:
+        if len(self.contains_text) > MAX_FILTER_VALUES or any(
+            len(p) > MAX_TEXT_PHRASE for p in self.contains_text
+        ):
+            raise InvalidQuery(
+                f"at most {MAX_FILTER_VALUES} contains-text phrases of {MAX_TEXT_PHRASE} "
+                "characters each"
+            )
+        if any(not fold_text(p) for p in self.contains_text):
+            raise InvalidQuery(
+                "a contains-text phrase is empty", hint="give the words the picture must show"
+            )
         if self.media is not None and self.media not in MEDIA:
             raise InvalidQuery(f"unknown media {self.media!r}", hint="media is image, video or all")
         for name, values in (("folders", self.under), ("formats", self.formats)):
@@ -275,6 +324,7 @@ class Filters:
             or self.min_width is not None
             or self.min_height is not None
             or self.media is not None
+            or bool(self.contains_text)
         )
 
 

@@ -3,13 +3,22 @@
 File and folder names are split into words (``IMG_2041``, ``golden-retriever``,
 ``beachDay`` → ``img 2041 golden retriever beach day``) so that a query for
 "retriever" finds ``golden-retriever.jpg``. Both stores index the same text.
+
+Text read in the image (OCR) joins that text, and is also kept *folded* for the
+``contains_text`` filter (:func:`fold_text`): OCR of small print often drops the space
+between words (``perobisefamo`` for "pero bisefamo") or an accent, so the filter compares
+case-, accent- and space-blind substrings rather than words.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
 from pathlib import PurePath
+
+from imgsearch.types import Box, TextLine
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -28,8 +37,10 @@ def metadata_text(
     camera: str | None = None,
     caption: str | None = None,
     tags: Iterable[str] = (),
+    read: str | None = None,
 ) -> str:
-    """The searchable metadata of one image as a single document."""
+    """The searchable metadata of one image as a single document; ``read``: the text
+    read in the image (OCR), one line per line."""
     pure = PurePath(path)
     folders = pure.parent.parts[-FOLDER_DEPTH:]
     words = split_words(pure.stem)
@@ -38,6 +49,8 @@ def metadata_text(
     parts = [" ".join(words)]
     parts.extend(text for text in (camera, caption) if text)
     parts.extend(tags)
+    if read:
+        parts.append(read)
     return "\n".join(parts)
 
 
@@ -50,3 +63,70 @@ def match_expression(text: str) -> str | None:
     if not words:
         return None
     return " OR ".join(f'"{word}"' for word in words)
+
+
+def fold_text(text: str) -> str:
+    """``text`` as the ``contains_text`` filter compares it: compatibility-normalised,
+    accents dropped, case-folded, without whitespace (``Straße 4711`` → ``strasse4711``)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(bare.casefold().split())
+
+
+def folded_lines(lines: Sequence[TextLine]) -> str:
+    """Every line folded, one per line: a phrase matches within a line, never across two."""
+    return "\n".join(fold_text(line.text) for line in lines)
+
+
+def read_text(lines: Sequence[TextLine]) -> str:
+    """The lines' text, one per line (what joins the metadata text)."""
+    return "\n".join(line.text for line in lines)
+
+
+def lines_to_json(lines: Sequence[TextLine]) -> str:
+    """Lines as stored: ``[{"text", "box": [x, y, w, h], "confidence"}, …]``."""
+    return json.dumps(
+        [
+            {
+                "text": line.text,
+                "box": [line.box.x, line.box.y, line.box.w, line.box.h],
+                "confidence": line.confidence,
+            }
+            for line in lines
+        ],
+        ensure_ascii=False,
+    )
+
+
+def lines_from_json(stored: str | list[dict[str, object]] | None) -> list[TextLine]:
+    """Lines as :func:`lines_to_json` stored them (PostgreSQL hands back parsed JSON)."""
+    items = json.loads(stored) if isinstance(stored, str) else stored or []
+    return [
+        TextLine(str(item["text"]), Box(*item["box"]), float(item["confidence"]))  # type: ignore[arg-type,misc]
+        for item in items
+    ]
+
+
+def matching_line(
+    lines: Sequence[TextLine], words: str, required: Sequence[str] = ()
+) -> TextLine | None:
+    """The line a hit was found by: the one holding every ``required`` phrase (the
+    ``contains_text`` filter's) and most of the query's ``words`` (each a folded substring;
+    words under 3 letters only as whole words), most confident first; ``None`` when no
+    line holds any."""
+    wanted = [fold_text(p) for p in required if fold_text(p)]
+    query = [fold_text(w) for w in dict.fromkeys(split_words(words))]
+    best: tuple[int, float] | None = None
+    found = None
+    for line in lines:
+        folded = fold_text(line.text)
+        if not all(phrase in folded for phrase in wanted):
+            continue
+        tokens = {fold_text(w) for w in split_words(line.text)}
+        hits = sum(1 for w in query if (w in folded if len(w) >= 3 else w in tokens))
+        if not (hits or wanted):
+            continue
+        key = (hits, line.confidence)
+        if best is None or key > best:
+            best, found = key, line
+    return found

@@ -23,7 +23,8 @@ docs/scaling.md).
   advisory lock.
 """
 
-from imgsearch.store.postgres.store import POSTGRES, PostgresStore
+from imgsearch.store.postgres.dialect import POSTGRES
+from imgsearch.store.postgres.store import PostgresStore
 from imgsearch.store.postgres.url import (
     DEFAULT_COLLECTION,
     URL_SCHEMES,

@@ -3,7 +3,7 @@
 Every table of the store is shared by all collections of a database. On a database
 with the ``citus`` extension, the tables that grow with the collection are
 hash-distributed by **image id** — ``imgsearch_images`` by ``id``, its regions (objects,
-grid patches, video frames), BM25 terms and region stamps by ``image_id``, all
+grid patches, video frames), BM25 terms, region stamps and read text by ``image_id``, all
 co-located — so an image and everything hanging off it live on one shard, every join
 between them stays inside a shard, and a move (new path, same id) never re-homes a row.
 The small tables (collections, runs, failures, the schema's record) stay on the
@@ -41,6 +41,7 @@ DISTRIBUTED: tuple[tuple[str, str], ...] = (
     ("imgsearch_regions", "image_id"),
     ("imgsearch_terms", "image_id"),
     ("imgsearch_region_stamps", "image_id"),
+    ("imgsearch_image_text", "image_id"),
 )
 """Each distributed table and its distribution column; the first is the co-location
 group's anchor."""
@@ -56,10 +57,10 @@ def has_citus(connection: Any) -> bool:
     return row is not None
 
 
-def is_distributed(connection: Any) -> bool:
-    """Whether the store's tables are already Citus distributed tables."""
+def is_distributed(connection: Any, table: str = "imgsearch_images") -> bool:
+    """Whether the store's tables (``table``) are already Citus distributed tables."""
     row = connection.execute(
-        "SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'imgsearch_images'::regclass"
+        "SELECT 1 FROM pg_dist_partition WHERE logicalrelid = %s::regclass", (table,)
     ).fetchone()
     return row is not None
 
@@ -102,6 +103,8 @@ def distribute_new(connection: Any) -> bool:
     if not has_citus(connection):
         return False
     if is_distributed(connection):
+        if not all(is_distributed(connection, table) for table, _ in DISTRIBUTED):
+            _distribute(connection)  # a table a later migration added joins the others
         return True
     with connection.transaction():
         connection.execute("SELECT pg_advisory_xact_lock(7300)")
@@ -141,12 +144,12 @@ def _distribute(connection: Any, shards: int | None = None) -> None:
     # own, under the migration lock held on a session level.
     connection.execute("SELECT pg_advisory_lock(7300)")
     try:
-        if is_distributed(connection):
-            return
         connection.execute(f"ALTER TABLE imgsearch_images DROP CONSTRAINT IF EXISTS {PATH_UNIQUE}")
         count = shards if shards is not None else default_shards(connection)
         anchor = DISTRIBUTED[0][0]
         for table, column in DISTRIBUTED:
+            if is_distributed(connection, table):
+                continue
             if table == anchor:  # a new co-location group, of ``count`` shards
                 connection.execute(
                     "SELECT create_distributed_table(%s, %s, colocate_with => 'none', "

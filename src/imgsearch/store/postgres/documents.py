@@ -1,6 +1,7 @@
 """A collection's row: finding (or making) it by name, and the JSON documents kept on it —
-the region policy and the confidence calibration (see
-:meth:`imgsearch.store.Store.region_policy` and :meth:`~imgsearch.store.Store.calibration`)."""
+the region policy, the confidence calibration and the text policy (see
+:meth:`imgsearch.store.Store.region_policy`, :meth:`~imgsearch.store.Store.calibration`
+and :meth:`~imgsearch.store.Store.text_policy`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from imgsearch.errors import IndexNotFound
 from imgsearch.store import core
 
-COLUMNS = ("region_policy", "calibration")
+COLUMNS = ("region_policy", "calibration", "text_policy")
 """The columns of ``imgsearch_collections`` that hold documents (never a caller's text)."""
 
 

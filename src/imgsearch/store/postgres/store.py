@@ -20,10 +20,12 @@ from imgsearch.store.postgres.connect import (
     connection_pool,
     unreachable_as_unavailable,
 )
+from imgsearch.store.postgres.dialect import POSTGRES
 from imgsearch.store.postgres.documents import find_collection, read_document, write_document
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings, preferred_kind
+from imgsearch.store.postgres.texts import PostgresTexts
 from imgsearch.store.postgres.url import parse_url, redact
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
@@ -37,20 +39,9 @@ from imgsearch.store.region_rows import (
 from imgsearch.store.terms import query_terms
 
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
-POSTGRES = core.Dialect(
-    param="%s",
-    true="TRUE",
-    # "base/" <= path < "base0" byte-wise ('0' follows '/') is the prefix as a range the
-    # text_pattern_ops index can scan; starts_with keeps the test exact on its own
-    prefix=lambda column, base: (
-        f"({column} ~>=~ %s AND {column} ~<~ %s AND starts_with({column}, %s))",
-        [base, base[:-1] + "0", base],
-    ),
-    any_of=lambda column, values: (f"{column} = ANY(%s)", [list(values)]),
-)
 
 
-class PostgresStore:
+class PostgresStore(PostgresTexts):
     """One collection in a PostgreSQL database with pgvector."""
 
     def __init__(

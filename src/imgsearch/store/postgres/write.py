@@ -10,6 +10,7 @@ import numpy as np
 
 from imgsearch.errors import StoreError
 from imgsearch.store.core import FACT_NAMES, fact_values
+from imgsearch.store.postgres.texts import CURRENT, write_texts
 from imgsearch.store.records import Vector, WriteBatch
 from imgsearch.store.region_rows import RegionTable, write_regions
 from imgsearch.store.terms import term_counts
@@ -39,10 +40,11 @@ def write_batch(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
     deletions, failures recorded and failures resolved."""
     ids = write_images(tx, c, batch, now)
     if batch.deletes:
-        tx.execute(
-            "DELETE FROM imgsearch_terms WHERE collection_id = %s AND image_id = ANY(%s)",
-            (c, list(batch.deletes)),
-        )
+        for table in ("imgsearch_terms", "imgsearch_image_text"):
+            tx.execute(
+                f"DELETE FROM {table} WHERE collection_id = %s AND image_id = ANY(%s)",
+                (c, list(batch.deletes)),
+            )
         tx.execute(
             "DELETE FROM imgsearch_images WHERE collection_id = %s AND id = ANY(%s)",
             (c, list(batch.deletes)),
@@ -65,6 +67,8 @@ def write_batch(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
             (c, list(batch.resolved)),
         )
     write_regions(tx, region_table(c), batch, ids)
+    if batch.texts:
+        write_terms(tx, c, write_texts(tx, c, batch, ids))
     return ids
 
 
@@ -209,8 +213,9 @@ def write_terms(
     rows: list[Any] = []
     if stored:
         rows = tx.execute(
-            "SELECT id, path, camera, caption, tags FROM imgsearch_images "
-            "WHERE collection_id = %s AND id = ANY(%s)",
+            "SELECT i.id, i.path, i.camera, i.caption, i.tags, t.body FROM imgsearch_images i "
+            f"LEFT JOIN imgsearch_image_text t ON {CURRENT} "
+            "WHERE i.collection_id = %s AND i.id = ANY(%s)",
             (c, stored),
         ).fetchall()
         tx.execute(
@@ -226,9 +231,11 @@ def write_terms(
         counted = [
             (
                 image_id,
-                *term_counts(metadata_text(path, camera=camera, caption=caption, tags=tags or [])),
+                *term_counts(
+                    metadata_text(path, camera=camera, caption=caption, tags=tags or [], read=read)
+                ),
             )
-            for image_id, path, camera, caption, tags in rows
+            for image_id, path, camera, caption, tags, read in rows
         ]
         lengths = [(image_id, length) for image_id, _, length in counted]
         for image_id, counts, length in [*counted, *((i, *t) for i, t in new.items())]:

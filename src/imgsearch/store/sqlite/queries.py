@@ -21,6 +21,13 @@ SQLITE = core.Dialect(
     # a range the path index scans ('0' sorts right after '/')
     prefix=lambda column, base: (f"({column} >= ? AND {column} < ?)", [base, base[:-1] + "0"]),
     any_of=lambda column, values: (f"{column} IN ({','.join('?' * len(values))})", list(values)),
+    has_text=lambda column, phrases: (
+        f"({column.format('id')}, {column.format('digest')}) IN "
+        "(SELECT image_id, digest FROM image_text WHERE "
+        + " AND ".join("instr(folded, ?) > 0" for _ in phrases)
+        + ")",
+        list(phrases),
+    ),
 )
 
 IdArray = np.ndarray[Any, np.dtype[np.int64]]

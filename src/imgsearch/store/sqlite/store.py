@@ -44,6 +44,7 @@ from imgsearch.store.sqlite.settings import (
     put_setting,
     read_settings,
 )
+from imgsearch.store.sqlite.texts import SqliteTexts
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
 from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text
 from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
@@ -51,7 +52,7 @@ from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, Vec
 DATABASE = "index.db"
 
 
-class SqliteStore:
+class SqliteStore(SqliteTexts):
     """The embedded store in ``folder`` (created when ``create`` is true)."""
 
     def __init__(

@@ -1,5 +1,6 @@
 """Writing a batch to the embedded store: rows upserted by path in one transaction, the
-FTS5 text kept in step, deletions remembered (tombstones) for the vector index."""
+FTS5 text kept in step (with the text read in the image, while it is the current
+image's), deletions remembered (tombstones) for the vector index."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 from imgsearch.store.core import FACT_COLUMNS, FACT_NAMES, fact_values
 from imgsearch.store.records import ImageFacts, Vector, WriteBatch
 from imgsearch.store.region_rows import RegionTable, write_regions
-from imgsearch.store.text import metadata_text
+from imgsearch.store.text import folded_lines, lines_to_json, metadata_text, read_text
 
 CHUNK = 10_000  # ids per IN (...) list, well under SQLite's variable limit
 
@@ -28,6 +29,7 @@ def write_batch(tx: sqlite3.Connection, batch: WriteBatch, rev: int, now: float)
         marks = ",".join("?" * len(chunk))
         tx.execute(f"DELETE FROM images WHERE id IN ({marks})", chunk)
         tx.execute(f"DELETE FROM images_fts WHERE rowid IN ({marks})", chunk)
+        tx.execute(f"DELETE FROM image_text WHERE image_id IN ({marks})", chunk)
         tx.executemany("INSERT INTO tombstones (id, rev) VALUES (?, ?)", [(i, rev) for i in chunk])
     tx.executemany(
         "INSERT INTO failures (path, size, mtime_ns, code, message, seen_at) "
@@ -38,7 +40,32 @@ def write_batch(tx: sqlite3.Connection, batch: WriteBatch, rev: int, now: float)
     )
     tx.executemany("DELETE FROM failures WHERE path = ?", [(p,) for p in batch.resolved])
     write_regions(tx, region_table(rev), batch, ids)
+    write_texts(tx, batch, ids)
     return ids
+
+
+def write_texts(tx: sqlite3.Connection, batch: WriteBatch, ids: list[int]) -> None:
+    """Store the text read in images (in place of what was read before) and refresh their
+    metadata text."""
+    for text in batch.texts:
+        image_id = ids[text.image_index] if text.image_index is not None else text.image_id
+        row = tx.execute("SELECT digest FROM images WHERE id = ?", (image_id,)).fetchone()
+        if row is None or row[0] != text.digest:  # removed or changed since it was read
+            continue
+        tx.execute(
+            "INSERT OR REPLACE INTO image_text "
+            "(image_id, digest, stamp, lines, body, folded, warning) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                image_id,
+                row[0],
+                text.stamp,
+                lines_to_json(text.lines),
+                read_text(text.lines),
+                folded_lines(text.lines),
+                text.warning,
+            ),
+        )
+        write_text(tx, int(image_id or 0))
 
 
 def region_table(rev: int) -> RegionTable:
@@ -103,9 +130,11 @@ def write_image(
 
 def write_text(tx: sqlite3.Connection, image_id: int) -> None:
     """Recompute the FTS5 metadata text of ``image_id``."""
-    path, camera, caption, tags = tx.execute(
-        "SELECT path, camera, caption, tags FROM images WHERE id = ?", (image_id,)
+    path, camera, caption, tags, read = tx.execute(
+        "SELECT path, camera, caption, tags, t.body FROM images LEFT JOIN image_text t "
+        "ON t.image_id = images.id AND t.digest = images.digest WHERE images.id = ?",
+        (image_id,),
     ).fetchone()
-    body = metadata_text(path, camera=camera, caption=caption, tags=json.loads(tags))
+    body = metadata_text(path, camera=camera, caption=caption, tags=json.loads(tags), read=read)
     tx.execute("DELETE FROM images_fts WHERE rowid = ?", (image_id,))
     tx.execute("INSERT INTO images_fts (rowid, body) VALUES (?, ?)", (image_id, body))

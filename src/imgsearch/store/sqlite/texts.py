@@ -1,0 +1,79 @@
+"""The embedded store's text read in images (OCR): the lines of hits, the images still to
+read, the index's reading policy. Mixed into :class:`~imgsearch.store.sqlite.SqliteStore`.
+
+Only a row whose ``digest`` is its image's current one counts: text read from bytes the
+image no longer holds is ignored until the image is read again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from imgsearch.store import core, records
+from imgsearch.store.sqlite.queries import SQLITE
+from imgsearch.store.sqlite.settings import get_document, put_document
+from imgsearch.store.sqlite.write import CHUNK
+from imgsearch.store.text import lines_from_json
+from imgsearch.types import TextLine
+
+CURRENT = "t.image_id = images.id AND t.digest = images.digest"
+"""The join condition of an image and its current text."""
+
+
+class SqliteTexts:
+    """See :class:`imgsearch.store.base.Store` for what each method promises."""
+
+    def _reader(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError
+
+    def text_lines(self, ids: Sequence[int]) -> dict[int, list[TextLine]]:
+        found: dict[int, list[TextLine]] = {}
+        wanted = [int(i) for i in ids]
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            rows = self._reader().execute(
+                f"SELECT images.id, t.lines FROM images JOIN image_text t ON {CURRENT} "
+                f"WHERE images.id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((int(image_id), lines_from_json(lines)) for image_id, lines in rows)
+        return found
+
+    def files_without_text(self, stamp: str, roots: Sequence[str]) -> list[records.StoredFile]:
+        clause, params = core.under_clause(roots, SQLITE, "images")
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT images.id, path, size, mtime_ns, images.digest, width, height FROM images "
+                f"LEFT JOIN image_text t ON {CURRENT} AND t.stamp = ? "
+                "WHERE t.image_id IS NULL AND images.vector IS NOT NULL "
+                f"AND images.duration IS NULL AND {clause} ORDER BY path",
+                (stamp, *params),
+            )
+            .fetchall()
+        )
+        return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], True, r[5], r[6]) for r in rows]
+
+    def text_counts(self) -> tuple[int, int, int]:
+        read, with_text, warned = (
+            self._reader()
+            .execute(
+                "SELECT count(*), count(nullif(t.body, '')), count(t.warning) FROM images "
+                f"JOIN image_text t ON {CURRENT}"
+            )
+            .fetchone()
+        )
+        return int(read), int(with_text), int(warned)
+
+    def text_policy(self) -> dict[str, Any]:
+        return get_document(self._reader(), "text_policy")
+
+    def set_text_policy(self, policy: Mapping[str, Any]) -> None:
+        with self._transaction() as tx:
+            put_document(tx, "text_policy", policy)
