@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from imgsearch.detector import YoloDetector
     from imgsearch.indexer import IndexEvent, IndexReport
     from imgsearch.indexer.parts import Part
+    from imgsearch.indexer.text import TextReading
     from imgsearch.indexer.videos import VideoOptions
     from imgsearch.region_policy import RegionPolicy
 
@@ -89,6 +90,7 @@ class Index:
         self._encoder = encoder
         self._text_vector = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_text)
         self._confidence: Confidence | None = None
+        self._reading: TextReading | None = None
 
     @classmethod
     def open(
@@ -144,20 +146,28 @@ class Index:
         on_regions: Callable[[str, int, int], None] | None = None,
         video: VideoOptions | None = None,
         part: Part | str | None = None,
+        read_text: bool | None = None,
+        on_text: Callable[[int, int], None] | None = None,
     ) -> IndexReport:
         """Bring the index in step with ``folders`` (see :mod:`imgsearch.indexer`; videos:
         which frames are kept and the caps, ``video``), then give its images the regions
         the index's policy keeps (``report.regions``; see :mod:`imgsearch.region_policy`).
         ``part`` (``"I/N"``): only this indexer's share of the files, so that N indexers
-        fill one index in parallel (see :mod:`imgsearch.indexer.parts`)."""
+        fill one index in parallel (see :mod:`imgsearch.indexer.parts`). ``read_text``
+        turns reading the text in images (OCR) on or off for this and later runs (``None``:
+        as the index was told last; see :mod:`imgsearch.indexer.text`); ``on_text``
+        follows the reading of images the run did not decode (done, total)."""
         from imgsearch.indexer import Indexer
         from imgsearch.indexer.parts import Part
+        from imgsearch.indexer.text import read_missing_text, text_reading
         from imgsearch.region_policy import apply_policy
 
         share = Part.parse(part) if isinstance(part, str) else part
+        self._reading = text_reading(self.store, read_text, self._reading)
         indexer = Indexer(
-            self.store, self.encoder, on_event=on_event, source=self._source(), video=video
-        )
+            self.store, self.encoder, on_event=on_event, source=self._source(), video=video,
+            text=self._reading,
+        )  # fmt: skip
         report = indexer.update(
             folders,
             exclude=exclude,
@@ -167,6 +177,13 @@ class Index:
             part=share,
         )
         select = share.selector(list(report.roots)) if share is not None else None
+        if self._reading is not None:
+            report.text.add(
+                read_missing_text(
+                    self.store, self.encoder, self._reading, report.roots, select=select,
+                    on_progress=on_text,
+                )
+            )  # fmt: skip
         report.regions = apply_policy(
             self.region_policy, self.store, self.encoder, folders, on_progress=on_regions,
             select=select,

@@ -27,6 +27,8 @@ from imgsearch.search import (
 from imgsearch.segments import Moment, Segment, find_segments
 from imgsearch.store import ImageRecord, RegionRecord, Store
 from imgsearch.store.records import REGION_SOURCES
+from imgsearch.store.text import matching_line
+from imgsearch.types import TextLine
 
 WORDS_KEEP = 1.0
 """BM25 score of the query's words in a hit's metadata text from which a confidence
@@ -108,6 +110,7 @@ def rank(
     scored.sort(key=_order)
     page = scored[query.offset : wanted]
     regions = _matched_regions(store, [s.image_id for s in page if s.segment is None], matched)
+    lines = _matched_lines(store, query, [s.image_id for s in page])
     return [
         Hit(
             query.offset + n + 1,
@@ -119,6 +122,7 @@ def rank(
             frames[s.segment.region_id] if s.segment else regions.get(s.image_id),
             s.segment,
             confidence,
+            lines.get(s.image_id),
         )
         for n, (s, confidence) in enumerate(
             zip(page, judge.of_hits([s.cosine for s in page]), strict=True)
@@ -216,6 +220,20 @@ def _segments_of(
         for frame, cosine in zip(frames, cosines, strict=True)
     ]
     return find_segments(moments, video.duration or 0.0)
+
+
+def _matched_lines(store: Store, query: Query, image_ids: list[int]) -> dict[int, TextLine]:
+    """For each hit whose read text holds the query's words (or the phrases its filter
+    requires), the line that does."""
+    words, required = query.words, query.filters.contains_text
+    if not (words or required) or not image_ids:
+        return {}
+    found = {}
+    for image_id, lines in store.text_lines(image_ids).items():
+        line = matching_line(lines, words, required)
+        if line is not None:
+            found[image_id] = line
+    return found
 
 
 def _matched_regions(

@@ -49,7 +49,7 @@ from imgsearch.media.walk import IMAGE_EXTENSIONS
 from imgsearch.segments import Segment
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
 from imgsearch.store.records import MAX_FILTER_VALUES, REGION_SOURCES
-from imgsearch.types import Box
+from imgsearch.types import Box, TextLine
 
 DEFAULT_TOP = 10
 DEFAULT_METADATA_WEIGHT = 0.1
@@ -188,6 +188,10 @@ class Hit:
     confidence: float | None = None
     """How likely the hit is a real match, 0..1, comparable across queries (see
     :mod:`imgsearch.confidence`); ``None`` when the collection is too small to tell."""
+    text: TextLine | None = None
+    """The line of text read in the image (OCR) that holds the query's words or its
+    ``contains_text`` phrases (see :func:`imgsearch.store.text.matching_line`), with its
+    box; ``None`` when no read line does."""
 
 
 def parse_expression(expression: str | Sequence[str]) -> list[QueryPart]:

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from imgsearch.cli.index import IndexProgress, print_summary
 from imgsearch.config import default_data_dir
@@ -94,8 +95,8 @@ def demo(
                     f"{hit.relevance:.3f}",
                     f"{hit.cosine:.3f}",
                     "[green]yes[/]" if ok else "[red]no[/]",
-                    Path(hit.image.path).name,
-                    ", ".join(o.name for o in image.objects) if image else "?",
+                    Text(Path(hit.image.path).name),
+                    Text(", ".join(o.name for o in image.objects) if image else "?"),
                 )
             console.print(table)
     console.print(f"\n{right} of {total} hits shown are right.")

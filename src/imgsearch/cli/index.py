@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -128,6 +129,13 @@ def index(
         min=1,
         help="Frames kept per video at most; later moments of a longer video are not indexed.",
     ),
+    ocr: bool | None = typer.Option(
+        None,
+        "--ocr/--no-ocr",
+        help="Read the text in pictures (OCR, RapidOCR; needs imgsearch[ocr]) so that searches "
+        "find printed words: new and changed pictures while they are decoded, the rest after. "
+        "The index remembers the choice.",
+    ),
     part: str | None = typer.Option(
         None,
         "--part",
@@ -175,6 +183,8 @@ def index(
                     FramePolicy(rate=video_rate), VideoLimits(max_frames=max_video_frames)
                 ),
                 part=part,
+                read_text=ocr,
+                on_text=reporter.text_progress,
             )
         imported = None
         if annotations is not None:
@@ -186,6 +196,8 @@ def index(
             summary["annotations"] = imported.as_dict()
         for source, done in report.regions.items():
             summary[source] = done.as_dict()
+        if ocr or report.text.read:
+            summary["text"] = asdict(report.text)
         json.dump(summary, sys.stdout)
         sys.stdout.write("\n")
     else:
@@ -233,6 +245,14 @@ class IndexProgress:
         if self.progress is not None:
             self.progress.stop()
 
+    def text_progress(self, done: int, total: int) -> None:
+        """Reading the text of pictures the run did not decode (an index that just turned
+        OCR on): a line every few seconds."""
+        now = time.monotonic()
+        if not self.quiet and (now - self.last_line >= _LOG_EVERY_SECONDS or done == total):
+            self.last_line = now
+            self.console.print(f"reading text: {done}/{total} pictures", markup=False)
+
     def __call__(self, event: IndexEvent) -> None:
         if event.kind == "failed" and not self.quiet:
             self.console.print(f"failed {event.path}: {event.message}", markup=False)
@@ -274,6 +294,12 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
         f"model ran on {report.embedded} images and video frames",
         markup=False,
     )
+    if report.text.read:
+        console.print(
+            f"  text read in {report.text.read} pictures: {report.text.with_text} show some"
+            + (f", {report.text.warnings} could not be read" if report.text.warnings else ""),
+            markup=False,
+        )
     if report.thumbprinted:
         console.print(
             f"  thumbprints added to {report.thumbprinted} pictures indexed before they were "

@@ -9,6 +9,7 @@ import sys
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
 from imgsearch.labels import DEFAULT_PROMPT
@@ -55,7 +56,7 @@ def suspects(
         box = suspect.region.region.box
         where = "" if box is None else f"{box.x:.0f},{box.y:.0f},{box.w:.0f},{box.h:.0f}"
         table.add_row(
-            str(n), f"{suspect.margin:.4f}", suspect.given, suspect.preferred,
-            str(suspect.region.id), where, suspect.image.path,
+            str(n), f"{suspect.margin:.4f}", Text(suspect.given), Text(suspect.preferred),
+            str(suspect.region.id), where, Text(suspect.image.path),
         )  # fmt: skip
     console.print(table)

@@ -15,12 +15,14 @@ from typing import Literal
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
 from imgsearch.errors import InvalidQuery
 from imgsearch.search import DEFAULT_METADATA_WEIGHT, Hit, Query, QueryPart, parse_expression
 from imgsearch.segments import clock
 from imgsearch.store import Filters
+from imgsearch.store.text import line_as_dict
 from imgsearch.types import Box
 
 _FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF", "HEIC": "HEIF"}
@@ -49,6 +51,12 @@ def search(
     min_height: int | None = typer.Option(None, "--min-height", min=1),
     media: str = typer.Option(
         "all", "--media", help="image, video or all: which kind of file may match."
+    ),
+    contains_text: list[str] = typer.Option(
+        [],
+        "--contains-text",
+        help="Only pictures whose read text (imgsearch index --ocr) contains TEXT, ignoring "
+        "case, accents and spaces (a part of a word matches too); repeatable: all must appear.",
     ),
     metadata_weight: float = typer.Option(
         DEFAULT_METADATA_WEIGHT,
@@ -107,6 +115,7 @@ def search(
             min_width=min_width,
             min_height=min_height,
             media=_media(media),
+            contains_text=tuple(contains_text),
         )
         hits = opened.search(
             Query(
@@ -186,6 +195,7 @@ def _as_dict(hit: Hit) -> dict[str, object]:
         "taken": datetime.fromtimestamp(record.sort_time).isoformat(timespec="seconds"),
         "captured_at_exif": record.captured_at is not None,
         "region": None if hit.region is None else hit.region.as_dict(),
+        "text": None if hit.text is None else line_as_dict(hit.text),
         "media": "video" if record.is_video else "image",
         **(_video(hit) if record.is_video else {}),
     }
@@ -228,6 +238,9 @@ def _table(hits: list[Hit]) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     if matched:
         table.add_column("matched", overflow="fold", max_width=24)
+    read = any(hit.text is not None for hit in hits)
+    if read:
+        table.add_column("text", overflow="fold", max_width=30)
     table.add_column("path", overflow="fold", min_width=20)
     for hit in hits:
         record = hit.image
@@ -239,7 +252,11 @@ def _table(hits: list[Hit]) -> None:
             f"{hit.metadata_score:.2f}",
             f"{record.width}×{record.height}",
             _taken(hit),
-            *((_matched(hit),) if matched else ()),
-            record.path if hit.segment is None else f"{record.path} @ {hit.segment.describe()}",
+            *((Text(_matched(hit)),) if matched else ()),
+            *((Text(hit.text.text if hit.text else ""),) if read else ()),
+            # collection strings are text, never markup
+            Text(
+                record.path if hit.segment is None else f"{record.path} @ {hit.segment.describe()}"
+            ),
         )
     console.print(table)

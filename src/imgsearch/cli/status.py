@@ -30,6 +30,8 @@ def status(
         location = opened.store.location
         policy = opened.region_policy
         calibration = opened.calibration if stats.settings else None
+        reads = opened.store.text_policy().get("read", False)
+        read, with_text, warned = opened.store.text_counts()
     run = stats.last_run
     if as_json:
         payload: dict[str, object] = {
@@ -46,6 +48,7 @@ def status(
             "region_policy": policy.as_dict(),
             "calibration": calibration.as_dict() if calibration else None,
             "daemon": daemon,
+            "text": {"ocr": reads, "read": read, "with_text": with_text, "warnings": warned},
             "last_run": None if run is None else run.__dict__ | {"roots": list(run.roots)},
         }
         if errors:
@@ -65,6 +68,12 @@ def status(
     )
     out.print(
         f"regions    {stats.regions} (with video frames); kept up: {_describe(policy)}",
+        markup=False,
+    )
+    out.print(
+        f"text       read in {read} pictures ({with_text} show some"
+        + (f", {warned} could not be read" if warned else "")
+        + ("); every run reads new pictures" if reads else "); not read on runs (index --ocr)"),
         markup=False,
     )
     if calibration is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
+from imgsearch.indexer.text import TextReport
 from imgsearch.store import Failure, Run
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class IndexReport:
     regions: dict[str, RegionReport] = field(default_factory=dict)
     """What the index's region policy added after the run, per source (``grid``,
     ``detector``; see :mod:`imgsearch.region_policy`)."""
+    text: TextReport = field(default_factory=TextReport)
+    """Images whose text was read (OCR) this run, in the decode pass and after it."""
 
     def as_run(self, started_at: float, finished_at: float | None, completed: bool) -> Run:
         c = self.counts

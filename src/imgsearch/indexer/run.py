@@ -32,11 +32,12 @@ from imgsearch.indexer.steps import (
     read,
     read_file,
 )
+from imgsearch.indexer.text import TextReading
 from imgsearch.indexer.thumbprints import add_thumbprints, missing_thumbprints
 from imgsearch.indexer.videos import VideoOptions, embed_video, is_video, read_video, reuse
 from imgsearch.media.walk import FileEntry, walk_images
 from imgsearch.pipeline import ordered_map
-from imgsearch.store import IndexSettings, RegionSet, Store, WriteBatch
+from imgsearch.store import IndexSettings, RegionSet, Store, TextSet, WriteBatch
 
 MAX_PENDING = 256
 """Files waiting for one write, when few of them need the model (moves, touched files)."""
@@ -53,12 +54,15 @@ class Indexer:
         on_event: Callable[[IndexEvent], None] | None = None,
         source: str | None = None,
         video: VideoOptions | None = None,
+        text: TextReading | None = None,
     ) -> None:
         self.store = store
         self.encoder = encoder
         self.on_event = on_event
         self.source = source or encoder.source
         self.video = video or VideoOptions()
+        self.text = text
+        """Read the text in the images the model sees (OCR), with their batch."""
 
     def bind(self, *, reembed: bool = False) -> None:
         """Tie the store to this encoder's model (the model guard)."""
@@ -136,7 +140,7 @@ class Indexer:
         def read_any(candidate: Candidate) -> Read:
             if is_video(candidate.entry.path):
                 return read_video(candidate, self.video.limits)
-            return read(candidate, encoder, known)
+            return read(candidate, encoder, known, self.text)
 
         pending: list[Read] = []
         weight = 0
@@ -189,7 +193,7 @@ class Indexer:
         outcomes = [
             with_thumbprint(item, outcome) for item, outcome in zip(items, outcomes, strict=True)
         ]
-        self.store.write(_batch(items, outcomes, report))
+        self.store.write(_batch(items, outcomes, report, self.text))
         for item, outcome in zip(items, outcomes, strict=True):
             why = outcome.failure.message if outcome.failure else ""
             progress.emit(outcome.kind, item.candidate.entry.path, why)
@@ -218,16 +222,33 @@ def with_thumbprint(item: Read, outcome: Outcome) -> Outcome:
     return replace(outcome, write=replace(write, thumbprint=thumbprint(item.pixels)))
 
 
-def _batch(items: list[Read], outcomes: list[Outcome], report: IndexReport) -> WriteBatch:
+def _batch(
+    items: list[Read],
+    outcomes: list[Outcome],
+    report: IndexReport,
+    reading: TextReading | None = None,
+) -> WriteBatch:
     batch = WriteBatch()
     for item, outcome in zip(items, outcomes, strict=True):
         report.embedded += outcome.embedded
         if outcome.write is not None:
             batch.images.append(outcome.write)
             batch.resolved.append(item.candidate.entry.path)
+            index = len(batch.images) - 1
             if outcome.frames is not None:
-                index = len(batch.images) - 1
                 batch.regions.append(RegionSet("frame", outcome.frames, image_index=index))
+            if item.text is not None and reading is not None and item.facts is not None:
+                text = item.text
+                batch.texts.append(
+                    TextSet(
+                        text.lines,
+                        reading.stamp,
+                        item.facts.digest,
+                        image_index=index,
+                        warning=text.warning,
+                    )
+                )
+                report.text.count(text)
         if outcome.failure is not None:
             batch.failures.append(outcome.failure)
             report.record_failure(outcome.failure)

@@ -17,6 +17,7 @@ from pathlib import Path
 from imgsearch.encoder import Encoder, Pixels, Vectors
 from imgsearch.errors import ImageError, ImageUnreadable
 from imgsearch.indexer.report import EventKind
+from imgsearch.indexer.text import TextRead, TextReading, decode_with_text
 from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry
 from imgsearch.store import Failure, ImageFacts, ImageWrite, Region, StoredFile
@@ -115,20 +116,31 @@ class Read:
     failure: Failure | None = None
     video: bool = False
     """A video's facts: its frames are read later, only if they must be embedded."""
+    text: TextRead | None = None
+    """The text read in it (OCR), when the run reads text and the model sees it."""
 
 
-def read(candidate: Candidate, encoder: Encoder, known: Callable[[str], bool]) -> Read:
+def read(
+    candidate: Candidate,
+    encoder: Encoder,
+    known: Callable[[str], bool],
+    reading: TextReading | None = None,
+) -> Read:
     """Hash and decode ``candidate``'s file; the model input is skipped when its bytes
-    already have a vector (``known(digest)``, or its own unchanged row)."""
+    already have a vector (``known(digest)``, or its own unchanged row). With ``reading``,
+    an image the model sees has its text read from the same decode."""
     entry = candidate.entry
+    text = None
     try:
         data = read_file(entry, encoder)
         digest = hashlib.sha256(data).hexdigest()
         row = candidate.stored
         reuse = row is not None and row.digest == digest and row.has_vector
-        info, pixels = encoder.read_image(
-            data, name=entry.path, pixels=not (reuse or known(digest))
-        )
+        pixels_needed = not (reuse or known(digest))
+        if reading is not None and pixels_needed:
+            info, pixels, text = decode_with_text(data, entry.path, encoder, reading)
+        else:
+            info, pixels = encoder.read_image(data, name=entry.path, pixels=pixels_needed)
     except ImageError as exc:
         return Read(candidate, failure=failure_of(entry, exc))
     facts = ImageFacts(
@@ -144,7 +156,7 @@ def read(candidate: Candidate, encoder: Encoder, known: Callable[[str], bool]) -
         latitude=info.latitude,
         longitude=info.longitude,
     )
-    return Read(candidate, facts, pixels)
+    return Read(candidate, facts, pixels, text=text)
 
 
 def read_file(entry: FileEntry, encoder: Encoder) -> bytes:

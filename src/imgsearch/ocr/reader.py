@@ -86,14 +86,17 @@ class TextReader:
         self.looks = self.reads = 0
         """How many pictures were looked at, and how many of them read in full."""
 
-    def read(self, rgb: NDArray[np.uint8]) -> list[TextLine]:
+    def read(self, rgb: NDArray[np.uint8], size: tuple[int, int] | None = None) -> list[TextLine]:
         """The lines of text in an upright RGB image (``(height, width, 3)`` uint8), top
-        to bottom; ``[]`` when there is none. Raises :class:`OcrFailed`."""
+        to bottom; ``[]`` when there is none. ``size``: the image's own ``(width,
+        height)`` when ``rgb`` is a smaller copy of it (boxes are in the image's pixels).
+        Raises :class:`OcrFailed`."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise OcrFailed(f"cannot read text in an array of shape {rgb.shape} ({rgb.dtype})")
-        height, width = rgb.shape[:2]
-        scale = min(1.0, self.max_side / max(height, width))
-        small = _shrunk(rgb, scale)
+        shrink = min(1.0, self.max_side / max(rgb.shape[:2]))
+        small = _shrunk(rgb, shrink)
+        width, height = size or (rgb.shape[1], rgb.shape[0])
+        scale = small.shape[1] / width  # copy pixels per image pixel
         try:
             with self._lock:
                 if self._look is not None:

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,8 @@ class JobState:
     counts: dict[str, int] = field(default_factory=dict)
     regions: dict[str, dict[str, Any]] = field(default_factory=dict)
     """What the index's region policy added after the run (grid windows, detector objects)."""
+    text: dict[str, int] = field(default_factory=dict)
+    """Pictures whose text was read (OCR): read, with_text, warnings."""
     annotations: dict[str, Any] | None = None
     """An import's report (boxes imported, embedded, kept, problems per entry)."""
     started_at: float | None = None
@@ -57,8 +59,12 @@ class Jobs:
         index_path: str,
         encoder: Callable[[], Encoder],
         on_written: Callable[[], None] = lambda: None,
+        *,
+        read_text: bool | None = None,
     ) -> None:
         self.index_path = index_path
+        self.read_text = read_text
+        """Index runs read the text in pictures (OCR); ``None``: as the index was told last."""
         self._encoder = encoder
         self._on_written = on_written  # the searching Index reads its sample again
         self.job = JobState()
@@ -103,9 +109,10 @@ class Jobs:
 
         try:
             with Index.open(self.index_path, encoder=self._encoder()) as writer:
-                report = writer.update(roots, on_event=progress)
+                report = writer.update(roots, on_event=progress, read_text=self.read_text)
             job.counts = dict(report.counts)
             job.regions = {source: done.as_dict() for source, done in report.regions.items()}
+            job.text = asdict(report.text)
             job.state = "done"
         except Exception as exc:  # reported through GET /v1/index, and logged
             log.exception("index run failed")

@@ -12,6 +12,7 @@ from imgsearch.search import Hit
 from imgsearch.segments import Segment
 from imgsearch.server.schemas import ImageOut, Links, RegionOut
 from imgsearch.store import ImageRecord, RegionRecord
+from imgsearch.store.text import line_as_dict
 
 MIME = {
     "JPEG": "image/jpeg",
@@ -101,6 +102,7 @@ def hit_out(hit: Hit) -> dict[str, Any]:
         "height": hit.image.height,
         "taken": hit.image.sort_time,
         "region": None if hit.region is None else region_out(hit.region),
+        "text": None if hit.text is None else line_as_dict(hit.text),
         "media": "video" if hit.image.is_video else "image",
         "duration": hit.image.duration,
         "segment": None if hit.segment is None else segment_out(hit.id, hit.segment),

@@ -43,6 +43,7 @@ def filters_of(given: FiltersIn | None) -> Filters:
         min_width=f.min_width,
         min_height=f.min_height,
         media=None if f.media == "all" else f.media,
+        contains_text=tuple(f.contains_text),
     )
 
 

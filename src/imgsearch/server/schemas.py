@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from imgsearch.server.settings import MAX_IMAGE_BYTES, MAX_TEXT_CHARS
-from imgsearch.store.records import MAX_DIMENSION, MAX_FILTER_VALUES
+from imgsearch.store.records import MAX_DIMENSION, MAX_FILTER_VALUES, MAX_TEXT_PHRASE
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -29,6 +29,9 @@ def _unicode(text: str) -> str:
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS), AfterValidator(_unicode)]
 Folder = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode)]
 Format = Annotated[str, StringConstraints(max_length=16), AfterValidator(_unicode)]
+Phrase = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_TEXT_PHRASE), AfterValidator(_unicode)
+]
 Url = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode)]
 
 
@@ -77,6 +80,12 @@ class FiltersIn(BaseModel):
     min_height: int | None = Field(None, ge=1, le=MAX_DIMENSION)
     media: Literal["image", "video", "all"] = Field(
         "all", description="Still images only, videos only, or both."
+    )
+    contains_text: list[Phrase] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Phrases the text read in the picture (OCR) must each contain, ignoring "
+        "case, accents and spaces; pictures without read text never match.",
     )
 
 
@@ -140,6 +149,14 @@ class BoxOut(BaseModel):
     y: float
     w: float
     h: float
+
+
+class TextLineOut(BaseModel):
+    """A line of text read in the picture (OCR)."""
+
+    text: str
+    box: BoxOut = Field(description="Where the line is, in pixels of the displayed image.")
+    confidence: float = Field(description="How sure the recogniser was, 0..1.")
 
 
 class RegionOut(BaseModel):
@@ -221,6 +238,11 @@ class HitOut(BaseModel):
     taken: float | None
     region: RegionOut | None = Field(
         None, description="The region whose vector matched best; null: the whole image."
+    )
+    text: TextLineOut | None = Field(
+        None,
+        description="The line of text read in the picture that holds the query's words or "
+        "its contains_text phrases; null when none does.",
     )
     media: Literal["image", "video"] = "image"
     duration: float | None = None

@@ -97,7 +97,12 @@ class Service:
             request_decode=self.request_decode,
             open_indexed=self._open_indexed,
         )
-        self.jobs = Jobs(self.index_path, lambda: self.encoder, lambda: self.index.changed())
+        self.jobs = Jobs(
+            self.index_path,
+            lambda: self.encoder,
+            lambda: self.index.changed(),
+            read_text=settings.ocr,
+        )
         self._configured_roots = files.RealRoots(settings.roots)
         self.thumbnails = (settings.thumbnail_cache or self._default_thumbnails()).expanduser()
         # URL fetches wait on other servers: their own threads, so that slow ones cannot

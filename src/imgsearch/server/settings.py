@@ -76,6 +76,11 @@ class ServerSettings(BaseSettings):
         default_factory=list,
         description="Folders that POST /v1/index brings in step, and whose files may be served.",
     )
+    ocr: bool | None = Field(
+        None,
+        description="Read the text in pictures (OCR; needs imgsearch[ocr]) on index runs, so "
+        "searches find printed words; default: as the index was last told (imgsearch index --ocr).",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)

@@ -21,7 +21,7 @@ from pathlib import PurePath
 from imgsearch.types import Box, TextLine
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: "_" separates, as in FTS5
 FOLDER_DEPTH = 3
 """How many enclosing folders contribute words (``~/Pictures/2019/Rome/x.jpg`` → pictures 2019 rome)."""
 
@@ -96,6 +96,16 @@ def lines_to_json(lines: Sequence[TextLine]) -> str:
         ],
         ensure_ascii=False,
     )
+
+
+def line_as_dict(line: TextLine) -> dict[str, object]:
+    """A line as the CLI's JSON and the HTTP API show it: text, box (pixels), confidence."""
+    box = line.box
+    return {
+        "text": line.text,
+        "box": {"x": box.x, "y": box.y, "w": box.w, "h": box.h},
+        "confidence": line.confidence,
+    }
 
 
 def lines_from_json(stored: str | list[dict[str, object]] | None) -> list[TextLine]:

@@ -1,0 +1,189 @@
+"""Reading the text in images while indexing (OCR), within the decode pass.
+
+An image the model must see is decoded once, at a scale that keeps the reader's
+``max_side`` (JPEGs still use libjpeg's reduced-scale decoding); the reader and the model
+both work from that copy, on the decode worker threads, overlapped with the model. The
+text is written with the image, in its batch. What a run did not decode — images indexed
+before OCR was turned on, duplicates whose twin's vector served, images read with other
+settings — is read afterwards by :func:`read_missing_text`, a batch at a time, so a killed
+run resumes where it stopped.
+
+Reading text never fails an image: an error becomes a warning kept with it (and the
+image is not read again until it changes or the reader's settings do).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from imgsearch.encoder import Encoder, Pixels
+from imgsearch.errors import ImageError
+from imgsearch.media.decode import read_image
+from imgsearch.media.metadata import ImageInfo
+from imgsearch.media.sources import too_large
+from imgsearch.ocr.policy import TextPolicy
+from imgsearch.ocr.reader import OcrFailed, TextReader
+from imgsearch.pipeline import ordered_map
+from imgsearch.store import Store, StoredFile, TextSet, WriteBatch
+from imgsearch.types import TextLine
+
+WRITE_EVERY = 32
+"""Images whose text one transaction of :func:`read_missing_text` writes."""
+
+
+@dataclass(frozen=True)
+class TextRead:
+    """What reading one image's text gave: its lines, or why it could not be read."""
+
+    lines: list[TextLine]
+    warning: str | None = None
+
+
+@dataclass
+class TextReport:
+    """Images whose text was read, how many hold some, how many could not be read."""
+
+    read: int = 0
+    with_text: int = 0
+    warnings: int = 0
+
+    def count(self, text: TextRead) -> None:
+        self.read += 1
+        self.with_text += bool(text.lines)
+        self.warnings += text.warning is not None
+
+    def add(self, other: TextReport) -> None:
+        self.read += other.read
+        self.with_text += other.with_text
+        self.warnings += other.warnings
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """The reader a run uses, and the stamp its text is stored with."""
+
+    reader: TextReader
+    stamp: str
+
+
+def decode_with_text(
+    data: bytes, name: str, encoder: Encoder, reading: TextReading, *, pixels: bool = True
+) -> tuple[ImageInfo, Pixels | None, TextRead]:
+    """An image's facts, its model input (unless ``pixels=False``) and its text, from one
+    decode; raises :class:`~imgsearch.errors.ImageError` for a bad image."""
+    with encoder.decode_slot():
+        decoded = read_image(
+            data,
+            name=name,
+            min_short_edge=max(1, reading.reader.max_side // 2),
+            options=encoder.decode_options,
+        )
+    info, rgb = decoded.info, decoded.rgb
+    del decoded  # the full decode is freed once the bounded copy exists
+    assert rgb is not None
+    copy = _bounded(rgb, reading.reader.max_side)
+    del rgb
+    model_input = encoder.read_image(copy, name=name)[1] if pixels else None
+    return info, model_input, read_text(reading.reader, copy, (info.width, info.height))
+
+
+def read_text(reader: TextReader, rgb: NDArray[np.uint8], size: tuple[int, int]) -> TextRead:
+    """The text of an image whose upright RGB copy is ``rgb``; a failure is a warning."""
+    try:
+        return TextRead(reader.read(rgb, size))
+    except OcrFailed as exc:
+        return TextRead([], exc.message)
+
+
+def _bounded(rgb: Image.Image, max_side: int) -> NDArray[np.uint8]:
+    scale = max_side / max(rgb.size)
+    if scale < 1:
+        size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+        rgb = rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(rgb)
+
+
+def read_missing_text(
+    store: Store,
+    encoder: Encoder,
+    reading: TextReading,
+    roots: Sequence[str],
+    *,
+    select: Callable[[str], bool] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> TextReport:
+    """Read the text of the still images under ``roots`` (those ``select`` accepts) whose
+    current bytes were not read with ``reading``'s stamp. A file that changed since it was
+    indexed is left for the next index run; one that vanished, too."""
+    todo = [
+        f
+        for f in store.files_without_text(reading.stamp, roots)
+        if select is None or select(f.path)
+    ]
+    report = TextReport()
+    batch: list[TextSet] = []
+
+    def read_one(stored: StoredFile) -> TextSet | None:
+        limit = encoder.decode_options.max_file_bytes
+        try:
+            if limit is not None and Path(stored.path).stat().st_size > limit:
+                raise too_large(Path(stored.path).stat().st_size, limit, stored.path)
+            data = Path(stored.path).read_bytes()
+        except (OSError, ImageError):
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != stored.digest:
+            return None
+        try:
+            _, _, text = decode_with_text(data, stored.path, encoder, reading, pixels=False)
+        except ImageError as exc:
+            text = TextRead([], exc.reason)
+        report.count(text)
+        return TextSet(text.lines, reading.stamp, digest, image_id=stored.id, warning=text.warning)
+
+    window = max(2, encoder.decode_workers * 2)
+    for done, future in enumerate(
+        ordered_map(read_one, todo, workers=encoder.decode_workers, window=window), 1
+    ):
+        found = future.result()
+        if found is not None:
+            batch.append(found)
+        if len(batch) >= WRITE_EVERY:
+            store.write(WriteBatch(texts=batch))
+            batch = []
+        if on_progress is not None:
+            on_progress(done, len(todo))
+    if batch:
+        store.write(WriteBatch(texts=batch))
+    return report
+
+
+def text_reading(
+    store: Store, read: bool | None, loaded: TextReading | None = None
+) -> TextReading | None:
+    """The reading the store's text policy asks for (``read``: turn it on or off first, and
+    remember that), reusing ``loaded`` when its settings are the policy's; ``None`` when
+    the index does not read text. Raises :class:`~imgsearch.ocr.reader.OcrUnavailable`
+    (before anything is stored) when reading is asked for and RapidOCR is missing."""
+    policy = TextPolicy.from_dict(store.text_policy())
+    wanted = policy if read is None else replace(policy, read=read)
+    reading = None
+    if wanted.read:
+        reading = loaded
+        if reading is None or reading.stamp != wanted.stamp:
+            reader = TextReader(
+                max_side=wanted.max_side,
+                min_confidence=wanted.min_confidence,
+                look_side=wanted.look_side,
+            )
+            reading = TextReading(reader, wanted.stamp)
+    if wanted != policy:
+        store.set_text_policy(wanted.as_dict())
+    return reading
