@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -20,6 +21,7 @@ from imgsearch.errors import InvalidSettings
 from imgsearch.indexer import text as indexer_text
 from imgsearch.ocr.policy import TextPolicy
 from imgsearch.ocr.reader import OcrFailed
+from imgsearch.search import Query, QueryPart
 from imgsearch.store import Filters
 from imgsearch.types import Box, TextLine
 from tests.conftest import photo
@@ -93,6 +95,18 @@ def test_text_is_read_in_the_decode_pass_and_found_by_search(index: Index, tmp_p
     assert all(hit.text is not None for hit in only)
     again = index.update([tmp_path / "p"])  # remembered: on, and nothing left to read
     assert again.text.read == 0 and sum(StandInReader.calls.values()) == 4
+
+
+def test_a_confidence_cut_off_keeps_the_pictures_the_text_filter_asked_for(
+    index: Index, tmp_path: Path
+) -> None:
+    made = pictures(tmp_path / "p", list(range(115, 195, 2)))  # 40: enough for confidences
+    index.update([tmp_path / "p"], read_text=True)
+    strict = Query((QueryPart(text="anything"),), min_confidence=0.99)
+    assert index.search(strict) == []  # no picture is a likely match for the words
+    kept = index.search(replace(strict, filters=Filters(contains_text=("label 12",))))
+    assert {hit.image.path for hit in kept} == {str(made[w]) for w in range(121, 131, 2)}
+    assert all(hit.confidence is not None for hit in kept)
 
 
 def test_turning_ocr_on_reads_only_what_lacks_text_and_changed_bytes_are_read_again(

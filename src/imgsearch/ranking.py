@@ -165,7 +165,10 @@ class _Judge:
             return cls(None, None, None)
         null = query_null(store, vector, query, confidence)
         wanted = AUTO_CONFIDENCE if query.min_confidence == "auto" else query.min_confidence
-        floor = confidence.floor(null, wanted) if wanted is not None else None
+        # every hit of a contains-text filter shows the words the user asked for: that is
+        # evidence enough, whatever the picture's cosine says
+        cut = wanted is not None and not query.filters.contains_text
+        floor = confidence.floor(null, wanted) if cut and wanted is not None else None
         return cls(confidence, null, floor)
 
     def passes(self, cosine: float, words: float = 0.0) -> bool:

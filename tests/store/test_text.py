@@ -23,10 +23,12 @@ def test_metadata_text_holds_names_and_read_text() -> None:
 
 
 def test_folding_ignores_case_accents_spaces_and_compatibility_forms() -> None:
-    assert fold_text("Straße 4711") == "strasse4711"
+    assert fold_text("Straße 4711") == "strasse47ll"
     assert fold_text("Café  Müller") == "cafemuller"
-    assert fold_text("ＡＢＣ ﬁle") == "abcfile"  # full-width letters, a ligature
+    assert fold_text("ＡＢＣ ﬁle") == "abcflle"  # full-width letters, a ligature
     assert fold_text(" \t ") == ""
+    # what OCR confuses is one letter: the misread G1j0SI2298 is found as GIJOSI2298
+    assert fold_text("G1j0SI2298") == fold_text("GIJOSI2298") == fold_text("gljosl2298")
 
 
 def test_lines_round_trip_through_json_exactly() -> None:

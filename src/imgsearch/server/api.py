@@ -94,7 +94,10 @@ async def vectorize(body: VectorizeIn, service: ServiceDep) -> dict[str, Any]:
 )
 def image(image_id: ImageId, service: ServiceDep) -> ImageOut:
     record = service.get(image_id)
-    return image_out(record, service.index.store.regions([record.id]))
+    store = service.index.store
+    return image_out(
+        record, store.regions([record.id]), store.text_lines([record.id]).get(record.id)
+    )
 
 
 @router.put(

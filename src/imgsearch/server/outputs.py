@@ -10,9 +10,10 @@ from typing import Any
 
 from imgsearch.search import Hit
 from imgsearch.segments import Segment
-from imgsearch.server.schemas import ImageOut, Links, RegionOut
+from imgsearch.server.schemas import ImageOut, Links, RegionOut, TextLineOut
 from imgsearch.store import ImageRecord, RegionRecord
 from imgsearch.store.text import line_as_dict
+from imgsearch.types import TextLine
 
 MIME = {
     "JPEG": "image/jpeg",
@@ -65,9 +66,14 @@ def video_facts(record: ImageRecord) -> dict[str, Any]:
     }
 
 
-def image_out(record: ImageRecord, regions: list[RegionRecord] | None = None) -> ImageOut:
+def image_out(
+    record: ImageRecord,
+    regions: list[RegionRecord] | None = None,
+    text: list[TextLine] | None = None,
+) -> ImageOut:
     return ImageOut(
         regions=[RegionOut.model_validate(region_out(r)) for r in regions or []],
+        text=None if text is None else [TextLineOut.model_validate(line_as_dict(t)) for t in text],
         id=record.id,
         path=record.path,
         size=record.size,

@@ -200,6 +200,11 @@ class ImageOut(VideoFacts):
     regions: list[RegionOut] = Field(
         default_factory=list, description="Its regions (objects, patches), with boxes and labels."
     )
+    text: list[TextLineOut] | None = Field(
+        None,
+        description="The lines of text read in it (imgsearch index --ocr), top to bottom; "
+        "null when it was not read.",
+    )
     links: Links
 
 

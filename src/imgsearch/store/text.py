@@ -65,12 +65,17 @@ def match_expression(text: str) -> str | None:
     return " OR ".join(f'"{word}"' for word in words)
 
 
+_CONFUSED = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l"})
+"""Characters OCR mistakes for each other (``G1J0SI`` read for ``GIJOSI``), folded to one."""
+
+
 def fold_text(text: str) -> str:
     """``text`` as the ``contains_text`` filter compares it: compatibility-normalised,
-    accents dropped, case-folded, without whitespace (``Straße 4711`` → ``strasse4711``)."""
+    accents dropped, case-folded, without whitespace, OCR's usual confusions (0/o, 1/i/l)
+    made one (``Straße 4711`` → ``strasse47ll``)."""
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return "".join(bare.casefold().split())
+    return "".join(bare.casefold().split()).translate(_CONFUSED)
 
 
 def folded_lines(lines: Sequence[TextLine]) -> str:

@@ -138,6 +138,15 @@ export class Detail {
     const frame = document.getElementById("detail-frame");
     for (const old of frame.querySelectorAll(".region-outline")) old.remove();
     if (!hit.width || !hit.height) return;
+    if (hit.text) {
+      // the line of text read in the picture that held the query's words
+      const line = outline(hit.text.box, hit.width, hit.height, "region-outline text-outline");
+      const tag = document.createElement("span");
+      tag.className = "region-label";
+      tag.textContent = hit.text.text;
+      line.append(tag);
+      frame.append(line);
+    }
     const matched = hit.region ? hit.region.id : null;
     for (const region of regions) {
       if (!region.box) continue;
@@ -226,6 +235,7 @@ export class Detail {
         "Matched",
         hit.region && !hit.segment ? `${hit.region.label || hit.region.source} (${hit.region.source})` : null,
       ],
+      ["Text", hit.text ? `“${hit.text.text}” (read, ${score(hit.text.confidence)} sure)` : null],
       [
         "Moments",
         hit.segment
@@ -251,6 +261,7 @@ export class Detail {
             ? `${record.latitude.toFixed(5)}, ${record.longitude.toFixed(5)}`
             : null,
         ],
+        ["Read text", record.text && record.text.length ? record.text.map((line) => line.text).join(" · ") : null],
         ["Caption", record.caption],
         ["Tags", record.tags.length ? record.tags.join(", ") : null],
       );

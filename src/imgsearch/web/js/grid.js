@@ -72,6 +72,7 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
   const segment = hit.segment;
   if (segment) button.title += `\nvideo: ${clock(segment.start)}–${clock(segment.end)}, best at ${clock(segment.best)}`;
   else if (region) button.title += `\nmatched: ${region.label || region.source} (${region.source})`;
+  if (hit.text) button.title += `\ntext: “${hit.text.text}”`;
   const img = document.createElement("img");
   img.alt = name;
   img.loading = urgent ? "eager" : "lazy";
@@ -103,16 +104,18 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
 }
 
 // The thumbnail in a frame of the image's own shape (the tile is square), so that the box
-// that matched can be drawn over it in fractions of the image.
+// that matched — a region's, else the line of read text that held the words — can be drawn
+// over it in fractions of the image.
 function framed(img, hit) {
-  const box = hit.region && hit.region.box;
+  const box = (hit.region && hit.region.box) || (hit.text && hit.text.box);
   if (!box || !hit.width || !hit.height) return img;
   const frame = document.createElement("span");
   frame.className = "fit";
   const wide = hit.width >= hit.height;
   frame.style.width = wide ? "100%" : `${(100 * hit.width) / hit.height}%`;
   frame.style.height = wide ? `${(100 * hit.height) / hit.width}%` : "100%";
-  frame.append(img, outline(box, hit.width, hit.height, "region-mark"));
+  const matched = hit.region && hit.region.box ? "region-mark" : "region-mark text-mark";
+  frame.append(img, outline(box, hit.width, hit.height, matched));
   return frame;
 }
 

@@ -5,7 +5,7 @@
 
 import { formatBox, parseBox } from "./box.js";
 
-const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "metadata_weight", "labels", "objects", "confidence"];
+const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "text", "metadata_weight", "labels", "objects", "confidence"];
 // The page cuts at confidence 0.5 ("auto": more likely a real match than not) unless the
 // URL says otherwise; "confidence=0" shows every hit.
 export const AUTO_CONFIDENCE = "0.5";
@@ -70,6 +70,8 @@ export function searchBody(state, parts, offset, top, imageBase64 = null) {
   if (f.formats) filters.formats = f.formats.split(/[\s,]+/).filter(Boolean);
   if (f.min_width) filters.min_width = Number(f.min_width);
   if (f.min_height) filters.min_height = Number(f.min_height);
+  const phrases = String(f.text || "").split(",").map((phrase) => phrase.trim()).filter(Boolean);
+  if (phrases.length) filters.contains_text = phrases;
   if (Object.keys(filters).length) body.filters = filters;
   if (f.metadata_weight !== undefined && f.metadata_weight !== "") body.metadata_weight = Number(f.metadata_weight);
   const labels = String(f.labels || "").split(",").map((label) => label.trim()).filter(Boolean);
