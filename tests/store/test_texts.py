@@ -53,6 +53,14 @@ def test_read_text_joins_the_metadata_score(store: Store) -> None:
     assert [i for i, _ in store.metadata_matches("bahnhofstrasse", 10)] == [ids["/p/a.png"]]
 
 
+def test_words_with_digits_or_camel_case_are_found_as_written_and_in_parts(store: Store) -> None:
+    """File names are indexed split (``beachDay`` → beach day), read text as written
+    (``dukitm4568``): a query finds either way."""
+    ids = add_images(store, {"/p/beachDay.png": [line("dukitm4568 Room101")], "/p/b.png": []})
+    for query in ("dukitm4568", "DUKITM4568", "room101", "beachDay", "beach"):
+        assert [i for i, _ in store.metadata_matches(query, 10)] == [ids["/p/beachDay.png"]], query
+
+
 def test_contains_text_is_blind_to_case_accents_and_spaces(store: Store) -> None:
     ids = add_images(
         store,

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections import Counter
 
-from imgsearch.store.text import split_words
+from imgsearch.store.text import query_words
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # the embedded store's images_fts
 K1 = 1.2
@@ -53,4 +53,4 @@ def term_counts(text: str) -> tuple[Counter[str], int]:
 
 def query_terms(text: str) -> list[str]:
     """The distinct terms a metadata query for ``text`` looks for (its words, stemmed)."""
-    return list(dict.fromkeys(t for word in split_words(text) for t in tokens(word)))
+    return list(dict.fromkeys(t for word in query_words(text) for t in tokens(word)))

@@ -54,12 +54,21 @@ def metadata_text(
     return "\n".join(parts)
 
 
+def query_words(text: str) -> list[str]:
+    """The words a metadata query for ``text`` looks for: each word as written and, where
+    it splits (``Room101``, ``beachDay``), its parts too — file names are indexed split,
+    captions and read text as written, and a query must find both."""
+    whole = [word.lower() for word in _WORD.findall(text)]
+    return list(dict.fromkeys([*whole, *split_words(text)]))
+
+
 def match_expression(text: str) -> str | None:
-    """An FTS5 query matching any word of ``text``; ``None`` when it has no words.
+    """An FTS5 query matching any word of ``text`` (:func:`query_words`); ``None`` when
+    it has no words.
 
     Every word is quoted, so user input can never be read as FTS syntax.
     """
-    words = list(dict.fromkeys(split_words(text)))
+    words = query_words(text)
     if not words:
         return None
     return " OR ".join(f'"{word}"' for word in words)
