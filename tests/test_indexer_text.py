@@ -35,14 +35,22 @@ class StandInReader:
     it was asked to read (by the picture's own width)."""
 
     calls: ClassVar[Counter[int]] = Counter()
+    shapes: ClassVar[dict[int, tuple[int, ...]]] = {}
 
     def __init__(self, *, max_side: int, min_confidence: float, look_side: int) -> None:
         self.max_side = max_side
+        self.look_side = look_side
 
-    def read(self, rgb: NDArray[np.uint8], size: tuple[int, int] | None = None) -> list[TextLine]:
+    def looks_like_text(self, rgb: NDArray[np.uint8]) -> bool:
+        return True  # the real first look is tested with the real reader (tests/ocr)
+
+    def read(
+        self, rgb: NDArray[np.uint8], size: tuple[int, int] | None = None, *, look: bool = True
+    ) -> list[TextLine]:
         width, height = size or (rgb.shape[1], rgb.shape[0])
         assert max(rgb.shape[:2]) <= self.max_side  # a bounded copy, whatever the original
         StandInReader.calls[width] += 1
+        StandInReader.shapes[width] = rgb.shape
         if width == BROKEN_WIDTH:
             raise OcrFailed("the recogniser crashed")
         if width % 2 == 0:
@@ -53,6 +61,7 @@ class StandInReader:
 @pytest.fixture(autouse=True)
 def stand_in(monkeypatch: pytest.MonkeyPatch) -> None:
     StandInReader.calls = Counter()
+    StandInReader.shapes = {}
     monkeypatch.setattr(indexer_text, "TextReader", StandInReader)
 
 
@@ -63,12 +72,12 @@ def index(tmp_path: Path) -> Iterator[Index]:
     opened.close()
 
 
-def pictures(folder: Path, widths: list[int]) -> dict[int, Path]:
+def pictures(folder: Path, widths: list[int], height: int = 90) -> dict[int, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     made = {}
     for width in widths:
         path = folder / f"w{width}.{'jpg' if width % 3 else 'png'}"
-        photo(width, 90, seed=width).save(path)
+        photo(width, height, seed=width).save(path)
         made[width] = path
     return made
 
@@ -170,11 +179,12 @@ def test_text_policy_is_checked() -> None:
     assert TextPolicy.from_dict({"read": True, "unknown": 1}) == TextPolicy(read=True)
 
 
-def test_the_picture_is_decoded_once_for_model_and_reader(
+def test_the_picture_is_read_from_disk_once_for_model_and_reader(
     index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A large JPEG: read at reduced scale once, the model's input made from that copy."""
-    pictures(tmp_path / "p", [4001])
+    """A large JPEG: decoded at reduced scale for the model and the first look, then —
+    text seen — again from the bytes in memory, at the scale the reading needs."""
+    pictures(tmp_path / "p", [2603], height=2000)
     opened: list[str] = []
     real = Path.read_bytes
 
@@ -184,4 +194,5 @@ def test_the_picture_is_decoded_once_for_model_and_reader(
 
     monkeypatch.setattr(Path, "read_bytes", counting)
     report = index.update([tmp_path / "p"], read_text=True)
-    assert report.text.with_text == 1 and opened.count("w4001.jpg") == 1
+    assert report.text.with_text == 1 and opened.count("w2603.jpg") == 1
+    assert StandInReader.shapes[2603] == (983, 1280, 3)  # a 1,280-px copy, not the 1/4 draft

@@ -27,13 +27,11 @@ from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport, find_duplic
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE, pair_calibration_for
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InvalidQuery, NotIndexed
-from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS
-from imgsearch.labels import DEFAULT_PROMPT, SuspectReport, label_suspects
+from imgsearch.index_regions import IndexRegions
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
 from imgsearch.ranking import rank
-from imgsearch.region_pass import DEFAULT_PADDING, RegionReport
 from imgsearch.search import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
@@ -47,7 +45,6 @@ from imgsearch.store import (
     Failure,
     Filters,
     ImageRecord,
-    RegionRecord,
     Store,
     StoreStats,
     open_store,
@@ -56,19 +53,16 @@ from imgsearch.store.folders import suggest_folders
 
 if TYPE_CHECKING:
     # Imported where used: a search (the command line's most frequent call) needs
-    # none of the indexer, annotation importers, detector or region policy.
-    from imgsearch.annotations import ImportReport
-    from imgsearch.detector import YoloDetector
+    # neither the indexer nor the text reader (nor, see index_regions, the importers).
     from imgsearch.indexer import IndexEvent, IndexReport
     from imgsearch.indexer.parts import Part
     from imgsearch.indexer.text import TextReading
     from imgsearch.indexer.videos import VideoOptions
-    from imgsearch.region_policy import RegionPolicy
 
 QUERY_CACHE_SIZE = 1024
 
 
-class Index:
+class Index(IndexRegions):
     """A store plus the model its vectors come from.
 
     ``model`` (a name, or full :class:`ModelSettings`) is only needed for a new
@@ -191,20 +185,6 @@ class Index:
         self.changed()
         return report
 
-    @property
-    def region_policy(self) -> RegionPolicy:
-        """The regions this index keeps by itself after every run (grid, detector)."""
-        from imgsearch.region_policy import RegionPolicy
-
-        return RegionPolicy.from_dict(self.store.region_policy())
-
-    def set_region_policy(self, policy: RegionPolicy) -> None:
-        """Keep these regions from now on (build parts with
-        :func:`~imgsearch.region_policy.grid_policy` and
-        :func:`~imgsearch.region_policy.detector_policy`); they are added on the next
-        :meth:`update`. Regions already stored stay until their image changes."""
-        self.store.set_region_policy(policy.as_dict())
-
     def _source(self) -> str:
         """How to load this index's model again later: the index's own record of it, unless
         another model was asked for."""
@@ -316,79 +296,6 @@ class Index:
         record = self.get(image) if isinstance(image, int) else self.find(image)
         self.store.annotate(record.id, caption=caption, tags=tags)
         return self.get(record.id)
-
-    def import_annotations(
-        self,
-        path: str | os.PathLike[str],
-        roots: Sequence[str | os.PathLike[str]],
-        *,
-        padding: float = DEFAULT_PADDING,
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> ImportReport:
-        """Import boxes and labels (COCO JSON, YOLO labels folder, Pascal VOC XML) for the
-        images indexed under ``roots`` as their regions: each box is embedded (with
-        ``padding`` of context) so that searches match it; see
-        :mod:`imgsearch.annotations.importer`."""
-        from imgsearch.annotations import import_annotations
-
-        report = import_annotations(
-            self.store, self.encoder, roots, path, padding=padding, on_progress=on_progress
-        )
-        self.changed()
-        return report
-
-    def add_grid_regions(
-        self,
-        roots: Sequence[str | os.PathLike[str]],
-        *,
-        levels: Sequence[int] = DEFAULT_LEVELS,
-        keep_below: float = DEFAULT_KEEP_BELOW,
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> RegionReport:
-        """Give the images under ``roots`` grid regions where they lack them (overlapping
-        windows at ``levels``; see :mod:`imgsearch.grid` for the scheme and its cost)."""
-        from imgsearch.grid import add_grid_regions
-
-        report = add_grid_regions(
-            self.store, self.encoder, roots, levels=levels, keep_below=keep_below,
-            on_progress=on_progress,
-        )  # fmt: skip
-        self.changed()
-        return report
-
-    def add_detector_regions(
-        self,
-        roots: Sequence[str | os.PathLike[str]],
-        detector: str | os.PathLike[str] | YoloDetector,
-        *,
-        padding: float = DEFAULT_PADDING,
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> RegionReport:
-        """Run ``detector`` (an ONNX file in the Ultralytics YOLO layout, or a configured
-        :class:`~imgsearch.detector.YoloDetector` for other classes or thresholds) over the
-        images under ``roots`` that lack its regions; each object found becomes a region
-        with its class as label (see :mod:`imgsearch.detector`)."""
-        from imgsearch.detector import YoloDetector, add_detector_regions
-
-        if not isinstance(detector, YoloDetector):
-            detector = YoloDetector(Path(detector))
-        report = add_detector_regions(
-            self.store, self.encoder, detector, roots, padding=padding, on_progress=on_progress
-        )
-        self.changed()
-        return report
-
-    def label_suspects(
-        self, *, limit: int = 100, prompt: str = DEFAULT_PROMPT, source: str | None = "annotation"
-    ) -> SuspectReport:
-        """Labelled regions whose label the model disagrees with, likeliest mistakes first
-        (zero-shot against the collection's label set; see :mod:`imgsearch.labels`)."""
-        return label_suspects(self.store, self.encoder, limit=limit, prompt=prompt, source=source)
-
-    def regions(self, image: int | str | os.PathLike[str]) -> list[RegionRecord]:
-        """An image's regions (objects, patches) with their boxes, labels and sources."""
-        record = self.get(image) if isinstance(image, int) else self.find(image)
-        return self.store.regions([record.id])
 
     def folders(self, typed: str, limit: int = 20) -> list[str]:
         """Indexed folders one level below ``typed`` that start with it (for a folder

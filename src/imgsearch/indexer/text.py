@@ -1,9 +1,10 @@
 """Reading the text in images while indexing (OCR), within the decode pass.
 
-An image the model must see is decoded once, at a scale that keeps the reader's
-``max_side`` (JPEGs still use libjpeg's reduced-scale decoding); the reader and the model
-both work from that copy, on the decode worker threads, overlapped with the model. The
-text is written with the image, in its batch. What a run did not decode — images indexed
+An image the model must see is decoded once, as the model needs it (large JPEGs at
+reduced scale); the reader's first look works from that copy, on the decode worker
+threads, overlapped with the model. Only a picture where the look sees text is decoded
+again, from the bytes already in memory, at the scale the reader reads (at most its
+``max_side``). The text is written with the image, in its batch. What a run did not decode — images indexed
 before OCR was turned on, duplicates whose twin's vector served, images read with other
 settings — is read afterwards by :func:`read_missing_text`, a batch at a time, so a killed
 run resumes where it stopped.
@@ -76,30 +77,41 @@ class TextReading:
 def decode_with_text(
     data: bytes, name: str, encoder: Encoder, reading: TextReading, *, pixels: bool = True
 ) -> tuple[ImageInfo, Pixels | None, TextRead]:
-    """An image's facts, its model input (unless ``pixels=False``) and its text, from one
-    decode; raises :class:`~imgsearch.errors.ImageError` for a bad image."""
+    """An image's facts, its model input (unless ``pixels=False``) and its text; raises
+    :class:`~imgsearch.errors.ImageError` for a bad image.
+
+    The picture is decoded as the model alone would have it (a large JPEG at reduced
+    scale), which also serves the reader's first look; only when that look sees text and
+    the decoded copy is smaller than the reader reads is it decoded again, from the bytes
+    in memory, at the scale the reading needs — most photos hold no text."""
+    reader = reading.reader
+    info, rgb = _decode(data, name, encoder, max(1, reader.look_side // 2), reader.max_side)
+    model_input = encoder.read_image(rgb, name=name)[1] if pixels else None
+    size = (info.width, info.height)
+    try:
+        if not reader.looks_like_text(rgb):
+            return info, model_input, TextRead([])
+        if max(rgb.shape[:2]) < min(reader.max_side, max(size)) - 1:  # decoded reduced
+            del rgb
+            _, rgb = _decode(data, name, encoder, max(1, reader.max_side // 2), reader.max_side)
+        return info, model_input, TextRead(reader.read(rgb, size, look=False))
+    except OcrFailed as exc:
+        return info, model_input, TextRead([], exc.message)
+
+
+def _decode(
+    data: bytes, name: str, encoder: Encoder, min_short_edge: int, max_side: int
+) -> tuple[ImageInfo, NDArray[np.uint8]]:
+    """The upright RGB picture, decoded at a scale that keeps ``min_short_edge`` (times the
+    decode options' draft factor), as an array whose long side is at most ``max_side``."""
     with encoder.decode_slot():
         decoded = read_image(
-            data,
-            name=name,
-            min_short_edge=max(1, reading.reader.max_side // 2),
-            options=encoder.decode_options,
+            data, name=name, min_short_edge=min_short_edge, options=encoder.decode_options
         )
     info, rgb = decoded.info, decoded.rgb
     del decoded  # the full decode is freed once the bounded copy exists
     assert rgb is not None
-    copy = _bounded(rgb, reading.reader.max_side)
-    del rgb
-    model_input = encoder.read_image(copy, name=name)[1] if pixels else None
-    return info, model_input, read_text(reading.reader, copy, (info.width, info.height))
-
-
-def read_text(reader: TextReader, rgb: NDArray[np.uint8], size: tuple[int, int]) -> TextRead:
-    """The text of an image whose upright RGB copy is ``rgb``; a failure is a warning."""
-    try:
-        return TextRead(reader.read(rgb, size))
-    except OcrFailed as exc:
-        return TextRead([], exc.message)
+    return info, _bounded(rgb, max_side)
 
 
 def _bounded(rgb: Image.Image, max_side: int) -> NDArray[np.uint8]:

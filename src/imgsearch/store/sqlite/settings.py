@@ -1,12 +1,13 @@
 """The embedded store's settings table: key-value facts about the index, the model guard
 (which model its vectors come from, and what changing it does) and stored documents
-(region policy, confidence calibration) as JSON."""
+(region policy, confidence calibration, text policy) as JSON."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from imgsearch.store import core, records
@@ -69,3 +70,35 @@ def bind_index(
     put_setting(tx, "dim", settings.dim)
     put_setting(tx, "preprocessing", settings.preprocessing)
     put_setting(tx, "model_source", settings.source or settings.model_id)
+
+
+class SqliteDocuments:
+    """The documents an index keeps (see :class:`imgsearch.store.base.Store`). Mixed into
+    :class:`~imgsearch.store.sqlite.SqliteStore`."""
+
+    def _reader(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError
+
+    def region_policy(self) -> dict[str, Any]:
+        return get_document(self._reader(), "region_policy")
+
+    def set_region_policy(self, policy: Mapping[str, Any]) -> None:
+        with self._transaction() as tx:
+            put_document(tx, "region_policy", policy)
+
+    def calibration(self) -> dict[str, Any]:
+        return get_document(self._reader(), "calibration")
+
+    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
+        with self._transaction() as tx:
+            put_document(tx, "calibration", calibration)
+
+    def text_policy(self) -> dict[str, Any]:
+        return get_document(self._reader(), "text_policy")
+
+    def set_text_policy(self, policy: Mapping[str, Any]) -> None:
+        with self._transaction() as tx:
+            put_document(tx, "text_policy", policy)

@@ -37,10 +37,9 @@ from imgsearch.store.sqlite.queries import (
     sample_images,
 )
 from imgsearch.store.sqlite.settings import (
+    SqliteDocuments,
     bind_index,
-    get_document,
     get_setting,
-    put_document,
     put_setting,
     read_settings,
 )
@@ -52,7 +51,7 @@ from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, Vec
 DATABASE = "index.db"
 
 
-class SqliteStore(SqliteTexts):
+class SqliteStore(SqliteTexts, SqliteDocuments):
     """The embedded store in ``folder`` (created when ``create`` is true)."""
 
     def __init__(
@@ -295,20 +294,6 @@ class SqliteStore(SqliteTexts):
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         return region_labels(self._reader(), region_table(0), source)
-
-    def region_policy(self) -> dict[str, Any]:
-        return get_document(self._reader(), "region_policy")
-
-    def set_region_policy(self, policy: Mapping[str, Any]) -> None:
-        with self._transaction() as tx:
-            put_document(tx, "region_policy", policy)
-
-    def calibration(self) -> dict[str, Any]:
-        return get_document(self._reader(), "calibration")
-
-    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
-        with self._transaction() as tx:
-            put_document(tx, "calibration", calibration)
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:

@@ -1,5 +1,5 @@
 """The embedded store's text read in images (OCR): the lines of hits, the images still to
-read, the index's reading policy. Mixed into :class:`~imgsearch.store.sqlite.SqliteStore`.
+read, counts. Mixed into :class:`~imgsearch.store.sqlite.SqliteStore`.
 
 Only a row whose ``digest`` is its image's current one counts: text read from bytes the
 image no longer holds is ignored until the image is read again.
@@ -8,13 +8,11 @@ image no longer holds is ignored until the image is read again.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any
 
 from imgsearch.store import core, records
 from imgsearch.store.sqlite.queries import SQLITE
-from imgsearch.store.sqlite.settings import get_document, put_document
 from imgsearch.store.sqlite.write import CHUNK
 from imgsearch.store.text import lines_from_json
 from imgsearch.types import TextLine
@@ -70,10 +68,3 @@ class SqliteTexts:
             .fetchone()
         )
         return int(read), int(with_text), int(warned)
-
-    def text_policy(self) -> dict[str, Any]:
-        return get_document(self._reader(), "text_policy")
-
-    def set_text_policy(self, policy: Mapping[str, Any]) -> None:
-        with self._transaction() as tx:
-            put_document(tx, "text_policy", policy)
