@@ -87,6 +87,18 @@ def test_contains_text_is_blind_to_case_accents_and_spaces(store: Store) -> None
     ]
 
 
+def test_contains_text_takes_every_character_literally(store: Store) -> None:
+    ids = add_images(store, {"/p/a.png": [line("save 50% now")], "/p/b.png": [line("a_b \\ c")]})
+    query = unit_vectors(1, seed=5)[0]
+
+    def found(phrase: str) -> set[int]:
+        return {i for i, _ in store.nearest(query, 10, Filters(contains_text=(phrase,)))}
+
+    assert found("0%n") == found("%") == {ids["/p/a.png"]}
+    assert found("a_b") == found("_") == found("b\\c") == {ids["/p/b.png"]}
+    assert found("axb") == found("5%w") == set()  # no wildcards
+
+
 def test_text_of_changed_bytes_no_longer_counts(store: Store) -> None:
     ids = add_images(store, {"/p/a.png": [line("invoice")]})
     image_id = ids["/p/a.png"]

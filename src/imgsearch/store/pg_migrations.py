@@ -197,6 +197,26 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE imgsearch_collections ADD COLUMN text_policy text;
         """,
     ),
+    (
+        # The contains-text filter is a LIKE '%…%' on the folded text: a trigram index answers
+        # it without reading every row — where the server has pg_trgm (contrib) and the user
+        # may create it; elsewhere the filter scans, and works the same.
+        "0013_image_text_trigrams",
+        """
+        DO $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+                BEGIN
+                    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+                    CREATE INDEX imgsearch_image_text_folded
+                        ON imgsearch_image_text USING gin (folded gin_trgm_ops);
+                EXCEPTION WHEN insufficient_privilege THEN
+                    RAISE NOTICE 'no pg_trgm: contains-text filters scan the read text';
+                END;
+            END IF;
+        END $$;
+        """,
+    ),
 ]
 
 

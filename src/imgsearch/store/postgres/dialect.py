@@ -15,12 +15,18 @@ POSTGRES = core.Dialect(
         [base, base[:-1] + "0", base],
     ),
     any_of=lambda column, values: (f"{column} = ANY(%s)", [list(values)]),
-    # a semi-join on the distribution column: Citus runs it inside each shard
+    # a semi-join on the distribution column: Citus runs it inside each shard; LIKE, which
+    # a pg_trgm index answers where the database has one (migration 0013)
     has_text=lambda column, phrases: (
         f"({column.format('collection_id')}, {column.format('id')}, {column.format('digest')}) "
         "IN (SELECT collection_id, image_id, digest FROM imgsearch_image_text WHERE "
-        + " AND ".join("strpos(folded, %s) > 0" for _ in phrases)
+        + " AND ".join("folded LIKE %s" for _ in phrases)
         + ")",
-        list(phrases),
+        [f"%{like_literal(phrase)}%" for phrase in phrases],
     ),
 )
+
+
+def like_literal(text: str) -> str:
+    """``text`` matched literally inside a LIKE pattern (``%``, ``_`` and ``\\`` escaped)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
