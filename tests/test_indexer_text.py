@@ -5,6 +5,7 @@ warning and costs the image nothing. (Real RapidOCR end to end: tests/ocr.)"""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from imgsearch.ocr.reader import OcrFailed
 from imgsearch.search import Query, QueryPart
 from imgsearch.store import Filters
 from imgsearch.types import Box, TextLine
+from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
 
 BROKEN_WIDTH = 113
@@ -148,6 +150,17 @@ def test_a_failed_reading_is_a_warning_and_the_picture_is_indexed(
     assert report.counts["added"] == 2 and report.counts["failed"] == 0
     assert report.text.read == 2 and report.text.warnings == 1
     assert index.store.text_counts() == (2, 1, 1)
+    broken = str(tmp_path / "p" / f"w{BROKEN_WIDTH}.jpg")
+    assert index.store.text_warnings() == [(broken, "the recogniser crashed")]
+    listed = imgsearch("status", "--index", str(tmp_path / "index"), "--errors")
+    assert (
+        f"{broken}: text not read (indexed all the same): the recogniser crashed" in listed.stdout
+    )
+    shown = json.loads(
+        imgsearch("status", "--index", str(tmp_path / "index"), "--errors", "--json").stdout
+    )
+    assert shown["text_warnings"] == [{"path": broken, "message": "the recogniser crashed"}]
+    assert shown["text"] == {"ocr": True, "read": 2, "with_text": 1, "warnings": 1}
     assert index.update([tmp_path / "p"]).text.read == 0  # not retried until it changes
 
 

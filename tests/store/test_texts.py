@@ -128,6 +128,7 @@ def test_files_without_text_lists_what_the_reader_has_not_read(store: Store) -> 
     store.write(WriteBatch(texts=[warned]))
     assert [f.path for f in store.files_without_text(STAMP, ["/p"])] == []
     assert store.text_counts() == (2, 0, 1)
+    assert store.text_warnings() == [("/p/b.png", "decoder failed")]
 
 
 def test_deleted_images_take_their_text_along(store: Store) -> None:

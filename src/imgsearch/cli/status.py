@@ -27,6 +27,7 @@ def status(
     with open_index(index_path, None, None) as opened:
         stats = opened.status()
         failures = opened.failures() if errors else []
+        unread = opened.store.text_warnings() if errors else []
         location = opened.store.location
         policy = opened.region_policy
         calibration = opened.calibration if stats.settings else None
@@ -55,6 +56,7 @@ def status(
             payload["errors"] = [
                 {"path": f.path, "code": f.code, "message": f.message} for f in failures
             ]
+            payload["text_warnings"] = [{"path": p, "message": m} for p, m in unread]
         json.dump(payload, sys.stdout)
         sys.stdout.write("\n")
         return
@@ -100,6 +102,8 @@ def status(
         )
     for failure in failures:
         out.print(f"{failure.path}: {failure.code}: {failure.message}", markup=False)
+    for path, why in unread:
+        out.print(f"{path}: text not read (indexed all the same): {why}", markup=False)
 
 
 def resident_socket(index_path: str | None) -> str | None:

@@ -163,6 +163,10 @@ class Store(Protocol):
         """Images whose current bytes were read, how many of them hold text, and how many
         could not be read (a warning is kept)."""
 
+    def text_warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
+        """(path, why) of images whose current bytes could not be read for text, by path,
+        at most ``limit``."""
+
     def text_policy(self) -> dict[str, Any]:
         """Whether and how the index reads text in its images (see
         :mod:`imgsearch.ocr.policy`), as stored; ``{}`` when never set."""

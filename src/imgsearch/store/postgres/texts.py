@@ -105,6 +105,15 @@ class PostgresTexts:
         )[0]
         return int(read), int(with_text), int(warned)
 
+    def text_warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
+        rows = self._rows(
+            f"SELECT i.path, t.warning FROM imgsearch_images i JOIN imgsearch_image_text t "
+            f"ON {CURRENT} WHERE i.collection_id = %s AND t.warning IS NOT NULL "
+            'ORDER BY i.path COLLATE "C" LIMIT %s',
+            (self._collection_id, limit),
+        )
+        return [(str(path), str(why)) for path, why in rows]
+
     def text_policy(self) -> dict[str, Any]:
         with self._connection() as conn:
             return read_document(conn, self._collection_id, "text_policy")

@@ -68,3 +68,15 @@ class SqliteTexts:
             .fetchone()
         )
         return int(read), int(with_text), int(warned)
+
+    def text_warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT images.path, t.warning FROM images JOIN image_text t ON {CURRENT} "
+                "WHERE t.warning IS NOT NULL ORDER BY images.path LIMIT ?",
+                (limit,),
+            )
+            .fetchall()
+        )
+        return [(str(path), str(why)) for path, why in rows]
