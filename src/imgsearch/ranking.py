@@ -167,8 +167,8 @@ class _Judge:
         wanted = AUTO_CONFIDENCE if query.min_confidence == "auto" else query.min_confidence
         # every hit of a contains-text filter shows the words the user asked for: that is
         # evidence enough, whatever the picture's cosine says
-        cut = wanted is not None and not query.filters.contains_text
-        floor = confidence.floor(null, wanted) if cut and wanted is not None else None
+        cut = None if query.filters.contains_text else wanted
+        floor = confidence.floor(null, cut) if cut is not None else None
         return cls(confidence, null, floor)
 
     def passes(self, cosine: float, words: float = 0.0) -> bool:

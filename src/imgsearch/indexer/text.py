@@ -4,10 +4,11 @@ An image the model must see is decoded once, as the model needs it (large JPEGs 
 reduced scale); the reader's first look works from that copy, on the decode worker
 threads, overlapped with the model. Only a picture where the look sees text is decoded
 again, from the bytes already in memory, at the scale the reader reads (at most its
-``max_side``). The text is written with the image, in its batch. What a run did not decode — images indexed
-before OCR was turned on, duplicates whose twin's vector served, images read with other
-settings — is read afterwards by :func:`read_missing_text`, a batch at a time, so a killed
-run resumes where it stopped.
+``max_side``). The text is written with the image, in its batch.
+
+What a run did not decode — images indexed before OCR was turned on, duplicates whose
+twin's vector served, images read with other settings — is read afterwards by
+:func:`read_missing_text`, a batch at a time, so a killed run resumes where it stopped.
 
 Reading text never fails an image: an error becomes a warning kept with it (and the
 image is not read again until it changes or the reader's settings do).
@@ -145,8 +146,9 @@ def read_missing_text(
     def read_one(stored: StoredFile) -> TextSet | None:
         limit = encoder.decode_options.max_file_bytes
         try:
-            if limit is not None and Path(stored.path).stat().st_size > limit:
-                raise too_large(Path(stored.path).stat().st_size, limit, stored.path)
+            size = Path(stored.path).stat().st_size
+            if limit is not None and size > limit:  # not even read
+                raise too_large(size, limit, stored.path)
             data = Path(stored.path).read_bytes()
         except (OSError, ImageError):
             return None
