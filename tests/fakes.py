@@ -25,6 +25,7 @@ from imgsearch.media.decode import DecodeOptions, read_crops, read_image
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.media.sources import ImageSource
 from imgsearch.models.settings import ModelSettings
+from imgsearch.models.vocabulary import Vocabulary
 from imgsearch.types import Box
 
 NAME = "fake-hash"
@@ -57,6 +58,7 @@ class HashEncoder:
         self.decode_workers = settings.decode_workers or (os.cpu_count() or 1)
         self.decode_options: DecodeOptions = settings.decode
         self.supports_text = True
+        self.vocabulary: Vocabulary | None = None  # an open vocabulary, as CLIP's
         self.calls = 0  # model calls (embed_pixels), for tests of batching
         slots = settings.max_concurrent_decodes
         self._slots = threading.BoundedSemaphore(slots) if slots else None

@@ -181,3 +181,27 @@ def test_min_confidence_is_checked() -> None:
     for bad in (1.5, -0.1, "high"):
         with pytest.raises(InvalidQuery, match="min_confidence"):
             _query(min_confidence=bad)
+
+
+def test_a_query_the_model_cannot_read_has_confidence_zero_and_only_its_words_survive_a_cut(
+    tmp_path: Path,
+) -> None:
+    store, target = _collection(tmp_path)
+    confidence = Confidence(PRIOR)
+    captioned = store.get([PLANTED + 5])[0]
+    store.annotate(captioned.id, caption="a quokka at sunset", tags=[])
+    query = Query((QueryPart(text="quokka"),), top=100)
+    read = rank(store, target, query, confidence)
+    assert max(h.confidence or 0.0 for h in read) >= 0.5  # the planted matches look real
+    unread = rank(store, target, query, confidence, readable=False)
+    assert [h.id for h in unread] == [h.id for h in read]  # the ranking is the same
+    assert {h.confidence for h in unread} == {0.0}
+    cut = Query((QueryPart(text="quokka"),), top=100, min_confidence="auto")
+    assert [h.id for h in rank(store, target, cut, confidence, readable=False)] == [captioned.id]
+    assert rank(store, target, _query(min_confidence=0.01), confidence, readable=False) == []
+    # a cut at 0 keeps everything
+    assert (
+        len(rank(store, target, _query(top=50, min_confidence=0.0), confidence, readable=False))
+        == 50
+    )
+    store.close()

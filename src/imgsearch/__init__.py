@@ -17,7 +17,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imgsearch.embedder import Embedder, ImageOutcome, TextEmbeddings
+    from imgsearch.embedder import Embedder, ImageOutcome
+    from imgsearch.embedder_texts import TextEmbeddings
     from imgsearch.encoder import Encoder
     from imgsearch.errors import ImgsearchError
     from imgsearch.index import Index
@@ -85,7 +86,7 @@ _LOCATIONS = {
     "ModelSpec": "imgsearch.models.catalog",
     "Query": "imgsearch.search",
     "QueryPart": "imgsearch.search",
-    "TextEmbeddings": "imgsearch.embedder",
+    "TextEmbeddings": "imgsearch.embedder_texts",
     "catalog": "imgsearch.models.catalog",
     "load_encoder": "imgsearch.models.registry",
     "register_encoder": "imgsearch.models.registry",

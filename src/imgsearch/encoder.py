@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from imgsearch.media.decode import DecodeOptions
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.media.sources import ImageSource
+from imgsearch.models.vocabulary import Vocabulary
 from imgsearch.types import Box
 
 Pixels = NDArray[np.float32]
@@ -57,6 +58,11 @@ class Encoder(Protocol):
 
     @property
     def supports_text(self) -> bool: ...
+
+    @property
+    def vocabulary(self) -> Vocabulary | None:
+        """The words a closed-vocabulary model was trained on (``None``: it reads any
+        text; see :mod:`imgsearch.models.vocabulary`)."""
 
     @property
     def batch_size(self) -> int: ...

@@ -40,6 +40,8 @@ from imgsearch.search import (
     QueryPart,
     encode_query,
     parse_expression,
+    reads,
+    unknown_words,
 )
 from imgsearch.store import (
     Failure,
@@ -226,12 +228,23 @@ class Index(IndexRegions):
                 ),
             )
         vector = encode_query(query.parts, self.encoder, self.store, text_vector=self._text_vector)
-        return self.rank(vector, query)
+        return self.rank(vector, query, readable=reads(query.parts, self.encoder))
 
-    def rank(self, vector: Vectors, query: Query) -> list[Hit]:
+    def rank(self, vector: Vectors, query: Query, *, readable: bool = True) -> list[Hit]:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,
-        confidence and its cut-off)."""
-        return rank(self.store, vector, query, self.confidence)
+        confidence and its cut-off); ``readable=False``: the model could not read a text of
+        the query (:func:`~imgsearch.search.reads`), every hit gets confidence 0."""
+        return rank(self.store, vector, query, self.confidence, readable=readable)
+
+    def unknown_words(self, query: Query | str | Sequence[QueryPart]) -> list[str]:
+        """The words of ``query``'s texts the index's model never saw, for a model with a
+        closed vocabulary like ``demo-shapes`` (``[]`` for CLIP-family models): they mean
+        nothing to it, and a text of nothing else gets confidence 0."""
+        if isinstance(query, Query):
+            parts: Sequence[QueryPart] = query.parts
+        else:
+            parts = parse_expression(query) if isinstance(query, str) else query
+        return unknown_words(parts, self.encoder)
 
     @property
     def confidence(self) -> Confidence | None:

@@ -8,6 +8,7 @@ by its best frame; in object mode the regions themselves are the hits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,10 +42,14 @@ def rank(
     vector: NDArray[np.float32],
     query: Query,
     confidence: Confidence | None = None,
+    *,
+    readable: bool = True,
 ) -> list[Hit]:
     """Run ``query`` (already turned into ``vector``) against ``store``; with
-    ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list."""
-    judge = _Judge.of(store, vector, query, confidence)
+    ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list.
+    ``readable=False``: the model could not read a text of the query
+    (:func:`imgsearch.search.reads`), so every hit's confidence is 0."""
+    judge = _Judge.of(store, vector, query, confidence, readable=readable)
     wanted = query.offset + query.top
     words = query.words if query.metadata_weight > 0 else ""
     metadata = (
@@ -152,6 +157,7 @@ class _Judge:
     confidence: Confidence | None
     null: Null | None
     floor: float | None
+    readable: bool = True
 
     @classmethod
     def of(
@@ -160,14 +166,18 @@ class _Judge:
         vector: NDArray[np.float32],
         query: Query,
         confidence: Confidence | None,
+        *,
+        readable: bool = True,
     ) -> _Judge:
         if confidence is None:
             return cls(None, None, None)
-        null = query_null(store, vector, query, confidence)
         wanted = AUTO_CONFIDENCE if query.min_confidence == "auto" else query.min_confidence
         # every hit of a contains-text filter shows the words the user asked for: that is
         # evidence enough, whatever the picture's cosine says
         cut = None if query.filters.contains_text else wanted
+        if not readable:  # confidence 0: any cut above 0 keeps only hits kept by words
+            return cls(confidence, None, math.inf if cut else None, readable=False)
+        null = query_null(store, vector, query, confidence)
         floor = confidence.floor(null, cut) if cut is not None else None
         return cls(confidence, null, floor)
 
@@ -180,6 +190,8 @@ class _Judge:
     def of_hits(self, cosines: Sequence[float]) -> list[float | None]:
         if self.confidence is None:
             return [None] * len(cosines)
+        if not self.readable:
+            return [0.0] * len(cosines)
         return self.confidence.probability(self.null, cosines)
 
 

@@ -251,6 +251,26 @@ def encode_query(
     return combine(np.stack(vectors), [part.weight for part in parts])
 
 
+def reads(parts: Sequence[QueryPart], encoder: Encoder) -> bool:
+    """Whether the model reads every text of the query: a closed-vocabulary model does not
+    read a text with no known word that says something (see
+    :mod:`imgsearch.models.vocabulary`); its hits then get confidence 0."""
+    vocabulary = encoder.vocabulary if any(p.text is not None for p in parts) else None
+    return vocabulary is None or all(
+        vocabulary.reads(part.text) for part in parts if part.text is not None
+    )
+
+
+def unknown_words(parts: Sequence[QueryPart], encoder: Encoder) -> list[str]:
+    """The words of the query's texts that a closed-vocabulary model never saw (they still
+    change the query vector, as noise), each once; ``[]`` for an open vocabulary."""
+    texts = [part.text for part in parts if part.text is not None]
+    vocabulary = encoder.vocabulary if texts else None
+    if vocabulary is None:
+        return []
+    return list(dict.fromkeys(word for text in texts for word in vocabulary.unknown(text)))
+
+
 def check_model(store: Store, encoder: Encoder) -> None:
     """Refuse to compare ``encoder``'s vectors with an index of another model's."""
     settings = store.settings()

@@ -53,3 +53,27 @@ def test_a_cut_nothing_passes_says_so_and_bad_values_are_refused(
         refused = imgsearch("search", "--index", str(index), "x", "--min-confidence", bad)
         assert refused.returncode != 0 and "--min-confidence" in refused.stderr
         assert "Traceback" not in refused.stderr
+
+
+def test_words_demo_shapes_never_saw_are_named_and_an_unread_query_finds_only_by_words(
+    indexed: tuple[Collection, Path],
+) -> None:
+    collection, index = indexed
+    forest = imgsearch("search", "--index", str(index), "--json", "a photo of a forest")
+    assert forest.returncode == 0, forest.stderr
+    hits = [json.loads(line) for line in forest.stdout.splitlines()]
+    assert len(hits) == 10 and {h["confidence"] for h in hits} == {0.0}
+    assert "demo-shapes cannot read this query" in forest.stderr and "forest" in forest.stderr
+    cut = imgsearch("search", "--index", str(index), "forest", "--min-confidence", "auto")
+    assert cut.returncode == 0 and "no matching images" in cut.stdout
+    # a file-name word is not a word of the model's, but the file is still found by it
+    named = collection.images[7].path
+    number = named.stem.split("-")[-1]
+    by_name = _hits(index, number, "--min-confidence", "auto")
+    assert [h["path"] for h in by_name] == [str(named)]
+    # a query the model reads, with one word it never saw: named, and still judged
+    plural = imgsearch("search", "--index", str(index), "--json", "yellow stars", "--top", "80")
+    confidences = [json.loads(line)["confidence"] for line in plural.stdout.splitlines()]
+    assert max(confidences) > 0.5 and "never saw the words stars" in plural.stderr
+    quiet = imgsearch("search", "--index", str(index), "--json", "yellow star")
+    assert "never saw" not in quiet.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from imgsearch import Box, Index, QueryPart
+from imgsearch.demo.captions import training_vocabulary
 from imgsearch.demo.collection import Collection, LabeledImage, generate_collection, iter_names
 from imgsearch.models.catalog import bundled_folder, get_spec
 from imgsearch.models.layout import detect_layout, verify_checksums
@@ -64,6 +65,8 @@ def test_shipped_files_match_their_manifest_and_load_offline() -> None:
     assert "match their checksums" in result.stdout
     evaluation = files.manifest["evaluation"]
     assert evaluation["text_precision"] >= 0.9 and evaluation["region_precision"] >= 0.8
+    # the words it lists are exactly those of the texts it was trained on
+    assert files.manifest["vocabulary"] == training_vocabulary().as_dict()
 
 
 def test_text_precision_at_10_over_every_colour_and_shape(

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imgsearch.demo import captions
+from imgsearch.demo import batches, captions
 from imgsearch.demo.shapes import Background, Scene, Thing
 from imgsearch.embedder import Embedder
 from imgsearch.models.layout import detect_layout, verify_checksums
@@ -44,10 +44,10 @@ def test_a_text_is_a_positive_for_every_image_it_is_true_of() -> None:
         captions.scene_atoms(red_only),
         captions.crop_atoms(_thing("blue", "star")),
     ]
-    truth = train._truth(texts, images)
+    truth = batches.truth(texts, images)
     expected = [[1, 1, 0], [1, 1, 0], [1, 0, 1]]  # diagonal always positive
     assert truth.tolist() == expected
-    assert train._truth([frozenset({"red circle", "blue star"})], [images[1]]).tolist() == [[1]]
+    assert batches.truth([frozenset({"red circle", "blue star"})], [images[1]]).tolist() == [[1]]
 
 
 def test_captions_only_claim_what_the_scene_shows() -> None:
@@ -61,12 +61,12 @@ def test_captions_only_claim_what_the_scene_shows() -> None:
 
 
 def test_hard_negatives_are_false_of_their_image_and_bind_one_attribute_wrongly() -> None:
-    pool = train.build_pool(seed=3, count=60, size=16, workers=1)
+    pool = batches.build_pool(seed=3, count=60, size=16, workers=1)
     rng = random.Random(0)
     swapped = 0
     for i in range(len(pool.scenes)):
         for cropped in (False, True):
-            hard = train._hard_negative(cropped, pool, i, rng, share=1.0)
+            hard = batches.hard_negative(cropped, pool, i, rng, share=1.0)
             assert hard is not None
             text, claimed = hard
             things = [pool.cropped[i]] if cropped else list(pool.scenes[i].things)
@@ -84,15 +84,16 @@ def test_hard_negatives_are_false_of_their_image_and_bind_one_attribute_wrongly(
             else:  # ... or one attribute of a single object was changed
                 assert len(halves) == 1
     assert swapped > 20  # most multi-object scenes get a swapped binding
-    assert train._hard_negative(False, pool, 0, rng, share=0.0) is None
+    assert batches.hard_negative(False, pool, 0, rng, share=0.0) is None
 
 
 def test_a_batch_adds_hard_negative_texts_after_the_image_texts() -> None:
-    pool = train.build_pool(seed=4, count=40, size=16, workers=1)
-    config = train.TrainConfig(batch_size=16, hard_negatives=1.0)
-    pixels, texts, text_atoms, image_atoms = train._batch(pool, random.Random(1), config)
+    pool = batches.build_pool(seed=4, count=40, size=16, workers=1)
+    pixels, texts, text_atoms, image_atoms = batches.draw_batch(
+        pool, random.Random(1), size=16, crop_share=0.45, hard_negatives=1.0
+    )
     assert len(pixels) == len(image_atoms) == 16 and len(texts) == len(text_atoms) > 16
-    truth = train._truth(text_atoms, image_atoms)
+    truth = batches.truth(text_atoms, image_atoms)
     assert truth.shape == (len(texts), 16)
     assert all(truth[k, k] == 1 for k in range(16))
     for row in range(16, len(texts)):  # a hard negative is positive only where it is true
@@ -118,6 +119,8 @@ def test_tiny_training_run_exports_a_loadable_reproducible_model(tmp_path: Path)
     assert set(manifest["evaluation"]) >= {"text_precision", "image_precision", "region_precision"}
     assert manifest["evaluation"] == result.evaluation.to_dict()  # type: ignore[attr-defined]
     assert manifest["image"]["resize"] == "squash" and manifest["image"]["size"] == 32
+    assert "forest" not in manifest["vocabulary"]["words"]
+    assert {"red", "circle", "striped"} <= set(manifest["vocabulary"]["words"])
 
     _tiny_run(tmp_path / "b", seed=5)
     first, second = Embedder(tmp_path / "a"), Embedder(tmp_path / "b")

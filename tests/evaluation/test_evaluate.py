@@ -14,6 +14,7 @@ from imgsearch.evaluation import evaluate
 from imgsearch.evaluation.judge import judge
 from imgsearch.evaluation.queries import read_queries
 from imgsearch.models.settings import ModelSettings
+from imgsearch.models.vocabulary import Vocabulary
 from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from tests.fakes import DIM, HashEncoder, _word_vector
 from tests.store.conftest import facts
@@ -142,3 +143,22 @@ def test_fitting_stores_the_calibration_with_the_index(index: Index, tmp_path: P
     again = Index(index.store)
     assert again.calibration == Calibration(2.0, -1.0, "by hand")
     assert again.confidence is not None and again.confidence.calibration.slope == 2.0
+
+
+def test_a_query_the_model_cannot_read_is_reported_not_measured(
+    index: Index, tmp_path: Path
+) -> None:
+    index.encoder.vocabulary = Vocabulary.of(["a photo of alpha"], filler=("a", "photo", "of"))  # type: ignore[misc]
+    file = _file(
+        tmp_path,
+        [
+            {"text": "alpha", "relevant": ["/c/planted-*.jpg"]},
+            {"text": "a photo of a forest", "relevant": []},
+        ],
+    )
+    result = evaluate(index, file, metadata_weight=0.0)
+    assert [(p.line, p.message) for p in result.problems] == [
+        (2, "fake-hash cannot read its text (words it never saw: forest): its search gives "
+         "every hit confidence 0, which measures nothing"),
+    ]  # fmt: skip
+    assert result.overall.queries == 1

@@ -351,3 +351,19 @@ def test_search_confidence_and_its_cut_off(client: TestClient) -> None:
     for bad in (1.5, "sure", -0.2):
         refused = client.post("/v1/search", json={"text": "x", "min_confidence": bad})
         _error(refused, 422)
+
+
+def test_search_names_the_words_the_model_never_saw(client: TestClient) -> None:
+    known = client.post("/v1/search", json={"text": "blue square"}).json()
+    assert known["readable"] is True and known["unknown_words"] == []
+    plural = client.post("/v1/search", json={"text": "blue squares"}).json()
+    assert plural["readable"] is True and plural["unknown_words"] == ["squares"]
+    forest = client.post("/v1/search", json={"text": "a photo of a forest", "top": 5}).json()
+    assert forest["readable"] is False and forest["unknown_words"] == ["forest"]
+    assert len(forest["hits"]) == 5 and {h["confidence"] for h in forest["hits"]} == {0.0}
+    cut = client.post("/v1/search", json={"text": "forest", "min_confidence": "auto"}).json()
+    assert cut["hits"] == [] and cut["readable"] is False
+    # a mix: every text must be read for the hits to be judged
+    mixed = {"parts": [{"text": "blue square"}, {"text": "lake", "weight": -1}], "top": 3}
+    answer = client.post("/v1/search", json=mixed).json()
+    assert answer["readable"] is False and answer["unknown_words"] == ["lake"]

@@ -19,7 +19,15 @@ from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
 from imgsearch.errors import InvalidQuery
-from imgsearch.search import DEFAULT_METADATA_WEIGHT, Hit, Query, QueryPart, parse_expression
+from imgsearch.index import Index
+from imgsearch.search import (
+    DEFAULT_METADATA_WEIGHT,
+    Hit,
+    Query,
+    QueryPart,
+    parse_expression,
+    reads,
+)
 from imgsearch.segments import clock
 from imgsearch.store import Filters
 from imgsearch.store.text import line_as_dict
@@ -132,12 +140,32 @@ def search(
                 min_confidence=_confidence(min_confidence),
             )
         )
+        _note_unknown(opened, parts)
     if paths_only:
         sys.stdout.write("".join(f"{hit.image.path}\n" for hit in hits))
     elif as_json:
         sys.stdout.write("".join(json.dumps(_as_dict(hit)) + "\n" for hit in hits))
     else:
         _table(hits)
+
+
+def _note_unknown(index: Index, parts: list[QueryPart]) -> None:
+    """Say on stderr which words a closed-vocabulary model (``demo-shapes``) never saw."""
+    unknown = index.unknown_words(parts)
+    if not unknown:
+        return
+    model = index.encoder.model_id
+    words = ", ".join(unknown)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if reads(parts, index.encoder):
+        err.print(Text(f"note: {model} never saw the words {words}; they only add noise"))
+    else:
+        err.print(
+            Text(
+                f"note: {model} cannot read this query (it never saw the words {words}): "
+                "every hit has confidence 0, and a cut-off keeps only hits found by their words"
+            )
+        )
 
 
 def _confidence(text: str | None) -> float | Literal["auto"] | None:

@@ -10,9 +10,35 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from imgsearch.demo.shapes import Scene, Thing, describe_things
+from imgsearch.demo.shapes import (
+    COLOURS,
+    SHAPES,
+    SIZES,
+    TONES,
+    Scene,
+    Thing,
+    describe_things,
+    sample_scene,
+)
+from imgsearch.models.vocabulary import Vocabulary
 
 PREFIXES = ("a photo of ", "an image of ", "a picture of ", "an image with ")
+FILLER = (
+    "a",
+    "an",
+    "and",
+    "on",
+    "of",
+    "with",
+    "photo",
+    "image",
+    "picture",
+    "something",
+    "shape",
+    "to",
+)
+"""Words the phrasings wrap around what a text describes: a text of only these (and words
+the model never saw) says nothing to the model."""
 
 
 def scene_atoms(scene: Scene) -> frozenset[str]:
@@ -73,3 +99,16 @@ def _listing(things: Sequence[Thing], rng: random.Random) -> str:
 
 def _prefixed(text: str, rng: random.Random) -> str:
     return rng.choice(PREFIXES) + text if rng.random() < 0.25 else text
+
+
+def training_vocabulary(scenes: int = 2000) -> Vocabulary:
+    """Every word the demo model's training texts use: each phrasing of ``scenes`` scenes
+    and crops, and the word lists they draw from (written into the model's manifest)."""
+    rng = random.Random("vocabulary")
+    texts = [*PREFIXES, *COLOURS, *SHAPES, *TONES, *SIZES]
+    for number in range(scenes):
+        scene = sample_scene(random.Random(f"vocabulary/{number}"))
+        texts.append(scene.caption)
+        texts += [scene_text(scene, rng)[0] for _ in range(4)]
+        texts += [crop_text(thing, rng)[0] for thing in scene.things]
+    return Vocabulary.of(texts, FILLER)

@@ -19,7 +19,7 @@ from imgsearch.errors import ImgsearchError
 from imgsearch.evaluation.queries import LabelledQuery, LineProblem, Relevance
 from imgsearch.index import Index
 from imgsearch.ranking import query_null
-from imgsearch.search import DEFAULT_METADATA_WEIGHT, Query, encode_query
+from imgsearch.search import DEFAULT_METADATA_WEIGHT, Query, encode_query, reads, unknown_words
 
 DEFAULT_DEPTH = 10_000
 """Hits judged per query; images past them count as ranked below every hit."""
@@ -121,6 +121,13 @@ def _judge_one(
         sources=labelled.sources,
     )
     vector = encode_query(query.parts, index.encoder, index.store)
+    if not reads(query.parts, index.encoder):
+        unknown = ", ".join(unknown_words(query.parts, index.encoder))
+        said = f"words it never saw: {unknown}" if unknown else "no word that says something"
+        raise ValueError(
+            f"{index.encoder.model_id} cannot read its text ({said}): "
+            "its search gives every hit confidence 0, which measures nothing"
+        )
     hits = index.rank(vector, query)
     seen: set[int] = set()
     ids, cosines = [], []

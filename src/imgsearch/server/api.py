@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from imgsearch.models.catalog import catalog
+from imgsearch.search import reads, unknown_words
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.outputs import MIME, hit_out, image_out
@@ -65,6 +66,8 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
     return {
         "model": service.model_id,
         "hits": [hit_out(h) for h in hits],
+        "readable": reads(query.parts, service.encoder),
+        "unknown_words": unknown_words(query.parts, service.encoder),
     }
 
 

@@ -21,6 +21,7 @@ from imgsearch.encoder import Encoder, Pixels, Vectors
 from imgsearch.media.decode import DecodeOptions
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.media.sources import ImageSource
+from imgsearch.models.vocabulary import Vocabulary
 from imgsearch.server.batching import Batcher, TextBatcher
 from imgsearch.types import Box
 
@@ -67,6 +68,10 @@ class ServingEncoder:
     @property
     def supports_text(self) -> bool:
         return self.inner.supports_text
+
+    @property
+    def vocabulary(self) -> Vocabulary | None:
+        return self.inner.vocabulary
 
     @property
     def batch_size(self) -> int:

@@ -260,6 +260,15 @@ class HitOut(BaseModel):
 class SearchOut(BaseModel):
     model: str
     hits: list[HitOut]
+    readable: bool = Field(
+        description="Whether the model reads every text of the query. A closed-vocabulary "
+        "model (demo-shapes) does not read a text with no word it knows that says something; "
+        "every hit then has confidence 0."
+    )
+    unknown_words: list[str] = Field(
+        description="Words of the query's texts the model never saw (closed-vocabulary "
+        "models only; always empty for CLIP-family models)."
+    )
 
 
 class VectorizeIn(BaseModel):

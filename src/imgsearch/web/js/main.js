@@ -34,6 +34,15 @@ function say(text, { error = false, action = null } = {}) {
   }
 }
 
+// A closed-vocabulary model (demo-shapes) says which of the query's words it never saw;
+// when it could read none of them, every hit has confidence 0 (docs/relevance.md).
+function vocabularyNote(answer) {
+  const words = (answer.unknown_words || []).map((word) => `“${word}”`).join(", ");
+  if (!words) return "";
+  if (answer.readable === false) return `${answer.model} does not know the words ${words}: no picture is judged a match. `;
+  return `${answer.model} never saw the words ${words}. `;
+}
+
 function explain(error) {
   if (!(error instanceof ApiError)) {
     say(`Could not reach the server: ${error.message}`, { error: true, action: { label: "Retry", run: search } });
@@ -259,15 +268,16 @@ async function loadMore() {
     // With the confidence cut, what it left out is one click away.
     const cut = body.min_confidence !== undefined;
     const weaker = cut && current.exhausted ? { label: "Show weaker matches too", run: () => change({ filters: { ...state.filters, confidence: "0" } }) } : null;
+    const unknown = vocabularyNote(answer);
     if (current.hits.length === 0 && cut) {
-      say("Nothing here is likely a real match.", { action: weaker });
+      say(`${unknown}Nothing here is likely a real match.`, { action: weaker });
     } else if (current.hits.length === 0) {
-      say("No images match. Try other words, fewer filters, or check the index panel.");
+      say(`${unknown}No images match. Try other words, fewer filters, or check the index panel.`);
     } else {
       const more = current.exhausted ? "" : "+";
       const things = state.filters.objects ? "boxes" : "images";
       const likely = cut ? ` likely real matches (confidence ≥ ${Number(body.min_confidence === "auto" ? AUTO_CONFIDENCE : body.min_confidence).toFixed(2)})` : "";
-      say(`${current.hits.length}${more} ${things}${likely}, best first · model ${answer.model}`, { action: weaker });
+      say(`${unknown}${current.hits.length}${more} ${things}${likely}, best first · model ${answer.model}`, { action: weaker });
     }
   } catch (error) {
     if (results !== current) return;

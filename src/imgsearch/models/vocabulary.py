@@ -1,0 +1,70 @@
+"""What a closed-vocabulary model can read: the words its text tower was trained on.
+
+CLIP-family models read open English: their tokenizers were fitted on web captions, and
+every word means something to them. A model trained on a closed set of texts does not.
+The bundled ``demo-shapes`` knows colours, shapes, sizes and backgrounds. Its tokenizer
+still cuts "forest" into pieces ("f", "or", "e", "st"), and the text tower turns them
+into some vector. That vector lands near some images by chance, as close as a real
+query's matches, so the hits look confident and mean nothing.
+
+Such a model lists its words in its manifest::
+
+    "vocabulary": {"words": ["a", "and", "blue", ...], "filler": ["a", "and", ...]}
+
+``filler`` are the words its phrasings wrap around what they describe ("a photo of",
+"and"). A text *is read* when at least one of its words is known and not filler. For
+a text that is not read, search gives every hit confidence 0, so any cut-off drops
+every hit not kept by its words (file names, captions; see ``docs/relevance.md``).
+Search also reports the words the model does not know. A model without a vocabulary
+in its manifest (every CLIP-family model) reads everything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+WORD = re.compile(r"[^\W_]+")
+"""A word: a run of letters and digits (punctuation and underscores split words)."""
+
+
+def words_of(text: str) -> list[str]:
+    """``text``'s words, case-folded, in order (repeats kept)."""
+    return WORD.findall(text.casefold())
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words a model was trained on, and which of them only wrap a description."""
+
+    words: frozenset[str]
+    filler: frozenset[str]
+
+    @classmethod
+    def of(cls, texts: Iterable[str], filler: Iterable[str]) -> Vocabulary:
+        """The vocabulary of a training set's ``texts``."""
+        words = frozenset(w for text in texts for w in words_of(text))
+        return cls(words, frozenset(f.casefold() for f in filler) & words)
+
+    def unknown(self, text: str) -> list[str]:
+        """The words of ``text`` the model never saw, each once, in order."""
+        return list(dict.fromkeys(w for w in words_of(text) if w not in self.words))
+
+    def reads(self, text: str) -> bool:
+        """Whether ``text`` holds a known word that says something (not only filler)."""
+        return any(w in self.words and w not in self.filler for w in words_of(text))
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"words": sorted(self.words), "filler": sorted(self.filler)}
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> Vocabulary | None:
+        """The vocabulary a model's manifest lists, or ``None`` (an open vocabulary)."""
+        listed = manifest.get("vocabulary")
+        if not isinstance(listed, Mapping) or not listed.get("words"):
+            return None
+        words = frozenset(str(w).casefold() for w in listed["words"])
+        filler = frozenset(str(w).casefold() for w in listed.get("filler", ())) & words
+        return cls(words, filler)

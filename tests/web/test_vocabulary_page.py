@@ -1,0 +1,42 @@
+"""The web page and a model's closed vocabulary: words ``demo-shapes`` never saw are named,
+and a query it cannot read shows nothing as a likely match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Site
+from tests.web.test_page import _api_hits, _shows
+
+pytestmark = pytest.mark.slow
+
+
+def _message(page: Any, pattern: str) -> str:
+    page.wait_for_function(
+        "pattern => new RegExp(pattern).test(document.querySelector('#message').textContent)",
+        arg=pattern,
+    )
+    return str(page.inner_text("#message"))
+
+
+def test_a_query_demo_shapes_cannot_read_shows_no_likely_match(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    assert _api_hits(site, "forest", "auto") == [] and _api_hits(site, "forest", None)
+    page.goto(f"{site.url}?q=forest")
+    said = _message(page, "Nothing here is likely a real match")
+    assert "demo-shapes does not know the words “forest”" in said
+    assert page.locator("#grid .tile").count() == 0
+    page.click("#message button")  # show weaker matches: they come, with confidence 0
+    _shows(page, _api_hits(site, "forest", None))
+
+
+def test_an_unknown_word_in_a_readable_query_is_named(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(f"{site.url}?q=red+circles")
+    said = _message(page, "likely real matches")
+    assert "demo-shapes never saw the words “circles”" in said
+    _shows(page, _api_hits(site, "red circles", "auto"))
+    page.goto(f"{site.url}?q=red+circle")
+    assert "never saw" not in _message(page, "likely real matches")
