@@ -12,11 +12,9 @@ from typing import Any
 import numpy as np
 
 from imgsearch.store import core
+from imgsearch.store.postgres.graph import CollectionGraph
 from imgsearch.store.postgres.search import (
-    KINDS,
-    GraphKind,
     GraphSettings,
-    build_hnsw,
     built_kind,
     candidates,
     rescore,
@@ -32,8 +30,11 @@ TABLE = "imgsearch_images"
 CANDIDATE_MARGIN = 16  # extra candidates re-scored in float32, so near-ties order exactly
 
 
-class ImageIndex:
+class ImageIndex(CollectionGraph):
     """The image vectors of one collection: their count, their HNSW index, their search."""
+
+    table = TABLE
+    lock = 7_301
 
     def __init__(
         self,
@@ -42,29 +43,11 @@ class ImageIndex:
         dialect: core.Dialect,
         graph: GraphSettings,
     ) -> None:
-        self.collection_id = collection_id
-        self._transaction = transaction
-        self._dialect = dialect
-        self.graph = graph
+        super().__init__(collection_id, transaction, dialect, graph)
         self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
-        self._present: GraphKind | None = None  # the graph's kind, read with the state
-        self._built = False
 
-    @property
-    def kind(self) -> GraphKind:
-        """The kind of the collection's graph: the one it has, else the one it will get."""
-        return self._present or self.graph.kind
-
-    @property
-    def name(self) -> str:
-        return self.kind.index_name(TABLE, self.collection_id)
-
-    def forget(self, tx: Any | None = None) -> None:
-        """After a model change: counts are stale and the index (if ``tx``) is dropped."""
-        self._state, self._present, self._built = None, None, False
-        if tx is not None:
-            for kind in KINDS:
-                tx.execute(f"DROP INDEX IF EXISTS {kind.index_name(TABLE, self.collection_id)}")
+    def _stale(self) -> None:
+        self._state = None
 
     def written(self, vectors: bool) -> None:
         """After a write: counts are stale; with new ``vectors`` the graph may be due."""
@@ -104,12 +87,7 @@ class ImageIndex:
         dim, count = self.state()
         if dim == 0 or count < self.graph.threshold or self._built:
             return
-        with self._transaction() as tx:
-            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_301, self.collection_id))
-            if self._present is None:  # a graph of another kind (built before) stays
-                build_hnsw(tx, self.collection_id, dim, count, self.graph, self.graph.kind)
-                self._present = self.graph.kind
-        self._built = True
+        self._build_once(dim, count)
 
     def nearest(
         self, query: Vector, k: int, filters: Filters, exact: bool

@@ -10,11 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from imgsearch.store.postgres.graph import CollectionGraph
 from imgsearch.store.postgres.search import (
-    KINDS,
-    GraphKind,
     GraphSettings,
-    build_hnsw,
     built_kind,
     region_candidates,
     rescore,
@@ -29,8 +27,11 @@ TABLE = "imgsearch_regions"
 CANDIDATE_MARGIN = 32
 
 
-class RegionIndex:
+class RegionIndex(CollectionGraph):
     """The region vectors of one collection: their count, their HNSW index, their search."""
+
+    table = TABLE
+    lock = 7_302
 
     def __init__(
         self,
@@ -39,29 +40,11 @@ class RegionIndex:
         dialect: Any,
         graph: GraphSettings,
     ) -> None:
-        self.collection_id = collection_id
-        self._transaction = transaction
-        self._dialect = dialect
-        self.graph = graph
+        super().__init__(collection_id, transaction, dialect, graph)
         self._count: tuple[float, int] | None = None
-        self._present: GraphKind | None = None  # the graph's kind, read with the count
-        self._built = False
 
-    @property
-    def kind(self) -> GraphKind:
-        """The kind of the collection's graph: the one it has, else the one it will get."""
-        return self._present or self.graph.kind
-
-    @property
-    def name(self) -> str:
-        return self.kind.index_name(TABLE, self.collection_id)
-
-    def forget(self, tx: Any | None = None) -> None:
-        """After a model change: counts are stale and the index (if ``tx``) is dropped."""
-        self._count, self._present, self._built = None, None, False
-        if tx is not None:
-            for kind in KINDS:
-                tx.execute(f"DROP INDEX IF EXISTS {kind.index_name(TABLE, self.collection_id)}")
+    def _stale(self) -> None:
+        self._count = None
 
     def count(self) -> int:
         """Regions of the collection, re-counted at most every few seconds."""
@@ -81,15 +64,7 @@ class RegionIndex:
         self._count = None
         if dim == 0 or self._built or self.count() < self.graph.threshold:
             return
-        with self._transaction() as tx:
-            tx.execute("SELECT pg_advisory_xact_lock(%s, %s)", (7_302, self.collection_id))
-            if self._present is None:  # a graph of another kind (built before) stays
-                build_hnsw(
-                    tx, self.collection_id, dim, self.count(), self.graph, self.graph.kind,
-                    table=TABLE,
-                )  # fmt: skip
-                self._present = self.graph.kind
-        self._built = True
+        self._build_once(dim, self.count())
 
     def nearest(
         self,
