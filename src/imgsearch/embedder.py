@@ -26,6 +26,7 @@ from imgsearch.media.failures import detached
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.layout import ModelFiles
+from imgsearch.models.mapped import mapped_copy
 from imgsearch.models.preprocess import Preprocessor
 from imgsearch.models.quantize import cached_int8
 from imgsearch.models.resolve import resolve_model, split_precision
@@ -190,9 +191,11 @@ class Embedder(EmbedderTexts):
         if fp32 is None:
             raise self._no_text()
         if self.precision == "fp32":
-            return fp32
+            return mapped_copy(fp32, self._cache_dir)
         published = self.files.vision_int8 if tower == "vision" else self.files.text_int8
-        return published or cached_int8(fp32, self._cache_dir)
+        if published is not None:
+            return mapped_copy(published, self._cache_dir)
+        return cached_int8(fp32, self._cache_dir)
 
     # -- images ---------------------------------------------------------------
 

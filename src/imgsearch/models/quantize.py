@@ -8,11 +8,11 @@ embedding convolution stays fp32 because ConvInteger is slow on CPU.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from pathlib import Path
 
 from imgsearch.errors import ModelError
+from imgsearch.models.mapped import cache_key
 
 
 def quantize_graph(source: Path, target: Path) -> Path:
@@ -55,11 +55,7 @@ def cached_int8(source: Path, cache_dir: Path) -> Path:
     The cache key covers the source's absolute path, size and mtime, so a
     re-exported or re-downloaded model gets a fresh copy.
     """
-    stat = source.stat()
-    key = hashlib.sha256(
-        f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()
-    ).hexdigest()
-    target = cache_dir / "int8" / key[:24] / source.name
+    target = cache_dir / "int8" / cache_key(source) / source.name
     if not target.exists():
         quantize_graph(source, target)
     return target
