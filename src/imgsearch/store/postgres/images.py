@@ -5,8 +5,6 @@ counterpart is :mod:`imgsearch.store.postgres.regions`)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -14,7 +12,6 @@ import numpy as np
 from imgsearch.store import core
 from imgsearch.store.postgres.graph import CollectionGraph
 from imgsearch.store.postgres.search import (
-    GraphSettings,
     built_kind,
     candidates,
     rescore,
@@ -36,15 +33,7 @@ class ImageIndex(CollectionGraph):
     table = TABLE
     lock = 7_301
 
-    def __init__(
-        self,
-        collection_id: int,
-        transaction: Callable[[], AbstractContextManager[Any]],
-        dialect: core.Dialect,
-        graph: GraphSettings,
-    ) -> None:
-        super().__init__(collection_id, transaction, dialect, graph)
-        self._state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
+    _state: tuple[float, int, int] | None = None  # (read at, dim, vectors)
 
     def _stale(self) -> None:
         self._state = None

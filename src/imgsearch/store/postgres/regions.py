@@ -4,15 +4,13 @@ of their own (per collection, like the images') once there are ``hnsw_threshold`
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from imgsearch.store.postgres.graph import CollectionGraph
 from imgsearch.store.postgres.search import (
-    GraphSettings,
     built_kind,
     region_candidates,
     rescore,
@@ -33,15 +31,7 @@ class RegionIndex(CollectionGraph):
     table = TABLE
     lock = 7_302
 
-    def __init__(
-        self,
-        collection_id: int,
-        transaction: Callable[[], AbstractContextManager[Any]],
-        dialect: Any,
-        graph: GraphSettings,
-    ) -> None:
-        super().__init__(collection_id, transaction, dialect, graph)
-        self._count: tuple[float, int] | None = None
+    _count: tuple[float, int] | None = None
 
     def _stale(self) -> None:
         self._count = None
