@@ -64,6 +64,9 @@ def test_words_demo_shapes_never_saw_are_named_and_an_unread_query_finds_only_by
     hits = [json.loads(line) for line in forest.stdout.splitlines()]
     assert len(hits) == 10 and {h["confidence"] for h in hits} == {0.0}
     assert "demo-shapes cannot read this query" in forest.stderr and "forest" in forest.stderr
+    known = forest.stderr.split("The words it knows: ")[1].split(", ")
+    assert {"red", "hexagon", "striped", "large"} <= {w.strip() for w in known}
+    assert "photo" not in {w.strip() for w in known}  # filler is not offered
     cut = imgsearch("search", "--index", str(index), "forest", "--min-confidence", "auto")
     assert cut.returncode == 0 and "no matching images" in cut.stdout
     # a file-name word is not a word of the model's, but the file is still found by it

@@ -159,13 +159,16 @@ def _note_unknown(index: Index, parts: list[QueryPart]) -> None:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if reads(parts, index.encoder):
         err.print(Text(f"note: {model} never saw the words {words}; they only add noise"))
-    else:
-        err.print(
-            Text(
-                f"note: {model} cannot read this query (it never saw the words {words}): "
-                "every hit has confidence 0, and a cut-off keeps only hits found by their words"
-            )
+        return
+    vocabulary = index.encoder.vocabulary
+    known = ", ".join(sorted(vocabulary.words - vocabulary.filler)) if vocabulary else ""
+    err.print(
+        Text(
+            f"note: {model} cannot read this query (it never saw the words {words}): "
+            "every hit has confidence 0, and a cut-off keeps only hits found by their words. "
+            f"The words it knows: {known}"
         )
+    )
 
 
 def _confidence(text: str | None) -> float | Literal["auto"] | None:
