@@ -93,3 +93,28 @@ def test_a_query_carries_its_own_page_and_index_search_refuses_a_second_one(
         with pytest.raises(InvalidQuery, match="carries its own"):
             index.search(query, top=5)  # once silently ignored
         assert len(index.search("a photo", top=1)) == 1
+
+
+def test_unknown_words_are_named_only_for_texts_and_an_unread_text_has_confidence_0(
+    tmp_path: Path,
+) -> None:
+    from imgsearch import Index
+    from imgsearch.models.vocabulary import Vocabulary
+    from imgsearch.search import QueryPart
+    from tests.conftest import photo
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for seed in range(3):
+        photo(64, 48, seed=seed).save(folder / f"p{seed}.png")
+    with Index.open(tmp_path / "index", model="fake-hash") as index:
+        index.update([folder])
+        first = index.find(folder / "p0.png")
+    with Index.open(tmp_path / "index") as reopened:
+        hits = reopened.search([QueryPart(image_id=first.id)], top=3)
+        assert hits[0].id == first.id
+        assert reopened.unknown_words([QueryPart(image_id=first.id)]) == []
+        reopened.encoder.vocabulary = Vocabulary.of(["red circle"], ())  # type: ignore[misc]
+        assert reopened.unknown_words("red forest") == ["forest"]
+        assert {h.confidence for h in reopened.search("forest", top=3)} == {0.0}
+        assert {h.confidence for h in reopened.search("red circle", top=3)} == {None}  # 3 images
