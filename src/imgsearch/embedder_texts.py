@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ class EmbedderTexts:
         """Whether the model has a text tower (image-only models do not)."""
         return self.files.text is not None
 
-    @property
+    @cached_property
     def vocabulary(self) -> Vocabulary | None:
         """The words the text tower was trained on, for a closed-vocabulary model (its
         manifest lists them); ``None`` for an open one, which reads any text."""
