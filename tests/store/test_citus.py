@@ -125,6 +125,12 @@ def test_images_spread_over_both_workers_and_each_keeps_its_regions_on_its_shard
         "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'imgsearch_image_text_folded%'",
     )
     assert trigram_shards[0][0] >= 1
+    # and the confidence sample's order index, on every shard too
+    sample_shards = rows(
+        citus_cluster.node_url(citus_cluster.workers[0]),
+        "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'imgsearch_images_sample%'",
+    )
+    assert sample_shards[0][0] >= 1
     shards = rows(
         citus_cluster.url,
         "SELECT table_name::text, shard_name, nodeport FROM citus_shards "

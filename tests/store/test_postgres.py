@@ -11,9 +11,10 @@ import psycopg
 import pytest
 
 from imgsearch.cli.main import cli_hint
+from imgsearch.confidence import sample_key
 from imgsearch.errors import StoreError
 from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, TextSet, WriteBatch
-from imgsearch.store.core import filter_clause
+from imgsearch.store.core import SAMPLE_ORDER, filter_clause
 from imgsearch.store.postgres import POSTGRES, PostgresStore, split_url
 from imgsearch.store.postgres.search import (
     FULL,
@@ -278,4 +279,29 @@ def test_the_contains_text_filter_has_a_trigram_index_where_the_server_has_pg_tr
                 "EXPLAIN SELECT image_id FROM imgsearch_image_text WHERE folded LIKE %s", params
             ).fetchall()
         assert "imgsearch_image_text_folded" in " ".join(str(r[0]) for r in plan), plan
+    pg.close()
+
+
+def test_the_confidence_sample_is_read_through_an_index_on_its_order(postgres_url: str) -> None:
+    """Migration 0014 indexes SAMPLE_ORDER per collection: the sample read never sorts the
+    collection, and its population is the count the search keeps."""
+    pg = PostgresStore(_url(postgres_url, "sample-order"), hnsw_threshold=100_000)
+    pg.bind(IndexSettings("m", DIM))
+    _fill(pg, 300)
+    pg.write(WriteBatch(images=[ImageWrite(facts("/p/no-vector.jpg"), None)]))
+    ids, population = pg.sample_images(50)
+    stored = sorted(r.id for r in pg.get(list(range(1, 10**6))) if r.path != "/p/no-vector.jpg")
+    assert population == 300
+    assert ids == sorted(stored, key=lambda i: (sample_key(i), i))[:50]
+    pg._conn.execute("ANALYZE imgsearch_images")
+    with pg._conn.transaction():  # at 300 rows a sort costs as little: force the choice
+        pg._conn.execute("SET LOCAL enable_seqscan = off")
+        pg._conn.execute("SET LOCAL enable_sort = off")
+        plan = pg._conn.execute(
+            "EXPLAIN SELECT id FROM imgsearch_images WHERE collection_id = %s "
+            f"AND vector IS NOT NULL ORDER BY {SAMPLE_ORDER.replace('%', '%%')} LIMIT 50",
+            (pg._collection_id,),
+        ).fetchall()
+    text = " ".join(str(row[0]) for row in plan)
+    assert "imgsearch_images_sample" in text and "Sort" not in text, text
     pg.close()

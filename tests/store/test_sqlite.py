@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from imgsearch.cli.main import cli_hint
+from imgsearch.confidence import sample_key
 from imgsearch.errors import IndexNotFound, StoreError
 from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
+from imgsearch.store.core import SAMPLE_ORDER
 from imgsearch.store.migrations import SCHEMA_VERSION
-from tests.store.conftest import facts, unit_vectors
+from tests.store.conftest import DIM, facts, unit_vectors
 
 
 def fill(store: SqliteStore, start: int, vectors: np.ndarray) -> list[int]:
@@ -159,3 +161,25 @@ def test_a_lock_held_past_the_timeout_or_a_damaged_file_is_a_store_error(tmp_pat
     (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
     with pytest.raises(StoreError, match="not a database"):
         _connect(tmp_path / "junk.db")
+
+
+def test_the_confidence_sample_is_read_through_an_index_on_its_order(tmp_path: Path) -> None:
+    """Migration 0007 indexes SAMPLE_ORDER itself: the sample read never sorts the table."""
+    store = SqliteStore(tmp_path)
+    store.bind(IndexSettings("m", DIM))
+    vectors = unit_vectors(300)
+    store.write(
+        WriteBatch(images=[ImageWrite(facts(f"/p/{i}.jpg"), v) for i, v in enumerate(vectors)])
+    )
+    store.write(WriteBatch(images=[ImageWrite(facts("/p/no-vector.jpg"), None)]))
+    ids, population = store.sample_images(50)
+    assert population == 300 and len(ids) == 50
+    assert ids == sorted(range(1, 301), key=lambda i: (sample_key(i), i))[:50]
+    db = sqlite3.connect(tmp_path / "index.db")
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM images WHERE vector IS NOT NULL "
+        f"ORDER BY {SAMPLE_ORDER} LIMIT 50"
+    ).fetchall()
+    assert "USING INDEX images_sample" in str(plan) and "TEMP B-TREE" not in str(plan), plan
+    db.close()
+    store.close()

@@ -138,6 +138,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        # The confidence sample is the first images in a fixed hash order of their ids
+        # (imgsearch.store.core.SAMPLE_ORDER, written out: a migration never changes):
+        # without an index on that order every sample read sorted the whole table
+        # (135 ms at 100,000 images, on every cold search); with it, 0.3 ms.
+        "0007_sample_order",
+        """
+        CREATE INDEX images_sample
+            ON images(((id % 2147483648) * 1103515245 + 12345) % 2147483648, id)
+            WHERE vector IS NOT NULL;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

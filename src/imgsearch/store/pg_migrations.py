@@ -217,6 +217,17 @@ MIGRATIONS: list[tuple[str, str]] = [
         END $$;
         """,
     ),
+    (
+        # The confidence sample (the first images of a collection in core.SAMPLE_ORDER,
+        # written out: a migration never changes) read through an index instead of by
+        # sorting every row of the collection.
+        "0014_sample_order",
+        """
+        CREATE INDEX imgsearch_images_sample ON imgsearch_images
+            (collection_id, (((id % 2147483648) * 1103515245 + 12345) % 2147483648), id)
+            WHERE vector IS NOT NULL;
+        """,
+    ),
 ]
 
 

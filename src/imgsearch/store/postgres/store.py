@@ -268,10 +268,9 @@ class PostgresStore(PostgresTexts):
             f"ORDER BY {core.SAMPLE_ORDER.replace('%', '%%')} LIMIT %s",
             (c, size),
         )
-        count = self._rows(
-            "SELECT count(vector) FROM imgsearch_images WHERE collection_id = %s", (c,)
-        )[0][0]
-        return [int(row[0]) for row in ids], int(count)
+        # the vectors' count the search keeps (read at most every few seconds): counting
+        # them here too would scan the collection on every sample read
+        return [int(row[0]) for row in ids], self._images.state()[1]
 
     def regions(self, image_ids: Sequence[int]) -> list[records.RegionRecord]:
         with self._connection() as conn:
