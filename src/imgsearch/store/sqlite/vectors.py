@@ -75,8 +75,9 @@ class SyncedVectors:
                 )
                 self._owners = np.full(0, -1, dtype=np.int64)
                 self._read_owners(db, None)  # the saved rows' too
-            catch_up(db, self.table, index, since)
-            self._read_owners(db, since)
+            if since < rev:  # a saved index that is up to date needs no query at all
+                catch_up(db, self.table, index, since)
+                self._read_owners(db, since)
             self._index = index
             self._dirty = self._dirty or since != rev
             self._stamp = stamp
@@ -139,8 +140,13 @@ def catch_up(db: sqlite3.Connection, table: VectorTable, index: VectorIndex, sin
         r[0] for r in db.execute(f"SELECT id FROM {table.tombstones} WHERE rev > ?", (since,))
     ]
     index.remove(np.asarray(removed, dtype=np.int64))
+    # From a saved index only the rows written since are read, through the revision's
+    # index: left to itself, SQLite prefers scanning the whole table in id order (at
+    # 100,000 images, 265 ms of every cold search), not knowing how few rows are newer.
+    hint = f" INDEXED BY {table.rows}_vec_rev" if since > 0 else ""
     cursor = db.execute(
-        f"SELECT id, vector FROM {table.rows} WHERE vec_rev > ? AND vector IS NOT NULL ORDER BY id",
+        f"SELECT id, vector FROM {table.rows}{hint} WHERE vec_rev > ? AND vector IS NOT NULL "
+        "ORDER BY id",
         (since,),
     )
     while rows := cursor.fetchmany(CHUNK):
