@@ -28,6 +28,10 @@ def test_a_text_is_read_when_one_known_word_says_something() -> None:
     assert not SHAPES.reads("")
 
 
+def test_the_words_to_suggest_are_the_known_ones_that_say_something() -> None:
+    assert SHAPES.content() == ["blue", "circle", "green", "red", "square", "star"]
+
+
 def test_unknown_words_are_listed_once_in_order() -> None:
     assert SHAPES.unknown("a forest, a FOREST and a lake") == ["forest", "lake"]
     assert SHAPES.unknown("a red circle") == []

@@ -360,6 +360,8 @@ def test_search_names_the_words_the_model_never_saw(client: TestClient) -> None:
     assert plural["readable"] is True and plural["unknown_words"] == ["squares"]
     forest = client.post("/v1/search", json={"text": "a photo of a forest", "top": 5}).json()
     assert forest["readable"] is False and forest["unknown_words"] == ["forest"]
+    assert {"red", "circle", "striped"} <= set(forest["known_words"])
+    assert "photo" not in forest["known_words"] and plural["known_words"] == []
     assert len(forest["hits"]) == 5 and {h["confidence"] for h in forest["hits"]} == {0.0}
     cut = client.post("/v1/search", json={"text": "forest", "min_confidence": "auto"}).json()
     assert cut["hits"] == [] and cut["readable"] is False

@@ -27,6 +27,7 @@ def test_a_query_demo_shapes_cannot_read_shows_no_likely_match(open_page: Any, s
     page.goto(f"{site.url}?q=forest")
     said = _message(page, "Nothing here is likely a real match")
     assert "demo-shapes does not know the words “forest”" in said
+    assert "(it knows: background, beige, black, blue, circle" in said
     assert page.locator("#grid .tile").count() == 0
     page.click("#message button")  # show weaker matches: they come, with confidence 0
     _shows(page, _api_hits(site, "forest", None))

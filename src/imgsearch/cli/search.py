@@ -161,7 +161,7 @@ def _note_unknown(index: Index, parts: list[QueryPart]) -> None:
         err.print(Text(f"note: {model} never saw the words {words}; they only add noise"))
         return
     vocabulary = index.encoder.vocabulary
-    known = ", ".join(sorted(vocabulary.words - vocabulary.filler)) if vocabulary else ""
+    known = ", ".join(vocabulary.content()) if vocabulary else ""
     err.print(
         Text(
             f"note: {model} cannot read this query (it never saw the words {words}): "

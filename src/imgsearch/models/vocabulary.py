@@ -56,6 +56,10 @@ class Vocabulary:
         """Whether ``text`` holds a known word that says something (not only filler)."""
         return any(w in self.words and w not in self.filler for w in words_of(text))
 
+    def content(self) -> list[str]:
+        """The known words that say something (not filler), sorted: what to suggest."""
+        return sorted(self.words - self.filler)
+
     def as_dict(self) -> dict[str, list[str]]:
         return {"words": sorted(self.words), "filler": sorted(self.filler)}
 

@@ -63,11 +63,14 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
     else:
         query = query_of(body, downloads)
     hits = await service.search(query)
+    readable = reads(query.parts, service.encoder)
+    vocabulary = service.encoder.vocabulary
     return {
         "model": service.model_id,
         "hits": [hit_out(h) for h in hits],
-        "readable": reads(query.parts, service.encoder),
+        "readable": readable,
         "unknown_words": unknown_words(query.parts, service.encoder),
+        "known_words": [] if readable or vocabulary is None else vocabulary.content(),
     }
 
 

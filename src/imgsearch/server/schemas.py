@@ -269,6 +269,10 @@ class SearchOut(BaseModel):
         description="Words of the query's texts the model never saw (closed-vocabulary "
         "models only; always empty for CLIP-family models)."
     )
+    known_words: list[str] = Field(
+        description="When the model cannot read the query (readable is false): the words "
+        "it knows that say something, to suggest what it can search for; else empty."
+    )
 
 
 class VectorizeIn(BaseModel):

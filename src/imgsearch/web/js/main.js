@@ -39,7 +39,10 @@ function say(text, { error = false, action = null } = {}) {
 function vocabularyNote(answer) {
   const words = (answer.unknown_words || []).map((word) => `“${word}”`).join(", ");
   if (!words) return "";
-  if (answer.readable === false) return `${answer.model} does not know the words ${words}: no picture is judged a match. `;
+  if (answer.readable === false) {
+    const known = (answer.known_words || []).join(", ");
+    return `${answer.model} does not know the words ${words}: no picture is judged a match${known ? ` (it knows: ${known})` : ""}. `;
+  }
   return `${answer.model} never saw the words ${words}. `;
 }
 
