@@ -75,11 +75,10 @@ def test_relevance_formula() -> None:
     assert metadata_score(5.0) == 0.5 and metadata_score(0.0) == 0.0
 
 
-def test_a_query_carries_its_own_page_and_index_search_refuses_a_second_one(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def three_photos(tmp_path: Path) -> Path:
+    """A folder of three photos, indexed with the fake model into ``tmp_path / "index"``."""
     from imgsearch import Index
-    from imgsearch.search import Query, QueryPart
     from tests.conftest import photo
 
     folder = tmp_path / "photos"
@@ -88,6 +87,16 @@ def test_a_query_carries_its_own_page_and_index_search_refuses_a_second_one(
         photo(64, 48, seed=seed).save(folder / f"p{seed}.png")
     with Index.open(tmp_path / "index", model="fake-hash") as index:
         index.update([folder])
+    return folder
+
+
+def test_a_query_carries_its_own_page_and_index_search_refuses_a_second_one(
+    tmp_path: Path, three_photos: Path
+) -> None:
+    from imgsearch import Index
+    from imgsearch.search import Query, QueryPart
+
+    with Index.open(tmp_path / "index") as index:
         query = Query((QueryPart(text="a photo"),), top=2)
         assert len(index.search(query)) == 2
         with pytest.raises(InvalidQuery, match="carries its own"):
@@ -96,21 +105,14 @@ def test_a_query_carries_its_own_page_and_index_search_refuses_a_second_one(
 
 
 def test_unknown_words_are_named_only_for_texts_and_an_unread_text_has_confidence_0(
-    tmp_path: Path,
+    tmp_path: Path, three_photos: Path
 ) -> None:
     from imgsearch import Index
     from imgsearch.models.vocabulary import Vocabulary
     from imgsearch.search import QueryPart
-    from tests.conftest import photo
 
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for seed in range(3):
-        photo(64, 48, seed=seed).save(folder / f"p{seed}.png")
-    with Index.open(tmp_path / "index", model="fake-hash") as index:
-        index.update([folder])
-        first = index.find(folder / "p0.png")
     with Index.open(tmp_path / "index") as reopened:
+        first = reopened.find(three_photos / "p0.png")
         hits = reopened.search([QueryPart(image_id=first.id)], top=3)
         assert hits[0].id == first.id
         assert reopened.unknown_words([QueryPart(image_id=first.id)]) == []

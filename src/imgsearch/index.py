@@ -40,8 +40,7 @@ from imgsearch.search import (
     QueryPart,
     encode_query,
     parse_expression,
-    reads,
-    unknown_words,
+    reading,
 )
 from imgsearch.store import (
     Failure,
@@ -228,12 +227,12 @@ class Index(IndexRegions):
                 ),
             )
         vector = encode_query(query.parts, self.encoder, self.store, text_vector=self._text_vector)
-        return self.rank(vector, query, readable=reads(query.parts, self.encoder))
+        return self.rank(vector, query, readable=reading(query.parts, self.encoder).readable)
 
     def rank(self, vector: Vectors, query: Query, *, readable: bool = True) -> list[Hit]:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,
         confidence and its cut-off); ``readable=False``: the model could not read a text of
-        the query (:func:`~imgsearch.search.reads`), every hit gets confidence 0."""
+        the query (:func:`~imgsearch.search.reading`), every hit gets confidence 0."""
         return rank(self.store, vector, query, self.confidence, readable=readable)
 
     def unknown_words(self, query: Query | str | Sequence[QueryPart]) -> list[str]:
@@ -244,7 +243,7 @@ class Index(IndexRegions):
             parts: Sequence[QueryPart] = query.parts
         else:
             parts = parse_expression(query) if isinstance(query, str) else query
-        return unknown_words(parts, self.encoder)
+        return list(reading(parts, self.encoder).unknown)
 
     @property
     def confidence(self) -> Confidence | None:

@@ -251,24 +251,30 @@ def encode_query(
     return combine(np.stack(vectors), [part.weight for part in parts])
 
 
-def reads(parts: Sequence[QueryPart], encoder: Encoder) -> bool:
-    """Whether the model reads every text of the query: a closed-vocabulary model does not
-    read a text with no known word that says something (see
-    :mod:`imgsearch.models.vocabulary`); its hits then get confidence 0."""
-    vocabulary = encoder.vocabulary if any(p.text is not None for p in parts) else None
-    return vocabulary is None or all(
-        vocabulary.reads(part.text) for part in parts if part.text is not None
-    )
+@dataclass(frozen=True)
+class QueryReading:
+    """What a closed-vocabulary model makes of a query's texts (see
+    :mod:`imgsearch.models.vocabulary`); an open vocabulary reads everything."""
+
+    readable: bool = True
+    """Whether the model reads every text: a text with no known word that says something
+    is not read, and the query's hits then get confidence 0."""
+    unknown: tuple[str, ...] = ()
+    """The words of the texts the model never saw (they still change the query vector, as
+    noise), each once."""
+    known: tuple[str, ...] = ()
+    """When not readable: the words the model knows that say something, to suggest."""
 
 
-def unknown_words(parts: Sequence[QueryPart], encoder: Encoder) -> list[str]:
-    """The words of the query's texts that a closed-vocabulary model never saw (they still
-    change the query vector, as noise), each once; ``[]`` for an open vocabulary."""
+def reading(parts: Sequence[QueryPart], encoder: Encoder) -> QueryReading:
+    """How ``encoder``'s model reads the texts among ``parts``."""
     texts = [part.text for part in parts if part.text is not None]
     vocabulary = encoder.vocabulary if texts else None
     if vocabulary is None:
-        return []
-    return list(dict.fromkeys(word for text in texts for word in vocabulary.unknown(text)))
+        return QueryReading()
+    readable = all(vocabulary.reads(text) for text in texts)
+    unknown = tuple(dict.fromkeys(word for text in texts for word in vocabulary.unknown(text)))
+    return QueryReading(readable, unknown, () if readable else tuple(vocabulary.content()))
 
 
 def check_model(store: Store, encoder: Encoder) -> None:

@@ -26,7 +26,7 @@ from imgsearch.search import (
     Query,
     QueryPart,
     parse_expression,
-    reads,
+    reading,
 )
 from imgsearch.segments import clock
 from imgsearch.store import Filters
@@ -151,17 +151,16 @@ def search(
 
 def _note_unknown(index: Index, parts: list[QueryPart]) -> None:
     """Say on stderr which words a closed-vocabulary model (``demo-shapes``) never saw."""
-    unknown = index.unknown_words(parts)
-    if not unknown:
+    read = reading(parts, index.encoder)
+    if not read.unknown:
         return
     model = index.encoder.model_id
-    words = ", ".join(unknown)
+    words = ", ".join(read.unknown)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if reads(parts, index.encoder):
+    if read.readable:
         err.print(Text(f"note: {model} never saw the words {words}; they only add noise"))
         return
-    vocabulary = index.encoder.vocabulary
-    known = ", ".join(vocabulary.content()) if vocabulary else ""
+    known = ", ".join(read.known)
     err.print(
         Text(
             f"note: {model} cannot read this query (it never saw the words {words}): "

@@ -19,7 +19,7 @@ from imgsearch.errors import ImgsearchError
 from imgsearch.evaluation.queries import LabelledQuery, LineProblem, Relevance
 from imgsearch.index import Index
 from imgsearch.ranking import query_null
-from imgsearch.search import DEFAULT_METADATA_WEIGHT, Query, encode_query, reads, unknown_words
+from imgsearch.search import DEFAULT_METADATA_WEIGHT, Query, encode_query, reading
 
 DEFAULT_DEPTH = 10_000
 """Hits judged per query; images past them count as ranked below every hit."""
@@ -121,8 +121,9 @@ def _judge_one(
         sources=labelled.sources,
     )
     vector = encode_query(query.parts, index.encoder, index.store)
-    if not reads(query.parts, index.encoder):
-        unknown = ", ".join(unknown_words(query.parts, index.encoder))
+    read = reading(query.parts, index.encoder)
+    if not read.readable:
+        unknown = ", ".join(read.unknown)
         said = f"words it never saw: {unknown}" if unknown else "no word that says something"
         raise ValueError(
             f"{index.encoder.model_id} cannot read its text ({said}): "

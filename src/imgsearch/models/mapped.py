@@ -34,9 +34,10 @@ def cache_key(source: Path) -> str:
 
 def mapped_copy(source: Path, cache_dir: Path, *, min_bytes: int | None = None) -> Path:
     """The graph a session should load for ``source``: ``source`` itself when it is
-    smaller than ``min_bytes`` (default :data:`MIN_BYTES`), else its copy with external weights under ``cache_dir`` (written now if missing). Any
-    failure to write the copy (a read-only cache, a full disk) leaves ``source`` in use:
-    slower to start, the same vectors."""
+    smaller than ``min_bytes`` (default :data:`MIN_BYTES`), else its copy with external
+    weights under ``cache_dir`` (written now if missing). Any failure to write the copy
+    (a read-only cache, a full disk) leaves ``source`` in use: slower to start, the same
+    vectors."""
     try:
         if source.stat().st_size < (MIN_BYTES if min_bytes is None else min_bytes):
             return source

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from imgsearch.models.catalog import catalog
-from imgsearch.search import reads, unknown_words
+from imgsearch.search import reading
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.outputs import MIME, hit_out, image_out
@@ -63,14 +63,13 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
     else:
         query = query_of(body, downloads)
     hits = await service.search(query)
-    readable = reads(query.parts, service.encoder)
-    vocabulary = service.encoder.vocabulary
+    read = reading(query.parts, service.encoder)
     return {
         "model": service.model_id,
         "hits": [hit_out(h) for h in hits],
-        "readable": readable,
-        "unknown_words": unknown_words(query.parts, service.encoder),
-        "known_words": [] if readable or vocabulary is None else vocabulary.content(),
+        "readable": read.readable,
+        "unknown_words": list(read.unknown),
+        "known_words": list(read.known),
     }
 
 

@@ -36,7 +36,7 @@ from imgsearch.labels import SuspectReport, label_suspects
 from imgsearch.media.decode import load_rgb
 from imgsearch.media.video_seek import frame_at
 from imgsearch.pipeline import ordered_map
-from imgsearch.search import Hit, Query, encode_query, reads
+from imgsearch.search import Hit, Query, encode_query, reading
 from imgsearch.server import files
 from imgsearch.server.batching import Batcher, TextBatcher
 from imgsearch.server.encoding import ServingEncoder
@@ -196,7 +196,7 @@ class Service:
         vector = encode_query(
             query.parts, self.serving, self.index.store, text_vector=text_vectors.__getitem__
         )
-        return self.index.rank(vector, query, readable=reads(query.parts, self.serving))
+        return self.index.rank(vector, query, readable=reading(query.parts, self.serving).readable)
 
     def get(self, image_id: int) -> ImageRecord:
         return self.index.get(image_id)
