@@ -170,6 +170,42 @@ def test_confidence_stays_put_as_the_collection_grows(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_sample_read_while_the_index_was_empty_is_answered_and_then_replaced(
+    tmp_path: Path,
+) -> None:
+    """A server's first search of an empty index reads an empty sample; the searches made
+    as its first run fills the index read it again (no error, confidences from the first
+    32 images on), and once another model's vectors are in the index (re-embedded
+    meanwhile), it is read again at once, however young."""
+    store = SqliteStore(tmp_path / "index")
+    confidence = Confidence(PRIOR, max_age=60, clock=lambda: 0.0)
+    target = _unit(np.ones(DIM, np.float32))
+    assert confidence.null(store, target) is None  # empty: nothing to tell
+    store.bind(IndexSettings("test-model", DIM))
+    _grow(store, 100, seed=3)
+    hits = rank(store, target, _query(top=5), confidence)
+    assert len(hits) == 5 and all(h.confidence is not None for h in hits)
+    wider = SqliteStore(tmp_path / "index")
+    wider.bind(IndexSettings("wider-model", 2 * DIM), reembed=True)
+    rng = np.random.default_rng(4)
+    records = wider.files_under(["/"])
+    wider.write(
+        WriteBatch(
+            images=[
+                ImageWrite(facts(r.path), v)
+                for r, v in zip(
+                    records, _unit(rng.standard_normal((len(records), 2 * DIM))), strict=True
+                )
+            ]
+        )
+    )
+    assert confidence.sample(store).whole.shape[1] == DIM  # ages as usual ...
+    null = confidence.null(store, _unit(np.ones(2 * DIM, np.float32)))
+    assert null is not None and null.population == 100  # ... but not across models
+    wider.close()
+    store.close()
+
+
 def test_a_tiny_collection_has_no_confidence_and_no_cut(tmp_path: Path) -> None:
     store, target = _collection(tmp_path, unrelated=0)
     hits = rank(store, target, _query(top=100, min_confidence="auto"), Confidence(PRIOR))

@@ -177,6 +177,8 @@ class Sample:
         sources: Sequence[str] = (),
     ) -> NDArray[np.float32]:
         """Each sample image's best cosine, matched as the query matches images."""
+        if not self.ids:  # an empty collection: its (0, 0) matrix has no width to match
+            return np.empty(0, np.float32)
         restricted = bool(labels or sources)
         best = np.full(len(self.ids), -np.inf, np.float32)
         if not restricted:
@@ -196,6 +198,8 @@ class Sample:
         sources: Sequence[str] = (),
     ) -> NDArray[np.float32]:
         """The cosines of the sample's regions an object search could return."""
+        if not len(self.owners):
+            return np.empty(0, np.float32)
         scores: NDArray[np.float32] = self.regions[self._selected(labels, sources)] @ vector
         return scores
 
@@ -269,14 +273,24 @@ class Confidence:
         with self._lock:
             self._loaded_at = -math.inf
 
-    def sample(self, store: Store) -> Sample:
+    def sample(self, store: Store, dim: int | None = None) -> Sample:
+        """The collection's sample, read again once it is older than ``max_age``, while it
+        is empty, or when its vectors are not ``dim``-d (the index was re-embedded with
+        another model)."""
         with self._lock:
-            if self._sample is None or self._clock() - self._loaded_at > self._max_age:
-                self._sample = load_sample(store, self._size)
+            sample = self._sample
+            # An empty sample is read again every time (cheap): the index's first run fills it.
+            stale = (
+                sample is None or not sample.ids or self._clock() - self._loaded_at > self._max_age
+            )
+            if not stale and dim is not None and sample is not None:
+                stale = sample.whole.shape[1] != dim
+            if stale or sample is None:
+                sample = self._sample = load_sample(store, self._size)
                 self._loaded_at = self._clock()
                 if self._recalibrate is not None:
                     self.calibration = self._recalibrate()
-            return self._sample
+            return sample
 
     def null(
         self,
@@ -289,7 +303,7 @@ class Confidence:
         sources: Sequence[str] = (),
     ) -> Null | None:
         """The query's null, or ``None`` when the collection is too small to tell."""
-        sample = self.sample(store)
+        sample = self.sample(store, len(vector))
         if objects:
             scores = sample.region_scores(vector, labels=labels, sources=sources)
             if len(scores) < MIN_NULL:

@@ -26,7 +26,7 @@ from imgsearch.confidence import Calibration, Confidence, calibration_for
 from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport, find_duplicates
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE, pair_calibration_for
 from imgsearch.encoder import Encoder, Vectors
-from imgsearch.errors import InvalidQuery, NotIndexed
+from imgsearch.errors import IndexNotFound, InvalidQuery, NotIndexed
 from imgsearch.index_regions import IndexRegions
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.registry import load_encoder
@@ -225,6 +225,12 @@ class Index(IndexRegions):
                 metadata_weight=(
                     DEFAULT_METADATA_WEIGHT if metadata_weight is None else metadata_weight
                 ),
+            )
+        if self._encoder is None and self._model.name is None and self.store.settings() is None:
+            # Nothing indexed and no model named: loading the default one (a download)
+            # could only end in an error about the model, not about the empty index.
+            raise IndexNotFound(
+                f"the index at {self.store.location} is empty: nothing was indexed into it yet"
             )
         vector = encode_query(query.parts, self.encoder, self.store, text_vector=self._text_vector)
         return self.rank(vector, query, readable=reading(query.parts, self.encoder).readable)

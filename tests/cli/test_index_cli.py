@@ -345,3 +345,14 @@ def test_sigkill_during_the_grid_pass_then_rerun_equals_an_uninterrupted_run(
     store = SqliteStore(crashed)
     assert store.nearest_regions(np.frombuffer(vector, np.float32), 1)[0][0] == region_id
     store.close()
+
+
+def test_searching_an_index_that_was_created_but_never_filled_says_so(tmp_path: Path) -> None:
+    """A server started on a new index creates it empty; a search from the command line
+    then says that nothing is indexed (exit 4), instead of failing to load a model."""
+    from imgsearch import Index
+
+    Index.open(tmp_path / "index").close()
+    result = imgsearch("search", "red", "--index", str(tmp_path / "index"))
+    assert result.returncode == 4, result.stderr
+    assert "is empty" in result.stderr and "imgsearch index" in result.stderr

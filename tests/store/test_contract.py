@@ -282,6 +282,24 @@ def test_a_second_connection_sees_committed_batches(
     assert {h[0] for h in reader.nearest(vectors[0], 20)} == set(first[5:] + second)
 
 
+def test_a_reader_that_searched_the_empty_index_finds_what_a_writer_adds_later(
+    store_factory: Callable[..., Store],
+) -> None:
+    """The server's first-run flow: search an empty index, then index a folder from
+    another connection (``POST /v1/index``, ``imgsearch index``), then search again. The
+    first search saw no model and no dimension; the later ones must not reuse what it saw
+    (that made every later search of the embedded store fail until a restart)."""
+    reader = store_factory("fresh")
+    query = unit_vectors(1, seed=8)[0]
+    assert reader.nearest(query, 5) == [] and reader.nearest_regions(query, 5) == []
+    writer = store_factory("fresh")
+    writer.bind(IndexSettings("test-model", DIM))
+    vectors = unit_vectors(6, seed=8)
+    ids = add(writer, [f"/p/{i}.jpg" for i in range(6)], vectors)
+    assert reader.nearest(vectors[3], 1)[0][0] == ids[3]
+    assert {h[0] for h in reader.nearest(query, 10)} == set(ids)
+
+
 def test_approximate_search_still_filters_exactly_and_reports_exact_cosines(
     store_factory: Callable[..., Store],
 ) -> None:

@@ -50,7 +50,9 @@ class ImageIndex(CollectionGraph):
         stale = STATE_SECONDS
         if self._state is not None and self._state[2] >= self.graph.threshold:
             stale = INDEXED_STATE_SECONDS
-        if self._state is None or now - self._state[0] > stale:
+        # An empty collection is read every time (cheap): another process's first run binds
+        # it, and its vectors must be found at once, not after the cached "none" ages.
+        if self._state is None or self._state[2] == 0 or now - self._state[0] > stale:
             with self._transaction() as tx:
                 # two statements: on Citus the collections table is the coordinator's
                 # own and the images table is spread over the workers

@@ -65,7 +65,10 @@ def bind_index(
         tx.execute("DELETE FROM regions")  # cut with the old model: meaningless now
         tx.execute("DELETE FROM region_tombstones")
         tx.execute("DELETE FROM region_stamps")
-        put_setting(tx, "generation", int(get_setting(tx, "generation") or 0) + 1)
+    # A new generation whenever the vectors mean something else, the first binding too:
+    # a process that searched the empty index holds vector indexes of dimension 0, made
+    # for generation 0, and must not catch them up with this model's vectors.
+    put_setting(tx, "generation", int(get_setting(tx, "generation") or 0) + 1)
     put_setting(tx, "model_id", settings.model_id)
     put_setting(tx, "dim", settings.dim)
     put_setting(tx, "preprocessing", settings.preprocessing)
