@@ -34,8 +34,11 @@ not a video FFmpeg can open (:class:`~imgsearch.errors.UnsupportedVideo`), damag
 or a video container FFmpeg cannot open, or frames that end well before the duration the
 header declares — a truncated file (:class:`~imgsearch.errors.CorruptVideo`), an empty
 file or no frames at all (:class:`~imgsearch.errors.EmptyVideo`), or a frame size or duration over the caps of
-:class:`VideoLimits` — checked from the header, before any frame is decoded
-(:class:`~imgsearch.errors.VideoLimitExceeded`).
+:class:`VideoLimits` — checked from the header before any frame is decoded, and the
+frame size again by the decoder on every frame, whatever the header said
+(:class:`~imgsearch.errors.VideoLimitExceeded`). Containers are opened by
+:mod:`imgsearch.media.containers`: no network protocol, no playlist, only real video
+containers.
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ from imgsearch.errors import (
     UnsupportedVideo,
     VideoLimitExceeded,
 )
-from imgsearch.media.sniff import format_name, looks_like_video
+from imgsearch.media.containers import check_frame, decoding, open_video
+from imgsearch.media.sniff import format_name
 
 THUMB = 32
 PIXEL_CHANGE = 0.12
@@ -146,15 +150,11 @@ class Selection:
 def probe(path: str | os.PathLike[str], limits: VideoLimits = VideoLimits()) -> VideoInfo:
     """The facts of the video at ``path`` (from its header, and its first frame for the
     rotation); raises a VideoError."""
-    import av
-
     name = os.fspath(path)
-    with _open(path) as (container, head):
+    with _open(path, limits) as (container, head):
         info = _info(container, name, limits, head)
-        try:
+        with decoding(name, limits.max_frame_pixels):
             first = next(container.decode(container.streams.video[0]), None)
-        except av.FFmpegError as exc:
-            raise CorruptVideo(f"the video data is damaged: {exc}", source=name) from None
         if first is None:
             raise EmptyVideo("holds no frame that can be decoded", source=name)
         rotation = _rotation(first)
@@ -172,11 +172,9 @@ def select_frames(
     """The frames of the video at ``path`` worth embedding, in order (see the module
     docstring); raises a VideoError for a bad video, also midway (then the caller
     discards what it got: a video is indexed whole or not at all)."""
-    import av
-
     name = os.fspath(path)
     done = selection if selection is not None else Selection()
-    with _open(path) as (container, head):
+    with _open(path, limits) as (container, head):
         info = _info(container, name, limits, head)  # the caps, before any frame is decoded
         stream = container.streams.video[0]
         last_time = 0.0
@@ -188,8 +186,9 @@ def select_frames(
         next_sample = 0.0
         previous: NDArray[np.float32] | None = None
         last_kept: NDArray[np.float32] | None = None
-        try:
+        with decoding(name, limits.max_frame_pixels):
             for frame in container.decode(stream):
+                check_frame(frame, name, limits.max_frame_pixels)  # the header may lie
                 done.decoded += 1
                 time = last_time = _seconds(frame, stream)
                 thumb = _thumbnail(frame)
@@ -209,8 +208,6 @@ def select_frames(
                 done.kept += 1
                 number = round(time * info.fps) if info.fps else done.decoded - 1
                 yield KeptFrame(time, number, reason, _upright(frame, policy))
-        except av.FFmpegError as exc:
-            raise CorruptVideo(f"the video data is damaged: {exc}", source=name) from None
         if done.decoded == 0:
             raise EmptyVideo("holds no frame that can be decoded", source=name)
         if info.duration > 2 and last_time < TRUNCATED_SHARE * info.duration - 2:
@@ -291,11 +288,10 @@ def _seconds(frame: Any, stream: Any) -> float:
 
 
 @contextmanager
-def _open(path: str | os.PathLike[str]) -> Iterator[tuple[Any, bytes]]:
-    """``av.open`` (and the file's first bytes) whose failures are typed VideoErrors;
-    closed on leaving."""
-    import av
-
+def _open(path: str | os.PathLike[str], limits: VideoLimits) -> Iterator[tuple[Any, bytes]]:
+    """The container at ``path`` (:func:`~imgsearch.media.containers.open_video`: no
+    network, no playlists, frames capped) and the file's first bytes; failures are typed
+    VideoErrors; closed on leaving."""
     name = os.fspath(path)
     try:
         with Path(name).open("rb") as handle:
@@ -306,20 +302,8 @@ def _open(path: str | os.PathLike[str]) -> Iterator[tuple[Any, bytes]]:
         raise UnsupportedVideo(f"cannot read it: {exc.strerror}", source=name) from None
     if not head:
         raise EmptyVideo("the file is empty", source=name)
-    try:
-        container = av.open(name, metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        if looks_like_video(head):  # a video container, but FFmpeg cannot read it
-            raise CorruptVideo(f"the video is damaged: {exc}", source=name) from None
-        raise UnsupportedVideo(f"not a video FFmpeg can read: {exc}", source=name) from None
-    try:
-        if not container.streams.video:
-            raise UnsupportedVideo("holds no video stream", source=name)
-        if container.format.name == "image2" or container.format.name.endswith("_pipe"):
-            raise UnsupportedVideo("is a still image, not a video", source=name)
+    with open_video(name, name, limits.max_frame_pixels, head) as container:
         yield container, head
-    finally:
-        container.close()
 
 
 def _info(container: Any, name: str, limits: VideoLimits, head: bytes) -> VideoInfo:
@@ -330,7 +314,11 @@ def _info(container: Any, name: str, limits: VideoLimits, head: bytes) -> VideoI
     width = int(context.width or stream.width or 0)
     height = int(context.height or stream.height or 0)
     if width <= 0 or height <= 0:
-        raise CorruptVideo("the video stream has no frame size", source=name)
+        raise CorruptVideo(
+            "the video stream has no frame size that can be read (or its frames are over "
+            f"the cap of {limits.max_frame_pixels:,} pixels)",
+            source=name,
+        )
     if width * height > limits.max_frame_pixels:
         raise VideoLimitExceeded(
             f"{width}x{height} frames are over the cap of {limits.max_frame_pixels:,} pixels",

@@ -4,6 +4,9 @@ thumbnail are made of (needs the ``video`` extra, PyAV).
 Seeks to the keyframe at or before the moment, then decodes forward to the first frame
 at or after it — at most one keyframe interval of decoding, however long the video.
 The frame is turned upright (the container's rotation) like the frames the index saw.
+The file is opened like the indexer opens it (:mod:`imgsearch.media.containers`: no
+network, no playlists, every frame's size capped by the decoder before it is allocated),
+because the file served may have changed since it was indexed.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from typing import Any, BinaryIO
 
 from PIL import Image
 
-from imgsearch.errors import CorruptVideo, EmptyVideo, UnsupportedVideo
+from imgsearch.errors import CorruptVideo, EmptyVideo
+from imgsearch.media.containers import check_frame, decoding, open_video
+from imgsearch.media.video import VideoLimits
 
 TURNS = {
     90: Image.Transpose.ROTATE_90,
@@ -21,29 +26,31 @@ TURNS = {
 }
 
 
-def frame_at(stream: BinaryIO, time: float, *, name: str) -> Image.Image:
+def frame_at(
+    stream: BinaryIO,
+    time: float,
+    *,
+    name: str,
+    max_side: int | None = None,
+    max_pixels: int = VideoLimits.max_frame_pixels,
+) -> Image.Image:
     """The upright RGB frame shown at ``time`` seconds (the last frame when ``time`` lies
-    past the end) of the video in ``stream``; raises a VideoError."""
-    import av
-
-    try:
-        container = av.open(stream, metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        raise UnsupportedVideo(f"not a video FFmpeg can read: {exc}", source=name) from None
-    try:
-        if not container.streams.video:
-            raise UnsupportedVideo("holds no video stream", source=name)
+    past the end) of the video in ``stream``, no larger than ``max_side`` on its long side
+    (scaled by FFmpeg: a full 8K RGB frame is never made for a thumbnail); raises a
+    VideoError, :class:`~imgsearch.errors.VideoLimitExceeded` for frames over
+    ``max_pixels``."""
+    with open_video(stream, name, max_pixels) as container:
         video = container.streams.video[0]
         video.thread_type = "AUTO"
-        frame = _decode_to(container, video, max(time, 0.0), name)
-        image: Image.Image = frame.to_image()
+        frame = _decode_to(container, video, max(time, 0.0), name, max_pixels)
+        scale = 1.0 if max_side is None else min(1.0, max_side / max(frame.width, frame.height))
+        width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+        image: Image.Image = frame.to_image(width=width, height=height)
         turn = TURNS.get((round((getattr(frame, "rotation", 0) or 0) / 90.0) * 90) % 360)
         return image.transpose(turn) if turn is not None else image
-    finally:
-        container.close()
 
 
-def _decode_to(container: Any, video: Any, time: float, name: str) -> Any:
+def _decode_to(container: Any, video: Any, time: float, name: str, max_pixels: int) -> Any:
     import av
 
     if video.time_base is not None and time > 0:
@@ -54,13 +61,15 @@ def _decode_to(container: Any, video: Any, time: float, name: str) -> Any:
             container.seek(0)
     last = None
     try:
-        for frame in container.decode(video):
-            if frame.time is not None and frame.time > time + 1e-3:
-                return frame if last is None else last  # ``last`` is on screen at ``time``
-            last = frame
-    except av.FFmpegError as exc:
+        with decoding(name, max_pixels):
+            for frame in container.decode(video):
+                check_frame(frame, name, max_pixels)
+                if frame.time is not None and frame.time > time + 1e-3:
+                    return frame if last is None else last  # ``last`` is on screen at ``time``
+                last = frame
+    except CorruptVideo:  # damaged further on: the last good frame is the best there is
         if last is None:
-            raise CorruptVideo(f"the video data is damaged: {exc}", source=name) from None
+            raise
     if last is None:
         raise EmptyVideo("holds no frame that can be decoded", source=name)
     return last

@@ -337,7 +337,7 @@ class Service:
                 moment = self.poster_time(record)
             with self.encoder.decode_slot():
                 if record.is_video:
-                    image = self._frame(stream, record, moment or 0.0)
+                    image = self._frame(stream, record, moment or 0.0, size)
                 else:
                     image = load_rgb(
                         stream, box=box, min_short_edge=max(needed, 1), options=self.decode
@@ -354,9 +354,9 @@ class Service:
         return encoded.getvalue()
 
     @staticmethod
-    def _frame(stream: BinaryIO, record: ImageRecord, moment: float) -> Image.Image:
+    def _frame(stream: BinaryIO, record: ImageRecord, moment: float, size: int) -> Image.Image:
         try:
-            return frame_at(stream, moment, name=record.path)
+            return frame_at(stream, moment, name=record.path, max_side=size)
         except ImportError:
             raise ApiError(
                 501,
