@@ -56,7 +56,9 @@ def test_coco_boxes_labels_and_each_bad_entry(tmp_path: Path) -> None:
     assert "image_id 9" in messages and "category_id 99" in messages and "no area" in messages
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"[1, 2]", b"\xff\xfe\x00garbage"])
+@pytest.mark.parametrize(
+    "content", [b"{not json", b"[1, 2]", b"\xff\xfe\x00garbage", b'{"images": ' + b"[" * 100_000]
+)
 def test_an_unreadable_coco_file_is_one_problem(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.json"
     path.write_bytes(content)

@@ -86,6 +86,14 @@ def test_bad_lines_are_named_by_number_and_the_rest_still_count(tmp_path: Path) 
         read_queries(tmp_path / "bin.jsonl")
 
 
+def test_a_line_nested_past_the_parser_is_a_bad_line_not_a_crash(tmp_path: Path) -> None:
+    file = tmp_path / "q.jsonl"
+    file.write_text('{"text": "fine", "relevant": ["x.png"]}\n' + "[" * 100_000 + "\n")
+    read = read_queries(file)
+    assert len(read.queries) == 1 and [p.line for p in read.problems] == [2]
+    assert "nested too deeply" in read.problems[0].message
+
+
 def test_a_file_that_cannot_be_used_at_all_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(QueryFileError, match="cannot read the query file"):
         read_queries(tmp_path / "absent.jsonl")

@@ -4,11 +4,11 @@ pixels, optional ``score`` as in results files)."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
+from imgsearch import json_input
 from imgsearch.annotations.records import LabeledBox, Parsed, Problem
 
 MAX_BYTES = 2**30
@@ -21,7 +21,7 @@ def read_coco(path: Path) -> Parsed:
         if path.stat().st_size > MAX_BYTES:
             raise ValueError(f"larger than {MAX_BYTES // 2**20} MB")
         with path.open("rb") as handle:
-            document = json.load(handle)
+            document = json_input.parse(handle.read())
         if not isinstance(document, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors

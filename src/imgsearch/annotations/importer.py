@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from imgsearch.annotations.match import PathMatcher
 from imgsearch.annotations.read import read_annotations
@@ -33,6 +31,15 @@ from imgsearch.types import Box
 MIN_INSIDE_SHARE = 0.5
 """A box keeps at least this share of its area inside the image, or it is reported."""
 IMAGES_PER_WRITE = 16
+MAX_BOXES_PER_IMAGE = 5_000
+"""Boxes imported for one image; the rest are reported (dense detection sets have a few
+hundred at most; 150,000 boxes on one image once held a server at 12 GB for 400 s)."""
+BOXES_PER_WRITE = 5_000
+"""Boxes planned, embedded and written together (fewer images per write when they hold
+many): what an import keeps in memory besides one image's pixels."""
+CROP_PIXELS_PER_READ = 24_000_000
+"""Pixels of the crops cut from one decode of an image (at least one box): its boxes are
+cut this many at a time, so a crop list never grows with the number of boxes."""
 
 
 @dataclass
@@ -97,9 +104,19 @@ def import_annotations(
             report.problems.append(Problem(named, found))
         else:
             wanted.setdefault(found, []).extend(boxes)
+    for image_id, boxes in wanted.items():
+        if len(boxes) > MAX_BOXES_PER_IMAGE:
+            report.problems.append(
+                Problem(
+                    f"image {image_id}",
+                    f"{len(boxes):,} boxes, over the limit of {MAX_BOXES_PER_IMAGE:,} per "
+                    f"image: the first {MAX_BOXES_PER_IMAGE:,} are imported",
+                )
+            )
+            del boxes[MAX_BOXES_PER_IMAGE:]
     ids = sorted(wanted)
-    for start in range(0, len(ids), IMAGES_PER_WRITE):
-        chunk = ids[start : start + IMAGES_PER_WRITE]
+    done_images = 0
+    for chunk in _chunks(ids, wanted):
         planned = _plan(store, chunk, wanted, report)
         _embed(encoder, planned, padding, report)
         done = [p for p in planned if not p.failed]
@@ -109,10 +126,27 @@ def import_annotations(
         report.regions += sum(len(s.regions) for s in sets)
         report.kept += sum(p.kept for p in done)
         report.removed += sum(p.removed for p in done)
+        done_images += len(chunk)
         if on_progress is not None:
-            on_progress(min(start + IMAGES_PER_WRITE, len(ids)), len(ids))
+            on_progress(done_images, len(ids))
     report.seconds = time.monotonic() - started
     return report
+
+
+def _chunks(ids: list[int], wanted: dict[int, list[LabeledBox]]) -> Iterator[list[int]]:
+    """``ids`` in writes of at most :data:`IMAGES_PER_WRITE` images and (unless one image
+    has more) :data:`BOXES_PER_WRITE` boxes."""
+    chunk: list[int] = []
+    boxes = 0
+    for image_id in ids:
+        count = len(wanted[image_id])
+        if chunk and (len(chunk) == IMAGES_PER_WRITE or boxes + count > BOXES_PER_WRITE):
+            yield chunk
+            chunk, boxes = [], 0
+        chunk.append(image_id)
+        boxes += count
+    if chunk:
+        yield chunk
 
 
 def _pairs(plan: _Planned) -> list[tuple[Region, Vectors]]:
@@ -192,30 +226,47 @@ def _region(record: ImageRecord, box: LabeledBox, report: ImportReport) -> Regio
 
 
 def _embed(encoder: Encoder, planned: list[_Planned], padding: float, report: ImportReport) -> None:
-    """Cut and embed the regions that have no vector yet, one decode per image; an image
-    that cannot be read (or changed since it was indexed) keeps its regions as they were."""
-    pixels: list[np.ndarray] = []
-    slots: list[tuple[_Planned, int]] = []
+    """Cut and embed the regions that have no vector yet, a few crops at a time (see
+    :data:`CROP_PIXELS_PER_READ`); an image that cannot be read (or changed since it was
+    indexed) keeps its regions as they were."""
     for plan in planned:
         todo = [n for n, v in enumerate(plan.vectors) if v is None]
         if not todo:
             continue
         problem = _changed(plan.record)
-        if problem is None:
-            boxes = [_padded(plan.regions[n], padding) for n in todo]
+        for group in _reads(plan, todo, padding) if problem is None else ():
+            boxes = [_padded(plan.regions[n], padding) for n in group]
             try:
                 cut = encoder.read_regions(plan.record.path, boxes, name=plan.record.path)[1]
             except ImgsearchError as exc:
                 problem = str(exc)
+                break
+            for n, vector in zip(group, embed_batches(encoder, cut), strict=True):
+                plan.vectors[n] = vector
+            del cut
         if problem is not None:
             report.problems.append(Problem(plan.record.path, problem))
             plan.failed = True  # nothing is written for this image
             continue
-        pixels += cut
-        slots += [(plan, n) for n in todo]
-    for (plan, n), vector in zip(slots, embed_batches(encoder, pixels), strict=True):
-        plan.vectors[n] = vector
-    report.embedded += len(pixels)
+        report.embedded += len(todo)
+
+
+def _reads(plan: _Planned, todo: list[int], padding: float) -> Iterator[list[int]]:
+    """``todo`` in groups whose padded crops add up to at most :data:`CROP_PIXELS_PER_READ`
+    pixels (a box at least), each cut from one decode of the image."""
+    group: list[int] = []
+    pixels = 0.0
+    for n in todo:
+        box = plan.regions[n].box
+        assert box is not None
+        area = box.w * box.h * (1 + 2 * padding) ** 2
+        if group and pixels + area > CROP_PIXELS_PER_READ:
+            yield group
+            group, pixels = [], 0
+        group.append(n)
+        pixels += area
+    if group:
+        yield group
 
 
 def _padded(region: Region, padding: float) -> Box:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from imgsearch import json_input
 from imgsearch.errors import ImgsearchError, InputError
 from imgsearch.search import QueryPart, parse_expression
 from imgsearch.store.records import REGION_SOURCES
@@ -136,7 +137,7 @@ def _reason(error: Exception) -> str:
 def _query(raw: bytes, number: int, folder: Path) -> LabelledQuery:
     if len(raw) > MAX_LINE:
         raise ValueError(f"longer than {MAX_LINE} bytes")
-    item = json.loads(raw.decode("utf-8"))
+    item = json_input.parse(raw.decode("utf-8"))
     if not isinstance(item, dict):
         raise ValueError("a query is a JSON object")
     unknown = sorted(set(item) - KEYS)

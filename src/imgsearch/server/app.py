@@ -128,6 +128,7 @@ def create_app(
 
     if settings.web_ui:
         web.install(app)
+    app.add_middleware(web.HeadAsGet)
     app.add_middleware(web.SecurityHeaders)
     app.add_middleware(_CollapseLeadingSlashes)
     return app

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from imgsearch import json_input
 from imgsearch.server.errors import ApiError
 
 
@@ -42,6 +42,6 @@ def media_type(request: Request) -> str:
 
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return json_input.parse(body)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "InvalidRequest", "the body is not valid JSON") from None

@@ -28,6 +28,7 @@ from imgsearch.errors import (
     StoreError,
     TextNotSupported,
 )
+from imgsearch.server.web import SECURITY_HEADERS
 
 log = logging.getLogger("imgsearch.server")
 
@@ -166,7 +167,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ImgsearchError)
     async def _library(request: Request, error: ImgsearchError) -> JSONResponse:
-        return error_response(request, from_library(error))
+        answer = from_library(error)
+        service = getattr(request.app.state, "service", None)
+        if service is not None:  # where the index lives is the server's business
+            answer.message = answer.message.replace(service.index.store.location, "the index")
+        return error_response(request, answer)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -185,6 +190,7 @@ def install(app: FastAPI) -> None:
         if _is_azure(request) and error.status_code == 404:
             return error_response(request, azure_not_found())
         codes = {
+            400: "InvalidRequest",  # FastAPI's own: a body it could not parse
             404: "NotFound",
             405: "MethodNotAllowed",
             408: "RequestTimeout",
@@ -210,6 +216,7 @@ def install(app: FastAPI) -> None:
                 500,
                 "InternalError",
                 f"internal server error (request id {request_id})",
-                headers={"x-request-id": request_id},
+                # answered outside every middleware: the security headers are added here
+                headers={"x-request-id": request_id, **SECURITY_HEADERS},
             ),
         )

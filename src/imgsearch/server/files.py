@@ -149,15 +149,21 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.group(1), match.group(2)
     if not first:  # the last N bytes
-        count = int(last)
+        count = _position(last)
         if count == 0:
             raise RangeNotSatisfiable(size)
         return max(size - count, 0), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
+    start = _position(first)
+    end = min(_position(last), size - 1) if last else size - 1
+    if start >= size or (last and _position(last) < start):
         raise RangeNotSatisfiable(size)
     return start, end
+
+
+def _position(digits: str) -> int:
+    """A byte position as written; past any file's end when longer than 18 digits (Python
+    refuses to convert 4,300 digits and more, and parsing them costs quadratic time)."""
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 class RangeNotSatisfiable(Exception):

@@ -38,6 +38,10 @@ SECURITY_HEADERS: dict[str, str] = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
+    # Another site's page may not load thumbnails, frames or files with <img> or <video>
+    # (with keys off, or a browser that sends a key it holds); origins allowed by
+    # cors_origins read them through CORS, which this does not restrict.
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 STATIC_PREFIX = "/static"
 PAGE_CACHE = "no-cache"  # revalidated each load: a new version is picked up at once
@@ -64,6 +68,28 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAsGet:
+    """Answers ``HEAD`` wherever ``GET`` is answered (RFC 9110 asks it of every server;
+    FastAPI routes name GET alone): the GET's status and headers, without its body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
 
 
 def page_html() -> str:

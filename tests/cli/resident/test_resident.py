@@ -317,3 +317,27 @@ def test_calls_that_are_not_searches_or_ask_for_help_are_never_sent(indexed: Pat
     finally:
         listener.close()
         path.unlink()
+
+
+def test_a_hostile_caller_neither_kills_nor_holds_the_daemon(indexed: Path, daemon: Daemon) -> None:
+    """A request nested thousands of levels deep once killed the daemon (a RecursionError
+    nobody caught), and one trickled a byte at a time held it for 10 s per byte read; now
+    the first is dropped as malformed and the second once its 10 s are up in all."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as deep:
+        deep.connect(str(daemon.socket))
+        deep.sendall(b"[" * 100_000)
+        deep.shutdown(socket.SHUT_WR)
+        deep.recv(1)
+    assert daemon.logged("dropped a request: nested too deeply")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as slow:
+        slow.connect(str(daemon.socket))
+        started = time.monotonic()
+        with pytest.raises(OSError):  # the daemon hangs up (broken pipe)
+            while time.monotonic() - started < 30:
+                slow.sendall(b" ")  # never finished; each byte once reset the 10 s wait
+                time.sleep(0.5)
+        assert time.monotonic() - started < 15
+    assert daemon.logged("dropped a request: the message did not arrive within 10 s")
+    assert daemon.process.poll() is None
+    code, out, _ = search("red circle", "--top", "1", "--index", str(indexed))
+    assert code == 0 and out and daemon.settled(1) == 1

@@ -15,9 +15,11 @@ import json
 import os
 import socket
 import struct
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from imgsearch import json_input
 from imgsearch.config import default_index_dir
 
 SOCKET_NAME = "resident.sock"
@@ -82,18 +84,34 @@ def send(connection: socket.socket, message: dict[str, object]) -> None:
     connection.shutdown(socket.SHUT_WR)
 
 
-def receive(connection: socket.socket) -> dict[str, object]:
+def receive(connection: socket.socket, within: float | None = None) -> dict[str, object]:
     """Read one message to the end; ``{}`` when nothing was sent (a probe: see
-    :func:`answers`); ``ValueError`` if it is cut, too large or not JSON."""
+    :func:`answers`); ``ValueError`` if it is cut, too large or not JSON, and
+    ``TimeoutError`` unless it all arrives ``within`` seconds (a total, not per read: a
+    sender trickling a byte at a time cannot hold the reader longer)."""
+    deadline = None if within is None else time.monotonic() + within
     chunks, size = [], 0
-    while chunk := connection.recv(1 << 16):
+    while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the message did not arrive within {within:g} s")
+            connection.settimeout(left)
+        try:
+            chunk = connection.recv(1 << 16)
+        except TimeoutError:
+            if within is None:  # the caller's own timeout on each read
+                raise
+            raise TimeoutError(f"the message did not arrive within {within:g} s") from None
+        if not chunk:
+            break
         size += len(chunk)
         if size > MAX_MESSAGE:
             raise ValueError(f"message over {MAX_MESSAGE} bytes")
         chunks.append(chunk)
     if not chunks:
         return {}
-    message = json.loads(b"".join(chunks))
+    message = json_input.parse(b"".join(chunks))
     if not isinstance(message, dict):
         raise ValueError("message is not a JSON object")
     return message

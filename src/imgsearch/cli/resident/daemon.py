@@ -109,8 +109,7 @@ class Daemon:
             if peer_uid(connection) != os.getuid():
                 self.log("refused a caller of another user")
                 return
-            connection.settimeout(READ_TIMEOUT_S)
-            request = receive(connection)
+            request = receive(connection, within=READ_TIMEOUT_S)
             if not request:
                 return  # a probe (`imgsearch status`, a second daemon): nothing to answer
             reply = self.run(request)
