@@ -209,3 +209,18 @@ def test_the_picture_is_read_from_disk_once_for_model_and_reader(
     report = index.update([tmp_path / "p"], read_text=True)
     assert report.text.with_text == 1 and opened.count("w2603.jpg") == 1
     assert StandInReader.shapes[2603] == (983, 1280, 3)  # a 1,280-px copy, not the 1/4 draft
+
+
+def test_a_picture_has_the_same_vector_whether_its_text_is_read_or_not(tmp_path: Path) -> None:
+    """31 of 208 JPEG vectors once differed with --ocr (cosine down to 0.9987): the model
+    got the reader's decode. Large and small JPEGs and PNGs, one under the reader's side
+    and one over it, get byte-identical vectors either way."""
+    folder = tmp_path / "p"
+    pictures(folder, [101, 102, 2500, 2501, 1502], height=1900)
+    vectors = []
+    for name, read_text in (("plain", False), ("ocr", True)):
+        with Index.open(tmp_path / name, model="fake-hash") as opened:
+            opened.update([folder], read_text=read_text)
+            records = sorted(opened.store.get(range(1, 100)), key=lambda r: r.path)
+            vectors.append(opened.store.vectors([r.id for r in records]).tobytes())
+    assert len(records) == 5 and vectors[0] == vectors[1]

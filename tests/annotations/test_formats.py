@@ -102,6 +102,38 @@ def test_yolo_class_names_from_a_dataset_yaml(tmp_path: Path) -> None:
     assert read_annotations(tmp_path).images["a"][0].label == "bicycle"
 
 
+LAUGHS = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"{chr(98 + n)}: &{chr(98 + n)} [*{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, "
+        f"*{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}, *{chr(97 + n)}]\n"
+        for n in range(7)
+    )
+    + "names: [*h]\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        (LAUGHS, "class name 0 is not text"),  # 387 bytes: once a 72 MB label
+        ("names: {zero: person}\n", "whole numbers"),
+        ("names: [" + "9" * 5000 + "]\n", "cannot read class names"),  # was a ValueError
+        ("names: [person, '" + "x" * 300 + "']\n", "class name 1 is empty or over 200"),
+        ("names: 7\n", "no 'names' list"),
+    ],
+)
+def test_yolo_class_names_that_are_not_short_text_are_one_problem(
+    tmp_path: Path, document: str, problem: str
+) -> None:
+    (tmp_path / "data.yaml").write_text(document)
+    (tmp_path / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n")
+    parsed = read_annotations(tmp_path)
+    assert parsed.images == {}
+    assert any(problem in p.message for p in parsed.problems), parsed.problems
+    assert all(len(p.message) < 500 for p in parsed.problems)
+
+
 def test_yolo_without_class_names_says_where_to_put_them(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("0 0.5 0.5 0.5 0.5\n")
     parsed = read_annotations(tmp_path)

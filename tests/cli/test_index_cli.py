@@ -356,3 +356,29 @@ def test_searching_an_index_that_was_created_but_never_filled_says_so(tmp_path: 
     result = imgsearch("search", "red", "--index", str(tmp_path / "index"))
     assert result.returncode == 4, result.stderr
     assert "is empty" in result.stderr and "imgsearch index" in result.stderr
+
+
+def test_control_characters_in_file_names_never_reach_the_terminal(tmp_path: Path) -> None:
+    """A name that would retitle (OSC) or clear (CSI) the terminal is printed with its
+    control characters escaped by index, status --errors, search and duplicates; the
+    exact name still goes to programs (--json, --paths into a pipe)."""
+    root, index = tmp_path / "photos", tmp_path / "index"
+    root.mkdir()
+    good = root / "\x1b[2J\x1b]0;pwned\x07beach.png"
+    photo(64, 48, seed=1).save(good)
+    (root / "\x1b[8mhidden\x9b.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    outputs = [
+        imgsearch("index", str(root), "--index", str(index), "--model", "fake-hash"),
+        imgsearch("status", "--index", str(index), "--errors"),
+        imgsearch("search", "beach", "--index", str(index), "--metadata-weight", "1"),
+        imgsearch("duplicates", "--index", str(index)),
+    ]
+    for result in outputs:
+        assert result.returncode in (0, 5), result.stderr
+        assert not {"\x1b", "\x07", "\x9b"} & set(result.stdout + result.stderr), result
+    assert "\\x1b[2J\\x1b]0;pwned\\x07beach.png" in outputs[2].stdout.replace("\n", "")
+    assert "\\x1b[8mhidden\\x9b.jpg" in outputs[1].stdout
+    piped = imgsearch("search", "beach", "--index", str(index), "--paths", "--top", "1")
+    assert piped.stdout == f"{good}\n"
+    as_json = imgsearch("search", "beach", "--index", str(index), "--json", "--top", "1")
+    assert json.loads(as_json.stdout)["path"] == str(good)

@@ -129,3 +129,23 @@ def test_detector_through_the_cli(shapes: Collection, tmp_path: Path) -> None:
     assert "Traceback" not in bare.stderr
     orphan = imgsearch("index", str(shapes.root), "--index", index, "--detector-classes", "x.txt")
     assert orphan.returncode != 0 and "needs --detector" in orphan.stderr
+
+
+def test_a_kept_detector_that_went_bad_costs_the_next_runs_nothing_but_its_regions(
+    shapes: Collection, tmp_path: Path
+) -> None:
+    from tests.detector.test_yolo import _with_input_size
+
+    model = colour_detector(tmp_path / "d.onnx", dynamic=True)
+    index = str(tmp_path / "index")
+    first = imgsearch(
+        "index", str(shapes.root), "--index", index, "--model", "fake-hash", "--detector", str(model)
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    _with_input_size(model, "[0, 0]")  # replaced by a broken export; the index keeps the path
+    generate_collection(tmp_path / "more", 3, seed=40)
+    later = imgsearch("index", str(shapes.root), str(tmp_path / "more"), "--index", index, "--json")
+    assert later.returncode == 0 and "Traceback" not in later.stderr, later.stderr
+    summary = json.loads(later.stdout)
+    assert summary["counts"]["added"] == 3
+    assert "input size" in summary["detector"]["problems"][0]["message"]

@@ -143,3 +143,25 @@ def test_unusable_models_and_settings_are_refused_clearly(tmp_path: Path) -> Non
     for settings in ({"confidence": 0.0}, {"iou": 1.5}, {"max_detections": 0}):
         with pytest.raises(InvalidDetector, match="not usable"):
             YoloDetector(model, **settings)  # type: ignore[arg-type]
+
+
+def _with_input_size(model: Path, size: str) -> Path:
+    import onnx
+
+    graph = onnx.load(str(model))
+    for prop in graph.metadata_props:
+        if prop.key == "imgsz":
+            prop.value = size
+    onnx.save(graph, str(model))
+    return model
+
+
+@pytest.mark.parametrize("size", ["[0, 0]", "[100000, 100000]", "[-640, 640]", "[640]", "'x'"])
+def test_an_input_size_no_picture_can_take_is_refused_when_loading(
+    tmp_path: Path, size: str
+) -> None:
+    """Before: [0, 0] divided by zero on every picture and [100000, 100000] asked for
+    120 GB, failing every later index run of an index that keeps the detector."""
+    model = _with_input_size(colour_detector(tmp_path / "d.onnx", dynamic=True), size)
+    with pytest.raises(InvalidDetector, match="input size"):
+        YoloDetector(model)

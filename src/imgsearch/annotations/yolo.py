@@ -16,6 +16,9 @@ from imgsearch.annotations.records import LabeledBox, Parsed, Problem
 
 CLASS_FILES = ("classes.txt", "obj.names")
 YAML_FILES = ("data.yaml", "dataset.yaml", "data.yml", "dataset.yml")
+MAX_CLASSES = 100_000
+MAX_NAME_CHARS = 200
+"""A label, as searches take it (``labels``: 1–200 characters)."""
 MAX_BYTES = 16 * 2**20
 
 
@@ -51,33 +54,60 @@ def _class_names(folder: Path, parsed: Parsed) -> list[str] | None:
     for name in CLASS_FILES:
         path = folder / name
         if path.is_file():
-            return [
-                line.strip()
-                for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip()
-            ]
+            lines = path.read_text(encoding="utf-8").splitlines()
+            return _checked_names([line for line in lines if line.strip()], name, parsed)
     for name in YAML_FILES:
         path = folder / name
         if path.is_file():
             try:
                 names = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("names")
-            except (yaml.YAMLError, AttributeError, UnicodeDecodeError) as exc:
+            except (yaml.YAMLError, AttributeError, ValueError) as exc:  # ValueError: also
+                # UnicodeDecodeError, and a number of thousands of digits
                 parsed.problems.append(Problem(name, f"cannot read class names: {exc}"))
                 return None
-            if isinstance(names, list):
-                return [str(n) for n in names]
             if isinstance(names, dict):
-                return [str(names[k]) for k in sorted(names, key=_index)]
-            parsed.problems.append(Problem(name, "no 'names' list or mapping"))
-            return None
+                numbers = {_number(k): v for k, v in names.items()}
+                if None in numbers:
+                    parsed.problems.append(Problem(name, "class numbers must be whole numbers"))
+                    return None
+                names = [numbers[k] for k in sorted(numbers)]  # type: ignore[type-var]
+            if not isinstance(names, list):
+                parsed.problems.append(Problem(name, "no 'names' list or mapping"))
+                return None
+            return _checked_names(names, name, parsed)
     parsed.problems.append(
         Problem(folder.name, f"no class names: put them in {CLASS_FILES[0]}, one per line")
     )
     return None
 
 
-def _index(key: Any) -> int:
-    return int(key)
+def _number(key: Any) -> int | None:
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    text = key.strip() if isinstance(key, str) else ""
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
+def _checked_names(names: list[Any], file: str, parsed: Parsed) -> list[str] | None:
+    """Class names that are short plain text (a number is read as its digits). YAML
+    aliases can make one "name" a list nested thousands deep: as text, a 387-byte file
+    once became a 72 MB label."""
+    if len(names) > MAX_CLASSES:
+        parsed.problems.append(Problem(file, f"more than {MAX_CLASSES:,} class names"))
+        return None
+    checked = []
+    for number, value in enumerate(names):
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            parsed.problems.append(Problem(file, f"class name {number} is not text"))
+            return None
+        text = str(value).strip()
+        if not 0 < len(text) <= MAX_NAME_CHARS:
+            parsed.problems.append(
+                Problem(file, f"class name {number} is empty or over {MAX_NAME_CHARS} characters")
+            )
+            return None
+        checked.append(text)
+    return checked
 
 
 def _line(line: str, names: list[str]) -> LabeledBox | str:

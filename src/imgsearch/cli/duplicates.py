@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from imgsearch.cli.options import IndexOption, open_index
+from imgsearch.cli.shown import shown
 from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE
 
@@ -55,7 +56,7 @@ def _print(report: DuplicateReport) -> None:
             when = datetime.fromtimestamp(member.sort_time).strftime("%Y-%m-%d %H:%M")
             keep = "keep?" if place == 0 else "     "
             out.print(
-                f"  {keep} {member.path}  {size}, {member.size / 1e3:.0f} kB, {when}",
+                shown(f"  {keep} {member.path}  {size}, {member.size / 1e3:.0f} kB, {when}"),
                 markup=False,
             )
         for pair in group.pairs:
@@ -66,9 +67,9 @@ def _print(report: DuplicateReport) -> None:
                 f"confidence {pair.confidence:.2f} ({how})",
                 markup=False,
             )
-    shown = "" if len(report.groups) == report.group_count else f" ({len(report.groups)} shown)"
+    listed = "" if len(report.groups) == report.group_count else f" ({len(report.groups)} shown)"
     out.print(
-        f"{report.group_count} groups{shown} ({report.exact_groups} of identical files), "
+        f"{report.group_count} groups{listed} ({report.exact_groups} of identical files), "
         f"{report.duplicate_pictures} pictures beyond the first of their group; "
         f"{report.pictures} pictures compared in {report.seconds:.1f} s at confidence ≥ "
         f"{report.min_confidence:g} ({report.calibration})",

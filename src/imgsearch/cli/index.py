@@ -37,6 +37,7 @@ from imgsearch.cli.options import (
     PrecisionOption,
     open_index,
 )
+from imgsearch.cli.shown import shown
 from imgsearch.detector import DEFAULT_CONFIDENCE, DEFAULT_IOU
 from imgsearch.indexer import IndexEvent, IndexReport
 from imgsearch.indexer.videos import VideoOptions
@@ -255,7 +256,7 @@ class IndexProgress:
 
     def __call__(self, event: IndexEvent) -> None:
         if event.kind == "failed" and not self.quiet:
-            self.console.print(f"failed {event.path}: {event.message}", markup=False)
+            self.console.print(shown(f"failed {event.path}: {event.message}"), markup=False)
         now = time.monotonic()
         rate = event.done / max(now - self.started, 1e-9)
         if self.progress is not None and self.task is not None:
@@ -307,7 +308,7 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
             markup=False,
         )
     for path, message in report.walk_errors:
-        console.print(f"  could not read folder {path}: {message}", markup=False)
+        console.print(shown(f"  could not read folder {path}: {message}"), markup=False)
     if c["failed"] or c["skipped"]:
         console.print(
             "  not indexed: imgsearch status --errors lists why; "
@@ -324,10 +325,10 @@ def print_import(console: Console, report: ImportReport, *, quiet: bool) -> None
         f"not imported {len(report.problems)}",
         markup=False,
     )
-    shown = [] if quiet else report.problems[:MAX_PROBLEMS_SHOWN]
-    for problem in shown:
-        console.print(f"  {problem.where}: {problem.message}", markup=False)
-    if len(report.problems) > len(shown):
+    listed = [] if quiet else report.problems[:MAX_PROBLEMS_SHOWN]
+    for problem in listed:
+        console.print(shown(f"  {problem.where}: {problem.message}"), markup=False)
+    if len(report.problems) > len(listed):
         console.print(
-            f"  … {len(report.problems) - len(shown)} more (--json lists them all)", markup=False
+            f"  … {len(report.problems) - len(listed)} more (--json lists them all)", markup=False
         )

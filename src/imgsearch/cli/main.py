@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
+from imgsearch.cli.shown import shown
 from imgsearch.errors import (
     EmptyQuery,
     ImgsearchError,
@@ -210,7 +211,7 @@ def run(argv: list[str] | None = None) -> None:
         _command()(args=argv, prog_name="imgsearch")
     except ImgsearchError as error:
         # Messages hold file names: printed as text, never read as Rich markup.
-        stderr.print(Text.assemble(("error:", "bold red"), " ", error.message))
+        stderr.print(Text.assemble(("error:", "bold red"), " ", shown(error.message)))
         hint = cli_hint(error)
         if hint:
             stderr.print(Text.assemble(("hint:", "dim"), " ", hint))

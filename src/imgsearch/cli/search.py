@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
+from imgsearch.cli.shown import shown
 from imgsearch.errors import InvalidQuery
 from imgsearch.index import Index
 from imgsearch.search import (
@@ -142,7 +143,10 @@ def search(
         )
         _note_unknown(opened, parts)
     if paths_only:
-        sys.stdout.write("".join(f"{hit.image.path}\n" for hit in hits))
+        terminal = sys.stdout.isatty()  # a pipe gets the exact bytes, as ls does
+        sys.stdout.write(
+            "".join(f"{shown(h.image.path) if terminal else h.image.path}\n" for h in hits)
+        )
     elif as_json:
         sys.stdout.write("".join(json.dumps(_as_dict(hit)) + "\n" for hit in hits))
     else:
@@ -282,11 +286,13 @@ def _table(hits: list[Hit]) -> None:
             f"{hit.metadata_score:.2f}",
             f"{record.width}×{record.height}",
             _taken(hit),
-            *((Text(_matched(hit)),) if matched else ()),
-            *((Text(hit.text.text if hit.text else ""),) if read else ()),
+            *((Text(shown(_matched(hit))),) if matched else ()),
+            *((Text(shown(hit.text.text if hit.text else "")),) if read else ()),
             # collection strings are text, never markup
             Text(
-                record.path if hit.segment is None else f"{record.path} @ {hit.segment.describe()}"
+                shown(record.path)
+                if hit.segment is None
+                else f"{shown(record.path)} @ {hit.segment.describe()}"
             ),
         )
     console.print(table)

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from imgsearch.cli.options import IndexOption, open_index
 from imgsearch.cli.resident.address import answers, index_key, socket_path
+from imgsearch.cli.shown import shown
 from imgsearch.region_policy import RegionPolicy
 
 
@@ -101,9 +102,9 @@ def status(
             markup=False,
         )
     for failure in failures:
-        out.print(f"{failure.path}: {failure.code}: {failure.message}", markup=False)
+        out.print(shown(f"{failure.path}: {failure.code}: {failure.message}"), markup=False)
     for path, why in unread:
-        out.print(f"{path}: text not read (indexed all the same): {why}", markup=False)
+        out.print(shown(f"{path}: text not read (indexed all the same): {why}"), markup=False)
 
 
 def resident_socket(index_path: str | None) -> str | None:
@@ -132,4 +133,4 @@ def annotate(
     with open_index(index_path, None, None) as opened:
         key: int | str = int(image) if image.isdigit() else image
         record = opened.annotate(key, caption=caption, tags=tags)
-    print(f"{record.id} {record.path}: caption={record.caption!r} tags={list(record.tags)}")
+    print(shown(f"{record.id} {record.path}: caption={record.caption!r} tags={list(record.tags)}"))

@@ -46,6 +46,8 @@ DEFAULT_CONFIDENCE = 0.25
 DEFAULT_IOU = 0.45
 DEFAULT_MAX_DETECTIONS = 100
 DEFAULT_SIZE = 640
+MIN_SIDE, MAX_SIDE = 32, 4096
+"""The input sides a detector may declare (Ultralytics exports 320 to 1280)."""
 PAD_GREY = 114
 MAX_CANDIDATES = 30_000
 """Boxes above the confidence threshold that suppression looks at (best first)."""
@@ -106,7 +108,10 @@ class YoloDetector:
     def detect(self, picture: Image.Image) -> list[Detection]:
         """The objects in an RGB ``picture``, best first, boxes in its pixels."""
         tensor, scale, left, top = self.letterbox(picture)
-        output = self._session.run(None, {self._input: tensor})[0]
+        try:
+            output = self._session.run(None, {self._input: tensor})[0]
+        except Exception as exc:  # onnxruntime's own errors: this picture's, not the run's
+            raise InvalidDetector(f"detector {self.path.name} failed: {exc}") from None
         return decode(
             np.asarray(output, dtype=np.float32)[0],
             self.names,
@@ -140,11 +145,23 @@ class YoloDetector:
             )
         height, width = shape[2], shape[3]
         if isinstance(height, int) and isinstance(width, int) and height > 0 and width > 0:
-            return height, width
-        size = _literal(metadata.get("imgsz"))
-        if isinstance(size, list | tuple) and len(size) == 2:
-            return int(size[0]), int(size[1])
-        return DEFAULT_SIZE, DEFAULT_SIZE
+            size: Any = [height, width]  # fixed by the graph
+        else:
+            size = _literal(metadata.get("imgsz"))
+        if size is None:
+            return DEFAULT_SIZE, DEFAULT_SIZE
+        sides = list(size) if isinstance(size, list | tuple) else [size, size]
+        if len(sides) != 2 or not all(
+            isinstance(side, int) and MIN_SIDE <= side <= MAX_SIDE for side in sides
+        ):
+            # [0, 0] divided by zero on every picture, [100000, 100000] asked for 120 GB:
+            # either failed every later index run of the index that keeps the detector
+            raise InvalidDetector(
+                f"detector {self.path.name} declares an input size of {str(size)[:40]}, not "
+                f"two whole numbers of pixels from {MIN_SIDE} to {MAX_SIDE}",
+                hint="export it again with `yolo export format=onnx imgsz=640`",
+            )
+        return int(sides[0]), int(sides[1])
 
     def _names(self, metadata: dict[str, str], classes: str | Path | None) -> list[str]:
         found: Any = read_class_names(Path(classes)) if classes is not None else None

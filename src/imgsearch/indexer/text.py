@@ -81,14 +81,21 @@ def decode_with_text(
     """An image's facts, its model input (unless ``pixels=False``) and its text; raises
     :class:`~imgsearch.errors.ImageError` for a bad image.
 
-    The picture is decoded as the model alone would have it (a large JPEG at reduced
-    scale), which also serves the reader's first look; only when that look sees text and
-    the decoded copy is smaller than the reader reads is it decoded again, from the bytes
-    in memory, at the scale the reading needs — most photos hold no text."""
+    The model input is exactly the one a run without reading text makes: the same bytes
+    through the model's own decode (a vector must not depend on which readers ran: a
+    JPEG decoded at the reader's draft scale and shrunk to its copy once gave cosines of
+    0.9987, enough to reorder hits). The reader's copy is decoded from the bytes in memory
+    at the scale of its first look — shared with the model only where no scale is chosen
+    (not a JPEG) and nothing is shrunk — and, when the look sees text and that copy is
+    smaller than the reader reads, decoded again at the reading's scale: most photos
+    hold no text."""
     reader = reading.reader
     info, rgb = _decode(data, name, encoder, max(1, reader.look_side // 2), reader.max_side)
-    model_input = encoder.read_image(rgb, name=name)[1] if pixels else None
     size = (info.width, info.height)
+    model_input = None
+    if pixels:
+        shared = info.format not in DRAFTED_FORMATS and rgb.shape[:2] == (size[1], size[0])
+        model_input = encoder.read_image(rgb if shared else data, name=name)[1]
     try:
         if not reader.looks_like_text(rgb):
             return info, model_input, TextRead([])
@@ -98,6 +105,10 @@ def decode_with_text(
         return info, model_input, TextRead(reader.read(rgb, size, look=False))
     except OcrFailed as exc:
         return info, model_input, TextRead([], exc.message)
+
+
+DRAFTED_FORMATS = ("JPEG", "MPO")
+"""Formats decoded at a scale chosen for the reader (libjpeg's draft mode)."""
 
 
 def _decode(
