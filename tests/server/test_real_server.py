@@ -170,6 +170,44 @@ def test_slow_clients_are_cut_off(index_path: Path, shapes: Collection) -> None:
         assert requests.get(base + "/health", timeout=5).status_code == 200  # still serving
 
 
+def test_one_client_cannot_hold_every_connection(index_path: Path, shapes: Collection) -> None:
+    """Before: 999 connections trickling a byte every 5 s made the server answer 503 to
+    everyone (the connection cap is shared) for as long as the bytes kept coming."""
+    env = {"IMGSEARCH_MAX_CONNECTIONS_PER_CLIENT": "5", "IMGSEARCH_BODY_DEADLINE": "2"}
+    with running_server(index_path, shapes.root, **env) as (base, _):
+        host, port = base.removeprefix("http://").split(":")
+        held = [_connect(base) for _ in range(5)]
+        refused = _connect(base)
+        refused.settimeout(5)
+        answer = refused.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 503") and b"TooManyConnections" in answer
+        other = socket.create_connection(
+            (host, int(port)), timeout=5, source_address=("127.0.0.2", 0)
+        )
+        other.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        assert other.recv(4096).startswith(b"HTTP/1.1 200")  # another address is served
+        for connection in held:
+            connection.close()
+
+        trickle = _connect(base)  # a byte a second never pauses long enough for body_timeout
+        trickle.sendall(
+            b"POST /v1/search HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n{"
+        )
+        started, answer = time.monotonic(), b""
+        trickle.settimeout(0.5)
+        while b"RequestTimeout" not in answer and time.monotonic() - started < 10:
+            try:
+                trickle.sendall(b" ")
+                answer += trickle.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        assert answer.startswith(b"HTTP/1.1 408") and b"within 2 s" in answer, answer[:200]
+        assert requests.get(base + "/health", timeout=5).status_code == 200
+
+
 def test_forwarded_addresses_are_ignored_unless_from_a_trusted_proxy(
     index_path: Path, shapes: Collection
 ) -> None:

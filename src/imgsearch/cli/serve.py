@@ -71,7 +71,11 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=workers_log,
-        http=guarded_protocol(settings.header_timeout),
+        http=guarded_protocol(
+            settings.header_timeout,
+            per_client=settings.max_connections_per_client,
+            exempt=settings.trusted_proxies,
+        ),
         limit_concurrency=settings.max_connections,
         # X-Forwarded-For / -Proto only from the configured reverse proxies; uvicorn's
         # default would believe any client on loopback, letting it pick its own address.

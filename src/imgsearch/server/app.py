@@ -98,6 +98,7 @@ def create_app(
         LimitBody,
         max_bytes=settings.max_body_bytes,
         timeout=settings.body_timeout,
+        deadline=settings.body_deadline,
         too_large=_too_large_response,
     )  # inside CORS, so that its answers carry CORS headers
     if settings.cors_origins:

@@ -14,13 +14,16 @@ task and two memory streams), each answering with the JSON error envelope.
   the server's own origin or a configured CORS origin; clients that send no
   ``Origin`` (curl, SDKs) are not browsers and pass.
 * **Body** (:class:`LimitBody`): over ``max_body_bytes`` is refused, declared or
-  chunked; a client that pauses longer than ``body_timeout`` mid-body gets 408.
+  chunked; a client that pauses longer than ``body_timeout`` mid-body, or whose body
+  is not whole ``body_deadline`` seconds after it began, gets 408.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
+import time
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -36,7 +39,7 @@ _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class BodyTimeout(StarletteHTTPException):
-    """The client paused sending its body for longer than allowed."""
+    """The client paused sending its body, or took in all, longer than allowed."""
 
     def __init__(self, seconds: float) -> None:
         super().__init__(408, f"the request body did not arrive within {seconds:g} s")
@@ -124,7 +127,8 @@ class SameOriginWrites:
 
 class LimitBody:
     """Bodies over ``max_bytes`` are refused, whether their length is declared or not, and
-    a body that stalls for ``timeout`` seconds is abandoned.
+    a body that stalls for ``timeout`` seconds, or is not whole ``deadline`` seconds after
+    its first read, is abandoned (a byte every few seconds kept one going for ever).
 
     A declared length over the limit is answered before anything is read; a
     chunked body raises :class:`BodyTooLarge` from ``receive`` as soon as it
@@ -139,10 +143,12 @@ class LimitBody:
         max_bytes: int,
         timeout: float,
         too_large: Callable[[Request, BodyTooLarge], JSONResponse],
+        deadline: float = math.inf,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.deadline = deadline
         self.too_large = too_large
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -156,16 +162,20 @@ class LimitBody:
             return
         received = 0
         complete = False
+        ends: float | None = None  # when the whole body must be in (set at its first read)
 
         async def limited_receive() -> Message:
-            nonlocal received, complete
+            nonlocal received, complete, ends
             if complete:
                 return await receive()
+            now = time.monotonic()
+            ends = now + self.deadline if ends is None else ends
+            wait = min(self.timeout, ends - now)
             try:
-                async with asyncio.timeout(self.timeout):  # no task per call, unlike wait_for
+                async with asyncio.timeout(max(wait, 0.0)):  # no task per call, unlike wait_for
                     message = await receive()
             except TimeoutError:
-                raise BodyTimeout(self.timeout) from None
+                raise BodyTimeout(self.timeout if wait == self.timeout else self.deadline) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:

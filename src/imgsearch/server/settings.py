@@ -124,8 +124,20 @@ class ServerSettings(BaseSettings):
     body_timeout: float = Field(
         30.0, gt=0, description="Seconds a client may pause while sending a request's body."
     )
+    body_deadline: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a client may take in all to send a request's body (a 20 MB "
+        "upload needs 1.4 Mbit/s).",
+    )
     max_connections: int = Field(
         1000, ge=1, description="Open connections and running requests; beyond, 503."
+    )
+    max_connections_per_client: int = Field(
+        100,
+        ge=1,
+        description="Open connections from one address (trusted proxies excepted); beyond, "
+        "503: one client cannot hold every connection the server has.",
     )
     thumbnail_cache: Path | None = None
     text_threads: int | None = Field(
