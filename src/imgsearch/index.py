@@ -326,6 +326,7 @@ class Index(IndexRegions):
         under: Sequence[str] = (),
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         limit: int = MAX_GROUPS,
+        on_stage: Callable[[str], None] | None = None,
     ) -> DuplicateReport:
         """Groups of exact and near-duplicate pictures (resized, re-encoded, cropped,
         colour-adjusted, turned copies) under the folders ``under`` (absolute, as indexed;
@@ -339,6 +340,7 @@ class Index(IndexRegions):
             under=list(under),
             min_confidence=min_confidence,
             limit=limit,
+            on_stage=on_stage,
         )
 
     def status(self) -> StoreStats:

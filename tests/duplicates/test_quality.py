@@ -75,13 +75,7 @@ def test_the_http_report_matches_the_python_one_and_refuses_bad_parameters(
         assert len(body["groups"]) == 5 and body["group_count"] > 5
         assert all("/copies/" in m["path"] for g in body["groups"] for m in g["members"])
         too_long = {"under": "/" + "x" * 1024}
-        service = app.state.service
-        monkeypatch.setattr("imgsearch.server.duplicates_api.WAIT_S", 0.2)
-        with service.duplicates_running:  # other requests' reports take too long
-            busy = client.get("/v1/duplicates")
-        assert busy.status_code == 429 and busy.json()["error"]["code"] == "Busy"
-        assert busy.headers["Retry-After"] == "5"
-        assert client.get("/v1/duplicates", params={"limit": 1}).status_code == 200  # free again
+        assert client.get("/v1/duplicates", params={"limit": 1}).status_code == 200
         for bad in ({"min_confidence": 1}, {"min_confidence": "x"}, {"limit": 0}, too_long):
             refused = client.get("/v1/duplicates", params=bad)
             assert refused.status_code == 422

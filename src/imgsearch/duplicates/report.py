@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,18 +117,25 @@ def find_duplicates(
     under: Sequence[str] | None = None,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     limit: int = MAX_GROUPS,
+    on_stage: Callable[[str], None] | None = None,
 ) -> DuplicateReport:
     """Group the pictures of ``store`` (under the folders ``under``, all by default)
-    whose pair confidence reaches ``min_confidence``, and those with the same bytes."""
+    whose pair confidence reaches ``min_confidence``, and those with the same bytes.
+    ``on_stage`` hears each stage's name as it begins (reading, neighbours, scoring,
+    grouping)."""
     if not 0 < min_confidence < 1:
         raise InvalidQuery(f"min_confidence must lie between 0 and 1, not {min_confidence}")
+    stage = on_stage or (lambda name: None)
     started = time.perf_counter()
+    stage("reading")
     files = [row for row in store.files_under(list(under or [])) if row.has_vector]
     ids = [row.id for row in files]
     digests = [row.digest for row in files]
     vectors = store.vectors(ids) if ids else np.empty((0, 1), np.float32)
     prints = _with_twins(store.thumbprints(ids) if ids else {}, ids, digests)
+    stage("neighbours")
     left, right, cosine = nearest_pairs(vectors, calibration.cosine_floor(min_confidence))
+    stage("scoring")
     same_left, same_right = same_bytes_pairs(digests)
     sizes = [(row.width, row.height) for row in files]
     scorer = PairScorer(vectors, prints, digests, sizes, calibration)
@@ -137,6 +144,7 @@ def find_duplicates(
     _, first = np.unique(left.astype(np.int64) * max(len(ids), 1) + right, return_index=True)
     pairs = scorer.score(left[first], right[first], cosine[first])
     pairs = pairs.where(pairs.confidence >= min_confidence)
+    stage("grouping")
     positions = grow_groups(
         len(ids), pairs, lambda a, b: scorer.score(a, b).confidence, min_confidence
     )

@@ -43,6 +43,7 @@ from imgsearch.server.encoding import ServingEncoder
 from imgsearch.server.errors import ApiError
 from imgsearch.server.fetch import AddressPolicy, fetch_image
 from imgsearch.server.jobs import Jobs, JobState
+from imgsearch.server.reports import DuplicateReports
 from imgsearch.server.settings import (
     MAX_IMAGE_BYTES,
     MAX_IMAGE_SIDE,
@@ -81,9 +82,9 @@ class Service:
         if isinstance(self.encoder, Embedder):
             self.encoder.set_text_threads(text_threads(settings.text_threads, self.encoder))
         self.lock = threading.Lock()
-        self.duplicates_running = threading.Lock()
-        """Held while a duplicates report is computed: one at a time (each holds every
-        vector of the index in memory)."""
+        self.reports = DuplicateReports(self.index)
+        """Duplicates reports, made in the background one at a time (each holds every
+        vector of the index in memory) and kept until the index changes."""
         self.texts = TextBatcher(lambda texts: self.encoder.embed_texts(texts))
         self.images: Batcher[NDArray[np.float32]] = Batcher(
             lambda pixels: self.encoder.embed_pixels(np.stack(pixels)),

@@ -7,6 +7,7 @@ import { basename, showImage, sized, THUMBNAIL_SIZE } from "./grid.js";
 
 export const DUPLICATE_CONFIDENCE = "0.5";
 const GROUPS_SHOWN = 100;
+const STAGES = { starting: "starting", reading: "reading vectors", neighbours: "finding neighbours", scoring: "scoring pairs", grouping: "grouping" };
 
 export function isDuplicatesView(location = window.location) {
   return new URLSearchParams(location.search).get("view") === "duplicates";
@@ -119,7 +120,18 @@ export class DuplicatesView {
     if (under) query.append("under", under);
     this.summary.textContent = "Comparing pictures…";
     try {
-      const report = await call("GET", `/v1/duplicates?${query}`);
+      let report = await call("GET", `/v1/duplicates?${query}`);
+      // A large collection's report is made in the background: 202 with its state, then
+      // the same request again until it is ready.
+      while (report.state !== undefined) {
+        if (asked !== this.asked) return;
+        this.summary.textContent = report.state === "queued"
+          ? "Waiting for another report to finish…"
+          : `Comparing pictures (${STAGES[report.stage] || report.stage}, ${Math.round(report.seconds)} s)…`;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (asked !== this.asked) return;
+        report = await call("GET", `/v1/duplicates?${query}`);
+      }
       if (asked !== this.asked) return;
       this.render(report);
     } catch (error) {
