@@ -183,3 +183,26 @@ def test_search_during_an_update_sees_committed_batches(tmp_path: Path) -> None:
     assert len(reader.search("a photo", top=100)) == 40
     writer.close()
     reader.close()
+
+
+def test_a_file_moved_and_copied_at_once_keeps_its_caption_where_it_moved(
+    index: Index, tmp_path: Path
+) -> None:
+    """Found by the lifecycle state machine: both new files hold the vanished file's bytes,
+    and the first in path order (the copy) took its row, caption and all. The moved one
+    kept its size and modification time; the copy did not."""
+    root = tmp_path / "photos"
+    root.mkdir()
+    original = root / "m.png"
+    photo(64, 48, seed=3).save(original)
+    index.update([root])
+    index.annotate(original, caption="lighthouse at dusk")
+    first_id = index.find(original).id
+    copy = root / "a.png"  # sorts before the moved file
+    shutil.copyfile(original, copy)  # a new modification time, as cp gives
+    moved = root / "z.png"
+    original.rename(moved)
+    report = index.update([root])
+    assert report.counts["moved"] == 1 and report.counts["duplicate"] == 1
+    assert index.find(moved).id == first_id and index.find(moved).caption == "lighthouse at dusk"
+    assert index.find(copy).caption is None

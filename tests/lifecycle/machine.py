@@ -1,10 +1,11 @@
 """The index lifecycle as a state machine (Hypothesis): what users do to a folder and an index,
 in any order, with invariants checked after every step.
 
-Rules change the folder (add, copy, change, move, delete, corrupt pictures), bring the index
-in step (``imgsearch index`` on the command line, ``POST /v1/index`` on the server, a run
-killed with SIGKILL), search (HTTP, the CLI), caption pictures (HTTP) and restart the
-server. A reference model of the folder says what the index must hold; after every step:
+Rules change the folder (add, copy, change, move, delete, corrupt pictures; add videos),
+bring the index in step (``imgsearch index`` on the command line, with or without reading
+text, ``POST /v1/index`` on the server, a run killed with SIGKILL), search (text, example,
+box, upload over HTTP; text, example and file on the command line; through a daemon),
+caption pictures and import annotation boxes (HTTP), and restart the server or the daemon. A reference model of the folder says what the index must hold; after every step:
 
 - no answer of the server is a 5xx and no command printed a traceback;
 - after a completed run with the folder unchanged since, every file on disk is either
@@ -12,7 +13,8 @@ server. A reference model of the folder says what the index must hold; after eve
   hit points to a file that is not on disk;
 - a picture's vector is the same however it got there (first indexed, moved, copied, by the
   CLI or the server) — the vector of the same bytes seen before;
-- captions survive moves and re-indexing for as long as their picture exists.
+- captions and imported boxes survive moves and re-indexing for as long as their
+  picture's bytes are the same.
 
 Used by ``tests/lifecycle/test_lifecycle.py`` (a bounded run, on SQLite and PostgreSQL) and
 ``bench/soak.py`` (a longer one).
@@ -41,12 +43,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from imgsearch.server import ServerSettings, create_app
-from imgsearch.store import open_store
+from imgsearch.store import ImageRecord, open_store
 from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
 
 WORDS = ("red", "beach", "photo", "img", "a", "dusk")
 FOLDERS = ("", "a", "a/b")
+MAX_VIDEOS = 2  # per example: each costs an encode and a decode
 CLI_ENV = {"HF_HUB_OFFLINE": "1", "IMGSEARCH_PLUGINS": "tests.fakes"}
 
 
@@ -56,6 +59,21 @@ class File:
 
     good: bool
     digest: str
+
+
+def video_bytes(seed: int) -> bytes:
+    """A short generated video (two seconds, a shape crossing it)."""
+    from imgsearch.demo.videos import Appearance, VideoSpec, write_video
+
+    colour = ("red", "blue", "green")[seed % 3]
+    spec = VideoSpec(
+        2.0, (Appearance("star", colour, 0.5, 1.5, begin=(0.2, 0.3), finish=(0.7, 0.6)),),
+        width=96, height=64, fps=5,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "clip.mp4"
+        write_video(path, spec)
+        return path.read_bytes()
 
 
 def picture_bytes(seed: int, fmt: str) -> bytes:
@@ -91,6 +109,10 @@ class Lifecycle(RuleBasedStateMachine):
         self.serial = 0
         self.clock = time.time_ns() - 10**12  # mtimes we set, always moving on
         self.kills = 0
+        self.videos = 0
+        self.annotated: set[str] = set()  # paths whose imported boxes must stay regions
+        self.daemon: subprocess.Popen[bytes] | None = None
+        self.daemons = 0
         self.client = self._start_server()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -104,6 +126,7 @@ class Lifecycle(RuleBasedStateMachine):
         return client
 
     def teardown(self) -> None:
+        self._stop_daemon()
         self.client.__exit__(None, None, None)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -125,6 +148,7 @@ class Lifecycle(RuleBasedStateMachine):
         os.utime(path, ns=(self.clock, self.clock))
         self.files[relative] = File(good, hashlib.sha256(content).hexdigest())
         self.clean.discard(relative)
+        self.annotated.discard(relative)  # other bytes: what the boxes showed is gone
         self.synced = False
 
     def _fresh_name(self, folder: str, fmt: str) -> str:
@@ -137,7 +161,7 @@ class Lifecycle(RuleBasedStateMachine):
     # -- the folder -----------------------------------------------------------------------
 
     @rule(
-        action=st.sampled_from(["add", "copy", "change", "move", "delete", "corrupt"]),
+        action=st.sampled_from(["add", "copy", "change", "move", "delete", "corrupt", "video"]),
         pick=st.integers(0, 10**6),
         seed=st.integers(0, 10**6),
         fmt=st.sampled_from(["png", "jpg"]),
@@ -151,7 +175,10 @@ class Lifecycle(RuleBasedStateMachine):
         path = self._pick(pick)
         if path is None and action != "corrupt":
             action = "add"
-        if action == "add":
+        if action == "video" and self.videos < MAX_VIDEOS:
+            self.videos += 1
+            self._write(self._fresh_name(folder, "mp4"), video_bytes(seed), good=True)
+        elif action in ("add", "video"):
             self._write(self._fresh_name(folder, fmt), picture_bytes(seed, fmt), good=True)
         elif action == "corrupt":
             target = path if path is not None and seed % 2 else self._fresh_name(folder, "jpg")
@@ -174,16 +201,21 @@ class Lifecycle(RuleBasedStateMachine):
         (self.root / path).rename(self.root / name)
         self.files[name] = self.files.pop(path)
         caption = self.captions.pop(path, None)
+        boxed = path in self.annotated
+        self.annotated.discard(path)
         if path in self.clean:  # moved unchanged: the index will know it for the same picture
             self.clean.discard(path)
             self.clean.add(name)
             if caption is not None:
                 self.captions[name] = caption
+            if boxed:
+                self.annotated.add(name)
         self.synced = False
 
     def _delete(self, path: str, seed: int, folder: str) -> None:
         (self.root / path).unlink()
         del self.files[path]
+        self.annotated.discard(path)
         self.captions.pop(path, None)
         self.clean.discard(path)
         self.synced = False
@@ -194,10 +226,13 @@ class Lifecycle(RuleBasedStateMachine):
 
     # -- indexing -------------------------------------------------------------------------
 
-    @rule(how=st.sampled_from(["cli", "server"]))
+    @rule(how=st.sampled_from(["cli", "server", "cli --ocr", "cli --no-ocr"]))
     def bring_the_index_in_step(self, how: str) -> None:
-        if how == "cli":
-            result = self.cli("index", str(self.root), "--model", "fake-hash", "--quiet")
+        """An index run: on the command line (reading text or not from now on: the vectors
+        must not change with it) or the server's."""
+        if how.startswith("cli"):
+            reading = how.split()[1:]
+            result = self.cli("index", str(self.root), "--model", "fake-hash", "--quiet", *reading)
             assert result.returncode in (0, 5), result.stderr  # 5: some files failed
         else:
             started = self.http("POST", "/v1/index")
@@ -261,7 +296,7 @@ class Lifecycle(RuleBasedStateMachine):
             part = {"image_id": image_id}
             if how == "box":
                 part["box"] = {"x": 0.25, "y": 0.25, "w": 0.5, "h": 0.5, "unit": "fraction"}
-        elif how == "upload" and path is not None:
+        elif how == "upload" and path is not None and not path.endswith(".mp4"):
             data = base64.b64encode((self.root / path).read_bytes()).decode()
             part = {"image_base64": data}
         found = self.http("POST", "/v1/search", json={"parts": [part], "top": top})
@@ -283,20 +318,110 @@ class Lifecycle(RuleBasedStateMachine):
         assert answer.status_code == 200, answer.text
         self.captions[path] = caption
 
+    @rule(pick=st.integers(0, 10**6))
+    def import_annotations_over_http(self, pick: int) -> None:
+        """Boxes for up to three indexed pictures, as a COCO file sent to the server."""
+        names = sorted(self.files)
+        chosen = [names[(pick + n) % len(names)] for n in range(3)] if names else []
+        records = {p: self._record(p) for p in dict.fromkeys(chosen) if p in self.clean}
+        records = {
+            p: r for p, r in records.items() if r and r.width and r.height and not r.is_video
+        }
+        if not records:
+            return
+        document = {
+            "images": [
+                {"id": n, "file_name": path, "width": r.width, "height": r.height}
+                for n, (path, r) in enumerate(records.items(), 1)
+            ],
+            "categories": [{"id": 1, "name": "thing"}],
+            "annotations": [
+                {
+                    "id": n,
+                    "image_id": n,
+                    "category_id": 1,
+                    "bbox": [0, 0, max(2, r.width // 2), max(2, r.height // 2)],
+                }
+                for n, r in enumerate(records.values(), 1)
+            ],
+        }
+        started = self.http("POST", "/v1/annotations", json=document)
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 60
+        while (job := self.http("GET", "/v1/index").json())["state"] == "running":
+            assert time.monotonic() < deadline, job
+            time.sleep(0.02)
+        assert job["state"] == "done" and job["annotations"]["problems"] == [], job
+        self.annotated |= set(records)
+
+    @precondition(lambda self: self.daemons < 1 and self.store_url is None)
+    @rule()
+    def start_a_daemon(self) -> None:
+        """``imgsearch daemon`` for the index: command-line searches go to it from now on."""
+        self.daemons += 1
+        self.daemon = subprocess.Popen(
+            [sys.executable, "-m", "imgsearch.cli.main", "daemon", "--index", self.index],
+            env={**os.environ, **CLI_ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert self.daemon.stderr is not None
+        line = self.daemon.stderr.readline().decode()
+        if self._record_count() == 0 and "is empty" in line:  # nothing indexed: says so
+            assert self.daemon.wait(timeout=30) == 4
+            self.daemon.stderr.close()
+            self.daemon = None
+            return
+        assert "answering searches" in line, line + self.daemon.stderr.read().decode()
+
+    @precondition(lambda self: self.daemon is not None)
+    @rule(word=st.sampled_from(WORDS))
+    def search_through_the_daemon(self, word: str) -> None:
+        entry = "from imgsearch.cli.entry import run; run()"
+        done = subprocess.run(
+            [sys.executable, "-c", entry, "search", word, "--index", self.index, "--paths"],
+            env={**os.environ, **CLI_ENV}, capture_output=True, text=True, timeout=120,
+            check=False,
+        )  # fmt: skip
+        assert "Traceback" not in done.stderr, done.stderr
+        assert done.returncode in (0, 4), done.stderr
+        self._check_hits(done.stdout.splitlines())
+
+    @precondition(lambda self: self.daemon is not None)
+    @rule()
+    def stop_the_daemon(self) -> None:
+        self._stop_daemon()
+
+    def _stop_daemon(self) -> None:
+        if self.daemon is not None:
+            self.daemon.send_signal(signal.SIGTERM)
+            self.daemon.wait(timeout=30)
+            if self.daemon.stderr:
+                self.daemon.stderr.close()
+            self.daemon = None
+
     @rule()
     def restart_the_server(self) -> None:
         self.client.__exit__(None, None, None)
         self.client = self._start_server()
 
     def _indexed_id(self, path: str) -> int | None:
+        record = self._record(path)
+        return None if record is None else record.id
+
+    def _record_count(self) -> int:
+        store = open_store(self.index, create=True)
+        try:
+            return 0 if store.settings() is None else store.stats().images
+        finally:
+            store.close()
+
+    def _record(self, path: str) -> ImageRecord | None:
         if path not in self.files:
             return None
         store = open_store(self.index, create=True)
         try:
-            record = store.find_path(self._absolute(path))
+            return store.find_path(self._absolute(path))
         finally:
             store.close()
-        return None if record is None else record.id
 
     def _check_hits(self, paths: list[str]) -> None:
         if self.synced:
@@ -319,6 +444,8 @@ class Lifecycle(RuleBasedStateMachine):
             assert failed == bad, failed ^ bad
             records = {r.path: r for r in store.get([f.id for f in stored.values()])}
             vectors = store.vectors([f.id for f in stored.values()]) if stored else None
+            boxed = {records[p].id for p in map(self._absolute, self.annotated)}
+            sources = {(r.image_id, r.region.source) for r in store.regions(sorted(boxed))}
         finally:
             store.close()
         status = self.http("GET", "/v1/status").json()
@@ -330,3 +457,6 @@ class Lifecycle(RuleBasedStateMachine):
             assert seen == vector, f"{path}: another vector than the same bytes had before"
         for relative, caption in self.captions.items():
             assert records[self._absolute(relative)].caption == caption, relative
+        for relative in self.annotated:
+            image_id = records[self._absolute(relative)].id
+            assert (image_id, "annotation") in sources, f"{relative} lost its imported boxes"

@@ -13,6 +13,7 @@ from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, mod
 from imgsearch.cli.resident.address import index_key
 from imgsearch.cli.resident.daemon import Identity, run_daemon
 from imgsearch.config import default_index_dir
+from imgsearch.errors import IndexNotFound
 from imgsearch.index import Index
 
 
@@ -35,6 +36,10 @@ def daemon(
     location = index_path if index_path is not None else str(default_index_dir(os.environ))
     with Index.open(location, model=settings, create=False) as index:
         bound = index.store.settings()
+        if bound is None and settings.name is None:  # no model to load but the default
+            raise IndexNotFound(
+                f"the index at {index.store.location} is empty: nothing was indexed into it yet"
+            )
         encoder = index.encoder  # loads the model now, and checks it fits the index
         identity = Identity(
             key=index_key(index_path, os.environ),

@@ -63,11 +63,19 @@ def plan(
             skipped.append((entry.path, known_bad.message))
         else:
             candidates.append(Candidate(entry, row))
+    vanished = tuple(row for path, row in stored.items() if path not in on_disk)
+    # A renamed file keeps its size and modification time, a copy seldom does: new files
+    # that look like a vanished one go first, so that where a file was both moved and
+    # copied, the moved one claims the row (its id, caption and boxes), not the copy.
+    moved_like = {(row.size, row.mtime_ns) for row in vanished if row.has_vector}
+    candidates.sort(
+        key=lambda c: c.stored is not None or (c.entry.size, c.entry.mtime_ns) not in moved_like
+    )
     return Plan(
         tuple(candidates),
         tuple(unchanged),
         tuple(skipped),
-        tuple(row for path, row in stored.items() if path not in on_disk),
+        vanished,
         tuple(path for path in failed if path not in on_disk),
     )
 
