@@ -57,10 +57,10 @@ from PIL import Image
 
 from imgsearch import Index
 from imgsearch.demo.collection import generate_collection
+from imgsearch.demo.shapes import COLOURS, SHAPES
 from imgsearch.demo.videos import Appearance, VideoSpec, write_video
 
-WORDS = ("red", "blue", "green", "yellow", "purple", "orange")
-SHAPES = ("circle", "square", "triangle", "star", "cross", "heart")
+WORDS = tuple(COLOURS)
 
 
 def _free_port() -> int:

@@ -36,6 +36,7 @@ exits.
     └── StoreError                  the index cannot be opened or written
         ├── IndexNotFound           no index at that location (search before index)
         ├── StoreUnavailable        the database cannot be reached
+        ├── IndexBusy               another index run of the same files is writing
         └── ModelMismatch           the index holds vectors of another model or dim
 """
 
@@ -187,6 +188,11 @@ class IndexNotFound(StoreError):
 
 class StoreUnavailable(StoreError):
     """The database behind the index cannot be reached (a server down, a wrong URL)."""
+
+
+class IndexBusy(StoreError):
+    """Another index run of the same files (the whole index, or the same part) is writing
+    to the index: two would each count the other's additions as duplicates."""
 
 
 class DaemonAlreadyRunning(StoreError):

@@ -152,12 +152,35 @@ class Index(IndexRegions):
         turns reading the text in images (OCR) on or off for this and later runs (``None``:
         as the index was told last; see :mod:`imgsearch.indexer.text`); ``on_text``
         follows the reading of images the run did not decode (done, total)."""
-        from imgsearch.indexer import Indexer
         from imgsearch.indexer.parts import Part
+
+        share = Part.parse(part) if isinstance(part, str) else part
+        with self.store.run_lock("all" if share is None else f"{share.index}/{share.count}"):
+            return self._update(
+                folders, share, exclude=exclude, include_hidden=include_hidden,
+                retry_failed=retry_failed, reembed=reembed, on_event=on_event,
+                on_regions=on_regions, video=video, read_text=read_text, on_text=on_text,
+            )  # fmt: skip
+
+    def _update(
+        self,
+        folders: Sequence[str | os.PathLike[str]],
+        share: Part | None,
+        *,
+        exclude: Sequence[str],
+        include_hidden: bool,
+        retry_failed: bool,
+        reembed: bool,
+        on_event: Callable[[IndexEvent], None] | None,
+        on_regions: Callable[[str, int, int], None] | None,
+        video: VideoOptions | None,
+        read_text: bool | None,
+        on_text: Callable[[int, int], None] | None,
+    ) -> IndexReport:
+        from imgsearch.indexer import Indexer
         from imgsearch.indexer.text import read_missing_text, text_reading
         from imgsearch.region_policy import apply_policy
 
-        share = Part.parse(part) if isinstance(part, str) else part
         self._reading = text_reading(self.store, read_text, self._reading)
         indexer = Indexer(
             self.store, self.encoder, on_event=on_event, source=self._source(), video=video,

@@ -73,3 +73,14 @@ def test_a_real_fault_is_a_500_with_the_security_headers(
     assert answer.status_code == 500 and answer.json()["error"]["code"] == "InternalError"
     for name, value in SECURITY_HEADERS.items():
         assert answer.headers[name] == value
+
+
+def test_index_now_while_the_command_line_indexes_is_a_conflict(make_client: Any) -> None:
+    client = make_client()
+    store = client.app.state.service.index.store  # type: ignore[attr-defined]
+    other = type(store)(store.folder)  # another process's run, as far as the lock goes
+    with other.run_lock("all"):
+        answer = client.post("/v1/index")
+    other.close()
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "IndexRunning"
+    assert "elsewhere" in answer.json()["error"]["message"]

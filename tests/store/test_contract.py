@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from imgsearch.errors import ModelMismatch, NotIndexed
+from imgsearch.errors import IndexBusy, ModelMismatch, NotIndexed
 from imgsearch.store import (
     Failure,
     Filters,
@@ -396,3 +396,21 @@ def test_duplicates_are_found_the_same_way_on_every_store(store: Store) -> None:
         ["/p/0.jpg", "/p/1.jpg"]
     ]
     assert report.groups[0].members[0].width == 640 and report.pictures == 4
+
+
+def test_one_index_run_of_the_same_files_at_a_time(store_factory: Callable[..., Store]) -> None:
+    """Two runs of the same folders at once each counted the other's additions as
+    duplicates: the second is refused at once; runs of different parts go together."""
+    first, second = store_factory("shared"), store_factory("shared")
+    with first.run_lock("all"):
+        with pytest.raises(IndexBusy, match="already writing"), second.run_lock("all"):
+            pass
+        with (
+            second.run_lock("1/2"),
+            first.run_lock("0/2"),
+            pytest.raises(IndexBusy, match="part 1/2"),
+            first.run_lock("1/2"),
+        ):
+            pass
+    with second.run_lock("all"):  # released by its holder
+        pass

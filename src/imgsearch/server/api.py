@@ -15,6 +15,7 @@ from fastapi import Query as QueryParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
+from imgsearch.errors import IndexBusy
 from imgsearch.models.catalog import catalog
 from imgsearch.search import reading
 from imgsearch.server import files
@@ -204,6 +205,14 @@ def start_index(service: ServiceDep) -> dict[str, Any]:
         raise ApiError(
             400, "NoRoots", "no folders are configured to index (IMGSEARCH_ROOTS or --root)"
         )
+    try:
+        with service.index.store.run_lock("all"):  # not another process's run (the CLI's)
+            pass
+    except IndexBusy:
+        raise ApiError(
+            409, "IndexRunning", "an index run started elsewhere (imgsearch index) is writing "
+            "to the index; try again when it ends",
+        ) from None  # fmt: skip
     if not service.start_index_run():
         raise ApiError(
             409, "IndexRunning", "a background job is already in progress; see GET /v1/index"

@@ -16,6 +16,7 @@ Vectors are float32 and L2-normalised; similarity is their inner product
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 from imgsearch.store.records import (
@@ -55,6 +56,11 @@ class Store(Protocol):
         unless ``reembed``: then every stored vector is dropped (files and
         metadata stay) and the index is bound to the new model.
         """
+
+    def run_lock(self, name: str) -> AbstractContextManager[None]:
+        """Held while an index run named ``name`` (``all``, or its part, ``2/4``) writes:
+        taking it while another process or thread holds it raises
+        :class:`~imgsearch.errors.IndexBusy` at once. A killed holder releases it."""
 
     # -- syncing with the disk -------------------------------------------------------
 

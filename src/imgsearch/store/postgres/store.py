@@ -36,6 +36,7 @@ from imgsearch.store.region_rows import (
     region_labels,
     region_stamps,
 )
+from imgsearch.store.run_locks import advisory_run_lock
 from imgsearch.store.terms import query_terms
 
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
@@ -57,6 +58,7 @@ class PostgresStore(PostgresTexts):
         pool_size: int = 1,
     ) -> None:
         conninfo, options = parse_url(url)
+        self._conninfo = conninfo
         self.collection = options.collection
         self.location = redact(url)
         self._lock = threading.RLock()
@@ -81,6 +83,15 @@ class PostgresStore(PostgresTexts):
             )
 
     # -- plumbing -------------------------------------------------------------------
+
+    @contextmanager
+    def run_lock(self, name: str) -> Iterator[None]:
+        lock_holder = connect(self._conninfo, self.location)
+        try:
+            with advisory_run_lock(lock_holder, self._collection_id, self.location, name):
+                yield
+        finally:
+            lock_holder.close()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from imgsearch.store.region_rows import (
     region_labels,
     region_stamps,
 )
+from imgsearch.store.run_locks import file_run_lock
 from imgsearch.store.sqlite.connect import connect as _connect
 from imgsearch.store.sqlite.queries import (
     SQLITE,
@@ -92,6 +93,9 @@ class SqliteStore(SqliteTexts, SqliteDocuments):
         )
 
     # -- plumbing -------------------------------------------------------------------
+
+    def run_lock(self, name: str) -> AbstractContextManager[None]:
+        return file_run_lock(self.folder, self.location, name)
 
     def close(self) -> None:
         """Save the HNSW graph if it moved on, and close the database."""
