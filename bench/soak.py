@@ -244,6 +244,7 @@ def mixed_load(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "end": round(rss, 1),
             "max_after_warm_up": round(max(warm), 1) if warm else None,
             "peak": round(peak, 1),
+            "every_minute": [round(rss, 1) for at, rss in samples if int(at) % 60 < 5],
         },
     }
 
@@ -305,6 +306,7 @@ def main() -> None:
             rss = load["rss_mb"]
             print(f"server RSS MB: after warm-up {rss['after_warm_up']}, max after warm-up "
                   f"{rss['max_after_warm_up']}, end {rss['end']}, peak {rss['peak']}")  # fmt: skip
+            print(f"server RSS MB each minute: {rss['every_minute']}")
             for kind, found in load["first_errors"].items():
                 print(f"  {kind}: {found}")
     if args.examples > 0:
