@@ -16,6 +16,7 @@ by indexed id reads the stored vector instead.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from imgsearch.confidence import Calibration, Confidence, calibration_for
 from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport, find_duplicates
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE, pair_calibration_for
 from imgsearch.encoder import Encoder, Vectors
-from imgsearch.errors import IndexNotFound, InvalidQuery, NotIndexed
+from imgsearch.errors import IndexBusy, IndexNotFound, InvalidQuery, NotIndexed
 from imgsearch.index_regions import IndexRegions
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.registry import load_encoder
@@ -143,6 +144,8 @@ class Index(IndexRegions):
         part: Part | str | None = None,
         read_text: bool | None = None,
         on_text: Callable[[int, int], None] | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
         """Bring the index in step with ``folders`` (see :mod:`imgsearch.indexer`; videos:
         which frames are kept and the caps, ``video``), then give its images the regions
@@ -151,11 +154,23 @@ class Index(IndexRegions):
         fill one index in parallel (see :mod:`imgsearch.indexer.parts`). ``read_text``
         turns reading the text in images (OCR) on or off for this and later runs (``None``:
         as the index was told last; see :mod:`imgsearch.indexer.text`); ``on_text``
-        follows the reading of images the run did not decode (done, total)."""
+        follows the reading of images the run did not decode (done, total). One run of the
+        same files writes at a time: while another holds the index, this one waits for it
+        (``on_wait`` hears why) or, with ``wait=False``, raises
+        :class:`~imgsearch.errors.IndexBusy` (see :mod:`imgsearch.store.run_locks`)."""
         from imgsearch.indexer.parts import Part
 
         share = Part.parse(part) if isinstance(part, str) else part
-        with self.store.run_lock("all" if share is None else f"{share.index}/{share.count}"):
+        with contextlib.ExitStack() as held:
+            name = "all" if share is None else f"{share.index}/{share.count}"
+            try:
+                held.enter_context(self.store.run_lock(name))
+            except IndexBusy as busy:
+                if not wait:
+                    raise
+                if on_wait is not None:
+                    on_wait(busy.message)
+                held.enter_context(self.store.run_lock(name, wait=True))
             return self._update(
                 folders, share, exclude=exclude, include_hidden=include_hidden,
                 retry_failed=retry_failed, reembed=reembed, on_event=on_event,

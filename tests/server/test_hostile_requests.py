@@ -79,7 +79,7 @@ def test_index_now_while_the_command_line_indexes_is_a_conflict(make_client: Any
     client = make_client()
     store = client.app.state.service.index.store  # type: ignore[attr-defined]
     other = type(store)(store.folder)  # another process's run, as far as the lock goes
-    with other.run_lock("all"):
+    with other.run_lock("all"):  # the server does not wait for it: says so at once
         answer = client.post("/v1/index")
     other.close()
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "IndexRunning"

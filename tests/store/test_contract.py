@@ -414,3 +414,16 @@ def test_one_index_run_of_the_same_files_at_a_time(store_factory: Callable[..., 
             pass
     with second.run_lock("all"):  # released by its holder
         pass
+    entered: list[str] = []
+    with first.run_lock("all"):
+        waiting = threading.Thread(target=lambda: _enter(second, entered))
+        waiting.start()
+        waiting.join(0.3)
+        assert waiting.is_alive() and entered == []  # waits while the first run writes
+    waiting.join(10)
+    assert entered == ["in"]
+
+
+def _enter(store: Store, entered: list[str]) -> None:
+    with store.run_lock("all", wait=True):
+        entered.append("in")

@@ -186,6 +186,7 @@ def index(
                 part=part,
                 read_text=ocr,
                 on_text=reporter.text_progress,
+                on_wait=lambda why: err.print(shown(f"waiting: {why}"), markup=False),
             )
         imported = None
         if annotations is not None:

@@ -57,10 +57,10 @@ class Store(Protocol):
         metadata stay) and the index is bound to the new model.
         """
 
-    def run_lock(self, name: str) -> AbstractContextManager[None]:
+    def run_lock(self, name: str, *, wait: bool = False) -> AbstractContextManager[None]:
         """Held while an index run named ``name`` (``all``, or its part, ``2/4``) writes:
-        taking it while another process or thread holds it raises
-        :class:`~imgsearch.errors.IndexBusy` at once. A killed holder releases it."""
+        taking it while another process or thread holds it waits for it (``wait``) or
+        raises :class:`~imgsearch.errors.IndexBusy` at once. A killed holder releases it."""
 
     # -- syncing with the disk -------------------------------------------------------
 

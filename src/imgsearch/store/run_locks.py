@@ -4,9 +4,10 @@ Two runs of the same folders at once (``imgsearch index`` while the server's "In
 runs) each read the files the other was adding, found their bytes already stored, and
 counted them as duplicates. A run takes its lock first: ``all``, or its part (``2/4``:
 runs of different parts fill one index together, see :mod:`imgsearch.indexer.parts`). A
-second run of the same name is refused at once with
-:class:`~imgsearch.errors.IndexBusy`; the lock dies with its holder, so a killed run never
-leaves one behind.
+second run of the same name waits for the first to end (``wait``: it then finds the files
+in step and counts nothing twice) or is refused at once with
+:class:`~imgsearch.errors.IndexBusy` (the server's "Index now"). The lock dies with its
+holder, so a killed run never leaves one behind.
 
 - The embedded store: ``flock`` on a file beside the database (per open file, so two
   runs in one process exclude each other too).
@@ -39,13 +40,13 @@ def _busy(location: str, name: str) -> IndexBusy:
 
 
 @contextmanager
-def file_run_lock(folder: Path, location: str, name: str) -> Iterator[None]:
+def file_run_lock(folder: Path, location: str, name: str, wait: bool = False) -> Iterator[None]:
     """The embedded store's run lock: ``flock`` on ``folder/run-NAME.lock``."""
     path = folder / f"run-{name.replace('/', '-of-')}.lock"
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise _busy(location, name) from None
         yield
@@ -55,16 +56,19 @@ def file_run_lock(folder: Path, location: str, name: str) -> Iterator[None]:
 
 @contextmanager
 def advisory_run_lock(
-    connection: Any, collection_id: int, location: str, name: str
+    connection: Any, collection_id: int, location: str, name: str, wait: bool = False
 ) -> Iterator[None]:
     """The PostgreSQL store's run lock, held by ``connection`` (one of its own: closing it
     releases the lock, as a killed process's does)."""
     key = zlib.crc32(f"{collection_id}:{name}".encode()) & 0x7FFFFFFF
-    (taken,) = connection.execute(
-        "SELECT pg_try_advisory_lock(%s, %s)", (ADVISORY_KEY, key)
-    ).fetchone()
-    if not taken:
-        raise _busy(location, name)
+    if wait:
+        connection.execute("SELECT pg_advisory_lock(%s, %s)", (ADVISORY_KEY, key))
+    else:
+        (taken,) = connection.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", (ADVISORY_KEY, key)
+        ).fetchone()
+        if not taken:
+            raise _busy(location, name)
     try:
         yield
     finally:

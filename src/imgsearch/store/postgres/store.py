@@ -85,10 +85,10 @@ class PostgresStore(PostgresTexts):
     # -- plumbing -------------------------------------------------------------------
 
     @contextmanager
-    def run_lock(self, name: str) -> Iterator[None]:
+    def run_lock(self, name: str, *, wait: bool = False) -> Iterator[None]:
         lock_holder = connect(self._conninfo, self.location)
         try:
-            with advisory_run_lock(lock_holder, self._collection_id, self.location, name):
+            with advisory_run_lock(lock_holder, self._collection_id, self.location, name, wait):
                 yield
         finally:
             lock_holder.close()

@@ -94,8 +94,8 @@ class SqliteStore(SqliteTexts, SqliteDocuments):
 
     # -- plumbing -------------------------------------------------------------------
 
-    def run_lock(self, name: str) -> AbstractContextManager[None]:
-        return file_run_lock(self.folder, self.location, name)
+    def run_lock(self, name: str, *, wait: bool = False) -> AbstractContextManager[None]:
+        return file_run_lock(self.folder, self.location, name, wait)
 
     def close(self) -> None:
         """Save the HNSW graph if it moved on, and close the database."""
