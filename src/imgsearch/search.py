@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import (
     EmptyQuery,
+    InvalidBox,
     InvalidQuery,
     ModelMismatch,
     NotIndexed,
@@ -322,6 +323,11 @@ def _part_vector(
         record = _indexed(store, part.image_id)
         if part.box is None:
             return _stored_vector(store, record.id)
+        if record.is_video:  # which moment's frame would the box be cut from?
+            raise InvalidBox(
+                f"image {record.id} is a video: a box is drawn on one of its frames",
+                hint="search with that frame as the example image, with the box on it",
+            )
         source = record.path
     else:
         assert part.image is not None

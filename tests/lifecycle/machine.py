@@ -111,6 +111,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.kills = 0
         self.videos = 0
         self.annotated: set[str] = set()  # paths whose imported boxes must stay regions
+        self.moved: set[str] = set()  # paths moved unchanged since the last completed run
         self.daemon: subprocess.Popen[bytes] | None = None
         self.daemons = 0
         self.client = self._start_server()
@@ -149,6 +150,8 @@ class Lifecycle(RuleBasedStateMachine):
         self.files[relative] = File(good, hashlib.sha256(content).hexdigest())
         self.clean.discard(relative)
         self.annotated.discard(relative)  # other bytes: what the boxes showed is gone
+        if relative in self.moved:  # moved, then changed: no run can tell it was moved
+            self.captions.pop(relative, None)
         self.synced = False
 
     def _fresh_name(self, folder: str, fmt: str) -> str:
@@ -206,6 +209,7 @@ class Lifecycle(RuleBasedStateMachine):
         if path in self.clean:  # moved unchanged: the index will know it for the same picture
             self.clean.discard(path)
             self.clean.add(name)
+            self.moved.add(name)
             if caption is not None:
                 self.captions[name] = caption
             if boxed:
@@ -244,6 +248,7 @@ class Lifecycle(RuleBasedStateMachine):
             assert job["state"] == "done", job
         self.synced = True
         self.clean = set(self.files)
+        self.moved = set()
 
     @precondition(lambda self: self.kills < self.kills_allowed and len(self.files) > 0)
     @rule(delay=st.floats(0.3, 2.0))
@@ -265,6 +270,7 @@ class Lifecycle(RuleBasedStateMachine):
             assert process.returncode in (0, 5), process.stderr.read() if process.stderr else ""
             self.synced = True
             self.clean = set(self.files)
+            self.moved = set()
         finally:
             if process.stderr:
                 process.stderr.close()
@@ -284,7 +290,7 @@ class Lifecycle(RuleBasedStateMachine):
             query = [word]
             if how == "cli like" and path is not None and self._indexed_id(path):
                 query = ["--like", self._absolute(path)]
-            elif how == "cli image" and path is not None and self.files[path].good:
+            elif how == "cli image" and path and self.files[path].good and path[-4:] != ".mp4":
                 query = ["--image", str(self.root / path)]
             result = self.cli("search", *query, "--paths", "--top", str(top))
             assert result.returncode in (0, 4), result.stderr  # 4: nothing indexed yet
@@ -294,6 +300,12 @@ class Lifecycle(RuleBasedStateMachine):
         image_id = self._indexed_id(path) if path is not None else None
         if how in ("like", "box") and image_id is not None:
             part = {"image_id": image_id}
+            if how == "box" and path is not None and path.endswith(".mp4"):
+                part["box"] = {"x": 0.25, "y": 0.25, "w": 0.5, "h": 0.5, "unit": "fraction"}
+                refused = self.http("POST", "/v1/search", json={"parts": [part]})
+                assert refused.status_code == 400, refused.text  # which frame? it says so
+                assert refused.json()["error"]["code"] == "InvalidBox", refused.text
+                return
             if how == "box":
                 part["box"] = {"x": 0.25, "y": 0.25, "w": 0.5, "h": 0.5, "unit": "fraction"}
         elif how == "upload" and path is not None and not path.endswith(".mp4"):

@@ -39,7 +39,7 @@ def test_a_slow_report_is_a_job_that_holds_up_no_request(
     assert other.status_code == 202 and other.json()["state"] == "queued"
     started = time.monotonic()
     assert client.get("/v1/status").status_code == 200
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5  # was 55 s behind queued reports
     gate.set()
     deadline = time.monotonic() + 30
     while (done := client.get("/v1/duplicates", params={"limit": 1})).status_code == 202:

@@ -117,3 +117,17 @@ def test_the_video_file_is_served_in_byte_ranges(served: tuple[TestClient, Path]
     assert beyond.json()["error"]["code"] == "RangeNotSatisfiable"
     several = client.get(link, headers={"Range": "bytes=0-1,5-6"})  # not read: the whole file
     assert several.status_code == 200 and several.content == data
+
+
+def test_a_box_on_a_whole_video_asks_for_one_of_its_frames(
+    served: tuple[TestClient, Path],
+) -> None:
+    client, _root = served
+    video = next(
+        h for h in client.post("/v1/search", json={"text": "x", "top": 5}).json()["hits"]
+        if h["media"] == "video"
+    )  # fmt: skip
+    box = {"x": 0.2, "y": 0.2, "w": 0.5, "h": 0.5, "unit": "fraction"}
+    answer = client.post("/v1/search", json={"parts": [{"image_id": video["id"], "box": box}]})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "InvalidBox"
+    assert "is a video" in answer.json()["error"]["message"]
