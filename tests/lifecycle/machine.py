@@ -59,6 +59,7 @@ class File:
 
     good: bool
     digest: str
+    video: bool = False
 
 
 def video_bytes(seed: int) -> bytes:
@@ -141,13 +142,13 @@ class Lifecycle(RuleBasedStateMachine):
         assert "Traceback" not in result.stderr, result.stderr
         return result
 
-    def _write(self, relative: str, content: bytes, good: bool) -> None:
+    def _write(self, relative: str, content: bytes, good: bool, video: bool = False) -> None:
         path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         self.clock += 10**9  # a second later than any mtime before: a change is always seen
         os.utime(path, ns=(self.clock, self.clock))
-        self.files[relative] = File(good, hashlib.sha256(content).hexdigest())
+        self.files[relative] = File(good, hashlib.sha256(content).hexdigest(), video)
         self.clean.discard(relative)
         self.annotated.discard(relative)  # other bytes: what the boxes showed is gone
         if relative in self.moved:  # moved, then changed: no run can tell it was moved
@@ -180,7 +181,7 @@ class Lifecycle(RuleBasedStateMachine):
             action = "add"
         if action == "video" and self.videos < MAX_VIDEOS:
             self.videos += 1
-            self._write(self._fresh_name(folder, "mp4"), video_bytes(seed), good=True)
+            self._write(self._fresh_name(folder, "mp4"), video_bytes(seed), good=True, video=True)
         elif action in ("add", "video"):
             self._write(self._fresh_name(folder, fmt), picture_bytes(seed, fmt), good=True)
         elif action == "corrupt":
@@ -193,10 +194,14 @@ class Lifecycle(RuleBasedStateMachine):
 
     def _copy(self, path: str, seed: int, folder: str) -> None:
         name = self._fresh_name(folder, path.rsplit(".", 1)[-1])
-        self._write(name, (self.root / path).read_bytes(), good=self.files[path].good)
+        original = self.files[path]
+        self._write(name, (self.root / path).read_bytes(), original.good, original.video)
 
     def _change(self, path: str, seed: int, folder: str) -> None:
-        self._write(path, picture_bytes(seed, path.rsplit(".", 1)[-1]), good=True)
+        if self.files[path].video:  # a video changed is another video
+            self._write(path, video_bytes(seed), good=True, video=True)
+        else:
+            self._write(path, picture_bytes(seed, path.rsplit(".", 1)[-1]), good=True)
 
     def _move(self, path: str, seed: int, folder: str) -> None:
         name = self._fresh_name(folder, path.rsplit(".", 1)[-1])
@@ -290,7 +295,9 @@ class Lifecycle(RuleBasedStateMachine):
             query = [word]
             if how == "cli like" and path is not None and self._indexed_id(path):
                 query = ["--like", self._absolute(path)]
-            elif how == "cli image" and path and self.files[path].good and path[-4:] != ".mp4":
+            elif (
+                how == "cli image" and path and self.files[path].good and not self.files[path].video
+            ):
                 query = ["--image", str(self.root / path)]
             result = self.cli("search", *query, "--paths", "--top", str(top))
             assert result.returncode in (0, 4), result.stderr  # 4: nothing indexed yet
@@ -300,7 +307,7 @@ class Lifecycle(RuleBasedStateMachine):
         image_id = self._indexed_id(path) if path is not None else None
         if how in ("like", "box") and image_id is not None:
             part = {"image_id": image_id}
-            if how == "box" and path is not None and path.endswith(".mp4"):
+            if how == "box" and path is not None and self.files[path].video:
                 part["box"] = {"x": 0.25, "y": 0.25, "w": 0.5, "h": 0.5, "unit": "fraction"}
                 refused = self.http("POST", "/v1/search", json={"parts": [part]})
                 assert refused.status_code == 400, refused.text  # which frame? it says so
@@ -308,7 +315,7 @@ class Lifecycle(RuleBasedStateMachine):
                 return
             if how == "box":
                 part["box"] = {"x": 0.25, "y": 0.25, "w": 0.5, "h": 0.5, "unit": "fraction"}
-        elif how == "upload" and path is not None and not path.endswith(".mp4"):
+        elif how == "upload" and path is not None and not self.files[path].video:
             data = base64.b64encode((self.root / path).read_bytes()).decode()
             part = {"image_base64": data}
         found = self.http("POST", "/v1/search", json={"parts": [part], "top": top})
