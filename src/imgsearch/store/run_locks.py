@@ -22,7 +22,6 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from imgsearch.errors import IndexBusy
 
@@ -56,20 +55,23 @@ def file_run_lock(folder: Path, location: str, name: str, wait: bool = False) ->
 
 @contextmanager
 def advisory_run_lock(
-    connection: Any, collection_id: int, location: str, name: str, wait: bool = False
+    conninfo: str, collection_id: int, location: str, name: str, wait: bool = False
 ) -> Iterator[None]:
-    """The PostgreSQL store's run lock, held by ``connection`` (one of its own: closing it
-    releases the lock, as a killed process's does)."""
+    """The PostgreSQL store's run lock, held by a connection of its own (not the store's,
+    which the run itself uses): closing it releases the lock, as a killed process's does."""
+    from imgsearch.store.postgres.connect import connect
+
     key = zlib.crc32(f"{collection_id}:{name}".encode()) & 0x7FFFFFFF
-    if wait:
-        connection.execute("SELECT pg_advisory_lock(%s, %s)", (ADVISORY_KEY, key))
-    else:
-        (taken,) = connection.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", (ADVISORY_KEY, key)
-        ).fetchone()
-        if not taken:
-            raise _busy(location, name)
+    connection = connect(conninfo, location)
     try:
+        if wait:
+            connection.execute("SELECT pg_advisory_lock(%s, %s)", (ADVISORY_KEY, key))
+        else:
+            (taken,) = connection.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", (ADVISORY_KEY, key)
+            ).fetchone()
+            if not taken:
+                raise _busy(location, name)
         yield
     finally:
-        connection.execute("SELECT pg_advisory_unlock(%s, %s)", (ADVISORY_KEY, key))
+        connection.close()  # ends the session, and with it the lock

@@ -9,7 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from imgsearch.errors import NotIndexed
@@ -84,14 +84,8 @@ class PostgresStore(PostgresTexts):
 
     # -- plumbing -------------------------------------------------------------------
 
-    @contextmanager
-    def run_lock(self, name: str, *, wait: bool = False) -> Iterator[None]:
-        lock_holder = connect(self._conninfo, self.location)
-        try:
-            with advisory_run_lock(lock_holder, self._collection_id, self.location, name, wait):
-                yield
-        finally:
-            lock_holder.close()
+    def run_lock(self, name: str, *, wait: bool = False) -> AbstractContextManager[None]:
+        return advisory_run_lock(self._conninfo, self._collection_id, self.location, name, wait)
 
     def close(self) -> None:
         if self._pool is not None:
