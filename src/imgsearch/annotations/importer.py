@@ -136,17 +136,25 @@ def import_annotations(
 def _chunks(ids: list[int], wanted: dict[int, list[LabeledBox]]) -> Iterator[list[int]]:
     """``ids`` in writes of at most :data:`IMAGES_PER_WRITE` images and (unless one image
     has more) :data:`BOXES_PER_WRITE` boxes."""
-    chunk: list[int] = []
-    boxes = 0
-    for image_id in ids:
-        count = len(wanted[image_id])
-        if chunk and (len(chunk) == IMAGES_PER_WRITE or boxes + count > BOXES_PER_WRITE):
-            yield chunk
-            chunk, boxes = [], 0
-        chunk.append(image_id)
-        boxes += count
-    if chunk:
-        yield chunk
+    return _budgeted(ids, lambda i: len(wanted[i]), BOXES_PER_WRITE, IMAGES_PER_WRITE)
+
+
+def _budgeted(
+    items: list[int], cost: Callable[[int], float], budget: float, most: int | None = None
+) -> Iterator[list[int]]:
+    """``items`` in order, in groups whose costs add up to at most ``budget`` (one item at
+    least, whatever it costs) and of at most ``most`` items."""
+    group: list[int] = []
+    spent = 0.0
+    for item in items:
+        price = cost(item)
+        if group and (spent + price > budget or len(group) == most):
+            yield group
+            group, spent = [], 0.0
+        group.append(item)
+        spent += price
+    if group:
+        yield group
 
 
 def _pairs(plan: _Planned) -> list[tuple[Region, Vectors]]:
@@ -254,19 +262,13 @@ def _embed(encoder: Encoder, planned: list[_Planned], padding: float, report: Im
 def _reads(plan: _Planned, todo: list[int], padding: float) -> Iterator[list[int]]:
     """``todo`` in groups whose padded crops add up to at most :data:`CROP_PIXELS_PER_READ`
     pixels (a box at least), each cut from one decode of the image."""
-    group: list[int] = []
-    pixels = 0.0
-    for n in todo:
+
+    def area(n: int) -> float:
         box = plan.regions[n].box
         assert box is not None
-        area = box.w * box.h * (1 + 2 * padding) ** 2
-        if group and pixels + area > CROP_PIXELS_PER_READ:
-            yield group
-            group, pixels = [], 0
-        group.append(n)
-        pixels += area
-    if group:
-        yield group
+        return box.w * box.h * (1 + 2 * padding) ** 2
+
+    return _budgeted(todo, area, CROP_PIXELS_PER_READ)
 
 
 def _padded(region: Region, padding: float) -> Box:
