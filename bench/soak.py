@@ -43,9 +43,7 @@ import json
 import math
 import os
 import random
-import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -59,14 +57,9 @@ from imgsearch import Index
 from imgsearch.demo.collection import generate_collection
 from imgsearch.demo.shapes import COLOURS, SHAPES
 from imgsearch.demo.videos import Appearance, VideoSpec, write_video
+from tests.server.test_real_server import running_server
 
 WORDS = tuple(COLOURS)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _memory(pid: int) -> tuple[float, float]:
@@ -180,26 +173,8 @@ def indexer(base: str, media: Path, stop: float, every: float, recorder: Recorde
 
 def mixed_load(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     media, index = build(folder, args.images, args.videos)
-    port = _free_port()
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "imgsearch.cli.main", "serve", "--index", str(index),
-         "--port", str(port), "--root", str(media), "--log-level", "warning"],
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "IMGSEARCH_THUMBNAIL_CACHE": str(folder / "thumbs")},
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"server did not start: {(folder / 'server.log').read_text()}")
-            time.sleep(0.2)
+    thumbs = str(folder / "thumbs")
+    with running_server(index, media, IMGSEARCH_THUMBNAIL_CACHE=thumbs) as (base, server):
         recorder = Recorder()
         uploads = upload_bytes(media)
         began = time.monotonic()
@@ -220,9 +195,6 @@ def mixed_load(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         for thread in threads:
             thread.join()
         rss, peak = _memory(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     warm = [rss for at, rss in samples if at >= args.seconds / 10]
     return {
         "seconds": args.seconds,
