@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -183,3 +184,50 @@ def test_the_confidence_sample_is_read_through_an_index_on_its_order(tmp_path: P
     assert "USING INDEX images_sample" in str(plan) and "TEMP B-TREE" not in str(plan), plan
     db.close()
     store.close()
+
+
+def _open_files() -> int:
+    return sum(1 for _ in Path("/proc/self/fd").iterdir())
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts open files in /proc")
+def test_a_thread_s_read_connection_closes_when_the_thread_ends(tmp_path: Path) -> None:
+    """The server's worker threads come and go; each one's connection (database, WAL and
+    shared-memory files, page cache) must go with it, or memory grows with every thread
+    the server ever started (issue 34: ~8 MB a minute under load)."""
+    store = SqliteStore(tmp_path)
+    store.bind(IndexSettings("m", DIM))
+    ids = fill(store, 0, unit_vectors(5, seed=3))
+    seen: list[int] = []
+
+    def read() -> None:
+        seen.append(len(store.get(ids)))
+
+    def in_a_thread() -> None:
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+
+    in_a_thread()
+    before = _open_files()
+    for _ in range(60):
+        in_a_thread()
+    assert seen == [5] * 61
+    assert _open_files() <= before + 1  # sixty threads later: their connections are closed
+
+    # A thread still running keeps its connection until the store closes it.
+    started, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        read()
+        started.set()
+        release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    started.wait(10)
+    assert _open_files() > before
+    store.close()
+    assert _open_files() < before
+    release.set()
+    holder.join()

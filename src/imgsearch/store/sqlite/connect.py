@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+import weakref
 from pathlib import Path
 
 from imgsearch.errors import StoreError
@@ -42,3 +44,48 @@ def connect(database: Path, timeout: float = OPEN_TIMEOUT) -> sqlite3.Connection
             if connection is not None:
                 connection.close()
             raise StoreError(f"cannot open the index database {database}: {exc}") from None
+
+
+class _ThreadConnection:
+    """One thread's connection; closed when the thread ends and its thread-local goes."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __del__(self) -> None:
+        self.connection.close()
+
+
+class ThreadReaders:
+    """A read connection per thread, so searches on server threads read concurrently (WAL)
+    and never inside another thread's transaction.
+
+    Why each connection lives and dies with its thread: the server's worker threads come
+    and go (an idle one ends after seconds, a busy moment starts new ones). Connections
+    kept for the store's lifetime piled up, one per thread ever seen, each with its file
+    handles and page cache: the server's memory grew by about 8 MB a minute under load.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self._database = database
+        self._local = threading.local()
+        self._open: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        """The calling thread's connection, opened on first use."""
+        held: _ThreadConnection | None = getattr(self._local, "held", None)
+        if held is None:
+            held = _ThreadConnection(connect(self._database))
+            self._local.held = held
+            with self._lock:
+                self._open.add(held)
+        return held.connection
+
+    def close(self) -> None:
+        """Close every thread's connection (threads still running reopen on next use)."""
+        with self._lock:
+            for held in list(self._open):
+                held.connection.close()
+            self._open.clear()
+        self._local = threading.local()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -28,6 +27,7 @@ from imgsearch.store.region_rows import (
     region_stamps,
 )
 from imgsearch.store.run_locks import file_run_lock
+from imgsearch.store.sqlite.connect import ThreadReaders
 from imgsearch.store.sqlite.connect import connect as _connect
 from imgsearch.store.sqlite.queries import (
     SQLITE,
@@ -77,11 +77,8 @@ class SqliteStore(SqliteTexts, SqliteDocuments):
             except OSError as exc:
                 raise StoreError(f"cannot create the index folder {self.folder}: {exc}") from None
         self._conn = _connect(database)
-        self._database = database
         migrate(self._conn)
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._readers = ThreadReaders(database)
         self._hnsw_threshold = hnsw_threshold
         self._images = SyncedVectors(
             VectorTable("images", "tombstones", self.folder), hnsw_threshold, hnsw
@@ -101,10 +98,7 @@ class SqliteStore(SqliteTexts, SqliteDocuments):
         """Save the HNSW graph if it moved on, and close the database."""
         self._images.save()
         self._regions.save()
-        with self._readers_lock:
-            for reader in self._readers:
-                reader.close()
-            self._readers.clear()
+        self._readers.close()
         self._conn.close()
 
     def __enter__(self) -> SqliteStore:
@@ -140,13 +134,7 @@ class SqliteStore(SqliteTexts, SqliteDocuments):
     def _reader(self) -> sqlite3.Connection:
         """A connection for the calling thread: searches on server threads read
         concurrently (WAL), never inside another thread's transaction."""
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = _connect(self._database)
-            self._local.connection = connection
-            with self._readers_lock:
-                self._readers.append(connection)
-        return connection
+        return self._readers.get()
 
     # -- the model guard -------------------------------------------------------------
 
