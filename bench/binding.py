@@ -33,9 +33,9 @@ from numpy.typing import NDArray
 
 sys.path[:0] = [p for p in sys.path if p.endswith("site-packages")]  # bench/http.py
 
-from imgsearch.confidence import AUTO_CONFIDENCE  # noqa: E402
 from imgsearch.demo.shapes import COLOURS, SHAPES  # noqa: E402
 from imgsearch.index import Index  # noqa: E402
+from imgsearch.query.confidence import AUTO_CONFIDENCE  # noqa: E402
 from imgsearch.store import StoredFile  # noqa: E402
 
 NAMES = [f"{colour} {shape}" for colour in COLOURS for shape in SHAPES]

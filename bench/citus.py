@@ -48,8 +48,8 @@ import psycopg
 
 from imgsearch.indexer.parts import Part
 from imgsearch.store import Filters, ImageFacts, ImageWrite, IndexSettings, WriteBatch
-from imgsearch.store.citus_cluster import start_cluster, stop_cluster
 from imgsearch.store.postgres import PostgresStore
+from imgsearch.store.postgres.local_cluster import start_cluster, stop_cluster
 from imgsearch.store.postgres.search import GraphKind, auto_ef_search
 from search import DIM, clustered
 

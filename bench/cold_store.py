@@ -32,7 +32,7 @@ import numpy as np
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
 
-from imgsearch.confidence import load_sample
+from imgsearch.query.confidence import load_sample
 from imgsearch.store import ImageFacts, ImageWrite, IndexSettings, SqliteStore, WriteBatch
 
 DIM = 512

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from imgsearch import Index, Query, QueryPart
-from imgsearch.confidence import Calibration, calibration_for, fit_calibration
 from imgsearch.demo.collection import ANNOTATIONS, generate_collection
 from imgsearch.demo.shapes import COLOURS, SHAPES
 from imgsearch.metrics import calibration_error, roc_auc
-from imgsearch.search import encode_query
+from imgsearch.query.confidence import Calibration, calibration_for, fit_calibration
+from imgsearch.query.expression import encode_query
 from imgsearch.types import Box
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # cosine, excess, relevant, query

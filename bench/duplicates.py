@@ -3,7 +3,7 @@ originals) and how fast (grouping 100,000 indexed pictures).
 
 Quality: a demo collection (``--images`` originals, half single shapes, half cluttered
 scenes, seed ``--seed``) plus six edited copies of every ``--every``-th original
-(:mod:`imgsearch.demo.variants`), indexed with ``demo-shapes``, grouped by
+(:mod:`tests.scaffold.variants`), indexed with ``demo-shapes``, grouped by
 ``imgsearch duplicates --json`` as a user runs it. A pair counts as found when both
 pictures land in one group; the truth is every pair within an original's family.
 
@@ -21,6 +21,10 @@ and on cosine alone) on a collection of seed ``--seed`` and prints them for
 
 from __future__ import annotations
 
+import _paths  # noqa: F401  (first: see bench/_paths.py)
+
+# isort: split
+
 import argparse
 import itertools
 import json
@@ -35,10 +39,10 @@ import numpy as np
 
 from imgsearch import Index
 from imgsearch.demo.collection import generate_collection
-from imgsearch.demo.variants import Family, write_variants
 from imgsearch.duplicates.find import PairScorer, nearest_pairs
 from imgsearch.duplicates.score import SHARP_EPSILON, pair_calibration_for
 from imgsearch.duplicates.thumbprint import SIZE as THUMBPRINT_BYTES
+from tests.scaffold.variants import Family, write_variants
 
 
 def build(folder: Path, images: int, seed: int, every: int) -> tuple[Path, list[Family]]:

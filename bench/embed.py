@@ -17,12 +17,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# ruff: noqa: E402 (imports follow the path fix below)
-# bench/http.py and bench/pgvector.py carry the names their issues give them, which would
-# shadow the standard library's `http` and the pgvector package for every import made by
-# a script run from this folder: look in this folder last, after everything installed.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
+import _paths  # noqa: F401  (first: see bench/_paths.py)
+
+# isort: split
 
 import argparse
 import os
@@ -35,7 +32,7 @@ from PIL import Image
 
 from imgsearch import Embedder
 from imgsearch.models.export import export_checkpoint
-from imgsearch.models.scaffold import CLIP_PRESETS, build_clip_checkpoint
+from tests.scaffold.checkpoints import CLIP_PRESETS, build_clip_checkpoint
 
 WORK = Path(__file__).resolve().parent.parent / ".bench"
 TEXTS = [

@@ -7,13 +7,17 @@ small, in clutter; seed 424242, which no shipped model was trained on) is indexe
 with the shipped ``demo-shapes`` model: once with its COCO annotations imported as
 regions, once with grid regions (levels 2 and 3). Queries are boxes (the labelled box
 plus 10% each side) around ``tiny`` or ``small`` objects; see
-:mod:`imgsearch.demo.objects`. Targets: annotation regions ≥ 0.9, grid ≥ 0.8, each
+:mod:`tests.scaffold.objects`. Targets: annotation regions ≥ 0.9, grid ≥ 0.8, each
 clearly above whole images.
 
     python bench/objects.py [--images 1000] [--queries 200] [--model demo-shapes]
 """
 
 from __future__ import annotations
+
+import _paths  # noqa: F401  (first: see bench/_paths.py)
+
+# isort: split
 
 import argparse
 import tempfile
@@ -22,7 +26,7 @@ from pathlib import Path
 
 from imgsearch import Index
 from imgsearch.demo.collection import ANNOTATIONS, generate_collection
-from imgsearch.demo.objects import box_queries, object_precision
+from tests.scaffold.objects import box_queries, object_precision
 
 SEED = 424242
 

@@ -1,6 +1,6 @@
 """Reading text in images (issue 19), first part: accuracy and cost of the reader.
 
-1. Accuracy on a held-out generated set (``imgsearch.demo.words``: made-up words in
+1. Accuracy on a held-out generated set (``tests.scaffold.words``: made-up words in
    DejaVu fonts on plain, noisy, gradient and photo backgrounds; some turned 5–15°;
    small and large text): word-level recall of what :class:`imgsearch.ocr.TextReader`
    reads against what was drawn, per kind, counted two ways — the word read as a word
@@ -21,22 +21,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-# ruff: noqa: E402 (imports follow the path fix below)
-# bench/http.py would shadow the standard library's `http` (see bench/embed.py)
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
+import _paths  # noqa: F401  (first: see bench/_paths.py)
+
+# isort: split
 
 import numpy as np
 from PIL import Image
 
-from imgsearch.demo.words import WordPicture, generate_word_pictures
 from imgsearch.ocr import TextReader
+from tests.scaffold.words import WordPicture, generate_word_pictures
 
 
 def found_words(lines: list[str]) -> set[str]:

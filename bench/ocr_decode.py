@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tests.conftest's photo(), the suite's photo-like pictures
+import _paths  # noqa: F401  (first: see bench/_paths.py; tests.conftest's photo())
 
-from imgsearch.demo.words import generate_word_pictures  # noqa: E402
-from imgsearch.indexer.text import TextReader, TextReading, decode_with_text  # noqa: E402
-from imgsearch.models.registry import load_encoder  # noqa: E402
-from imgsearch.models.settings import ModelSettings  # noqa: E402
-from imgsearch.ocr.policy import TextPolicy  # noqa: E402
-from tests.conftest import photo  # noqa: E402
+# isort: split
+
+from imgsearch.indexer.text import TextReader, TextReading, decode_with_text
+from imgsearch.models.registry import load_encoder
+from imgsearch.models.settings import ModelSettings
+from imgsearch.ocr.policy import TextPolicy
+from tests.conftest import photo
+from tests.scaffold.words import generate_word_pictures
 
 
 def per_file_ms(files: list[Path], work: object) -> float:

@@ -1,6 +1,6 @@
 """Reading text in images (issue 19), second part: indexing with ``--ocr``, and search.
 
-A mixed folder — half generated pictures with words (``imgsearch.demo.words``, a
+A mixed folder — half generated pictures with words (``tests.scaffold.words``, a
 held-out seed), half 12 MP photo-like JPEGs without text — is indexed, in the same run:
 
 1. without OCR (the reference);
@@ -22,13 +22,11 @@ compute, no visual knowledge of words), so the picture part of a query is noise 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-# ruff: noqa: E402 (imports follow the path fix below)
-# bench/http.py would shadow the standard library's `http` (see bench/embed.py)
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
+import _paths  # noqa: F401  (first: see bench/_paths.py)
+
+# isort: split
 
 import argparse
 import shutil
@@ -40,9 +38,9 @@ import numpy as np
 from PIL import Image
 
 from imgsearch import Index
-from imgsearch.demo.words import WordPicture, generate_word_pictures
-from imgsearch.search import Query, QueryPart
+from imgsearch.query.expression import Query, QueryPart
 from imgsearch.store import Filters
+from tests.scaffold.words import WordPicture, generate_word_pictures
 
 
 def photo(width: int, height: int, seed: int) -> Image.Image:

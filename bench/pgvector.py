@@ -34,8 +34,8 @@ import time
 import numpy as np
 
 from imgsearch.store import Filters, ImageFacts, ImageWrite, IndexSettings, SqliteStore, WriteBatch
-from imgsearch.store.pgserver import start_server
 from imgsearch.store.postgres import PostgresStore
+from imgsearch.store.postgres.local_server import start_server
 from search import DIM, clustered
 
 

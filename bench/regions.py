@@ -7,7 +7,7 @@ the factor against whole-only, measured in the same run.
 
 Part 2, search: an embedded index of ``--images`` clustered 512-d image vectors with
 ``--per-image`` region vectors each (clustered the same way), written through the store; 200 queries for the top 10 images by their best vector (whole or region,
-``imgsearch.matching``), exact and through the HNSW graphs: p50/p99 ms, recall@10 of the
+``imgsearch.query.matching``), exact and through the HNSW graphs: p50/p99 ms, recall@10 of the
 image ids against the exact answer, and the memory of both vector indexes.
 
     python bench/regions.py [--photos 16] [--images 100000] [--per-image 10]
@@ -35,7 +35,7 @@ import numpy as np
 
 from embed import model_folder, synthetic_jpegs
 from imgsearch import Embedder, Index
-from imgsearch.matching import nearest_images
+from imgsearch.query.matching import nearest_images
 from imgsearch.store import (
     Box,
     ImageFacts,

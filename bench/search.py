@@ -43,7 +43,7 @@ import numpy as np
 if TYPE_CHECKING:
     from imgsearch import Embedder
 
-from imgsearch.store.vector_index import HnswParams, VectorIndex
+from imgsearch.store.sqlite.vector_index import HnswParams, VectorIndex
 
 DIM = 512
 

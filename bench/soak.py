@@ -24,17 +24,12 @@ Targets (issue 34): zero 5xx; resident memory flat after warm-up; p99 of searche
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-# bench/http.py would shadow the standard library's `http` for every import made by a
-# script run from this folder: look in this folder last (as bench/http.py does), and in
-# the repository's root for the lifecycle machine, which lives with the tests.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE] + [str(_HERE)]
-sys.path.insert(0, str(_HERE.parent))
+import _paths  # noqa: F401  (first: see bench/_paths.py)
 
-# ruff: noqa: E402 (imports follow the path fix above)
+# isort: split
+
 import argparse
 import base64
 import io

@@ -42,8 +42,8 @@ from embed import WORK, model_folder
 from imgsearch import Embedder, Index
 from imgsearch.demo.shapes import COLOURS, SHAPES
 from imgsearch.demo.videos import Appearance, VideoSpec, write_video
-from imgsearch.encoder import embed_batches
 from imgsearch.media.video import Selection, probe, select_frames
+from imgsearch.models.encoder import embed_batches
 
 
 def moments(minutes: float, gop: int | None, seed: int = 7) -> VideoSpec:

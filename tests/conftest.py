@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imgsearch.embedder import Embedder
+from imgsearch.models.embedder import Embedder
 from tests.fakes import register as register_fakes
 
 register_fakes()  # fake-hash and fake-hash-b, through the registry a plugin would use
@@ -32,7 +32,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real PostgreSQL 16 with pgvector (pgserver), run as an unprivileged user when root."""
-    from imgsearch.store.pgserver import start_server
+    from imgsearch.store.postgres.local_server import start_server
 
     server = start_server(tmp_path_factory.mktemp("postgres") / "data")
     yield server.url
@@ -46,7 +46,7 @@ def citus_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     they are not installed, unless ``IMGSEARCH_REQUIRE_CITUS=1`` (set by CI) — then a
     failure."""
     from imgsearch.errors import StoreError
-    from imgsearch.store.citus_cluster import postgres_bin, start_cluster
+    from imgsearch.store.postgres.local_cluster import postgres_bin, start_cluster
 
     try:
         postgres_bin()
@@ -61,14 +61,14 @@ def citus_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def clip_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from imgsearch.models.scaffold import build_clip_checkpoint
+    from tests.scaffold.checkpoints import build_clip_checkpoint
 
     return build_clip_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-clip")
 
 
 @pytest.fixture(scope="session")
 def siglip_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from imgsearch.models.scaffold import build_siglip_checkpoint
+    from tests.scaffold.checkpoints import build_siglip_checkpoint
 
     return build_siglip_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-siglip")
 
@@ -94,14 +94,14 @@ def siglip_model_dir(siglip_checkpoint: Path, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture(scope="session")
 def resnet_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from imgsearch.models.scaffold import build_resnet_checkpoint
+    from tests.scaffold.checkpoints import build_resnet_checkpoint
 
     return build_resnet_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-resnet")
 
 
 @pytest.fixture(scope="session")
 def dinov2_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from imgsearch.models.scaffold import build_dinov2_checkpoint
+    from tests.scaffold.checkpoints import build_dinov2_checkpoint
 
     return build_dinov2_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-dinov2")
 

@@ -47,7 +47,7 @@ _PROJECTION = np.random.default_rng(7).standard_normal((3 * SIDE * SIDE, DIM)).a
 
 
 class HashEncoder:
-    """An :class:`~imgsearch.encoder.Encoder` (its ``model_id`` carries a variant, so two
+    """An :class:`~imgsearch.models.encoder.Encoder` (its ``model_id`` carries a variant, so two
     fakes can stand for two different models)."""
 
     def __init__(self, settings: ModelSettings, variant: str = "") -> None:

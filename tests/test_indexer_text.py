@@ -22,7 +22,7 @@ from imgsearch.errors import InvalidSettings
 from imgsearch.indexer import text as indexer_text
 from imgsearch.ocr.policy import TextPolicy
 from imgsearch.ocr.reader import OcrFailed
-from imgsearch.search import Query, QueryPart
+from imgsearch.query.expression import Query, QueryPart
 from imgsearch.store import Filters
 from imgsearch.types import Box, TextLine
 from tests.cli.test_cli import imgsearch

@@ -20,7 +20,7 @@ from imgsearch import Index
 from imgsearch.demo.videos import Appearance, VideoSpec, write_video
 from imgsearch.indexer.videos import VideoOptions
 from imgsearch.media.video import VideoLimits
-from imgsearch.search import Query, QueryPart
+from imgsearch.query.expression import Query, QueryPart
 from imgsearch.store import Filters, RegionRecord
 from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
@@ -267,7 +267,7 @@ def test_segments_are_ranked_exactly_and_only_videos_that_can_reach_the_page_are
     index.update([root])
     vector = index.encoder.embed_texts(["red star"])[0]
     # every segment of every video, ranked by hand
-    from imgsearch.ranking import _segments_of
+    from imgsearch.query.ranking import _segments_of
 
     everything = sorted(
         ((-s.cosine, r.id, s.start) for r in map(index.find, sorted(root.iterdir()))

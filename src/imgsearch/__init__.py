@@ -14,26 +14,27 @@ error is an :class:`ImgsearchError` (see :mod:`imgsearch.errors`).
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imgsearch.embedder import Embedder, ImageOutcome
-    from imgsearch.embedder_texts import TextEmbeddings
-    from imgsearch.encoder import Encoder
     from imgsearch.errors import ImgsearchError
     from imgsearch.index import Index
     from imgsearch.indexer import IndexEvent, IndexReport
     from imgsearch.media.decode import DecodeOptions, ImageSource
     from imgsearch.models.catalog import DEFAULT_MODEL, ModelSpec, catalog
+    from imgsearch.models.embedder import Embedder, ImageOutcome
+    from imgsearch.models.encoder import Encoder
     from imgsearch.models.export import export_checkpoint as export_model
     from imgsearch.models.registry import load_encoder, register_encoder
     from imgsearch.models.resolve import resolve_model
     from imgsearch.models.settings import ModelSettings
-    from imgsearch.search import Hit, Query, QueryPart
+    from imgsearch.models.text_tower import TextEmbeddings
+    from imgsearch.query.expression import Hit, Query, QueryPart
     from imgsearch.store import Filters, ImageRecord
     from imgsearch.types import Box
 
-__version__ = "0.1.0"
+__version__ = importlib.metadata.version("imgsearch")  # the installed distribution's, as the server reports it
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -71,11 +72,11 @@ _LOCATIONS = {
     "DEFAULT_MODEL": "imgsearch.models.catalog",
     "Box": "imgsearch.types",
     "DecodeOptions": "imgsearch.media.decode",
-    "Embedder": "imgsearch.embedder",
-    "Encoder": "imgsearch.encoder",
+    "Embedder": "imgsearch.models.embedder",
+    "Encoder": "imgsearch.models.encoder",
     "Filters": "imgsearch.store",
-    "Hit": "imgsearch.search",
-    "ImageOutcome": "imgsearch.embedder",
+    "Hit": "imgsearch.query.expression",
+    "ImageOutcome": "imgsearch.models.embedder",
     "ImageRecord": "imgsearch.store",
     "ImageSource": "imgsearch.media.decode",
     "ImgsearchError": "imgsearch.errors",
@@ -84,9 +85,9 @@ _LOCATIONS = {
     "IndexReport": "imgsearch.indexer",
     "ModelSettings": "imgsearch.models.settings",
     "ModelSpec": "imgsearch.models.catalog",
-    "Query": "imgsearch.search",
-    "QueryPart": "imgsearch.search",
-    "TextEmbeddings": "imgsearch.embedder_texts",
+    "Query": "imgsearch.query.expression",
+    "QueryPart": "imgsearch.query.expression",
+    "TextEmbeddings": "imgsearch.models.text_tower",
     "catalog": "imgsearch.models.catalog",
     "load_encoder": "imgsearch.models.registry",
     "register_encoder": "imgsearch.models.registry",

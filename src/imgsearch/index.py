@@ -23,17 +23,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imgsearch.confidence import Calibration, Confidence, calibration_for
 from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport, find_duplicates
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE, pair_calibration_for
-from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import IndexBusy, IndexNotFound, InvalidQuery, NotIndexed
 from imgsearch.index_regions import IndexRegions
 from imgsearch.models.catalog import DEFAULT_MODEL
+from imgsearch.models.encoder import Encoder, Vectors
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
-from imgsearch.ranking import rank
-from imgsearch.search import (
+from imgsearch.query.confidence import Calibration, Confidence, calibration_for
+from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
     Hit,
@@ -43,6 +42,7 @@ from imgsearch.search import (
     parse_expression,
     reading,
 )
+from imgsearch.query.ranking import rank
 from imgsearch.store import (
     Failure,
     Filters,
@@ -149,7 +149,7 @@ class Index(IndexRegions):
     ) -> IndexReport:
         """Bring the index in step with ``folders`` (see :mod:`imgsearch.indexer`; videos:
         which frames are kept and the caps, ``video``), then give its images the regions
-        the index's policy keeps (``report.regions``; see :mod:`imgsearch.region_policy`).
+        the index's policy keeps (``report.regions``; see :mod:`imgsearch.regions.policy`).
         ``part`` (``"I/N"``): only this indexer's share of the files, so that N indexers
         fill one index in parallel (see :mod:`imgsearch.indexer.parts`). ``read_text``
         turns reading the text in images (OCR) on or off for this and later runs (``None``:
@@ -194,7 +194,7 @@ class Index(IndexRegions):
     ) -> IndexReport:
         from imgsearch.indexer import Indexer
         from imgsearch.indexer.text import read_missing_text, text_reading
-        from imgsearch.region_policy import apply_policy
+        from imgsearch.regions.policy import apply_policy
 
         self._reading = text_reading(self.store, read_text, self._reading)
         indexer = Indexer(
@@ -245,7 +245,7 @@ class Index(IndexRegions):
     ) -> list[Hit]:
         """Ranked hits for ``query``: a :class:`Query` (which carries its own page, filters
         and weight: giving them here too is an error), parts, or an expression string
-        (``"2:dog + ./pool.jpg - grass"``; see :func:`~imgsearch.search.parse_expression`)."""
+        (``"2:dog + ./pool.jpg - grass"``; see :func:`~imgsearch.query.expression.parse_expression`)."""
         given = (top, offset, filters, metadata_weight)
         if isinstance(query, Query):
             if any(value is not None for value in given):
@@ -276,7 +276,7 @@ class Index(IndexRegions):
     def rank(self, vector: Vectors, query: Query, *, readable: bool = True) -> list[Hit]:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,
         confidence and its cut-off); ``readable=False``: the model could not read a text of
-        the query (:func:`~imgsearch.search.reading`), every hit gets confidence 0."""
+        the query (:func:`~imgsearch.query.expression.reading`), every hit gets confidence 0."""
         return rank(self.store, vector, query, self.confidence, readable=readable)
 
     def unknown_words(self, query: Query | str | Sequence[QueryPart]) -> list[str]:

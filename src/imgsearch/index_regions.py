@@ -10,16 +10,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imgsearch.encoder import Encoder
-from imgsearch.grid import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS
-from imgsearch.labels import DEFAULT_PROMPT, SuspectReport, label_suspects
-from imgsearch.region_pass import DEFAULT_PADDING, RegionReport
+from imgsearch.models.encoder import Encoder
+from imgsearch.regions.grid_windows import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS
+from imgsearch.regions.label_suspects import DEFAULT_PROMPT, SuspectReport, label_suspects
+from imgsearch.regions.passes import DEFAULT_PADDING, RegionReport
 from imgsearch.store import ImageRecord, RegionRecord, Store
 
 if TYPE_CHECKING:
-    from imgsearch.annotations import ImportReport
-    from imgsearch.detector import YoloDetector
-    from imgsearch.region_policy import RegionPolicy
+    from imgsearch.regions.annotations import ImportReport
+    from imgsearch.regions.detector import YoloDetector
+    from imgsearch.regions.policy import RegionPolicy
 
 
 class IndexRegions:
@@ -43,14 +43,14 @@ class IndexRegions:
     @property
     def region_policy(self) -> RegionPolicy:
         """The regions this index keeps by itself after every run (grid, detector)."""
-        from imgsearch.region_policy import RegionPolicy
+        from imgsearch.regions.policy import RegionPolicy
 
         return RegionPolicy.from_dict(self.store.region_policy())
 
     def set_region_policy(self, policy: RegionPolicy) -> None:
         """Keep these regions from now on (build parts with
-        :func:`~imgsearch.region_policy.grid_policy` and
-        :func:`~imgsearch.region_policy.detector_policy`); they are added on the next
+        :func:`~imgsearch.regions.policy.grid_policy` and
+        :func:`~imgsearch.regions.policy.detector_policy`); they are added on the next
         :meth:`update`. Regions already stored stay until their image changes."""
         self.store.set_region_policy(policy.as_dict())
 
@@ -65,8 +65,8 @@ class IndexRegions:
         """Import boxes and labels (COCO JSON, YOLO labels folder, Pascal VOC XML) for the
         images indexed under ``roots`` as their regions: each box is embedded (with
         ``padding`` of context) so that searches match it; see
-        :mod:`imgsearch.annotations.importer`."""
-        from imgsearch.annotations import import_annotations
+        :mod:`imgsearch.regions.annotations.importer`."""
+        from imgsearch.regions.annotations import import_annotations
 
         report = import_annotations(
             self.store, self.encoder, roots, path, padding=padding, on_progress=on_progress
@@ -83,8 +83,8 @@ class IndexRegions:
         on_progress: Callable[[int, int], None] | None = None,
     ) -> RegionReport:
         """Give the images under ``roots`` grid regions where they lack them (overlapping
-        windows at ``levels``; see :mod:`imgsearch.grid` for the scheme and its cost)."""
-        from imgsearch.grid import add_grid_regions
+        windows at ``levels``; see :mod:`imgsearch.regions.grid_windows` for the scheme and its cost)."""
+        from imgsearch.regions.grid_windows import add_grid_regions
 
         report = add_grid_regions(
             self.store, self.encoder, roots, levels=levels, keep_below=keep_below,
@@ -102,10 +102,10 @@ class IndexRegions:
         on_progress: Callable[[int, int], None] | None = None,
     ) -> RegionReport:
         """Run ``detector`` (an ONNX file in the Ultralytics YOLO layout, or a configured
-        :class:`~imgsearch.detector.YoloDetector` for other classes or thresholds) over the
+        :class:`~imgsearch.regions.detector.YoloDetector` for other classes or thresholds) over the
         images under ``roots`` that lack its regions; each object found becomes a region
-        with its class as label (see :mod:`imgsearch.detector`)."""
-        from imgsearch.detector import YoloDetector, add_detector_regions
+        with its class as label (see :mod:`imgsearch.regions.detector`)."""
+        from imgsearch.regions.detector import YoloDetector, add_detector_regions
 
         if not isinstance(detector, YoloDetector):
             detector = YoloDetector(Path(detector))
@@ -119,7 +119,7 @@ class IndexRegions:
         self, *, limit: int = 100, prompt: str = DEFAULT_PROMPT, source: str | None = "annotation"
     ) -> SuspectReport:
         """Labelled regions whose label the model disagrees with, likeliest mistakes first
-        (zero-shot against the collection's label set; see :mod:`imgsearch.labels`)."""
+        (zero-shot against the collection's label set; see :mod:`imgsearch.regions.label_suspects`)."""
         return label_suspects(self.store, self.encoder, limit=limit, prompt=prompt, source=source)
 
     def regions(self, image: int | str | os.PathLike[str]) -> list[RegionRecord]:

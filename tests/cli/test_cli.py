@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imgsearch.embedder import Embedder
+from imgsearch.models.embedder import Embedder
 from tests.conftest import hub_cache, photo
 
 

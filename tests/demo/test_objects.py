@@ -9,8 +9,8 @@ import pytest
 
 from imgsearch import Index
 from imgsearch.demo.collection import ANNOTATIONS, Collection, generate_collection
-from imgsearch.demo.objects import box_queries, object_precision
 from tests.cli.test_cli import imgsearch
+from tests.scaffold.objects import box_queries, object_precision
 
 pytestmark = pytest.mark.slow  # indexes 90 scenes with the shipped model, twice
 

@@ -11,7 +11,7 @@ import pytest
 
 from imgsearch.demo import batches, captions
 from imgsearch.demo.shapes import Background, Scene, Thing
-from imgsearch.embedder import Embedder
+from imgsearch.models.embedder import Embedder
 from imgsearch.models.layout import detect_layout, verify_checksums
 
 pytestmark = pytest.mark.model  # trains with torch

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from imgsearch.demo.words import (
+from tests.scaffold.words import (
     BACKGROUNDS,
     generate_word_pictures,
     load_word_pictures,

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from imgsearch import Index
 from imgsearch.demo.collection import generate_collection
-from imgsearch.demo.variants import EDITS, Family, write_variants
 from imgsearch.server import ServerSettings, create_app
+from tests.scaffold.variants import EDITS, Family, write_variants
 
 
 @pytest.fixture(scope="module")

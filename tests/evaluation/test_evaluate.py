@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from imgsearch import Index
-from imgsearch.confidence import Calibration
 from imgsearch.evaluation import evaluate
 from imgsearch.evaluation.judge import judge
 from imgsearch.evaluation.queries import read_queries
 from imgsearch.models.settings import ModelSettings
 from imgsearch.models.vocabulary import Vocabulary
+from imgsearch.query.confidence import Calibration
 from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from tests.fakes import DIM, HashEncoder, _word_vector
 from tests.store.conftest import facts

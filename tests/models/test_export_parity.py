@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imgsearch.embedder import Embedder
 from imgsearch.errors import ExportError
+from imgsearch.models.embedder import Embedder
 from imgsearch.models.export import export_checkpoint
 from imgsearch.models.layout import MANIFEST_FORMAT, sha256_file
 from tests.conftest import photo

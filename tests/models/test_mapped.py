@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imgsearch.embedder import Embedder
 from imgsearch.models import mapped
 from imgsearch.models.catalog import bundled_folder, get_spec
+from imgsearch.models.embedder import Embedder
 from imgsearch.models.mapped import mapped_copy
 
 DEMO = bundled_folder(get_spec("demo-shapes").bundled or "")

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imgsearch.embedder import Embedder
 from imgsearch.errors import (
     IncompleteModel,
     ModelError,
@@ -17,6 +16,7 @@ from imgsearch.errors import (
     ModelNotFound,
     UnrecognizedModelLayout,
 )
+from imgsearch.models.embedder import Embedder
 from imgsearch.models.layout import detect_layout, verify_checksums
 from imgsearch.models.resolve import resolve_model, split_precision
 from imgsearch.models.runtime import choose_providers

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from imgsearch.demo.words import WordPicture, generate_word_pictures
 from imgsearch.server import ServerSettings, create_app
 from imgsearch.store.text import fold_text
 from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
+from tests.scaffold.words import WordPicture, generate_word_pictures
 
 pytestmark = pytest.mark.slow  # real OCR: about a third of a second a picture
 SEED = 1  # ten pictures: every background, 3 rotated, 4 with small text, 8 of several lines

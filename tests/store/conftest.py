@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from imgsearch.store import ImageFacts, IndexSettings, SqliteStore, Store
-from imgsearch.store.vector_index import HnswParams
+from imgsearch.store.sqlite.vector_index import HnswParams
 
 STORES = ["sqlite", "postgres", "citus"]
 """``citus``: the PostgreSQL store on the coordinator of a real Citus cluster (a

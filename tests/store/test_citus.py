@@ -275,7 +275,7 @@ def test_answers_equal_a_single_server_on_the_same_data(
 def own_cluster(citus_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A cluster of this module's own (two workers), for tests that stop, add and
     rebalance nodes; ``citus_cluster`` first, so Citus is known to be there."""
-    from imgsearch.store.citus_cluster import start_cluster, stop_cluster
+    from imgsearch.store.postgres.local_cluster import start_cluster, stop_cluster
 
     folder = tmp_path_factory.mktemp("citus-ops") / "cluster"
     yield start_cluster(folder, workers=2)
@@ -285,7 +285,7 @@ def own_cluster(citus_cluster: Any, tmp_path_factory: pytest.TempPathFactory) ->
 def test_a_worker_down_fails_searches_fast_naming_it_and_they_work_when_it_returns(
     own_cluster: Any,
 ) -> None:
-    from imgsearch.store.citus_cluster import start_node, stop_node
+    from imgsearch.store.postgres.local_cluster import start_node, stop_node
 
     store = PostgresStore(collection(own_cluster.url, "worker-down"), hnsw_threshold=100)
     try:
@@ -312,7 +312,7 @@ def test_a_worker_down_fails_searches_fast_naming_it_and_they_work_when_it_retur
 
 
 def test_a_worker_added_and_shards_rebalanced_while_searches_run(own_cluster: Any) -> None:
-    from imgsearch.store.citus_cluster import add_worker
+    from imgsearch.store.postgres.local_cluster import add_worker
 
     store = PostgresStore(collection(own_cluster.url, "rebalance"), hnsw_threshold=100)
     try:

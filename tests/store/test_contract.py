@@ -356,7 +356,7 @@ def test_searches_on_many_threads_while_another_store_object_writes(
 def test_the_confidence_sample_is_drawn_by_a_fixed_hash_and_grows_with_the_collection(
     store: Store,
 ) -> None:
-    from imgsearch.confidence import sample_key
+    from imgsearch.query.confidence import sample_key
 
     ids = add(store, [f"/p/{i}.jpg" for i in range(300)], unit_vectors(300))
     sample, population = store.sample_images(40)

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from imgsearch.cli.main import cli_hint
-from imgsearch.confidence import sample_key
 from imgsearch.errors import StoreError
+from imgsearch.query.confidence import sample_key
 from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, TextSet, WriteBatch
 from imgsearch.store.core import SAMPLE_ORDER, filter_clause
 from imgsearch.store.postgres import POSTGRES, PostgresStore, split_url

@@ -332,7 +332,7 @@ def test_label_filters_through_the_hnsw_graphs_return_k_whenever_k_match(
 ) -> None:
     """Above the HNSW threshold a label that few regions carry still gives k images (or all
     that have it), found by their best such region; unfiltered, the graphs agree with exact."""
-    from imgsearch.matching import nearest_images
+    from imgsearch.query.matching import nearest_images
 
     store = store_factory("graphs", hnsw_threshold=200)
     store.bind(IndexSettings("test-model", DIM))

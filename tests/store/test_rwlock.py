@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from imgsearch.store.rwlock import ReadWriteLock
+from imgsearch.store.sqlite.rwlock import ReadWriteLock
 
 
 def test_readers_share_writers_exclude_and_a_waiting_writer_goes_before_new_readers() -> None:

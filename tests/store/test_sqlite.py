@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from imgsearch.cli.main import cli_hint
-from imgsearch.confidence import sample_key
 from imgsearch.errors import IndexNotFound, StoreError
+from imgsearch.query.confidence import sample_key
 from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from imgsearch.store.core import SAMPLE_ORDER
-from imgsearch.store.migrations import SCHEMA_VERSION
+from imgsearch.store.sqlite.migrations import SCHEMA_VERSION
 from tests.store.conftest import DIM, facts, unit_vectors
 
 

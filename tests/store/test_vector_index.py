@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imgsearch.store.vector_index import (
+from imgsearch.store.sqlite.vector_index import (
     SHARDED_SCAN_MIN,
     SHARDED_SUBSET_MIN,
     HnswParams,
@@ -70,7 +70,7 @@ def test_sharded_float16_scan_is_exact_for_large_collections(
 ) -> None:
     """From SHARDED_SCAN_MIN rows the exact path scans float16 shards in parallel and
     re-scores in float32: still the brute-force answer, with float32 scores."""
-    monkeypatch.setattr("imgsearch.store.vector_index.default_shards", lambda: 3)
+    monkeypatch.setattr("imgsearch.store.sqlite.vector_index.default_shards", lambda: 3)
     total = SHARDED_SCAN_MIN + 10_000
     vectors = clustered(total, dim=48, seed=3)
     ids = np.arange(10, 10 + total, dtype=np.int64)

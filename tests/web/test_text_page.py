@@ -12,10 +12,10 @@ from urllib.parse import quote_plus
 import pytest
 
 from imgsearch import Index
-from imgsearch.demo.words import WordPicture, generate_word_pictures
 from imgsearch.store import TextSet, WriteBatch
 from imgsearch.store.text import fold_text
 from imgsearch.types import Box, TextLine
+from tests.scaffold.words import WordPicture, generate_word_pictures
 from tests.web.conftest import _stop, serve
 
 pytestmark = pytest.mark.slow

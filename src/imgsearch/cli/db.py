@@ -50,7 +50,7 @@ def start(
 ) -> None:
     """Start the server (or find it running) and print its URL; it keeps running after this."""
     if citus:
-        from imgsearch.store.citus_cluster import add_worker, start_cluster
+        from imgsearch.store.postgres.local_cluster import add_worker, start_cluster
 
         folder = _data(data, citus=True)
         cluster = start_cluster(folder, workers)
@@ -58,7 +58,7 @@ def start(
             cluster = add_worker(folder)
         print(cluster.url)
         return
-    from imgsearch.store.pgserver import start_server
+    from imgsearch.store.postgres.local_server import start_server
 
     server = start_server(_data(data), keep_running=True)
     print(server.url)
@@ -68,11 +68,11 @@ def start(
 def stop(data: Path | None = DataOption, citus: bool = CitusOption) -> None:
     """Stop the server (or the Citus cluster) started by `imgsearch db start`."""
     if citus:
-        from imgsearch.store.citus_cluster import stop_cluster
+        from imgsearch.store.postgres.local_cluster import stop_cluster
 
         print("stopped" if stop_cluster(_data(data, citus=True)) else "not running")
         return
-    from imgsearch.store.pgserver import stop_server
+    from imgsearch.store.postgres.local_server import stop_server
 
     print("stopped" if stop_server(_data(data)) else "not running")
 

@@ -242,7 +242,7 @@ def evaluate(
 ) -> None:
     """Measure text, image and region precision@k of a model on a labelled collection."""
     from imgsearch.demo.evaluate import evaluate as measure
-    from imgsearch.embedder import Embedder
+    from imgsearch.models.embedder import Embedder
 
     result = measure(Embedder(model), load_collection(collection), k=k)
     json.dump(result.to_dict(), sys.stdout, indent=2)

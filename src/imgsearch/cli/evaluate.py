@@ -21,12 +21,12 @@ from rich.table import Table
 from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, PrecisionOption, model_settings, open_index
-from imgsearch.confidence import AUTO_CONFIDENCE
 from imgsearch.errors import InvalidSettings
 from imgsearch.evaluation import DEFAULT_DEPTH, Evaluation, Summary, evaluate
 from imgsearch.evaluation.compare import compare
 from imgsearch.evaluation.queries import QueryFile, read_queries
-from imgsearch.search import DEFAULT_METADATA_WEIGHT
+from imgsearch.query.confidence import AUTO_CONFIDENCE
+from imgsearch.query.expression import DEFAULT_METADATA_WEIGHT
 
 EXIT_SOME_LINES_UNUSABLE = 2
 COLUMNS = (

@@ -28,7 +28,6 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from imgsearch.annotations import DEFAULT_PADDING, ImportReport
 from imgsearch.cli.index_regions import MAX_PROBLEMS_SHOWN, changed_policy, print_regions
 from imgsearch.cli.options import (
     IndexOption,
@@ -38,10 +37,11 @@ from imgsearch.cli.options import (
     open_index,
 )
 from imgsearch.cli.shown import shown
-from imgsearch.detector import DEFAULT_CONFIDENCE, DEFAULT_IOU
 from imgsearch.indexer import IndexEvent, IndexReport
 from imgsearch.indexer.videos import VideoOptions
 from imgsearch.media.video import FramePolicy, VideoLimits
+from imgsearch.regions.annotations import DEFAULT_PADDING, ImportReport
+from imgsearch.regions.detector import DEFAULT_CONFIDENCE, DEFAULT_IOU
 
 EXIT_FILES_FAILED = 5
 _LOG_EVERY_SECONDS = 5.0

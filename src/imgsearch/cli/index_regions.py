@@ -2,7 +2,7 @@
 and printing what the policy's passes did.
 
 ``--regions grid`` / ``--detector FILE`` are remembered by the index (its region policy,
-:mod:`imgsearch.region_policy`): later runs, from the CLI or the server, keep adding
+:mod:`imgsearch.regions.policy`): later runs, from the CLI or the server, keep adding
 windows and objects for new and changed images without the flags. ``--regions none`` and
 ``--no-detector`` stop that; a run without these flags keeps the policy as it is.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 from rich.console import Console
 
 from imgsearch.errors import InvalidSettings
-from imgsearch.region_pass import RegionReport
-from imgsearch.region_policy import RegionPolicy, detector_policy, grid_policy
+from imgsearch.regions.passes import RegionReport
+from imgsearch.regions.policy import RegionPolicy, detector_policy, grid_policy
 
 MAX_PROBLEMS_SHOWN = 20
 

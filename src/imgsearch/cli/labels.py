@@ -1,5 +1,5 @@
 """``imgsearch labels``: the label set of the annotated regions, and the boxes whose label
-the model disagrees with (see :mod:`imgsearch.labels`)."""
+the model disagrees with (see :mod:`imgsearch.regions.label_suspects`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
-from imgsearch.labels import DEFAULT_PROMPT
+from imgsearch.regions.label_suspects import DEFAULT_PROMPT
 
 app = typer.Typer(help="Check the labels of annotated boxes.", no_args_is_help=True)
 

@@ -14,10 +14,10 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 import typer
 
 from imgsearch.config import default_cache_dir, default_index_dir, env_list, hub_offline
-from imgsearch.encoder import Encoder
 from imgsearch.index import Index
 from imgsearch.media.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 from imgsearch.models.catalog import DEFAULT_MODEL
+from imgsearch.models.encoder import Encoder
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import DEFAULT_IMAGE_BATCH, ModelSettings
 

@@ -21,7 +21,7 @@ from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, ope
 from imgsearch.cli.shown import shown
 from imgsearch.errors import InvalidQuery
 from imgsearch.index import Index
-from imgsearch.search import (
+from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Hit,
     Query,
@@ -29,7 +29,7 @@ from imgsearch.search import (
     parse_expression,
     reading,
 )
-from imgsearch.segments import clock
+from imgsearch.query.segments import clock
 from imgsearch.store import Filters
 from imgsearch.store.text import line_as_dict
 from imgsearch.types import Box

@@ -13,7 +13,7 @@ from rich.console import Console
 from imgsearch.cli.options import IndexOption, open_index
 from imgsearch.cli.resident.address import answers, index_key, socket_path
 from imgsearch.cli.shown import shown
-from imgsearch.region_policy import RegionPolicy
+from imgsearch.regions.policy import RegionPolicy
 
 
 def status(

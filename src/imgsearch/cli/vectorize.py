@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 
 from imgsearch.cli.options import MaxPixelsOption, ModelOption, PrecisionOption, build_encoder
-from imgsearch.embedder import Embedder
 from imgsearch.errors import InputError
+from imgsearch.models.embedder import Embedder
 from imgsearch.types import Box
 
 

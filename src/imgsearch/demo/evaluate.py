@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.demo.collection import Collection, LabeledImage, iter_names
-from imgsearch.embedder import Embedder
+from imgsearch.models.embedder import Embedder
 from imgsearch.types import Box
 
 MAX_EXAMPLE_QUERIES = 200

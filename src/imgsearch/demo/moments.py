@@ -25,7 +25,7 @@ from pathlib import Path
 from imgsearch.demo.shapes import COLOURS, SHAPES, Background
 from imgsearch.demo.videos import Appearance, VideoSpec, write_video
 from imgsearch.index import Index
-from imgsearch.search import Hit
+from imgsearch.query.expression import Hit
 from imgsearch.store import Filters
 
 TARGET_COLOURS = ("blue", "green", "red", "purple", "yellow", "orange")

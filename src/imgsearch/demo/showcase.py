@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from imgsearch.demo.collection import Collection, LabeledImage
-from imgsearch.search import QueryPart
+from imgsearch.query.expression import QueryPart
 from imgsearch.types import Box
 
 

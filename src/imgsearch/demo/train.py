@@ -69,7 +69,7 @@ from imgsearch.demo.shapes import (
     TONES,
     sample_scene,
 )
-from imgsearch.embedder import Embedder
+from imgsearch.models.embedder import Embedder
 from imgsearch.models.export import export_towers
 from imgsearch.models.layout import write_manifest
 from imgsearch.models.preprocess import ImagePreprocess

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from imgsearch.confidence import AUTO_CONFIDENCE, Calibration
 from imgsearch.evaluation.diagram import reliability_svg
 from imgsearch.evaluation.judge import DEFAULT_DEPTH, judge
 from imgsearch.evaluation.queries import (
@@ -44,7 +43,8 @@ from imgsearch.evaluation.summary import (
 )
 from imgsearch.index import Index
 from imgsearch.metrics import ReliabilityBin
-from imgsearch.search import DEFAULT_METADATA_WEIGHT
+from imgsearch.query.confidence import AUTO_CONFIDENCE, Calibration
+from imgsearch.query.expression import DEFAULT_METADATA_WEIGHT
 
 __all__ = [
     "DEFAULT_DEPTH",

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from imgsearch.annotations.importer import relative_to_roots
 from imgsearch.errors import InvalidSettings
 from imgsearch.evaluation import Evaluation, evaluate
 from imgsearch.evaluation.queries import QueryFile, read_queries
 from imgsearch.index import Index
 from imgsearch.models.settings import ModelSettings
+from imgsearch.regions.annotations.importer import relative_to_roots
 from imgsearch.store import Store
 
 ANNOTATIONS = "annotations-of-the-base-index.json"

@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 from imgsearch.errors import ImgsearchError
 from imgsearch.evaluation.queries import LabelledQuery, LineProblem, Relevance
 from imgsearch.index import Index
-from imgsearch.ranking import query_null
-from imgsearch.search import DEFAULT_METADATA_WEIGHT, Query, encode_query, reading
+from imgsearch.query.expression import DEFAULT_METADATA_WEIGHT, Query, encode_query, reading
+from imgsearch.query.ranking import query_null
 
 DEFAULT_DEPTH = 10_000
 """Hits judged per query; images past them count as ranked below every hit."""

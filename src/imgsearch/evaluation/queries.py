@@ -30,7 +30,7 @@ from typing import Any
 
 from imgsearch import json_input
 from imgsearch.errors import ImgsearchError, InputError
-from imgsearch.search import QueryPart, parse_expression
+from imgsearch.query.expression import QueryPart, parse_expression
 from imgsearch.store.records import REGION_SOURCES
 from imgsearch.types import Box
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from imgsearch.confidence import Calibration, fit_calibration
 from imgsearch.evaluation.judge import Judged
 from imgsearch.metrics import (
     ReliabilityBin,
@@ -28,6 +27,7 @@ from imgsearch.metrics import (
     reliability,
     roc_auc,
 )
+from imgsearch.query.confidence import Calibration, fit_calibration
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from imgsearch.indexer.text import TextReport
 from imgsearch.store import Failure, Run
 
 if TYPE_CHECKING:
-    from imgsearch.region_pass import RegionReport
+    from imgsearch.regions.passes import RegionReport
 
 EventKind = Literal[
     "added", "updated", "touched", "moved", "duplicate", "removed", "failed", "unchanged", "skipped"
@@ -50,7 +50,7 @@ class IndexReport:
     walk_errors: list[tuple[str, str]] = field(default_factory=list)
     regions: dict[str, RegionReport] = field(default_factory=dict)
     """What the index's region policy added after the run, per source (``grid``,
-    ``detector``; see :mod:`imgsearch.region_policy`)."""
+    ``detector``; see :mod:`imgsearch.regions.policy`)."""
     text: TextReport = field(default_factory=TextReport)
     """Images whose text was read (OCR) this run, in the decode pass and after it."""
 

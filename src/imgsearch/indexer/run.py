@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from imgsearch.duplicates.thumbprint import thumbprint
-from imgsearch.encoder import Encoder, Vectors
 from imgsearch.errors import InputError
 from imgsearch.indexer.parts import Part
 from imgsearch.indexer.report import EventKind, IndexEvent, IndexReport
@@ -36,6 +35,7 @@ from imgsearch.indexer.text import TextReading
 from imgsearch.indexer.thumbprints import add_thumbprints, missing_thumbprints
 from imgsearch.indexer.videos import VideoOptions, embed_video, is_video, read_video, reuse
 from imgsearch.media.walk import FileEntry, walk_images
+from imgsearch.models.encoder import Encoder, Vectors
 from imgsearch.pipeline import ordered_map
 from imgsearch.store import IndexSettings, RegionSet, Store, TextSet, WriteBatch
 

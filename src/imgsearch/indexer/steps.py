@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgsearch.encoder import Encoder, Pixels, Vectors
 from imgsearch.errors import ImageError, ImageUnreadable
 from imgsearch.indexer.report import EventKind
 from imgsearch.indexer.text import TextRead, TextReading, decode_with_text
 from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry
+from imgsearch.models.encoder import Encoder, Pixels, Vectors
 from imgsearch.store import Failure, ImageFacts, ImageWrite, Region, StoredFile
 
 

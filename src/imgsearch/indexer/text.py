@@ -25,11 +25,11 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from imgsearch.encoder import Encoder, Pixels
 from imgsearch.errors import ImageError
 from imgsearch.media.decode import read_image
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.media.sources import too_large
+from imgsearch.models.encoder import Encoder, Pixels
 from imgsearch.ocr.policy import TextPolicy
 from imgsearch.ocr.reader import OcrFailed, TextReader
 from imgsearch.pipeline import ordered_map

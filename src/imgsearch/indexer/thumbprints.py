@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from imgsearch.duplicates.thumbprint import thumbprint
-from imgsearch.encoder import Encoder
 from imgsearch.errors import ImageError
 from imgsearch.indexer.videos import is_video
+from imgsearch.models.encoder import Encoder
 from imgsearch.pipeline import ordered_map
 from imgsearch.store import Store, StoredFile
 

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsearch.encoder import Encoder, Pixels, Vectors
 from imgsearch.errors import ImageError, ImageUnreadable, UnsupportedVideo
 from imgsearch.indexer.report import EventKind
 from imgsearch.indexer.steps import Candidate, Moves, Outcome, Read, failure_of
 from imgsearch.media.sniff import looks_like_image, looks_like_video
 from imgsearch.media.video import FramePolicy, Selection, VideoLimits
 from imgsearch.media.walk import VIDEO_EXTENSIONS
+from imgsearch.models.encoder import Encoder, Pixels, Vectors
 from imgsearch.store import ImageFacts, ImageWrite, Region
 
 CHUNK = 1 << 20

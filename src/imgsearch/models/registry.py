@@ -1,7 +1,7 @@
 """Which encoder a model name loads: registered encoders first, then model folders.
 
 A model name is usually a catalog name, a Hugging Face repo id or a folder, and
-loads an :class:`~imgsearch.embedder.Embedder` (ONNX towers). Other encoders
+loads an :class:`~imgsearch.models.embedder.Embedder` (ONNX towers). Other encoders
 register under a name — in code with :func:`register_encoder`, or from an
 installed package through the ``imgsearch.encoders`` entry-point group
 (``name = "package.module:factory"``), or from modules the CLI and the server import
@@ -17,8 +17,8 @@ import threading
 from collections.abc import Callable
 from importlib.metadata import entry_points
 
-from imgsearch.encoder import Encoder
 from imgsearch.errors import ModelError
+from imgsearch.models.encoder import Encoder
 from imgsearch.models.settings import ModelSettings
 
 EncoderFactory = Callable[[ModelSettings], Encoder]
@@ -51,7 +51,7 @@ def load_encoder(settings: ModelSettings) -> Encoder:
     factory = _factory(settings.name)
     if factory is not None:
         return factory(settings)
-    from imgsearch.embedder import Embedder
+    from imgsearch.models.embedder import Embedder
 
     return Embedder.from_settings(settings)
 

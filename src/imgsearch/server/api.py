@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from imgsearch.errors import IndexBusy
 from imgsearch.models.catalog import catalog
-from imgsearch.search import reading
+from imgsearch.query.expression import reading
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.outputs import MIME, hit_out, image_out

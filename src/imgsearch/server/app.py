@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -13,7 +14,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from imgsearch import __version__
 from imgsearch.media.memory import return_large_buffers
 from imgsearch.media.quiet import quiet_decoders
 from imgsearch.server import api, azure, duplicates_api, errors, objects_api, videos_api, web
@@ -62,7 +62,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         log.info(
             "imgsearch %s serving %s with model %s",
-            __version__,
+            version("imgsearch"),
             service.index.store.location,
             service.model_id,
         )
@@ -73,7 +73,7 @@ def create_app(
 
     app = FastAPI(
         title="imgsearch",
-        version=__version__,
+        version=version("imgsearch"),
         description="Multi-modal image search: vectorize and search images by text, image or region. "
         'Errors are JSON `{"error": {"code", "message"}}`; the Azure AI Vision compatible routes '
         "use Azure's envelope.",

@@ -1,6 +1,6 @@
-"""The served model as requests see it: an :class:`~imgsearch.encoder.Encoder` that batches.
+"""The served model as requests see it: an :class:`~imgsearch.models.encoder.Encoder` that batches.
 
-Queries resolve through the same :func:`~imgsearch.search.encode_query` as the
+Queries resolve through the same :func:`~imgsearch.query.expression.encode_query` as the
 library; what differs for a server is wrapped here, behind the encoder
 contract, instead of hooks into :class:`~imgsearch.index.Index`:
 
@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import BinaryIO
 
-from imgsearch.encoder import Encoder, Pixels, Vectors
 from imgsearch.media.decode import DecodeOptions
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.media.sources import ImageSource
+from imgsearch.models.encoder import Encoder, Pixels, Vectors
 from imgsearch.models.vocabulary import Vocabulary
 from imgsearch.server.batching import Batcher, TextBatcher
 from imgsearch.types import Box

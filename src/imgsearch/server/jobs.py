@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from imgsearch.encoder import Encoder
 from imgsearch.errors import ImgsearchError
 from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent
+from imgsearch.models.encoder import Encoder
 
 log = logging.getLogger("imgsearch.server")
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi import Path as PathParam
 from fastapi import Query as QueryParam
 
-from imgsearch.annotations import DEFAULT_PADDING
-from imgsearch.labels import DEFAULT_PROMPT
+from imgsearch.regions.annotations import DEFAULT_PADDING
+from imgsearch.regions.label_suspects import DEFAULT_PROMPT
 from imgsearch.server import files
 from imgsearch.server.api import ImageId, ServiceDep, ThumbnailSize, jpeg_response
 from imgsearch.server.body import media_type, parse_json, read_body

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from imgsearch.search import Hit
-from imgsearch.segments import Segment
+from imgsearch.query.expression import Hit
+from imgsearch.query.segments import Segment
 from imgsearch.server.schemas import ImageOut, Links, RegionOut, TextLineOut
 from imgsearch.store import ImageRecord, RegionRecord
 from imgsearch.store.text import line_as_dict

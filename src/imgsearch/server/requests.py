@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from imgsearch.search import Query, QueryPart
+from imgsearch.query.expression import Query, QueryPart
 from imgsearch.server.errors import ApiError
 from imgsearch.server.fetch import FetchError
 from imgsearch.server.schemas import FiltersIn, ImageIn, SearchIn

@@ -29,14 +29,14 @@ from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
 from imgsearch.config import default_data_dir, default_index_dir
-from imgsearch.embedder import Embedder
-from imgsearch.encoder import Encoder
 from imgsearch.index import Index
-from imgsearch.labels import SuspectReport, label_suspects
 from imgsearch.media.decode import load_rgb
 from imgsearch.media.video_seek import frame_at
+from imgsearch.models.embedder import Embedder
+from imgsearch.models.encoder import Encoder
 from imgsearch.pipeline import ordered_map
-from imgsearch.search import Hit, Query, encode_query, reading
+from imgsearch.query.expression import Hit, Query, encode_query, reading
+from imgsearch.regions.label_suspects import SuspectReport, label_suspects
 from imgsearch.server import files
 from imgsearch.server.batching import Batcher, TextBatcher
 from imgsearch.server.encoding import ServingEncoder
@@ -206,7 +206,7 @@ class Service:
         return self.index.annotate(image_id, caption=caption, tags=tags)
 
     def label_suspects(self, limit: int, prompt: str, source: str | None) -> SuspectReport:
-        """Labelled regions the served model disagrees with (see :mod:`imgsearch.labels`)."""
+        """Labelled regions the served model disagrees with (see :mod:`imgsearch.regions.label_suspects`)."""
         return label_suspects(
             self.index.store, self.serving, limit=limit, prompt=prompt, source=source
         )

@@ -139,7 +139,7 @@ class Store(Protocol):
         """Every label of the regions (from ``source``; None: any), with how many carry it."""
 
     def region_policy(self) -> dict[str, Any]:
-        """The regions the index keeps by itself (see :mod:`imgsearch.region_policy`), as
+        """The regions the index keeps by itself (see :mod:`imgsearch.regions.policy`), as
         stored; ``{}`` when none was set."""
 
     def set_region_policy(self, policy: Mapping[str, Any]) -> None:
@@ -147,7 +147,7 @@ class Store(Protocol):
 
     def calibration(self) -> dict[str, Any]:
         """The confidence calibration fitted for this index (see
-        :mod:`imgsearch.confidence`), as stored; ``{}`` when none was fitted."""
+        :mod:`imgsearch.query.confidence`), as stored; ``{}`` when none was fitted."""
 
     def set_calibration(self, calibration: Mapping[str, Any]) -> None:
         """Store ``calibration`` (JSON-serialisable) in place of the last one."""

@@ -142,7 +142,7 @@ def stack_vectors(
 
 SAMPLE_ORDER = "((id % 2147483648) * 1103515245 + 12345) % 2147483648, id"
 """The order a collection's sample is drawn in: a fixed hash of the image id (the same in
-SQLite and PostgreSQL, and :func:`imgsearch.confidence.sample_key`), so the sample is the
+SQLite and PostgreSQL, and :func:`imgsearch.query.confidence.sample_key`), so the sample is the
 same every time and a growing collection only swaps in the new images that hash low.
 Migrations 0007 (SQLite) and 0014 (PostgreSQL) index this very expression, so that the
 sample is read without sorting the collection: change it only with new migrations."""

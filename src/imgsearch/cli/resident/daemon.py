@@ -39,7 +39,7 @@ from imgsearch.cli.resident.address import (
 )
 from imgsearch.errors import DaemonAlreadyRunning, TextNotSupported
 from imgsearch.index import Index
-from imgsearch.search import Query, QueryPart
+from imgsearch.query.expression import Query, QueryPart
 
 READ_TIMEOUT_S = 10.0
 """How long a caller may take to send its request (requests are answered one at a time)."""

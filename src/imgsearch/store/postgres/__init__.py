@@ -16,7 +16,7 @@ docs/scaling.md).
   scan), then re-scores them in float32 from the stored vectors, so cosines
   and their order are exactly the embedded store's;
 - the metadata score is BM25 over the same tokens as the embedded store's
-  FTS5 (:mod:`imgsearch.store.terms`), computed in SQL;
+  FTS5 (:mod:`imgsearch.store.postgres.terms`), computed in SQL;
 - every batch is one transaction of upserts keyed by (collection, path) — paths
   locked, then updated by id or copied in — so a repeated batch after a crash
   updates rather than duplicates; binding and re-embedding take a per-collection

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from imgsearch.errors import StoreError, StoreUnavailable
-from imgsearch.store.pg_migrations import migrate
 from imgsearch.store.postgres import citus
+from imgsearch.store.postgres.migrations import migrate
 
 
 def connect(conninfo: str, location: str, *, distribute_new: bool = True) -> Any:

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from imgsearch.store.postgres import citus
+from imgsearch.store.postgres.terms import K1, B
 from imgsearch.store.postgres.write import as_vector
 from imgsearch.store.records import Vector
-from imgsearch.store.terms import K1, B
 
 MAX_EF_SEARCH = 1000  # pgvector's limit
 MIN_EF_SEARCH = 40  # pgvector's default

@@ -25,6 +25,7 @@ from imgsearch.store.postgres.documents import find_collection, read_document, w
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings, preferred_kind
+from imgsearch.store.postgres.terms import query_terms
 from imgsearch.store.postgres.texts import PostgresTexts
 from imgsearch.store.postgres.url import parse_url, redact
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
@@ -37,7 +38,6 @@ from imgsearch.store.region_rows import (
     region_stamps,
 )
 from imgsearch.store.run_locks import advisory_run_lock
-from imgsearch.store.terms import query_terms
 
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
 

@@ -10,10 +10,10 @@ import numpy as np
 
 from imgsearch.errors import StoreError
 from imgsearch.store.core import FACT_NAMES, fact_values
+from imgsearch.store.postgres.terms import term_counts
 from imgsearch.store.postgres.texts import CURRENT, write_texts
 from imgsearch.store.records import Vector, WriteBatch
 from imgsearch.store.region_rows import RegionTable, write_regions
-from imgsearch.store.terms import term_counts
 from imgsearch.store.text import metadata_text
 
 FACT_TYPES = {

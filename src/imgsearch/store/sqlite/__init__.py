@@ -2,7 +2,7 @@
 
 SQLite (WAL mode) is the source of truth for images, vectors, failures and
 runs; readers never block the indexer and see each committed batch. The
-in-memory :class:`~imgsearch.store.vector_index.VectorIndex` is derived from
+in-memory :class:`~imgsearch.store.sqlite.vector_index.VectorIndex` is derived from
 it and kept in step through a revision counter: every write that changes
 vectors bumps ``rev``, stamps the rows it wrote (``vec_rev``) and leaves a
 tombstone for each removed id, so a reader catches up by reading only what

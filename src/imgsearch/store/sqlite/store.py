@@ -17,7 +17,6 @@ import numpy as np
 
 from imgsearch.errors import IndexNotFound, NotIndexed, StoreError
 from imgsearch.store import core, records
-from imgsearch.store.migrations import migrate
 from imgsearch.store.records import Filters, Vector
 from imgsearch.store.region_rows import (
     labelled_regions,
@@ -29,6 +28,7 @@ from imgsearch.store.region_rows import (
 from imgsearch.store.run_locks import file_run_lock
 from imgsearch.store.sqlite.connect import ThreadReaders
 from imgsearch.store.sqlite.connect import connect as _connect
+from imgsearch.store.sqlite.migrations import migrate
 from imgsearch.store.sqlite.queries import (
     SQLITE,
     allowed_images,
@@ -45,9 +45,9 @@ from imgsearch.store.sqlite.settings import (
     read_settings,
 )
 from imgsearch.store.sqlite.texts import SqliteTexts
+from imgsearch.store.sqlite.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
 from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text
-from imgsearch.store.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
 
 DATABASE = "index.db"
 

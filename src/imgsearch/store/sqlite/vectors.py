@@ -2,7 +2,7 @@
 
 SQLite is the source of truth: every vector write stamps its row with the batch's
 revision, every deletion leaves a tombstone. An in-memory index (exact or HNSW,
-:mod:`imgsearch.store.vector_index`) is saved beside the database with the revision it
+:mod:`imgsearch.store.sqlite.vector_index`) is saved beside the database with the revision it
 reflects, and on opening it catches up with whatever was committed since — by this
 process, another one, or a run that was killed. Whole images and regions each have one,
 from the same revisions: one batch moves both.
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsearch.store.rwlock import ReadWriteLock
+from imgsearch.store.sqlite.rwlock import ReadWriteLock
+from imgsearch.store.sqlite.vector_index import HnswParams, IdArray, VectorIndex, Vectors
 from imgsearch.store.sqlite.write import CHUNK
-from imgsearch.store.vector_index import HnswParams, IdArray, VectorIndex, Vectors
 
 
 @dataclass(frozen=True)

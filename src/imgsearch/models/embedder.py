@@ -1,0 +1,322 @@
+"""Vectorize images, regions of images and texts into one shared embedding space.
+
+:class:`Embedder` is the foundation of imgsearch: the indexer, the search and
+the HTTP API all go through it. Vectors are float32, L2-normalised, one row per
+input, so cosine similarity is a dot product.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from imgsearch.errors import ImgsearchError, InputError
+from imgsearch.media.decode import DecodeOptions, ImageSource, read_crops, read_image
+from imgsearch.media.failures import detached
+from imgsearch.media.metadata import ImageInfo
+from imgsearch.models.catalog import DEFAULT_MODEL
+from imgsearch.models.layout import ModelFiles
+from imgsearch.models.mapped import mapped_copy
+from imgsearch.models.preprocess import Preprocessor
+from imgsearch.models.quantize import cached_int8
+from imgsearch.models.resolve import resolve_model, split_precision
+from imgsearch.models.runtime import OnnxTower, l2_normalize
+from imgsearch.models.settings import DEFAULT_IMAGE_BATCH, ModelSettings
+from imgsearch.models.text_tower import EmbedderTexts
+from imgsearch.models.tokenizer import TextTokenizer
+from imgsearch.pipeline import ordered_map
+from imgsearch.types import Box
+
+Vectors = NDArray[np.float32]
+
+DEFAULT_CACHE_DIR = Path("~/.cache/imgsearch")
+
+
+@dataclass(frozen=True)
+class ImageOutcome:
+    """One image's result in a streaming run: a vector, or the error that stopped it."""
+
+    index: int
+    vector: Vectors | None
+    error: ImgsearchError | None
+
+
+class Embedder(EmbedderTexts):
+    """A CLIP-family model ready to embed images and texts.
+
+    ``model`` is a catalog name (``imgsearch models list``), a Hugging Face
+    repo id, a local model folder, or already-resolved :class:`ModelFiles`;
+    append ``:int8`` (or pass ``precision="int8"``) for the quantised variant.
+    Nothing heavy happens here: files are located (and downloaded once), while
+    inference sessions and the tokenizer are created on first use.
+
+    ``batch_size`` images go through the vision graph at once;
+    ``decode_workers`` threads decode and preprocess ahead of the model
+    (default: the number of CPUs). ``threads`` sets onnxruntime's intra-op
+    threads (default: onnxruntime's choice, one per physical core);
+    ``text_threads`` overrides it for the text tower (see :meth:`set_text_threads`).
+    ``max_concurrent_decodes`` bounds how many images are decoded at once by all
+    threads together (default: no bound beyond ``decode_workers``): a server sets
+    it so that concurrent requests cannot multiply the memory a decode may take.
+    ``prepack=False`` starts sessions without repacking the weights (a one-shot command
+    line call: faster start, slower repeated runs; the vectors do not change).
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | ModelFiles = DEFAULT_MODEL,
+        *,
+        precision: str | None = None,
+        providers: Sequence[str] | None = None,
+        threads: int | None = None,
+        text_threads: int | None = None,
+        batch_size: int = DEFAULT_IMAGE_BATCH,
+        decode_workers: int | None = None,
+        max_concurrent_decodes: int | None = None,
+        decode: DecodeOptions = DecodeOptions(),
+        cache_dir: Path | None = None,
+        hub_cache_dir: Path | None = None,
+        offline: bool = False,
+        prepack: bool = True,
+    ) -> None:
+        self._reference: str | None = None
+        if isinstance(model, ModelFiles):
+            files, chosen = model, precision or "fp32"
+        else:
+            ref, chosen = split_precision(os.fspath(model), precision)
+            self._reference = ref
+            files = resolve_model(
+                ref,
+                precision=chosen,
+                hub_cache_dir=hub_cache_dir,
+                offline=offline,
+                cache_dir=(cache_dir or DEFAULT_CACHE_DIR).expanduser(),
+            )
+        if batch_size < 1:
+            raise InputError(f"batch_size must be at least 1, not {batch_size}")
+        self.files = files
+        self.precision = chosen
+        self.batch_size = batch_size
+        self.decode_options = decode
+        self.decode_workers = (os.cpu_count() or 1) if decode_workers is None else decode_workers
+        if max_concurrent_decodes is not None and max_concurrent_decodes < 1:
+            raise InputError(
+                f"max_concurrent_decodes must be at least 1, not {max_concurrent_decodes}"
+            )
+        self._decode_slots = (
+            threading.BoundedSemaphore(max_concurrent_decodes) if max_concurrent_decodes else None
+        )
+        self._providers = providers
+        self._prepack = prepack
+        self._threads = threads
+        self._text_threads = text_threads
+        self._cache_dir = (cache_dir or DEFAULT_CACHE_DIR).expanduser()
+        self._preprocess = Preprocessor(files.image)
+        self._vision: OnnxTower | None = None
+        self._text: OnnxTower | None = None
+        self._tokenizer: TextTokenizer | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ModelSettings) -> Embedder:
+        """The model ``settings`` name (the catalog default when it names none)."""
+        return cls(
+            settings.name or DEFAULT_MODEL,
+            precision=settings.precision,
+            providers=settings.providers,
+            threads=settings.threads,
+            text_threads=settings.text_threads,
+            batch_size=settings.batch_size,
+            decode_workers=settings.decode_workers,
+            max_concurrent_decodes=settings.max_concurrent_decodes,
+            decode=settings.decode,
+            cache_dir=settings.cache_dir,
+            hub_cache_dir=settings.hub_cache_dir,
+            offline=settings.offline,
+            prepack=settings.prepack,
+        )
+
+    # -- identity -----------------------------------------------------------
+
+    @property
+    def model_id(self) -> str:
+        """The model's name as stored with vectors; int8 vectors get their own id."""
+        return self.files.model_id if self.precision == "fp32" else f"{self.files.model_id}:int8"
+
+    @property
+    def source(self) -> str:
+        """How to load this model again: the reference it was loaded by (a folder made
+        absolute), with ``:int8`` for the quantised variant."""
+        suffix = ":int8" if self.precision == "int8" else ""
+        if self._reference is None:
+            return self.files.model_id + suffix
+        folder = Path(self._reference).expanduser()
+        reference = str(folder.resolve()) if folder.is_dir() else self._reference
+        return reference + suffix
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector this model produces."""
+        if self.files.dim:
+            return self.files.dim
+        declared = self.vision.output_dim()
+        if declared:
+            return declared
+        return int(self.embed_texts(["a photo"]).shape[1])
+
+    @property
+    def image_size(self) -> int:
+        return self.files.image.size
+
+    # -- sessions -------------------------------------------------------------
+
+    @property
+    def vision(self) -> OnnxTower:
+        if self._vision is None:
+            self._vision = OnnxTower(
+                self._graph("vision"), self._providers, self._threads, prepack=self._prepack
+            )
+        return self._vision
+
+    def _graph(self, tower: str) -> Path:
+        fp32 = self.files.vision if tower == "vision" else self.files.text
+        if fp32 is None:
+            raise self._no_text()
+        if self.precision == "fp32":
+            return mapped_copy(fp32, self._cache_dir)
+        published = self.files.vision_int8 if tower == "vision" else self.files.text_int8
+        if published is not None:
+            return mapped_copy(published, self._cache_dir)
+        return cached_int8(fp32, self._cache_dir)
+
+    # -- images ---------------------------------------------------------------
+
+    def prepare_image(self, image: ImageSource, box: Box | None = None) -> NDArray[np.float32]:
+        """Decode, orient, crop and preprocess one image: ``(3, size, size)`` float32."""
+        pixels = self.read_image(image, box=box)[1]
+        assert pixels is not None
+        return pixels
+
+    def read_image(
+        self,
+        image: ImageSource,
+        *,
+        name: str | None = None,
+        box: Box | None = None,
+        pixels: bool = True,
+        options: DecodeOptions | None = None,
+    ) -> tuple[ImageInfo, NDArray[np.float32] | None]:
+        """An image's facts and (unless ``pixels=False``) its model input ``(3, size, size)``.
+
+        The one way the indexer, queries and the server read images (see
+        :func:`~imgsearch.media.decode.read_image`), so a file gets the same verdict
+        everywhere; ``name`` names it in errors; ``options`` replace the embedder's
+        decode options (a server applies stricter limits to uploads). Raises
+        :class:`~imgsearch.errors.ImageError` for a bad image.
+        """
+        with self.decode_slot():
+            decoded = read_image(
+                image,
+                name=name,
+                box=box,
+                min_short_edge=self.image_size if pixels else None,
+                pixels=pixels,
+                options=options or self.decode_options,
+            )
+            if decoded.rgb is None:
+                return decoded.info, None
+            return decoded.info, self._preprocess(decoded.rgb)
+
+    def read_regions(
+        self, image: ImageSource, boxes: Sequence[Box], *, name: str | None = None
+    ) -> tuple[ImageInfo, list[NDArray[np.float32]]]:
+        """An image's facts and the model input of each of ``boxes``, decoded once."""
+        with self.decode_slot():
+            info, crops = read_crops(
+                image, boxes, name=name, min_short_edge=self.image_size, options=self.decode_options
+            )
+            return info, [self._preprocess(crop) for crop in crops]
+
+    def decode_slot(self) -> AbstractContextManager[object]:
+        """Held while an image is decoded (see ``max_concurrent_decodes``)."""
+        return self._decode_slots if self._decode_slots is not None else nullcontext()
+
+    def preprocess(self, rgb: Image.Image) -> NDArray[np.float32]:
+        """Preprocess an already decoded, upright RGB image: ``(3, size, size)`` float32."""
+        return self._preprocess(rgb)
+
+    @property
+    def preprocessing(self) -> dict[str, Any]:
+        """The vision tower's preprocessing, as stored in manifests and index settings."""
+        return self.files.image.to_dict()
+
+    def embed_pixels(self, pixels: NDArray[np.float32]) -> Vectors:
+        """Embed an already preprocessed batch ``(n, 3, size, size)``."""
+        return l2_normalize(self.vision.run({"pixel_values": pixels}))
+
+    def embed_images(
+        self, images: Sequence[ImageSource], boxes: Sequence[Box | None] | None = None
+    ) -> Vectors:
+        """Embed images (or the ``boxes`` regions of them): ``(len(images), dim)``.
+
+        The first image that cannot be used raises its
+        :class:`~imgsearch.errors.ImageError`; use :meth:`iter_image_embeddings`
+        to skip bad images and carry on.
+        """
+        if boxes is not None and len(boxes) != len(images):
+            raise InputError(
+                f"got {len(boxes)} boxes for {len(images)} images; give one per image (or None)"
+            )
+        pairs = list(zip(images, boxes if boxes is not None else [None] * len(images), strict=True))
+        out = np.empty((len(pairs), self.dim), dtype=np.float32)
+        for outcome in self.iter_image_embeddings(pairs):
+            if outcome.error is not None:
+                raise outcome.error
+            out[outcome.index] = outcome.vector
+        return out
+
+    def iter_image_embeddings(
+        self, items: Iterable[tuple[ImageSource, Box | None]]
+    ) -> Iterator[ImageOutcome]:
+        """Stream ``(image, box)`` pairs through decoding and the model, in input order.
+
+        Each bad image yields an outcome carrying its error instead of a vector,
+        so long runs (indexing) report and skip it and go on.
+        """
+
+        def prepare(item: tuple[ImageSource, Box | None]) -> NDArray[np.float32]:
+            return self.prepare_image(item[0], item[1])
+
+        batch: list[tuple[int, NDArray[np.float32]]] = []
+        futures = ordered_map(
+            prepare, items, workers=self.decode_workers, window=self.batch_size * 2
+        )
+        for index, future in enumerate(futures):
+            error = future.exception()
+            if error is not None:
+                if not isinstance(error, ImgsearchError):
+                    raise error
+                yield from self._flush(batch)
+                batch = []
+                yield ImageOutcome(index, None, detached(error))
+                continue
+            batch.append((index, future.result()))
+            if len(batch) == self.batch_size:
+                yield from self._flush(batch)
+                batch = []
+        yield from self._flush(batch)
+
+    def _flush(self, batch: list[tuple[int, NDArray[np.float32]]]) -> Iterator[ImageOutcome]:
+        if not batch:
+            return
+        vectors = self.embed_pixels(np.stack([pixels for _, pixels in batch]))
+        for (index, _), vector in zip(batch, vectors, strict=True):
+            yield ImageOutcome(index, vector, None)

@@ -1,0 +1,392 @@
+"""Queries and ranking: text, example images, regions, and weighted mixes of them.
+
+A query is a list of parts, each a text or an image (optionally a box on it)
+with a weight; negative weights push results away ("… --not grass"). The
+query vector is the L2-normalised weighted sum of the parts' unit vectors.
+
+Relevance (what hits are ranked by)::
+
+    relevance = (1 - w) * (1 + cosine) / 2  +  w * metadata
+
+``cosine`` is the cosine similarity of image and query vectors, mapped from
+[-1, 1] to [0, 1]; ``metadata`` is the BM25 score ``s`` of the query's words
+against the image's metadata text (file and folder names, EXIF camera,
+caption, tags), squashed into [0, 1) as ``s / (s + 5)`` (5 is about one rare
+word matching once); ``w`` is ``metadata_weight``, 0.1 by default, so names
+and captions break near-ties between images without overriding what the
+pictures show. With ``w = 0`` (or no words in the query) ranking is by cosine
+alone. Raw ``cosine`` is reported with every hit.
+
+Confidence (what cut-offs use; :mod:`imgsearch.query.confidence`, ``docs/relevance.md``)::
+
+    confidence = sigmoid(slope * ((cosine - mean) / std - expected_max(N)) + intercept)
+
+``mean`` and ``std`` describe the query's scores against a fixed sample of the index,
+``N`` the images searched, ``slope`` and ``intercept`` the model family's calibration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.errors import (
+    EmptyQuery,
+    InvalidBox,
+    InvalidQuery,
+    ModelMismatch,
+    NotIndexed,
+    StoreError,
+    TextNotSupported,
+)
+from imgsearch.media.walk import IMAGE_EXTENSIONS
+from imgsearch.models.encoder import Encoder, Vectors
+from imgsearch.query.segments import Segment
+from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
+from imgsearch.store.records import MAX_FILTER_VALUES, REGION_SOURCES
+from imgsearch.types import Box, TextLine
+
+DEFAULT_TOP = 10
+DEFAULT_METADATA_WEIGHT = 0.1
+BM25_SATURATION = 5.0
+CANDIDATE_FACTOR = 4  # vector candidates per wanted hit, when metadata can reorder them
+METADATA_CANDIDATES = 200
+
+_WEIGHT = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+)\s*:(.+)$", re.DOTALL)
+_OPERATOR = re.compile(r"\s+([+-])\s+")
+_DANGLING = re.compile(r"(^|\s)[+-]$")
+
+
+@dataclass(frozen=True)
+class QueryPart:
+    """One ingredient of a query: a ``text``, an ``image`` path, an indexed ``image_id``,
+    or the encoded bytes of an image (``image_data``, e.g. an upload).
+
+    ``box`` selects a region of the image; ``weight`` scales the part's vector
+    (negative: steer away from it).
+    """
+
+    text: str | None = None
+    image: str | None = None
+    image_id: int | None = None
+    box: Box | None = None
+    weight: float = 1.0
+    image_data: bytes | None = field(default=None, repr=False)
+    region_id: int | None = None
+    """A stored region (an object's box) of an indexed image: its vector is the query."""
+
+    def __post_init__(self) -> None:
+        given = [
+            self.text is not None,
+            self.image is not None,
+            self.image_id is not None,
+            self.image_data is not None,
+            self.region_id is not None,
+        ]
+        if sum(given) != 1:
+            raise InvalidQuery(
+                "a query part is exactly one of: a text, an image, an indexed image id, "
+                "image data, an indexed region id"
+            )
+        if self.region_id is not None and self.box is not None:
+            raise InvalidQuery("a region is already a box: it takes no other box")
+        if self.text is not None and not self.text.strip():
+            raise InvalidQuery("a text query part is empty", hint="write some words to search for")
+        if not np.isfinite(self.weight) or self.weight == 0:
+            raise InvalidQuery(f"weight {self.weight} is not usable", hint="use a non-zero number")
+        if self.box is not None and self.text is not None:
+            raise InvalidQuery("a box applies to an image, not to a text")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A whole search: parts, filters, the page of hits wanted and the relevance weight."""
+
+    parts: tuple[QueryPart, ...]
+    filters: Filters = field(default_factory=Filters)
+    top: int = DEFAULT_TOP
+    offset: int = 0
+    metadata_weight: float = DEFAULT_METADATA_WEIGHT
+    exact: bool = False
+    regions: bool = True
+    """Match inside images too: an image's cosine is the best of its whole-image and
+    region vectors (see :mod:`imgsearch.query.matching`); False compares whole images only."""
+    labels: tuple[str, ...] = ()
+    """Only regions with one of these labels match (and so only images that have one)."""
+    sources: tuple[str, ...] = ()
+    """Only regions from these sources match (``annotation``, ``detector``, ``grid``,
+    ``frame``)."""
+    objects: bool = False
+    """Hits are regions (objects), one per box, not images: "every bus in the dataset"."""
+    min_confidence: float | Literal["auto"] | None = None
+    """Drop hits less confident than this (0..1; see :mod:`imgsearch.query.confidence`), so a query
+    with no real match returns no hits; ``"auto"``: :data:`~imgsearch.query.confidence.AUTO_CONFIDENCE`."""
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            raise EmptyQuery(
+                "nothing to search for",
+                hint="give a text, an example image or an indexed image to search by",
+            )
+        if all(p.weight < 0 for p in self.parts):
+            raise InvalidQuery(
+                "a query needs at least one positive part",
+                hint="negative parts only steer away from something: add a positive one",
+            )
+        if self.top < 1 or self.offset < 0:
+            raise InvalidQuery("top must be at least 1 and offset at least 0")
+        if not 0 <= self.metadata_weight <= 1:
+            raise InvalidQuery("metadata_weight must lie between 0 and 1")
+        unknown = set(self.sources) - set(REGION_SOURCES)
+        if unknown:
+            raise InvalidQuery(
+                f"unknown region source {sorted(unknown)[0]!r}",
+                hint=f"sources are {', '.join(REGION_SOURCES)}",
+            )
+        if len(self.labels) > MAX_FILTER_VALUES or any(len(x) > 200 for x in self.labels):
+            raise InvalidQuery(f"at most {MAX_FILTER_VALUES} labels of 200 characters each")
+        if self.min_confidence not in (None, "auto") and not (
+            isinstance(self.min_confidence, int | float) and 0 <= self.min_confidence <= 1
+        ):
+            raise InvalidQuery(
+                f"min_confidence {self.min_confidence!r} is not a number from 0 to 1 or 'auto'"
+            )
+        if (self.labels or self.sources or self.objects) and not self.regions:
+            raise InvalidQuery("label, source and object searches look at regions: keep regions on")
+
+    @property
+    def region_filter(self) -> bool:
+        """Whether only some regions may match (so whole pictures do not)."""
+        return bool(self.labels or self.sources)
+
+    @property
+    def words(self) -> str:
+        """The text the metadata score looks for: the positive text parts."""
+        return " ".join(p.text for p in self.parts if p.text and p.weight > 0)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked result. ``relevance`` orders hits; ``cosine`` is the raw similarity."""
+
+    rank: int
+    id: int
+    relevance: float
+    cosine: float
+    metadata_score: float
+    image: ImageRecord
+    region: RegionRecord | None = None
+    """The region whose vector matched best (its box, label, source; for a video, the
+    segment's best frame); ``None``: the whole image."""
+    segment: Segment | None = None
+    """For a video found by its frames: the matching moments (start, end, best)."""
+    confidence: float | None = None
+    """How likely the hit is a real match, 0..1, comparable across queries (see
+    :mod:`imgsearch.query.confidence`); ``None`` when the collection is too small to tell."""
+    text: TextLine | None = None
+    """The line of text read in the image (OCR) that holds the query's words or its
+    ``contains_text`` phrases (see :func:`imgsearch.store.text.matching_line`), with its
+    box; ``None`` when no read line does."""
+
+
+def parse_expression(expression: str | Sequence[str]) -> list[QueryPart]:
+    """Read an rclip-style mix: ``"2:golden retriever" + ./pool.jpg - grass``.
+
+    Parts are joined by `` + `` or `` - `` (spaces around the sign); a part may
+    start with ``WEIGHT:``; a part that names an existing file, or ends in an
+    image extension, is an image, anything else is text.
+    """
+    text = (expression if isinstance(expression, str) else " ".join(expression)).strip()
+    if _DANGLING.search(text):
+        raise InvalidQuery(
+            f"{text!r} ends with an operator", hint="write a text or an image after + or -"
+        )
+    leading_sign = text[:2] in ("+ ", "- ")
+    tokens = _OPERATOR.split(f" {text}" if leading_sign else f" + {text}")
+    parts: list[QueryPart] = []
+    for sign, term in zip(tokens[1::2], tokens[2::2], strict=True):
+        term = term.strip()
+        if not term:
+            raise InvalidQuery(f"nothing after {sign!r} in {text!r}")
+        weight = 1.0
+        match = _WEIGHT.match(term)
+        if match:
+            weight, term = float(match.group(1)), match.group(2).strip()
+        if sign == "-":
+            weight = -weight
+        parts.append(_text_or_image(term, weight))
+    return parts
+
+
+def _text_or_image(term: str, weight: float) -> QueryPart:
+    path = Path(term).expanduser()
+    looks_like_image = path.suffix.lower() in IMAGE_EXTENSIONS and " " not in term
+    if path.is_file() or looks_like_image:
+        return QueryPart(image=str(path), weight=weight)
+    return QueryPart(text=term, weight=weight)
+
+
+def encode_query(
+    parts: Sequence[QueryPart],
+    encoder: Encoder,
+    store: Store,
+    *,
+    text_vector: Callable[[str], Vectors] | None = None,
+) -> Vectors:
+    """The unit vector a query's parts stand for.
+
+    Texts go through ``text_vector`` when given (a cache, or vectors a server computed
+    in batches), else the encoder; an indexed image without a box, and a local file the
+    index holds unchanged, use the stored vector; other images are read and embedded.
+    The encoder must be the index's model (checked once per query).
+    """
+    if any(_needs_encoder(part) for part in parts):
+        check_model(store, encoder)
+    vectors = [_part_vector(part, encoder, store, text_vector) for part in parts]
+    return combine(np.stack(vectors), [part.weight for part in parts])
+
+
+@dataclass(frozen=True)
+class QueryReading:
+    """What a closed-vocabulary model makes of a query's texts (see
+    :mod:`imgsearch.models.vocabulary`); an open vocabulary reads everything."""
+
+    readable: bool = True
+    """Whether the model reads every text: a text with no known word that says something
+    is not read, and the query's hits then get confidence 0."""
+    unknown: tuple[str, ...] = ()
+    """The words of the texts the model never saw (they still change the query vector, as
+    noise), each once."""
+    known: tuple[str, ...] = ()
+    """When not readable: the words the model knows that say something, to suggest."""
+
+
+def reading(parts: Sequence[QueryPart], encoder: Encoder) -> QueryReading:
+    """How ``encoder``'s model reads the texts among ``parts``."""
+    texts = [part.text for part in parts if part.text is not None]
+    vocabulary = encoder.vocabulary if texts else None
+    if vocabulary is None:
+        return QueryReading()
+    readable = all(vocabulary.reads(text) for text in texts)
+    unknown = tuple(dict.fromkeys(word for text in texts for word in vocabulary.unknown(text)))
+    return QueryReading(readable, unknown, () if readable else tuple(vocabulary.content()))
+
+
+def check_model(store: Store, encoder: Encoder) -> None:
+    """Refuse to compare ``encoder``'s vectors with an index of another model's."""
+    settings = store.settings()
+    if settings is not None and settings.model_id != encoder.model_id:
+        raise ModelMismatch(
+            f"the index at {store.location} was built with {settings.model_id}, "
+            f"not {encoder.model_id}",
+            hint=f"search with the index's own model ({settings.model_id}), or re-embed "
+            f"the index with {encoder.model_id}",
+            indexed=settings.model_id,
+            requested=encoder.model_id,
+        )
+
+
+def _needs_encoder(part: QueryPart) -> bool:
+    if part.region_id is not None:
+        return False
+    return part.image_id is None or part.box is not None
+
+
+def _part_vector(
+    part: QueryPart,
+    encoder: Encoder,
+    store: Store,
+    text_vector: Callable[[str], Vectors] | None,
+) -> Vectors:
+    if part.text is not None:
+        if not encoder.supports_text:
+            raise TextNotSupported(
+                f"{encoder.model_id} embeds images only: it cannot search by text",
+                hint="search by an example image or a region, or index with an image-text model",
+            )
+        if text_vector is not None:
+            return text_vector(part.text)
+        vector: Vectors = encoder.embed_texts([part.text])[0]
+        return vector
+    if part.region_id is not None:
+        return _region_vector(store, part.region_id)
+    source: str | bytes
+    if part.image_data is not None:
+        source = part.image_data
+    elif part.image_id is not None:
+        record = _indexed(store, part.image_id)
+        if part.box is None:
+            return _stored_vector(store, record.id)
+        if record.is_video:  # which moment's frame would the box be cut from?
+            raise InvalidBox(
+                f"image {record.id} is a video: a box is drawn on one of its frames",
+                hint="search with that frame as the example image, with the box on it",
+            )
+        source = record.path
+    else:
+        assert part.image is not None
+        source = part.image
+        known = store.find_path(str(Path(part.image).expanduser().resolve()))
+        if known is not None and part.box is None and _unchanged(known):
+            return _stored_vector(store, known.id)
+    pixels = encoder.read_image(source, box=part.box)[1]
+    assert pixels is not None
+    embedded: Vectors = encoder.embed_pixels(pixels[np.newaxis])[0]
+    return embedded
+
+
+def _indexed(store: Store, image_id: int) -> ImageRecord:
+    records = store.get([image_id]) if 0 < image_id < 2**63 else []
+    if not records:
+        raise NotIndexed(f"no image with id {image_id} in {store.location}")
+    return records[0]
+
+
+def _region_vector(store: Store, region_id: int) -> Vectors:
+    try:
+        vector: Vectors = store.region_vectors([region_id])[0]
+    except StoreError:
+        raise NotIndexed(f"no region with id {region_id} in {store.location}") from None
+    return vector
+
+
+def _stored_vector(store: Store, image_id: int) -> Vectors:
+    vector: Vectors = store.vectors([image_id])[0]
+    return vector
+
+
+def _unchanged(record: ImageRecord) -> bool:
+    try:
+        stat = Path(record.path).stat()
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == (record.size, record.mtime_ns)
+
+
+def combine(vectors: NDArray[np.float32], weights: Sequence[float]) -> NDArray[np.float32]:
+    """Weighted sum of unit vectors, L2-normalised."""
+    combined = (np.asarray(weights, dtype=np.float32)[:, None] * vectors).sum(axis=0)
+    norm = float(np.linalg.norm(combined))
+    if norm < 1e-6:
+        raise InvalidQuery(
+            "the query's parts cancel each other out",
+            hint="change the weights so that the positive parts dominate",
+        )
+    unit: NDArray[np.float32] = (combined / norm).astype(np.float32)
+    return unit
+
+
+def metadata_score(bm25: float) -> float:
+    """BM25 squashed into [0, 1)."""
+    return bm25 / (bm25 + BM25_SATURATION) if bm25 > 0 else 0.0
+
+
+def relevance(cosine: float, metadata: float, weight: float) -> float:
+    """The documented relevance formula (see the module docstring)."""
+    return (1 - weight) * (1 + cosine) / 2 + weight * metadata

@@ -1,0 +1,305 @@
+"""Ranking: a query vector (and its words) against an index, as a page of hits.
+
+Images are ranked by the documented relevance (:func:`imgsearch.query.expression.relevance`) of
+their best-matching vector (:mod:`imgsearch.query.matching`); a video found by its frames
+becomes one hit per matching segment (:mod:`imgsearch.query.segments`), ranked among images
+by its best frame; in object mode the regions themselves are the hits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from imgsearch.query.confidence import AUTO_CONFIDENCE, Confidence, Null
+from imgsearch.query.expression import (
+    CANDIDATE_FACTOR,
+    METADATA_CANDIDATES,
+    Hit,
+    Query,
+    metadata_score,
+    relevance,
+)
+from imgsearch.query.matching import nearest_images
+from imgsearch.query.segments import Moment, Segment, find_segments
+from imgsearch.store import ImageRecord, RegionRecord, Store
+from imgsearch.store.records import REGION_SOURCES
+from imgsearch.store.text import matching_line
+from imgsearch.types import TextLine
+
+WORDS_KEEP = 1.0
+"""BM25 score of the query's words in a hit's metadata text from which a confidence
+cut-off keeps the hit whatever its cosine: about one word that fewer than a third of the
+images carry (a word most images carry, like a common folder name, scores near 0)."""
+
+
+def rank(
+    store: Store,
+    vector: NDArray[np.float32],
+    query: Query,
+    confidence: Confidence | None = None,
+    *,
+    readable: bool = True,
+) -> list[Hit]:
+    """Run ``query`` (already turned into ``vector``) against ``store``; with
+    ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list.
+    ``readable=False``: the model could not read a text of the query
+    (:func:`imgsearch.query.expression.reading`), so every hit's confidence is 0."""
+    judge = _Judge.of(store, vector, query, confidence, readable=readable)
+    wanted = query.offset + query.top
+    words = query.words if query.metadata_weight > 0 else ""
+    metadata = (
+        dict(store.metadata_matches(words, METADATA_CANDIDATES, query.filters)) if words else {}
+    )
+    depth = wanted * CANDIDATE_FACTOR if metadata else wanted
+    if query.objects:
+        return _rank_objects(store, vector, query, depth, metadata, judge)
+    matches = nearest_images(
+        store,
+        vector,
+        depth,
+        query.filters,
+        exact=query.exact,
+        regions=query.regions,
+        labels=query.labels,
+        sources=query.sources,
+    )
+    cosines = {
+        m.image_id: m.cosine
+        for m in matches
+        if judge.passes(m.cosine, metadata.get(m.image_id, 0.0))
+    }
+    matched = {m.image_id: m.region_id for m in matches if m.region_id is not None}
+    # words found in an image that has no region passing the filter do not bring it in
+    extra = [] if query.region_filter else [i for i in metadata if i not in cosines]
+    if extra:
+        for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
+            if judge.passes(float(cosine), metadata[image_id]):
+                cosines[image_id] = float(cosine)
+    records = {r.id: r for r in store.get(list(cosines))}
+    weight = query.metadata_weight
+    items = []
+    for image_id, cosine in cosines.items():
+        if image_id in records:
+            meta = metadata_score(metadata.get(image_id, 0.0))
+            items.append(_Scored(relevance(cosine, meta, weight), cosine, meta, image_id, None))
+    items.sort(key=_order)
+    # A video becomes its segments, none ranking above the video's best: videos are
+    # expanded in rank order only while they can still reach the page.
+    by_frames = _by_frames(query)
+    frames: dict[int, RegionRecord] = {}  # the frames of the videos expanded, by id
+    scored: list[_Scored] = []
+    for item in items:
+        if len(scored) >= wanted:
+            scored.sort(key=_order)
+            if _order(scored[wanted - 1]) < _order(item):
+                break
+        record = records[item.image_id]
+        expand = by_frames and record.is_video
+        segments = _segments_of(store, vector, record, frames) if expand else []
+        scored += [
+            _Scored(
+                relevance(s.cosine, item.metadata, weight),
+                s.cosine,
+                item.metadata,
+                item.image_id,
+                s,
+            )
+            for s in segments
+            if judge.passes(s.cosine)
+        ] or [item]
+    scored.sort(key=_order)
+    page = scored[query.offset : wanted]
+    regions = _matched_regions(store, [s.image_id for s in page if s.segment is None], matched)
+    lines = _matched_lines(store, query, [s.image_id for s in page])
+    return [
+        Hit(
+            query.offset + n + 1,
+            s.image_id,
+            s.relevance,
+            s.cosine,
+            s.metadata,
+            records[s.image_id],
+            frames[s.segment.region_id] if s.segment else regions.get(s.image_id),
+            s.segment,
+            confidence,
+            lines.get(s.image_id),
+        )
+        for n, (s, confidence) in enumerate(
+            zip(page, judge.of_hits([s.cosine for s in page]), strict=True)
+        )
+    ]
+
+
+def query_null(
+    store: Store, vector: NDArray[np.float32], query: Query, confidence: Confidence
+) -> Null | None:
+    """What "no match" looks like for ``query``: its scores against the index's sample,
+    matched as the query matches (see :mod:`imgsearch.query.confidence`)."""
+    return confidence.null(
+        store,
+        vector,
+        objects=query.objects,
+        regions=query.regions,
+        labels=query.labels,
+        sources=query.sources,
+    )
+
+
+@dataclass(frozen=True)
+class _Judge:
+    """A query's confidences: its null and the lowest cosine its cut-off lets through."""
+
+    confidence: Confidence | None
+    null: Null | None
+    floor: float | None
+    readable: bool = True
+
+    @classmethod
+    def of(
+        cls,
+        store: Store,
+        vector: NDArray[np.float32],
+        query: Query,
+        confidence: Confidence | None,
+        *,
+        readable: bool = True,
+    ) -> _Judge:
+        if confidence is None:
+            return cls(None, None, None)
+        wanted = AUTO_CONFIDENCE if query.min_confidence == "auto" else query.min_confidence
+        # every hit of a contains-text filter shows the words the user asked for: that is
+        # evidence enough, whatever the picture's cosine says
+        cut = None if query.filters.contains_text else wanted
+        if not readable:  # confidence 0: any cut above 0 keeps only hits kept by words
+            return cls(confidence, None, math.inf if cut else None, readable=False)
+        null = query_null(store, vector, query, confidence)
+        floor = confidence.floor(null, cut) if cut is not None else None
+        return cls(confidence, null, floor)
+
+    def passes(self, cosine: float, words: float = 0.0) -> bool:
+        """Whether a hit stays: its cosine reaches the floor, or the query's words match
+        its metadata text well (BM25 ``words`` ≥ :data:`WORDS_KEEP`: a caption, tag or
+        file name the user searched for is not cut for a weak picture match)."""
+        return self.floor is None or cosine >= self.floor or words >= WORDS_KEEP
+
+    def of_hits(self, cosines: Sequence[float]) -> list[float | None]:
+        if self.confidence is None:
+            return [None] * len(cosines)
+        if not self.readable:
+            return [0.0] * len(cosines)
+        return self.confidence.probability(self.null, cosines)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    relevance: float
+    cosine: float
+    metadata: float
+    image_id: int
+    segment: Segment | None
+
+
+def _by_frames(query: Query) -> bool:
+    """Whether videos are matched by their frames (so found as segments)."""
+    if not query.regions or query.labels:
+        return False
+    return not query.sources or "frame" in query.sources
+
+
+def _order(scored: _Scored) -> tuple[float, int, float]:
+    """Best first; equal relevance by image id, then a video's segments by start."""
+    return (-scored.relevance, scored.image_id, scored.segment.start if scored.segment else 0.0)
+
+
+def _segments_of(
+    store: Store,
+    vector: NDArray[np.float32],
+    video: ImageRecord,
+    keep: dict[int, RegionRecord] | None = None,
+) -> list[Segment]:
+    """The video's segments for ``vector`` (see :mod:`imgsearch.query.segments`); its frames'
+    records go into ``keep`` by id (a hit shows its segment's best frame)."""
+    frames = [f for f in store.regions([video.id]) if f.region.source == "frame"]
+    if keep is not None:
+        keep.update((f.id, f) for f in frames)
+    if not frames:
+        return []
+    cosines = store.region_vectors([f.id for f in frames]) @ vector
+    moments = [
+        Moment(frame.id, frame.region.time or 0.0, float(cosine))
+        for frame, cosine in zip(frames, cosines, strict=True)
+    ]
+    return find_segments(moments, video.duration or 0.0)
+
+
+def _matched_lines(store: Store, query: Query, image_ids: list[int]) -> dict[int, TextLine]:
+    """For each hit whose read text holds the query's words (or the phrases its filter
+    requires), the line that does."""
+    words, required = query.words, query.filters.contains_text
+    if not (words or required) or not image_ids:
+        return {}
+    found = {}
+    for image_id, lines in store.text_lines(image_ids).items():
+        line = matching_line(lines, words, required)
+        if line is not None:
+            found[image_id] = line
+    return found
+
+
+def _matched_regions(
+    store: Store, image_ids: Sequence[int], matched: dict[int, int]
+) -> dict[int, RegionRecord]:
+    """Image id → the record of the region that matched it, for ``image_ids`` (a page)."""
+    owners = [i for i in image_ids if i in matched]
+    wanted = {matched[i] for i in owners}
+    return {r.image_id: r for r in store.regions(owners) if r.id in wanted} if owners else {}
+
+
+def _rank_objects(
+    store: Store,
+    vector: NDArray[np.float32],
+    query: Query,
+    depth: int,
+    metadata: dict[int, float],
+    judge: _Judge,
+) -> list[Hit]:
+    """Regions as hits, best first: one per object, with its image's metadata score."""
+    # objects have boxes: a video's frames are moments, found only when asked for by name
+    sources = query.sources or tuple(s for s in REGION_SOURCES if s != "frame")
+    found = store.nearest_regions(
+        vector, depth, query.filters, labels=query.labels, sources=sources, exact=query.exact
+    )
+    scored = []
+    for region_id, image_id, cosine in found:
+        if not judge.passes(cosine, metadata.get(image_id, 0.0)):
+            continue
+        meta = metadata_score(metadata.get(image_id, 0.0))
+        rel = relevance(cosine, meta, query.metadata_weight)
+        scored.append((rel, cosine, meta, region_id, image_id))
+    scored.sort(key=lambda s: (-s[0], s[3]))
+    page = scored[query.offset : query.offset + query.top]
+    images = list(dict.fromkeys(s[4] for s in page))
+    records = {r.id: r for r in store.get(images)}
+    regions = {r.id: r for r in store.regions(images)}
+    confidences = judge.of_hits([s[1] for s in page])
+    return [
+        Hit(
+            query.offset + n + 1,
+            image_id,
+            rel,
+            cos,
+            meta,
+            records[image_id],
+            regions[region_id],
+            confidence=confidence,
+        )
+        for n, ((rel, cos, meta, region_id, image_id), confidence) in enumerate(
+            zip(page, confidences, strict=True)
+        )
+        if image_id in records and region_id in regions
+    ]
