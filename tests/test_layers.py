@@ -103,9 +103,7 @@ def test_modules_do_not_import_each_other_in_a_circle() -> None:
 def test_the_model_seam_and_its_registry_live_together() -> None:
     edges = graph()
     assert "imgsearch.models.encoder" in edges and "imgsearch.models.registry" in edges
-    outside = {
-        t for t in edges["imgsearch.models.registry"] if RANK[part_of(t)] >= RANK["models"]
-    }
+    outside = {t for t in edges["imgsearch.models.registry"] if RANK[part_of(t)] >= RANK["models"]}
     assert {part_of(t) for t in outside} <= {"models"}
 
 

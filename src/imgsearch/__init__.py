@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from imgsearch.store import Filters, ImageRecord
     from imgsearch.types import Box
 
-__version__ = importlib.metadata.version("imgsearch")  # the installed distribution's, as the server reports it
+# the installed distribution's version, as the server reports it
+__version__ = importlib.metadata.version("imgsearch")
 
 __all__ = [
     "DEFAULT_MODEL",

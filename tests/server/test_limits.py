@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -212,3 +213,32 @@ def test_uploads_are_decoded_a_few_at_a_time(make_client: Any) -> None:
         assert not finished.wait(0.5)
     assert finished.wait(10)
     thread.join()
+
+
+def test_the_server_hands_freed_memory_back_on_its_schedule(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads leave freed holes in the heaps; every ``memory_trim_seconds`` the server
+    trims them (what kept its size flat in the soak), and 0 turns it off."""
+    trims: list[bool] = []
+
+    def trim() -> bool:
+        try:
+            asyncio.get_running_loop()
+            trims.append(True)  # on the event loop: every request would wait for it
+        except RuntimeError:
+            trims.append(False)
+        return True
+
+    monkeypatch.setattr("imgsearch.server.app.trim_free_memory", trim)
+    make_client(memory_trim_seconds=0)
+    client = make_client(memory_trim_seconds=0.02)
+    deadline = time.monotonic() + 10
+    while len(trims) < 3 and time.monotonic() < deadline:
+        assert client.get("/v1/status").status_code == 200  # the server serves meanwhile
+    assert len(trims) >= 3
+    assert not any(trims)  # on a thread of its own, never on the event loop
+    client.__exit__(None, None, None)
+    stopped = len(trims)
+    time.sleep(0.1)
+    assert len(trims) == stopped  # the schedule ends with the server

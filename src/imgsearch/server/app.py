@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from imgsearch.media.memory import return_large_buffers
+from imgsearch.media.memory import return_large_buffers, trim_free_memory
 from imgsearch.media.quiet import quiet_decoders
 from imgsearch.server import api, azure, duplicates_api, errors, objects_api, videos_api, web
 from imgsearch.server.auth import KeyCheck
@@ -68,7 +69,12 @@ def create_app(
         )
         if settings.keyless_warning:
             log.warning("%s", settings.keyless_warning)
+        trimming = None
+        if settings.memory_trim_seconds > 0:
+            trimming = asyncio.create_task(_trim_every(settings.memory_trim_seconds))
         yield
+        if trimming is not None:
+            trimming.cancel()
         service.close()
 
     app = FastAPI(
@@ -133,3 +139,11 @@ def create_app(
     app.add_middleware(web.SecurityHeaders)
     app.add_middleware(_CollapseLeadingSlashes)
     return app
+
+
+async def _trim_every(seconds: float) -> None:
+    """Hand freed memory back to the system every ``seconds``, on a thread of its own (the
+    trim locks each heap for a few milliseconds). See :func:`trim_free_memory` for why."""
+    while True:
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(trim_free_memory)

@@ -139,6 +139,13 @@ class ServerSettings(BaseSettings):
         description="Open connections from one address (trusted proxies excepted); beyond, "
         "503: one client cannot hold every connection the server has.",
     )
+    memory_trim_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Every how many seconds the server hands the memory its threads freed "
+        "back to the system (glibc's malloc_trim), so its size stays flat under load; 0: "
+        "never.",
+    )
     thumbnail_cache: Path | None = None
     text_threads: int | None = Field(
         None,
