@@ -146,6 +146,10 @@ def test_time_size_and_format_filters(store: Store) -> None:
 
     assert paths(Filters(after=1400 * day, before=1900 * day)) == {"/p/mid.png", "/p/small.jpg"}
     assert paths(Filters(formats=("PNG",))) == {"/p/mid.png"}
+    # what people type: any case, and the extensions' spellings (jpg, tif, heic)
+    jpegs = {"/p/old.jpg", "/p/new.jpg", "/p/small.jpg"}
+    assert paths(Filters(formats=("jpg",))) == paths(Filters(formats=(" Jpeg ",))) == jpegs
+    assert Filters(formats=("tif", "heic", "webp")).formats == ("TIFF", "HEIF", "WEBP")
     assert paths(Filters(min_width=100, min_height=100)) == {
         "/p/old.jpg",
         "/p/new.jpg",

@@ -34,8 +34,6 @@ from imgsearch.store import Filters
 from imgsearch.store.text import line_as_dict
 from imgsearch.types import Box
 
-_FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF", "HEIC": "HEIF"}
-
 
 def search(
     query: list[str] = typer.Argument(
@@ -120,7 +118,7 @@ def search(
             under=tuple(str(p.expanduser().resolve()) for p in under),
             after=_date(after, "--after"),
             before=_date(before, "--before"),
-            formats=tuple(_FORMAT_ALIASES.get(f.upper(), f.upper()) for f in formats),
+            formats=tuple(formats),
             min_width=min_width,
             min_height=min_height,
             media=_media(media),

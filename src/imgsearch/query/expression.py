@@ -27,7 +27,6 @@ Confidence (what cut-offs use; :mod:`imgsearch.query.confidence`, ``docs/relevan
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +44,8 @@ from imgsearch.errors import (
     StoreError,
     TextNotSupported,
 )
-from imgsearch.media.walk import IMAGE_EXTENSIONS
 from imgsearch.models.encoder import Encoder, Vectors
+from imgsearch.query.grammar import parse_terms
 from imgsearch.query.segments import Segment
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
 from imgsearch.store.records import MAX_FILTER_VALUES, REGION_SOURCES
@@ -57,10 +56,6 @@ DEFAULT_METADATA_WEIGHT = 0.1
 BM25_SATURATION = 5.0
 CANDIDATE_FACTOR = 4  # vector candidates per wanted hit, when metadata can reorder them
 METADATA_CANDIDATES = 200
-
-_WEIGHT = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+)\s*:(.+)$", re.DOTALL)
-_OPERATOR = re.compile(r"\s+([+-])\s+")
-_DANGLING = re.compile(r"(^|\s)[+-]$")
 
 
 @dataclass(frozen=True)
@@ -195,41 +190,23 @@ class Hit:
     box; ``None`` when no read line does."""
 
 
-def parse_expression(expression: str | Sequence[str]) -> list[QueryPart]:
-    """Read an rclip-style mix: ``"2:golden retriever" + ./pool.jpg - grass``.
-
-    Parts are joined by `` + `` or `` - `` (spaces around the sign); a part may
-    start with ``WEIGHT:``; a part that names an existing file, or ends in an
-    image extension, is an image, anything else is text.
-    """
-    text = (expression if isinstance(expression, str) else " ".join(expression)).strip()
-    if _DANGLING.search(text):
-        raise InvalidQuery(
-            f"{text!r} ends with an operator", hint="write a text or an image after + or -"
-        )
-    leading_sign = text[:2] in ("+ ", "- ")
-    tokens = _OPERATOR.split(f" {text}" if leading_sign else f" + {text}")
-    parts: list[QueryPart] = []
-    for sign, term in zip(tokens[1::2], tokens[2::2], strict=True):
-        term = term.strip()
-        if not term:
-            raise InvalidQuery(f"nothing after {sign!r} in {text!r}")
-        weight = 1.0
-        match = _WEIGHT.match(term)
-        if match:
-            weight, term = float(match.group(1)), match.group(2).strip()
-        if sign == "-":
-            weight = -weight
-        parts.append(_text_or_image(term, weight))
+def parse_expression(expression: str | Sequence[str], *, files: bool = True) -> list[QueryPart]:
+    """The query parts of an rclip-style mix: ``"2:golden retriever" + ./pool.jpg - grass``
+    (the grammar: :mod:`imgsearch.query.grammar`), for a caller that reads local files
+    (the command line, labelled-query files). ``files``: a term naming an existing file is
+    an image whatever its name."""
+    parts = []
+    for term in parse_terms(expression, files=files):
+        if term.url:
+            raise InvalidQuery(
+                f"{term.term} is a web address; searches here read files on this computer",
+                hint="download the image first, or send the address to a server (image_url)",
+            )
+        if term.image:
+            parts.append(QueryPart(image=str(Path(term.term).expanduser()), weight=term.weight))
+        else:
+            parts.append(QueryPart(text=term.term, weight=term.weight))
     return parts
-
-
-def _text_or_image(term: str, weight: float) -> QueryPart:
-    path = Path(term).expanduser()
-    looks_like_image = path.suffix.lower() in IMAGE_EXTENSIONS and " " not in term
-    if path.is_file() or looks_like_image:
-        return QueryPart(image=str(path), weight=weight)
-    return QueryPart(text=term, weight=weight)
 
 
 def encode_query(

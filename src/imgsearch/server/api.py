@@ -21,7 +21,7 @@ from imgsearch.query.expression import reading
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.outputs import MIME, hit_out, image_out
-from imgsearch.server.requests import fetch_all, image_vectors, query_of
+from imgsearch.server.requests import fetch_all, image_vectors, query_of, with_expression
 from imgsearch.server.schemas import (
     MAX_ID,
     AnnotationIn,
@@ -56,6 +56,7 @@ router = APIRouter(prefix="/v1", tags=["imgsearch"], responses=error_responses(4
     responses=error_responses(400, 404, 413, 422),
 )
 async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
+    body, terms = with_expression(body)
     image_parts = [part for part in body.parts if part.text is None and part.region_id is None]
     downloads = await fetch_all(service, image_parts)
     # Texts are ready at once; base64 images take a decode: a thread's job.
@@ -68,6 +69,7 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
     return {
         "model": service.model_id,
         "hits": [hit_out(h) for h in hits],
+        "expression": [{"term": t.term, "weight": t.weight, "image": t.image} for t in terms],
         "readable": read.readable,
         "unknown_words": list(read.unknown),
         "known_words": list(read.known),

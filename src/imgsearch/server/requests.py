@@ -11,10 +11,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from imgsearch.errors import InvalidQuery
 from imgsearch.query.expression import Query, QueryPart
+from imgsearch.query.grammar import Term, parse_terms
 from imgsearch.server.errors import ApiError
 from imgsearch.server.fetch import FetchError
-from imgsearch.server.schemas import FiltersIn, ImageIn, SearchIn
+from imgsearch.server.schemas import MAX_PARTS, MAX_WEIGHT, FiltersIn, ImageIn, PartIn, SearchIn
 from imgsearch.server.service import ImageInput, Service
 from imgsearch.store import Filters
 from imgsearch.types import Box
@@ -39,7 +41,7 @@ def filters_of(given: FiltersIn | None) -> Filters:
         under=tuple(f.under),
         after=seconds(f.after),
         before=seconds(f.before),
-        formats=tuple(x.upper() for x in f.formats),
+        formats=tuple(f.formats),
         min_width=f.min_width,
         min_height=f.min_height,
         media=None if f.media == "all" else f.media,
@@ -93,6 +95,29 @@ def image_part(item: ImageIn, downloads: dict[str, bytes], weight: float = 1.0) 
     if not data:
         raise ApiError(400, "InvalidImage", "the image is empty")
     return QueryPart(image_data=data, box=box, weight=weight)
+
+
+def with_expression(body: SearchIn) -> tuple[SearchIn, list[Term]]:
+    """``body`` with the parts of its ``q`` first among its parts, and those parts as read.
+
+    ``q`` is read by the library's grammar without touching the disk: a URL becomes an
+    ``image_url`` part (fetched with every check), an image path is refused (no request
+    path reaches the filesystem)."""
+    terms = parse_terms(body.q or "", files=False)
+    parts = []
+    for term in terms:
+        if term.image and not term.url:
+            raise InvalidQuery(
+                f"{term.term!r} in q is an image path, and the server reads no paths",
+                hint="send the image as a part: image_base64, image_url or image_id",
+            )
+        if not abs(term.weight) <= MAX_WEIGHT:
+            raise InvalidQuery(f"the weight of {term.term!r} is beyond ±{MAX_WEIGHT:g}")
+        field = "image_url" if term.url else "text"
+        parts.append(PartIn(**{field: term.term, "weight": term.weight}))
+    if len(parts) + len(body.parts) > MAX_PARTS:
+        raise InvalidQuery(f"{len(parts) + len(body.parts)} parts; at most {MAX_PARTS}")
+    return body.model_copy(update={"q": None, "parts": parts + body.parts}), terms
 
 
 def query_of(body: SearchIn, downloads: dict[str, bytes]) -> Query:

@@ -26,6 +26,9 @@ def _unicode(text: str) -> str:
     return text
 
 
+MAX_PARTS = 16  # of one query, counting those of its expression (q)
+MAX_WEIGHT = 100.0
+
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS), AfterValidator(_unicode)]
 Folder = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode)]
 Format = Annotated[str, StringConstraints(max_length=16), AfterValidator(_unicode)]
@@ -62,7 +65,7 @@ class PartIn(ImageIn):
     region_id: int | None = Field(
         None, ge=1, le=2**63 - 1, description="A stored region (an object's box) as the query."
     )
-    weight: float = Field(1.0, ge=-100, le=100)
+    weight: float = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT)
 
 
 class FiltersIn(BaseModel):
@@ -95,8 +98,16 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterVal
 class SearchIn(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
+    q: Text | None = Field(
+        None,
+        description="A query expression, as typed on the command line or the page: "
+        '`"2:golden retriever" + beach - grass` (texts joined by + and -, each optionally '
+        "WEIGHT:, double quotes group; an http(s) URL is an image, fetched like image_url). "
+        "Its parts come first, before `text` and `parts`. An image path in it is refused: "
+        "send images as parts.",
+    )
     text: Text | None = Field(None, description="Shorthand for one text part.")
-    parts: list[PartIn] = Field(default_factory=list, max_length=16)
+    parts: list[PartIn] = Field(default_factory=list, max_length=MAX_PARTS)
     not_: list[Text] = Field(
         default_factory=list, alias="not", max_length=16, description="Texts to steer away from."
     )
@@ -257,9 +268,19 @@ class HitOut(BaseModel):
     links: Links
 
 
+class TermOut(BaseModel):
+    term: str = Field(description="A text, or an image's URL, as written (quotes dropped).")
+    weight: float
+    image: bool = Field(description="Whether the term is an image (a URL, fetched).")
+
+
 class SearchOut(BaseModel):
     model: str
     hits: list[HitOut]
+    expression: list[TermOut] = Field(
+        description="The parts `q` was read as, in order (negative weight: after a minus); "
+        "empty without `q`. `imgsearch search` reads the same words the same way."
+    )
     readable: bool = Field(
         description="Whether the model reads every text of the query. A closed-vocabulary "
         "model (demo-shapes) does not read a text with no word it knows that says something; "

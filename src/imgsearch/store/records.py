@@ -263,6 +263,16 @@ class IndexSettings:
     """How to load the model again: a catalog name, hub repo id or folder (``:int8`` kept)."""
 
 
+FORMAT_ALIASES = {"JPG": "JPEG", "TIF": "TIFF", "HEIC": "HEIF"}
+
+
+def format_name(typed: str) -> str:
+    """The stored format name (Pillow's, upper case) for a format as a user types it: any
+    case, and the file-extension spellings ``jpg``, ``tif``, ``heic``."""
+    upper = typed.strip().upper()
+    return FORMAT_ALIASES.get(upper, upper)
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions applied exactly, before ranking.
@@ -270,7 +280,8 @@ class Filters:
     ``under``: absolute folder paths (an image matches if it lies in any);
     ``after``/``before``: POSIX seconds, compared with the capture time or, when
     the image has none, its modification time (``after`` inclusive, ``before``
-    exclusive); ``formats``: upper-case format names (``JPEG``, ``PNG`` …).
+    exclusive); ``formats``: format names in any case, or their file extensions
+    (``jpeg``, ``JPG``, ``png`` …; kept as :func:`format_name` gives them).
     At most :data:`MAX_FILTER_VALUES` folders and formats; sizes up to 2³¹ − 1.
     """
 
@@ -288,6 +299,7 @@ class Filters:
     ``bahnhof strasse`` finds "Bahnhofstraße". Images without read text never match."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "formats", tuple(format_name(f) for f in self.formats))
         if len(self.contains_text) > MAX_FILTER_VALUES or any(
             len(p) > MAX_TEXT_PHRASE for p in self.contains_text
         ):

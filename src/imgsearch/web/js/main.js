@@ -7,9 +7,9 @@ import { ApiError, call, onKeyNeeded } from "./api.js";
 import { Detail } from "./detail.js";
 import { DuplicatesView, isDuplicatesView } from "./duplicates.js";
 import { columnsOf, tile } from "./grid.js";
-import { formatExpression, parseExpression } from "./query.js";
+import { formatExpression } from "./query.js";
 import { QueryImage } from "./queryimage.js";
-import { AUTO_CONFIDENCE, hasImage, readState, searchBody, writeState } from "./state.js";
+import { AUTO_CONFIDENCE, hasImage, hasQuery, readState, searchBody, writeState } from "./state.js";
 import { StatusPanel } from "./status.js";
 import { base64Of, findUpload, imageFile, prepareUpload } from "./upload.js";
 
@@ -18,6 +18,8 @@ const $ = (id) => document.getElementById(id);
 
 let state = readState();
 let results = { ...emptyResults(0), exhausted: true };
+// The parts the server read the query text as (its answer's `expression`), for the chips.
+let read = { q: "", terms: [] };
 
 // -- messages -------------------------------------------------------------------------
 
@@ -92,19 +94,19 @@ function chip(text, { negative = false, weight = null, onWeight = null, onRemove
 }
 
 function renderChips() {
-  const parts = parseExpression(state.q);
-  const items = parts.map((part, index) =>
-    chip(part.text, {
-      negative: part.weight < 0,
-      weight: part.weight,
+  const terms = read.q === state.q.trim() ? read.terms.map((t) => ({ ...t })) : [];
+  const items = terms.map((term, index) =>
+    chip(term.term, {
+      negative: term.weight < 0,
+      weight: term.weight,
       onWeight: (weight) => {
-        if (!Number.isFinite(weight) || weight === 0) parts.splice(index, 1);
-        else parts[index].weight = weight;
-        change({ q: formatExpression(parts) });
+        if (!Number.isFinite(weight) || weight === 0) terms.splice(index, 1);
+        else terms[index].weight = weight;
+        change({ q: formatExpression(terms) });
       },
       onRemove: () => {
-        parts.splice(index, 1);
-        change({ q: formatExpression(parts) });
+        terms.splice(index, 1);
+        change({ q: formatExpression(terms) });
       },
     }),
   );
@@ -218,13 +220,13 @@ async function search({ keepScroll = false } = {}) {
     state = { ...state, ...NO_IMAGE };
     writeState(state, { replace: true });
     showState();
-    if (!parseExpression(state.q).length) {
+    if (!state.q.trim()) {
       $("grid").replaceChildren();
       say("The image of this search was uploaded in another tab or session: drop, paste or pick it again.");
       return;
     }
   }
-  if (!parseExpression(state.q).length && !hasImage(state)) {
+  if (!hasQuery(state)) {
     current.exhausted = true;
     $("grid").replaceChildren();
     doneSearching(current);
@@ -242,9 +244,13 @@ async function loadMore() {
   if (first) showSearching(current);
   try {
     const upload = state.upload ? findUpload(state.upload) : null;
-    const body = searchBody(state, parseExpression(state.q), current.offset, PAGE, upload && base64Of(upload));
+    const body = searchBody(state, current.offset, PAGE, upload && base64Of(upload));
     const answer = await call("POST", "/v1/search", body);
     if (results !== current) return; // a newer search replaced this one
+    if (first) {
+      read = { q: body.q || "", terms: answer.expression || [] };
+      renderChips();
+    }
     current.offset += answer.hits.length;
     current.exhausted = answer.hits.length < PAGE;
     // One tile per image, or per box in object mode (an image then has several).
@@ -300,14 +306,14 @@ let refreshing = false;
 async function refresh() {
   const current = results;
   if (refreshing || current.loading || current.offset > PAGE || $("detail").open || isDuplicatesView()) return;
-  if (!parseExpression(state.q).length && !hasImage(state)) {
+  if (!hasQuery(state)) {
     welcome();
     return;
   }
   refreshing = true;
   try {
     const upload = state.upload ? findUpload(state.upload) : null;
-    const body = searchBody(state, parseExpression(state.q), 0, PAGE, upload && base64Of(upload));
+    const body = searchBody(state, 0, PAGE, upload && base64Of(upload));
     const answer = await call("POST", "/v1/search", body);
     const same = answer.hits.length === current.hits.length && answer.hits.every((h, i) => h.id === current.hits[i].id);
     if (results === current && !same) search({ keepScroll: true });
@@ -388,7 +394,7 @@ new StatusPanel({ onIndexed: () => refresh(), onProgress: () => refresh(), onErr
 
 $("search").addEventListener("submit", (event) => {
   event.preventDefault();
-  change({ q: formatExpression(parseExpression($("q").value)) || $("q").value.trim() });
+  change({ q: $("q").value.trim() });
 });
 $("pick-image").addEventListener("click", () => $("file").click());
 $("file").addEventListener("change", (event) => {

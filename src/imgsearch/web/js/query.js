@@ -1,38 +1,28 @@
-// The CLI's mix syntax, read in the page: "2:golden retriever" + beach - people.
-// Parts are joined by " + " or " - "; a part may start with WEIGHT: ; quotes are dropped.
+// The page does not read query expressions: it sends what the user typed as `q`, and the
+// server answers with the parts it read (`expression`: term, weight, image), which the
+// chips show. Editing a chip writes the parts back into an expression here, by the rules
+// of imgsearch.query.grammar.format_terms (a browser test holds the two together).
 
 const WEIGHT = /^\s*([-+]?[0-9]*\.?[0-9]+)\s*:(.+)$/s;
+const OPERATOR = /\s+[+-]\s+/;
+const LEADING = /^[+-]\s+/;
+const DANGLING = /(^|\s)[+-]$/;
 
-export function parseExpression(text) {
-  const trimmed = text.trim();
-  if (!trimmed) return [];
-  const tokens = (trimmed.startsWith("- ") || trimmed.startsWith("+ ") ? ` ${trimmed}` : ` + ${trimmed}`)
-    .split(/\s+([+-])\s+/);
-  const parts = [];
-  for (let i = 1; i + 1 < tokens.length; i += 2) {
-    let term = tokens[i + 1].trim();
-    let weight = 1;
-    const match = WEIGHT.exec(term.replace(/^"|"$/g, ""));
-    if (match) {
-      weight = Number(match[1]);
-      term = match[2];
-    }
-    term = term.replace(/^"|"$/g, "").trim();
-    if (!term) continue;
-    parts.push({ text: term, weight: tokens[i] === "-" ? -weight : weight });
-  }
-  return parts;
+// A sign that would split or end the part, a start that would read as a weight, or an
+// image name with a space (unquoted, that is text).
+function needsQuotes(t) {
+  const signs = OPERATOR.test(t.term) || LEADING.test(t.term) || DANGLING.test(t.term);
+  return signs || (t.image && /\s/.test(t.term)) || WEIGHT.test(t.term);
 }
 
-export function formatExpression(parts) {
-  return parts
-    .filter((p) => p.text)
-    .map((p, i) => {
-      const weight = Math.abs(p.weight);
-      const term = weight === 1 ? p.text : `${weight}:${p.text}`;
-      const quoted = /\s/.test(term) && weight !== 1 ? `"${term}"` : term;
-      if (i === 0) return p.weight < 0 ? `- ${quoted}` : quoted;
-      return `${p.weight < 0 ? "-" : "+"} ${quoted}`;
+export function formatExpression(terms) {
+  return terms
+    .map((t, i) => {
+      const weight = Math.abs(t.weight);
+      let body = needsQuotes(t) ? `"${t.term}"` : t.term;
+      if (weight !== 1 || WEIGHT.test(t.term)) body = `${weight}:${body}`;
+      if (i === 0) return t.weight < 0 ? `- ${body}` : body;
+      return `${t.weight < 0 ? "-" : "+"} ${body}`;
     })
     .join(" ");
 }

@@ -9,7 +9,6 @@ const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "m
 // The page cuts at confidence 0.5 ("auto": more likely a real match than not) unless the
 // URL says otherwise; "confidence=0" shows every hit.
 export const AUTO_CONFIDENCE = "0.5";
-const URL_PART = /^https?:\/\/\S+$/i;
 
 export function readState(location = window.location) {
   const params = new URLSearchParams(location.search);
@@ -27,6 +26,10 @@ export function readState(location = window.location) {
     imageWeight: Number.isFinite(weight) && weight !== 0 ? weight : 1,
     filters,
   };
+}
+
+export function hasQuery(state) {
+  return Boolean(state.q.trim()) || hasImage(state);
 }
 
 export function hasImage(state) {
@@ -48,14 +51,11 @@ export function writeState(state, { replace = false } = {}) {
   else history.pushState(null, "", url);
 }
 
-// The /v1/search body. Text parts that are http(s) URLs are image URLs (the server fetches
-// them); `imageBase64` is the upload's content when the state names one.
-export function searchBody(state, parts, offset, top, imageBase64 = null) {
+// The /v1/search body: the typed expression as `q` (the server reads it, URLs included);
+// `imageBase64` is the upload's content when the state names one.
+export function searchBody(state, offset, top, imageBase64 = null) {
   const body = { parts: [], top, offset };
-  for (const part of parts) {
-    if (URL_PART.test(part.text)) body.parts.push({ image_url: part.text, weight: part.weight });
-    else body.parts.push({ text: part.text, weight: part.weight });
-  }
+  if (state.q.trim()) body.q = state.q.trim();
   const image = state.similar ? { image_id: state.similar } : imageBase64 ? { image_base64: imageBase64 } : null;
   if (image) {
     if (state.box) image.box = { ...state.box, unit: "fraction" };

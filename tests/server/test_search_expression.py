@@ -1,0 +1,92 @@
+"""One contract at the edges: ``q`` over HTTP reads an expression exactly as the command
+line does (every README example), and filters speak the same format names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from imgsearch.errors import InvalidQuery
+from imgsearch.query.expression import parse_expression
+from imgsearch.query.grammar import parse_terms
+from tests.readme_examples import readme_queries
+from tests.server.conftest import LocalServer
+
+
+def test_the_readme_shows_mixes_to_check() -> None:
+    queries = readme_queries()
+    assert len(queries) >= 10
+    assert any(" + " in q and '"' in q for q in queries)
+
+
+@pytest.mark.parametrize("expression", readme_queries())
+def test_q_reads_every_readme_query_as_the_command_line_does(
+    client: TestClient, expression: str
+) -> None:
+    words = expression.split(" ")  # as the command line gets them
+    parts = parse_expression(words)
+    answer = client.post("/v1/search", json={"q": expression, "top": 3})
+    images = [t.term for t in parse_terms(words, files=True) if t.image]
+    if images:  # a path: recognised as the command line does, and refused, never read
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "InvalidQuery" and repr(images[0]) in error["message"]
+        return
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["expression"] == [
+        {"term": p.text, "weight": p.weight, "image": False} for p in parts
+    ]
+
+
+def test_q_joins_the_other_parts_and_broken_expressions_are_400(client: TestClient) -> None:
+    answer = client.post(
+        "/v1/search", json={"q": '"2:red circle" - blue', "text": "star", "top": 3}
+    )
+    assert answer.status_code == 200
+    assert answer.json()["expression"] == [
+        {"term": "red circle", "weight": 2.0, "image": False},
+        {"term": "blue", "weight": -1.0, "image": False},
+    ]
+    assert client.post("/v1/search", json={"text": "star"}).json()["expression"] == []
+    for broken in [
+        '"red circle',
+        "red +",
+        "red + + blue",
+        "1000:red",
+        " + ".join("abcdefghijklmnopq"),
+    ]:
+        answer = client.post("/v1/search", json={"q": broken})
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "InvalidQuery"
+
+
+@pytest.mark.parametrize("typed", ["jpg", "JPG", "jpeg", " Jpeg "])
+def test_a_format_filter_over_http_speaks_the_command_line_s_names(
+    client: TestClient, typed: str
+) -> None:
+    answer = client.post(
+        "/v1/search", json={"text": "red circle", "top": 50, "filters": {"formats": [typed]}}
+    )
+    assert answer.status_code == 200, answer.text
+    paths = [hit["path"] for hit in answer.json()["hits"]]
+    assert paths and all(path.endswith(".jpg") for path in paths)
+
+
+def test_a_url_in_q_is_an_image_fetched_with_every_check(
+    make_client: Any, local_server: LocalServer
+) -> None:
+    url = local_server.url("/image.png")
+    refused = make_client().post("/v1/search", json={"q": f"{url} - blue"})
+    assert refused.status_code == 400 and local_server.hits == []  # loopback: not allowed
+
+    client = make_client(url_allow=["127.0.0.1"])
+    answer = client.post("/v1/search", json={"q": f"{url} - blue", "top": 3})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["expression"] == [
+        {"term": url, "weight": 1.0, "image": True},
+        {"term": "blue", "weight": -1.0, "image": False},
+    ]
+    assert local_server.hits == ["/image.png"]
+    with pytest.raises(InvalidQuery, match="web address"):
+        parse_expression(f"{url} - blue")  # the command line reads files, not URLs
