@@ -193,6 +193,11 @@ def test_detail_view_keys_and_caption_edit(open_page: Any, site: Site) -> None:
     page.wait_for_function(
         "() => document.querySelector('#detail-facts').textContent.includes('File')"
     )
+    # The time the API gives (ISO 8601 with the offset) is shown in the reader's zone.
+    taken = page.evaluate(
+        "s => new Date(s * 1000).toLocaleString()", int(Path(first_path).stat().st_mtime)
+    )
+    assert f"Taken{taken}" in page.inner_text("#detail-facts").replace("\n", "").replace("\t", "")
     page.fill("#annotate input[name=caption]", "quokkaword picnic")
     page.fill("#annotate input[name=tags]", "sunny, outdoors")
     page.click("#annotate button[type=submit]")

@@ -29,9 +29,9 @@ from imgsearch.query.expression import (
     parse_expression,
     reading,
 )
+from imgsearch.query.hits import hit_as_dict
 from imgsearch.query.segments import clock
 from imgsearch.store import Filters
-from imgsearch.store.text import line_as_dict
 from imgsearch.types import Box
 
 
@@ -146,7 +146,7 @@ def search(
             "".join(f"{shown(h.image.path) if terminal else h.image.path}\n" for h in hits)
         )
     elif as_json:
-        sys.stdout.write("".join(json.dumps(_as_dict(hit)) + "\n" for hit in hits))
+        sys.stdout.write("".join(json.dumps(hit_as_dict(hit)) + "\n" for hit in hits))
     else:
         _table(hits)
 
@@ -208,39 +208,6 @@ def _date(text: str | None, option: str) -> float | None:
 
 def _taken(hit: Hit) -> str:
     return datetime.fromtimestamp(hit.image.sort_time).strftime("%Y-%m-%d %H:%M")
-
-
-def _as_dict(hit: Hit) -> dict[str, object]:
-    record = hit.image
-    return {
-        "rank": hit.rank,
-        "id": hit.id,
-        "relevance": round(hit.relevance, 6),
-        "cosine": round(hit.cosine, 6),
-        "metadata_score": round(hit.metadata_score, 6),
-        "confidence": None if hit.confidence is None else round(hit.confidence, 6),
-        "path": record.path,
-        "width": record.width,
-        "height": record.height,
-        "format": record.format,
-        "bytes": record.size,
-        "taken": datetime.fromtimestamp(record.sort_time).isoformat(timespec="seconds"),
-        "captured_at_exif": record.captured_at is not None,
-        "region": None if hit.region is None else hit.region.as_dict(),
-        "text": None if hit.text is None else line_as_dict(hit.text),
-        "media": "video" if record.is_video else "image",
-        **(_video(hit) if record.is_video else {}),
-    }
-
-
-def _video(hit: Hit) -> dict[str, object]:
-    record = hit.image
-    return {
-        "duration": record.duration,
-        "fps": record.fps,
-        "codec": record.codec,
-        "segment": None if hit.segment is None else hit.segment.as_dict(),
-    }
 
 
 def _matched(hit: Hit) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from imgsearch.query.expression import Hit
+from imgsearch.query.hits import hit_as_dict, local_time
 from imgsearch.query.segments import Segment
 from imgsearch.server.schemas import ImageOut, Links, RegionOut, TextLineOut
 from imgsearch.store import ImageRecord, RegionRecord
@@ -80,7 +81,7 @@ def image_out(
         width=record.width,
         height=record.height,
         format=record.format,
-        taken=record.sort_time,
+        taken=local_time(record.sort_time),
         camera=record.camera,
         latitude=record.latitude,
         longitude=record.longitude,
@@ -96,21 +97,11 @@ def segment_out(video_id: int, segment: Segment) -> dict[str, Any]:
 
 
 def hit_out(hit: Hit) -> dict[str, Any]:
-    return {
-        "rank": hit.rank,
-        "id": hit.id,
-        "relevance": hit.relevance,
-        "cosine": hit.cosine,
-        "metadata_score": hit.metadata_score,
-        "confidence": hit.confidence,
-        "path": hit.image.path,
-        "width": hit.image.width,
-        "height": hit.image.height,
-        "taken": hit.image.sort_time,
-        "region": None if hit.region is None else region_out(hit.region),
-        "text": None if hit.text is None else line_as_dict(hit.text),
-        "media": "video" if hit.image.is_video else "image",
-        "duration": hit.image.duration,
-        "segment": None if hit.segment is None else segment_out(hit.id, hit.segment),
-        "links": links(hit.id),
-    }
+    """The library's hit fields (:func:`imgsearch.query.hits.hit_as_dict`, the same the
+    command line prints) with this server's addresses."""
+    fields = hit_as_dict(hit)
+    if hit.region is not None:
+        fields["region"] = region_out(hit.region)
+    if hit.segment is not None:
+        fields["segment"] = segment_out(hit.id, hit.segment)
+    return {**fields, "links": links(hit.id)}

@@ -202,7 +202,10 @@ class ImageOut(VideoFacts):
     width: int | None
     height: int | None
     format: str | None
-    taken: float | None = Field(description="EXIF capture time, else mtime (POSIX seconds).")
+    taken: str = Field(
+        description="EXIF capture time, else the file's modification time: ISO 8601 in the "
+        "server's time zone, with its offset (2023-06-01T14:03:00+02:00)."
+    )
     camera: str | None
     latitude: float | None = Field(None, description="GPS position from EXIF, degrees.")
     longitude: float | None = None
@@ -251,7 +254,10 @@ class HitOut(BaseModel):
     path: str
     width: int | None
     height: int | None
-    taken: float | None
+    format: str | None
+    bytes: int = Field(description="The file's size.")
+    taken: str = Field(description="As an image's `taken`: ISO 8601 with the offset.")
+    captured_at_exif: bool = Field(description="Whether `taken` is the EXIF capture time.")
     region: RegionOut | None = Field(
         None, description="The region whose vector matched best; null: the whole image."
     )
@@ -262,6 +268,8 @@ class HitOut(BaseModel):
     )
     media: Literal["image", "video"] = "image"
     duration: float | None = None
+    fps: float | None = None
+    codec: str | None = None
     segment: SegmentOut | None = Field(
         None, description="For a video found by its frames: the matching moments."
     )

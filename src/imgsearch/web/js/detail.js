@@ -16,9 +16,10 @@ function bytes(size) {
   return `${size} B`;
 }
 
-function when(seconds) {
-  if (seconds == null) return null;
-  return new Date(seconds * 1000).toLocaleString();
+// ISO 8601 with its offset, as the API gives times: shown in the reader's own time zone.
+function when(iso) {
+  if (!iso) return null;
+  return new Date(iso).toLocaleString();
 }
 
 export class Detail {

@@ -1,8 +1,12 @@
 """One contract at the edges: ``q`` over HTTP reads an expression exactly as the command
-line does (every README example), and filters speak the same format names."""
+line does (every README example), filters speak the same format names, and a hit has the
+same fields and values in ``imgsearch search --json`` and ``/v1/search``."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +15,7 @@ from fastapi.testclient import TestClient
 from imgsearch.errors import InvalidQuery
 from imgsearch.query.expression import parse_expression
 from imgsearch.query.grammar import parse_terms
+from tests.cli.test_cli import imgsearch
 from tests.readme_examples import readme_queries
 from tests.server.conftest import LocalServer
 
@@ -90,3 +95,30 @@ def test_a_url_in_q_is_an_image_fetched_with_every_check(
     assert local_server.hits == ["/image.png"]
     with pytest.raises(InvalidQuery, match="web address"):
         parse_expression(f"{url} - blue")  # the command line reads files, not URLs
+
+
+@pytest.mark.parametrize("query", [["red circle"], ["blue + 0.5:star", "--whole"]])
+def test_cli_json_and_http_hits_carry_the_same_fields_and_values(
+    client: TestClient, index_path: Path, query: list[str]
+) -> None:
+    made = imgsearch(
+        "search", "--index", str(index_path), *query, "--json", "--top", "8",
+        env={"IMGSEARCH_RESIDENT": "off"},
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    printed = [json.loads(line) for line in made.stdout.splitlines()]
+    body = {"q": query[0], "top": 8, "regions": "--whole" not in query}
+    answered = client.post("/v1/search", json=body).json()["hits"]
+    assert len(printed) == len(answered) == 8
+    for line, hit in zip(printed, answered, strict=True):
+        assert set(hit) == set(line) | {"links"}  # the server adds its addresses
+        for field, value in line.items():
+            if isinstance(value, dict):  # a region or segment: the server adds its picture
+                assert {k: hit[field][k] for k in value} == value, field
+            elif isinstance(value, float):  # the server embeds texts in batches: float noise
+                assert hit[field] == pytest.approx(value, abs=2e-6), field
+            else:
+                assert hit[field] == value, field
+        taken = datetime.fromisoformat(line["taken"])
+        assert taken.utcoffset() is not None  # a time zone, never a naive local time
+        assert abs(taken.timestamp() - Path(line["path"]).stat().st_mtime) < 1
