@@ -40,7 +40,7 @@ def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     from imgsearch.cli.main import run
 
     out, err = io.StringIO(), io.StringIO()
-    saved = {name: os.environ.get(name) for name in env}
+    saved = dict(os.environ)  # whole: a config file adds the variables it stands for
     os.environ.update(env)
     code = 0
     try:
@@ -49,11 +49,8 @@ def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        os.environ.clear()
+        os.environ.update(saved)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 

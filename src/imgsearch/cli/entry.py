@@ -21,6 +21,16 @@ value in the environment wins."""
 def run() -> None:
     """Console-script entry point."""
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", OPENBLAS_THREAD_TIMEOUT)
+    from imgsearch.config import with_config_file
+    from imgsearch.errors import InvalidSettings
+
+    try:
+        # before the daemon is asked: the config file may name the index it answers for
+        os.environ.update(with_config_file(os.environ))
+    except InvalidSettings:
+        from imgsearch.cli.main import run as report_here
+
+        report_here()  # says what is wrong with the config file, and exits
     from imgsearch.cli.resident.client import ask_daemon
 
     try:

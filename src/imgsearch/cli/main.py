@@ -22,6 +22,7 @@ from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 from imgsearch.cli.shown import shown
+from imgsearch.config import with_config_file
 from imgsearch.errors import (
     EmptyQuery,
     ImgsearchError,
@@ -204,6 +205,8 @@ def run(argv: list[str] | None = None) -> None:
 
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
+        # IMGSEARCH_CONFIG's settings, as the variables they stand for (imgsearch.config)
+        os.environ.update(with_config_file(os.environ))
         if os.environ.get("IMGSEARCH_PLUGINS"):
             from imgsearch.models.registry import load_plugins
 

@@ -18,21 +18,20 @@ import ipaddress
 import json
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
-    TomlConfigSettingsSource,
 )
 
-from imgsearch.config import default_cache_dir, hub_offline
+from imgsearch.config import CONFIG_VARIABLE, default_cache_dir, hub_offline, read_config_file
 from imgsearch.errors import InvalidSettings
 from imgsearch.media.decode import DecodeOptions
 from imgsearch.models.settings import ModelSettings
@@ -169,11 +168,9 @@ class ServerSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get("IMGSEARCH_CONFIG")
-        if config_file:
-            sources.append(
-                TomlConfigSettingsSource(settings_cls, toml_file=_config_file(config_file))
-            )
+        config_file = os.environ.get(CONFIG_VARIABLE)
+        if config_file:  # the same reader as every command's (imgsearch.config)
+            sources.append(InitSettingsSource(settings_cls, read_config_file(config_file)))
         return tuple(sources)
 
     @field_validator(
@@ -275,29 +272,6 @@ class ServerSettings(BaseSettings):
 
             shown["index"] = redact(self.index)
         return shown
-
-
-def _config_file(name: str) -> Path:
-    """The file ``IMGSEARCH_CONFIG`` names, which must be a readable TOML file: a server
-    that silently skipped a mistyped path would start without the keys it holds."""
-    path = Path(name).expanduser()
-    if not path.exists():
-        raise InvalidSettings(
-            f"IMGSEARCH_CONFIG names {path}, which does not exist",
-            hint="fix the path, or unset IMGSEARCH_CONFIG to run without a config file",
-        )
-    if not path.is_file():
-        raise InvalidSettings(f"IMGSEARCH_CONFIG names {path}, which is not a file")
-    try:
-        tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidSettings(f"cannot read the config file {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidSettings(
-            f"the config file {path} is not valid TOML: {exc}",
-            hint='write settings as name = value lines, e.g. port = 8000, api_keys = ["…"]',
-        ) from None
-    return path
 
 
 def load_settings(**given: Any) -> ServerSettings:
