@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from imgsearch.models.resolve import resolve_model
     from imgsearch.models.settings import ModelSettings
     from imgsearch.models.text_tower import TextEmbeddings
-    from imgsearch.query.expression import Hit, Query, QueryPart
+    from imgsearch.query.expression import Hit, Hits, Query, QueryPart
     from imgsearch.store import Filters, ImageRecord
     from imgsearch.types import Box
 
@@ -45,6 +45,7 @@ __all__ = [
     "Encoder",
     "Filters",
     "Hit",
+    "Hits",
     "ImageOutcome",
     "ImageRecord",
     "ImageSource",
@@ -77,6 +78,7 @@ _LOCATIONS = {
     "Encoder": "imgsearch.models.encoder",
     "Filters": "imgsearch.store",
     "Hit": "imgsearch.query.expression",
+    "Hits": "imgsearch.query.expression",
     "ImageOutcome": "imgsearch.models.embedder",
     "ImageRecord": "imgsearch.store",
     "ImageSource": "imgsearch.media.decode",

@@ -36,6 +36,7 @@ from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
     Hit,
+    Hits,
     Query,
     QueryPart,
     encode_query,
@@ -242,10 +243,11 @@ class Index(IndexRegions):
         offset: int | None = None,
         filters: Filters | None = None,
         metadata_weight: float | None = None,
-    ) -> list[Hit]:
+    ) -> Hits:
         """Ranked hits for ``query``: a :class:`Query` (which carries its own page, filters
         and weight: giving them here too is an error), parts, or an expression string
-        (``"2:dog + ./pool.jpg - grass"``; see :func:`~imgsearch.query.expression.parse_expression`)."""
+        (``"2:dog + ./pool.jpg - grass"``; see :func:`~imgsearch.query.expression.parse_expression`).
+        A list of :class:`Hit`, with ``.reading``: how the model read the query's texts."""
         given = (top, offset, filters, metadata_weight)
         if isinstance(query, Query):
             if any(value is not None for value in given):
@@ -271,7 +273,8 @@ class Index(IndexRegions):
                 f"the index at {self.store.location} is empty: nothing was indexed into it yet"
             )
         vector = encode_query(query.parts, self.encoder, self.store, text_vector=self._text_vector)
-        return self.rank(vector, query, readable=reading(query.parts, self.encoder).readable)
+        read = reading(query.parts, self.encoder)
+        return Hits(self.rank(vector, query, readable=read.readable), read)
 
     def rank(self, vector: Vectors, query: Query, *, readable: bool = True) -> list[Hit]:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,

@@ -118,5 +118,10 @@ def test_unknown_words_are_named_only_for_texts_and_an_unread_text_has_confidenc
         assert reopened.unknown_words([QueryPart(image_id=first.id)]) == []
         reopened.encoder.vocabulary = Vocabulary.of(["red circle"], ())  # type: ignore[misc]
         assert reopened.unknown_words("red forest") == ["forest"]
-        assert {h.confidence for h in reopened.search("forest", top=3)} == {0.0}
+        unread = reopened.search("forest", top=3)
+        assert {h.confidence for h in unread} == {0.0}
+        # the hits carry the reading that decided it, for every edge to show
+        assert unread.reading.readable is False and unread.reading.unknown == ("forest",)
+        assert unread.reading.known == ("circle", "red")  # what it could search for
+        assert reopened.search("red forest", top=3).reading.unknown == ("forest",)
         assert {h.confidence for h in reopened.search("red circle", top=3)} == {None}  # 3 images

@@ -20,14 +20,13 @@ from rich.text import Text
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
 from imgsearch.cli.shown import shown
 from imgsearch.errors import InvalidQuery
-from imgsearch.index import Index
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Hit,
     Query,
     QueryPart,
+    QueryReading,
     parse_expression,
-    reading,
 )
 from imgsearch.query.hits import hit_as_dict
 from imgsearch.query.segments import clock
@@ -139,7 +138,7 @@ def search(
                 min_confidence=_confidence(min_confidence),
             )
         )
-        _note_unknown(opened, parts)
+        _note_unknown(opened.encoder.model_id, hits.reading)
     if paths_only:
         terminal = sys.stdout.isatty()  # a pipe gets the exact bytes, as ls does
         sys.stdout.write(
@@ -151,12 +150,10 @@ def search(
         _table(hits)
 
 
-def _note_unknown(index: Index, parts: list[QueryPart]) -> None:
+def _note_unknown(model: str, read: QueryReading) -> None:
     """Say on stderr which words a closed-vocabulary model (``demo-shapes``) never saw."""
-    read = reading(parts, index.encoder)
     if not read.unknown:
         return
-    model = index.encoder.model_id
     words = ", ".join(read.unknown)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if read.readable:

@@ -27,7 +27,7 @@ Confidence (what cut-offs use; :mod:`imgsearch.query.confidence`, ``docs/relevan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -242,6 +242,16 @@ class QueryReading:
     noise), each once."""
     known: tuple[str, ...] = ()
     """When not readable: the words the model knows that say something, to suggest."""
+
+
+class Hits(list[Hit]):
+    """A page of hits, best first, with how the model read the query's texts
+    (``reading``): what every edge shows beside the hits, computed once with them. A list,
+    so code that wants a list of :class:`Hit` has one."""
+
+    def __init__(self, hits: Iterable[Hit] = (), reading: QueryReading = QueryReading()) -> None:
+        super().__init__(hits)
+        self.reading = reading
 
 
 def reading(parts: Sequence[QueryPart], encoder: Encoder) -> QueryReading:

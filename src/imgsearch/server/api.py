@@ -17,7 +17,6 @@ from fastapi.responses import StreamingResponse
 
 from imgsearch.errors import IndexBusy
 from imgsearch.models.catalog import catalog
-from imgsearch.query.expression import reading
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.outputs import MIME, hit_out, image_out
@@ -65,7 +64,7 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
     else:
         query = query_of(body, downloads)
     hits = await service.search(query)
-    read = reading(query.parts, service.encoder)
+    read = hits.reading
     return {
         "model": service.model_id,
         "hits": [hit_out(h) for h in hits],

@@ -35,7 +35,7 @@ from imgsearch.media.video_seek import frame_at
 from imgsearch.models.embedder import Embedder
 from imgsearch.models.encoder import Encoder
 from imgsearch.pipeline import ordered_map
-from imgsearch.query.expression import Hit, Query, encode_query, reading
+from imgsearch.query.expression import Hits, Query, encode_query, reading
 from imgsearch.regions.label_suspects import SuspectReport, label_suspects
 from imgsearch.server import files
 from imgsearch.server.batching import Batcher, TextBatcher
@@ -182,7 +182,7 @@ class Service:
 
     # -- searching and reading -------------------------------------------------------------
 
-    async def search(self, query: Query) -> list[Hit]:
+    async def search(self, query: Query) -> Hits:
         """Ranked hits of ``query``, awaited on the event loop: texts are encoded in batches
         with other requests' and no thread waits for them; the ranking (and any image of
         the query) is the only work handed to a pool thread, and rankings run concurrently
@@ -193,11 +193,12 @@ class Service:
             encoded = dict(zip(texts, await self.texts.encode_async(texts), strict=True))
         return await run_in_threadpool(self._rank, query, encoded)
 
-    def _rank(self, query: Query, text_vectors: dict[str, NDArray[np.float32]]) -> list[Hit]:
+    def _rank(self, query: Query, text_vectors: dict[str, NDArray[np.float32]]) -> Hits:
         vector = encode_query(
             query.parts, self.serving, self.index.store, text_vector=text_vectors.__getitem__
         )
-        return self.index.rank(vector, query, readable=reading(query.parts, self.serving).readable)
+        read = reading(query.parts, self.serving)
+        return Hits(self.index.rank(vector, query, readable=read.readable), read)
 
     def get(self, image_id: int) -> ImageRecord:
         return self.index.get(image_id)
