@@ -373,7 +373,7 @@ class Lifecycle(RuleBasedStateMachine):
         assert job["state"] == "done" and job["annotations"]["problems"] == [], job
         self.annotated |= set(records)
 
-    @precondition(lambda self: self.daemons < 1 and self.store_url is None)
+    @precondition(lambda self: self.daemons < 1)
     @rule()
     def start_a_daemon(self) -> None:
         """``imgsearch daemon`` for the index: command-line searches go to it from now on."""

@@ -10,6 +10,7 @@ import io
 import os
 import random
 import re
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,40 @@ def test_a_mixed_query_with_a_negative_part(open_page: Any, site: Site) -> None:
     weight.fill("2")
     weight.dispatch_event("change")
     page.wait_for_function("() => document.querySelector('#q').value === '2:red circle'")
+
+
+def test_a_search_replaced_before_its_answer_is_cancelled(open_page: Any, site: Site) -> None:
+    """A user who types on while a search runs gets the new search, and the old one's
+    request is dropped (its answer would only be thrown away), not left holding one of
+    the browser's few connections to the server."""
+    page = open_page(site)
+    page.goto(f"{site.url}?confidence=0")
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # never answered: only the page can end it
+
+    page.route("**/v1/search", hold_the_first)
+    failed: list[tuple[str, str]] = []
+    page.on(
+        "requestfailed",
+        lambda r: failed.append(((r.post_data_json or {}).get("q", ""), r.failure or "")),
+    )
+    page.fill("#q", "red circle")
+    page.press("#q", "Enter")
+    page.wait_for_function("() => document.querySelector('#grid').hasAttribute('aria-busy')")
+    assert len(held) == 1
+    search(page, "blue star")
+    shown = tiles(page, 5)[:5]
+    assert all(site.by_name()[t["name"]].contains("blue star") for t in shown)
+    deadline = time.monotonic() + 10
+    while not failed and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert failed == [("red circle", "net::ERR_ABORTED")]
+    page.unroute("**/v1/search")
 
 
 def test_folder_and_date_filters(open_page: Any, site: Site) -> None:

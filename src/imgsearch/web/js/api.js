@@ -21,7 +21,7 @@ export function hasKey() {
   return Boolean(sessionStorage.getItem(KEY));
 }
 
-async function send(method, path, body, retried = false) {
+async function send(method, path, body, { signal = undefined, retried = false } = {}) {
   const headers = {};
   const key = sessionStorage.getItem(KEY);
   if (key) headers["Ocp-Apim-Subscription-Key"] = key;
@@ -32,20 +32,23 @@ async function send(method, path, body, retried = false) {
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
     priority: method === "GET" ? "auto" : "high", // a search goes ahead of queued thumbnails
+    signal,
   });
   if (response.status === 401 && !retried) {
     sessionStorage.removeItem(KEY);
     const entered = await askKey();
     if (entered) {
       sessionStorage.setItem(KEY, entered);
-      return send(method, path, body, true);
+      return send(method, path, body, { signal, retried: true });
     }
   }
   return response;
 }
 
-export async function call(method, path, body) {
-  const response = await send(method, path, body);
+// `signal`: an AbortController's, to drop a call whose answer nobody waits for any more
+// (the fetch then rejects with an AbortError).
+export async function call(method, path, body, { signal = undefined } = {}) {
+  const response = await send(method, path, body, { signal });
   if (!response.ok) {
     let error = null;
     try {

@@ -207,13 +207,15 @@ function doneSearching(current) {
 }
 
 function emptyResults(generation) {
-  return { generation, hits: [], ids: new Set(), offset: 0, exhausted: false, loading: false, slow: 0 };
+  const abort = new AbortController();
+  return { generation, hits: [], ids: new Set(), offset: 0, exhausted: false, loading: false, slow: 0, abort };
 }
 
 async function search({ keepScroll = false } = {}) {
   const current = emptyResults(results.generation + 1);
   current.keepScroll = keepScroll;
   clearTimeout(results.slow);
+  results.abort.abort(); // the search this one replaces: its answer would only be dropped
   results = current;
   cancelThumbnails();
   if (state.upload && !findUpload(state.upload)) {
@@ -245,7 +247,7 @@ async function loadMore() {
   try {
     const upload = state.upload ? findUpload(state.upload) : null;
     const body = searchBody(state, current.offset, PAGE, upload && base64Of(upload));
-    const answer = await call("POST", "/v1/search", body);
+    const answer = await call("POST", "/v1/search", body, { signal: current.abort.signal });
     if (results !== current) return; // a newer search replaced this one
     if (first) {
       read = { q: body.q || "", terms: answer.expression || [] };
