@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ from imgsearch.models.quantize import cached_int8
 from imgsearch.models.resolve import resolve_model, split_precision
 from imgsearch.models.runtime import OnnxTower, l2_normalize
 from imgsearch.models.settings import DEFAULT_IMAGE_BATCH, ModelSettings
-from imgsearch.models.text_tower import EmbedderTexts
+from imgsearch.models.text_tower import TextEmbeddings, TextTower, no_text
 from imgsearch.models.tokenizer import TextTokenizer
+from imgsearch.models.vocabulary import Vocabulary
 from imgsearch.pipeline import ordered_map
 from imgsearch.types import Box
 
@@ -50,7 +52,7 @@ class ImageOutcome:
     error: ImgsearchError | None
 
 
-class Embedder(EmbedderTexts):
+class Embedder:
     """A CLIP-family model ready to embed images and texts.
 
     ``model`` is a catalog name (``imgsearch models list``), a Hugging Face
@@ -118,12 +120,19 @@ class Embedder(EmbedderTexts):
         self._providers = providers
         self._prepack = prepack
         self._threads = threads
-        self._text_threads = text_threads
         self._cache_dir = (cache_dir or DEFAULT_CACHE_DIR).expanduser()
         self._preprocess = Preprocessor(files.image)
         self._vision: OnnxTower | None = None
-        self._text: OnnxTower | None = None
-        self._tokenizer: TextTokenizer | None = None
+        self.texts = TextTower(
+            files,
+            model_id=self.model_id,
+            dim=lambda: self.dim,
+            graph=lambda: self._graph("text"),
+            providers=providers,
+            threads=threads,
+            text_threads=text_threads,
+            prepack=prepack,
+        )
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> Embedder:
@@ -189,13 +198,46 @@ class Embedder(EmbedderTexts):
     def _graph(self, tower: str) -> Path:
         fp32 = self.files.vision if tower == "vision" else self.files.text
         if fp32 is None:
-            raise self._no_text()
+            raise no_text(self.model_id)
         if self.precision == "fp32":
             return mapped_copy(fp32, self._cache_dir)
         published = self.files.vision_int8 if tower == "vision" else self.files.text_int8
         if published is not None:
             return mapped_copy(published, self._cache_dir)
         return cached_int8(fp32, self._cache_dir)
+
+    # -- texts (the text tower's, see :class:`TextTower`) -----------------------
+
+    @property
+    def supports_text(self) -> bool:
+        """Whether the model has a text tower (image-only models do not)."""
+        return self.texts.supports_text
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary | None:
+        """The words a closed-vocabulary model knows; ``None``: it reads any text."""
+        return self.texts.vocabulary
+
+    @property
+    def text(self) -> OnnxTower:
+        return self.texts.text
+
+    @property
+    def tokenizer(self) -> TextTokenizer:
+        return self.texts.tokenizer
+
+    def set_text_threads(self, threads: int | None) -> None:
+        """See :meth:`TextTower.set_text_threads`."""
+        self.texts.set_text_threads(threads)
+
+    def embed_texts(self, texts: Sequence[str] | str) -> Vectors:
+        """Embed texts: ``(len(texts), dim)``; a single string gives one row. Texts longer
+        than the model's context are cut (:meth:`embed_texts_checked` says which)."""
+        return self.texts.embed_texts(texts)
+
+    def embed_texts_checked(self, texts: Sequence[str] | str) -> TextEmbeddings:
+        """Like :meth:`embed_texts`, also saying which texts were truncated."""
+        return self.texts.embed_texts_checked(texts)
 
     # -- images ---------------------------------------------------------------
 

@@ -1,10 +1,10 @@
-"""The text side of :class:`~imgsearch.models.embedder.Embedder` (mixed in): the text tower's
-session and tokenizer, text embedding, and what a closed-vocabulary model can read
-(:mod:`imgsearch.models.vocabulary`)."""
+"""The text side of a model, owned by its :class:`~imgsearch.models.embedder.Embedder`:
+the text tower's session and tokenizer, text embedding, and what a closed-vocabulary model
+can read (:mod:`imgsearch.models.vocabulary`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -32,27 +32,42 @@ class TextEmbeddings:
     truncated: tuple[bool, ...]
 
 
-class EmbedderTexts:
-    """Needs the embedder's model files, session settings and graph lookup."""
+def no_text(model_id: str) -> TextNotSupported:
+    """The error for a text given to an image-only model."""
+    return TextNotSupported(
+        f"{model_id} embeds images only: it has no text tower",
+        hint="search or vectorize by image, or use an image-text model (CLIP, SigLIP)",
+    )
 
-    files: ModelFiles
-    _text: OnnxTower | None
-    _tokenizer: TextTokenizer | None
-    _text_threads: int | None
-    _threads: int | None
-    _providers: Sequence[str] | None
-    _prepack: bool
 
-    @property
-    def model_id(self) -> str:
-        raise NotImplementedError
+class TextTower:
+    """A model's text side. Its owner hands it what it needs: the model's files and id,
+    where the text graph is (the owner knows the precision and the cache), the vectors'
+    dimension (for an empty answer), and the session settings. Sessions and the
+    tokenizer are made on first use."""
 
-    @property
-    def dim(self) -> int:
-        raise NotImplementedError
-
-    def _graph(self, tower: str) -> Path:
-        raise NotImplementedError
+    def __init__(
+        self,
+        files: ModelFiles,
+        *,
+        model_id: str,
+        dim: Callable[[], int],
+        graph: Callable[[], Path],
+        providers: Sequence[str] | None,
+        threads: int | None,
+        text_threads: int | None,
+        prepack: bool,
+    ) -> None:
+        self.files = files
+        self.model_id = model_id
+        self._dim = dim
+        self._graph = graph
+        self._providers = providers
+        self._threads = threads
+        self._text_threads = text_threads
+        self._prepack = prepack
+        self._text: OnnxTower | None = None
+        self._tokenizer: TextTokenizer | None = None
 
     @property
     def supports_text(self) -> bool:
@@ -71,9 +86,7 @@ class EmbedderTexts:
     def text(self) -> OnnxTower:
         if self._text is None:
             threads = self._text_threads or self._threads
-            self._text = OnnxTower(
-                self._graph("text"), self._providers, threads, prepack=self._prepack
-            )
+            self._text = OnnxTower(self._graph(), self._providers, threads, prepack=self._prepack)
         return self._text
 
     def set_text_threads(self, threads: int | None) -> None:
@@ -93,15 +106,9 @@ class EmbedderTexts:
     def tokenizer(self) -> TextTokenizer:
         if self._tokenizer is None:
             if self.files.tokenizer is None:
-                raise self._no_text()
+                raise no_text(self.model_id)
             self._tokenizer = TextTokenizer(self.files.tokenizer, self.files.text_config)
         return self._tokenizer
-
-    def _no_text(self) -> TextNotSupported:
-        return TextNotSupported(
-            f"{self.model_id} embeds images only: it has no text tower",
-            hint="search or vectorize by image, or use an image-text model (CLIP, SigLIP)",
-        )
 
     # -- texts ----------------------------------------------------------------
 
@@ -117,9 +124,9 @@ class EmbedderTexts:
         """Like :meth:`embed_texts`, also saying which texts were truncated."""
         batch_texts = [texts] if isinstance(texts, str) else list(texts)
         if not self.supports_text:
-            raise self._no_text()
+            raise no_text(self.model_id)
         if not batch_texts:
-            return TextEmbeddings(np.empty((0, self.dim), dtype=np.float32), ())
+            return TextEmbeddings(np.empty((0, self._dim()), dtype=np.float32), ())
         # Similar lengths together: less padding when batches are padded to their longest.
         order = sorted(range(len(batch_texts)), key=lambda i: len(batch_texts[i]))
         out: list[Any] = [None] * len(batch_texts)
