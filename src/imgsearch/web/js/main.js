@@ -1,12 +1,15 @@
-// The page: the search box and its chips, the query image (dropped, pasted, picked, or an
-// indexed one) with its box, filters, the results grid with paging as the user scrolls,
-// the detail view, the index panel and the API-key prompt. What is searched lives in the
-// URL (state.js); the server is reached only through api.js.
+// The page's wiring and its one controller: the search box, the query image (dropped,
+// pasted, picked, or an indexed one) with its box, filters, the results grid with paging
+// as the user scrolls, and the API-key prompt. Views live in their own modules (chips.js,
+// messages.js, grid.js, detail.js, status.js, duplicates.js, queryimage.js). What is
+// searched lives in the URL (state.js); the server is reached only through api.js.
 
-import { ApiError, call, onKeyNeeded } from "./api.js";
+import { call, onKeyNeeded } from "./api.js";
+import { renderChips } from "./chips.js";
 import { Detail } from "./detail.js";
 import { DuplicatesView, isDuplicatesView } from "./duplicates.js";
 import { columnsOf, tile } from "./grid.js";
+import { explain as explainError, say, vocabularyNote } from "./messages.js";
 import { formatExpression } from "./query.js";
 import { QueryImage } from "./queryimage.js";
 import { AUTO_CONFIDENCE, hasImage, hasQuery, readState, searchBody, writeState } from "./state.js";
@@ -21,110 +24,22 @@ let results = { ...emptyResults(0), exhausted: true };
 // The parts the server read the query text as (its answer's `expression`), for the chips.
 let read = { q: "", terms: [] };
 
-// -- messages -------------------------------------------------------------------------
+// -- the query: chips (chips.js), the query image, filters -----------------------------
 
-function say(text, { error = false, action = null } = {}) {
-  const message = $("message");
-  message.classList.toggle("error", error);
-  message.replaceChildren(text);
-  if (action) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = action.label;
-    button.addEventListener("click", action.run);
-    message.append(" ", button);
-  }
-}
-
-// A closed-vocabulary model (demo-shapes) says which of the query's words it never saw;
-// when it could read none of them, every hit has confidence 0 (docs/relevance.md).
-function vocabularyNote(answer) {
-  const words = (answer.unknown_words || []).map((word) => `“${word}”`).join(", ");
-  if (!words) return "";
-  if (answer.readable === false) {
-    const known = (answer.known_words || []).join(", ");
-    return `${answer.model} does not know the words ${words}: no picture is judged a match${known ? ` (it knows: ${known})` : ""}. `;
-  }
-  return `${answer.model} never saw the words ${words}. `;
-}
-
-function explain(error) {
-  if (!(error instanceof ApiError)) {
-    say(`Could not reach the server: ${error.message}`, { error: true, action: { label: "Retry", run: search } });
-    return;
-  }
-  if (error.status === 401) {
-    say("This server needs an API key.", { error: true, action: { label: "Enter key", run: search } });
-    return;
-  }
-  const advice = {
-    413: "The image is too large to send.",
-    429: "Too many requests: wait a moment and retry.",
-    503: "The index or its model is not usable as configured.",
-  }[error.status];
-  say(`${advice ? `${advice} ` : ""}${error.message}`, { error: true });
-}
-
-// -- the query: box, chips, filters -----------------------------------------------------
-
-function chip(text, { negative = false, weight = null, onWeight = null, onRemove }) {
-  const item = document.createElement("li");
-  item.className = negative ? "chip negative" : "chip";
-  const name = document.createElement("span");
-  name.textContent = text;
-  item.append(name);
-  if (onWeight) {
-    const input = document.createElement("input");
-    input.type = "number";
-    input.step = "0.5";
-    input.min = "-100";
-    input.max = "100";
-    input.value = String(weight);
-    input.setAttribute("aria-label", `Weight of ${text}`);
-    input.addEventListener("change", () => onWeight(Number(input.value)));
-    item.append(input);
-  }
-  const remove = document.createElement("button");
-  remove.type = "button";
-  remove.textContent = "✕";
-  remove.setAttribute("aria-label", `Remove ${text}`);
-  remove.addEventListener("click", onRemove);
-  item.append(remove);
-  return item;
-}
-
-function renderChips() {
-  const terms = read.q === state.q.trim() ? read.terms.map((t) => ({ ...t })) : [];
-  const items = terms.map((term, index) =>
-    chip(term.term, {
-      negative: term.weight < 0,
-      weight: term.weight,
-      onWeight: (weight) => {
-        if (!Number.isFinite(weight) || weight === 0) terms.splice(index, 1);
-        else terms[index].weight = weight;
-        change({ q: formatExpression(terms) });
-      },
-      onRemove: () => {
-        terms.splice(index, 1);
-        change({ q: formatExpression(terms) });
-      },
-    }),
-  );
-  if (hasImage(state)) {
-    const name = state.similar ? `image ${state.similar}` : "your image";
-    const item = chip(`${state.box ? "region of " : "similar to "}${name}`, {
-      negative: state.imageWeight < 0,
-      weight: state.imageWeight,
-      onWeight: (weight) => {
-        if (!Number.isFinite(weight) || weight === 0) change(NO_IMAGE);
-        else change({ imageWeight: weight });
-      },
-      onRemove: () => change(NO_IMAGE),
-    });
-    item.classList.add("image");
-    items.push(item);
-  }
-  $("chips").replaceChildren(...items);
+function showChips() {
+  const image = hasImage(state)
+    ? {
+        name: `${state.box ? "region of " : "similar to "}${state.similar ? `image ${state.similar}` : "your image"}`,
+        weight: state.imageWeight,
+      }
+    : null;
+  renderChips($("chips"), {
+    terms: read.q === state.q.trim() ? read.terms : [],
+    image,
+    onTerms: (terms) => change({ q: formatExpression(terms) }),
+    onImageWeight: (weight) => change({ imageWeight: weight }),
+    onRemoveImage: () => change(NO_IMAGE),
+  });
 }
 
 const NO_IMAGE = { similar: null, upload: null, box: null, imageWeight: 1 };
@@ -140,7 +55,7 @@ function showState() {
   }
   showConfidence();
   if (Object.keys(state.filters).length) setFiltersShown(true);
-  renderChips();
+  showChips();
 }
 
 function showConfidence() {
@@ -178,6 +93,8 @@ async function suggestFolders(typed) {
     // suggestions are a convenience: typing works without them
   }
 }
+
+const explain = (error) => explainError(error, search);
 
 // -- results ---------------------------------------------------------------------------
 
@@ -251,7 +168,7 @@ async function loadMore() {
     if (results !== current) return; // a newer search replaced this one
     if (first) {
       read = { q: body.q || "", terms: answer.expression || [] };
-      renderChips();
+      showChips();
     }
     current.offset += answer.hits.length;
     current.exhausted = answer.hits.length < PAGE;
