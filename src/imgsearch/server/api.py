@@ -191,7 +191,7 @@ def thumbnail(
 ) -> Response:
     record = service.get(image_id)
     served = files.thumbnail_size(size)
-    jpeg = service.thumbnail(record, served)  # also: is the file still the indexed one?
+    jpeg = service.pictures.thumbnail(record, served)  # also: is the file still the indexed one?
     return jpeg_response(request, service, jpeg, f"{record.digest[:32]}-{served}")
 
 

@@ -42,7 +42,7 @@ def region_thumbnail(
     size: ThumbnailSize = 256,
 ) -> Response:
     record = service.get(image_id)
-    jpeg, key = service.region_thumbnail(record, region_id, files.thumbnail_size(size))
+    jpeg, key = service.pictures.region_thumbnail(record, region_id, files.thumbnail_size(size))
     return jpeg_response(request, service, jpeg, key)
 
 

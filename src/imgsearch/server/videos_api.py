@@ -33,5 +33,5 @@ def video_frame(
     size: ThumbnailSize = 256,
 ) -> Response:
     record = service.get(video_id)
-    jpeg, key = service.video_frame(record, t, files.thumbnail_size(size))
+    jpeg, key = service.pictures.video_frame(record, t, files.thumbnail_size(size))
     return jpeg_response(request, service, jpeg, key)
