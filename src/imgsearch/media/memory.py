@@ -15,24 +15,31 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from typing import Any
 
 MMAP_THRESHOLD = 4 << 20
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
 
 
+def _glibc(name: str, *argtypes: type[ctypes._SimpleCData[Any]]) -> Any | None:
+    """glibc's function ``name`` (``None`` off Linux, or where the C library lacks it:
+    musl and others). Looked up among the symbols the process already has: no search
+    for the library file, which runs `ldconfig -p` in a subprocess on every call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = list(argtypes)
+    return function
+
+
 def return_large_buffers() -> bool:
     """Make buffers of :data:`MMAP_THRESHOLD` bytes or more go back to the system when
     freed. True where it took effect (Linux with glibc); elsewhere nothing changes."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        # the symbols the process already has (its C library's among them): no search
-        # for the library file, which runs `ldconfig -p` in a subprocess on every call
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # musl and other C libraries have no mallopt
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    return mallopt is not None and bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def trim_free_memory() -> bool:
@@ -44,12 +51,8 @@ def trim_free_memory() -> bool:
     load, memory in use stayed at ~170 MB while free-but-kept heap memory grew from 54 to
     100 MB in five minutes, and with it the resident size. ``malloc_trim`` releases the
     whole pages among those holes (and the heaps' tops); it takes milliseconds."""
-    if not sys.platform.startswith("linux"):
+    malloc_trim = _glibc("malloc_trim", ctypes.c_size_t)
+    if malloc_trim is None:
         return False
-    try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
-        return False
-    malloc_trim.argtypes = [ctypes.c_size_t]
     malloc_trim(0)
     return True
