@@ -242,3 +242,15 @@ def test_the_server_hands_freed_memory_back_on_its_schedule(
     stopped = len(trims)
     time.sleep(0.1)
     assert len(trims) == stopped  # the schedule ends with the server
+
+
+def test_the_server_s_threads_share_few_heaps(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set before the server's threads start (only heaps made later obey it): two by
+    default, ``memory_heaps`` to change it, 0 for glibc's own default."""
+    limits: list[int] = []
+    monkeypatch.setattr("imgsearch.server.app.limit_heaps", limits.append)
+    make_client()
+    make_client(memory_heaps=0)
+    assert limits == [2, 0]

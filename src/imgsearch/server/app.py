@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from imgsearch.media.memory import return_large_buffers, trim_free_memory
+from imgsearch.media.memory import limit_heaps, return_large_buffers, trim_free_memory
 from imgsearch.media.quiet import quiet_decoders
 from imgsearch.server import api, azure, duplicates_api, errors, objects_api, videos_api, web
 from imgsearch.server.auth import KeyCheck
@@ -56,6 +56,7 @@ def create_app(
     settings = settings or ServerSettings()
     quiet_decoders()
     return_large_buffers()
+    limit_heaps(settings.memory_heaps)
     service = service or Service(settings)
     keys = KeyCheck(settings)
 

@@ -145,6 +145,13 @@ class ServerSettings(BaseSettings):
         "back to the system (glibc's malloc_trim), so its size stays flat under load; 0: "
         "never.",
     )
+    memory_heaps: int = Field(
+        2,
+        ge=0,
+        description="How many allocator heaps the server's threads share (glibc's "
+        "M_ARENA_MAX): fewer heaps keep fewer free holes, so its size stays flat under "
+        "load; 0: glibc's default (eight per core).",
+    )
     thumbnail_cache: Path | None = None
     text_threads: int | None = Field(
         None,
