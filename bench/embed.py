@@ -290,7 +290,7 @@ def main() -> int:
     int8 = Embedder(exported, precision="int8", batch_size=16)
     # 32 inputs whatever --images is: a batch of 32 must hold 32 images (with fewer
     # files the batch was short and its rate counted images it never ran)
-    pixels = np.stack([fp32.prepare_image(paths[i % len(paths)]) for i in range(32)])
+    pixels = np.stack([fp32.images.read_image(paths[i % len(paths)])[1] for i in range(32)])
     model_rates = {}
     for name, embedder in (("fp32", fp32), ("int8", int8)):
         for batch in (8, 16, 32):

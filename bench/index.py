@@ -48,7 +48,7 @@ def main() -> int:
     embedder = Embedder(exported)
     embedder.embed_texts(["warm-up"])
 
-    batch = np.stack([embedder.prepare_image(p) for p in paths[:16]])
+    batch = np.stack([embedder.images.read_image(p)[1] for p in paths[:16]])
     embedder.embed_pixels(batch)
     model_only = best_rate(lambda: embedder.embed_pixels(batch), len(batch), args.repeat + 1)
 

@@ -3,7 +3,7 @@ no longer comes from the reader's decode, so that a vector does not depend on ``
 
 Times :func:`imgsearch.indexer.text.decode_with_text` — the model's decode and input, the
 reader's copy and its first look, the full reading where the look sees text — and, as the
-reference in the same run, the model's decode alone (``Embedder.read_image``: the pass
+reference in the same run, the model's decode alone (``ImagePipeline.read_image``: the pass
 without ``--ocr``), on 4000 × 3000 JPEG photos without text and on generated pictures
 with words. Run it at two commits to compare them:
 
@@ -23,6 +23,7 @@ import _paths  # noqa: F401  (first: see bench/_paths.py; tests.conftest's photo
 # isort: split
 
 from imgsearch.indexer.text import TextReader, TextReading, decode_with_text
+from imgsearch.models.images import ImagePipeline
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
 from imgsearch.ocr.policy import TextPolicy
@@ -45,7 +46,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--model", default="demo-shapes")
     args = parser.parse_args()
-    encoder = load_encoder(ModelSettings(name=args.model))
+    settings = ModelSettings(name=args.model)
+    images = ImagePipeline.from_settings(load_encoder(settings), settings)
     policy = TextPolicy(read=True)
     reader = TextReader(
         max_side=policy.max_side, min_confidence=policy.min_confidence, look_side=policy.look_side
@@ -63,11 +65,11 @@ def main() -> None:
         rows = []
         for name, files in (("4000×3000 JPEG photos", photos), ("pictures with words", words)):
             for path in files[:2]:  # warm: models loaded, files cached
-                decode_with_text(path.read_bytes(), str(path), encoder, reading)
-            alone = per_file_ms(files, lambda d, n: encoder.read_image(d, name=n))
-            both = per_file_ms(files, lambda d, n: decode_with_text(d, n, encoder, reading))
+                decode_with_text(path.read_bytes(), str(path), images, reading)
+            alone = per_file_ms(files, lambda d, n: images.read_image(d, name=n))
+            both = per_file_ms(files, lambda d, n: decode_with_text(d, n, images, reading))
             rows.append((name, len(files), alone, both))
-    print(f"model {encoder.model_id}; median ms per file")
+    print(f"model {images.encoder.model_id}; median ms per file")
     print(f"{'files':<24}{'count':>6}{'model decode':>14}{'with text':>12}{'ratio':>8}")
     for name, count, alone, both in rows:
         print(f"{name:<24}{count:>6}{alone:>14.1f}{both:>12.1f}{both / alone:>7.2f}×")

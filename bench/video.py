@@ -43,7 +43,6 @@ from imgsearch import Embedder, Index
 from imgsearch.demo.shapes import COLOURS, SHAPES
 from imgsearch.demo.videos import Appearance, VideoSpec, write_video
 from imgsearch.media.video import Selection, probe, select_frames
-from imgsearch.models.encoder import embed_batches
 
 
 def moments(minutes: float, gop: int | None, seed: int = 7) -> VideoSpec:
@@ -75,7 +74,7 @@ def naive(path: Path, embedder: Embedder) -> tuple[int, int]:
             if frame.time is not None and frame.time >= next_second:
                 next_second += 1.0
                 pictures.append(embedder.preprocess(frame.to_image()))
-    embed_batches(embedder, pictures)
+    embedder.images.embed(pictures)
     return decoded, len(pictures)
 
 

@@ -2,8 +2,8 @@
 
 Registered as ``fake-hash`` through :func:`imgsearch.register_encoder`, the same path a
 real plugin takes, so the CLI, the indexer and the server load it as they load a model
-folder. Images still go through imgsearch's real decoding (one verdict per file); their
-"pixels" are an 8×8 colour thumbnail, and a fixed random projection turns that into a
+folder. Images still go through imgsearch's real decoding (its image pipeline: one verdict
+per file); their "pixels" are an 8×8 colour thumbnail, and a fixed random projection turns that into a
 vector, so similar pictures get similar vectors. A text's vector is the normalised sum of
 one fixed random vector per word, so texts sharing words are similar.
 """
@@ -11,22 +11,15 @@ one fixed random vector per word, so texts sharing words are similar.
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.errors import InvalidText
-from imgsearch.media.decode import DecodeOptions, read_crops, read_image
-from imgsearch.media.metadata import ImageInfo
-from imgsearch.media.sources import ImageSource
 from imgsearch.models.settings import ModelSettings
 from imgsearch.models.vocabulary import Vocabulary
-from imgsearch.types import Box
 
 NAME = "fake-hash"
 DIM = 32
@@ -54,50 +47,18 @@ class HashEncoder:
         self.model_id = NAME + (f"-{variant}" if variant else "")
         self.source = self.model_id
         self.dim = DIM
-        self.batch_size = settings.batch_size
-        self.decode_workers = settings.decode_workers or (os.cpu_count() or 1)
-        self.decode_options: DecodeOptions = settings.decode
+        self.input_size = SIDE
         self.supports_text = True
         self.vocabulary: Vocabulary | None = None  # an open vocabulary, as CLIP's
         self.calls = 0  # model calls (embed_pixels), for tests of batching
-        slots = settings.max_concurrent_decodes
-        self._slots = threading.BoundedSemaphore(slots) if slots else None
         self._variant = variant
 
     @property
     def preprocessing(self) -> dict[str, object]:
         return {"thumbnail": SIDE, "variant": self._variant}
 
-    def read_image(
-        self,
-        image: ImageSource,
-        *,
-        name: str | None = None,
-        box: Box | None = None,
-        pixels: bool = True,
-        options: DecodeOptions | None = None,
-    ) -> tuple[ImageInfo, NDArray[np.float32] | None]:
-        with self.decode_slot():
-            decoded = read_image(
-                image,
-                name=name,
-                box=box,
-                min_short_edge=SIDE if pixels else None,
-                pixels=pixels,
-                options=options or self.decode_options,
-            )
-        if decoded.rgb is None:
-            return decoded.info, None
-        return decoded.info, self._values(decoded.rgb)
-
-    def read_regions(
-        self, image: ImageSource, boxes: Sequence[Box], *, name: str | None = None
-    ) -> tuple[ImageInfo, list[NDArray[np.float32]]]:
-        with self.decode_slot():
-            info, crops = read_crops(
-                image, boxes, name=name, min_short_edge=SIDE, options=self.decode_options
-            )
-        return info, [self._values(crop) for crop in crops]
+    def preprocess(self, rgb: Any) -> NDArray[np.float32]:
+        return self._values(rgb)
 
     @staticmethod
     def _values(rgb: Any) -> NDArray[np.float32]:
@@ -119,9 +80,6 @@ class HashEncoder:
                 raise InvalidText(f"text #{i} is empty", hint="give a non-empty description")
             rows.append(sum(_word_vector(word) for word in words))
         return _unit(np.stack(rows)) if rows else np.empty((0, DIM), np.float32)
-
-    def decode_slot(self) -> AbstractContextManager[object]:
-        return self._slots if self._slots is not None else nullcontext()
 
 
 def register() -> None:

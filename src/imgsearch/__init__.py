@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from imgsearch.indexer import IndexEvent, IndexReport
     from imgsearch.media.decode import DecodeOptions, ImageSource
     from imgsearch.models.catalog import DEFAULT_MODEL, ModelSpec, catalog
-    from imgsearch.models.embedder import Embedder, ImageOutcome
+    from imgsearch.models.embedder import Embedder
     from imgsearch.models.encoder import Encoder
     from imgsearch.models.export import export_checkpoint as export_model
+    from imgsearch.models.images import ImageOutcome
     from imgsearch.models.registry import load_encoder, register_encoder
     from imgsearch.models.resolve import resolve_model
     from imgsearch.models.settings import ModelSettings
@@ -79,7 +80,7 @@ _LOCATIONS = {
     "Filters": "imgsearch.store",
     "Hit": "imgsearch.query.expression",
     "Hits": "imgsearch.query.expression",
-    "ImageOutcome": "imgsearch.models.embedder",
+    "ImageOutcome": "imgsearch.models.images",
     "ImageRecord": "imgsearch.store",
     "ImageSource": "imgsearch.media.decode",
     "ImgsearchError": "imgsearch.errors",

@@ -29,6 +29,7 @@ from imgsearch.errors import IndexBusy, IndexNotFound, InvalidQuery, NotIndexed
 from imgsearch.index_regions import IndexRegions
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.encoder import Encoder, Vectors
+from imgsearch.models.images import ImagePipeline
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
 from imgsearch.query.confidence import Calibration, Confidence, calibration_for
@@ -72,7 +73,9 @@ class Index(IndexRegions):
     index, or to change one's model: an existing index remembers its model.
     Passing a different model for an existing index raises
     :class:`~imgsearch.errors.ModelMismatch` unless the next :meth:`update`
-    re-embeds (``reembed=True``). ``encoder`` hands in an already loaded model.
+    re-embeds (``reembed=True``). ``encoder`` hands in an already loaded model;
+    ``images`` a pipeline to read images with (another index's: the two share its bound
+    on concurrent decodes), which brings its encoder.
     """
 
     def __init__(
@@ -81,10 +84,12 @@ class Index(IndexRegions):
         *,
         model: str | ModelSettings | None = None,
         encoder: Encoder | None = None,
+        images: ImagePipeline | None = None,
     ) -> None:
         self.store = store
         self._model = model if isinstance(model, ModelSettings) else ModelSettings(name=model)
-        self._encoder = encoder
+        self._encoder = images.encoder if images is not None else encoder
+        self._images = images
         self._text_vector = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_text)
         self._confidence: Confidence | None = None
         self._reading: TextReading | None = None
@@ -96,6 +101,7 @@ class Index(IndexRegions):
         *,
         model: str | ModelSettings | None = None,
         encoder: Encoder | None = None,
+        images: ImagePipeline | None = None,
         create: bool = True,
         pool_size: int = 1,
     ) -> Index:
@@ -105,7 +111,7 @@ class Index(IndexRegions):
         callers on several threads."""
         location = os.fspath(path) if path is not None else None
         store = open_store(location, create=create, pool_size=pool_size)
-        return cls(store, model=model, encoder=encoder)
+        return cls(store, model=model, encoder=encoder, images=images)
 
     def close(self) -> None:
         self.store.close()
@@ -128,6 +134,14 @@ class Index(IndexRegions):
                 self._model.named(self._model.name or own or DEFAULT_MODEL)
             )
         return self._encoder
+
+    @property
+    def images(self) -> ImagePipeline:
+        """How this index reads images for its model (:mod:`imgsearch.models.images`),
+        with the decoding limits, threads and batch size of its model settings."""
+        if self._images is None:
+            self._images = ImagePipeline.from_settings(self.encoder, self._model)
+        return self._images
 
     # -- indexing -----------------------------------------------------------------------
 
@@ -199,7 +213,7 @@ class Index(IndexRegions):
 
         self._reading = text_reading(self.store, read_text, self._reading)
         indexer = Indexer(
-            self.store, self.encoder, on_event=on_event, source=self._source(), video=video,
+            self.store, self.images, on_event=on_event, source=self._source(), video=video,
             text=self._reading,
         )  # fmt: skip
         report = indexer.update(
@@ -214,12 +228,12 @@ class Index(IndexRegions):
         if self._reading is not None:
             report.text.add(
                 read_missing_text(
-                    self.store, self.encoder, self._reading, report.roots, select=select,
+                    self.store, self.images, self._reading, report.roots, select=select,
                     on_progress=on_text,
                 )
             )  # fmt: skip
         report.regions = apply_policy(
-            self.region_policy, self.store, self.encoder, folders, on_progress=on_regions,
+            self.region_policy, self.store, self.images, folders, on_progress=on_regions,
             select=select,
         )  # fmt: skip
         self.changed()
@@ -272,7 +286,7 @@ class Index(IndexRegions):
             raise IndexNotFound(
                 f"the index at {self.store.location} is empty: nothing was indexed into it yet"
             )
-        vector = encode_query(query.parts, self.encoder, self.store, text_vector=self._text_vector)
+        vector = encode_query(query.parts, self.images, self.store, text_vector=self._text_vector)
         read = reading(query.parts, self.encoder)
         return Hits(self.rank(vector, query, readable=read.readable), read)
 

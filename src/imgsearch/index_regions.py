@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imgsearch.models.encoder import Encoder
+from imgsearch.models.images import ImagePipeline
 from imgsearch.regions.grid_windows import DEFAULT_KEEP_BELOW, DEFAULT_LEVELS
 from imgsearch.regions.label_suspects import DEFAULT_PROMPT, SuspectReport, label_suspects
 from imgsearch.regions.passes import DEFAULT_PADDING, RegionReport
@@ -29,6 +30,10 @@ class IndexRegions:
 
     @property
     def encoder(self) -> Encoder:
+        raise NotImplementedError
+
+    @property
+    def images(self) -> ImagePipeline:
         raise NotImplementedError
 
     def get(self, image_id: int) -> ImageRecord:
@@ -69,7 +74,7 @@ class IndexRegions:
         from imgsearch.regions.annotations import import_annotations
 
         report = import_annotations(
-            self.store, self.encoder, roots, path, padding=padding, on_progress=on_progress
+            self.store, self.images, roots, path, padding=padding, on_progress=on_progress
         )
         self.changed()
         return report
@@ -87,7 +92,7 @@ class IndexRegions:
         from imgsearch.regions.grid_windows import add_grid_regions
 
         report = add_grid_regions(
-            self.store, self.encoder, roots, levels=levels, keep_below=keep_below,
+            self.store, self.images, roots, levels=levels, keep_below=keep_below,
             on_progress=on_progress,
         )  # fmt: skip
         self.changed()
@@ -110,7 +115,7 @@ class IndexRegions:
         if not isinstance(detector, YoloDetector):
             detector = YoloDetector(Path(detector))
         report = add_detector_regions(
-            self.store, self.encoder, detector, roots, padding=padding, on_progress=on_progress
+            self.store, self.images, detector, roots, padding=padding, on_progress=on_progress
         )
         self.changed()
         return report

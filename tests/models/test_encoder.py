@@ -11,6 +11,7 @@ import pytest
 import imgsearch
 from imgsearch import Encoder, ModelSettings, load_encoder, register_encoder
 from imgsearch.errors import ModelError
+from imgsearch.models.images import ImagePipeline
 from imgsearch.models.registry import load_plugins, registered_encoders, unregister_encoder
 from tests.conftest import photo
 from tests.fakes import DIM, HashEncoder
@@ -19,9 +20,11 @@ SRC = Path(imgsearch.__file__).parent
 
 
 def test_registered_encoders_load_by_name_with_the_settings_asked_for() -> None:
-    encoder = load_encoder(ModelSettings(name="fake-hash", batch_size=3))
+    settings = ModelSettings(name="fake-hash", batch_size=3)
+    encoder = load_encoder(settings)
     assert isinstance(encoder, HashEncoder) and isinstance(encoder, Encoder)
-    assert encoder.batch_size == 3 and encoder.model_id == "fake-hash"
+    assert ImagePipeline.from_settings(encoder, settings).batch_size == 3
+    assert encoder.model_id == "fake-hash"
     assert {"fake-hash", "fake-hash-b"} <= set(registered_encoders())
     other = load_encoder(ModelSettings(name="fake-hash-b"))
     assert other.model_id == "fake-hash-b" and other.dim == encoder.dim
@@ -43,7 +46,7 @@ def test_the_shipped_model_loads_as_an_embedder() -> None:
 def test_the_fake_encoder_is_deterministic_and_similar_for_similar_pictures() -> None:
     encoder = load_encoder(ModelSettings(name="fake-hash"))
     pictures = [photo(64, 48, seed=1), photo(64, 48, seed=1).rotate(2), photo(64, 48, seed=9)]
-    pixels = np.stack([encoder.read_image(p)[1] for p in pictures])  # type: ignore[misc]
+    pixels = np.stack([encoder.preprocess(p) for p in pictures])
     first, again = encoder.embed_pixels(pixels), encoder.embed_pixels(pixels)
     np.testing.assert_array_equal(first, again)
     assert first.shape == (3, DIM)
@@ -67,3 +70,15 @@ def test_only_the_edges_read_the_environment() -> None:
         and readers.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_an_encoder_implements_its_identity_and_three_methods() -> None:
+    """The seam stays narrow: reading files, crops, decode bounds and batching are
+    imgsearch's own (the image pipeline), so a new model implements only what is its."""
+    members = {name for name in vars(Encoder) if not name.startswith("_")}
+    methods = {name for name in members if not isinstance(vars(Encoder)[name], property)}
+    identity = members - methods
+    assert methods == {"preprocess", "embed_pixels", "embed_texts"}
+    assert identity == {
+        "model_id", "dim", "preprocessing", "source", "input_size", "supports_text", "vocabulary"
+    }  # fmt: skip

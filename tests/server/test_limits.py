@@ -198,9 +198,7 @@ def test_slow_url_fetches_do_not_hold_up_other_requests(
 def test_uploads_are_decoded_a_few_at_a_time(make_client: Any) -> None:
     client = make_client(max_concurrent_decodes=1)
     service = client.app.state.service  # type: ignore[attr-defined]
-    slots = service.encoder._decode_slots
-    assert slots is not None
-    with slots:  # the one slot taken: an upload waits for it
+    with service.index.images.decode_slot():  # the one slot taken: an upload waits for it
         finished = threading.Event()
 
         def upload() -> None:

@@ -17,7 +17,7 @@ from imgsearch.config import default_cache_dir, default_index_dir, env_list, hub
 from imgsearch.index import Index
 from imgsearch.media.decode import DEFAULT_MAX_PIXELS, DecodeOptions
 from imgsearch.models.catalog import DEFAULT_MODEL
-from imgsearch.models.encoder import Encoder
+from imgsearch.models.images import ImagePipeline
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import DEFAULT_IMAGE_BATCH, ModelSettings
 
@@ -66,11 +66,13 @@ def model_settings(
     )
 
 
-def build_encoder(
+def build_images(
     model: str | None, precision: str | None, max_pixels: int, *, one_shot: bool = False
-) -> Encoder:
+) -> ImagePipeline:
+    """The model a command line names, with the pipeline that reads images for it."""
     settings = model_settings(model, precision, max_pixels, one_shot=one_shot)
-    return load_encoder(settings.named(settings.name or DEFAULT_MODEL))
+    encoder = load_encoder(settings.named(settings.name or DEFAULT_MODEL))
+    return ImagePipeline.from_settings(encoder, settings)
 
 
 ResidentClaim = Callable[[str | None, str | None, str | None], Index]

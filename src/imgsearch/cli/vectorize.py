@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from imgsearch.cli.options import MaxPixelsOption, ModelOption, PrecisionOption, build_encoder
+from imgsearch.cli.options import MaxPixelsOption, ModelOption, PrecisionOption, build_images
 from imgsearch.errors import InputError
 from imgsearch.models.embedder import Embedder
 from imgsearch.types import Box
@@ -37,12 +37,11 @@ def vectorize(
     if box is not None and image is None:
         raise InputError("--box needs --image")
     region = Box.parse(box, padding=box_padding) if box is not None else None
-    encoder = build_encoder(model, precision, max_pixels, one_shot=True)
+    images = build_images(model, precision, max_pixels, one_shot=True)
+    encoder = images.encoder
     result: dict[str, object] = {"modelVersion": encoder.model_id}
     if image is not None:
-        pixels = encoder.read_image(image, box=region)[1]
-        assert pixels is not None
-        vector = encoder.embed_pixels(pixels[None])[0]
+        vector = images.embed_images([image], [region])[0]
     elif isinstance(encoder, Embedder):  # it can tell when a text was cut
         embedded = encoder.embed_texts_checked([text or ""])
         vector = embedded.vectors[0]

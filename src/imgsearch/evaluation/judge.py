@@ -120,7 +120,7 @@ def _judge_one(
         metadata_weight=metadata_weight,
         sources=labelled.sources,
     )
-    vector = encode_query(query.parts, index.encoder, index.store)
+    vector = encode_query(query.parts, index.images, index.store)
     read = reading(query.parts, index.encoder)
     if not read.readable:
         unknown = ", ".join(read.unknown)

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from imgsearch.duplicates.thumbprint import thumbprint
 from imgsearch.errors import InputError
 from imgsearch.indexer.parts import Part
@@ -35,8 +33,8 @@ from imgsearch.indexer.text import TextReading
 from imgsearch.indexer.thumbprints import add_thumbprints, missing_thumbprints
 from imgsearch.indexer.videos import VideoOptions, embed_video, is_video, read_video, reuse
 from imgsearch.media.walk import FileEntry, walk_images
-from imgsearch.models.encoder import Encoder, Vectors
-from imgsearch.pipeline import ordered_map
+from imgsearch.models.encoder import Vectors
+from imgsearch.models.images import ImagePipeline
 from imgsearch.store import IndexSettings, RegionSet, Store, TextSet, WriteBatch
 
 MAX_PENDING = 256
@@ -44,12 +42,13 @@ MAX_PENDING = 256
 
 
 class Indexer:
-    """Syncs one store with folders using one encoder. Reusable across runs."""
+    """Syncs one store with folders using one model, read through ``images``. Reusable
+    across runs."""
 
     def __init__(
         self,
         store: Store,
-        encoder: Encoder,
+        images: ImagePipeline,
         *,
         on_event: Callable[[IndexEvent], None] | None = None,
         source: str | None = None,
@@ -57,9 +56,10 @@ class Indexer:
         text: TextReading | None = None,
     ) -> None:
         self.store = store
-        self.encoder = encoder
+        self.images = images
+        self.encoder = images.encoder
         self.on_event = on_event
-        self.source = source or encoder.source
+        self.source = source or images.encoder.source
         self.video = video or VideoOptions()
         self.text = text
         """Read the text in the images the model sees (OCR), with their batch."""
@@ -120,7 +120,7 @@ class Indexer:
         for row in gone:
             progress.emit("removed", row.path)
         older = missing_thumbprints(stored, set(todo.unchanged))
-        report.thumbprinted = add_thumbprints(self.store, self.encoder, older) if older else 0
+        report.thumbprinted = add_thumbprints(self.store, self.images, older) if older else 0
         report.seconds = time.time() - started
         self.store.record_run(report.as_run(started, time.time(), True), run_id)
         return report
@@ -132,7 +132,7 @@ class Indexer:
         report: IndexReport,
         progress: _Progress,
     ) -> None:
-        encoder = self.encoder
+        images = self.images
 
         def known(digest: str) -> bool:
             return moves.knows(digest) or self.store.has_vector_for(digest)
@@ -140,13 +140,11 @@ class Indexer:
         def read_any(candidate: Candidate) -> Read:
             if is_video(candidate.entry.path):
                 return read_video(candidate, self.video.limits)
-            return read(candidate, encoder, known, self.text)
+            return read(candidate, images, known, self.text)
 
         pending: list[Read] = []
         weight = 0
-        reads = ordered_map(
-            read_any, candidates, workers=encoder.decode_workers, window=encoder.batch_size * 2
-        )
+        reads = images.read_ahead(read_any, candidates)
         for future in reads:
             item = future.result()
             if item.video:  # alone, in its own transaction, after the images before it
@@ -157,7 +155,7 @@ class Indexer:
             pending.append(item)
             # failures count like images for the model: a write follows every batch of either
             weight += item.pixels is not None or item.failure is not None
-            if weight >= encoder.batch_size or len(pending) >= MAX_PENDING:
+            if weight >= images.batch_size or len(pending) >= MAX_PENDING:
                 self._write(pending, moves, report, progress)
                 pending, weight = [], 0
         self._write(pending, moves, report, progress)
@@ -176,8 +174,8 @@ class Indexer:
                     owners[digest] = item
         fresh: dict[str, Vectors] = {}
         if owners:
-            pixels = np.stack([item.pixels for item in owners.values()])  # type: ignore[misc]
-            fresh = dict(zip(owners, self.encoder.embed_pixels(pixels), strict=True))
+            pixels = [item.pixels for item in owners.values() if item.pixels is not None]
+            fresh = dict(zip(owners, self.images.embed(pixels), strict=True))
             report.embedded += len(owners)
         outcomes = [
             decide(
@@ -201,15 +199,15 @@ class Indexer:
     def _write_video(
         self, item: Read, moves: Moves, report: IndexReport, progress: _Progress
     ) -> None:
-        outcome = reuse(item, moves) or embed_video(item, self.encoder, self.video)
+        outcome = reuse(item, moves) or embed_video(item, self.images, self.video)
         self.store.write(_batch([item], [outcome], report))
         why = outcome.failure.message if outcome.failure else ""
         progress.emit(outcome.kind, item.candidate.entry.path, why)
 
     def _embed_again(self, entry: FileEntry) -> Vectors:
-        _, pixels = self.encoder.read_image(read_file(entry, self.encoder), name=entry.path)
+        _, pixels = self.images.read_image(read_file(entry, self.images), name=entry.path)
         assert pixels is not None
-        vector: Vectors = self.encoder.embed_pixels(pixels[None])[0]
+        vector: Vectors = self.images.embed([pixels])[0]
         return vector
 
 

@@ -19,7 +19,8 @@ from imgsearch.indexer.report import EventKind
 from imgsearch.indexer.text import TextRead, TextReading, decode_with_text
 from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry
-from imgsearch.models.encoder import Encoder, Pixels, Vectors
+from imgsearch.models.encoder import Pixels, Vectors
+from imgsearch.models.images import ImagePipeline
 from imgsearch.store import Failure, ImageFacts, ImageWrite, Region, StoredFile
 
 
@@ -130,7 +131,7 @@ class Read:
 
 def read(
     candidate: Candidate,
-    encoder: Encoder,
+    images: ImagePipeline,
     known: Callable[[str], bool],
     reading: TextReading | None = None,
 ) -> Read:
@@ -140,15 +141,15 @@ def read(
     entry = candidate.entry
     text = None
     try:
-        data = read_file(entry, encoder)
+        data = read_file(entry, images)
         digest = hashlib.sha256(data).hexdigest()
         row = candidate.stored
         reuse = row is not None and row.digest == digest and row.has_vector
         pixels_needed = not (reuse or known(digest))
         if reading is not None and pixels_needed:
-            info, pixels, text = decode_with_text(data, entry.path, encoder, reading)
+            info, pixels, text = decode_with_text(data, entry.path, images, reading)
         else:
-            info, pixels = encoder.read_image(data, name=entry.path, pixels=pixels_needed)
+            info, pixels = images.read_image(data, name=entry.path, pixels=pixels_needed)
     except ImageError as exc:
         return Read(candidate, failure=failure_of(entry, exc))
     facts = ImageFacts(
@@ -167,8 +168,8 @@ def read(
     return Read(candidate, facts, pixels, text=text)
 
 
-def read_file(entry: FileEntry, encoder: Encoder) -> bytes:
-    limit = encoder.decode_options.max_file_bytes
+def read_file(entry: FileEntry, images: ImagePipeline) -> bytes:
+    limit = images.decode_options.max_file_bytes
     if limit is not None and entry.size > limit:  # not even read
         raise too_large(entry.size, limit, entry.path)
     try:

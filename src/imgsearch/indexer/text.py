@@ -29,10 +29,10 @@ from imgsearch.errors import ImageError
 from imgsearch.media.decode import read_image
 from imgsearch.media.metadata import ImageInfo
 from imgsearch.media.sources import too_large
-from imgsearch.models.encoder import Encoder, Pixels
+from imgsearch.models.encoder import Pixels
+from imgsearch.models.images import ImagePipeline
 from imgsearch.ocr.policy import TextPolicy
 from imgsearch.ocr.reader import OcrFailed, TextReader
-from imgsearch.pipeline import ordered_map
 from imgsearch.store import Store, StoredFile, TextSet, WriteBatch
 from imgsearch.types import TextLine
 
@@ -76,7 +76,7 @@ class TextReading:
 
 
 def decode_with_text(
-    data: bytes, name: str, encoder: Encoder, reading: TextReading, *, pixels: bool = True
+    data: bytes, name: str, images: ImagePipeline, reading: TextReading, *, pixels: bool = True
 ) -> tuple[ImageInfo, Pixels | None, TextRead]:
     """An image's facts, its model input (unless ``pixels=False``) and its text; raises
     :class:`~imgsearch.errors.ImageError` for a bad image.
@@ -90,18 +90,18 @@ def decode_with_text(
     smaller than the reader reads, decoded again at the reading's scale: most photos
     hold no text."""
     reader = reading.reader
-    info, rgb = _decode(data, name, encoder, max(1, reader.look_side // 2), reader.max_side)
+    info, rgb = _decode(data, name, images, max(1, reader.look_side // 2), reader.max_side)
     size = (info.width, info.height)
     model_input = None
     if pixels:
         shared = info.format not in DRAFTED_FORMATS and rgb.shape[:2] == (size[1], size[0])
-        model_input = encoder.read_image(rgb if shared else data, name=name)[1]
+        model_input = images.read_image(rgb if shared else data, name=name)[1]
     try:
         if not reader.looks_like_text(rgb):
             return info, model_input, TextRead([])
         if max(rgb.shape[:2]) < min(reader.max_side, max(size)) - 1:  # decoded reduced
             del rgb
-            _, rgb = _decode(data, name, encoder, max(1, reader.max_side // 2), reader.max_side)
+            _, rgb = _decode(data, name, images, max(1, reader.max_side // 2), reader.max_side)
         return info, model_input, TextRead(reader.read(rgb, size, look=False))
     except OcrFailed as exc:
         return info, model_input, TextRead([], exc.message)
@@ -112,13 +112,13 @@ DRAFTED_FORMATS = ("JPEG", "MPO")
 
 
 def _decode(
-    data: bytes, name: str, encoder: Encoder, min_short_edge: int, max_side: int
+    data: bytes, name: str, images: ImagePipeline, min_short_edge: int, max_side: int
 ) -> tuple[ImageInfo, NDArray[np.uint8]]:
     """The upright RGB picture, decoded at a scale that keeps ``min_short_edge`` (times the
     decode options' draft factor), as an array whose long side is at most ``max_side``."""
-    with encoder.decode_slot():
+    with images.decode_slot():
         decoded = read_image(
-            data, name=name, min_short_edge=min_short_edge, options=encoder.decode_options
+            data, name=name, min_short_edge=min_short_edge, options=images.decode_options
         )
     info, rgb = decoded.info, decoded.rgb
     del decoded  # the full decode is freed once the bounded copy exists
@@ -136,7 +136,7 @@ def _bounded(rgb: Image.Image, max_side: int) -> NDArray[np.uint8]:
 
 def read_missing_text(
     store: Store,
-    encoder: Encoder,
+    images: ImagePipeline,
     reading: TextReading,
     roots: Sequence[str],
     *,
@@ -155,7 +155,7 @@ def read_missing_text(
     batch: list[TextSet] = []
 
     def read_one(stored: StoredFile) -> TextSet | None:
-        limit = encoder.decode_options.max_file_bytes
+        limit = images.decode_options.max_file_bytes
         try:
             size = Path(stored.path).stat().st_size
             if limit is not None and size > limit:  # not even read
@@ -167,16 +167,13 @@ def read_missing_text(
         if digest != stored.digest:
             return None
         try:
-            _, _, text = decode_with_text(data, stored.path, encoder, reading, pixels=False)
+            _, _, text = decode_with_text(data, stored.path, images, reading, pixels=False)
         except ImageError as exc:
             text = TextRead([], exc.reason)
         report.count(text)
         return TextSet(text.lines, reading.stamp, digest, image_id=stored.id, warning=text.warning)
 
-    window = max(2, encoder.decode_workers * 2)
-    for done, future in enumerate(
-        ordered_map(read_one, todo, workers=encoder.decode_workers, window=window), 1
-    ):
+    for done, future in enumerate(images.read_ahead(read_one, todo), 1):
         found = future.result()
         if found is not None:
             batch.append(found)

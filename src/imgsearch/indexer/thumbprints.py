@@ -16,8 +16,7 @@ from pathlib import Path
 from imgsearch.duplicates.thumbprint import thumbprint
 from imgsearch.errors import ImageError
 from imgsearch.indexer.videos import is_video
-from imgsearch.models.encoder import Encoder
-from imgsearch.pipeline import ordered_map
+from imgsearch.models.images import ImagePipeline
 from imgsearch.store import Store, StoredFile
 
 BATCH = 256  # thumbprints written per transaction
@@ -34,28 +33,23 @@ def missing_thumbprints(rows: Sequence[StoredFile], unchanged: set[str]) -> list
     ]  # fmt: skip
 
 
-def _read(row: StoredFile, encoder: Encoder) -> bytes | None:
-    limit = encoder.decode_options.max_file_bytes
+def _read(row: StoredFile, images: ImagePipeline) -> bytes | None:
+    limit = images.decode_options.max_file_bytes
     try:
         if limit is not None and row.size > limit:
             return None
-        _, pixels = encoder.read_image(Path(row.path).read_bytes(), name=row.path)
+        _, pixels = images.read_image(Path(row.path).read_bytes(), name=row.path)
     except (ImageError, OSError):
         return None
     return None if pixels is None else thumbprint(pixels)
 
 
-def add_thumbprints(store: Store, encoder: Encoder, rows: Sequence[StoredFile]) -> int:
+def add_thumbprints(store: Store, images: ImagePipeline, rows: Sequence[StoredFile]) -> int:
     """Read ``rows`` and store their thumbprints; how many were added."""
     added = 0
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
-        found = ordered_map(
-            lambda row: _read(row, encoder),
-            chunk,
-            workers=encoder.decode_workers,
-            window=2 * max(encoder.decode_workers, 1),
-        )
+        found = images.read_ahead(lambda row: _read(row, images), chunk)
         prints = {
             row.id: packed
             for row, future in zip(chunk, found, strict=True)

@@ -18,8 +18,6 @@ use) is the normalised mean of its frames' vectors.
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,12 +30,11 @@ from imgsearch.indexer.steps import Candidate, Moves, Outcome, Read, failure_of
 from imgsearch.media.sniff import looks_like_image, looks_like_video
 from imgsearch.media.video import FramePolicy, Selection, VideoLimits
 from imgsearch.media.walk import VIDEO_EXTENSIONS
-from imgsearch.models.encoder import Encoder, Pixels, Vectors
+from imgsearch.models.encoder import Pixels, Vectors
+from imgsearch.models.images import ImagePipeline
 from imgsearch.store import ImageFacts, ImageWrite, Region
 
 CHUNK = 1 << 20
-QUEUED_BATCHES = 2
-"""Batches of frames decoded ahead of the model (each ``batch_size`` model inputs)."""
 
 
 @dataclass(frozen=True)
@@ -122,14 +119,14 @@ def reuse(item: Read, moves: Moves) -> Outcome | None:
     return None
 
 
-def embed_video(item: Read, encoder: Encoder, options: VideoOptions) -> Outcome:
+def embed_video(item: Read, images: ImagePipeline, options: VideoOptions) -> Outcome:
     """Select, decode and embed a video's frames: an outcome that writes the video with
     its frames (``added`` / ``updated``), or ``failed`` when the video goes bad midway
     or changes on disk meanwhile."""
     assert item.facts is not None
     entry, row = item.candidate.entry, item.candidate.stored
     try:
-        frames, vectors = _frames_and_vectors(entry.path, encoder, options)
+        frames, vectors = _frames_and_vectors(entry.path, images, options)
         stat = Path(entry.path).stat()
         if (stat.st_size, stat.st_mtime_ns) != (entry.size, entry.mtime_ns):
             raise ImageUnreadable("changed while it was being indexed", source=entry.path)
@@ -152,13 +149,13 @@ def embed_video(item: Read, encoder: Encoder, options: VideoOptions) -> Outcome:
 
 
 def _frames_and_vectors(
-    path: str, encoder: Encoder, options: VideoOptions
+    path: str, images: ImagePipeline, options: VideoOptions
 ) -> tuple[list[Region], Vectors]:
     regions: list[Region] = []
     parts: list[Vectors] = []
-    for batch_regions, pixels in _decoded_batches(path, encoder, options):
+    for batch_regions, pixels in _decoded_batches(path, images, options):
         regions += batch_regions
-        parts.append(encoder.embed_pixels(np.stack(pixels)))
+        parts.append(images.embed(pixels))
     return regions, np.concatenate(parts)
 
 
@@ -174,58 +171,18 @@ def _distinct(
     return [frames[n] for n in keep], vectors[keep]
 
 
-_DONE = object()
-
-
 def _decoded_batches(
-    path: str, encoder: Encoder, options: VideoOptions
+    path: str, images: ImagePipeline, options: VideoOptions
 ) -> Iterator[tuple[list[Region], list[Pixels]]]:
     """Batches of kept frames (as regions) and their model inputs, decoded on a thread
     ahead of the caller; the decoder's errors are raised here."""
-    from imgsearch.media.video import select_frames
+    from imgsearch.media.video import KeptFrame, select_frames
 
-    size = max(encoder.batch_size, 1)
-    out: queue.Queue[object] = queue.Queue(maxsize=QUEUED_BATCHES)
-    stop = threading.Event()
+    def model_input(frame: KeptFrame) -> Pixels:
+        pixels = images.read_image(frame.image, name=path)[1]
+        assert pixels is not None
+        return pixels
 
-    def put(value: object) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(value, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        regions: list[Region] = []
-        pixels: list[Pixels] = []
-        try:
-            for frame in select_frames(path, options.policy, options.limits, Selection()):
-                model_input = encoder.read_image(frame.image, name=path)[1]
-                assert model_input is not None
-                regions.append(Region("frame", time=frame.time, frame=frame.number))
-                pixels.append(model_input)
-                if len(pixels) >= size:
-                    if not put((regions, pixels)):
-                        return
-                    regions, pixels = [], []
-            if pixels and not put((regions, pixels)):
-                return
-            put(_DONE)
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(exc)
-
-    worker = threading.Thread(target=produce, name="imgsearch-video", daemon=True)
-    worker.start()
-    try:
-        while True:
-            value = out.get()
-            if value is _DONE:
-                return
-            if isinstance(value, BaseException):
-                raise value
-            yield value  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join()
+    frames = select_frames(path, options.policy, options.limits, Selection())
+    for batch, pixels in images.read_behind(frames, model_input):
+        yield [Region("frame", time=f.time, frame=f.number) for f in batch], pixels

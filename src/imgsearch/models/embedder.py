@@ -8,10 +8,7 @@ input, so cosine similarity is a dot product.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,11 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from imgsearch.errors import ImgsearchError, InputError
-from imgsearch.media.decode import DecodeOptions, ImageSource, read_crops, read_image
-from imgsearch.media.failures import detached
-from imgsearch.media.metadata import ImageInfo
+from imgsearch.media.decode import DecodeOptions, ImageSource
 from imgsearch.models.catalog import DEFAULT_MODEL
+from imgsearch.models.images import ImageOutcome, ImagePipeline
 from imgsearch.models.layout import ModelFiles
 from imgsearch.models.mapped import mapped_copy
 from imgsearch.models.preprocess import Preprocessor
@@ -35,21 +30,11 @@ from imgsearch.models.settings import DEFAULT_IMAGE_BATCH, ModelSettings
 from imgsearch.models.text_tower import TextEmbeddings, TextTower, no_text
 from imgsearch.models.tokenizer import TextTokenizer
 from imgsearch.models.vocabulary import Vocabulary
-from imgsearch.pipeline import ordered_map
 from imgsearch.types import Box
 
 Vectors = NDArray[np.float32]
 
 DEFAULT_CACHE_DIR = Path("~/.cache/imgsearch")
-
-
-@dataclass(frozen=True)
-class ImageOutcome:
-    """One image's result in a streaming run: a vector, or the error that stopped it."""
-
-    index: int
-    vector: Vectors | None
-    error: ImgsearchError | None
 
 
 class Embedder:
@@ -61,14 +46,14 @@ class Embedder:
     Nothing heavy happens here: files are located (and downloaded once), while
     inference sessions and the tokenizer are created on first use.
 
-    ``batch_size`` images go through the vision graph at once;
+    ``batch_size`` images go through the vision graph at once in :meth:`embed_images`;
     ``decode_workers`` threads decode and preprocess ahead of the model
     (default: the number of CPUs). ``threads`` sets onnxruntime's intra-op
     threads (default: onnxruntime's choice, one per physical core);
     ``text_threads`` overrides it for the text tower (see :meth:`set_text_threads`).
     ``max_concurrent_decodes`` bounds how many images are decoded at once by all
-    threads together (default: no bound beyond ``decode_workers``): a server sets
-    it so that concurrent requests cannot multiply the memory a decode may take.
+    threads together (default: no bound beyond ``decode_workers``). These four are
+    the settings of :attr:`images`, the pipeline that reads images for this model.
     ``prepack=False`` starts sessions without repacking the weights (a one-shot command
     line call: faster start, slower repeated runs; the vectors do not change).
     """
@@ -103,20 +88,16 @@ class Embedder:
                 offline=offline,
                 cache_dir=(cache_dir or DEFAULT_CACHE_DIR).expanduser(),
             )
-        if batch_size < 1:
-            raise InputError(f"batch_size must be at least 1, not {batch_size}")
         self.files = files
         self.precision = chosen
-        self.batch_size = batch_size
-        self.decode_options = decode
-        self.decode_workers = (os.cpu_count() or 1) if decode_workers is None else decode_workers
-        if max_concurrent_decodes is not None and max_concurrent_decodes < 1:
-            raise InputError(
-                f"max_concurrent_decodes must be at least 1, not {max_concurrent_decodes}"
-            )
-        self._decode_slots = (
-            threading.BoundedSemaphore(max_concurrent_decodes) if max_concurrent_decodes else None
+        self.images = ImagePipeline(
+            self,
+            decode=decode,
+            batch_size=batch_size,
+            decode_workers=decode_workers,
+            max_concurrent_decodes=max_concurrent_decodes,
         )
+        """How :meth:`embed_images` reads images (see :mod:`imgsearch.models.images`)."""
         self._providers = providers
         self._prepack = prepack
         self._threads = threads
@@ -181,10 +162,6 @@ class Embedder:
             return declared
         return int(self.embed_texts(["a photo"]).shape[1])
 
-    @property
-    def image_size(self) -> int:
-        return self.files.image.size
-
     # -- sessions -------------------------------------------------------------
 
     @property
@@ -239,57 +216,12 @@ class Embedder:
         """Like :meth:`embed_texts`, also saying which texts were truncated."""
         return self.texts.embed_texts_checked(texts)
 
-    # -- images ---------------------------------------------------------------
+    # -- images ----------------------------------------------------------------------
 
-    def prepare_image(self, image: ImageSource, box: Box | None = None) -> NDArray[np.float32]:
-        """Decode, orient, crop and preprocess one image: ``(3, size, size)`` float32."""
-        pixels = self.read_image(image, box=box)[1]
-        assert pixels is not None
-        return pixels
-
-    def read_image(
-        self,
-        image: ImageSource,
-        *,
-        name: str | None = None,
-        box: Box | None = None,
-        pixels: bool = True,
-        options: DecodeOptions | None = None,
-    ) -> tuple[ImageInfo, NDArray[np.float32] | None]:
-        """An image's facts and (unless ``pixels=False``) its model input ``(3, size, size)``.
-
-        The one way the indexer, queries and the server read images (see
-        :func:`~imgsearch.media.decode.read_image`), so a file gets the same verdict
-        everywhere; ``name`` names it in errors; ``options`` replace the embedder's
-        decode options (a server applies stricter limits to uploads). Raises
-        :class:`~imgsearch.errors.ImageError` for a bad image.
-        """
-        with self.decode_slot():
-            decoded = read_image(
-                image,
-                name=name,
-                box=box,
-                min_short_edge=self.image_size if pixels else None,
-                pixels=pixels,
-                options=options or self.decode_options,
-            )
-            if decoded.rgb is None:
-                return decoded.info, None
-            return decoded.info, self._preprocess(decoded.rgb)
-
-    def read_regions(
-        self, image: ImageSource, boxes: Sequence[Box], *, name: str | None = None
-    ) -> tuple[ImageInfo, list[NDArray[np.float32]]]:
-        """An image's facts and the model input of each of ``boxes``, decoded once."""
-        with self.decode_slot():
-            info, crops = read_crops(
-                image, boxes, name=name, min_short_edge=self.image_size, options=self.decode_options
-            )
-            return info, [self._preprocess(crop) for crop in crops]
-
-    def decode_slot(self) -> AbstractContextManager[object]:
-        """Held while an image is decoded (see ``max_concurrent_decodes``)."""
-        return self._decode_slots if self._decode_slots is not None else nullcontext()
+    @property
+    def input_size(self) -> int:
+        """The side in pixels the vision tower looks at."""
+        return self.files.image.size
 
     def preprocess(self, rgb: Image.Image) -> NDArray[np.float32]:
         """Preprocess an already decoded, upright RGB image: ``(3, size, size)`` float32."""
@@ -311,19 +243,10 @@ class Embedder:
 
         The first image that cannot be used raises its
         :class:`~imgsearch.errors.ImageError`; use :meth:`iter_image_embeddings`
-        to skip bad images and carry on.
+        to skip bad images and carry on. (Both go through :attr:`images`, the
+        pipeline every part of imgsearch reads images with.)
         """
-        if boxes is not None and len(boxes) != len(images):
-            raise InputError(
-                f"got {len(boxes)} boxes for {len(images)} images; give one per image (or None)"
-            )
-        pairs = list(zip(images, boxes if boxes is not None else [None] * len(images), strict=True))
-        out = np.empty((len(pairs), self.dim), dtype=np.float32)
-        for outcome in self.iter_image_embeddings(pairs):
-            if outcome.error is not None:
-                raise outcome.error
-            out[outcome.index] = outcome.vector
-        return out
+        return self.images.embed_images(images, boxes)
 
     def iter_image_embeddings(
         self, items: Iterable[tuple[ImageSource, Box | None]]
@@ -333,32 +256,4 @@ class Embedder:
         Each bad image yields an outcome carrying its error instead of a vector,
         so long runs (indexing) report and skip it and go on.
         """
-
-        def prepare(item: tuple[ImageSource, Box | None]) -> NDArray[np.float32]:
-            return self.prepare_image(item[0], item[1])
-
-        batch: list[tuple[int, NDArray[np.float32]]] = []
-        futures = ordered_map(
-            prepare, items, workers=self.decode_workers, window=self.batch_size * 2
-        )
-        for index, future in enumerate(futures):
-            error = future.exception()
-            if error is not None:
-                if not isinstance(error, ImgsearchError):
-                    raise error
-                yield from self._flush(batch)
-                batch = []
-                yield ImageOutcome(index, None, detached(error))
-                continue
-            batch.append((index, future.result()))
-            if len(batch) == self.batch_size:
-                yield from self._flush(batch)
-                batch = []
-        yield from self._flush(batch)
-
-    def _flush(self, batch: list[tuple[int, NDArray[np.float32]]]) -> Iterator[ImageOutcome]:
-        if not batch:
-            return
-        vectors = self.embed_pixels(np.stack([pixels for _, pixels in batch]))
-        for (index, _), vector in zip(batch, vectors, strict=True):
-            yield ImageOutcome(index, vector, None)
+        return self.images.stream(items)

@@ -45,6 +45,7 @@ from imgsearch.errors import (
     TextNotSupported,
 )
 from imgsearch.models.encoder import Encoder, Vectors
+from imgsearch.models.images import ImagePipeline
 from imgsearch.query.grammar import parse_terms
 from imgsearch.query.segments import Segment
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
@@ -211,7 +212,7 @@ def parse_expression(expression: str | Sequence[str], *, files: bool = True) -> 
 
 def encode_query(
     parts: Sequence[QueryPart],
-    encoder: Encoder,
+    images: ImagePipeline,
     store: Store,
     *,
     text_vector: Callable[[str], Vectors] | None = None,
@@ -219,13 +220,13 @@ def encode_query(
     """The unit vector a query's parts stand for.
 
     Texts go through ``text_vector`` when given (a cache, or vectors a server computed
-    in batches), else the encoder; an indexed image without a box, and a local file the
-    index holds unchanged, use the stored vector; other images are read and embedded.
-    The encoder must be the index's model (checked once per query).
+    in batches), else the model; an indexed image without a box, and a local file the
+    index holds unchanged, use the stored vector; other images are read and embedded by
+    ``images``, whose model must be the index's (checked once per query).
     """
     if any(_needs_encoder(part) for part in parts):
-        check_model(store, encoder)
-    vectors = [_part_vector(part, encoder, store, text_vector) for part in parts]
+        check_model(store, images.encoder)
+    vectors = [_part_vector(part, images, store, text_vector) for part in parts]
     return combine(np.stack(vectors), [part.weight for part in parts])
 
 
@@ -287,10 +288,11 @@ def _needs_encoder(part: QueryPart) -> bool:
 
 def _part_vector(
     part: QueryPart,
-    encoder: Encoder,
+    images: ImagePipeline,
     store: Store,
     text_vector: Callable[[str], Vectors] | None,
 ) -> Vectors:
+    encoder = images.encoder
     if part.text is not None:
         if not encoder.supports_text:
             raise TextNotSupported(
@@ -322,9 +324,7 @@ def _part_vector(
         known = store.find_path(str(Path(part.image).expanduser().resolve()))
         if known is not None and part.box is None and _unchanged(known):
             return _stored_vector(store, known.id)
-    pixels = encoder.read_image(source, box=part.box)[1]
-    assert pixels is not None
-    embedded: Vectors = encoder.embed_pixels(pixels[np.newaxis])[0]
+    embedded: Vectors = images.embed_images([source], [part.box])[0]
     return embedded
 
 

@@ -23,7 +23,8 @@ import os
 from collections.abc import Callable, Sequence
 
 from imgsearch.errors import InvalidSettings
-from imgsearch.models.encoder import Encoder, Pixels
+from imgsearch.models.encoder import Pixels
+from imgsearch.models.images import ImagePipeline
 from imgsearch.regions.passes import RegionReport, add_regions
 from imgsearch.store import ImageRecord, Region, Store
 from imgsearch.types import Box
@@ -70,7 +71,7 @@ def check_levels(levels: Sequence[int]) -> tuple[int, ...]:
 
 def add_grid_regions(
     store: Store,
-    encoder: Encoder,
+    images: ImagePipeline,
     roots: Sequence[str | os.PathLike[str]],
     *,
     levels: Sequence[int] = DEFAULT_LEVELS,
@@ -85,10 +86,10 @@ def add_grid_regions(
     def cut(record: ImageRecord) -> tuple[list[Region], list[Pixels]]:
         assert record.width and record.height  # checked by the pass
         boxes = grid_boxes(record.width, record.height, levels)
-        pixels = encoder.read_regions(record.path, boxes, name=record.path)[1]
+        pixels = images.read_regions(record.path, boxes, name=record.path)[1]
         return [Region(SOURCE, box=box) for box in boxes], pixels
 
     return add_regions(
-        store, encoder, roots, source=SOURCE, stamp=stamp_of(levels, keep_below), find=cut,
+        store, images, roots, source=SOURCE, stamp=stamp_of(levels, keep_below), find=cut,
         keep_below=keep_below, on_progress=on_progress, select=select,
     )  # fmt: skip

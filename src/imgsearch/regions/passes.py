@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgsearch.errors import ImgsearchError
-from imgsearch.models.encoder import Encoder, Pixels, embed_batches
-from imgsearch.pipeline import ordered_map
+from imgsearch.models.encoder import Pixels
+from imgsearch.models.images import ImagePipeline
 from imgsearch.store import ImageRecord, Region, RegionSet, Store, WriteBatch
 
 DEFAULT_PADDING = 0.1
@@ -57,7 +57,7 @@ class RegionReport:
 
 def add_regions(
     store: Store,
-    encoder: Encoder,
+    images: ImagePipeline,
     roots: Sequence[str | os.PathLike[str]],
     *,
     source: str,
@@ -82,10 +82,7 @@ def add_regions(
     report.skipped = len(files) - len(todo)
     for start in range(0, len(todo), IMAGES_PER_WRITE):
         records = store.get(todo[start : start + IMAGES_PER_WRITE])
-        found = ordered_map(
-            lambda record: _look(find, record), records, workers=encoder.decode_workers,
-            window=len(records),
-        )  # fmt: skip
+        found = images.read_ahead(lambda record: _look(find, record), records)
         sets = []
         whole = store.vectors([r.id for r in records])
         for record, future, vector in zip(records, found, whole, strict=True):
@@ -93,7 +90,7 @@ def add_regions(
             if problem is not None:
                 report.problems.append((record.path, problem))
                 continue
-            vectors = embed_batches(encoder, pixels)
+            vectors = images.embed(pixels)
             report.embedded += len(pixels)
             kept = [
                 (region, v)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from imgsearch.errors import ImgsearchError, InvalidSettings
-from imgsearch.models.encoder import Encoder
+from imgsearch.models.images import ImagePipeline
 from imgsearch.regions.annotations import DEFAULT_PADDING
 from imgsearch.regions.detector import (
     DEFAULT_CONFIDENCE,
@@ -128,7 +128,7 @@ def detector_policy(
 def apply_policy(
     policy: RegionPolicy,
     store: Store,
-    encoder: Encoder,
+    images: ImagePipeline,
     roots: Sequence[str | os.PathLike[str]],
     *,
     on_progress: Callable[[str, int, int], None] | None = None,
@@ -145,7 +145,7 @@ def apply_policy(
 
     if policy.grid is not None:
         reports["grid"] = add_grid_regions(
-            store, encoder, roots, levels=policy.grid.levels, keep_below=policy.grid.keep_below,
+            store, images, roots, levels=policy.grid.levels, keep_below=policy.grid.keep_below,
             on_progress=progress("grid"), select=select,
         )  # fmt: skip
     if policy.detector is not None:
@@ -155,7 +155,7 @@ def apply_policy(
             reports["detector"] = RegionReport(problems=[(policy.detector.path, str(exc))])
         else:
             reports["detector"] = add_detector_regions(
-                store, encoder, detector, roots, padding=policy.detector.padding,
+                store, images, detector, roots, padding=policy.detector.padding,
                 on_progress=progress("detector"), select=select,
             )  # fmt: skip
     return reports

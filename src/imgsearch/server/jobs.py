@@ -21,7 +21,7 @@ from typing import Any
 from imgsearch.errors import ImgsearchError
 from imgsearch.index import Index
 from imgsearch.indexer import IndexEvent
-from imgsearch.models.encoder import Encoder
+from imgsearch.models.images import ImagePipeline
 
 log = logging.getLogger("imgsearch.server")
 
@@ -57,7 +57,7 @@ class Jobs:
     def __init__(
         self,
         index_path: str,
-        encoder: Callable[[], Encoder],
+        images: Callable[[], ImagePipeline],
         on_written: Callable[[], None] = lambda: None,
         *,
         read_text: bool | None = None,
@@ -65,7 +65,7 @@ class Jobs:
         self.index_path = index_path
         self.read_text = read_text
         """Index runs read the text in pictures (OCR); ``None``: as the index was told last."""
-        self._encoder = encoder
+        self._images = images
         self._on_written = on_written  # the searching Index reads its sample again
         self.job = JobState()
         self._lock = threading.Lock()
@@ -108,7 +108,7 @@ class Jobs:
             job.done, job.total = event.done, event.total
 
         try:
-            with Index.open(self.index_path, encoder=self._encoder()) as writer:
+            with Index.open(self.index_path, images=self._images()) as writer:
                 report = writer.update(roots, on_event=progress, read_text=self.read_text)
             job.counts = dict(report.counts)
             job.regions = {source: done.as_dict() for source, done in report.regions.items()}
@@ -127,7 +127,7 @@ class Jobs:
             job.done, job.total = done, total
 
         try:
-            with Index.open(self.index_path, encoder=self._encoder()) as writer:
+            with Index.open(self.index_path, images=self._images()) as writer:
                 report = writer.import_annotations(
                     path, roots, padding=padding, on_progress=progress
                 )

@@ -14,9 +14,8 @@ import numpy as np
 from PIL import Image
 
 from imgsearch.index import Index
-from imgsearch.media.decode import DecodeOptions, load_rgb
+from imgsearch.media.decode import load_rgb
 from imgsearch.media.video_seek import frame_at
-from imgsearch.models.encoder import Encoder
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError
 from imgsearch.store import ImageRecord
@@ -27,22 +26,18 @@ REGION_CONTEXT = 0.15
 
 class Pictures:
     """Made from ``index``'s files, opened through ``open_file`` (which checks the file is
-    still the indexed one, under a root), decoded under the encoder's decode slots with
-    ``decode``'s limits, kept under ``folder``."""
+    still the indexed one, under a root), decoded as the index decodes them (its
+    pipeline's limits, under its bound on concurrent decodes), kept under ``folder``."""
 
     def __init__(
         self,
         index: Index,
         folder: Path,
         open_file: Callable[[ImageRecord], BinaryIO],
-        encoder: Callable[[], Encoder],
-        decode: DecodeOptions,
     ) -> None:
         self._index = index
         self._folder = folder
         self._open_file = open_file
-        self._encoder = encoder
-        self._decode = decode
 
     def thumbnail(self, record: ImageRecord, size: int) -> bytes:
         """A JPEG at most ``size`` px (one of :data:`files.THUMBNAIL_SIZES`) on its long
@@ -118,12 +113,15 @@ class Pictures:
             needed = math.ceil(size * min(width, height) / max(width, height, 1))
             if record.is_video and moment is None:  # only on a miss: it reads every frame
                 moment = self.poster_time(record)
-            with self._encoder().decode_slot():
+            with self._index.images.decode_slot():
                 if record.is_video:
                     image = self._frame(stream, record, moment or 0.0, size)
                 else:
                     image = load_rgb(
-                        stream, box=box, min_short_edge=max(needed, 1), options=self._decode
+                        stream,
+                        box=box,
+                        min_short_edge=max(needed, 1),
+                        options=self._index.images.decode_options,
                     )
                 image.thumbnail((size, size))
         encoded = io.BytesIO()

@@ -29,12 +29,11 @@ from imgsearch.config import default_data_dir, default_index_dir
 from imgsearch.index import Index
 from imgsearch.models.embedder import Embedder
 from imgsearch.models.encoder import Encoder
-from imgsearch.pipeline import ordered_map
 from imgsearch.query.expression import Hits, Query, encode_query, reading
 from imgsearch.regions.label_suspects import SuspectReport, label_suspects
 from imgsearch.server import files
 from imgsearch.server.batching import Batcher, TextBatcher
-from imgsearch.server.encoding import ServingEncoder
+from imgsearch.server.encoding import BatchedEncoder, ServingImages
 from imgsearch.server.errors import ApiError
 from imgsearch.server.fetch import AddressPolicy, fetch_image
 from imgsearch.server.jobs import Jobs, JobState
@@ -83,27 +82,26 @@ class Service:
         self.texts = TextBatcher(lambda texts: self.encoder.embed_texts(texts))
         self.images: Batcher[NDArray[np.float32]] = Batcher(
             lambda pixels: self.encoder.embed_pixels(np.stack(pixels)),
-            max_batch=self.encoder.batch_size,
+            max_batch=self.index.images.batch_size,
             name="image",
         )
-        self.serving = ServingEncoder(
-            self.encoder,
-            texts=self.texts,
-            images=self.images,
+        self.serving = ServingImages(
+            self.index.images,
+            BatchedEncoder(self.encoder, texts=self.texts, images=self.images),
             request_decode=self.request_decode,
             open_indexed=self._open_indexed,
         )
+        """Requests' images and texts: the index's pipeline with the upload limits, its
+        model calls batched with other requests' (:mod:`imgsearch.server.encoding`)."""
         self.jobs = Jobs(
             self.index_path,
-            lambda: self.encoder,
+            lambda: self.index.images,
             lambda: self.index.changed(),
             read_text=settings.ocr,
         )
         self._configured_roots = files.RealRoots(settings.roots)
         self.thumbnails = (settings.thumbnail_cache or self._default_thumbnails()).expanduser()
-        self.pictures = Pictures(
-            self.index, self.thumbnails, self.open_file, lambda: self.encoder, self.decode
-        )
+        self.pictures = Pictures(self.index, self.thumbnails, self.open_file)
         # URL fetches wait on other servers: their own threads, so that slow ones cannot
         # occupy the pool that rankings and file reads share.
         self.url_policy = AddressPolicy(settings.url_allow)
@@ -138,25 +136,11 @@ class Service:
     def embed_images(
         self, images: Sequence[ImageInput], boxes: Sequence[Box | None] | None = None
     ) -> NDArray[np.float32]:
-        """Decoded here (several at once on the decode threads, and never more at once than
-        ``max_concurrent_decodes`` server-wide), then run by the vision tower together
-        with other requests' images. The first bad image raises."""
+        """Decoded by the serving pipeline (several at once on the decode threads, and
+        never more at once than ``max_concurrent_decodes`` server-wide), then run by the
+        vision tower together with other requests' images. The first bad image raises."""
         sources = [image.path if isinstance(image, ImageRecord) else image for image in images]
-        pairs = list(zip(sources, boxes or [None] * len(sources), strict=True))
-
-        def prepare(pair: tuple[str | bytes, Box | None]) -> NDArray[np.float32]:
-            pixels = self.serving.read_image(pair[0], box=pair[1])[1]
-            assert pixels is not None
-            return pixels
-
-        if len(pairs) == 1:
-            pixels = [prepare(pairs[0])]
-        else:
-            futures = ordered_map(
-                prepare, pairs, workers=self.encoder.decode_workers, window=len(pairs)
-            )
-            pixels = [future.result() for future in futures]
-        return self.images.encode(pixels)
+        return self.serving.embed_images(sources, boxes)
 
     def _open_indexed(self, path: str) -> BinaryIO:
         record = self.index.store.find_path(path)
@@ -176,7 +160,7 @@ class Service:
         return await asyncio.wrap_future(future)
 
     async def embed_texts_async(self, texts: list[str]) -> NDArray[np.float32]:
-        return await self.serving.embed_texts_async(texts)
+        return await self.texts.encode_async(texts)
 
     # -- searching and reading -------------------------------------------------------------
 
@@ -195,7 +179,7 @@ class Service:
         vector = encode_query(
             query.parts, self.serving, self.index.store, text_vector=text_vectors.__getitem__
         )
-        read = reading(query.parts, self.serving)
+        read = reading(query.parts, self.encoder)
         return Hits(self.index.rank(vector, query, readable=read.readable), read)
 
     def get(self, image_id: int) -> ImageRecord:
@@ -207,7 +191,7 @@ class Service:
     def label_suspects(self, limit: int, prompt: str, source: str | None) -> SuspectReport:
         """Labelled regions the served model disagrees with (see :mod:`imgsearch.regions.label_suspects`)."""
         return label_suspects(
-            self.index.store, self.serving, limit=limit, prompt=prompt, source=source
+            self.index.store, self.serving.encoder, limit=limit, prompt=prompt, source=source
         )
 
     def failures(self, limit: int, offset: int) -> tuple[int, list[Failure]]:

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgsearch.errors import ImgsearchError
-from imgsearch.models.encoder import Encoder, Vectors, embed_batches
+from imgsearch.models.encoder import Vectors
+from imgsearch.models.images import ImagePipeline
 from imgsearch.regions.annotations.match import PathMatcher
 from imgsearch.regions.annotations.read import read_annotations
 from imgsearch.regions.annotations.records import LabeledBox, Problem
@@ -83,7 +84,7 @@ class _Planned:
 
 def import_annotations(
     store: Store,
-    encoder: Encoder,
+    images: ImagePipeline,
     roots: Sequence[str | os.PathLike[str]],
     path: str | os.PathLike[str],
     *,
@@ -118,7 +119,7 @@ def import_annotations(
     done_images = 0
     for chunk in _chunks(ids, wanted):
         planned = _plan(store, chunk, wanted, report)
-        _embed(encoder, planned, padding, report)
+        _embed(images, planned, padding, report)
         done = [p for p in planned if not p.failed]
         sets = [RegionSet("annotation", _pairs(p), image_id=p.record.id) for p in done]
         store.write(WriteBatch(regions=sets))
@@ -233,7 +234,9 @@ def _region(record: ImageRecord, box: LabeledBox, report: ImportReport) -> Regio
     )
 
 
-def _embed(encoder: Encoder, planned: list[_Planned], padding: float, report: ImportReport) -> None:
+def _embed(
+    images: ImagePipeline, planned: list[_Planned], padding: float, report: ImportReport
+) -> None:
     """Cut and embed the regions that have no vector yet, a few crops at a time (see
     :data:`CROP_PIXELS_PER_READ`); an image that cannot be read (or changed since it was
     indexed) keeps its regions as they were."""
@@ -245,11 +248,11 @@ def _embed(encoder: Encoder, planned: list[_Planned], padding: float, report: Im
         for group in _reads(plan, todo, padding) if problem is None else ():
             boxes = [_padded(plan.regions[n], padding) for n in group]
             try:
-                cut = encoder.read_regions(plan.record.path, boxes, name=plan.record.path)[1]
+                cut = images.read_regions(plan.record.path, boxes, name=plan.record.path)[1]
             except ImgsearchError as exc:
                 problem = str(exc)
                 break
-            for n, vector in zip(group, embed_batches(encoder, cut), strict=True):
+            for n, vector in zip(group, images.embed(cut), strict=True):
                 plan.vectors[n] = vector
             del cut
         if problem is not None:

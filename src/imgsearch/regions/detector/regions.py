@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from imgsearch.media.decode import load_rgb
-from imgsearch.models.encoder import Encoder, Pixels
+from imgsearch.models.encoder import Pixels
+from imgsearch.models.images import ImagePipeline
 from imgsearch.regions.detector.yolo import YoloDetector
 from imgsearch.regions.passes import DEFAULT_PADDING, RegionReport, add_regions
 from imgsearch.store import ImageRecord, Region, Store
@@ -28,7 +29,7 @@ SOURCE = "detector"
 
 def add_detector_regions(
     store: Store,
-    encoder: Encoder,
+    images: ImagePipeline,
     detector: YoloDetector,
     roots: Sequence[str | os.PathLike[str]],
     *,
@@ -41,11 +42,11 @@ def add_detector_regions(
 
     def detect(record: ImageRecord) -> tuple[list[Region], list[Pixels]]:
         assert record.width and record.height  # checked by the pass
-        with encoder.decode_slot():
+        with images.decode_slot():
             picture = load_rgb(
                 record.path,
                 min_short_edge=min(detector.width, detector.height),
-                options=encoder.decode_options,
+                options=images.decode_options,
             )
         found = detector.detect(picture)
         if not found:
@@ -63,10 +64,10 @@ def add_detector_regions(
         crops = [Box(d.box.x, d.box.y, d.box.w, d.box.h, padding=padding) for d in found]
         # As an array: the upright pixels without the file's EXIF, which would turn them again.
         upright = np.asarray(picture)
-        return regions, encoder.read_regions(upright, crops, name=record.path)[1]
+        return regions, images.read_regions(upright, crops, name=record.path)[1]
 
     stamp = f"{detector.stamp}:pad={padding:g}"
     return add_regions(
-        store, encoder, roots, source=SOURCE, stamp=stamp, find=detect, on_progress=on_progress,
+        store, images, roots, source=SOURCE, stamp=stamp, find=detect, on_progress=on_progress,
         select=select,
     )  # fmt: skip
