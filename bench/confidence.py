@@ -56,7 +56,7 @@ def pairs(folder: Path, images: int, seed: int, regions: int, sources: tuple[str
     for number, (part, name, source) in enumerate(queries):
         query = Query((part,), top=images, metadata_weight=0.0, exact=True, sources=sources)
         null = confidence.null(
-            index.store, encode_query([part], index.encoder, index.store), sources=sources
+            index.store, encode_query([part], index.images, index.store), sources=sources
         )
         assert null is not None
         for hit in index.search(query):

@@ -98,7 +98,7 @@ def object_precision(
     scores: dict[str, list[float]] = {name: [] for name in ways}
     for query in queries:
         part = QueryPart(image=str(query.image.path), box=query.box)
-        vector = encode_query([part], first.encoder, first.store)
+        vector = encode_query([part], first.images, first.store)
         for name, (index, regions) in ways.items():
             hits = index.rank(vector, Query((part,), top=k + 1, regions=regions))
             others = [hit for hit in hits if hit.image.path != str(query.image.path)][:k]

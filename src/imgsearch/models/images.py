@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -167,7 +167,7 @@ class ImagePipeline:
 
     def read_behind(
         self, source: Iterator[T], read: Callable[[T], Pixels]
-    ) -> Iterator[tuple[list[T], list[Pixels]]]:
+    ) -> Generator[tuple[list[T], list[Pixels]], None, None]:
         """Batches of ``(items, model inputs)`` from a source that can only be read in
         order (a video's frames, decoded one after another), produced on a thread of
         their own while the caller runs the model on the batch before; at most two
