@@ -19,7 +19,7 @@ URLs. A folder's files are never allowed to do that, so every container is opene
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
@@ -62,6 +62,27 @@ def open_video(
         yield container
     finally:
         container.close()
+
+
+def decoded_frames(container: Any, stream: Any) -> Generator[Any, None, None]:
+    """The frames of ``stream`` in decoding order, as ``container.decode(stream)`` gives
+    them — but with PyAV's packet reader closed explicitly when the caller stops early
+    (or this generator is dropped).
+
+    Why: PyAV's ``demux`` is a compiled generator whose clean-up (freeing its read
+    packet) runs on an explicit ``close()`` but not when it is merely dropped, and
+    ``container.decode`` drops its ``demux`` that way. Every caller that stops before the
+    end — one frame for a thumbnail, the first frame for a rotation — then leaked about
+    0.3 KB: measured with PyAV 18.1, 8,400 times opening a video, reading one packet and
+    closing it took a process from 58.4 to 61.0 MB, and stayed at 57.9 MB with the reader
+    closed (``tests/media/test_video_memory.py``). The soak's random video moments made
+    that most of a server's remaining growth."""
+    packets = container.demux(stream)
+    try:
+        for packet in packets:
+            yield from packet.decode()
+    finally:
+        packets.close()
 
 
 @contextmanager

@@ -47,7 +47,7 @@ import itertools
 import math
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -64,7 +64,7 @@ from imgsearch.errors import (
     UnsupportedVideo,
     VideoLimitExceeded,
 )
-from imgsearch.media.containers import check_frame, decoding, open_video
+from imgsearch.media.containers import check_frame, decoded_frames, decoding, open_video
 from imgsearch.media.sniff import format_name
 
 THUMB = 32
@@ -153,8 +153,11 @@ def probe(path: str | os.PathLike[str], limits: VideoLimits = VideoLimits()) -> 
     name = os.fspath(path)
     with _open(path, limits) as (container, head):
         info = _info(container, name, limits, head)
-        with decoding(name, limits.max_frame_pixels):
-            first = next(container.decode(container.streams.video[0]), None)
+        with (
+            decoding(name, limits.max_frame_pixels),
+            closing(decoded_frames(container, container.streams.video[0])) as frames,
+        ):
+            first = next(frames, None)
         if first is None:
             raise EmptyVideo("holds no frame that can be decoded", source=name)
         rotation = _rotation(first)
@@ -186,8 +189,11 @@ def select_frames(
         next_sample = 0.0
         previous: NDArray[np.float32] | None = None
         last_kept: NDArray[np.float32] | None = None
-        with decoding(name, limits.max_frame_pixels):
-            for frame in container.decode(stream):
+        with (
+            decoding(name, limits.max_frame_pixels),
+            closing(decoded_frames(container, stream)) as frames,
+        ):
+            for frame in frames:
                 check_frame(frame, name, limits.max_frame_pixels)  # the header may lie
                 done.decoded += 1
                 time = last_time = _seconds(frame, stream)

@@ -11,12 +11,13 @@ because the file served may have changed since it was indexed.
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any, BinaryIO
 
 from PIL import Image
 
 from imgsearch.errors import CorruptVideo, EmptyVideo
-from imgsearch.media.containers import check_frame, decoding, open_video
+from imgsearch.media.containers import check_frame, decoded_frames, decoding, open_video
 from imgsearch.media.video import VideoLimits
 
 TURNS = {
@@ -61,8 +62,8 @@ def _decode_to(container: Any, video: Any, time: float, name: str, max_pixels: i
             container.seek(0)
     last = None
     try:
-        with decoding(name, max_pixels):
-            for frame in container.decode(video):
+        with decoding(name, max_pixels), closing(decoded_frames(container, video)) as frames:
+            for frame in frames:
                 check_frame(frame, name, max_pixels)
                 if frame.time is not None and frame.time > time + 1e-3:
                     return frame if last is None else last  # ``last`` is on screen at ``time``
