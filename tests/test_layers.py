@@ -172,3 +172,16 @@ def test_no_new_class_declares_its_needs_as_stubs() -> None:
                 stubbed.add(f"{name}.{node.name}")
     assert stubbed <= STUBBED_HALF_CLASSES, stubbed - STUBBED_HALF_CLASSES
     assert stubbed == STUBBED_HALF_CLASSES, "one became a component: take it off the list"
+
+
+def test_the_edges_go_through_the_facade_not_around_it() -> None:
+    """The CLI and the server use the index through :class:`imgsearch.Index`, never its
+    store: what they need is a method of the facade, so the Python API can do it too."""
+    around = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for edge in ("cli", "server")
+        for path in sorted((PACKAGE / edge).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "store"
+    ]
+    assert around == []

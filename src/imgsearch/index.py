@@ -49,18 +49,20 @@ from imgsearch.store import (
     Failure,
     Filters,
     ImageRecord,
+    IndexSettings,
     Store,
     StoreStats,
     open_store,
 )
 from imgsearch.store.folders import suggest_folders
+from imgsearch.types import TextLine
 
 if TYPE_CHECKING:
     # Imported where used: a search (the command line's most frequent call) needs
     # neither the indexer nor the text reader (nor, see index_regions, the importers).
     from imgsearch.indexer import IndexEvent, IndexReport
     from imgsearch.indexer.parts import Part
-    from imgsearch.indexer.text import TextReading
+    from imgsearch.indexer.text import TextReading, TextStatus
     from imgsearch.indexer.videos import VideoOptions
 
 QUERY_CACHE_SIZE = 1024
@@ -174,6 +176,8 @@ class Index(IndexRegions):
         (``on_wait`` hears why) or, with ``wait=False``, raises
         :class:`~imgsearch.errors.IndexBusy` (see :mod:`imgsearch.store.run_locks`)."""
         from imgsearch.indexer.parts import Part
+        from imgsearch.indexer.text import text_reading
+        from imgsearch.indexer.update import update_index
 
         share = Part.parse(part) if isinstance(part, str) else part
         with contextlib.ExitStack() as held:
@@ -186,56 +190,13 @@ class Index(IndexRegions):
                 if on_wait is not None:
                     on_wait(busy.message)
                 held.enter_context(self.store.run_lock(name, wait=True))
-            return self._update(
-                folders, share, exclude=exclude, include_hidden=include_hidden,
-                retry_failed=retry_failed, reembed=reembed, on_event=on_event,
-                on_regions=on_regions, video=video, read_text=read_text, on_text=on_text,
+            self._reading = text_reading(self.store, read_text, self._reading)
+            report = update_index(
+                self.store, self.images, folders, source=self._source(), share=share,
+                reading=self._reading, policy=self.region_policy, exclude=exclude,
+                include_hidden=include_hidden, retry_failed=retry_failed, reembed=reembed,
+                on_event=on_event, on_regions=on_regions, video=video, on_text=on_text,
             )  # fmt: skip
-
-    def _update(
-        self,
-        folders: Sequence[str | os.PathLike[str]],
-        share: Part | None,
-        *,
-        exclude: Sequence[str],
-        include_hidden: bool,
-        retry_failed: bool,
-        reembed: bool,
-        on_event: Callable[[IndexEvent], None] | None,
-        on_regions: Callable[[str, int, int], None] | None,
-        video: VideoOptions | None,
-        read_text: bool | None,
-        on_text: Callable[[int, int], None] | None,
-    ) -> IndexReport:
-        from imgsearch.indexer import Indexer
-        from imgsearch.indexer.text import read_missing_text, text_reading
-        from imgsearch.regions.policy import apply_policy
-
-        self._reading = text_reading(self.store, read_text, self._reading)
-        indexer = Indexer(
-            self.store, self.images, on_event=on_event, source=self._source(), video=video,
-            text=self._reading,
-        )  # fmt: skip
-        report = indexer.update(
-            folders,
-            exclude=exclude,
-            include_hidden=include_hidden,
-            retry_failed=retry_failed,
-            reembed=reembed,
-            part=share,
-        )
-        select = share.selector(list(report.roots)) if share is not None else None
-        if self._reading is not None:
-            report.text.add(
-                read_missing_text(
-                    self.store, self.images, self._reading, report.roots, select=select,
-                    on_progress=on_text,
-                )
-            )  # fmt: skip
-        report.regions = apply_policy(
-            self.region_policy, self.store, self.images, folders, on_progress=on_regions,
-            select=select,
-        )  # fmt: skip
         self.changed()
         return report
 
@@ -286,7 +247,24 @@ class Index(IndexRegions):
             raise IndexNotFound(
                 f"the index at {self.store.location} is empty: nothing was indexed into it yet"
             )
-        vector = encode_query(query.parts, self.images, self.store, text_vector=self._text_vector)
+        return self.search_parsed(query)
+
+    def search_parsed(
+        self,
+        query: Query,
+        *,
+        images: ImagePipeline | None = None,
+        text_vector: Callable[[str], Vectors] | None = None,
+    ) -> Hits:
+        """The hits of ``query``, its images read with ``images`` and its texts' vectors
+        taken from ``text_vector`` (a server passes its upload limits and the vectors it
+        computed in batches with other requests'; default: the index's own)."""
+        vector = encode_query(
+            query.parts,
+            images or self.images,
+            self.store,
+            text_vector=text_vector or self._text_vector,
+        )
         read = reading(query.parts, self.encoder)
         return Hits(self.rank(vector, query, readable=read.readable), read)
 
@@ -346,6 +324,49 @@ class Index(IndexRegions):
         return vector
 
     # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        """Where the index lives: its folder, or its PostgreSQL URL (password left out)."""
+        return self.store.location
+
+    @property
+    def settings(self) -> IndexSettings | None:
+        """The model the index is built with (id, dimension, preprocessing, how to load it
+        again); ``None`` while nothing was indexed into it."""
+        return self.store.settings()
+
+    def running_elsewhere(self) -> bool:
+        """Whether a run over all files started elsewhere (``imgsearch index``) holds the
+        index now (see :mod:`imgsearch.store.run_locks`)."""
+        try:
+            with self.store.run_lock("all"):
+                return False
+        except IndexBusy:
+            return True
+
+    def vectors(self, image_ids: Sequence[int]) -> Vectors:
+        """The stored vectors of images (a video's: the mean of its kept frames'), in order."""
+        return self.store.vectors(list(image_ids))
+
+    def region_vectors(self, region_ids: Sequence[int]) -> Vectors:
+        """The stored vectors of regions (a video's kept frames among them), in order."""
+        return self.store.region_vectors(list(region_ids))
+
+    def text_lines(self, image_id: int) -> list[TextLine]:
+        """The lines of text read in an image (OCR), in reading order; ``[]``: none read."""
+        return self.store.text_lines([image_id]).get(image_id, [])
+
+    def text_status(self, warnings: int = 0) -> TextStatus:
+        """The text read in pictures: whether runs read it, the counts, and up to
+        ``warnings`` pictures whose text could not be read (indexed all the same)."""
+        from imgsearch.indexer.text import TextReport, TextStatus
+
+        return TextStatus(
+            bool(self.store.text_policy().get("read", False)),
+            TextReport(*self.store.text_counts()),
+            self.store.text_warnings(warnings) if warnings else [],
+        )
 
     def get(self, image_id: int) -> ImageRecord:
         records = self.store.get([image_id]) if 0 < image_id < 2**63 else []

@@ -127,7 +127,10 @@ class IndexRegions:
         (zero-shot against the collection's label set; see :mod:`imgsearch.regions.label_suspects`)."""
         return label_suspects(self.store, self.encoder, limit=limit, prompt=prompt, source=source)
 
-    def regions(self, image: int | str | os.PathLike[str]) -> list[RegionRecord]:
-        """An image's regions (objects, patches) with their boxes, labels and sources."""
+    def regions(self, image: int | str | os.PathLike[str] | ImageRecord) -> list[RegionRecord]:
+        """An image's regions (objects, patches; a video's kept frames) with their boxes,
+        labels and sources."""
+        if isinstance(image, ImageRecord):
+            return self.store.regions([image.id])
         record = self.get(image) if isinstance(image, int) else self.find(image)
         return self.store.regions([record.id])

@@ -35,10 +35,10 @@ def daemon(
     settings = model_settings(model, precision, one_shot=True)
     location = index_path if index_path is not None else str(default_index_dir(os.environ))
     with Index.open(location, model=settings, create=False) as index:
-        bound = index.store.settings()
+        bound = index.settings
         if bound is None and settings.name is None:  # no model to load but the default
             raise IndexNotFound(
-                f"the index at {index.store.location} is empty: nothing was indexed into it yet"
+                f"the index at {index.location} is empty: nothing was indexed into it yet"
             )
         encoder = index.encoder  # loads the model now, and checks it fits the index
         identity = Identity(

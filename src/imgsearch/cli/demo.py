@@ -70,7 +70,7 @@ def demo(
             err.print(f"{mismatch.message}: embedding the demo collection again with {model}")
             with IndexProgress(err, quiet=False) as progress:
                 report = index.update([collection.root], on_event=progress, reembed=True)
-        print_summary(err, report, index.store.location)
+        print_summary(err, report, index.location)
         labels = collection.by_path()
         right = total = 0
         for query in demo_queries(collection):

@@ -152,7 +152,7 @@ def _compare(
         scratch = work or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         return compare(
             settings, queries, [str(f) for f in folders], scratch,
-            base=base.store if base is not None else None,
+            base=base,
             on_model=lambda name: err.print(f"embedding and evaluating with {name} …", markup=False),
             **options,
         )  # fmt: skip

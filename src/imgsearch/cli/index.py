@@ -191,7 +191,7 @@ def index(
         imported = None
         if annotations is not None:
             imported = opened.import_annotations(annotations, folders, padding=region_padding)
-        location = opened.store.location
+        location = opened.location
     if as_json:
         summary = _summary(report, location)
         if imported is not None:

@@ -28,12 +28,13 @@ def status(
     with open_index(index_path, None, None) as opened:
         stats = opened.status()
         failures = opened.failures() if errors else []
-        unread = opened.store.text_warnings() if errors else []
-        location = opened.store.location
+        text = opened.text_status(warnings=1000 if errors else 0)
+        unread = text.warnings
+        location = opened.location
         policy = opened.region_policy
         calibration = opened.calibration if stats.settings else None
-        reads = opened.store.text_policy().get("read", False)
-        read, with_text, warned = opened.store.text_counts()
+        reads = text.on_runs
+        read, with_text, warned = text.counts.read, text.counts.with_text, text.counts.warnings
     run = stats.last_run
     if as_json:
         payload: dict[str, object] = {

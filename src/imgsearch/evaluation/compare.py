@@ -34,7 +34,7 @@ def compare(
     folders: Sequence[str],
     work: Path,
     *,
-    base: Store | None = None,
+    base: Index | None = None,
     on_model: Callable[[str], None] | None = None,
     **options: Any,
 ) -> list[tuple[str, Evaluation]]:
@@ -51,7 +51,7 @@ def compare(
     if not isinstance(queries, QueryFile):
         queries = read_queries(queries)  # once for every model
     work.mkdir(parents=True, exist_ok=True)
-    boxes = write_annotations(base, folders, work / ANNOTATIONS) if base is not None else None
+    boxes = write_annotations(base.store, folders, work / ANNOTATIONS) if base is not None else None
     results = []
     for settings in models:
         name = settings.name or "default"

@@ -68,6 +68,17 @@ class TextReport:
 
 
 @dataclass(frozen=True)
+class TextStatus:
+    """What an index knows of the text in its pictures (``imgsearch status``)."""
+
+    on_runs: bool
+    """Whether index runs read it (as the index was told last)."""
+    counts: TextReport
+    warnings: list[tuple[str, str]]
+    """Pictures whose text could not be read, and why (as many as were asked for)."""
+
+
+@dataclass(frozen=True)
 class TextReading:
     """The reader a run uses, and the stamp its text is stored with."""
 

@@ -15,7 +15,6 @@ from fastapi import Query as QueryParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from imgsearch.errors import IndexBusy
 from imgsearch.models.catalog import catalog
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
@@ -101,10 +100,7 @@ async def vectorize(body: VectorizeIn, service: ServiceDep) -> dict[str, Any]:
 )
 def image(image_id: ImageId, service: ServiceDep) -> ImageOut:
     record = service.get(image_id)
-    store = service.index.store
-    return image_out(
-        record, store.regions([record.id]), store.text_lines([record.id]).get(record.id)
-    )
+    return image_out(record, service.index.regions(record), service.index.text_lines(record.id))
 
 
 @router.put(
@@ -206,14 +202,11 @@ def start_index(service: ServiceDep) -> dict[str, Any]:
         raise ApiError(
             400, "NoRoots", "no folders are configured to index (IMGSEARCH_ROOTS or --root)"
         )
-    try:
-        with service.index.store.run_lock("all"):  # not another process's run (the CLI's)
-            pass
-    except IndexBusy:
+    if service.index.running_elsewhere():  # another process's run (the CLI's)
         raise ApiError(
             409, "IndexRunning", "an index run started elsewhere (imgsearch index) is writing "
             "to the index; try again when it ends",
-        ) from None  # fmt: skip
+        )  # fmt: skip
     if not service.start_index_run():
         raise ApiError(
             409, "IndexRunning", "a background job is already in progress; see GET /v1/index"

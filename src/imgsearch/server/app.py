@@ -65,7 +65,7 @@ def create_app(
         log.info(
             "imgsearch %s serving %s with model %s",
             version("imgsearch"),
-            service.index.store.location,
+            service.index.location,
             service.model_id,
         )
         if settings.keyless_warning:

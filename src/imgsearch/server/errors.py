@@ -170,7 +170,7 @@ def install(app: FastAPI) -> None:
         answer = from_library(error)
         service = getattr(request.app.state, "service", None)
         if service is not None:  # where the index lives is the server's business
-            answer.message = answer.message.replace(service.index.store.location, "the index")
+            answer.message = answer.message.replace(service.index.location, "the index")
         return error_response(request, answer)
 
     @app.exception_handler(RequestValidationError)

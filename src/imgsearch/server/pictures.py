@@ -54,7 +54,7 @@ class Pictures:
         :data:`REGION_CONTEXT` of context on each side, at most ``size`` px on its long
         side — and the key it is cached under (also its ETag). Only stored regions are
         served, so the cache holds at most one file per region and size."""
-        found = [r for r in self._index.store.regions([record.id]) if r.id == region_id]
+        found = [r for r in self._index.regions(record) if r.id == region_id]
         box = found[0].region.box if found else None
         if box is None:
             raise ApiError(
@@ -76,7 +76,7 @@ class Pictures:
         key = f"{record.digest[:32]}-t{round(moment * 1000)}-{size}"
         kept = any(
             r.region.time is not None and abs(r.region.time - moment) < 1e-3
-            for r in self._index.store.regions([record.id])
+            for r in self._index.regions(record)
         )
         target = self._folder / record.digest[:2] / f"{key}.jpg" if kept else None
         return self._cached_jpeg(record, target, size, moment=moment), key
@@ -84,11 +84,11 @@ class Pictures:
     def poster_time(self, record: ImageRecord) -> float:
         """The moment a video's thumbnail shows: its kept frame most like the whole video
         (the frame nearest its mean vector), not a black first frame."""
-        frames = [r for r in self._index.store.regions([record.id]) if r.region.time is not None]
+        frames = [r for r in self._index.regions(record) if r.region.time is not None]
         if not frames:
             return 0.0
-        store = self._index.store
-        cosines = store.region_vectors([f.id for f in frames]) @ store.vectors([record.id])[0]
+        index = self._index
+        cosines = index.region_vectors([f.id for f in frames]) @ index.vectors([record.id])[0]
         return float(frames[int(np.argmax(cosines))].region.time or 0.0)
 
     def _cached_jpeg(

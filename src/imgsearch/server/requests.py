@@ -162,7 +162,7 @@ def image_vectors(
         if part.image_id is not None:
             record = service.get(part.image_id)
             if part.box is None:
-                vectors[slot] = service.index.store.vectors([record.id])[0].tolist()
+                vectors[slot] = service.index.vectors([record.id])[0].tolist()
                 continue
             to_embed.append((slot, record, part.box))
         else:

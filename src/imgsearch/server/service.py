@@ -26,11 +26,12 @@ from numpy.typing import NDArray
 from starlette.concurrency import run_in_threadpool
 
 from imgsearch.config import default_data_dir, default_index_dir
+from imgsearch.errors import NotIndexed
 from imgsearch.index import Index
 from imgsearch.models.embedder import Embedder
 from imgsearch.models.encoder import Encoder
-from imgsearch.query.expression import Hits, Query, encode_query, reading
-from imgsearch.regions.label_suspects import SuspectReport, label_suspects
+from imgsearch.query.expression import Hits, Query
+from imgsearch.regions.label_suspects import SuspectReport
 from imgsearch.server import files
 from imgsearch.server.batching import Batcher, TextBatcher
 from imgsearch.server.encoding import BatchedEncoder, ServingImages
@@ -111,7 +112,7 @@ class Service:
 
     def _default_thumbnails(self) -> Path:
         if is_postgres_url(self.index_path):
-            name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.index.store.location).strip("-")
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.index.location).strip("-")
             return default_data_dir(os.environ) / "thumbnails" / name[-100:]
         return Path(self.index_path).expanduser() / "thumbnails"
 
@@ -143,9 +144,10 @@ class Service:
         return self.serving.embed_images(sources, boxes)
 
     def _open_indexed(self, path: str) -> BinaryIO:
-        record = self.index.store.find_path(path)
-        if record is None:
-            raise ApiError(404, "NotFound", "the image is no longer indexed")
+        try:
+            record = self.index.find(path)
+        except NotIndexed:
+            raise ApiError(404, "NotFound", "the image is no longer indexed") from None
         return self.open_file(record)
 
     async def fetch(self, url: str) -> bytes:
@@ -176,11 +178,9 @@ class Service:
         return await run_in_threadpool(self._rank, query, encoded)
 
     def _rank(self, query: Query, text_vectors: dict[str, NDArray[np.float32]]) -> Hits:
-        vector = encode_query(
-            query.parts, self.serving, self.index.store, text_vector=text_vectors.__getitem__
+        return self.index.search_parsed(
+            query, images=self.serving, text_vector=text_vectors.__getitem__
         )
-        read = reading(query.parts, self.encoder)
-        return Hits(self.index.rank(vector, query, readable=read.readable), read)
 
     def get(self, image_id: int) -> ImageRecord:
         return self.index.get(image_id)
@@ -190,9 +190,7 @@ class Service:
 
     def label_suspects(self, limit: int, prompt: str, source: str | None) -> SuspectReport:
         """Labelled regions the served model disagrees with (see :mod:`imgsearch.regions.label_suspects`)."""
-        return label_suspects(
-            self.index.store, self.serving.encoder, limit=limit, prompt=prompt, source=source
-        )
+        return self.index.label_suspects(limit=limit, prompt=prompt, source=source)
 
     def failures(self, limit: int, offset: int) -> tuple[int, list[Failure]]:
         """A page of the files that could not be indexed, and how many there are."""
@@ -204,7 +202,7 @@ class Service:
             stats = self.index.status()
         run = stats.last_run
         return {
-            "index": self.index.store.location,
+            "index": self.index.location,
             "model": self.model_id,
             "dim": self.encoder.dim,
             "images": stats.images,

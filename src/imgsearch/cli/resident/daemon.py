@@ -87,7 +87,7 @@ class Daemon:
         name = model or env.get("IMGSEARCH_MODEL") or None
         wanted_precision = precision or env.get("IMGSEARCH_PRECISION") or None
         if name is None:
-            bound = self.index.store.settings()
+            bound = self.index.settings
             if bound is None or bound.model_id != self.identity.model_id:
                 raise NotResident("the index is bound to another model now")
         elif name != self.identity.model:

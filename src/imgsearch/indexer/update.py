@@ -1,0 +1,60 @@
+"""One index run as :meth:`imgsearch.Index.update` runs it: the folders brought in step,
+then the text in their pictures read, then the regions of the index's policy added — the
+later stages over the files the first one found (an indexer's share of them, with
+``part``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+from imgsearch.indexer.parts import Part
+from imgsearch.indexer.report import IndexEvent, IndexReport
+from imgsearch.indexer.run import Indexer
+from imgsearch.indexer.text import TextReading, read_missing_text
+from imgsearch.indexer.videos import VideoOptions
+from imgsearch.models.images import ImagePipeline
+from imgsearch.regions.policy import RegionPolicy, apply_policy
+from imgsearch.store import Store
+
+
+def update_index(
+    store: Store,
+    images: ImagePipeline,
+    folders: Sequence[str | os.PathLike[str]],
+    *,
+    source: str,
+    share: Part | None,
+    reading: TextReading | None,
+    policy: RegionPolicy,
+    exclude: Sequence[str],
+    include_hidden: bool,
+    retry_failed: bool,
+    reembed: bool,
+    on_event: Callable[[IndexEvent], None] | None,
+    on_regions: Callable[[str, int, int], None] | None,
+    video: VideoOptions | None,
+    on_text: Callable[[int, int], None] | None,
+) -> IndexReport:
+    """Run every stage once; the caller holds the run's lock. ``source``: how to load the
+    model again, recorded with the index; ``reading``: how text is read (``None``: not)."""
+    indexer = Indexer(store, images, on_event=on_event, source=source, video=video, text=reading)
+    report = indexer.update(
+        folders,
+        exclude=exclude,
+        include_hidden=include_hidden,
+        retry_failed=retry_failed,
+        reembed=reembed,
+        part=share,
+    )
+    select = share.selector(list(report.roots)) if share is not None else None
+    if reading is not None:
+        report.text.add(
+            read_missing_text(
+                store, images, reading, report.roots, select=select, on_progress=on_text
+            )
+        )
+    report.regions = apply_policy(
+        policy, store, images, folders, on_progress=on_regions, select=select
+    )
+    return report
