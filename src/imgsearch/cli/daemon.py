@@ -11,7 +11,7 @@ from rich.text import Text
 
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, model_settings
 from imgsearch.cli.resident.address import index_key
-from imgsearch.cli.resident.daemon import Identity, run_daemon
+from imgsearch.cli.resident.answering import Identity, run_daemon
 from imgsearch.config import default_index_dir
 from imgsearch.errors import IndexNotFound
 from imgsearch.index import Index

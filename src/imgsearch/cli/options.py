@@ -83,7 +83,7 @@ _resident: ResidentClaim | None = None
 
 @contextmanager
 def answering_for(claim: ResidentClaim) -> Iterator[None]:
-    """While a daemon runs a command line (:mod:`imgsearch.cli.resident.daemon`), every
+    """While a daemon runs a command line (:mod:`imgsearch.cli.resident.answering`), every
     :func:`open_index` asks ``claim`` instead of opening anything."""
     global _resident
     _resident = claim
