@@ -330,6 +330,10 @@ class Index(IndexRegions):
         """Where the index lives: its folder, or its PostgreSQL URL (password left out)."""
         return self.store.location
 
+    def thumbnail_folder(self, data_dir: Path) -> Path:
+        """Where pictures made from the indexed files are kept (see the store's)."""
+        return self.store.thumbnail_folder(data_dir)
+
     @property
     def settings(self) -> IndexSettings | None:
         """The model the index is built with (id, dimension, preprocessing, how to load it

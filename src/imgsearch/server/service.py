@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +46,6 @@ from imgsearch.server.settings import (
     ServerSettings,
 )
 from imgsearch.store import Failure, ImageRecord
-from imgsearch.store.postgres import is_postgres_url
 from imgsearch.types import Box
 
 log = logging.getLogger("imgsearch.server")
@@ -101,7 +99,9 @@ class Service:
             read_text=settings.ocr,
         )
         self._configured_roots = files.RealRoots(settings.roots)
-        self.thumbnails = (settings.thumbnail_cache or self._default_thumbnails()).expanduser()
+        self.thumbnails = (
+            settings.thumbnail_cache or self.index.thumbnail_folder(default_data_dir(os.environ))
+        ).expanduser()
         self.pictures = Pictures(self.index, self.thumbnails, self.open_file)
         # URL fetches wait on other servers: their own threads, so that slow ones cannot
         # occupy the pool that rankings and file reads share.
@@ -109,12 +109,6 @@ class Service:
         self._fetches = ThreadPoolExecutor(
             settings.max_concurrent_fetches, thread_name_prefix="imgsearch-fetch"
         )
-
-    def _default_thumbnails(self) -> Path:
-        if is_postgres_url(self.index_path):
-            name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.index.location).strip("-")
-            return default_data_dir(os.environ) / "thumbnails" / name[-100:]
-        return Path(self.index_path).expanduser() / "thumbnails"
 
     @property
     def encoder(self) -> Encoder:

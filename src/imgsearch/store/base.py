@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from imgsearch.store.records import (
@@ -40,6 +41,10 @@ class Store(Protocol):
 
     location: str
     """Where the store lives (a folder, a URL), for messages."""
+
+    def thumbnail_folder(self, data_dir: Path) -> Path:
+        """Where pictures made from the indexed files (thumbnails, frames) are kept: beside
+        an embedded store, under ``data_dir`` for a database (one folder per collection)."""
 
     def close(self) -> None:
         """Release connections and persist derived structures (vector index)."""

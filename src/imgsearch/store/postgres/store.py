@@ -6,10 +6,12 @@ See the package docstring (:mod:`imgsearch.store.postgres`) for the design.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 from imgsearch.errors import NotIndexed
@@ -86,6 +88,12 @@ class PostgresStore(PostgresTexts):
 
     def run_lock(self, name: str, *, wait: bool = False) -> AbstractContextManager[None]:
         return advisory_run_lock(self._conninfo, self._collection_id, self.location, name, wait)
+
+    def thumbnail_folder(self, data_dir: Path) -> Path:
+        """``data_dir/thumbnails/`` and a folder named after the URL without its password
+        (see :meth:`Store.thumbnail_folder`)."""
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", self.location).strip("-")
+        return data_dir / "thumbnails" / name[-100:]
 
     def close(self) -> None:
         if self._pool is not None:

@@ -94,6 +94,10 @@ class SqliteStore(SqliteTexts, SqliteDocuments):
     def run_lock(self, name: str, *, wait: bool = False) -> AbstractContextManager[None]:
         return file_run_lock(self.folder, self.location, name, wait)
 
+    def thumbnail_folder(self, data_dir: Path) -> Path:
+        """Beside the database, in the index's folder (see :meth:`Store.thumbnail_folder`)."""
+        return self.folder / "thumbnails"
+
     def close(self) -> None:
         """Save the HNSW graph if it moved on, and close the database."""
         self._images.save()
