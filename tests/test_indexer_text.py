@@ -125,10 +125,10 @@ def test_turning_ocr_on_reads_only_what_lacks_text_and_changed_bytes_are_read_ag
 ) -> None:
     made = pictures(tmp_path / "p", [101, 103, 105])
     index.update([tmp_path / "p"])
-    assert index.store.text_policy() == {} and not StandInReader.calls
+    assert index.store.documents.get("text_policy") == {} and not StandInReader.calls
     on = index.update([tmp_path / "p"], read_text=True)  # nothing changed on disk
     assert on.text.read == 3 and on.counts["unchanged"] == 3
-    assert index.store.text_policy()["read"] is True
+    assert index.store.documents.get("text_policy")["read"] is True
     photo(105, 90, seed=7).save(made[105])  # new bytes, same width
     shutil.copy(made[101], tmp_path / "p" / "copy.jpg")  # a duplicate: not decoded
     later = index.update([tmp_path / "p"])

@@ -155,7 +155,6 @@ STUBBED_HALF_CLASSES = {
     "imgsearch.store.postgres.texts.PostgresTexts",
     "imgsearch.store.postgres.graph.CollectionGraph",
     "imgsearch.store.sqlite.texts.SqliteTexts",
-    "imgsearch.store.sqlite.settings.SqliteDocuments",
 }
 
 

@@ -300,7 +300,7 @@ class Index(IndexRegions):
         (:meth:`set_calibration`), else shipped for its model's family, else a prior."""
         settings = self.store.settings()
         model_id = settings.model_id if settings else self._model.name or DEFAULT_MODEL
-        return calibration_for(model_id, self.store.calibration())
+        return calibration_for(model_id, self.store.documents.get("calibration"))
 
     def set_calibration(self, calibration: Calibration | None) -> None:
         """Use ``calibration`` for this index's confidences from now on (``None``: go back
@@ -309,7 +309,9 @@ class Index(IndexRegions):
         if settings is None:
             raise NotIndexed(f"the index at {self.store.location} is empty: nothing to calibrate")
         document = {} if calibration is None else calibration.as_dict()
-        self.store.set_calibration({**document, "model_id": settings.model_id} if document else {})
+        self.store.documents.put(
+            "calibration", {**document, "model_id": settings.model_id} if document else {}
+        )
         if self._confidence is not None:
             self._confidence.calibration = self.calibration
 
@@ -367,7 +369,7 @@ class Index(IndexRegions):
         from imgsearch.indexer.text import TextReport, TextStatus
 
         return TextStatus(
-            bool(self.store.text_policy().get("read", False)),
+            bool(self.store.documents.get("text_policy").get("read", False)),
             TextReport(*self.store.text_counts()),
             self.store.text_warnings(warnings) if warnings else [],
         )

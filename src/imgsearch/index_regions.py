@@ -50,14 +50,14 @@ class IndexRegions:
         """The regions this index keeps by itself after every run (grid, detector)."""
         from imgsearch.regions.policy import RegionPolicy
 
-        return RegionPolicy.from_dict(self.store.region_policy())
+        return RegionPolicy.from_dict(self.store.documents.get("region_policy"))
 
     def set_region_policy(self, policy: RegionPolicy) -> None:
         """Keep these regions from now on (build parts with
         :func:`~imgsearch.regions.policy.grid_policy` and
         :func:`~imgsearch.regions.policy.detector_policy`); they are added on the next
         :meth:`update`. Regions already stored stay until their image changes."""
-        self.store.set_region_policy(policy.as_dict())
+        self.store.documents.put("region_policy", policy.as_dict())
 
     def import_annotations(
         self,

@@ -133,9 +133,11 @@ def test_fitting_stores_the_calibration_with_the_index(index: Index, tmp_path: P
     assert result.fitted_overall is not None and result.fitted_overall.ece is not None
     assert result.overall.ece is not None
     assert result.fitted_overall.ece <= result.overall.ece + 1e-9
-    assert index.store.calibration()["model_id"] == "fake-hash"
+    assert index.store.documents.get("calibration")["model_id"] == "fake-hash"
     # a calibration fitted for another model is not used; None goes back to the shipped one
-    index.store.set_calibration({**result.fitted.as_dict(), "model_id": "another-model"})
+    index.store.documents.put(
+        "calibration", {**result.fitted.as_dict(), "model_id": "another-model"}
+    )
     assert index.calibration == shipped
     index.set_calibration(None)
     assert index.calibration == shipped

@@ -300,31 +300,31 @@ def test_stamps_say_which_pass_made_an_images_regions(store: Store) -> None:
 
 def test_the_region_policy_is_kept_by_the_index(store_factory: Any) -> None:
     first = store_factory("policy")
-    assert first.region_policy() == {}
+    assert first.documents.get("region_policy") == {}
     policy = {"grid": {"levels": [2, 3], "keep_below": 0.95}, "detector": None}
-    first.set_region_policy(policy)
-    assert first.region_policy() == policy
-    first.set_region_policy({"grid": None, "detector": {"path": "/m.onnx"}})
+    first.documents.put("region_policy", policy)
+    assert first.documents.get("region_policy") == policy
+    first.documents.put("region_policy", {"grid": None, "detector": {"path": "/m.onnx"}})
     first.close()
     again = store_factory("policy")
-    assert again.region_policy() == {"grid": None, "detector": {"path": "/m.onnx"}}
+    assert again.documents.get("region_policy") == {"grid": None, "detector": {"path": "/m.onnx"}}
     # rebinding to another model clears regions, not the policy: they are made again
     again.bind(IndexSettings("test-model", DIM))
     again.bind(IndexSettings("other-model", DIM), reembed=True)
-    assert again.region_policy() == {"grid": None, "detector": {"path": "/m.onnx"}}
+    assert again.documents.get("region_policy") == {"grid": None, "detector": {"path": "/m.onnx"}}
 
 
 def test_the_calibration_is_kept_by_the_index(store_factory: Any) -> None:
     first = store_factory("calibration")
-    assert first.calibration() == {}
+    assert first.documents.get("calibration") == {}
     fitted = {"slope": 3.5, "intercept": -1.25, "fitted_on": "q.jsonl", "model_id": "m"}
-    first.set_calibration(fitted)
-    assert first.calibration() == fitted
+    first.documents.put("calibration", fitted)
+    assert first.documents.get("calibration") == fitted
     first.close()
     again = store_factory("calibration")
-    assert again.calibration() == fitted
-    again.set_calibration({})
-    assert again.calibration() == {}
+    assert again.documents.get("calibration") == fitted
+    again.documents.put("calibration", {})
+    assert again.documents.get("calibration") == {}
 
 
 def test_label_filters_through_the_hnsw_graphs_return_k_whenever_k_match(

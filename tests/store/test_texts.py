@@ -139,9 +139,17 @@ def test_deleted_images_take_their_text_along(store: Store) -> None:
 
 
 def test_the_text_policy_is_kept(store: Store) -> None:
-    assert store.text_policy() == {}
-    store.set_text_policy({"read": True, "max_side": 1280})
-    assert store.text_policy() == {"read": True, "max_side": 1280}
+    assert store.documents.get("text_policy") == {}
+    store.documents.put("text_policy", {"read": True, "max_side": 1280})
+    assert store.documents.get("text_policy") == {"read": True, "max_side": 1280}
+
+
+def test_the_documents_are_the_ones_an_index_keeps(store: Store) -> None:
+    """A name outside the list is a programming error, never a column or key made up."""
+    with pytest.raises(ValueError, match="no document 'colour'"):
+        store.documents.get("colour")
+    with pytest.raises(ValueError, match="region_policy, calibration, text_policy"):
+        store.documents.put("images; DROP TABLE images", {})
 
 
 def test_bad_contains_text_phrases_are_refused() -> None:

@@ -205,7 +205,7 @@ def text_reading(
     remember that), reusing ``loaded`` when its settings are the policy's; ``None`` when
     the index does not read text. Raises :class:`~imgsearch.ocr.reader.OcrUnavailable`
     (before anything is stored) when reading is asked for and RapidOCR is missing."""
-    policy = TextPolicy.from_dict(store.text_policy())
+    policy = TextPolicy.from_dict(store.documents.get("text_policy"))
     wanted = policy if read is None else replace(policy, read=read)
     reading = None
     if wanted.read:
@@ -218,5 +218,5 @@ def text_reading(
             )
             reading = TextReading(reader, wanted.stamp)
     if wanted != policy:
-        store.set_text_policy(wanted.as_dict())
+        store.documents.put("text_policy", wanted.as_dict())
     return reading

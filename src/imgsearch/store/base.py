@@ -34,6 +34,24 @@ from imgsearch.store.records import (
 )
 from imgsearch.types import TextLine
 
+DOCUMENTS = ("region_policy", "calibration", "text_policy")
+"""The documents an index keeps, one of each: the regions it keeps by itself
+(:mod:`imgsearch.regions.policy`), the confidence calibration fitted for it
+(:mod:`imgsearch.query.confidence`), and whether and how it reads the text in its
+pictures (:mod:`imgsearch.ocr.policy`)."""
+
+
+class Documents(Protocol):
+    """A part of the store: named JSON documents, one per name of :data:`DOCUMENTS`."""
+
+    def get(self, name: str) -> dict[str, Any]:
+        """The document ``name`` as stored; ``{}`` when none was."""
+        ...
+
+    def put(self, name: str, document: Mapping[str, Any]) -> None:
+        """Store ``document`` (JSON-serialisable) as ``name``, in place of the last one."""
+        ...
+
 
 @runtime_checkable
 class Store(Protocol):
@@ -41,6 +59,11 @@ class Store(Protocol):
 
     location: str
     """Where the store lives (a folder, a URL), for messages."""
+
+    @property
+    def documents(self) -> Documents:
+        """The JSON documents the index keeps beside its images (see :data:`DOCUMENTS`)."""
+        ...
 
     def thumbnail_folder(self, data_dir: Path) -> Path:
         """Where pictures made from the indexed files (thumbnails, frames) are kept: beside
@@ -143,20 +166,6 @@ class Store(Protocol):
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         """Every label of the regions (from ``source``; None: any), with how many carry it."""
 
-    def region_policy(self) -> dict[str, Any]:
-        """The regions the index keeps by itself (see :mod:`imgsearch.regions.policy`), as
-        stored; ``{}`` when none was set."""
-
-    def set_region_policy(self, policy: Mapping[str, Any]) -> None:
-        """Store ``policy`` (JSON-serialisable) in place of the last one."""
-
-    def calibration(self) -> dict[str, Any]:
-        """The confidence calibration fitted for this index (see
-        :mod:`imgsearch.query.confidence`), as stored; ``{}`` when none was fitted."""
-
-    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
-        """Store ``calibration`` (JSON-serialisable) in place of the last one."""
-
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         """Set a user caption and tags; both feed the metadata score."""
 
@@ -177,13 +186,6 @@ class Store(Protocol):
     def text_warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
         """(path, why) of images whose current bytes could not be read for text, by path,
         at most ``limit``."""
-
-    def text_policy(self) -> dict[str, Any]:
-        """Whether and how the index reads text in its images (see
-        :mod:`imgsearch.ocr.policy`), as stored; ``{}`` when never set."""
-
-    def set_text_policy(self, policy: Mapping[str, Any]) -> None:
-        """Store ``policy`` (JSON-serialisable) in place of the last one."""
 
     def stats(self) -> StoreStats:
         """Counts, size, model and last run, for ``imgsearch status``."""

@@ -1,19 +1,48 @@
 """A collection's row: finding (or making) it by name, and the JSON documents kept on it —
-the region policy, the confidence calibration and the text policy (see
-:meth:`imgsearch.store.Store.region_policy`, :meth:`~imgsearch.store.Store.calibration`
-and :meth:`~imgsearch.store.Store.text_policy`)."""
+the region policy, the confidence calibration and the text policy (the store's documents
+part, :class:`imgsearch.store.base.Documents`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from imgsearch.errors import IndexNotFound
 from imgsearch.store import core
+from imgsearch.store.base import DOCUMENTS
 
-COLUMNS = ("region_policy", "calibration", "text_policy")
+COLUMNS = DOCUMENTS
 """The columns of ``imgsearch_collections`` that hold documents (never a caller's text)."""
+
+
+class PostgresDocuments:
+    """The store's documents part: each a JSON column of the collection's row."""
+
+    def __init__(
+        self,
+        collection_id: int,
+        connection: Callable[[], AbstractContextManager[Any]],
+        transaction: Callable[[], AbstractContextManager[Any]],
+    ) -> None:
+        self._collection_id = collection_id
+        self._connection = connection
+        self._transaction = transaction
+
+    def get(self, name: str) -> dict[str, Any]:
+        with self._connection() as conn:
+            return read_document(conn, self._collection_id, _known(name))
+
+    def put(self, name: str, document: Mapping[str, Any]) -> None:
+        with self._transaction() as tx:
+            write_document(tx, self._collection_id, _known(name), document)
+
+
+def _known(name: str) -> str:
+    if name not in COLUMNS:
+        raise ValueError(f"no document {name!r}: an index keeps {', '.join(COLUMNS)}")
+    return name
 
 
 def read_document(connection: Any, collection_id: int, column: str) -> dict[str, Any]:

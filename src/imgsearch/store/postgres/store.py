@@ -23,7 +23,7 @@ from imgsearch.store.postgres.connect import (
     unreachable_as_unavailable,
 )
 from imgsearch.store.postgres.dialect import POSTGRES
-from imgsearch.store.postgres.documents import find_collection, read_document, write_document
+from imgsearch.store.postgres.documents import PostgresDocuments, find_collection
 from imgsearch.store.postgres.images import ImageIndex
 from imgsearch.store.postgres.regions import RegionIndex
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings, preferred_kind
@@ -77,6 +77,7 @@ class PostgresStore(PostgresTexts):
         )  # fmt: skip
         self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
         self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
+        self.documents = PostgresDocuments(self._collection_id, self._connection, self._transaction)
         if pool_size > 1:
             # A server answers requests on several threads: each borrows its own
             # connection instead of queueing on this one.
@@ -304,22 +305,6 @@ class PostgresStore(PostgresTexts):
     def region_stamps(self, source: str) -> dict[int, str]:
         with self._connection() as conn:
             return region_stamps(conn, region_table(self._collection_id), source)
-
-    def region_policy(self) -> dict[str, Any]:
-        with self._connection() as conn:
-            return read_document(conn, self._collection_id, "region_policy")
-
-    def set_region_policy(self, policy: Mapping[str, Any]) -> None:
-        with self._transaction() as tx:
-            write_document(tx, self._collection_id, "region_policy", policy)
-
-    def calibration(self) -> dict[str, Any]:
-        with self._connection() as conn:
-            return read_document(conn, self._collection_id, "calibration")
-
-    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
-        with self._transaction() as tx:
-            write_document(tx, self._collection_id, "calibration", calibration)
 
     def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
         with self._connection() as conn:

@@ -7,13 +7,12 @@ As in the embedded store, only a row whose ``digest`` is its image's current one
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 from imgsearch.store import core, records
 from imgsearch.store.postgres.dialect import POSTGRES
-from imgsearch.store.postgres.documents import read_document, write_document
 from imgsearch.store.text import folded_lines, lines_from_json, lines_to_json, read_text
 from imgsearch.types import TextLine
 
@@ -113,11 +112,3 @@ class PostgresTexts:
             (self._collection_id, limit),
         )
         return [(str(path), str(why)) for path, why in rows]
-
-    def text_policy(self) -> dict[str, Any]:
-        with self._connection() as conn:
-            return read_document(conn, self._collection_id, "text_policy")
-
-    def set_text_policy(self, policy: Mapping[str, Any]) -> None:
-        with self._transaction() as tx:
-            write_document(tx, self._collection_id, "text_policy", policy)

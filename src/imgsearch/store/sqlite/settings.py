@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
 from imgsearch.store import core, records
+from imgsearch.store.base import DOCUMENTS
 
 
 def get_setting(connection: sqlite3.Connection, key: str) -> str | None:
@@ -76,32 +77,27 @@ def bind_index(
 
 
 class SqliteDocuments:
-    """The documents an index keeps (see :class:`imgsearch.store.base.Store`). Mixed into
-    :class:`~imgsearch.store.sqlite.SqliteStore`."""
+    """The store's documents part (:class:`imgsearch.store.base.Documents`): each a JSON
+    value in the ``settings`` table, read on the store's reader, written in a transaction
+    of its own."""
 
-    def _reader(self) -> sqlite3.Connection:
-        raise NotImplementedError
+    def __init__(
+        self,
+        reader: Callable[[], sqlite3.Connection],
+        transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
+    ) -> None:
+        self._reader = reader
+        self._transaction = transaction
 
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
+    def get(self, name: str) -> dict[str, Any]:
+        return get_document(self._reader(), _known(name))
 
-    def region_policy(self) -> dict[str, Any]:
-        return get_document(self._reader(), "region_policy")
-
-    def set_region_policy(self, policy: Mapping[str, Any]) -> None:
+    def put(self, name: str, document: Mapping[str, Any]) -> None:
         with self._transaction() as tx:
-            put_document(tx, "region_policy", policy)
+            put_document(tx, _known(name), document)
 
-    def calibration(self) -> dict[str, Any]:
-        return get_document(self._reader(), "calibration")
 
-    def set_calibration(self, calibration: Mapping[str, Any]) -> None:
-        with self._transaction() as tx:
-            put_document(tx, "calibration", calibration)
-
-    def text_policy(self) -> dict[str, Any]:
-        return get_document(self._reader(), "text_policy")
-
-    def set_text_policy(self, policy: Mapping[str, Any]) -> None:
-        with self._transaction() as tx:
-            put_document(tx, "text_policy", policy)
+def _known(name: str) -> str:
+    if name not in DOCUMENTS:
+        raise ValueError(f"no document {name!r}: an index keeps {', '.join(DOCUMENTS)}")
+    return name

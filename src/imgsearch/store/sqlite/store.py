@@ -52,7 +52,7 @@ from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write
 DATABASE = "index.db"
 
 
-class SqliteStore(SqliteTexts, SqliteDocuments):
+class SqliteStore(SqliteTexts):
     """The embedded store in ``folder`` (created when ``create`` is true)."""
 
     def __init__(
@@ -88,6 +88,7 @@ class SqliteStore(SqliteTexts, SqliteDocuments):
             hnsw_threshold,
             hnsw,
         )
+        self.documents = SqliteDocuments(self._reader, self._transaction)
 
     # -- plumbing -------------------------------------------------------------------
 
