@@ -32,7 +32,8 @@ from imgsearch.models.encoder import Encoder, Vectors
 from imgsearch.models.images import ImagePipeline
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
-from imgsearch.query.confidence import Calibration, Confidence, calibration_for
+from imgsearch.query.calibrated import IndexConfidence
+from imgsearch.query.confidence import Calibration, Confidence
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
@@ -93,7 +94,7 @@ class Index(IndexRegions):
         self._encoder = images.encoder if images is not None else encoder
         self._images = images
         self._text_vector = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_text)
-        self._confidence: Confidence | None = None
+        self._confidences = IndexConfidence(store, self._model.name or DEFAULT_MODEL)
         self._reading: TextReading | None = None
 
     @classmethod
@@ -287,39 +288,24 @@ class Index(IndexRegions):
     @property
     def confidence(self) -> Confidence | None:
         """How hits get their confidence: the index's sample and calibration (``None``
-        while the index is empty)."""
-        if self._confidence is None:
-            if self.store.settings() is None:
-                return None
-            self._confidence = Confidence(self.calibration, recalibrate=lambda: self.calibration)
-        return self._confidence
+        while the index is empty; see :mod:`imgsearch.query.calibrated`)."""
+        return self._confidences.confidence
 
     @property
     def calibration(self) -> Calibration:
         """The map from a hit's excess over chance to its confidence: fitted for this index
         (:meth:`set_calibration`), else shipped for its model's family, else a prior."""
-        settings = self.store.settings()
-        model_id = settings.model_id if settings else self._model.name or DEFAULT_MODEL
-        return calibration_for(model_id, self.store.documents.get("calibration"))
+        return self._confidences.calibration
 
     def set_calibration(self, calibration: Calibration | None) -> None:
         """Use ``calibration`` for this index's confidences from now on (``None``: go back
         to the shipped one). It is stored for the index's current model only."""
-        settings = self.store.settings()
-        if settings is None:
-            raise NotIndexed(f"the index at {self.store.location} is empty: nothing to calibrate")
-        document = {} if calibration is None else calibration.as_dict()
-        self.store.documents.put(
-            "calibration", {**document, "model_id": settings.model_id} if document else {}
-        )
-        if self._confidence is not None:
-            self._confidence.calibration = self.calibration
+        self._confidences.set_calibration(calibration)
 
     def changed(self) -> None:
         """Say that the index was written (by this or another ``Index``): the next query
         reads the confidence's sample again instead of waiting for it to age."""
-        if self._confidence is not None:
-            self._confidence.invalidate()
+        self._confidences.changed()
 
     def _embed_text(self, text: str) -> Vectors:
         vector: Vectors = self.encoder.embed_texts([text])[0]
