@@ -94,12 +94,13 @@ def open_store(location: str | None, *, create: bool = True, pool_size: int = 1)
     one in that folder (``None``: ``~/.local/share/imgsearch/index``; the CLI and the server
     pass ``$IMGSEARCH_INDEX`` or ``$XDG_DATA_HOME`` themselves). ``pool_size`` PostgreSQL
     connections serve concurrent callers (a server); the embedded store needs none."""
-    if location is not None and _scheme(location):
+    scheme = _scheme(location) if location is not None else ""
+    if location is not None and scheme:
         with _lock:
-            opener = _backends.get(_scheme(location))
+            opener = _backends.get(scheme)
         if opener is None:
             raise InvalidSettings(
-                f"no store opens {_scheme(location)}:// locations",
+                f"no store opens {scheme}:// locations",
                 hint="give a folder, or a postgresql:// URL",
             )
         return opener(location, create=create, pool_size=pool_size)
