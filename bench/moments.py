@@ -22,7 +22,7 @@ from pathlib import Path
 
 from imgsearch import Index
 from imgsearch.demo.moments import generate_videos, score_moments
-from imgsearch.indexer.videos import VideoOptions
+from imgsearch.kinds import VideoOptions
 from imgsearch.media.video import VideoLimits
 
 FIRST_SEED = 101

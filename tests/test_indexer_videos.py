@@ -18,7 +18,7 @@ pytest.importorskip("av")
 
 from imgsearch import Index
 from imgsearch.demo.videos import Appearance, VideoSpec, write_video
-from imgsearch.indexer.videos import VideoOptions
+from imgsearch.kinds import VideoOptions
 from imgsearch.media.video import VideoLimits
 from imgsearch.query.expression import Query, QueryPart
 from imgsearch.store import Filters, RegionRecord
@@ -267,11 +267,16 @@ def test_segments_are_ranked_exactly_and_only_videos_that_can_reach_the_page_are
     index.update([root])
     vector = index.encoder.embed_texts(["red star"])[0]
     # every segment of every video, ranked by hand
-    from imgsearch.query.ranking import _segments_of
+    from imgsearch.kinds import kind_of
+
+    def segments(record: Any) -> Any:
+        frames = [f for f in index.regions(record) if f.region.source == "frame"]
+        cosines = index.region_vectors([f.id for f in frames]) @ vector
+        return kind_of("video").matches(record, frames, cosines)
 
     everything = sorted(
-        ((-s.cosine, r.id, s.start) for r in map(index.find, sorted(root.iterdir()))
-         for s in _segments_of(index.store, vector, r)),
+        ((-m.cosine, r.id, m.at) for r in map(index.find, sorted(root.iterdir()))
+         for m in segments(r)),
     )  # fmt: skip
     reads: list[int] = []
     original = index.store.region_vectors

@@ -121,6 +121,26 @@ class VideoLimitExceeded(VideoError):
     """Frames larger, or a duration longer, than the caps (checked from the header)."""
 
 
+class PdfError(ImageError):
+    """One PDF could not be used (see :mod:`imgsearch.kinds.pdf`)."""
+
+
+class UnsupportedPdf(PdfError):
+    """Not a document PDFium can open, or this install cannot read PDFs."""
+
+
+class EncryptedPdf(PdfError):
+    """The document needs a password to be read."""
+
+
+class CorruptPdf(PdfError):
+    """The document was recognised but is damaged: truncated, or a page cannot be read."""
+
+
+class PdfLimitExceeded(PdfError):
+    """More pages than the cap, a page of an unusable size, or rendering past its time."""
+
+
 class InvalidBox(InputError):
     """A region box is malformed, has zero area, or lies outside the image."""
 

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from imgsearch.indexer import IndexEvent, IndexReport
     from imgsearch.indexer.parts import Part
     from imgsearch.indexer.text import TextReading, TextStatus
-    from imgsearch.indexer.videos import VideoOptions
+    from imgsearch.kinds import VideoOptions
 
 QUERY_CACHE_SIZE = 1024
 
@@ -179,6 +179,8 @@ class Index(IndexRegions):
         from imgsearch.indexer.parts import Part
         from imgsearch.indexer.text import text_reading
         from imgsearch.indexer.update import update_index
+        from imgsearch.kinds import MediaKinds
+        from imgsearch.kinds.video import VideoKind
 
         share = Part.parse(part) if isinstance(part, str) else part
         with contextlib.ExitStack() as held:
@@ -196,7 +198,8 @@ class Index(IndexRegions):
                 self.store, self.images, folders, source=self._source(), share=share,
                 reading=self._reading, policy=self.region_policy, exclude=exclude,
                 include_hidden=include_hidden, retry_failed=retry_failed, reembed=reembed,
-                on_event=on_event, on_regions=on_regions, video=video, on_text=on_text,
+                on_event=on_event, on_regions=on_regions, on_text=on_text,
+                kinds=MediaKinds([VideoKind(video)] if video else []),
             )  # fmt: skip
         self.changed()
         return report

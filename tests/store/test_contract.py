@@ -157,6 +157,35 @@ def test_time_size_and_format_filters(store: Store) -> None:
     }
 
 
+def test_an_items_kind_is_stored_and_the_media_filter_selects_it(store: Store) -> None:
+    vectors = unit_vectors(3, seed=4)
+    store.write(
+        WriteBatch(
+            images=[
+                ImageWrite(facts("/p/still.jpg"), vectors[0]),
+                ImageWrite(facts("/p/clip.mp4", duration=3.0, kind="video"), vectors[1]),
+                ImageWrite(facts("/p/brochure.pdf", format="PDF", kind="pdf"), vectors[2]),
+            ]
+        )
+    )
+
+    def kinds(media: str | None) -> dict[str, str]:
+        found = store.nearest(vectors[0], 10, Filters(media=media))
+        return {r.path: r.kind for r in store.get([h[0] for h in found])}
+
+    assert kinds(None) == {
+        "/p/still.jpg": "image",
+        "/p/clip.mp4": "video",
+        "/p/brochure.pdf": "pdf",
+    }
+    assert kinds("pdf") == {"/p/brochure.pdf": "pdf"}
+    assert kinds("image") == {"/p/still.jpg": "image"}
+    videos = {
+        r.path for r in store.get([h[0] for h in store.nearest(vectors[0], 10)]) if r.is_video
+    }
+    assert videos == {"/p/clip.mp4"}
+
+
 def test_deleted_images_disappear_from_search_and_reads(store: Store) -> None:
     vectors = unit_vectors(3, seed=4)
     ids = add(store, ["/p/a.jpg", "/p/b.jpg", "/p/c.jpg"], vectors)

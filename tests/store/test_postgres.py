@@ -305,3 +305,30 @@ def test_the_confidence_sample_is_read_through_an_index_on_its_order(postgres_ur
     text = " ".join(str(row[0]) for row in plan)
     assert "imgsearch_images_sample" in text and "Sort" not in text, text
     pg.close()
+
+
+def test_a_database_from_before_kinds_were_stored_gets_its_videos_kind(postgres_url: str) -> None:
+    """Migration 0015: videos were the rows with a duration; they become kind 'video'."""
+    url = _url(postgres_url, "kinds")
+    pg = PostgresStore(url)
+    pg.bind(IndexSettings("m", DIM))
+    vectors = unit_vectors(2)
+    pg.write(
+        WriteBatch(
+            images=[
+                ImageWrite(facts("/v/clip.mp4", duration=4.0, kind="video"), vectors[0]),
+                ImageWrite(facts("/v/still.jpg"), vectors[1]),
+            ]
+        )
+    )
+    ids = [r.id for r in pg.get(list(range(1, 10**6))) if r.path.startswith("/v/")]
+    with pg._conn.transaction():  # as 0014 left it
+        pg._conn.execute("ALTER TABLE imgsearch_images DROP COLUMN kind")
+        pg._conn.execute("DELETE FROM imgsearch_schema WHERE name = '0015_kind'")
+    pg.close()
+    reopened = PostgresStore(url)
+    assert sorted((r.path, r.kind) for r in reopened.get(ids)) == [
+        ("/v/clip.mp4", "video"),
+        ("/v/still.jpg", "image"),
+    ]
+    reopened.close()

@@ -231,3 +231,28 @@ def test_a_thread_s_read_connection_closes_when_the_thread_ends(tmp_path: Path) 
     assert _open_files() < before
     release.set()
     holder.join()
+
+
+def test_an_index_from_before_kinds_were_stored_gets_its_videos_kind(tmp_path: Path) -> None:
+    """Migration 0008: videos were the rows with a duration; they become kind 'video'."""
+    made = SqliteStore(tmp_path / "index", create=True)
+    made.bind(IndexSettings("test-model", DIM))
+    vectors = unit_vectors(2)
+    made.write(
+        WriteBatch(
+            images=[
+                ImageWrite(facts("/v/clip.mp4", duration=4.0, kind="video"), vectors[0]),
+                ImageWrite(facts("/v/still.jpg"), vectors[1]),
+            ]
+        )
+    )
+    made.close()
+    with sqlite3.connect(tmp_path / "index" / "index.db") as old:  # as 0007 left it
+        old.execute("ALTER TABLE images DROP COLUMN kind")
+        old.execute("DELETE FROM migrations WHERE name = '0008_kind'")
+    reopened = SqliteStore(tmp_path / "index")
+    assert [(r.path, r.kind) for r in reopened.get([1, 2])] == [
+        ("/v/clip.mp4", "video"),
+        ("/v/still.jpg", "image"),
+    ]
+    reopened.close()

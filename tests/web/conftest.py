@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from imgsearch import Index
 from imgsearch.demo.collection import ANNOTATIONS, Collection, LabeledImage, generate_collection
@@ -201,6 +202,27 @@ def video_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         assert opened.update([root]).counts["added"] == 23
     process, url = serve(folder / "index", root, folder / "serve.log")
     yield Site(url, root, shapes, shapes, root / "star.webm", process)
+    _stop(process)
+
+
+@pytest.fixture(scope="module")
+def pdf_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A three-page PDF whose second page shows a red star (the others none), among 20
+    images."""
+    from tests.kinds.pdfs import write_pdf
+
+    folder = tmp_path_factory.mktemp("pdfs")
+    root = folder / "media"
+    shapes = generate_collection(root / "photos", 20, seed=SEED + 6)
+    sources = generate_collection(folder / "page-sources", 40, seed=SEED + 7).images
+    star = next(i for i in sources if i.contains("star") and i.contains("red"))
+    plain = [i for i in sources if not i.contains("star")][:2]
+    pages = [Image.open(i.path).convert("RGB") for i in (plain[0], star, plain[1])]
+    write_pdf(root / "catalogue.pdf", pages)
+    with Index.open(folder / "index", model="demo-shapes") as opened:
+        assert opened.update([root]).counts["added"] == 21
+    process, url = serve(folder / "index", root, folder / "serve.log")
+    yield Site(url, root, shapes, shapes, root / "catalogue.pdf", process)
     _stop(process)
 
 

@@ -38,7 +38,7 @@ from imgsearch.cli.options import (
 )
 from imgsearch.cli.shown import shown
 from imgsearch.indexer import IndexEvent, IndexReport
-from imgsearch.indexer.videos import VideoOptions
+from imgsearch.kinds import VideoOptions
 from imgsearch.media.video import FramePolicy, VideoLimits
 from imgsearch.regions.annotations import DEFAULT_PADDING, ImportReport
 from imgsearch.regions.detector import DEFAULT_CONFIDENCE, DEFAULT_IOU

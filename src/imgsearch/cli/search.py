@@ -20,6 +20,7 @@ from rich.text import Text
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
 from imgsearch.cli.shown import shown
 from imgsearch.errors import InvalidQuery
+from imgsearch.kinds import NAMES
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Hit,
@@ -28,8 +29,7 @@ from imgsearch.query.expression import (
     QueryReading,
     parse_expression,
 )
-from imgsearch.query.hits import hit_as_dict
-from imgsearch.query.segments import clock
+from imgsearch.query.hits import hit_as_dict, part_as_dict
 from imgsearch.store import Filters
 from imgsearch.types import Box
 
@@ -56,7 +56,7 @@ def search(
     min_width: int | None = typer.Option(None, "--min-width", min=1),
     min_height: int | None = typer.Option(None, "--min-height", min=1),
     media: str = typer.Option(
-        "all", "--media", help="image, video or all: which kind of file may match."
+        "all", "--media", help=f"{', '.join(NAMES)} or all: which kind of item may match."
     ),
     contains_text: list[str] = typer.Option(
         [],
@@ -187,8 +187,8 @@ def _confidence(text: str | None) -> float | Literal["auto"] | None:
 
 
 def _media(text: str) -> str | None:
-    if text not in ("image", "video", "all"):
-        raise InvalidQuery(f"--media {text!r} is not image, video or all")
+    if text not in (*NAMES, "all"):
+        raise InvalidQuery(f"--media {text!r} is not {', '.join(NAMES)} or all")
     return None if text == "all" else text
 
 
@@ -212,8 +212,8 @@ def _matched(hit: Hit) -> str:
     if hit.region is None:
         return "whole"
     region = hit.region.region
-    if region.time is not None:
-        return f"frame @{clock(region.time)}"
+    if region.box is None and (part := part_as_dict(hit)) is not None:
+        return str(part["label"])
     where = ""
     if region.box is not None:
         b = region.box
@@ -251,10 +251,15 @@ def _table(hits: list[Hit]) -> None:
             *((Text(shown(_matched(hit))),) if matched else ()),
             *((Text(shown(hit.text.text if hit.text else "")),) if read else ()),
             # collection strings are text, never markup
-            Text(
-                shown(record.path)
-                if hit.segment is None
-                else f"{shown(record.path)} @ {hit.segment.describe()}"
-            ),
+            Text(_path(hit)),
         )
     console.print(table)
+
+
+def _path(hit: Hit) -> str:
+    """The hit's file, with the part that matched: a video's moments, a PDF's page."""
+    path = shown(hit.image.path)
+    if hit.segment is not None:
+        return f"{path} @ {hit.segment.describe()}"
+    part = part_as_dict(hit)
+    return f"{path} {part['label']}" if part is not None else path

@@ -30,8 +30,7 @@ from typing import Any
 
 from imgsearch import json_input
 from imgsearch.errors import ImgsearchError, InputError
-from imgsearch.query.expression import QueryPart, parse_expression
-from imgsearch.store.records import REGION_SOURCES
+from imgsearch.query.expression import REGION_SOURCES, QueryPart, parse_expression
 from imgsearch.types import Box
 
 MAX_QUERIES = 100_000

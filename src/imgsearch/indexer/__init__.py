@@ -11,9 +11,10 @@ them agree:
   id and vector), otherwise a **duplicate** (its vector is copied);
 * files that vanished are removed at the end, after moves were matched;
 * bad files are recorded with their reason and not retried until they change;
-* a video (by content: see :mod:`imgsearch.indexer.videos`) is one item whose kept
-  frames are its regions, written with it in one transaction — whole or not at all.
-  A duplicate video (same bytes as one still indexed) is embedded again.
+* a many-part item — a video, a PDF (by content: see :mod:`imgsearch.kinds` and
+  :mod:`imgsearch.indexer.many_parts`) — is one item whose kept parts (frames, pages)
+  are its regions, written with it in one transaction: whole or not at all. A duplicate
+  one (same bytes as one still indexed) is embedded again.
 
 Decoding runs in a thread pool ahead of the model, and every batch is written
 in one transaction, in path order. Killing the process at any moment loses

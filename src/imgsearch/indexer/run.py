@@ -2,8 +2,8 @@
 
 Decoding runs in a thread pool ahead of the model; every batch is embedded and written
 in one transaction, in path order, so killing the process at any moment loses only the
-batch in flight. A video is written alone, with all its frames, in one transaction
-(:mod:`imgsearch.indexer.videos`).
+batch in flight. A many-part item (a video, a PDF) is written alone, with all its parts,
+in one transaction (:mod:`imgsearch.indexer.many_parts`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from imgsearch.duplicates.thumbprint import thumbprint
 from imgsearch.errors import InputError
+from imgsearch.indexer.many_parts import embed_parts, read_many_parts, reuse
 from imgsearch.indexer.parts import Part
 from imgsearch.indexer.report import EventKind, IndexEvent, IndexReport
 from imgsearch.indexer.steps import (
@@ -31,7 +32,7 @@ from imgsearch.indexer.steps import (
 )
 from imgsearch.indexer.text import TextReading
 from imgsearch.indexer.thumbprints import add_thumbprints, missing_thumbprints
-from imgsearch.indexer.videos import VideoOptions, embed_video, is_video, read_video, reuse
+from imgsearch.kinds import MediaKinds
 from imgsearch.media.walk import FileEntry, walk_images
 from imgsearch.models.encoder import Vectors
 from imgsearch.models.images import ImagePipeline
@@ -52,7 +53,7 @@ class Indexer:
         *,
         on_event: Callable[[IndexEvent], None] | None = None,
         source: str | None = None,
-        video: VideoOptions | None = None,
+        kinds: MediaKinds | None = None,
         text: TextReading | None = None,
     ) -> None:
         self.store = store
@@ -60,7 +61,8 @@ class Indexer:
         self.encoder = images.encoder
         self.on_event = on_event
         self.source = source or images.encoder.source
-        self.video = video or VideoOptions()
+        self.kinds = kinds or MediaKinds()
+        """How each kind of file is recognised and read (videos' frame policy and limits …)."""
         self.text = text
         """Read the text in the images the model sees (OCR), with their batch."""
 
@@ -99,6 +101,7 @@ class Indexer:
             exclude=exclude,
             include_hidden=include_hidden,
             on_error=lambda path, why: report.walk_errors.append((path, why)),
+            extensions=self.kinds.extensions,
         )
         disk = [entry for entry in walked if mine(entry.path)]
         stored = [f for f in self.store.files_under(folders) if mine(f.path)]
@@ -119,7 +122,7 @@ class Indexer:
         self.store.write(WriteBatch(deletes=[row.id for row in gone], resolved=list(todo.resolved)))
         for row in gone:
             progress.emit("removed", row.path)
-        older = missing_thumbprints(stored, set(todo.unchanged))
+        older = missing_thumbprints(stored, set(todo.unchanged), self.kinds)
         report.thumbprinted = add_thumbprints(self.store, self.images, older) if older else 0
         report.seconds = time.time() - started
         self.store.record_run(report.as_run(started, time.time(), True), run_id)
@@ -138,8 +141,9 @@ class Indexer:
             return moves.knows(digest) or self.store.has_vector_for(digest)
 
         def read_any(candidate: Candidate) -> Read:
-            if is_video(candidate.entry.path):
-                return read_video(candidate, self.video.limits)
+            kind = self.kinds.of_file(candidate.entry.path)
+            if kind.part is not None:
+                return read_many_parts(candidate, kind)
             return read(candidate, images, known, self.text)
 
         pending: list[Read] = []
@@ -147,10 +151,10 @@ class Indexer:
         reads = images.read_ahead(read_any, candidates)
         for future in reads:
             item = future.result()
-            if item.video:  # alone, in its own transaction, after the images before it
+            if item.kind is not None:  # alone, in its own transaction, after the images before
                 self._write(pending, moves, report, progress)
                 pending, weight = [], 0
-                self._write_video(item, moves, report, progress)
+                self._write_many_parts(item, moves, report, progress)
                 continue
             pending.append(item)
             # failures count like images for the model: a write follows every batch of either
@@ -196,10 +200,10 @@ class Indexer:
             why = outcome.failure.message if outcome.failure else ""
             progress.emit(outcome.kind, item.candidate.entry.path, why)
 
-    def _write_video(
+    def _write_many_parts(
         self, item: Read, moves: Moves, report: IndexReport, progress: _Progress
     ) -> None:
-        outcome = reuse(item, moves) or embed_video(item, self.images, self.video)
+        outcome = reuse(item, moves) or embed_parts(item, self.images)
         self.store.write(_batch([item], [outcome], report))
         why = outcome.failure.message if outcome.failure else ""
         progress.emit(outcome.kind, item.candidate.entry.path, why)
@@ -233,8 +237,8 @@ def _batch(
             batch.images.append(outcome.write)
             batch.resolved.append(item.candidate.entry.path)
             index = len(batch.images) - 1
-            if outcome.frames is not None:
-                batch.regions.append(RegionSet("frame", outcome.frames, image_index=index))
+            if outcome.parts is not None and item.kind is not None and item.kind.part:
+                batch.regions.append(RegionSet(item.kind.part, outcome.parts, image_index=index))
             if item.text is not None and reading is not None and item.facts is not None:
                 text = item.text
                 batch.texts.append(

@@ -17,6 +17,7 @@ from pathlib import Path
 from imgsearch.errors import ImageError, ImageUnreadable
 from imgsearch.indexer.report import EventKind
 from imgsearch.indexer.text import TextRead, TextReading, decode_with_text
+from imgsearch.kinds import MediaKind
 from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry
 from imgsearch.models.encoder import Pixels, Vectors
@@ -123,8 +124,9 @@ class Read:
     facts: ImageFacts | None = None
     pixels: Pixels | None = None
     failure: Failure | None = None
-    video: bool = False
-    """A video's facts: its frames are read later, only if they must be embedded."""
+    kind: MediaKind | None = None
+    """A many-part item's kind (a video, a PDF): only its facts are read here, its parts
+    later, only if they must be embedded (:mod:`imgsearch.indexer.many_parts`)."""
     text: TextRead | None = None
     """The text read in it (OCR), when the run reads text and the model sees it."""
 
@@ -193,8 +195,8 @@ class Outcome:
     failure: Failure | None = None
     delete: int | None = None  # a stored row whose file went bad
     embedded: int = 0  # model runs this outcome cost beyond the batch's own
-    frames: list[tuple[Region, Vectors]] | None = None
-    """A video's kept frames with their vectors, written as its ``frame`` regions."""
+    parts: list[tuple[Region, Vectors]] | None = None
+    """A many-part item's kept parts with their vectors, written as its regions."""
 
 
 def decide(

@@ -15,21 +15,23 @@ from pathlib import Path
 
 from imgsearch.duplicates.thumbprint import thumbprint
 from imgsearch.errors import ImageError
-from imgsearch.indexer.videos import is_video
+from imgsearch.kinds import MediaKinds
 from imgsearch.models.images import ImagePipeline
 from imgsearch.store import Store, StoredFile
 
 BATCH = 256  # thumbprints written per transaction
 
 
-def missing_thumbprints(rows: Sequence[StoredFile], unchanged: set[str]) -> list[StoredFile]:
-    """The pictures among ``rows`` that have a vector but no thumbprint and are unchanged
-    on disk (a changed file is embedded again anyway, and gets one then)."""
+def missing_thumbprints(
+    rows: Sequence[StoredFile], unchanged: set[str], kinds: MediaKinds
+) -> list[StoredFile]:
+    """The still pictures among ``rows`` that have a vector but no thumbprint and are
+    unchanged on disk (a changed file is embedded again anyway, and gets one then)."""
     return [
         row
         for row in rows
         if row.has_vector and not row.has_thumbprint and row.path in unchanged
-        and not is_video(row.path)
+        and kinds.of_file(row.path).part is None
     ]  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from imgsearch.indexer.parts import Part
 from imgsearch.indexer.report import IndexEvent, IndexReport
 from imgsearch.indexer.run import Indexer
 from imgsearch.indexer.text import TextReading, read_missing_text
-from imgsearch.indexer.videos import VideoOptions
+from imgsearch.kinds import MediaKinds
 from imgsearch.models.images import ImagePipeline
 from imgsearch.regions.policy import RegionPolicy, apply_policy
 from imgsearch.store import Store
@@ -33,12 +33,12 @@ def update_index(
     reembed: bool,
     on_event: Callable[[IndexEvent], None] | None,
     on_regions: Callable[[str, int, int], None] | None,
-    video: VideoOptions | None,
+    kinds: MediaKinds | None,
     on_text: Callable[[int, int], None] | None,
 ) -> IndexReport:
     """Run every stage once; the caller holds the run's lock. ``source``: how to load the
     model again, recorded with the index; ``reading``: how text is read (``None``: not)."""
-    indexer = Indexer(store, images, on_event=on_event, source=source, video=video, text=reading)
+    indexer = Indexer(store, images, on_event=on_event, source=source, kinds=kinds, text=reading)
     report = indexer.update(
         folders,
         exclude=exclude,

@@ -23,8 +23,8 @@ IMAGE_EXTENSIONS = frozenset(
         ".webp", ".heic", ".heif", ".avif", ".ico", ".mpo", ".ppm", ".pgm", ".pbm", ".tga",
     }
 )  # fmt: skip
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi"})
-MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+"""File name endings of still images; the other kinds' (videos, PDFs) are their own
+(:mod:`imgsearch.kinds`), passed to :func:`walk_images` by the indexer."""
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,22 @@ def walk_images(
     exclude: Sequence[str] = (),
     include_hidden: bool = False,
     on_error: Callable[[str, str], None] | None = None,
+    extensions: frozenset[str] = IMAGE_EXTENSIONS,
 ) -> Iterator[FileEntry]:
-    """Yield image and video files under ``roots`` sorted by path; unreadable folders go
-    to ``on_error``."""
+    """Yield the files under ``roots`` whose lower-case suffix is one of ``extensions``,
+    sorted by path; unreadable folders go to ``on_error``."""
     seen_dirs: set[tuple[int, int]] = set()
+    rules = _Rules(tuple(exclude), include_hidden, extensions, on_error)
     for root in sorted({str(Path(r).resolve()) for r in roots}):
-        yield from _walk(Path(root), Path(root), exclude, include_hidden, seen_dirs, on_error)
+        yield from _walk(Path(root), Path(root), rules, seen_dirs)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    exclude: tuple[str, ...]
+    include_hidden: bool
+    extensions: frozenset[str]
+    on_error: Callable[[str, str], None] | None
 
 
 def _excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:
@@ -60,13 +70,9 @@ def _excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:
 
 
 def _walk(
-    folder: Path,
-    root: Path,
-    exclude: Sequence[str],
-    include_hidden: bool,
-    seen: set[tuple[int, int]],
-    on_error: Callable[[str, str], None] | None,
+    folder: Path, root: Path, rules: _Rules, seen: set[tuple[int, int]]
 ) -> Iterator[FileEntry]:
+    on_error = rules.on_error
     try:
         info = folder.stat()
         key = (info.st_dev, info.st_ino)
@@ -79,16 +85,16 @@ def _walk(
             on_error(str(folder), exc.strerror or str(exc))
         return
     for entry in entries:
-        if not include_hidden and entry.name.startswith("."):
+        if not rules.include_hidden and entry.name.startswith("."):
             continue
         path = Path(entry.path)
-        if _excluded(path, root, exclude):
+        if _excluded(path, root, rules.exclude):
             continue
         try:
             if entry.is_dir(follow_symlinks=True):
-                yield from _walk(path, root, exclude, include_hidden, seen, on_error)
+                yield from _walk(path, root, rules, seen)
                 continue
-            if path.suffix.lower() not in MEDIA_EXTENSIONS or not entry.is_file():
+            if path.suffix.lower() not in rules.extensions or not entry.is_file():
                 continue
             stat = entry.stat(follow_symlinks=True)
         except OSError as exc:

@@ -8,6 +8,8 @@ how it meets an index.
 - :mod:`~imgsearch.query.ranking`: those matches, with metadata and read text, as a page
   of hits;
 - :mod:`~imgsearch.query.confidence`: how likely a hit is a real match, comparable across
-  queries;
-- :mod:`~imgsearch.query.segments`: the moments of a video that match.
+  queries.
+
+What an item's parts are (a video's frames, a PDF's pages) and how they match is its
+kind's: :mod:`imgsearch.kinds`.
 """

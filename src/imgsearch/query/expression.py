@@ -44,13 +44,18 @@ from imgsearch.errors import (
     StoreError,
     TextNotSupported,
 )
+from imgsearch.kinds import NAMES, PART_SOURCES, kind_of
+from imgsearch.kinds.segments import Segment
 from imgsearch.models.encoder import Encoder, Vectors
 from imgsearch.models.images import ImagePipeline
 from imgsearch.query.grammar import parse_terms
-from imgsearch.query.segments import Segment
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
-from imgsearch.store.records import MAX_FILTER_VALUES, REGION_SOURCES
+from imgsearch.store.records import BOX_SOURCES, MAX_FILTER_VALUES
 from imgsearch.types import Box, TextLine
+
+REGION_SOURCES = BOX_SOURCES + PART_SOURCES
+"""Where a region came from: imported boxes, a detector's, grid patches, or an item's
+parts (a video's ``frame``, a PDF's ``page``: see :mod:`imgsearch.kinds`)."""
 
 DEFAULT_TOP = 10
 DEFAULT_METADATA_WEIGHT = 0.1
@@ -139,6 +144,10 @@ class Query:
             raise InvalidQuery("top must be at least 1 and offset at least 0")
         if not 0 <= self.metadata_weight <= 1:
             raise InvalidQuery("metadata_weight must lie between 0 and 1")
+        if self.filters.media is not None and self.filters.media not in NAMES:
+            raise InvalidQuery(
+                f"unknown media {self.filters.media!r}", hint=f"media is {', '.join(NAMES)} or all"
+            )
         unknown = set(self.sources) - set(REGION_SOURCES)
         if unknown:
             raise InvalidQuery(
@@ -312,10 +321,11 @@ def _part_vector(
         record = _indexed(store, part.image_id)
         if part.box is None:
             return _stored_vector(store, record.id)
-        if record.is_video:  # which moment's frame would the box be cut from?
+        piece = kind_of(record.kind).part
+        if piece is not None:  # which frame or page would the box be cut from?
             raise InvalidBox(
-                f"image {record.id} is a video: a box is drawn on one of its frames",
-                hint="search with that frame as the example image, with the box on it",
+                f"image {record.id} is a {record.kind}: a box is drawn on one of its {piece}s",
+                hint=f"search with that {piece} as the example image, with the box on it",
             )
         source = record.path
     else:

@@ -3,7 +3,9 @@
 ``thumbnail``, a segment's ``frame``).
 
 Every hit has every field; those that do not apply are ``null`` (a still image's
-``duration``, a whole-image match's ``region``). Scores are rounded to six decimals.
+``duration``, a whole-image match's ``region``). ``part`` names the part of a many-part
+item the hit is on (a PDF's page: ``{"source": "page", "number": 3, "label": "page 3"}``;
+a video segment's best frame). Scores are rounded to six decimals.
 Times are ISO 8601 in the local time zone of the machine that answers, with its offset
 (``2023-06-01T14:03:00+02:00``): ``taken`` is the EXIF capture time when the file has
 one (``captured_at_exif``), else its modification time.
@@ -14,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from imgsearch.kinds import kind_of
 from imgsearch.query.expression import Hit
 from imgsearch.store.text import line_as_dict
 
@@ -25,6 +28,22 @@ def local_time(seconds: float) -> str:
 
 def _score(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
+
+
+def part_as_dict(hit: Hit) -> dict[str, Any] | None:
+    """The part of a many-part item a hit names — a PDF's page, a video's frame — as its
+    source, number (a page's from 1, a frame's in its stream), time (a frame's, seconds)
+    and how a person names it (``page 3``); ``None`` for a hit on a picture or its box."""
+    region = hit.region.region if hit.region is not None else None
+    kind = kind_of(hit.image.kind)
+    if region is None or kind.part is None or region.source != kind.part:
+        return None
+    return {
+        "source": region.source,
+        "number": region.frame,
+        "time": region.time,
+        "label": kind.part_label(region),
+    }
 
 
 def hit_as_dict(hit: Hit) -> dict[str, Any]:
@@ -46,7 +65,8 @@ def hit_as_dict(hit: Hit) -> dict[str, Any]:
         "captured_at_exif": record.captured_at is not None,
         "region": None if hit.region is None else hit.region.as_dict(),
         "text": None if hit.text is None else line_as_dict(hit.text),
-        "media": "video" if record.is_video else "image",
+        "media": record.kind,
+        "part": part_as_dict(hit),
         "duration": record.duration,
         "fps": record.fps,
         "codec": record.codec,

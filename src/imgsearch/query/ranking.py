@@ -1,9 +1,10 @@
 """Ranking: a query vector (and its words) against an index, as a page of hits.
 
 Images are ranked by the documented relevance (:func:`imgsearch.query.expression.relevance`) of
-their best-matching vector (:mod:`imgsearch.query.matching`); a video found by its frames
-becomes one hit per matching segment (:mod:`imgsearch.query.segments`), ranked among images
-by its best frame; in object mode the regions themselves are the hits.
+their best-matching vector (:mod:`imgsearch.query.matching`); a many-part item found by its
+parts becomes the hits its kind makes of them (:mod:`imgsearch.kinds`: a video one per
+matching segment, a PDF one per page), ranked among images by their best part; in object
+mode the regions themselves are the hits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from imgsearch.kinds import PartMatch, kind_of
 from imgsearch.query.confidence import AUTO_CONFIDENCE, Confidence, Null
 from imgsearch.query.expression import (
     CANDIDATE_FACTOR,
@@ -25,9 +27,8 @@ from imgsearch.query.expression import (
     relevance,
 )
 from imgsearch.query.matching import nearest_images
-from imgsearch.query.segments import Moment, Segment, find_segments
 from imgsearch.store import ImageRecord, RegionRecord, Store
-from imgsearch.store.records import REGION_SOURCES
+from imgsearch.store.records import BOX_SOURCES
 from imgsearch.store.text import matching_line
 from imgsearch.types import TextLine
 
@@ -88,10 +89,9 @@ def rank(
             meta = metadata_score(metadata.get(image_id, 0.0))
             items.append(_Scored(relevance(cosine, meta, weight), cosine, meta, image_id, None))
     items.sort(key=_order)
-    # A video becomes its segments, none ranking above the video's best: videos are
-    # expanded in rank order only while they can still reach the page.
-    by_frames = _by_frames(query)
-    frames: dict[int, RegionRecord] = {}  # the frames of the videos expanded, by id
+    # A many-part item becomes its kind's hits (segments, pages), none ranking above the
+    # item's best: items are expanded in rank order only while they can still reach the page.
+    parts: dict[int, RegionRecord] = {}  # the parts of the items expanded, by id
     scored: list[_Scored] = []
     for item in items:
         if len(scored) >= wanted:
@@ -99,22 +99,21 @@ def rank(
             if _order(scored[wanted - 1]) < _order(item):
                 break
         record = records[item.image_id]
-        expand = by_frames and record.is_video
-        segments = _segments_of(store, vector, record, frames) if expand else []
+        found = _part_matches(store, vector, query, record, parts)
         scored += [
             _Scored(
-                relevance(s.cosine, item.metadata, weight),
-                s.cosine,
+                relevance(m.cosine, item.metadata, weight),
+                m.cosine,
                 item.metadata,
                 item.image_id,
-                s,
+                m,
             )
-            for s in segments
-            if judge.passes(s.cosine)
+            for m in found
+            if judge.passes(m.cosine)
         ] or [item]
     scored.sort(key=_order)
     page = scored[query.offset : wanted]
-    regions = _matched_regions(store, [s.image_id for s in page if s.segment is None], matched)
+    regions = _matched_regions(store, [s.image_id for s in page if s.part is None], matched)
     lines = _matched_lines(store, query, [s.image_id for s in page])
     return [
         Hit(
@@ -124,8 +123,8 @@ def rank(
             s.cosine,
             s.metadata,
             records[s.image_id],
-            frames[s.segment.region_id] if s.segment else regions.get(s.image_id),
-            s.segment,
+            parts[s.part.region_id] if s.part else regions.get(s.image_id),
+            s.part.segment if s.part else None,
             confidence,
             lines.get(s.image_id),
         )
@@ -201,40 +200,35 @@ class _Scored:
     cosine: float
     metadata: float
     image_id: int
-    segment: Segment | None
-
-
-def _by_frames(query: Query) -> bool:
-    """Whether videos are matched by their frames (so found as segments)."""
-    if not query.regions or query.labels:
-        return False
-    return not query.sources or "frame" in query.sources
+    part: PartMatch | None
 
 
 def _order(scored: _Scored) -> tuple[float, int, float]:
-    """Best first; equal relevance by image id, then a video's segments by start."""
-    return (-scored.relevance, scored.image_id, scored.segment.start if scored.segment else 0.0)
+    """Best first; equal relevance by image id, then an item's parts in their order."""
+    return (-scored.relevance, scored.image_id, scored.part.at if scored.part else 0.0)
 
 
-def _segments_of(
+def _part_matches(
     store: Store,
     vector: NDArray[np.float32],
-    video: ImageRecord,
-    keep: dict[int, RegionRecord] | None = None,
-) -> list[Segment]:
-    """The video's segments for ``vector`` (see :mod:`imgsearch.query.segments`); its frames'
-    records go into ``keep`` by id (a hit shows its segment's best frame)."""
-    frames = [f for f in store.regions([video.id]) if f.region.source == "frame"]
-    if keep is not None:
-        keep.update((f.id, f) for f in frames)
-    if not frames:
+    query: Query,
+    item: ImageRecord,
+    keep: dict[int, RegionRecord],
+) -> list[PartMatch]:
+    """The hits a many-part ``item`` gives for ``vector`` (its kind's: see
+    :mod:`imgsearch.kinds`), when the query matches regions and its parts are among the
+    sources; its parts' records go into ``keep`` by id (a hit shows its part). A still
+    image, or a query that does not match parts: none."""
+    kind = kind_of(item.kind)
+    if kind.part is None or not query.regions or query.labels:
         return []
-    cosines = store.region_vectors([f.id for f in frames]) @ vector
-    moments = [
-        Moment(frame.id, frame.region.time or 0.0, float(cosine))
-        for frame, cosine in zip(frames, cosines, strict=True)
-    ]
-    return find_segments(moments, video.duration or 0.0)
+    if query.sources and kind.part not in query.sources:
+        return []
+    found = [f for f in store.regions([item.id]) if f.region.source == kind.part]
+    keep.update((f.id, f) for f in found)
+    if not found:
+        return []
+    return kind.matches(item, found, store.region_vectors([f.id for f in found]) @ vector)
 
 
 def _matched_lines(store: Store, query: Query, image_ids: list[int]) -> dict[int, TextLine]:
@@ -269,8 +263,8 @@ def _rank_objects(
     judge: _Judge,
 ) -> list[Hit]:
     """Regions as hits, best first: one per object, with its image's metadata score."""
-    # objects have boxes: a video's frames are moments, found only when asked for by name
-    sources = query.sources or tuple(s for s in REGION_SOURCES if s != "frame")
+    # objects have boxes: an item's parts (frames, pages) are found only when asked for
+    sources = query.sources or BOX_SOURCES
     found = store.nearest_regions(
         vector, depth, query.filters, labels=query.labels, sources=sources, exact=query.exact
     )

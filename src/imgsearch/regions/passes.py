@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgsearch.errors import ImgsearchError
+from imgsearch.kinds import kind_of
 from imgsearch.models.encoder import Pixels
 from imgsearch.models.images import ImagePipeline
 from imgsearch.store import ImageRecord, Region, RegionSet, Store, WriteBatch
@@ -110,7 +111,7 @@ def add_regions(
 
 def _look(find: Finder, record: ImageRecord) -> tuple[list[Region], list[Pixels], str | None]:
     """``find``'s regions of ``record``'s image, or why there are none now."""
-    if record.is_video:  # its moments are its frames: no regions, stamped as done
+    if kind_of(record.kind).part is not None:  # its parts are its regions: none, stamped done
         return [], [], None
     try:
         info = Path(record.path).stat()

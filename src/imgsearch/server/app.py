@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imgsearch.media.memory import limit_heaps, return_large_buffers, trim_free_memory
 from imgsearch.media.quiet import quiet_decoders
-from imgsearch.server import api, azure, duplicates_api, errors, objects_api, videos_api, web
+from imgsearch.server import api, azure, duplicates_api, errors, objects_api, parts_api, web
 from imgsearch.server.auth import KeyCheck
 from imgsearch.server.body import BodyTooLarge
 from imgsearch.server.errors import ApiError, error_response
@@ -122,7 +122,7 @@ def create_app(
     app.include_router(azure.router(service, keys))
     app.include_router(api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(objects_api.router, dependencies=[Depends(keys.dependency())])
-    app.include_router(videos_api.router, dependencies=[Depends(keys.dependency())])
+    app.include_router(parts_api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(duplicates_api.router, dependencies=[Depends(keys.dependency())])
 
     @app.get(

@@ -6,13 +6,14 @@ link agree on every route.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from imgsearch.kinds.segments import Segment
 from imgsearch.query.expression import Hit
 from imgsearch.query.hits import hit_as_dict, local_time
-from imgsearch.query.segments import Segment
 from imgsearch.server.schemas import ImageOut, Links, RegionOut, TextLineOut
-from imgsearch.store import ImageRecord, RegionRecord
+from imgsearch.store import ImageRecord, Region, RegionRecord
 from imgsearch.store.text import line_as_dict
 from imgsearch.types import TextLine
 
@@ -32,6 +33,7 @@ MIME = {
     "MKV": "video/x-matroska",
     "WEBM": "video/webm",
     "AVI": "video/x-msvideo",
+    "PDF": "application/pdf",
 }
 """Content types of the files served, by the format the index recorded."""
 
@@ -46,20 +48,32 @@ def frame_link(video_id: int, time: float) -> str:
     return f"/v1/videos/{video_id}/frame?t={time:.3f}"
 
 
+PART_LINKS: dict[str, Callable[[int, Region], str]] = {
+    "frame": lambda item_id, part: frame_link(item_id, part.time or 0.0),
+    "page": lambda item_id, part: f"/v1/pdfs/{item_id}/page/{part.frame}",
+}
+"""The address of the JPEG of an item's part, by the part's source (its kind's part)."""
+PART_FRAGMENTS: dict[str, Callable[[Region], str]] = {
+    "frame": lambda part: f"#t={part.time or 0.0:.3f}",
+    "page": lambda part: f"#page={part.frame}",
+}
+"""Where in the file a viewer opens at the part (media fragments, PDF open parameters)."""
+
+
 def region_out(region: RegionRecord) -> dict[str, Any]:
     """A region as the API shows it, with the address of its picture: the crop of its box,
-    or a video frame's JPEG."""
+    or the JPEG of the item's part it is (a video frame, a PDF page)."""
     thumbnail = None
     if region.region.box is not None:
         thumbnail = f"/v1/images/{region.image_id}/regions/{region.id}/thumbnail"
-    elif region.region.time is not None:
-        thumbnail = frame_link(region.image_id, region.region.time)
+    elif (link := PART_LINKS.get(region.region.source)) is not None:
+        thumbnail = link(region.image_id, region.region)
     return {**region.as_dict(), "thumbnail": thumbnail}
 
 
 def video_facts(record: ImageRecord) -> dict[str, Any]:
     return {
-        "media": "video" if record.is_video else "image",
+        "media": record.kind,
         "duration": record.duration,
         "fps": record.fps,
         "codec": record.codec,
@@ -102,6 +116,11 @@ def hit_out(hit: Hit) -> dict[str, Any]:
     fields = hit_as_dict(hit)
     if hit.region is not None:
         fields["region"] = region_out(hit.region)
+        if fields["part"] is not None:
+            part, source = hit.region.region, hit.region.region.source
+            fields["part"]["picture"] = fields["region"]["thumbnail"]
+            fragment = PART_FRAGMENTS[source](part) if source in PART_FRAGMENTS else ""
+            fields["part"]["open"] = f"{links(hit.id).file}{fragment}"
     if hit.segment is not None:
         fields["segment"] = segment_out(hit.id, hit.segment)
     return {**fields, "links": links(hit.id)}

@@ -1,5 +1,5 @@
 """The pictures the server makes from indexed files: thumbnails, crops of regions and
-video frames, as JPEGs, kept in the thumbnail cache (written whole, keyed by the file's
+the parts of many-part items (video frames, PDF pages), as JPEGs, kept in the thumbnail cache (written whole, keyed by the file's
 content) where a key can only name something stored, so no request fills the disk."""
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
+from imgsearch.errors import InvalidQuery
 from imgsearch.index import Index
+from imgsearch.kinds import kind_of
 from imgsearch.media.decode import load_rgb
-from imgsearch.media.video_seek import frame_at
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError
-from imgsearch.store import ImageRecord
+from imgsearch.store import ImageRecord, Region
 from imgsearch.types import Box
 
 REGION_CONTEXT = 0.15
@@ -66,30 +67,36 @@ class Pictures:
         crop = Box(box.x, box.y, box.w, box.h, padding=REGION_CONTEXT)
         return self._cached_jpeg(record, target, size, crop), key
 
-    def video_frame(self, record: ImageRecord, time: float, size: int) -> tuple[bytes, str]:
-        """A JPEG of ``record``'s video at ``time`` seconds, at most ``size`` px on its long
-        side, and its key (also its ETag). Kept in the cache only at the moments of kept
-        frames — what hits link to — so no request fills the disk with arbitrary times."""
-        if not record.is_video:
-            raise ApiError(404, "NotFound", f"item {record.id} is not a video")
-        moment = min(max(time, 0.0), record.duration or 0.0)
-        key = f"{record.digest[:32]}-t{round(moment * 1000)}-{size}"
-        kept = any(
-            r.region.time is not None and abs(r.region.time - moment) < 1e-3
-            for r in self._index.regions(record)
+    def part(self, record: ImageRecord, kind: str, at: float, size: int) -> tuple[bytes, str]:
+        """A JPEG of the part at ``at`` (a video's moment in seconds, a PDF's page number)
+        of ``record``, which must be a ``kind`` item, at most ``size`` px on its long side,
+        and its key (also its ETag). Kept in the cache only for stored parts — what hits
+        link to — so no request fills the disk with arbitrary moments."""
+        if record.kind != kind:
+            raise ApiError(404, "NotFound", f"item {record.id} is not a {kind}")
+        try:
+            part = kind_of(kind).part_named(record, at)
+        except InvalidQuery as exc:
+            raise ApiError(404, "NotFound", exc.message) from None
+        where = (
+            f"t{round((part.time or 0.0) * 1000)}" if part.time is not None else f"p{part.frame}"
         )
-        target = self._folder / record.digest[:2] / f"{key}.jpg" if kept else None
-        return self._cached_jpeg(record, target, size, moment=moment), key
+        key = f"{record.digest[:32]}-{where}-{size}"
+        stored = any(_same_part(r.region, part) for r in self._index.regions(record))
+        target = self._folder / record.digest[:2] / f"{key}.jpg" if stored else None
+        return self._cached_jpeg(record, target, size, part=part), key
 
-    def poster_time(self, record: ImageRecord) -> float:
-        """The moment a video's thumbnail shows: its kept frame most like the whole video
-        (the frame nearest its mean vector), not a black first frame."""
-        frames = [r for r in self._index.regions(record) if r.region.time is not None]
-        if not frames:
-            return 0.0
+    def poster(self, record: ImageRecord) -> Region:
+        """The part a many-part item's thumbnail shows, chosen by its kind from its stored
+        parts and their cosines with the item's own vector (a video: the kept frame most
+        like the whole video, not a black first frame; a PDF: its first page)."""
+        kind = kind_of(record.kind)
+        parts = [r for r in self._index.regions(record) if r.region.source == kind.part]
+        if not parts:
+            return kind.poster([], np.empty(0, dtype=np.float32))
         index = self._index
-        cosines = index.region_vectors([f.id for f in frames]) @ index.vectors([record.id])[0]
-        return float(frames[int(np.argmax(cosines))].region.time or 0.0)
+        cosines = index.region_vectors([p.id for p in parts]) @ index.vectors([record.id])[0]
+        return kind.poster(parts, cosines)
 
     def _cached_jpeg(
         self,
@@ -97,10 +104,10 @@ class Pictures:
         target: Path | None,
         size: int,
         box: Box | None = None,
-        moment: float | None = None,
+        part: Region | None = None,
     ) -> bytes:
         """The JPEG kept at ``target``, else made from the indexed file (``box`` of it, or
-        all; a video's frame at ``moment``, else its poster), at most ``size`` px on its
+        all; a many-part item's ``part``, else its poster), at most ``size`` px on its
         long side, and kept there (written whole; ``None``: not kept). The file is opened
         first either way: a changed or gone file serves nothing."""
         with self._open_file(record) as stream:
@@ -111,11 +118,12 @@ class Pictures:
                 pass
             width, height = (box.w, box.h) if box else (record.width or size, record.height or size)
             needed = math.ceil(size * min(width, height) / max(width, height, 1))
-            if record.is_video and moment is None:  # only on a miss: it reads every frame
-                moment = self.poster_time(record)
+            kind = kind_of(record.kind)
+            if kind.part is not None and part is None:  # only on a miss: it reads every part
+                part = self.poster(record)
             with self._index.images.decode_slot():
-                if record.is_video:
-                    image = self._frame(stream, record, moment or 0.0, size)
+                if part is not None:
+                    image = _part_picture(stream, record, part, size)
                 else:
                     image = load_rgb(
                         stream,
@@ -134,13 +142,22 @@ class Pictures:
         temporary.replace(target)
         return encoded.getvalue()
 
-    @staticmethod
-    def _frame(stream: BinaryIO, record: ImageRecord, moment: float, size: int) -> Image.Image:
-        try:
-            return frame_at(stream, moment, name=record.path, max_side=size)
-        except ImportError:
-            raise ApiError(
-                501,
-                "VideoNotSupported",
-                "this server cannot read videos (install imgsearch[video])",
-            ) from None
+
+def _same_part(stored: Region, wanted: Region) -> bool:
+    if stored.source != wanted.source:
+        return False
+    if wanted.time is not None:
+        return stored.time is not None and abs(stored.time - wanted.time) < 1e-3
+    return stored.frame == wanted.frame
+
+
+def _part_picture(stream: BinaryIO, record: ImageRecord, part: Region, size: int) -> Image.Image:
+    kind = kind_of(record.kind)
+    try:
+        return kind.picture(stream, record, part, size)
+    except ImportError:
+        raise ApiError(
+            501,
+            f"{kind.name.capitalize()}NotSupported",
+            f"this server cannot read {kind.name} files (install imgsearch[{kind.extra}])",
+        ) from None

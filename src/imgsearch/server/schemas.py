@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from imgsearch.kinds import NAMES
+from imgsearch.query.expression import REGION_SOURCES
 from imgsearch.server.settings import MAX_IMAGE_BYTES, MAX_TEXT_CHARS
 from imgsearch.store.records import MAX_DIMENSION, MAX_FILTER_VALUES, MAX_TEXT_PHRASE
 
@@ -31,6 +33,8 @@ MAX_WEIGHT = 100.0
 
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS), AfterValidator(_unicode)]
 Folder = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode)]
+Source = Annotated[str, StringConstraints(pattern=f"^({'|'.join(REGION_SOURCES)})$")]
+"""Where a region came from (:data:`imgsearch.query.expression.REGION_SOURCES`)."""
 Format = Annotated[str, StringConstraints(max_length=16), AfterValidator(_unicode)]
 Phrase = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_TEXT_PHRASE), AfterValidator(_unicode)
@@ -81,8 +85,10 @@ class FiltersIn(BaseModel):
     )
     min_width: int | None = Field(None, ge=1, le=MAX_DIMENSION)
     min_height: int | None = Field(None, ge=1, le=MAX_DIMENSION)
-    media: Literal["image", "video", "all"] = Field(
-        "all", description="Still images only, videos only, or both."
+    media: str = Field(
+        "all",
+        pattern=f"^({'|'.join((*NAMES, 'all'))})$",
+        description=f"One kind of item ({', '.join(NAMES)}), or all.",
     )
     contains_text: list[Phrase] = Field(
         default_factory=list,
@@ -128,8 +134,10 @@ class SearchIn(BaseModel):
         max_length=MAX_FILTER_VALUES,
         description="Only regions with one of these labels match.",
     )
-    sources: list[Literal["annotation", "detector", "grid", "frame"]] = Field(
-        default_factory=list, max_length=4, description="Only regions from these sources match."
+    sources: list[Source] = Field(
+        default_factory=list,
+        max_length=len(REGION_SOURCES),
+        description=f"Only regions from these sources match ({', '.join(REGION_SOURCES)}).",
     )
     objects: bool = Field(False, description="Hits are regions (one per box), not images.")
 
@@ -180,7 +188,9 @@ class RegionOut(BaseModel):
     score: float | None
     box: BoxOut | None
     time: float | None = Field(description="Seconds into a video, for a frame.")
-    frame: int | None = Field(None, description="A video frame's number in its stream.")
+    frame: int | None = Field(
+        None, description="A video frame's number in its stream; a PDF page's number (from 1)."
+    )
     thumbnail: str | None = Field(
         None,
         description="Address of a JPEG of the box with some context, or of the video frame.",
@@ -188,7 +198,7 @@ class RegionOut(BaseModel):
 
 
 class VideoFacts(BaseModel):
-    media: Literal["image", "video"] = "image"
+    media: str = Field("image", description=f"What the item is: {', '.join(NAMES)}.")
     duration: float | None = Field(None, description="A video's length in seconds.")
     fps: float | None = Field(None, description="A video's average frame rate.")
     codec: str | None = Field(None, description="A video's codec (FFmpeg's name).")
@@ -240,6 +250,15 @@ class SegmentOut(BaseModel):
     moments: list[MomentOut] = Field(description="Every matching frame of the segment.")
 
 
+class PartOut(BaseModel):
+    source: str = Field(description="What kind of part: page (a PDF's), frame (a video's).")
+    number: int | None = Field(None, description="A page's number from 1; a frame's in its stream.")
+    time: float | None = Field(None, description="A video frame's time, seconds.")
+    label: str = Field(description="How a person names it: page 3, frame @ 00:00:03.0.")
+    picture: str = Field(description="Address of a JPEG of the part.")
+    open: str = Field(description="Address of the file, opened at the part where viewers can.")
+
+
 class HitOut(BaseModel):
     rank: int
     id: int
@@ -266,7 +285,12 @@ class HitOut(BaseModel):
         description="The line of text read in the picture that holds the query's words or "
         "its contains_text phrases; null when none does.",
     )
-    media: Literal["image", "video"] = "image"
+    media: str = Field("image", description=f"What the item is: {', '.join(NAMES)}.")
+    part: PartOut | None = Field(
+        None,
+        description="The part of a many-part item the hit is on: a PDF's page, a video "
+        "segment's best frame; null for a picture or a box in one.",
+    )
     duration: float | None = None
     fps: float | None = None
     codec: str | None = None

@@ -52,7 +52,7 @@ def check_dimensions(vectors: Sequence[Vector], dim: int) -> None:
 
 FACT_COLUMNS = (
     "path, size, mtime_ns, digest, width, height, format, captured_at, camera, latitude, "
-    "longitude, duration, fps, codec, frame_count"
+    "longitude, duration, fps, codec, frame_count, kind"
 )
 """The columns of :class:`~imgsearch.store.records.ImageFacts`, in its field order."""
 FACT_NAMES = tuple(name.strip() for name in FACT_COLUMNS.split(","))
@@ -117,8 +117,8 @@ def filter_clause(filters: Filters, dialect: Dialect, table: str = "") -> tuple[
         parts.append(f"{column.format('height')} >= {mark}")
         params.append(filters.min_height)
     if filters.media is not None:
-        test = "IS NULL" if filters.media == "image" else "IS NOT NULL"
-        parts.append(f"{column.format('duration')} {test}")
+        parts.append(f"{column.format('kind')} = {mark}")
+        params.append(filters.media)
     if filters.contains_text:
         sql, values = dialect.has_text(column, [fold_text(p) for p in filters.contains_text])
         parts.append(sql)
@@ -178,7 +178,7 @@ def fact_values(facts: ImageFacts) -> tuple[Any, ...]:
     return (
         facts.path, facts.size, facts.mtime_ns, facts.digest, facts.width, facts.height,
         facts.format, facts.captured_at, facts.camera, facts.latitude, facts.longitude,
-        facts.duration, facts.fps, facts.codec, facts.frame_count,
+        facts.duration, facts.fps, facts.codec, facts.frame_count, facts.kind,
     )  # fmt: skip
 
 

@@ -53,10 +53,13 @@ class ImageFacts:
     codec: str | None = None
     frame_count: int | None = None
     """Frames the video's stream declares (not the kept frames: those are its regions)."""
+    kind: str = "image"
+    """What the item is: one of :mod:`imgsearch.kinds` (``image``, ``video``, ``pdf``),
+    which says how it is read, what its parts are and how it is shown."""
 
     @property
     def is_video(self) -> bool:
-        return self.duration is not None
+        return self.kind == "video"
 
 
 @dataclass(frozen=True)
@@ -120,10 +123,11 @@ class ImageWrite:
     thumbprint: bytes | None = None
 
 
-REGION_SOURCES = ("annotation", "detector", "grid", "frame")
-"""Where a region came from: imported boxes, a detector's, the fixed grid of patches, or
-a video's kept frames (a moment: ``time``, no box)."""
-MEDIA = ("image", "video")
+BOX_SOURCES = ("annotation", "detector", "grid")
+"""Where a region with a box came from: imported boxes, a detector's, the fixed grid of
+patches. The other regions are an item's parts, named by its kind (:mod:`imgsearch.kinds`):
+a video's kept frames (a moment: ``time``, no box), a document's pages (``frame`` is the
+page number)."""
 
 
 @dataclass(frozen=True)
@@ -138,11 +142,16 @@ class Region:
     score: float | None = None
     time: float | None = None
     frame: int | None = None
-    """A video frame's number in its stream (with ``time``)."""
+    """A video frame's number in its stream (with ``time``), a PDF page's number (from 1)."""
 
     def __post_init__(self) -> None:
-        if self.source not in REGION_SOURCES:
-            raise ValueError(f"region source {self.source!r} is not one of {REGION_SOURCES}")
+        placed = self.time is not None or self.frame is not None
+        part = self.source.isascii() and self.source.isalpha() and self.box is None and placed
+        if self.source not in BOX_SOURCES and not part:
+            raise ValueError(
+                f"region source {self.source!r} is neither one of {BOX_SOURCES} nor an "
+                "item's part (a frame, a page: no box, a time or a number)"
+            )
         if self.box is not None and (self.box.unit != "px" or self.box.padding):
             raise ValueError("a region's box is in pixels of the image, without padding")
         if self.score is not None and not np.isfinite(self.score):
@@ -292,7 +301,8 @@ class Filters:
     min_width: int | None = None
     min_height: int | None = None
     media: str | None = None
-    """``image`` (still images only) or ``video`` (videos only); ``None``: both."""
+    """One kind of item (:mod:`imgsearch.kinds`: ``image``, ``video``, ``pdf``); ``None``:
+    every kind. Checked against the kinds this imgsearch knows by the query's parser."""
     contains_text: tuple[str, ...] = ()
     """Phrases the text read in the image (OCR) must each contain, compared case-, accent-
     and space-blind (:func:`imgsearch.store.text.fold_text`): ``inv`` finds "INVOICE",
@@ -311,8 +321,8 @@ class Filters:
             raise InvalidQuery(
                 "a contains-text phrase is empty", hint="give the words the picture must show"
             )
-        if self.media is not None and self.media not in MEDIA:
-            raise InvalidQuery(f"unknown media {self.media!r}", hint="media is image, video or all")
+        if self.media is not None and not (self.media.isascii() and self.media.isalpha()):
+            raise InvalidQuery(f"unknown media {self.media!r}", hint="media is a kind of item")
         for name, values in (("folders", self.under), ("formats", self.formats)):
             if len(values) > MAX_FILTER_VALUES:
                 raise InvalidQuery(

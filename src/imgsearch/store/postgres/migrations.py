@@ -228,6 +228,15 @@ MIGRATIONS: list[tuple[str, str]] = [
             WHERE vector IS NOT NULL;
         """,
     ),
+    (
+        # What an item is (imgsearch.kinds: image, video, pdf …), stored rather than
+        # inferred from which facts are null: videos were the items with a duration.
+        "0015_kind",
+        """
+        ALTER TABLE imgsearch_images ADD COLUMN kind text NOT NULL DEFAULT 'image';
+        UPDATE imgsearch_images SET kind = 'video' WHERE duration IS NOT NULL;
+        """,
+    ),
 ]
 
 

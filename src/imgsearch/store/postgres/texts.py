@@ -90,7 +90,8 @@ class PostgresTexts:
             "SELECT i.id, i.path, i.size, i.mtime_ns, i.digest, i.width, i.height "
             f"FROM imgsearch_images i LEFT JOIN imgsearch_image_text t ON {CURRENT} "
             "AND t.stamp = %s WHERE i.collection_id = %s AND t.image_id IS NULL "
-            f'AND i.vector IS NOT NULL AND i.duration IS NULL AND {clause} ORDER BY i.path COLLATE "C"',
+            "AND i.vector IS NOT NULL AND i.kind = 'image' "
+            f'AND {clause} ORDER BY i.path COLLATE "C"',
             [stamp, self._collection_id, *params],
         )
         return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], True, r[5], r[6]) for r in rows]

@@ -20,7 +20,7 @@ FACT_TYPES = {
     "path": "text", "size": "int8", "mtime_ns": "int8", "digest": "text", "width": "int4",
     "height": "int4", "format": "text", "captured_at": "float8", "camera": "text",
     "latitude": "float8", "longitude": "float8", "duration": "float8", "fps": "float8",
-    "codec": "text", "frame_count": "int8",
+    "codec": "text", "frame_count": "int8", "kind": "text",
 }  # fmt: skip
 COPY_COLUMNS = ("collection_id", "id", *FACT_NAMES, "indexed_at", "vector", "doc_len", "thumbprint")
 """The columns a new image row is copied with (binary COPY), and their types:"""

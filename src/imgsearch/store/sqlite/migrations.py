@@ -150,6 +150,15 @@ MIGRATIONS: list[tuple[str, str]] = [
             WHERE vector IS NOT NULL;
         """,
     ),
+    (
+        # What an item is (imgsearch.kinds: image, video, pdf …), stored rather than
+        # inferred from which facts are null: videos were the items with a duration.
+        "0008_kind",
+        """
+        ALTER TABLE images ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
+        UPDATE images SET kind = 'video' WHERE duration IS NOT NULL;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

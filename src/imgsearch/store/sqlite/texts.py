@@ -51,7 +51,7 @@ class SqliteTexts:
                 "SELECT images.id, path, size, mtime_ns, images.digest, width, height FROM images "
                 f"LEFT JOIN image_text t ON {CURRENT} AND t.stamp = ? "
                 "WHERE t.image_id IS NULL AND images.vector IS NOT NULL "
-                f"AND images.duration IS NULL AND {clause} ORDER BY path",
+                f"AND images.kind = 'image' AND {clause} ORDER BY path",
                 (stamp, *params),
             )
             .fetchall()

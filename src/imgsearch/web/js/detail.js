@@ -1,11 +1,12 @@
 // The detail view of one hit: the large image, its facts and scores, "similar", a box
 // drawn on the image (a region search), the original file, and editing its caption and
 // tags. A video hit shows its segment's best frame, a strip of the matching moments and
-// a play button that starts the video there. ←/→ move between hits, Esc closes.
+// a play button that starts the video there; a hit on another item's part (a PDF's page)
+// shows that part, and the file opens at it. ←/→ move between hits, Esc closes.
 
 import { call, hasKey, imageSource } from "./api.js";
 import { BoxDrawer } from "./box.js";
-import { basename, clock, outline, score, showImage, sized } from "./grid.js";
+import { basename, clock, outline, partPicture, score, showImage, sized } from "./grid.js";
 
 const LARGE = 1024;
 const MOMENT_SIZE = 128;
@@ -109,14 +110,15 @@ export class Detail {
     this.image.alt = basename(hit.path);
     this.stopVideo();
     const segment = hit.segment;
-    this.drawer.enabled = !segment;
-    this.hint.hidden = Boolean(segment);
+    const part = partPicture(hit); // a box is drawn on a picture, not on a frame or a page
+    this.drawer.enabled = !part;
+    this.hint.hidden = Boolean(part);
     this.play.hidden = !segment;
     if (segment) this.play.textContent = `▶ Play from ${clock(segment.start)}`;
     this.showMoments(hit);
-    showImage(this.image, sized(segment ? segment.frame : hit.links.thumbnail, LARGE));
-    this.path.textContent = hit.path;
-    this.open.href = hit.links.file;
+    showImage(this.image, sized(part || hit.links.thumbnail, LARGE));
+    this.path.textContent = hit.part && !segment ? `${hit.path} — ${hit.part.label}` : hit.path;
+    this.open.href = hit.part ? hit.part.open : hit.links.file; // at the page, the moment
     document.getElementById("detail-prev").disabled = position === 0;
     document.getElementById("detail-next").disabled = position === this.hits.length - 1;
     this.fill(hit, null);
@@ -243,6 +245,7 @@ export class Detail {
           ? `${clock(hit.segment.start)}–${clock(hit.segment.end)}, best at ${clock(hit.segment.best)}`
           : null,
       ],
+      ["Part", hit.part && !hit.segment ? hit.part.label : null],
       ["Size", hit.width && hit.height ? `${hit.width} × ${hit.height}` : null],
       ["Taken", when(hit.taken)],
     ];

@@ -53,6 +53,13 @@ export function columnsOf(grid) {
   return tracks.length || 1;
 }
 
+// The picture of the part of an item a hit names — a video segment's best frame, a PDF's
+// page — or null for a hit on a whole picture.
+export function partPicture(hit) {
+  if (hit.segment) return hit.segment.frame;
+  return hit.part ? hit.part.picture : null;
+}
+
 // One hit as a focusable tile: thumbnail, rank, relevance; the scores on hover. The first
 // row of a search is fetched at once and first (`urgent`); the rest when they come near
 // the screen, so that a new search's first thumbnails never queue behind its last ones.
@@ -71,6 +78,7 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
   const region = hit.region;
   const segment = hit.segment;
   if (segment) button.title += `\nvideo: ${clock(segment.start)}–${clock(segment.end)}, best at ${clock(segment.best)}`;
+  else if (hit.part) button.title += `\n${hit.part.label}`;
   else if (region) button.title += `\nmatched: ${region.label || region.source} (${region.source})`;
   if (hit.text) button.title += `\ntext: “${hit.text.text}”`;
   const img = document.createElement("img");
@@ -86,13 +94,17 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
     img.width = Math.max(1, Math.round(shape.w * scale));
     img.height = Math.max(1, Math.round(shape.h * scale));
   }
-  // a video hit shows the best frame of its segment
-  const source = cropped ? region.thumbnail : segment ? segment.frame : hit.links.thumbnail;
+  // a video hit shows the best frame of its segment, a PDF hit its page
+  const source = cropped ? region.thumbnail : partPicture(hit) || hit.links.thumbnail;
   showImage(img, sized(source, THUMBNAIL_SIZE));
   button.append(cropped ? img : framed(img, hit), label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
   if (segment) {
     button.classList.add("video");
     button.append(label("moment", `▶ ${clock(segment.start)}–${clock(segment.end)}`));
+  }
+  if (hit.part && !segment) {
+    button.classList.add("part", hit.part.source);
+    button.append(label("moment", hit.part.label));
   }
   if (cropped) {
     button.classList.add("object");

@@ -66,7 +66,7 @@ export function searchBody(state, offset, top, imageBase64 = null) {
   if (f.under) filters.under = [f.under];
   if (f.after) filters.after = f.after;
   if (f.before) filters.before = f.before;
-  if (f.media === "image" || f.media === "video") filters.media = f.media;
+  if (/^[a-z]{1,16}$/.test(f.media || "")) filters.media = f.media; // a kind: image, video, pdf …
   if (f.formats) filters.formats = f.formats.split(/[\s,]+/).filter(Boolean);
   if (f.min_width) filters.min_width = Number(f.min_width);
   if (f.min_height) filters.min_height = Number(f.min_height);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imgsearch.query.segments import Moment, clock, find_segments
+from imgsearch.kinds.segments import Moment, clock, find_segments
 
 
 def moments(*pairs: tuple[float, float]) -> list[Moment]:
