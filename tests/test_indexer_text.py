@@ -86,7 +86,7 @@ def pictures(folder: Path, widths: list[int], height: int = 90) -> dict[int, Pat
 
 def texts(index: Index) -> dict[str, list[str]]:
     records = {r.id: r for r in index.store.get(range(1, 1000))}
-    lines = index.store.text_lines(list(records))
+    lines = index.store.texts.lines(list(records))
     return {Path(records[i].path).name: [line.text for line in found] for i, found in lines.items()}
 
 
@@ -149,9 +149,9 @@ def test_a_failed_reading_is_a_warning_and_the_picture_is_indexed(
     report = index.update([tmp_path / "p"], read_text=True)
     assert report.counts["added"] == 2 and report.counts["failed"] == 0
     assert report.text.read == 2 and report.text.warnings == 1
-    assert index.store.text_counts() == (2, 1, 1)
+    assert index.store.texts.counts() == (2, 1, 1)
     broken = str(tmp_path / "p" / f"w{BROKEN_WIDTH}.jpg")
-    assert index.store.text_warnings() == [(broken, "the recogniser crashed")]
+    assert index.store.texts.warnings() == [(broken, "the recogniser crashed")]
     listed = imgsearch("status", "--index", str(tmp_path / "index"), "--errors")
     assert (
         f"{broken}: text not read (indexed all the same): the recogniser crashed" in listed.stdout
@@ -179,9 +179,9 @@ def test_reading_text_afterwards_resumes_where_it_was_interrupted(
 
     with pytest.raises(KeyboardInterrupt):
         index.update([tmp_path / "p"], read_text=True, on_text=stop_after_seven)
-    assert index.store.text_counts()[0] == 6  # two batches of three committed
+    assert index.store.texts.counts()[0] == 6  # two batches of three committed
     resumed = index.update([tmp_path / "p"])
-    assert resumed.text.read == 4 and index.store.text_counts() == (10, 10, 0)
+    assert resumed.text.read == 4 and index.store.texts.counts() == (10, 10, 0)
     assert max(StandInReader.calls.values()) <= 2  # the batch in flight, read again
 
 

@@ -153,9 +153,7 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 # owns. The list may only shrink.
 STUBBED_HALF_CLASSES = {
     "imgsearch.index_regions.IndexRegions",
-    "imgsearch.store.postgres.texts.PostgresTexts",
     "imgsearch.store.postgres.graph.CollectionGraph",
-    "imgsearch.store.sqlite.texts.SqliteTexts",
 }
 
 

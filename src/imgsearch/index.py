@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     # neither the indexer nor the text reader (nor, see index_regions, the importers).
     from imgsearch.indexer import IndexEvent, IndexReport
     from imgsearch.indexer.parts import Part
+    from imgsearch.indexer.status import IndexStatus
     from imgsearch.indexer.text import TextReading, TextStatus
     from imgsearch.kinds import VideoOptions
 
@@ -350,7 +351,7 @@ class Index(IndexRegions):
 
     def text_lines(self, image_id: int) -> list[TextLine]:
         """The lines of text read in an image (OCR), in reading order; ``[]``: none read."""
-        return self.store.text_lines([image_id]).get(image_id, [])
+        return self.store.texts.lines([image_id]).get(image_id, [])
 
     def text_status(self, warnings: int = 0) -> TextStatus:
         """The text read in pictures: whether runs read it, the counts, and up to
@@ -359,8 +360,8 @@ class Index(IndexRegions):
 
         return TextStatus(
             bool(self.store.documents.get("text_policy").get("read", False)),
-            TextReport(*self.store.text_counts()),
-            self.store.text_warnings(warnings) if warnings else [],
+            TextReport(*self.store.texts.counts()),
+            self.store.texts.warnings(warnings) if warnings else [],
         )
 
     def get(self, image_id: int) -> ImageRecord:
@@ -416,6 +417,17 @@ class Index(IndexRegions):
 
     def status(self) -> StoreStats:
         return self.store.stats()
+
+    def overview(self, *, text_warnings: int = 0) -> IndexStatus:
+        """Everything :meth:`status` counts, with the read text (up to ``text_warnings``
+        pictures it could not be read in), region policy and calibration: what
+        ``imgsearch status`` and ``GET /v1/status`` show (:mod:`imgsearch.indexer.status`)."""
+        from imgsearch.indexer.status import IndexStatus
+
+        stats = self.status()
+        calibration = self.calibration if stats.settings else None
+        text = self.text_status(warnings=text_warnings)
+        return IndexStatus(self.location, stats, text, self.region_policy, calibration)
 
     def failures(self, *, limit: int | None = None, offset: int = 0) -> list[Failure]:
         """Files that could not be indexed, by path (a page of them with ``limit``)."""

@@ -122,3 +122,21 @@ def test_cli_json_and_http_hits_carry_the_same_fields_and_values(
         taken = datetime.fromisoformat(line["taken"])
         assert taken.utcoffset() is not None  # a time zone, never a naive local time
         assert abs(taken.timestamp() - Path(line["path"]).stat().st_mtime) < 1
+
+
+def test_cli_json_and_http_status_carry_the_same_fields_and_values(
+    client: TestClient, index_path: Path
+) -> None:
+    printed = imgsearch("status", "--index", str(index_path), "--json")
+    assert printed.returncode == 0, printed.stderr
+    line = json.loads(printed.stdout)
+    answered = client.get("/v1/status").json()
+    assert set(line) - set(answered) == {"daemon"}  # each edge adds only its own
+    assert set(answered) - set(line) == {"job", "security"}
+    shared = set(line) & set(answered)
+    assert {f: line[f] for f in shared} == {f: answered[f] for f in shared}
+    assert line["images"] > 0 and line["bytes_on_disk"] > 0 and line["model"]
+    run = line["last_run"]
+    for moment in (run["started_at"], run["finished_at"]):
+        assert datetime.fromisoformat(moment).utcoffset() is not None  # ISO, with its zone
+    assert run["completed"] is True and {"added", "failed", "embedded"} <= set(run["counts"])

@@ -40,10 +40,10 @@ def test_lines_round_trip_with_boxes_and_confidences(store: Store) -> None:
             "/p/b.png": [],
         },
     )
-    lines = store.text_lines(list(ids.values()))
+    lines = store.texts.lines(list(ids.values()))
     assert lines[ids["/p/invoice.png"]] == [line("INVOICE 4711"), line("Total: 12,50 €", 40, 0.75)]
     assert lines[ids["/p/b.png"]] == []
-    assert store.text_counts() == (2, 1, 0)
+    assert store.texts.counts() == (2, 1, 0)
 
 
 def test_read_text_joins_the_metadata_score(store: Store) -> None:
@@ -104,37 +104,37 @@ def test_text_of_changed_bytes_no_longer_counts(store: Store) -> None:
     image_id = ids["/p/a.png"]
     changed = facts("/p/a.png", "digest-new")
     store.write(WriteBatch(images=[ImageWrite(changed, unit_vectors(1, 3)[0], id=image_id)]))
-    assert store.text_lines([image_id]) == {}
+    assert store.texts.lines([image_id]) == {}
     assert store.metadata_matches("invoice", 10) == []
     assert store.nearest(unit_vectors(1)[0], 5, Filters(contains_text=("invoice",))) == []
-    assert [f.id for f in store.files_without_text(STAMP, [])] == [image_id]
+    assert [f.id for f in store.texts.unread(STAMP, [])] == [image_id]
     # text read from the old bytes arriving late is not written
     store.write(WriteBatch(texts=[TextSet([line("stale")], STAMP, "digest-/p/a.png", image_id)]))
-    assert store.text_lines([image_id]) == {}
+    assert store.texts.lines([image_id]) == {}
     store.write(WriteBatch(texts=[TextSet([line("fresh")], STAMP, "digest-new", image_id)]))
-    assert store.text_lines([image_id]) == {image_id: [line("fresh")]}
+    assert store.texts.lines([image_id]) == {image_id: [line("fresh")]}
     assert [i for i, _ in store.metadata_matches("fresh", 10)] == [image_id]
 
 
 def test_files_without_text_lists_what_the_reader_has_not_read(store: Store) -> None:
     ids = add_images(store, {"/p/a.png": [], "/p/b.png": None, "/q/c.png": None})
-    assert [f.path for f in store.files_without_text(STAMP, [])] == ["/p/b.png", "/q/c.png"]
-    assert [f.path for f in store.files_without_text(STAMP, ["/q"])] == ["/q/c.png"]
-    assert [f.path for f in store.files_without_text("reader-2", ["/p"])] == [
+    assert [f.path for f in store.texts.unread(STAMP, [])] == ["/p/b.png", "/q/c.png"]
+    assert [f.path for f in store.texts.unread(STAMP, ["/q"])] == ["/q/c.png"]
+    assert [f.path for f in store.texts.unread("reader-2", ["/p"])] == [
         "/p/a.png",
         "/p/b.png",
     ]
     warned = TextSet([], STAMP, "digest-/p/b.png", ids["/p/b.png"], warning="decoder failed")
     store.write(WriteBatch(texts=[warned]))
-    assert [f.path for f in store.files_without_text(STAMP, ["/p"])] == []
-    assert store.text_counts() == (2, 0, 1)
-    assert store.text_warnings() == [("/p/b.png", "decoder failed")]
+    assert [f.path for f in store.texts.unread(STAMP, ["/p"])] == []
+    assert store.texts.counts() == (2, 0, 1)
+    assert store.texts.warnings() == [("/p/b.png", "decoder failed")]
 
 
 def test_deleted_images_take_their_text_along(store: Store) -> None:
     ids = add_images(store, {"/p/a.png": [line("invoice")]})
     store.write(WriteBatch(deletes=[ids["/p/a.png"]]))
-    assert store.text_counts() == (0, 0, 0)
+    assert store.texts.counts() == (0, 0, 0)
     assert store.metadata_matches("invoice", 10) == []
 
 

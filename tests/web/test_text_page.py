@@ -43,7 +43,7 @@ def text_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TextSite]:
         assert opened.update([root], read_text=True).text.with_text == 6
         first = opened.find(root / pictures[0].file)
         read = fold_text(
-            " ".join(line.text for line in opened.store.text_lines([first.id])[first.id])
+            " ".join(line.text for line in opened.store.texts.lines([first.id])[first.id])
         )
         word = max((w for w in pictures[0].words if fold_text(w) in read), key=len)
         record = opened.find(root / pictures[-1].file)

@@ -26,34 +26,15 @@ def status(
     """Show image counts, model, size on disk and the last run of the index."""
     daemon = resident_socket(index_path)
     with open_index(index_path, None, None) as opened:
-        stats = opened.status()
+        overview = opened.overview(text_warnings=1000 if errors else 0)
         failures = opened.failures() if errors else []
-        text = opened.text_status(warnings=1000 if errors else 0)
-        unread = text.warnings
-        location = opened.location
-        policy = opened.region_policy
-        calibration = opened.calibration if stats.settings else None
-        reads = text.on_runs
-        read, with_text, warned = text.counts.read, text.counts.with_text, text.counts.warnings
+    stats, text, location = overview.stats, overview.text, overview.location
+    policy, calibration = overview.region_policy, overview.calibration
+    unread, reads = text.warnings, text.on_runs
+    read, with_text, warned = text.counts.read, text.counts.with_text, text.counts.warnings
     run = stats.last_run
-    if as_json:
-        payload: dict[str, object] = {
-            "index": location,
-            "images": stats.images,
-            "videos": stats.videos,
-            "vectors": stats.vectors,
-            "failures": stats.failures,
-            "bytes": stats.bytes_on_disk,
-            "model": stats.settings.model_id if stats.settings else None,
-            "dim": stats.settings.dim if stats.settings else None,
-            "vector_index": stats.vector_index,
-            "regions": stats.regions,
-            "region_policy": policy.as_dict(),
-            "calibration": calibration.as_dict() if calibration else None,
-            "daemon": daemon,
-            "text": {"ocr": reads, "read": read, "with_text": with_text, "warnings": warned},
-            "last_run": None if run is None else run.__dict__ | {"roots": list(run.roots)},
-        }
+    if as_json:  # the fields GET /v1/status answers, and this command's own
+        payload: dict[str, object] = {**overview.as_dict(), "daemon": daemon}
         if errors:
             payload["errors"] = [
                 {"path": f.path, "code": f.code, "message": f.message} for f in failures

@@ -157,11 +157,7 @@ def read_missing_text(
     """Read the text of the still images under ``roots`` (those ``select`` accepts) whose
     current bytes were not read with ``reading``'s stamp. A file that changed since it was
     indexed is left for the next index run; one that vanished, too."""
-    todo = [
-        f
-        for f in store.files_without_text(reading.stamp, roots)
-        if select is None or select(f.path)
-    ]
+    todo = [f for f in store.texts.unread(reading.stamp, roots) if select is None or select(f.path)]
     report = TextReport()
     batch: list[TextSet] = []
 

@@ -238,7 +238,7 @@ def _matched_lines(store: Store, query: Query, image_ids: list[int]) -> dict[int
     if not (words or required) or not image_ids:
         return {}
     found = {}
-    for image_id, lines in store.text_lines(image_ids).items():
+    for image_id, lines in store.texts.lines(image_ids).items():
         line = matching_line(lines, words, required)
         if line is not None:
             found[image_id] = line

@@ -192,27 +192,15 @@ class Service:
             return self.index.status().failures, self.index.failures(limit=limit, offset=offset)
 
     def status(self) -> dict[str, Any]:
+        """The index's overview — the fields ``imgsearch status --json`` prints
+        (:mod:`imgsearch.indexer.status`) — with this server's job and security."""
         with self.lock:
-            stats = self.index.status()
-        run = stats.last_run
+            overview = self.index.overview()
+        fields = overview.as_dict()
+        if fields["model"] is None:  # an index not yet bound: the model it will get
+            fields.update(model=self.model_id, dim=self.encoder.dim)
         return {
-            "index": self.index.location,
-            "model": self.model_id,
-            "dim": self.encoder.dim,
-            "images": stats.images,
-            "videos": stats.videos,
-            "vectors": stats.vectors,
-            "failures": stats.failures,
-            "bytes_on_disk": stats.bytes_on_disk,
-            "vector_index": stats.vector_index,
-            "last_run": None
-            if run is None
-            else {
-                "started_at": run.started_at,
-                "finished_at": run.finished_at,
-                "roots": list(run.roots),
-                "completed": run.completed,
-            },
+            **fields,
             "job": self.job.as_dict(),
             "security": {
                 "api_keys": self.settings.auth_enabled,

@@ -53,6 +53,31 @@ class Documents(Protocol):
         ...
 
 
+class ReadTexts(Protocol):
+    """A part of the store: the text read in its pictures (OCR), written with a batch
+    (:class:`~.records.TextSet`). Only text read from an image's current bytes counts."""
+
+    def lines(self, ids: Sequence[int]) -> dict[int, list[TextLine]]:
+        """Image id → the lines of text read in it, for those of ``ids`` whose current
+        bytes were read (``[]``: read, no text)."""
+        ...
+
+    def unread(self, stamp: str, roots: Sequence[str]) -> list[StoredFile]:
+        """Still images under ``roots`` (all when empty) with vectors whose current bytes
+        were not read with ``stamp``'s reader and settings, by path."""
+        ...
+
+    def counts(self) -> tuple[int, int, int]:
+        """Images whose current bytes were read, how many of them hold text, and how many
+        could not be read (a warning is kept)."""
+        ...
+
+    def warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
+        """(path, why) of images whose current bytes could not be read for text, by path,
+        at most ``limit``."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """Images, their vectors and metadata, searchable by vector and by metadata text."""
@@ -63,6 +88,11 @@ class Store(Protocol):
     @property
     def documents(self) -> Documents:
         """The JSON documents the index keeps beside its images (see :data:`DOCUMENTS`)."""
+        ...
+
+    @property
+    def texts(self) -> ReadTexts:
+        """The text read in the index's pictures (OCR)."""
         ...
 
     def thumbnail_folder(self, data_dir: Path) -> Path:
@@ -168,24 +198,6 @@ class Store(Protocol):
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         """Set a user caption and tags; both feed the metadata score."""
-
-    # -- text read in images (OCR) ------------------------------------------------------
-
-    def text_lines(self, ids: Sequence[int]) -> dict[int, list[TextLine]]:
-        """Image id → the lines of text read in it (see :class:`~.records.TextSet`), for
-        those of ``ids`` whose current bytes were read (``[]``: read, no text)."""
-
-    def files_without_text(self, stamp: str, roots: Sequence[str]) -> list[StoredFile]:
-        """Still images under ``roots`` (all when empty) with vectors whose current bytes
-        were not read with ``stamp``'s reader and settings, by path."""
-
-    def text_counts(self) -> tuple[int, int, int]:
-        """Images whose current bytes were read, how many of them hold text, and how many
-        could not be read (a warning is kept)."""
-
-    def text_warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
-        """(path, why) of images whose current bytes could not be read for text, by path,
-        at most ``limit``."""
 
     def stats(self) -> StoreStats:
         """Counts, size, model and last run, for ``imgsearch status``."""

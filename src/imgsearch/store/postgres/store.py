@@ -44,7 +44,7 @@ from imgsearch.store.run_locks import advisory_run_lock
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
 
 
-class PostgresStore(PostgresTexts):
+class PostgresStore:
     """One collection in a PostgreSQL database with pgvector."""
 
     def __init__(
@@ -78,6 +78,7 @@ class PostgresStore(PostgresTexts):
         self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
         self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
         self.documents = PostgresDocuments(self._collection_id, self._connection, self._transaction)
+        self.texts = PostgresTexts(self._collection_id, self._rows)
         if pool_size > 1:
             # A server answers requests on several threads: each borrows its own
             # connection instead of queueing on this one.

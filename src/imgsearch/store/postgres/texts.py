@@ -1,14 +1,13 @@
 """The PostgreSQL store's text read in images (OCR): writing it with a batch, the lines of
-hits, the images still to read, the collection's reading policy. The reads are mixed into
-:class:`~imgsearch.store.postgres.PostgresStore`.
+hits, the images still to read: the store's :class:`~imgsearch.store.base.ReadTexts` part
+(``store.texts``).
 
 As in the embedded store, only a row whose ``digest`` is its image's current one counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from imgsearch.store import core, records
@@ -62,20 +61,15 @@ def write_texts(tx: Any, c: int, batch: records.WriteBatch, ids: list[int]) -> l
 
 
 class PostgresTexts:
-    """See :class:`imgsearch.store.base.Store` for what each method promises."""
+    """See :class:`imgsearch.store.base.ReadTexts` for what each method promises; reads
+    collection ``collection_id`` through the store's ``rows`` (text is written with the
+    store's batches: :func:`write_texts`)."""
 
-    _collection_id: int
+    def __init__(self, collection_id: int, rows: Callable[[str, Sequence[Any]], list[Any]]) -> None:
+        self._collection_id = collection_id
+        self._rows = rows
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError
-
-    def _connection(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
-
-    def _transaction(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
-
-    def text_lines(self, ids: Sequence[int]) -> dict[int, list[TextLine]]:
+    def lines(self, ids: Sequence[int]) -> dict[int, list[TextLine]]:
         wanted = [int(i) for i in ids if 0 < int(i) < 2**63]
         rows = self._rows(
             f"SELECT i.id, t.lines FROM imgsearch_images i JOIN imgsearch_image_text t ON {CURRENT} "
@@ -84,7 +78,7 @@ class PostgresTexts:
         )
         return {int(image_id): lines_from_json(lines) for image_id, lines in rows}
 
-    def files_without_text(self, stamp: str, roots: Sequence[str]) -> list[records.StoredFile]:
+    def unread(self, stamp: str, roots: Sequence[str]) -> list[records.StoredFile]:
         clause, params = core.under_clause(roots, POSTGRES, "i")
         rows = self._rows(
             "SELECT i.id, i.path, i.size, i.mtime_ns, i.digest, i.width, i.height "
@@ -96,7 +90,7 @@ class PostgresTexts:
         )
         return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], True, r[5], r[6]) for r in rows]
 
-    def text_counts(self) -> tuple[int, int, int]:
+    def counts(self) -> tuple[int, int, int]:
         read, with_text, warned = self._rows(
             "SELECT count(*), count(nullif(t.body, '')), count(t.warning) "
             f"FROM imgsearch_images i JOIN imgsearch_image_text t ON {CURRENT} "
@@ -105,7 +99,7 @@ class PostgresTexts:
         )[0]
         return int(read), int(with_text), int(warned)
 
-    def text_warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
+    def warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
         rows = self._rows(
             f"SELECT i.path, t.warning FROM imgsearch_images i JOIN imgsearch_image_text t "
             f"ON {CURRENT} WHERE i.collection_id = %s AND t.warning IS NOT NULL "

@@ -52,7 +52,7 @@ from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write
 DATABASE = "index.db"
 
 
-class SqliteStore(SqliteTexts):
+class SqliteStore:
     """The embedded store in ``folder`` (created when ``create`` is true)."""
 
     def __init__(
@@ -89,6 +89,7 @@ class SqliteStore(SqliteTexts):
             hnsw,
         )
         self.documents = SqliteDocuments(self._reader, self._transaction)
+        self.texts = SqliteTexts(self._reader)
 
     # -- plumbing -------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The embedded store's text read in images (OCR): the lines of hits, the images still to
-read, counts. Mixed into :class:`~imgsearch.store.sqlite.SqliteStore`.
+read, counts — its :class:`~imgsearch.store.base.ReadTexts` part (``store.texts``).
 
 Only a row whose ``digest`` is its image's current one counts: text read from bytes the
 image no longer holds is ignored until the image is read again.
@@ -8,8 +8,7 @@ image no longer holds is ignored until the image is read again.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
 
 from imgsearch.store import core, records
 from imgsearch.store.sqlite.queries import SQLITE
@@ -22,15 +21,13 @@ CURRENT = "t.image_id = images.id AND t.digest = images.digest"
 
 
 class SqliteTexts:
-    """See :class:`imgsearch.store.base.Store` for what each method promises."""
+    """See :class:`imgsearch.store.base.ReadTexts` for what each method promises; reads
+    on the store's reader (text is written with the store's batches)."""
 
-    def _reader(self) -> sqlite3.Connection:
-        raise NotImplementedError
+    def __init__(self, reader: Callable[[], sqlite3.Connection]) -> None:
+        self._reader = reader
 
-    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError
-
-    def text_lines(self, ids: Sequence[int]) -> dict[int, list[TextLine]]:
+    def lines(self, ids: Sequence[int]) -> dict[int, list[TextLine]]:
         found: dict[int, list[TextLine]] = {}
         wanted = [int(i) for i in ids]
         for start in range(0, len(wanted), CHUNK):
@@ -43,7 +40,7 @@ class SqliteTexts:
             found.update((int(image_id), lines_from_json(lines)) for image_id, lines in rows)
         return found
 
-    def files_without_text(self, stamp: str, roots: Sequence[str]) -> list[records.StoredFile]:
+    def unread(self, stamp: str, roots: Sequence[str]) -> list[records.StoredFile]:
         clause, params = core.under_clause(roots, SQLITE, "images")
         rows = (
             self._reader()
@@ -58,7 +55,7 @@ class SqliteTexts:
         )
         return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], True, r[5], r[6]) for r in rows]
 
-    def text_counts(self) -> tuple[int, int, int]:
+    def counts(self) -> tuple[int, int, int]:
         read, with_text, warned = (
             self._reader()
             .execute(
@@ -69,7 +66,7 @@ class SqliteTexts:
         )
         return int(read), int(with_text), int(warned)
 
-    def text_warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
+    def warnings(self, limit: int = 1000) -> list[tuple[str, str]]:
         rows = (
             self._reader()
             .execute(

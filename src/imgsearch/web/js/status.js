@@ -74,7 +74,7 @@ export class StatusPanel {
       ...entry("Search", status.vector_index),
     );
     if (run) {
-      const started = new Date(run.started_at * 1000).toLocaleString();
+      const started = new Date(run.started_at).toLocaleString(); // ISO 8601 with its offset
       facts.append(...entry("Last run", `${started}, ${run.completed ? "completed" : "interrupted"}`));
       facts.append(...entry("Folders", run.roots.join(", ")));
     }
