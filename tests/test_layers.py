@@ -153,7 +153,6 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 # owns. The list may only shrink.
 STUBBED_HALF_CLASSES = {
     "imgsearch.index_regions.IndexRegions",
-    "imgsearch.store.postgres.graph.CollectionGraph",
 }
 
 

@@ -21,6 +21,7 @@ from imgsearch.store.postgres.search import (
     HALF,
     GraphSettings,
     auto_ef_search,
+    candidates,
     preferred_kind,
 )
 from imgsearch.store.postgres.url import UrlOptions, parse_url
@@ -122,19 +123,27 @@ def test_selective_filters_through_hnsw_return_k_and_scores_match_the_embedded_s
         store.bind(IndexSettings("m", DIM))
         _fill(store, 3000)
     query = unit_vectors(1, seed=5, dim=DIM)[0]
+
+    def plan_of(clause: str, params: list[object], use_index: bool) -> list[object]:
+        with pg._transaction() as tx:
+            return candidates(
+                tx, pg._collection_id, query, DIM, clause, params, 10, use_index, 40,
+                pg._images.kind, explain=True,
+            )  # fmt: skip
+
     for clause in ("TRUE", "format = ANY(%s)"):  # the index is really used above the threshold
         params = [] if clause == "TRUE" else [["PNG"]]
-        plan = pg._images.candidates(query, DIM, clause, params, 10, True, 40, explain=True)
+        plan = plan_of(clause, params, True)
         assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
     # an exact scan under a folder reads that folder's rows through the path index
     pg._conn.execute("ANALYZE imgsearch_images")  # as autovacuum does after a bulk load
     clause, params = filter_clause(Filters(under=("/photos/beach",)), POSTGRES)
-    plan = pg._images.candidates(query, DIM, clause, params, 10, False, 40, explain=True)
+    plan = plan_of(clause, params, False)
     assert "imgsearch_images_path_prefix" in " ".join(str(r[0]) for r in plan), plan
     # ... even when the planner's statistics still describe an empty table
     pg._conn.execute("SELECT pg_stat_reset()")
     pg._conn.execute("UPDATE pg_class SET reltuples = 1 WHERE relname = 'imgsearch_images'")
-    plan = pg._images.candidates(query, DIM, "TRUE", [], 10, True, 40, explain=True)
+    plan = plan_of("TRUE", [], True)
     assert "imgsearch_images_hnsw" in " ".join(str(r[0]) for r in plan), plan
 
     def paths(store: object, hits: list[tuple[int, float]]) -> list[str]:

@@ -24,8 +24,8 @@ from imgsearch.store.postgres.connect import (
 )
 from imgsearch.store.postgres.dialect import POSTGRES
 from imgsearch.store.postgres.documents import PostgresDocuments, find_collection
-from imgsearch.store.postgres.images import ImageIndex
-from imgsearch.store.postgres.regions import RegionIndex
+from imgsearch.store.postgres.graph import IMAGES, REGIONS, VectorGraph
+from imgsearch.store.postgres.nearest import nearest_images, nearest_regions
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings, preferred_kind
 from imgsearch.store.postgres.terms import query_terms
 from imgsearch.store.postgres.texts import PostgresTexts
@@ -75,8 +75,8 @@ class PostgresStore:
             citus.shard_count(self._conn, "imgsearch_images") if self.on_citus else 1,
             preferred_kind(self._conn),
         )  # fmt: skip
-        self._images = ImageIndex(self._collection_id, self._transaction, POSTGRES, graph)
-        self._regions = RegionIndex(self._collection_id, self._transaction, POSTGRES, graph)
+        self._images = VectorGraph(IMAGES, self._collection_id, self._transaction, graph)
+        self._regions = VectorGraph(REGIONS, self._collection_id, self._transaction, graph)
         self.documents = PostgresDocuments(self._collection_id, self._connection, self._transaction)
         self.texts = PostgresTexts(self._collection_id, self._rows)
         if pool_size > 1:
@@ -217,7 +217,7 @@ class PostgresStore:
             ids = write_batch(tx, c, batch, now)
         self._images.written(any(item.vector is not None for item in batch.images))
         if batch.regions or batch.deletes:
-            self._regions.written(self._dim())
+            self._regions.written(True)
         return ids
 
     def record_run(self, run: records.Run, run_id: int | None = None) -> int:
@@ -354,7 +354,7 @@ class PostgresStore:
     def nearest(
         self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
     ) -> list[tuple[int, float]]:
-        return self._images.nearest(query, k, filters, exact)
+        return nearest_images(self._images, query, k, filters, exact)
 
     def nearest_regions(
         self,
@@ -366,10 +366,7 @@ class PostgresStore:
         sources: Sequence[str] = (),
         exact: bool = False,
     ) -> list[tuple[int, int, float]]:
-        dim = self._dim()
-        if k <= 0 or dim == 0:
-            return []
-        return self._regions.nearest(query, k, dim, filters, labels, sources, exact)
+        return nearest_regions(self._regions, query, k, filters, labels, sources, exact)
 
     def metadata_matches(
         self, text: str, limit: int, filters: Filters = Filters()

@@ -1,0 +1,192 @@
+// The results view: the grid of hits for the search the URL describes, a page at a time as
+// the user scrolls, each search's call aborted when a newer one replaces it, the first page
+// redrawn when the index grows, and the line that says what was found.
+
+import { call } from "./api.js";
+import { isDuplicatesView } from "./duplicates.js";
+import { columnsOf, tile } from "./grid.js";
+import { say, vocabularyNote } from "./messages.js";
+import { AUTO_CONFIDENCE, hasQuery, searchBody } from "./state.js";
+import { base64Of, findUpload } from "./upload.js";
+
+const PAGE = 40;
+// The last results stay on screen until the new ones replace them in one step: no empty
+// flash, and no layout and paint competing with the server while it ranks. "Searching…"
+// appears only if the answer is slow to come; aria-busy says it at once.
+const SLOW_MS = 300;
+
+function emptyResults(generation) {
+  const abort = new AbortController();
+  return { generation, hits: [], ids: new Set(), offset: 0, exhausted: false, loading: false, slow: 0, abort };
+}
+
+export class Results {
+  // grid, more: the list and the element after it; state(): the search; onRead(q, terms):
+  // how the server read the query text; onOpen(hits, position): a hit's detail;
+  // onWeaker(): the same search without the confidence cut; isOpen(): a detail is shown.
+  constructor({ grid, more, state, onRead, onOpen, onWeaker, onError, isOpen }) {
+    Object.assign(this, { grid, more, state, onRead, onOpen, onWeaker, onError, isOpen });
+    this.current = { ...emptyResults(0), exhausted: true };
+    this.refreshing = false;
+    new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) this.loadMore();
+    }, { rootMargin: "0px 0px 25% 0px" }).observe(more);
+  }
+
+  // A new search in place of the one shown (whose call is aborted: its answer would only
+  // be dropped). Returns once its first page is in.
+  async search({ keepScroll = false } = {}) {
+    const current = emptyResults(this.current.generation + 1);
+    current.keepScroll = keepScroll;
+    clearTimeout(this.current.slow);
+    this.current.abort.abort();
+    this.current = current;
+    this.cancelThumbnails();
+    if (!hasQuery(this.state())) {
+      current.exhausted = true;
+      this.grid.replaceChildren();
+      this.doneSearching(current);
+      this.welcome();
+      return;
+    }
+    await this.loadMore();
+  }
+
+  clear() {
+    this.current.abort.abort();
+    this.current = { ...emptyResults(this.current.generation + 1), exhausted: true };
+    this.grid.replaceChildren();
+  }
+
+  // Old tiles' thumbnails still loading would hold the browser's few connections to this
+  // server (six over HTTP/1.1) ahead of the new search: dropping their src cancels them.
+  cancelThumbnails() {
+    for (const img of this.grid.querySelectorAll("img")) {
+      if (!img.complete) img.removeAttribute("src");
+    }
+  }
+
+  showSearching(current) {
+    this.grid.setAttribute("aria-busy", "true");
+    current.slow = setTimeout(() => {
+      if (this.current === current && current.loading) say("Searching…");
+    }, SLOW_MS);
+  }
+
+  doneSearching(current) {
+    clearTimeout(current.slow);
+    if (this.current === current) this.grid.removeAttribute("aria-busy");
+  }
+
+  body(offset) {
+    const state = this.state();
+    const upload = state.upload ? findUpload(state.upload) : null;
+    return searchBody(state, offset, PAGE, upload && base64Of(upload));
+  }
+
+  async loadMore() {
+    const current = this.current;
+    if (current.loading || current.exhausted || isDuplicatesView()) return;
+    const first = current.offset === 0;
+    const objects = this.state().filters.objects;
+    current.loading = true;
+    if (first) this.showSearching(current);
+    try {
+      const body = this.body(current.offset);
+      const answer = await call("POST", "/v1/search", body, { signal: current.abort.signal });
+      if (this.current !== current) return; // a newer search replaced this one
+      if (first) this.onRead(body.q || "", answer.expression || []);
+      current.offset += answer.hits.length;
+      current.exhausted = answer.hits.length < PAGE;
+      // One tile per image, or per box in object mode (an image then has several).
+      const key = (hit) => (hit.region ? `${hit.id}/${hit.region.id}` : String(hit.id));
+      const fresh = answer.hits.filter((hit) => !current.ids.has(key(hit)));
+      // Both read while the layout is still the last frame's (free); read after the new
+      // tiles are in, they would force a layout before the thumbnails are even requested.
+      const firstRow = first ? columnsOf(this.grid) : 0;
+      const scrolled = first && !current.keepScroll && window.scrollY > 0;
+      const open = (position) => this.onOpen(current.hits, position);
+      const tiles = [];
+      for (const hit of fresh) {
+        current.ids.add(key(hit));
+        current.hits.push(hit);
+        const urgent = current.hits.length <= firstRow;
+        tiles.push(tile(hit, current.hits.length - 1, open, urgent, objects));
+      }
+      if (first) {
+        this.grid.replaceChildren(...tiles);
+        if (scrolled) window.scrollTo(0, 0);
+      } else {
+        this.grid.append(...tiles);
+      }
+      this.tell(current, body, answer, objects);
+    } catch (error) {
+      if (this.current !== current) return;
+      current.exhausted = true;
+      if (first) this.grid.replaceChildren();
+      this.onError(error);
+    } finally {
+      current.loading = false;
+      if (first) this.doneSearching(current);
+    }
+    if (this.current === current && !current.exhausted && this.nearEnd()) this.loadMore();
+  }
+
+  // What was found; with the confidence cut, what it left out is one click away.
+  tell(current, body, answer, objects) {
+    const cut = body.min_confidence !== undefined;
+    const weaker = cut && current.exhausted ? { label: "Show weaker matches too", run: this.onWeaker } : null;
+    const unknown = vocabularyNote(answer);
+    if (current.hits.length === 0 && cut) {
+      say(`${unknown}Nothing here is likely a real match.`, { action: weaker });
+    } else if (current.hits.length === 0) {
+      say(`${unknown}No images match. Try other words, fewer filters, or check the index panel.`);
+    } else {
+      const more = current.exhausted ? "" : "+";
+      const things = objects ? "boxes" : "images";
+      const level = body.min_confidence === "auto" ? AUTO_CONFIDENCE : body.min_confidence;
+      const likely = cut ? ` likely real matches (confidence ≥ ${Number(level).toFixed(2)})` : "";
+      say(`${unknown}${current.hits.length}${more} ${things}${likely}, best first · model ${answer.model}`, { action: weaker });
+    }
+  }
+
+  // New images in the index (a run's batches commit as it goes): the first page again,
+  // redrawn only if it changed, and only while the user has not scrolled further.
+  async refresh() {
+    const current = this.current;
+    if (this.refreshing || current.loading || current.offset > PAGE || this.isOpen() || isDuplicatesView()) return;
+    if (!hasQuery(this.state())) {
+      this.welcome();
+      return;
+    }
+    this.refreshing = true;
+    try {
+      const answer = await call("POST", "/v1/search", this.body(0));
+      const same = answer.hits.length === current.hits.length && answer.hits.every((h, i) => h.id === current.hits[i].id);
+      if (this.current === current && !same) this.search({ keepScroll: true });
+    } catch {
+      // the next progress tick tries again; the search shown stays
+    } finally {
+      this.refreshing = false;
+    }
+  }
+
+  // The next page is fetched when the end of the grid comes within a quarter screen: not
+  // before, so that a search's first screen of thumbnails has the connections to itself.
+  nearEnd() {
+    return this.more.getBoundingClientRect().top < window.innerHeight * 1.25;
+  }
+
+  async welcome() {
+    try {
+      const status = await call("GET", "/v1/status");
+      if (status.images === 0) {
+        say("Nothing is indexed yet: run imgsearch index FOLDER, or use the Index panel.");
+      } else {
+        say(`${status.images.toLocaleString()} images indexed with ${status.model}. Type what you are looking for.`);
+      }
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+}
