@@ -52,8 +52,8 @@ def main() -> None:
         ids = [f.id for f in files]
         position = {image_id: n for n, image_id in enumerate(ids)}
         whole = np.asarray(store.vectors(ids), np.float32)
-        records = [r for r in store.regions(ids) if r.region.source == "annotation"]
-        crops = np.asarray(store.region_vectors([r.id for r in records]), np.float32)
+        records = [r for r in store.regions.of(ids) if r.region.source == "annotation"]
+        crops = np.asarray(store.regions.vectors([r.id for r in records]), np.float32)
         owners = np.asarray([position[r.image_id] for r in records])
         texts = np.asarray(index.encoder.embed_texts(NAMES), np.float32)
 

@@ -110,7 +110,7 @@ def search_at_scale(
         query_vectors = clustered(queries, seed=77)
         started = time.perf_counter()
         store.vector_index()
-        store.nearest_regions(query_vectors[0], 1)  # both graphs built (or loaded)
+        store.regions.nearest(query_vectors[0], 1)  # both graphs built (or loaded)
         build = time.perf_counter() - started
         memory = store.vector_index().memory_bytes() + store._current(store._regions).memory_bytes()
         exact = [

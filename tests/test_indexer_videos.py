@@ -79,7 +79,7 @@ def test_videos_are_indexed_by_content_next_to_images(tmp_path: Path, index: Ind
     assert frames_of(index, root / "photo.jpg") == []
     # the video's own vector is the normalised mean of its frames'
     frames = frames_of(index, root / "shapes.mp4")
-    mean = index.store.region_vectors([f.id for f in frames]).mean(axis=0)
+    mean = index.store.regions.vectors([f.id for f in frames]).mean(axis=0)
     whole = index.store.vectors([index.find(root / "shapes.mp4").id])[0]
     assert float(whole @ (mean / (mean**2).sum() ** 0.5)) == pytest.approx(1.0, abs=1e-5)
 
@@ -171,7 +171,7 @@ def test_videos_follow_the_disk_incrementally(tmp_path: Path, index: Index) -> N
     # removed: the row and its frames go
     (root / "b" / "two.webm").unlink()
     gone = index.update([root])
-    assert gone.counts["removed"] == 1 and index.store.regions([two.id]) == []
+    assert gone.counts["removed"] == 1 and index.store.regions.of([two.id]) == []
     assert index.status().regions == sum(
         len(frames_of(index, p)) for p in (root / "a" / "one.mp4", root / "a" / "three.mkv")
     )
@@ -279,13 +279,13 @@ def test_segments_are_ranked_exactly_and_only_videos_that_can_reach_the_page_are
          for m in segments(r)),
     )  # fmt: skip
     reads: list[int] = []
-    original = index.store.region_vectors
+    original = index.store.regions.vectors
 
     def counted(ids: Any) -> Any:
         reads.append(len(ids))
         return original(ids)
 
-    index.store.region_vectors = counted  # type: ignore[method-assign]
+    index.store.regions.vectors = counted  # type: ignore[method-assign]
     hits = index.search(Query((QueryPart(text="red star"),), top=3, metadata_weight=0))
     assert [(-h.cosine, h.id, h.segment.start) for h in hits if h.segment] == [
         (pytest.approx(c, abs=1e-6), i, s) for c, i, s in everything[:3]

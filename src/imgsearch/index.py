@@ -347,7 +347,7 @@ class Index(IndexRegions):
 
     def region_vectors(self, region_ids: Sequence[int]) -> Vectors:
         """The stored vectors of regions (a video's kept frames among them), in order."""
-        return self.store.region_vectors(list(region_ids))
+        return self.store.regions.vectors(list(region_ids))
 
     def text_lines(self, image_id: int) -> list[TextLine]:
         """The lines of text read in an image (OCR), in reading order; ``[]``: none read."""

@@ -131,6 +131,6 @@ class IndexRegions:
         """An image's regions (objects, patches; a video's kept frames) with their boxes,
         labels and sources."""
         if isinstance(image, ImageRecord):
-            return self.store.regions([image.id])
+            return self.store.regions.of([image.id])
         record = self.get(image) if isinstance(image, int) else self.find(image)
-        return self.store.regions([record.id])
+        return self.store.regions.of([record.id])

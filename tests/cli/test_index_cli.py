@@ -343,7 +343,7 @@ def test_sigkill_during_the_grid_pass_then_rerun_equals_an_uninterrupted_run(
     from imgsearch.store import SqliteStore
 
     store = SqliteStore(crashed)
-    assert store.nearest_regions(np.frombuffer(vector, np.float32), 1)[0][0] == region_id
+    assert store.regions.nearest(np.frombuffer(vector, np.float32), 1)[0][0] == region_id
     store.close()
 
 

@@ -473,7 +473,7 @@ class Lifecycle(RuleBasedStateMachine):
             records = {r.path: r for r in store.get([f.id for f in stored.values()])}
             vectors = store.vectors([f.id for f in stored.values()]) if stored else None
             boxed = {records[p].id for p in map(self._absolute, self.annotated)}
-            sources = {(r.image_id, r.region.source) for r in store.regions(sorted(boxed))}
+            sources = {(r.image_id, r.region.source) for r in store.regions.of(sorted(boxed))}
         finally:
             store.close()
         status = self.http("GET", "/v1/status").json()

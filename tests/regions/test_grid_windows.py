@@ -60,9 +60,9 @@ def test_grid_regions_are_stored_once_and_redone_when_an_image_changes(tmp_path:
             for r in (index.find(root / f"{n}.png") for n in range(5))
         }
         for image_id, vector in whole.items():
-            kept = index.store.regions([image_id])
+            kept = index.store.regions.of([image_id])
             if kept:
-                cosines = index.store.region_vectors([r.id for r in kept]) @ vector
+                cosines = index.store.regions.vectors([r.id for r in kept]) @ vector
                 assert (cosines < 0.95).all()
         again = index.add_grid_regions([root], levels=(2,))
         assert (again.images, again.embedded, again.skipped) == (0, 0, 5)

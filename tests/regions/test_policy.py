@@ -22,7 +22,7 @@ from tests.regions.detector.graphs import colour_detector
 def _sources(index: Index, root: Path) -> dict[str, set[str]]:
     """Image file name → the region sources it has."""
     return {
-        Path(record.path).name: {r.region.source for r in index.store.regions([record.id])}
+        Path(record.path).name: {r.region.source for r in index.store.regions.of([record.id])}
         for record in index.store.get([f.id for f in index.store.files_under([str(root)])])
     }
 

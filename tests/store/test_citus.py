@@ -88,8 +88,8 @@ def answers(store: PostgresStore, queries: np.ndarray) -> list[Any]:
         got.append(store.nearest(q, 10))
         got.append(store.nearest(q, 10, exact=True))
         got.append(store.nearest(q, 10, folder))
-        got.append(store.nearest_regions(q, 10))
-        got.append(store.nearest_regions(q, 5, labels=["thing2"]))
+        got.append(store.regions.nearest(q, 10))
+        got.append(store.regions.nearest(q, 5, labels=["thing2"]))
     got.append(store.metadata_matches("harbour forest", 20))
     got.append(store.metadata_matches("img0042", 5, folder))
     return got
@@ -299,7 +299,7 @@ def test_a_worker_down_fails_searches_fast_naming_it_and_they_work_when_it_retur
             for search in (
                 lambda: store.nearest(query, 10),
                 lambda: store.metadata_matches("harbour", 10),
-                lambda: store.nearest_regions(query, 5),
+                lambda: store.regions.nearest(query, 5),
             ):
                 with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{down}"):
                     search()

@@ -324,7 +324,7 @@ def test_a_reader_that_searched_the_empty_index_finds_what_a_writer_adds_later(
     (that made every later search of the embedded store fail until a restart)."""
     reader = store_factory("fresh")
     query = unit_vectors(1, seed=8)[0]
-    assert reader.nearest(query, 5) == [] and reader.nearest_regions(query, 5) == []
+    assert reader.nearest(query, 5) == [] and reader.regions.nearest(query, 5) == []
     writer = store_factory("fresh")
     writer.bind(IndexSettings("test-model", DIM))
     vectors = unit_vectors(6, seed=8)

@@ -241,11 +241,11 @@ def test_region_vectors_get_their_own_hnsw_index_and_label_filters_return_k(
             (store._collection_id, query),
         ).fetchall()
         assert use_index is False or store._regions.name in " ".join(str(r[0]) for r in table_plan)
-    approximate = [r for r, _, _ in store.nearest_regions(query, 10)]
-    exact = [r for r, _, _ in store.nearest_regions(query, 10, exact=True)]
+    approximate = [r for r, _, _ in store.regions.nearest(query, 10)]
+    exact = [r for r, _, _ in store.regions.nearest(query, 10, exact=True)]
     assert len(set(approximate) & set(exact)) >= 9
     # 3 of 1,000 regions carry the label: all 3 come back although the walk rejects most.
-    assert len(store.nearest_regions(query, 10, labels=["bus"])) == 3
+    assert len(store.regions.nearest(query, 10, labels=["bus"])) == 3
     store.bind(IndexSettings("other", DIM), reembed=True)  # a new model drops regions and index
     assert (
         store._conn.execute("SELECT to_regclass(%s)", (store._regions.name,)).fetchone()[0] is None

@@ -42,12 +42,14 @@ def test_regions_are_written_with_a_new_image_and_read_back(store: Store) -> Non
         RegionSet("grid", [(regions[2], vectors[3])], image_index=0),
     )
     [image_id] = store.write(batch)
-    found = store.regions([image_id])
+    found = store.regions.of([image_id])
     assert [r.region for r in found] == regions
     assert all(r.image_id == image_id for r in found)
     assert [r.id for r in found] == sorted(r.id for r in found)
-    np.testing.assert_array_equal(store.region_vectors([r.id for r in found]), vectors[1:])
-    np.testing.assert_array_equal(store.region_vectors([found[2].id, found[0].id]), vectors[[3, 1]])
+    np.testing.assert_array_equal(store.regions.vectors([r.id for r in found]), vectors[1:])
+    np.testing.assert_array_equal(
+        store.regions.vectors([found[2].id, found[0].id]), vectors[[3, 1]]
+    )
     assert store.stats().regions == 3
 
 
@@ -64,13 +66,13 @@ def test_a_region_set_replaces_only_its_own_source(store: Store) -> None:
     store.write(
         WriteBatch(regions=[RegionSet("annotation", [(bus(3), vectors[4])], image_id=image_id)])
     )
-    found = store.regions([image_id])
+    found = store.regions.of([image_id])
     assert sorted((r.region.source, r.region.box.x) for r in found if r.region.box) == [
         ("annotation", 3.0),
         ("grid", 0.0),
     ]
     store.write(WriteBatch(regions=[RegionSet("grid", [], image_id=image_id)]))
-    assert [r.region.source for r in store.regions([image_id])] == ["annotation"]
+    assert [r.region.source for r in store.regions.of([image_id])] == ["annotation"]
 
 
 def test_regions_are_read_by_image_in_the_order_asked(store: Store) -> None:
@@ -89,13 +91,13 @@ def test_regions_are_read_by_image_in_the_order_asked(store: Store) -> None:
             ],
         )
     )
-    found = store.regions([ids[1], ids[0], ids[1]])
+    found = store.regions.of([ids[1], ids[0], ids[1]])
     assert [(r.image_id, r.region.box.x) for r in found if r.region.box] == [
         (ids[1], 2.0),
         (ids[1], 3.0),
         (ids[0], 1.0),
     ]
-    assert store.regions([]) == [] and store.regions([10**9]) == []
+    assert store.regions.of([]) == [] and store.regions.of([10**9]) == []
 
 
 def test_a_moved_image_keeps_its_regions_and_a_changed_one_loses_them(store: Store) -> None:
@@ -106,19 +108,19 @@ def test_a_moved_image_keeps_its_regions_and_a_changed_one_loses_them(store: Sto
         )
     )
     store.write(WriteBatch(images=[ImageWrite(facts("/p/moved/a.jpg"), None, id=image_id)]))
-    assert len(store.regions([image_id])) == 1
+    assert len(store.regions.of([image_id])) == 1
     # New pixels: the old boxes no longer describe them, unless the same batch says so.
     store.write(
         WriteBatch(images=[ImageWrite(facts("/p/moved/a.jpg", size=7), vectors[2], id=image_id)])
     )
-    assert store.regions([image_id]) == []
+    assert store.regions.of([image_id]) == []
     store.write(
         WriteBatch(
             images=[ImageWrite(facts("/p/moved/a.jpg", size=8), vectors[0], id=image_id)],
             regions=[RegionSet("annotation", [(bus(5), vectors[3])], image_id=image_id)],
         )
     )
-    assert [r.region.box.x for r in store.regions([image_id]) if r.region.box] == [5.0]
+    assert [r.region.box.x for r in store.regions.of([image_id]) if r.region.box] == [5.0]
 
 
 def test_deleting_an_image_deletes_its_regions(store: Store) -> None:
@@ -132,12 +134,12 @@ def test_deleting_an_image_deletes_its_regions(store: Store) -> None:
             regions=[RegionSet("annotation", [(bus(), vectors[2])], image_index=0)],
         )
     )
-    region_id = store.regions([ids[0]])[0].id
+    region_id = store.regions.of([ids[0]])[0].id
     store.write(WriteBatch(deletes=[ids[0]]))
-    assert store.regions([ids[0]]) == []
+    assert store.regions.of([ids[0]]) == []
     assert store.stats().regions == 0
     with pytest.raises(StoreError):
-        store.region_vectors([region_id])
+        store.regions.vectors([region_id])
 
 
 def test_regions_for_a_missing_image_fail_the_whole_batch(store: Store) -> None:
@@ -168,7 +170,7 @@ def test_region_vectors_must_fit_the_index(store: Store) -> None:
         store.write(
             WriteBatch(regions=[RegionSet("annotation", [(bus(), wrong)], image_id=image_id)])
         )
-    assert store.regions([image_id]) == []
+    assert store.regions.of([image_id]) == []
 
 
 def test_rebinding_to_another_model_drops_every_region(store: Store) -> None:
@@ -179,7 +181,7 @@ def test_rebinding_to_another_model_drops_every_region(store: Store) -> None:
         )
     )
     store.bind(IndexSettings("another-model", DIM), reembed=True)
-    assert store.regions([image_id]) == []
+    assert store.regions.of([image_id]) == []
     assert store.stats().regions == 0
 
 
@@ -223,17 +225,17 @@ def regions_of(
 def test_nearest_regions_are_exact_best_first_with_their_images(store: Store) -> None:
     region_vectors = regions_of(store, 20, seed=7)
     query = region_vectors[17]
-    found = store.nearest_regions(query, 5)
+    found = store.regions.nearest(query, 5)
     assert len(found) == 5
     cosines = [c for _, _, c in found]
     assert cosines == sorted(cosines, reverse=True)
     assert abs(cosines[0] - 1.0) < 1e-5
-    records = {r.id: r for r in store.regions(sorted({image for _, image, _ in found}))}
+    records = {r.id: r for r in store.regions.of(sorted({image for _, image, _ in found}))}
     for region_id, image_id, cosine in found:
         assert records[region_id].image_id == image_id
-        expected = float(store.region_vectors([region_id])[0] @ query)
+        expected = float(store.regions.vectors([region_id])[0] @ query)
         assert abs(cosine - expected) < 1e-5
-    all_found = store.nearest_regions(query, 1000)
+    all_found = store.regions.nearest(query, 1000)
     assert len(all_found) == 60
     expected_order = np.argsort(-(region_vectors @ query), kind="stable")
     assert [round(c, 5) for _, _, c in all_found] == [
@@ -245,14 +247,14 @@ def test_nearest_regions_filter_by_label_source_and_image(store: Store) -> None:
     regions_of(store, 12, seed=8, folder="/p/street")
     region_vectors = regions_of(store, 12, seed=9, folder="/p/shop")
     query = region_vectors[0]
-    buses = store.nearest_regions(query, 1000, labels=["bus"])
+    buses = store.regions.nearest(query, 1000, labels=["bus"])
     assert len(buses) == 24
-    by_id = {r.id: r for r in store.regions(sorted({i for _, i, _ in buses}))}
+    by_id = {r.id: r for r in store.regions.of(sorted({i for _, i, _ in buses}))}
     assert all(by_id[region].region.label == "bus" for region, _, _ in buses)
-    either = store.nearest_regions(query, 1000, labels=["bus", "car"])
+    either = store.regions.nearest(query, 1000, labels=["bus", "car"])
     assert len(either) == 48
-    assert store.nearest_regions(query, 10, sources=["grid"]) == []
-    shop = store.nearest_regions(query, 1000, Filters(under=("/p/shop",)), labels=["person"])
+    assert store.regions.nearest(query, 10, sources=["grid"]) == []
+    shop = store.regions.nearest(query, 1000, Filters(under=("/p/shop",)), labels=["person"])
     paths = {r.id: r.path for r in store.get(sorted({i for _, i, _ in shop}))}
     assert len(shop) == 12 and all(paths[i].startswith("/p/shop/") for _, i, _ in shop)
 
@@ -260,13 +262,13 @@ def test_nearest_regions_filter_by_label_source_and_image(store: Store) -> None:
 def test_replaced_and_deleted_regions_are_not_found(store: Store) -> None:
     region_vectors = regions_of(store, 4, seed=10)
     query = region_vectors[0]
-    [(first, image_id, _)] = store.nearest_regions(query, 1)
+    [(first, image_id, _)] = store.regions.nearest(query, 1)
     store.write(WriteBatch(regions=[RegionSet("annotation", [], image_id=image_id)]))
-    assert all(r != first and i != image_id for r, i, _ in store.nearest_regions(query, 100))
-    other = store.nearest_regions(query, 1)[0][1]
+    assert all(r != first and i != image_id for r, i, _ in store.regions.nearest(query, 100))
+    other = store.regions.nearest(query, 1)[0][1]
     store.write(WriteBatch(deletes=[other]))
-    assert all(i not in (image_id, other) for _, i, _ in store.nearest_regions(query, 100))
-    assert len(store.nearest_regions(query, 100)) == 6
+    assert all(i not in (image_id, other) for _, i, _ in store.regions.nearest(query, 100))
+    assert len(store.regions.nearest(query, 100)) == 6
 
 
 def test_stamps_say_which_pass_made_an_images_regions(store: Store) -> None:
@@ -285,17 +287,17 @@ def test_stamps_say_which_pass_made_an_images_regions(store: Store) -> None:
             ],
         )
     )
-    assert store.region_stamps("grid") == {ids[0]: "grid:v1", ids[1]: "grid:v1"}
-    assert store.region_stamps("annotation") == {}
+    assert store.regions.stamps("grid") == {ids[0]: "grid:v1", ids[1]: "grid:v1"}
+    assert store.regions.stamps("annotation") == {}
     store.write(WriteBatch(regions=[RegionSet("grid", [], image_id=ids[1], stamp="grid:v2")]))
-    assert store.region_stamps("grid")[ids[1]] == "grid:v2"
+    assert store.regions.stamps("grid")[ids[1]] == "grid:v2"
     store.write(WriteBatch(images=[ImageWrite(facts("/p/a.jpg", size=1), vectors[1], id=ids[0])]))
-    assert ids[0] not in store.region_stamps("grid")  # new pixels: the pass must run again
+    assert ids[0] not in store.regions.stamps("grid")  # new pixels: the pass must run again
     store.write(WriteBatch(deletes=[ids[1]]))
-    assert store.region_stamps("grid") == {}
+    assert store.regions.stamps("grid") == {}
     store.write(WriteBatch(regions=[RegionSet("grid", [], image_id=ids[0], stamp="grid:v1")]))
     store.bind(IndexSettings("another-model", DIM), reembed=True)
-    assert store.region_stamps("grid") == {}
+    assert store.regions.stamps("grid") == {}
 
 
 def test_the_region_policy_is_kept_by_the_index(store_factory: Any) -> None:

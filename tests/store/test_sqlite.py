@@ -102,12 +102,12 @@ def test_region_graph_is_saved_caught_up_and_filters_exactly(tmp_path: Path) -> 
 
     store.write(WriteBatch(regions=[regions(n) for n in range(100)]))
     query = vectors[100 + 500]
-    exact = [r for r, _, _ in store.nearest_regions(query, 10, exact=True)]
-    approximate = [r for r, _, _ in store.nearest_regions(query, 10)]
+    exact = [r for r, _, _ in store.regions.nearest(query, 10, exact=True)]
+    approximate = [r for r, _, _ in store.regions.nearest(query, 10)]
     assert len(set(exact) & set(approximate)) >= 9
     assert store._regions.search(query, 1, None, False)[2] == "hnsw"
     # A filter that lets 3 of 1,000 through still returns all 3.
-    assert len(store.nearest_regions(query, 10, labels=["bus"])) == 3
+    assert len(store.regions.nearest(query, 10, labels=["bus"])) == 3
     store.close()
     assert (tmp_path / "regions" / "vectors.faiss").exists()
 
@@ -115,9 +115,9 @@ def test_region_graph_is_saved_caught_up_and_filters_exactly(tmp_path: Path) -> 
     other.write(WriteBatch(regions=[RegionSet("annotation", [], image_id=ids[50])]))
     other.close()
     reopened = SqliteStore(tmp_path, hnsw_threshold=500)
-    found = reopened.nearest_regions(query, 1000, exact=True)
+    found = reopened.regions.nearest(query, 1000, exact=True)
     assert len(found) == 990 and all(image != ids[50] for _, image, _ in found)
-    assert reopened.nearest_regions(vectors[100 + 10], 1)[0][1] == ids[1]
+    assert reopened.regions.nearest(vectors[100 + 10], 1)[0][1] == ids[1]
     reopened.close()
 
 

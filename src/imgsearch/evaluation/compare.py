@@ -75,7 +75,7 @@ def write_annotations(store: Store, folders: Sequence[str], path: Path) -> Path 
     categories: dict[str, int] = {}
     annotations: list[dict[str, Any]] = []
     after = 0
-    while page := store.labelled_regions(after=after, limit=LABEL_PAGE):
+    while page := store.regions.labelled(after=after, limit=LABEL_PAGE):
         after = page[-1].id
         for record in page:
             box, label = record.region.box, record.region.label

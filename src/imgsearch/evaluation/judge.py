@@ -73,7 +73,7 @@ class Answers:
         if self._labels is None:
             self._labels = {}
             after = 0
-            while page := self._store.labelled_regions(after=after, limit=LABEL_PAGE):
+            while page := self._store.regions.labelled(after=after, limit=LABEL_PAGE):
                 for record in page:
                     assert record.region.label is not None
                     self._labels.setdefault(record.region.label, set()).add(record.image_id)

@@ -217,11 +217,11 @@ def load_sample(store: Store, size: int = SAMPLE_SIZE) -> Sample:
     regions."""
     ids, population = store.sample_images(size)
     whole = store.vectors(ids) if ids else np.empty((0, 0), np.float32)
-    records = store.regions(ids) if ids else []
+    records = store.regions.of(ids) if ids else []
     position = {image_id: n for n, image_id in enumerate(ids)}
     records = [r for r in records if r.image_id in position]
     regions = (
-        store.region_vectors([r.id for r in records])
+        store.regions.vectors([r.id for r in records])
         if records
         else np.empty((0, whole.shape[1] if whole.ndim == 2 else 0), np.float32)
     )

@@ -347,7 +347,7 @@ def _indexed(store: Store, image_id: int) -> ImageRecord:
 
 def _region_vector(store: Store, region_id: int) -> Vectors:
     try:
-        vector: Vectors = store.region_vectors([region_id])[0]
+        vector: Vectors = store.regions.vectors([region_id])[0]
     except StoreError:
         raise NotIndexed(f"no region with id {region_id} in {store.location}") from None
     return vector

@@ -99,7 +99,7 @@ def _best_regions(
     come first until ``k`` distinct images are seen (or every region was read)."""
     depth = max(k * REGION_DEPTH, 32)
     while True:
-        found = store.nearest_regions(
+        found = store.regions.nearest(
             query, depth, filters, labels=labels, sources=sources, exact=exact
         )
         best: dict[int, tuple[int, float]] = {}

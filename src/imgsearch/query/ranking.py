@@ -224,11 +224,11 @@ def _part_matches(
         return []
     if query.sources and kind.part not in query.sources:
         return []
-    found = [f for f in store.regions([item.id]) if f.region.source == kind.part]
+    found = [f for f in store.regions.of([item.id]) if f.region.source == kind.part]
     keep.update((f.id, f) for f in found)
     if not found:
         return []
-    return kind.matches(item, found, store.region_vectors([f.id for f in found]) @ vector)
+    return kind.matches(item, found, store.regions.vectors([f.id for f in found]) @ vector)
 
 
 def _matched_lines(store: Store, query: Query, image_ids: list[int]) -> dict[int, TextLine]:
@@ -251,7 +251,7 @@ def _matched_regions(
     """Image id → the record of the region that matched it, for ``image_ids`` (a page)."""
     owners = [i for i in image_ids if i in matched]
     wanted = {matched[i] for i in owners}
-    return {r.image_id: r for r in store.regions(owners) if r.id in wanted} if owners else {}
+    return {r.image_id: r for r in store.regions.of(owners) if r.id in wanted} if owners else {}
 
 
 def _rank_objects(
@@ -265,7 +265,7 @@ def _rank_objects(
     """Regions as hits, best first: one per object, with its image's metadata score."""
     # objects have boxes: an item's parts (frames, pages) are found only when asked for
     sources = query.sources or BOX_SOURCES
-    found = store.nearest_regions(
+    found = store.regions.nearest(
         vector, depth, query.filters, labels=query.labels, sources=sources, exact=query.exact
     )
     scored = []
@@ -279,7 +279,7 @@ def _rank_objects(
     page = scored[query.offset : query.offset + query.top]
     images = list(dict.fromkeys(s[4] for s in page))
     records = {r.id: r for r in store.get(images)}
-    regions = {r.id: r for r in store.regions(images)}
+    regions = {r.id: r for r in store.regions.of(images)}
     confidences = judge.of_hits([s[1] for s in page])
     return [
         Hit(

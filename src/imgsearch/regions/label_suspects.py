@@ -80,7 +80,7 @@ def label_suspects(
             hint="check labels with an image-text model (CLIP, SigLIP)",
         )
     check_model(store, encoder)
-    labels = store.region_labels(source=source)
+    labels = store.regions.labels(source=source)
     report = SuspectReport(labels)
     if len(labels) < 2:
         return report
@@ -94,9 +94,9 @@ def label_suspects(
     column = {name: n for n, name in enumerate(names)}
     best: list[tuple[float, int, RegionRecord, int, int, float, float]] = []
     after = 0
-    while page := store.labelled_regions(source=source, after=after, limit=PAGE):
+    while page := store.regions.labelled(source=source, after=after, limit=PAGE):
         after = page[-1].id
-        scores = store.region_vectors([r.id for r in page]) @ texts.T
+        scores = store.regions.vectors([r.id for r in page]) @ texts.T
         given = np.array([column[r.region.label or ""] for r in page])
         rows = np.arange(len(page))
         preferred = scores.argmax(axis=1)

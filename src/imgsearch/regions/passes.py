@@ -75,7 +75,7 @@ def add_regions(
     started = time.monotonic()
     report = RegionReport()
     real = [str(Path(root).expanduser().resolve()) for root in roots]
-    done = store.region_stamps(source)
+    done = store.regions.stamps(source)
     files = [
         f for f in store.files_under(real) if f.has_vector and (select is None or select(f.path))
     ]

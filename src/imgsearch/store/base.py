@@ -78,6 +78,54 @@ class ReadTexts(Protocol):
         ...
 
 
+class Regions(Protocol):
+    """A part of the store: the regions of its images — boxes (annotations, a detector's
+    objects, grid windows) and the parts of many-part items (a video's frames, a PDF's
+    pages) — each with a vector of its own, written with a batch
+    (:class:`~.records.RegionSet`)."""
+
+    def of(self, image_ids: Sequence[int]) -> list[RegionRecord]:
+        """The regions of ``image_ids`` (those that have any), by image in the order asked,
+        then by region id."""
+        ...
+
+    def vectors(self, region_ids: Sequence[int]) -> Vector:
+        """Stored vectors of ``region_ids`` (which must exist), ``(n, dim)``."""
+        ...
+
+    def labelled(
+        self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
+    ) -> list[RegionRecord]:
+        """Labelled regions (from ``source``; None: any) with ids above ``after``, by id, at
+        most ``limit``: pass the last id back as ``after`` to walk through all of them."""
+        ...
+
+    def stamps(self, source: str) -> dict[int, str]:
+        """Image id → the stamp its ``source`` regions were written with (see
+        :class:`~imgsearch.store.records.RegionSet`), for images that have one."""
+        ...
+
+    def labels(self, *, source: str | None = "annotation") -> dict[str, int]:
+        """Every label of the regions (from ``source``; None: any), with how many carry it."""
+        ...
+
+    def nearest(
+        self,
+        query: Vector,
+        k: int,
+        filters: Filters = Filters(),
+        *,
+        labels: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        exact: bool = False,
+    ) -> list[tuple[int, int, float]]:
+        """The ``k`` most similar regions whose image passes ``filters`` (and whose label
+        and source are among ``labels`` / ``sources``, when given): ``(region id, image id,
+        cosine)``. Best first, equal cosines in ascending region id order; exactly ``k``
+        when that many match (``exact`` forces an exact scan)."""
+        ...
+
+
 @runtime_checkable
 class Store(Protocol):
     """Images, their vectors and metadata, searchable by vector and by metadata text."""
@@ -88,6 +136,11 @@ class Store(Protocol):
     @property
     def documents(self) -> Documents:
         """The JSON documents the index keeps beside its images (see :data:`DOCUMENTS`)."""
+        ...
+
+    @property
+    def regions(self) -> Regions:
+        """The regions of the index's images, with their own vectors."""
         ...
 
     @property
@@ -172,29 +225,9 @@ class Store(Protocol):
     def set_thumbprints(self, prints: Mapping[int, bytes]) -> None:
         """Store thumbprints for images that have none yet (ids that are gone: ignored)."""
 
-    def regions(self, image_ids: Sequence[int]) -> list[RegionRecord]:
-        """The regions of ``image_ids`` (those that have any), by image in the order asked,
-        then by region id."""
-
     def sample_images(self, size: int) -> tuple[list[int], int]:
         """Up to ``size`` ids of images with a vector, first in :data:`core.SAMPLE_ORDER`,
         and how many images have a vector (the confidence's sample and population)."""
-
-    def region_vectors(self, region_ids: Sequence[int]) -> Vector:
-        """Stored vectors of ``region_ids`` (which must exist), ``(n, dim)``."""
-
-    def labelled_regions(
-        self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
-    ) -> list[RegionRecord]:
-        """Labelled regions (from ``source``; None: any) with ids above ``after``, by id, at
-        most ``limit``: pass the last id back as ``after`` to walk through all of them."""
-
-    def region_stamps(self, source: str) -> dict[int, str]:
-        """Image id → the stamp its ``source`` regions were written with (see
-        :class:`~imgsearch.store.records.RegionSet`), for images that have one."""
-
-    def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
-        """Every label of the regions (from ``source``; None: any), with how many carry it."""
 
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         """Set a user caption and tags; both feed the metadata score."""
@@ -213,21 +246,6 @@ class Store(Protocol):
         images pass the filters, exactly ``k`` come back. Cosines are exact
         (float32) even when an approximate index chose the candidates.
         """
-
-    def nearest_regions(
-        self,
-        query: Vector,
-        k: int,
-        filters: Filters = Filters(),
-        *,
-        labels: Sequence[str] = (),
-        sources: Sequence[str] = (),
-        exact: bool = False,
-    ) -> list[tuple[int, int, float]]:
-        """The ``k`` most similar regions whose image passes ``filters`` (and whose label
-        and source are among ``labels`` / ``sources``, when given): ``(region id, image id,
-        cosine)``. Best first, equal cosines in ascending region id order; exactly ``k``
-        when at least ``k`` pass. Cosines are exact (float32)."""
 
     def metadata_matches(
         self, text: str, limit: int, filters: Filters = Filters()

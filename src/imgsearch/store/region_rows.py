@@ -10,8 +10,9 @@ tombstones, which its in-memory vector index catches up from).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from imgsearch.errors import StoreError
 from imgsearch.store.core import Dialect, filter_clause, stack_vectors
@@ -274,3 +275,73 @@ def region_labels(connection: Any, table: RegionTable, source: str | None) -> di
         params,
     ).fetchall()
     return {str(row[0]): int(row[1]) for row in rows}
+
+
+class RegionSearch(Protocol):
+    """A backend's nearest-region search (see :meth:`StoredRegions.nearest`)."""
+
+    def __call__(
+        self,
+        query: Vector,
+        k: int,
+        filters: Filters,
+        labels: Sequence[str],
+        sources: Sequence[str],
+        exact: bool,
+    ) -> list[tuple[int, int, float]]: ...
+
+
+class StoredRegions:
+    """A store's regions part (:class:`~imgsearch.store.base.Regions`), one implementation
+    for every backend: the same queries on ``table`` through ``connection()``, vectors of
+    the index's ``dim()`` decoded by ``decode``, and the backend's own vector ``search``
+    (an in-memory index beside SQLite, pgvector's graphs in PostgreSQL)."""
+
+    def __init__(
+        self,
+        connection: Callable[[], AbstractContextManager[Any]],
+        table: RegionTable,
+        dim: Callable[[], int],
+        decode: Callable[[Any], Vector],
+        search: RegionSearch,
+    ) -> None:
+        self._connection = connection
+        self._table = table
+        self._dim = dim
+        self._decode = decode
+        self._search = search
+
+    def of(self, image_ids: Sequence[int]) -> list[RegionRecord]:
+        with self._connection() as connection:
+            return read_regions(connection, self._table, image_ids)
+
+    def vectors(self, region_ids: Sequence[int]) -> Vector:
+        dim = self._dim()
+        with self._connection() as connection:
+            return read_region_vectors(connection, self._table, region_ids, dim, self._decode)
+
+    def labelled(
+        self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
+    ) -> list[RegionRecord]:
+        with self._connection() as connection:
+            return labelled_regions(connection, self._table, source, after, limit)
+
+    def stamps(self, source: str) -> dict[int, str]:
+        with self._connection() as connection:
+            return region_stamps(connection, self._table, source)
+
+    def labels(self, *, source: str | None = "annotation") -> dict[str, int]:
+        with self._connection() as connection:
+            return region_labels(connection, self._table, source)
+
+    def nearest(
+        self,
+        query: Vector,
+        k: int,
+        filters: Filters = Filters(),
+        *,
+        labels: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        exact: bool = False,
+    ) -> list[tuple[int, int, float]]:
+        return self._search(query, k, filters, labels, sources, exact)

@@ -78,7 +78,7 @@ def test_a_re_import_embeds_only_the_boxes_that_changed(
         report = index.import_annotations(edited, [collection.root])
         assert (report.embedded, report.removed) == (1, 2)  # the moved box: one out, one in
         assert report.regions == sum(len(i.objects) for i in collection.images) - 1
-        ids = {r.image_id for r in index.store.regions([removed["image_id"]])}
+        ids = {r.image_id for r in index.store.regions.of([removed["image_id"]])}
         assert ids <= {removed["image_id"]}
 
 

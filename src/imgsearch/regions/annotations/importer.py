@@ -179,7 +179,7 @@ def _plan(
 ) -> list[_Planned]:
     """Each image's regions in pixels, with the vectors of those unchanged since last time."""
     existing: dict[int, list[RegionRecord]] = {}
-    for region in store.regions(ids):
+    for region in store.regions.of(ids):
         if region.region.source == "annotation":
             existing.setdefault(region.image_id, []).append(region)
     planned = []
@@ -187,7 +187,7 @@ def _plan(
         regions = [r for box in wanted[record.id] if (r := _region(record, box, report))]
         old = {_key(r.region): r.id for r in existing.get(record.id, [])}
         reused = {n: old.pop(_key(r)) for n, r in enumerate(regions) if _key(r) in old}
-        stored = store.region_vectors(list(reused.values())) if reused else None
+        stored = store.regions.vectors(list(reused.values())) if reused else None
         vectors: list[Vectors | None] = [None] * len(regions)
         for row, n in enumerate(reused):
             assert stored is not None

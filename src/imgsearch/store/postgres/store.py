@@ -32,13 +32,7 @@ from imgsearch.store.postgres.texts import PostgresTexts
 from imgsearch.store.postgres.url import parse_url, redact
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector
-from imgsearch.store.region_rows import (
-    labelled_regions,
-    read_region_vectors,
-    read_regions,
-    region_labels,
-    region_stamps,
-)
+from imgsearch.store.region_rows import StoredRegions
 from imgsearch.store.run_locks import advisory_run_lock
 
 EXACT_BELOW = 50_000  # like the embedded store: exact search below this many vectors
@@ -79,6 +73,15 @@ class PostgresStore:
         self._regions = VectorGraph(REGIONS, self._collection_id, self._transaction, graph)
         self.documents = PostgresDocuments(self._collection_id, self._connection, self._transaction)
         self.texts = PostgresTexts(self._collection_id, self._rows)
+        self.regions = StoredRegions(
+            self._connection,
+            region_table(self._collection_id),
+            self._dim,
+            as_vector,
+            lambda q, k, filters, labels, sources, exact: nearest_regions(
+                self._regions, q, k, filters, labels, sources, exact
+            ),
+        )
         if pool_size > 1:
             # A server answers requests on several threads: each borrows its own
             # connection instead of queueing on this one.
@@ -287,30 +290,6 @@ class PostgresStore:
         # them here too would scan the collection on every sample read
         return [int(row[0]) for row in ids], self._images.state()[1]
 
-    def regions(self, image_ids: Sequence[int]) -> list[records.RegionRecord]:
-        with self._connection() as conn:
-            return read_regions(conn, region_table(self._collection_id), image_ids)
-
-    def region_vectors(self, region_ids: Sequence[int]) -> Vector:
-        table = region_table(self._collection_id)
-        with self._connection() as conn:
-            return read_region_vectors(conn, table, region_ids, self._dim(), as_vector)
-
-    def labelled_regions(
-        self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
-    ) -> list[records.RegionRecord]:
-        with self._connection() as conn:
-            table = region_table(self._collection_id)
-            return labelled_regions(conn, table, source, after, limit)
-
-    def region_stamps(self, source: str) -> dict[int, str]:
-        with self._connection() as conn:
-            return region_stamps(conn, region_table(self._collection_id), source)
-
-    def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
-        with self._connection() as conn:
-            return region_labels(conn, region_table(self._collection_id), source)
-
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:
             cursor = tx.execute(
@@ -355,18 +334,6 @@ class PostgresStore:
         self, query: Vector, k: int, filters: Filters = Filters(), *, exact: bool = False
     ) -> list[tuple[int, float]]:
         return nearest_images(self._images, query, k, filters, exact)
-
-    def nearest_regions(
-        self,
-        query: Vector,
-        k: int,
-        filters: Filters = Filters(),
-        *,
-        labels: Sequence[str] = (),
-        sources: Sequence[str] = (),
-        exact: bool = False,
-    ) -> list[tuple[int, int, float]]:
-        return nearest_regions(self._regions, query, k, filters, labels, sources, exact)
 
     def metadata_matches(
         self, text: str, limit: int, filters: Filters = Filters()

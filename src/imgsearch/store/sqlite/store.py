@@ -9,7 +9,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,7 @@ import numpy as np
 from imgsearch.errors import IndexNotFound, NotIndexed, StoreError
 from imgsearch.store import core, records
 from imgsearch.store.records import Filters, Vector
-from imgsearch.store.region_rows import (
-    labelled_regions,
-    read_region_vectors,
-    read_regions,
-    region_labels,
-    region_stamps,
-)
+from imgsearch.store.region_rows import StoredRegions
 from imgsearch.store.run_locks import file_run_lock
 from imgsearch.store.sqlite.connect import ThreadReaders
 from imgsearch.store.sqlite.connect import connect as _connect
@@ -90,6 +84,13 @@ class SqliteStore:
         )
         self.documents = SqliteDocuments(self._reader, self._transaction)
         self.texts = SqliteTexts(self._reader)
+        self.regions = StoredRegions(
+            lambda: nullcontext(self._reader()),
+            region_table(0),
+            lambda: int(self._setting("dim", self._reader()) or 0),
+            lambda blob: np.frombuffer(blob, dtype=np.float32),
+            self._nearest_regions,
+        )
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -269,30 +270,6 @@ class SqliteStore:
     def sample_images(self, size: int) -> tuple[list[int], int]:
         return sample_images(self._reader(), size)
 
-    def regions(self, image_ids: Sequence[int]) -> list[records.RegionRecord]:
-        return read_regions(self._reader(), region_table(0), image_ids)
-
-    def region_vectors(self, region_ids: Sequence[int]) -> Vector:
-        dim = int(self._setting("dim", self._reader()) or 0)
-        return read_region_vectors(
-            self._reader(),
-            region_table(0),
-            region_ids,
-            dim,
-            lambda blob: np.frombuffer(blob, dtype=np.float32),
-        )
-
-    def labelled_regions(
-        self, *, source: str | None = "annotation", after: int = 0, limit: int = 10_000
-    ) -> list[records.RegionRecord]:
-        return labelled_regions(self._reader(), region_table(0), source, after, limit)
-
-    def region_stamps(self, source: str) -> dict[int, str]:
-        return region_stamps(self._reader(), region_table(0), source)
-
-    def region_labels(self, *, source: str | None = "annotation") -> dict[str, int]:
-        return region_labels(self._reader(), region_table(0), source)
-
     def annotate(self, image_id: int, *, caption: str | None, tags: Sequence[str]) -> None:
         with self._transaction() as tx:
             cursor = tx.execute(
@@ -335,15 +312,14 @@ class SqliteStore:
             ids, scores = ids[order], scores[order]
         return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
-    def nearest_regions(
+    def _nearest_regions(
         self,
         query: Vector,
         k: int,
-        filters: Filters = Filters(),
-        *,
-        labels: Sequence[str] = (),
-        sources: Sequence[str] = (),
-        exact: bool = False,
+        filters: Filters,
+        labels: Sequence[str],
+        sources: Sequence[str],
+        exact: bool,
     ) -> list[tuple[int, int, float]]:
         self._current(self._regions)
         allowed = None
@@ -353,7 +329,7 @@ class SqliteStore:
         if not len(ids):
             return []
         if mode == "hnsw":
-            scores = self.region_vectors([int(i) for i in ids]) @ np.asarray(query, np.float32)
+            scores = self.regions.vectors([int(i) for i in ids]) @ np.asarray(query, np.float32)
         order = np.lexsort((ids, -scores))
         return [(int(ids[n]), int(owners[n]), float(scores[n])) for n in order]
 
