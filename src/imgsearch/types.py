@@ -127,12 +127,15 @@ class Box:
 
 @dataclass(frozen=True)
 class TextLine:
-    """One line of text read in an image (OCR): what it says, where (a box in the image's
-    upright pixels), and how sure the recogniser was (0–1)."""
+    """One line of text read in an image (OCR) or a document's page (its text layer): what
+    it says, where (a box in the image's upright pixels; on a page, in points from its top
+    left corner), how sure the recogniser was (0–1; 1 for a text layer), and for a document
+    the page it is on (from 1)."""
 
     text: str
     box: Box
     confidence: float
+    page: int | None = None
 
 
 __all__ = ["Box", "BoxUnit", "TextLine"]

@@ -52,6 +52,27 @@ def one_page(
     )
 
 
+def text_pdf(pages: list[tuple[tuple[float, float, float], list[str]]]) -> bytes:
+    """A document of 300 × 300 pt pages, each a coloured square and lines of text in
+    Helvetica (a text layer PDFium reads): ``(rgb, lines)`` per page."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
+    kids = []
+    for rgb, lines in pages:
+        drawing = b"%.2f %.2f %.2f rg 20 20 260 120 re f 0 0 0 rg" % rgb
+        for n, line in enumerate(lines):
+            drawing += b" BT /F1 18 Tf 30 %d Td (%s) Tj ET" % (260 - 30 * n, line.encode("latin-1"))
+        page_number = len(objects) + 1
+        kids.append(b"%d 0 R" % page_number)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (page_number + 1, page_number + 2)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(drawing) + drawing + b"\nendstream")
+        objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    return raw_pdf(objects)
+
+
 ENCRYPTION = (
     b"/Encrypt << /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32
     + b"> /P -4 >> /ID [<" + b"33" * 16 + b"> <" + b"33" * 16 + b">] "

@@ -21,7 +21,7 @@ from imgsearch.query.hits import hit_as_dict
 from imgsearch.store import Filters
 from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
-from tests.kinds.pdfs import write_pdf, write_torture
+from tests.kinds.pdfs import text_pdf, write_pdf, write_torture
 
 
 @pytest.fixture
@@ -152,3 +152,47 @@ def test_pdfs_in_postgresql_as_in_the_embedded_store(
             )
     assert found["sqlite"] == found["postgres"]
     assert found["sqlite"][3][0][0] == 2
+
+
+def test_the_words_on_a_page_find_that_page(tmp_path: Path) -> None:
+    root = tmp_path / "media"
+    root.mkdir()
+    (root / "letters.pdf").write_bytes(
+        text_pdf(
+            [
+                ((0.8, 0.1, 0.1), ["Dear customer,"]),
+                ((0.1, 0.6, 0.2), ["Invoice 4711", "Total due: 120 EUR"]),
+                ((0.1, 0.2, 0.8), ["Bahnhofstrasse 12", "Zurich"]),
+            ]
+        )
+    )
+    photo(64, 48, seed=9).save(root / "still.jpg")
+    with Index.open(tmp_path / "index", model="fake-hash") as index:
+        assert index.update([root]).counts["added"] == 2
+        record = index.find(root / "letters.pdf")
+        read = index.text_lines(record.id)
+        assert [(line.page, line.text) for line in read] == [
+            (1, "Dear customer,"),
+            (2, "Invoice 4711"),
+            (2, "Total due: 120 EUR"),
+            (3, "Bahnhofstrasse 12"),
+            (3, "Zurich"),
+        ]
+        assert all(line.confidence == 1.0 and line.box.y < 300 for line in read)
+        # the words are page 2's: it ranks first of the document's pages, with its line
+        hits = index.search("invoice", metadata_weight=1.0, top=5)
+        first = hit_as_dict(hits[0])
+        assert first["part"]["number"] == 2 and first["text"]["text"] == "Invoice 4711"
+        assert first["text"]["page"] == 2
+        # a contains-text filter keeps only the pages that hold the phrase
+        found = index.search("letter", filters=Filters(contains_text=("bahnhofstrasse",)))
+        assert [(h.image.kind, h.region.region.frame if h.region else None) for h in found] == [
+            ("pdf", 3)
+        ]
+        assert found[0].text is not None and found[0].text.text == "Bahnhofstrasse 12"
+    listed = imgsearch(
+        "search", "anything", "--index", str(tmp_path / "index"), "--contains-text", "zurich",
+        "--json",
+    )  # fmt: skip
+    [hit] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert hit["part"]["label"] == "page 3" and hit["text"]["page"] == 3

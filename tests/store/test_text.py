@@ -33,13 +33,17 @@ def test_folding_ignores_case_accents_spaces_and_compatibility_forms() -> None:
 
 def test_lines_round_trip_through_json_exactly() -> None:
     lines = [line("INVOICE 4711"), line('quote " and \\ and ünïcode', 0.5)]
-    assert lines_from_json(lines_to_json(lines)) == lines
+    paged = TextLine("Total due", Box(1, 2, 3, 4), 1.0, page=12)
+    assert lines_from_json(lines_to_json([*lines, paged])) == [*lines, paged]
+    assert '"page"' not in lines_to_json(lines)  # pictures' lines are stored as before
     assert lines_from_json(None) == []
     assert line_as_dict(lines[0]) == {
         "text": "INVOICE 4711",
         "box": {"x": 1.5, "y": 2.0, "w": 30.0, "h": 8.25},
         "confidence": 0.9,
+        "page": None,
     }
+    assert line_as_dict(paged)["page"] == 12
 
 
 def test_the_matching_line_holds_the_most_query_words_then_the_surest() -> None:

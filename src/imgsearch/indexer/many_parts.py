@@ -12,7 +12,9 @@ in **one transaction**: the item is in the index whole or not at all, and a run 
 midway redoes it from the start.
 
 The item's own vector (what "find similar" to the whole item and whole-item search use)
-is the normalised mean of its parts' vectors.
+is the normalised mean of its parts' vectors. The text the file itself carries (a PDF's
+text layer, each line with its page) is written with it as its read text, under
+:data:`TEXT_LAYER_STAMP`; a text layer that cannot be read leaves a warning, not a failure.
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ import numpy as np
 from imgsearch.errors import ImageError, ImageUnreadable
 from imgsearch.indexer.report import EventKind
 from imgsearch.indexer.steps import Candidate, Moves, Outcome, Read, failure_of
+from imgsearch.indexer.text import TextRead
 from imgsearch.kinds import MediaKind
 from imgsearch.models.encoder import Vectors
 from imgsearch.models.images import ImagePipeline
 from imgsearch.store import ImageFacts, ImageWrite, Region
 
 CHUNK = 1 << 20
+TEXT_LAYER_STAMP = "text-layer/1"
+"""The stamp of text read from a file's own text layer (not by a reader: no OCR settings)."""
 
 
 def read_many_parts(candidate: Candidate, kind: MediaKind) -> Read:
@@ -90,6 +95,10 @@ def embed_parts(item: Read, images: ImagePipeline) -> Outcome:
         return Outcome("failed", failure=failure_of(entry, error), delete=row.id if row else None)
     embedded = len(parts)
     parts, vectors = _distinct(parts, vectors, kind.same_above)
+    try:
+        text = TextRead(kind.text_layer(entry.path))
+    except ImageError as exc:
+        text = TextRead([], warning=exc.reason)
     whole = vectors.mean(axis=0)
     whole /= max(float(np.linalg.norm(whole)), 1e-12)
     outcome: EventKind = "updated" if row is not None else "added"
@@ -98,6 +107,7 @@ def embed_parts(item: Read, images: ImagePipeline) -> Outcome:
         ImageWrite(item.facts, whole.astype(np.float32), id=row.id if row else None),
         embedded=embedded,
         parts=list(zip(parts, vectors, strict=True)),
+        text_layer=text,
     )
 
 

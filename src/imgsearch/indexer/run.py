@@ -17,7 +17,7 @@ from pathlib import Path
 
 from imgsearch.duplicates.thumbprint import thumbprint
 from imgsearch.errors import InputError
-from imgsearch.indexer.many_parts import embed_parts, read_many_parts, reuse
+from imgsearch.indexer.many_parts import TEXT_LAYER_STAMP, embed_parts, read_many_parts, reuse
 from imgsearch.indexer.parts import Part
 from imgsearch.indexer.report import EventKind, IndexEvent, IndexReport
 from imgsearch.indexer.steps import (
@@ -239,6 +239,17 @@ def _batch(
             index = len(batch.images) - 1
             if outcome.parts is not None and item.kind is not None and item.kind.part:
                 batch.regions.append(RegionSet(item.kind.part, outcome.parts, image_index=index))
+            if outcome.text_layer is not None and item.facts is not None:
+                layer = outcome.text_layer
+                batch.texts.append(
+                    TextSet(
+                        layer.lines,
+                        TEXT_LAYER_STAMP,
+                        item.facts.digest,
+                        image_index=index,
+                        warning=layer.warning,
+                    )
+                )
             if item.text is not None and reading is not None and item.facts is not None:
                 text = item.text
                 batch.texts.append(

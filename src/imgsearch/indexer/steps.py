@@ -197,6 +197,8 @@ class Outcome:
     embedded: int = 0  # model runs this outcome cost beyond the batch's own
     parts: list[tuple[Region, Vectors]] | None = None
     """A many-part item's kept parts with their vectors, written as its regions."""
+    text_layer: TextRead | None = None
+    """A many-part item's own text (a PDF's text layer), written as its read text."""
 
 
 def decide(

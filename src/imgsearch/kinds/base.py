@@ -25,6 +25,7 @@ from imgsearch.kinds.segments import Segment
 from imgsearch.models.encoder import Pixels
 from imgsearch.models.images import ImagePipeline
 from imgsearch.store import ImageFacts, ImageRecord, Region, RegionRecord
+from imgsearch.types import TextLine
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,13 @@ class MediaKind(ABC):
         """Batches of the item's parts (as regions, in order) and their model inputs,
         read through ``images`` (its limits and batch size); raises an ImageError."""
         raise NotImplementedError(f"{self.name} items have no parts")
+
+    def text_layer(self, path: str) -> list[TextLine]:
+        """The text the file itself carries, line by line with the part each is on (a PDF's
+        text layer), read without OCR; ``[]`` for a kind that carries none. Raises an
+        :class:`~imgsearch.errors.ImageError` when it cannot be read (the item is indexed
+        all the same, with a warning)."""
+        return []
 
     def matches(
         self, item: ImageRecord, parts: Sequence[RegionRecord], cosines: NDArray[np.float32]

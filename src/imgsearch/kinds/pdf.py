@@ -5,7 +5,10 @@ Scans, brochures and catalogues are PDFs. Every page is rendered with PDFium (th
 — enough for the model, a few hundred KB of memory whatever the page's size in points —
 embedded, and stored as a region of the document (``source`` ``page``, ``frame`` its
 number from 1). A query finds the pages themselves: each page that matches is a hit of its
-own, naming the page; the document's thumbnail is its first page.
+own, naming the page; the document's thumbnail is its first page. The words printed on
+its pages are read from the document's text layer (no OCR needed; a scan without one has
+none), one line per PDFium text rectangle with its page, and find the page that holds
+them.
 
 A document is in the index whole or not at all; what makes it a recorded failure, read
 before any page is rendered where it can be (each cap documented in docs/security.md):
@@ -23,6 +26,7 @@ page and bitmap is closed explicitly under it (not left to a finaliser on anothe
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -48,6 +52,7 @@ from imgsearch.media.sniff import looks_like_image
 from imgsearch.models.encoder import Pixels
 from imgsearch.models.images import ImagePipeline
 from imgsearch.store import ImageFacts, ImageRecord, Region, RegionRecord
+from imgsearch.types import Box, TextLine
 
 PDFIUM = threading.RLock()
 """Held around every call into PDFium, which must not run on two threads at once."""
@@ -65,6 +70,8 @@ class PdfLimits:
     """Pixels on a page's long side when it is rendered for the model."""
     max_seconds: float = 300.0
     """Rendering one document's pages for the index, at most (checked between pages)."""
+    max_text_lines: int = 20_000
+    """Lines of a document's text layer kept, at most (a page of 2,000 at most)."""
 
 
 class PdfKind(MediaKind):
@@ -131,6 +138,18 @@ class PdfKind(MediaKind):
                 source=path,
                 hint="split the document, or raise PdfLimits.max_pages",
             )
+
+    def text_layer(self, path: str) -> list[TextLine]:
+        """Each page's text segments (PDFium's rectangles: a line, or a run of one) with
+        their boxes in points from the page's top left corner."""
+        lines: list[TextLine] = []
+        with _Document(path, path) as pdf, PDFIUM:
+            for index in range(min(len(pdf), self.limits.max_pages)):
+                room = self.limits.max_text_lines - len(lines)
+                if room <= 0:
+                    break
+                lines += _page_lines(pdf, index, min(room, PAGE_TEXT_LINES), path)
+        return lines
 
     def matches(
         self, item: ImageRecord, parts: Sequence[RegionRecord], cosines: NDArray[np.float32]
@@ -264,6 +283,39 @@ def _render(pdf: Any, index: int, side: int, name: str, limits: PdfLimits) -> Im
             raise CorruptPdf(f"page {index + 1} cannot be rendered ({exc})", source=name) from None
         finally:
             page.close()
+
+
+PAGE_TEXT_LINES = 2_000
+
+
+def _page_lines(pdf: Any, index: int, most: int, name: str) -> list[TextLine]:
+    """Up to ``most`` text lines of page ``index`` (caller holds :data:`PDFIUM`)."""
+    import pypdfium2 as pdfium
+
+    try:
+        page = pdf[index]
+    except pdfium.PdfiumError as exc:
+        raise CorruptPdf(f"page {index + 1} cannot be read ({exc})", source=name) from None
+    try:
+        top = float(page.get_height())
+        text = page.get_textpage()
+        try:
+            lines = []
+            for n in range(min(text.count_rects(), most)):
+                left, bottom, right, upper = text.get_rect(n)
+                said = " ".join(text.get_text_bounded(left, bottom, right, upper).split())
+                # clipped to the page: text may be placed partly off it
+                x, y = max(0.0, left), max(0.0, top - upper)
+                w, h = right - x, top - bottom - y
+                if said and w > 0 and h > 0 and all(map(math.isfinite, (x, y, w, h))):
+                    lines.append(TextLine(said, Box(x, y, w, h), 1.0, page=index + 1))
+            return lines
+        finally:
+            text.close()
+    except pdfium.PdfiumError as exc:
+        raise CorruptPdf(f"page {index + 1}'s text cannot be read ({exc})", source=name) from None
+    finally:
+        page.close()
 
 
 _PDF_TIME = re.compile(

@@ -100,21 +100,24 @@ def rank(
                 break
         record = records[item.image_id]
         found = _part_matches(store, vector, query, record, parts)
-        scored += [
-            _Scored(
-                relevance(m.cosine, item.metadata, weight),
-                m.cosine,
-                item.metadata,
-                item.image_id,
-                m,
-            )
-            for m in found
-            if judge.passes(m.cosine)
-        ] or [item]
+        worded = _pages_with_words(store, query, record) if found else None
+        kept = []
+        for m in found:
+            # On a document the words are a page's: only the pages that hold them get the
+            # metadata evidence, and a contains-text filter keeps only those pages.
+            on_page = worded is None or parts[m.region_id].region.frame in worded
+            if worded is not None and query.filters.contains_text and not on_page:
+                continue
+            meta = item.metadata if on_page else 0.0
+            bm25 = metadata.get(item.image_id, 0.0) if on_page else 0.0
+            if judge.passes(m.cosine, bm25):
+                rel = relevance(m.cosine, meta, weight)
+                kept.append(_Scored(rel, m.cosine, meta, item.image_id, m))
+        scored += kept or [item]
     scored.sort(key=_order)
     page = scored[query.offset : wanted]
     regions = _matched_regions(store, [s.image_id for s in page if s.part is None], matched)
-    lines = _matched_lines(store, query, [s.image_id for s in page])
+    lines = _read_lines(store, query, [s.image_id for s in page])
     return [
         Hit(
             query.offset + n + 1,
@@ -126,7 +129,7 @@ def rank(
             parts[s.part.region_id] if s.part else regions.get(s.image_id),
             s.part.segment if s.part else None,
             confidence,
-            lines.get(s.image_id),
+            _line_of(query, lines.get(s.image_id), parts[s.part.region_id] if s.part else None),
         )
         for n, (s, confidence) in enumerate(
             zip(page, judge.of_hits([s.cosine for s in page]), strict=True)
@@ -231,18 +234,42 @@ def _part_matches(
     return kind.matches(item, found, store.regions.vectors([f.id for f in found]) @ vector)
 
 
-def _matched_lines(store: Store, query: Query, image_ids: list[int]) -> dict[int, TextLine]:
-    """For each hit whose read text holds the query's words (or the phrases its filter
-    requires), the line that does."""
-    words, required = query.words, query.filters.contains_text
-    if not (words or required) or not image_ids:
+def _read_lines(store: Store, query: Query, image_ids: list[int]) -> dict[int, list[TextLine]]:
+    """The read text of the hits, when the query has words (or phrases its filter
+    requires) a line could hold."""
+    if not (query.words or query.filters.contains_text) or not image_ids:
         return {}
-    found = {}
-    for image_id, lines in store.texts.lines(image_ids).items():
-        line = matching_line(lines, words, required)
-        if line is not None:
-            found[image_id] = line
-    return found
+    return store.texts.lines(image_ids)
+
+
+def _line_of(
+    query: Query, lines: list[TextLine] | None, part: RegionRecord | None
+) -> TextLine | None:
+    """The line a hit was found by — holding the query's words or its filter's phrases —
+    among its item's lines, or its page's for a hit on a document's page."""
+    if not lines:
+        return None
+    if part is not None and part.region.box is None and any(x.page for x in lines):
+        lines = [line for line in lines if line.page == part.region.frame]
+    return matching_line(lines, query.words, query.filters.contains_text)
+
+
+def _pages_with_words(store: Store, query: Query, item: ImageRecord) -> set[int] | None:
+    """The pages of a document whose text holds the query's words (or its filter's
+    phrases); ``None`` when there is nothing to tell pages apart by: no words, or no text
+    read page by page."""
+    if not (query.words or query.filters.contains_text):
+        return None
+    lines = store.texts.lines([item.id]).get(item.id, [])
+    pages = {line.page for line in lines if line.page is not None}
+    if not pages:
+        return None
+    required = query.filters.contains_text
+    return {
+        page
+        for page in pages
+        if matching_line([x for x in lines if x.page == page], query.words, required)
+    }
 
 
 def _matched_regions(

@@ -171,11 +171,14 @@ class BoxOut(BaseModel):
 
 
 class TextLineOut(BaseModel):
-    """A line of text read in the picture (OCR)."""
+    """A line of text read in the picture (OCR), or on a PDF's page (its text layer)."""
 
     text: str
-    box: BoxOut = Field(description="Where the line is, in pixels of the displayed image.")
+    box: BoxOut = Field(
+        description="Where the line is, in pixels of the displayed image (on a page: points)."
+    )
     confidence: float = Field(description="How sure the recogniser was, 0..1.")
+    page: int | None = Field(None, description="The PDF page the line is on, from 1.")
 
 
 class RegionOut(BaseModel):

@@ -98,13 +98,14 @@ def read_text(lines: Sequence[TextLine]) -> str:
 
 
 def lines_to_json(lines: Sequence[TextLine]) -> str:
-    """Lines as stored: ``[{"text", "box": [x, y, w, h], "confidence"}, …]``."""
+    """Lines as stored: ``[{"text", "box": [x, y, w, h], "confidence"[, "page"]}, …]``."""
     return json.dumps(
         [
             {
                 "text": line.text,
                 "box": [line.box.x, line.box.y, line.box.w, line.box.h],
                 "confidence": line.confidence,
+                **({"page": line.page} if line.page is not None else {}),
             }
             for line in lines
         ],
@@ -113,12 +114,14 @@ def lines_to_json(lines: Sequence[TextLine]) -> str:
 
 
 def line_as_dict(line: TextLine) -> dict[str, object]:
-    """A line as the CLI's JSON and the HTTP API show it: text, box (pixels), confidence."""
+    """A line as the CLI's JSON and the HTTP API show it: text, box (pixels; points on a
+    page), confidence, and the page of a document it is on (``null`` in a picture)."""
     box = line.box
     return {
         "text": line.text,
         "box": {"x": box.x, "y": box.y, "w": box.w, "h": box.h},
         "confidence": line.confidence,
+        "page": line.page,
     }
 
 
@@ -126,7 +129,12 @@ def lines_from_json(stored: str | list[dict[str, object]] | None) -> list[TextLi
     """Lines as :func:`lines_to_json` stored them (PostgreSQL hands back parsed JSON)."""
     items = json.loads(stored) if isinstance(stored, str) else stored or []
     return [
-        TextLine(str(item["text"]), Box(*item["box"]), float(item["confidence"]))  # type: ignore[arg-type,misc]
+        TextLine(
+            str(item["text"]),
+            Box(*item["box"]),  # type: ignore[misc]
+            float(item["confidence"]),  # type: ignore[arg-type]
+            int(str(item["page"])) if item.get("page") is not None else None,
+        )
         for item in items
     ]
 
