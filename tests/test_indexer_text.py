@@ -224,3 +224,33 @@ def test_a_picture_has_the_same_vector_whether_its_text_is_read_or_not(tmp_path:
             records = sorted(opened.store.get(range(1, 100)), key=lambda r: r.path)
             vectors.append(opened.store.vectors([r.id for r in records]).tobytes())
     assert len(records) == 5 and vectors[0] == vectors[1]
+
+
+def test_scanned_pdf_pages_are_read_page_by_page_when_text_is_read(
+    index: Index, tmp_path: Path
+) -> None:
+    """Pages without a text layer (pictures of pages) are read like pictures, rendered at
+    the reader's size; each line knows its page. Without --ocr they are not read."""
+    pytest.importorskip("pypdfium2")
+    from imgsearch.ocr.policy import DEFAULT_MAX_SIDE
+    from tests.kinds.pdfs import write_pdf
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    # pages 301 and 300 pt wide: the stand-in reads "Label 301" in the first, nothing else
+    write_pdf(folder / "scan.pdf", [photo(301, 200, seed=1), photo(300, 200, seed=2)])
+    with Index.open(tmp_path / "unread", model="fake-hash") as unread:
+        unread.update([folder], read_text=False)
+        assert unread.text_lines(unread.find(folder / "scan.pdf").id) == []
+    assert not StandInReader.calls
+    report = index.update([folder], read_text=True)
+    assert report.counts["added"] == 1 and not report.failures
+    lines = index.text_lines(index.find(folder / "scan.pdf").id)
+    assert [(line.page, line.text) for line in lines] == [(1, "Label 301")]
+    assert lines[0].box.w == 301 / 2  # in the page's points
+    assert StandInReader.calls == Counter({301: 1, 300: 1})
+    assert max(StandInReader.shapes[301][:2]) == DEFAULT_MAX_SIDE
+    found = index.search("label", filters=Filters(contains_text=("label 301",)))
+    assert [(h.image.kind, h.region.region.frame if h.region else None) for h in found] == [
+        ("pdf", 1)
+    ]

@@ -20,6 +20,7 @@ text layer, each line with its page) is written with it as its read text, under
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +28,11 @@ import numpy as np
 from imgsearch.errors import ImageError, ImageUnreadable
 from imgsearch.indexer.report import EventKind
 from imgsearch.indexer.steps import Candidate, Moves, Outcome, Read, failure_of
-from imgsearch.indexer.text import TextRead
+from imgsearch.indexer.text import TextRead, TextReading
 from imgsearch.kinds import MediaKind
 from imgsearch.models.encoder import Vectors
 from imgsearch.models.images import ImagePipeline
+from imgsearch.ocr.reader import OcrFailed
 from imgsearch.store import ImageFacts, ImageWrite, Region
 
 CHUNK = 1 << 20
@@ -77,10 +79,11 @@ def reuse(item: Read, moves: Moves) -> Outcome | None:
     return None
 
 
-def embed_parts(item: Read, images: ImagePipeline) -> Outcome:
+def embed_parts(item: Read, images: ImagePipeline, reading: TextReading | None = None) -> Outcome:
     """Read and embed the item's parts: an outcome that writes the item with its parts
     (``added`` / ``updated``), or ``failed`` when it goes bad midway or changes on disk
-    meanwhile."""
+    meanwhile. With ``reading`` (``--ocr``), the parts of a kind that reads them and carry
+    no text of their own (scanned pages) are read too."""
     assert item.facts is not None and item.kind is not None
     entry, row, kind = item.candidate.entry, item.candidate.stored, item.kind
     try:
@@ -99,6 +102,8 @@ def embed_parts(item: Read, images: ImagePipeline) -> Outcome:
         text = TextRead(kind.text_layer(entry.path))
     except ImageError as exc:
         text = TextRead([], warning=exc.reason)
+    if reading is not None and kind.read_parts:
+        text = _read_parts(entry.path, kind, parts, text, reading)
     whole = vectors.mean(axis=0)
     whole /= max(float(np.linalg.norm(whole)), 1e-12)
     outcome: EventKind = "updated" if row is not None else "added"
@@ -109,6 +114,29 @@ def embed_parts(item: Read, images: ImagePipeline) -> Outcome:
         parts=list(zip(parts, vectors, strict=True)),
         text_layer=text,
     )
+
+
+def _read_parts(
+    path: str, kind: MediaKind, parts: list[Region], text: TextRead, reading: TextReading
+) -> TextRead:
+    """``text`` with the lines OCR reads in each part that has none of its own, each
+    line tagged with its part's number; the first failure is kept as the warning."""
+    reader, lines, warning = reading.reader, list(text.lines), text.warning
+    have = {line.page for line in lines}
+    for part in parts:
+        if part.frame in have:
+            continue
+        try:
+            image, size = kind.part_image(path, part, reader.max_side)
+            rgb = np.asarray(image)
+            if reader.looks_like_text(rgb):
+                found = reader.read(rgb, size, look=False)
+                lines += [replace(line, page=part.frame) for line in found]
+        except ImageError as exc:
+            warning = warning or exc.reason
+        except OcrFailed as exc:
+            warning = warning or exc.message
+    return TextRead(lines, warning)
 
 
 def _parts_and_vectors(

@@ -203,7 +203,7 @@ class Indexer:
     def _write_many_parts(
         self, item: Read, moves: Moves, report: IndexReport, progress: _Progress
     ) -> None:
-        outcome = reuse(item, moves) or embed_parts(item, self.images)
+        outcome = reuse(item, moves) or embed_parts(item, self.images, self.text)
         self.store.write(_batch([item], [outcome], report))
         why = outcome.failure.message if outcome.failure else ""
         progress.emit(outcome.kind, item.candidate.entry.path, why)

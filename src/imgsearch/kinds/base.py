@@ -55,6 +55,9 @@ class MediaKind(ABC):
     same_above: float = 1.0
     """Parts whose vector has at least this cosine with the last kept part's are dropped
     (the model sees the same thing); 1 keeps every part."""
+    read_parts: bool = False
+    """Whether a run that reads text (``--ocr``) reads each part that carries no text of
+    its own (a scanned page); see :meth:`part_image`."""
 
     @abstractmethod
     def claims(self, head: bytes, suffix: str) -> bool:
@@ -79,6 +82,12 @@ class MediaKind(ABC):
         :class:`~imgsearch.errors.ImageError` when it cannot be read (the item is indexed
         all the same, with a warning)."""
         return []
+
+    def part_image(self, path: str, part: Region, side: int) -> tuple[Image.Image, tuple[int, int]]:
+        """Part ``part`` of the file at ``path`` as an RGB picture at most ``side`` px on its
+        long side, with the part's own size in the units its text boxes use (a page's
+        points), for reading its text; raises an ImageError."""
+        raise NotImplementedError(f"{self.name} items have no parts to read")
 
     def matches(
         self, item: ImageRecord, parts: Sequence[RegionRecord], cosines: NDArray[np.float32]

@@ -8,7 +8,8 @@ number from 1). A query finds the pages themselves: each page that matches is a 
 own, naming the page; the document's thumbnail is its first page. The words printed on
 its pages are read from the document's text layer (no OCR needed; a scan without one has
 none), one line per PDFium text rectangle with its page, and find the page that holds
-them.
+them; a run that reads text (``--ocr``) reads the pages without a text layer (scans)
+from a rendering at the reader's size.
 
 A document is in the index whole or not at all; what makes it a recorded failure, read
 before any page is rendered where it can be (each cap documented in docs/security.md):
@@ -79,6 +80,7 @@ class PdfKind(MediaKind):
     part = "page"
     extensions = frozenset({".pdf"})
     extra = "pdf"
+    read_parts = True
 
     def __init__(self, limits: PdfLimits | None = None) -> None:
         self.limits = limits or PdfLimits()
@@ -150,6 +152,14 @@ class PdfKind(MediaKind):
                     break
                 lines += _page_lines(pdf, index, min(room, PAGE_TEXT_LINES), path)
         return lines
+
+    def part_image(self, path: str, part: Region, side: int) -> tuple[Image.Image, tuple[int, int]]:
+        with _Document(path, path) as pdf:
+            index = (part.frame or 1) - 1
+            with PDFIUM:
+                width, height = _page_size(pdf, index, path, self.limits)
+            image = _render(pdf, index, side, path, self.limits)
+        return image, (max(1, round(width)), max(1, round(height)))
 
     def matches(
         self, item: ImageRecord, parts: Sequence[RegionRecord], cosines: NDArray[np.float32]
