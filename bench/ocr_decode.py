@@ -1,7 +1,7 @@
 """What the indexing pass costs per file when it reads text (issue 34: the model's input
 no longer comes from the reader's decode, so that a vector does not depend on ``--ocr``).
 
-Times :func:`imgsearch.indexer.text.decode_with_text` — the model's decode and input, the
+Times :func:`imgsearch.indexer.read_text.decode_with_text` — the model's decode and input, the
 reader's copy and its first look, the full reading where the look sees text — and, as the
 reference in the same run, the model's decode alone (``ImagePipeline.read_image``: the pass
 without ``--ocr``), on 4000 × 3000 JPEG photos without text and on generated pictures
@@ -22,7 +22,7 @@ import _paths  # noqa: F401  (first: see bench/_paths.py; tests.conftest's photo
 
 # isort: split
 
-from imgsearch.indexer.text import TextReader, TextReading, decode_with_text
+from imgsearch.indexer.read_text import TextReader, TextReading, decode_with_text
 from imgsearch.models.images import ImagePipeline
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings

@@ -63,8 +63,8 @@ if TYPE_CHECKING:
     # neither the indexer nor the text reader (nor, see index_regions, the importers).
     from imgsearch.indexer import IndexEvent, IndexReport
     from imgsearch.indexer.parts import Part
+    from imgsearch.indexer.read_text import TextReading, TextStatus
     from imgsearch.indexer.status import IndexStatus
-    from imgsearch.indexer.text import TextReading, TextStatus
     from imgsearch.kinds import VideoOptions
 
 QUERY_CACHE_SIZE = 1024
@@ -172,13 +172,13 @@ class Index(IndexRegions):
         ``part`` (``"I/N"``): only this indexer's share of the files, so that N indexers
         fill one index in parallel (see :mod:`imgsearch.indexer.parts`). ``read_text``
         turns reading the text in images (OCR) on or off for this and later runs (``None``:
-        as the index was told last; see :mod:`imgsearch.indexer.text`); ``on_text``
+        as the index was told last; see :mod:`imgsearch.indexer.read_text`); ``on_text``
         follows the reading of images the run did not decode (done, total). One run of the
         same files writes at a time: while another holds the index, this one waits for it
         (``on_wait`` hears why) or, with ``wait=False``, raises
         :class:`~imgsearch.errors.IndexBusy` (see :mod:`imgsearch.store.run_locks`)."""
         from imgsearch.indexer.parts import Part
-        from imgsearch.indexer.text import text_reading
+        from imgsearch.indexer.read_text import text_reading
         from imgsearch.indexer.update import update_index
         from imgsearch.kinds import MediaKinds
         from imgsearch.kinds.video import VideoKind
@@ -356,7 +356,7 @@ class Index(IndexRegions):
     def text_status(self, warnings: int = 0) -> TextStatus:
         """The text read in pictures: whether runs read it, the counts, and up to
         ``warnings`` pictures whose text could not be read (indexed all the same)."""
-        from imgsearch.indexer.text import TextReport, TextStatus
+        from imgsearch.indexer.read_text import TextReport, TextStatus
 
         return TextStatus(
             bool(self.store.documents.get("text_policy").get("read", False)),

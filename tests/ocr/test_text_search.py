@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from imgsearch.server import ServerSettings, create_app
-from imgsearch.store.text import fold_text
+from imgsearch.store.words import fold_text
 from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
 from tests.scaffold.words import WordPicture, generate_word_pictures

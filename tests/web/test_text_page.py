@@ -13,7 +13,7 @@ import pytest
 
 from imgsearch import Index
 from imgsearch.store import TextSet, WriteBatch
-from imgsearch.store.text import fold_text
+from imgsearch.store.words import fold_text
 from imgsearch.types import Box, TextLine
 from tests.scaffold.words import WordPicture, generate_word_pictures
 from tests.web.conftest import _stop, serve

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from imgsearch.errors import ImageError, ImageUnreadable
+from imgsearch.indexer.read_text import TextRead, TextReading
 from imgsearch.indexer.report import EventKind
 from imgsearch.indexer.steps import Candidate, Moves, Outcome, Read, failure_of
-from imgsearch.indexer.text import TextRead, TextReading
 from imgsearch.kinds import MediaKind
 from imgsearch.models.encoder import Vectors
 from imgsearch.models.images import ImagePipeline

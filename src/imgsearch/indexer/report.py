@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, get_args
 
-from imgsearch.indexer.text import TextReport
+from imgsearch.indexer.read_text import TextReport
 from imgsearch.store import Failure, Run
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from imgsearch.duplicates.thumbprint import thumbprint
 from imgsearch.errors import InputError
 from imgsearch.indexer.many_parts import TEXT_LAYER_STAMP, embed_parts, read_many_parts, reuse
 from imgsearch.indexer.parts import Part
+from imgsearch.indexer.read_text import TextReading
 from imgsearch.indexer.report import EventKind, IndexEvent, IndexReport
 from imgsearch.indexer.steps import (
     Candidate,
@@ -30,7 +31,6 @@ from imgsearch.indexer.steps import (
     read,
     read_file,
 )
-from imgsearch.indexer.text import TextReading
 from imgsearch.indexer.thumbprints import add_thumbprints, missing_thumbprints
 from imgsearch.kinds import MediaKinds
 from imgsearch.media.walk import FileEntry, walk_images

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from imgsearch.indexer.text import TextStatus
+from imgsearch.indexer.read_text import TextStatus
 from imgsearch.query.confidence import Calibration
 from imgsearch.query.hits import local_time
 from imgsearch.regions.policy import RegionPolicy

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imgsearch.errors import ImageError, ImageUnreadable
+from imgsearch.indexer.read_text import TextRead, TextReading, decode_with_text
 from imgsearch.indexer.report import EventKind
-from imgsearch.indexer.text import TextRead, TextReading, decode_with_text
 from imgsearch.kinds import MediaKind
 from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry

@@ -9,9 +9,9 @@ import os
 from collections.abc import Callable, Sequence
 
 from imgsearch.indexer.parts import Part
+from imgsearch.indexer.read_text import TextReading, read_missing_text
 from imgsearch.indexer.report import IndexEvent, IndexReport
 from imgsearch.indexer.run import Indexer
-from imgsearch.indexer.text import TextReading, read_missing_text
 from imgsearch.kinds import MediaKinds
 from imgsearch.models.images import ImagePipeline
 from imgsearch.regions.policy import RegionPolicy, apply_policy

@@ -196,7 +196,7 @@ class Hit:
     :mod:`imgsearch.query.confidence`); ``None`` when the collection is too small to tell."""
     text: TextLine | None = None
     """The line of text read in the image (OCR) that holds the query's words or its
-    ``contains_text`` phrases (see :func:`imgsearch.store.text.matching_line`), with its
+    ``contains_text`` phrases (see :func:`imgsearch.store.words.matching_line`), with its
     box; ``None`` when no read line does."""
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from imgsearch.kinds import kind_of
 from imgsearch.query.expression import Hit
-from imgsearch.store.text import line_as_dict
+from imgsearch.store.words import line_as_dict
 
 
 def local_time(seconds: float) -> str:

@@ -29,7 +29,7 @@ from imgsearch.query.expression import (
 from imgsearch.query.matching import nearest_images
 from imgsearch.store import ImageRecord, RegionRecord, Store
 from imgsearch.store.records import BOX_SOURCES
-from imgsearch.store.text import matching_line
+from imgsearch.store.words import matching_line
 from imgsearch.types import TextLine
 
 WORDS_KEEP = 1.0

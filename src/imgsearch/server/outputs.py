@@ -14,7 +14,7 @@ from imgsearch.query.expression import Hit
 from imgsearch.query.hits import hit_as_dict, local_time
 from imgsearch.server.schemas import ImageOut, Links, RegionOut, TextLineOut
 from imgsearch.store import ImageRecord, Region, RegionRecord
-from imgsearch.store.text import line_as_dict
+from imgsearch.store.words import line_as_dict
 from imgsearch.types import TextLine
 
 MIME = {

@@ -16,7 +16,7 @@ import numpy as np
 
 from imgsearch.errors import ModelMismatch, StoreError
 from imgsearch.store.records import Filters, ImageFacts, IndexSettings, Run, Vector
-from imgsearch.store.text import fold_text
+from imgsearch.store.words import fold_text
 
 
 def check_binding(

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.errors import InvalidQuery
-from imgsearch.store.text import fold_text
+from imgsearch.store.words import fold_text
 from imgsearch.types import Box, TextLine
 
 Vector = NDArray[np.float32]
@@ -305,7 +305,7 @@ class Filters:
     every kind. Checked against the kinds this imgsearch knows by the query's parser."""
     contains_text: tuple[str, ...] = ()
     """Phrases the text read in the image (OCR) must each contain, compared case-, accent-
-    and space-blind (:func:`imgsearch.store.text.fold_text`): ``inv`` finds "INVOICE",
+    and space-blind (:func:`imgsearch.store.words.fold_text`): ``inv`` finds "INVOICE",
     ``bahnhof strasse`` finds "Bahnhofstraße". Images without read text never match."""
 
     def __post_init__(self) -> None:

@@ -26,9 +26,9 @@ from imgsearch.store.postgres.dialect import POSTGRES
 from imgsearch.store.postgres.documents import PostgresDocuments, find_collection
 from imgsearch.store.postgres.graph import IMAGES, REGIONS, VectorGraph
 from imgsearch.store.postgres.nearest import nearest_images, nearest_regions
+from imgsearch.store.postgres.read_text import PostgresTexts
 from imgsearch.store.postgres.search import BM25_QUERY, GraphSettings, preferred_kind
 from imgsearch.store.postgres.terms import query_terms
-from imgsearch.store.postgres.texts import PostgresTexts
 from imgsearch.store.postgres.url import parse_url, redact
 from imgsearch.store.postgres.write import as_vector, region_table, write_batch, write_terms
 from imgsearch.store.records import Filters, Vector

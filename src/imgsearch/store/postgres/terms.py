@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections import Counter
 
-from imgsearch.store.text import query_words
+from imgsearch.store.words import query_words
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"  # the embedded store's images_fts
 K1 = 1.2

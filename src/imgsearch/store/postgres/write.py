@@ -10,11 +10,11 @@ import numpy as np
 
 from imgsearch.errors import StoreError
 from imgsearch.store.core import FACT_NAMES, fact_values
+from imgsearch.store.postgres.read_text import CURRENT, write_texts
 from imgsearch.store.postgres.terms import term_counts
-from imgsearch.store.postgres.texts import CURRENT, write_texts
 from imgsearch.store.records import Vector, WriteBatch
 from imgsearch.store.region_rows import RegionTable, write_regions
-from imgsearch.store.text import metadata_text
+from imgsearch.store.words import metadata_text
 
 FACT_TYPES = {
     "path": "text", "size": "int8", "mtime_ns": "int8", "digest": "text", "width": "int4",

@@ -13,7 +13,7 @@ from imgsearch.store import core
 from imgsearch.store.records import Filters
 from imgsearch.store.region_rows import region_filter
 from imgsearch.store.sqlite.write import region_table
-from imgsearch.store.text import match_expression
+from imgsearch.store.words import match_expression
 
 SQLITE = core.Dialect(
     param="?",

@@ -31,6 +31,7 @@ from imgsearch.store.sqlite.queries import (
     metadata_matches,
     sample_images,
 )
+from imgsearch.store.sqlite.read_text import SqliteTexts
 from imgsearch.store.sqlite.settings import (
     SqliteDocuments,
     bind_index,
@@ -38,7 +39,6 @@ from imgsearch.store.sqlite.settings import (
     put_setting,
     read_settings,
 )
-from imgsearch.store.sqlite.texts import SqliteTexts
 from imgsearch.store.sqlite.vector_index import DEFAULT_HNSW_THRESHOLD, HnswParams, VectorIndex
 from imgsearch.store.sqlite.vectors import SyncedVectors, VectorTable
 from imgsearch.store.sqlite.write import CHUNK, region_table, write_batch, write_text

@@ -12,7 +12,7 @@ import numpy as np
 from imgsearch.store.core import FACT_COLUMNS, FACT_NAMES, fact_values
 from imgsearch.store.records import ImageFacts, Vector, WriteBatch
 from imgsearch.store.region_rows import RegionTable, write_regions
-from imgsearch.store.text import folded_lines, lines_to_json, metadata_text, read_text
+from imgsearch.store.words import folded_lines, lines_to_json, metadata_text, read_text
 
 CHUNK = 10_000  # ids per IN (...) list, well under SQLite's variable limit
 

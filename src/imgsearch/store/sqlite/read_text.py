@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from imgsearch.store import core, records
 from imgsearch.store.sqlite.queries import SQLITE
 from imgsearch.store.sqlite.write import CHUNK
-from imgsearch.store.text import lines_from_json
+from imgsearch.store.words import lines_from_json
 from imgsearch.types import TextLine
 
 CURRENT = "t.image_id = images.id AND t.digest = images.digest"

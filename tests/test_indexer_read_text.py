@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from imgsearch import Index
 from imgsearch.errors import InvalidSettings
-from imgsearch.indexer import text as indexer_text
+from imgsearch.indexer import read_text as indexer_text
 from imgsearch.ocr.policy import TextPolicy
 from imgsearch.ocr.reader import OcrFailed
 from imgsearch.query.expression import Query, QueryPart

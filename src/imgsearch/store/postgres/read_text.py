@@ -12,7 +12,7 @@ from typing import Any
 
 from imgsearch.store import core, records
 from imgsearch.store.postgres.dialect import POSTGRES
-from imgsearch.store.text import folded_lines, lines_from_json, lines_to_json, read_text
+from imgsearch.store.words import folded_lines, lines_from_json, lines_to_json, read_text
 from imgsearch.types import TextLine
 
 CURRENT = "t.collection_id = i.collection_id AND t.image_id = i.id AND t.digest = i.digest"

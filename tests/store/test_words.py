@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imgsearch.store.text import (
+from imgsearch.store.words import (
     fold_text,
     line_as_dict,
     lines_from_json,
