@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from imgsearch.models.encoder import Encoder
 from imgsearch.models.images import ImagePipeline
@@ -23,36 +23,37 @@ if TYPE_CHECKING:
     from imgsearch.regions.policy import RegionPolicy
 
 
-class IndexRegions:
-    """Needs the index's store, model, record lookups and change notice."""
+class RegionHost(Protocol):
+    """What the region side needs of the index it is part of — its public store, model,
+    image pipeline, record lookups and change notice — declared as a type its methods
+    take ``self`` as (checked by mypy), not as stubs to override."""
 
     store: Store
 
     @property
-    def encoder(self) -> Encoder:
-        raise NotImplementedError
+    def encoder(self) -> Encoder: ...
 
     @property
-    def images(self) -> ImagePipeline:
-        raise NotImplementedError
+    def images(self) -> ImagePipeline: ...
 
-    def get(self, image_id: int) -> ImageRecord:
-        raise NotImplementedError
+    def get(self, image_id: int) -> ImageRecord: ...
 
-    def find(self, path: str | os.PathLike[str]) -> ImageRecord:
-        raise NotImplementedError
+    def find(self, path: str | os.PathLike[str]) -> ImageRecord: ...
 
-    def changed(self) -> None:
-        raise NotImplementedError
+    def changed(self) -> None: ...
+
+
+class IndexRegions:
+    """The region methods of :class:`imgsearch.Index`; each works on a :class:`RegionHost`."""
 
     @property
-    def region_policy(self) -> RegionPolicy:
+    def region_policy(self: RegionHost) -> RegionPolicy:
         """The regions this index keeps by itself after every run (grid, detector)."""
         from imgsearch.regions.policy import RegionPolicy
 
         return RegionPolicy.from_dict(self.store.documents.get("region_policy"))
 
-    def set_region_policy(self, policy: RegionPolicy) -> None:
+    def set_region_policy(self: RegionHost, policy: RegionPolicy) -> None:
         """Keep these regions from now on (build parts with
         :func:`~imgsearch.regions.policy.grid_policy` and
         :func:`~imgsearch.regions.policy.detector_policy`); they are added on the next
@@ -60,7 +61,7 @@ class IndexRegions:
         self.store.documents.put("region_policy", policy.as_dict())
 
     def import_annotations(
-        self,
+        self: RegionHost,
         path: str | os.PathLike[str],
         roots: Sequence[str | os.PathLike[str]],
         *,
@@ -80,7 +81,7 @@ class IndexRegions:
         return report
 
     def add_grid_regions(
-        self,
+        self: RegionHost,
         roots: Sequence[str | os.PathLike[str]],
         *,
         levels: Sequence[int] = DEFAULT_LEVELS,
@@ -99,7 +100,7 @@ class IndexRegions:
         return report
 
     def add_detector_regions(
-        self,
+        self: RegionHost,
         roots: Sequence[str | os.PathLike[str]],
         detector: str | os.PathLike[str] | YoloDetector,
         *,
@@ -121,13 +122,19 @@ class IndexRegions:
         return report
 
     def label_suspects(
-        self, *, limit: int = 100, prompt: str = DEFAULT_PROMPT, source: str | None = "annotation"
+        self: RegionHost,
+        *,
+        limit: int = 100,
+        prompt: str = DEFAULT_PROMPT,
+        source: str | None = "annotation",
     ) -> SuspectReport:
         """Labelled regions whose label the model disagrees with, likeliest mistakes first
         (zero-shot against the collection's label set; see :mod:`imgsearch.regions.label_suspects`)."""
         return label_suspects(self.store, self.encoder, limit=limit, prompt=prompt, source=source)
 
-    def regions(self, image: int | str | os.PathLike[str] | ImageRecord) -> list[RegionRecord]:
+    def regions(
+        self: RegionHost, image: int | str | os.PathLike[str] | ImageRecord
+    ) -> list[RegionRecord]:
         """An image's regions (objects, patches; a video's kept frames) with their boxes,
         labels and sources."""
         if isinstance(image, ImageRecord):
