@@ -230,7 +230,9 @@ def test_scanned_pdf_pages_are_read_page_by_page_when_text_is_read(
     index: Index, tmp_path: Path
 ) -> None:
     """Pages without a text layer (pictures of pages) are read like pictures, rendered at
-    the reader's size; each line knows its page. Without --ocr they are not read."""
+    the reader's size; each line knows its page. Without --ocr they are not read; turned
+    on later, a PDF indexed before is read without being embedded again, and a new one is
+    read as it is indexed."""
     pytest.importorskip("pypdfium2")
     from imgsearch.ocr.policy import DEFAULT_MAX_SIDE
     from tests.kinds.pdfs import write_pdf
@@ -239,17 +241,24 @@ def test_scanned_pdf_pages_are_read_page_by_page_when_text_is_read(
     folder.mkdir()
     # pages 301 and 300 pt wide: the stand-in reads "Label 301" in the first, nothing else
     write_pdf(folder / "scan.pdf", [photo(301, 200, seed=1), photo(300, 200, seed=2)])
-    with Index.open(tmp_path / "unread", model="fake-hash") as unread:
-        unread.update([folder], read_text=False)
-        assert unread.text_lines(unread.find(folder / "scan.pdf").id) == []
+    index.update([folder], read_text=False)
+    assert index.text_lines(index.find(folder / "scan.pdf").id) == []
     assert not StandInReader.calls
-    report = index.update([folder], read_text=True)
-    assert report.counts["added"] == 1 and not report.failures
+    caught_up = index.update([folder], read_text=True)
+    assert caught_up.counts["unchanged"] == 1 and caught_up.embedded == 0
+    assert caught_up.text.read == 1 and caught_up.text.with_text == 1
     lines = index.text_lines(index.find(folder / "scan.pdf").id)
     assert [(line.page, line.text) for line in lines] == [(1, "Label 301")]
     assert lines[0].box.w == 301 / 2  # in the page's points
     assert StandInReader.calls == Counter({301: 1, 300: 1})
     assert max(StandInReader.shapes[301][:2]) == DEFAULT_MAX_SIDE
+    again = index.update([folder], read_text=True)  # read with these settings: not again
+    assert again.text.read == 0 and StandInReader.calls == Counter({301: 1, 300: 1})
+    write_pdf(folder / "new.pdf", [photo(303, 200, seed=3)])
+    assert index.update([folder], read_text=True).counts["added"] == 1
+    assert [line.text for line in index.text_lines(index.find(folder / "new.pdf").id)] == [
+        "Label 303"
+    ]
     found = index.search("label", filters=Filters(contains_text=("label 301",)))
     assert [(h.image.kind, h.region.region.frame if h.region else None) for h in found] == [
         ("pdf", 1)

@@ -20,24 +20,31 @@ text layer, each line with its page) is written with it as its read text, under
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from imgsearch.errors import ImageError, ImageUnreadable
-from imgsearch.indexer.read_text import TextRead, TextReading
+from imgsearch.indexer.read_text import TextRead, TextReading, TextReport
 from imgsearch.indexer.report import EventKind
 from imgsearch.indexer.steps import Candidate, Moves, Outcome, Read, failure_of
-from imgsearch.kinds import MediaKind
+from imgsearch.kinds import MediaKind, MediaKinds
 from imgsearch.models.encoder import Vectors
 from imgsearch.models.images import ImagePipeline
 from imgsearch.ocr.reader import OcrFailed
-from imgsearch.store import ImageFacts, ImageWrite, Region
+from imgsearch.store import ImageFacts, ImageWrite, Region, Store, TextSet, WriteBatch
 
 CHUNK = 1 << 20
 TEXT_LAYER_STAMP = "text-layer/1"
 """The stamp of text read from a file's own text layer (not by a reader: no OCR settings)."""
+
+
+def parts_stamp(reading: TextReading | None) -> str:
+    """The stamp of a many-part item's text: its text layer, and the reader's settings when
+    a reader read the parts without one (an item stamped otherwise is read again)."""
+    return TEXT_LAYER_STAMP if reading is None else f"{TEXT_LAYER_STAMP}+{reading.stamp}"
 
 
 def read_many_parts(candidate: Candidate, kind: MediaKind) -> Read:
@@ -164,3 +171,40 @@ def _distinct(
         if float(vectors[n] @ vectors[keep[-1]]) < same_above:
             keep.append(n)
     return [parts[n] for n in keep], vectors[keep]
+
+
+def read_missing_part_text(
+    store: Store,
+    kinds: MediaKinds,
+    reading: TextReading,
+    roots: Sequence[str],
+    *,
+    select: Callable[[str], bool] | None = None,
+) -> TextReport:
+    """Read the parts of the many-part items under ``roots`` (those ``select`` accepts)
+    whose text was not read with ``reading`` — items indexed before text was read, or
+    with other reader settings: their text layer again, and each part without one through
+    the reader. An item that changed or vanished since it was indexed is left for the next
+    run. Written an item at a time: a killed run keeps what it read."""
+    report = TextReport()
+    stamp = parts_stamp(reading)
+    for kind in (k for k in kinds.all if k.read_parts and k.part):
+        for stored in store.texts.unread(stamp, roots, kind=kind.name):
+            if select is not None and not select(stored.path):
+                continue
+            try:
+                if _hash(stored.path) != stored.digest:
+                    continue
+                layer = TextRead(kind.text_layer(stored.path))
+            except ImageError as exc:
+                layer = TextRead([], warning=exc.reason)
+            parts = [
+                r.region for r in store.regions.of([stored.id]) if r.region.source == kind.part
+            ]
+            text = _read_parts(stored.path, kind, parts, layer, reading)
+            report.count(text)
+            found = TextSet(
+                text.lines, stamp, stored.digest, image_id=stored.id, warning=text.warning
+            )
+            store.write(WriteBatch(texts=[found]))
+    return report

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from imgsearch.duplicates.thumbprint import thumbprint
 from imgsearch.errors import InputError
-from imgsearch.indexer.many_parts import TEXT_LAYER_STAMP, embed_parts, read_many_parts, reuse
+from imgsearch.indexer.many_parts import embed_parts, parts_stamp, read_many_parts, reuse
 from imgsearch.indexer.parts import Part
 from imgsearch.indexer.read_text import TextReading
 from imgsearch.indexer.report import EventKind, IndexEvent, IndexReport
@@ -204,7 +204,7 @@ class Indexer:
         self, item: Read, moves: Moves, report: IndexReport, progress: _Progress
     ) -> None:
         outcome = reuse(item, moves) or embed_parts(item, self.images, self.text)
-        self.store.write(_batch([item], [outcome], report))
+        self.store.write(_batch([item], [outcome], report, self.text))
         why = outcome.failure.message if outcome.failure else ""
         progress.emit(outcome.kind, item.candidate.entry.path, why)
 
@@ -244,7 +244,7 @@ def _batch(
                 batch.texts.append(
                     TextSet(
                         layer.lines,
-                        TEXT_LAYER_STAMP,
+                        parts_stamp(reading if item.kind and item.kind.read_parts else None),
                         item.facts.digest,
                         image_index=index,
                         warning=layer.warning,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+from imgsearch.indexer.many_parts import read_missing_part_text
 from imgsearch.indexer.parts import Part
 from imgsearch.indexer.read_text import TextReading, read_missing_text
 from imgsearch.indexer.report import IndexEvent, IndexReport
@@ -53,6 +54,9 @@ def update_index(
             read_missing_text(
                 store, images, reading, report.roots, select=select, on_progress=on_text
             )
+        )
+        report.text.add(
+            read_missing_part_text(store, indexer.kinds, reading, report.roots, select=select)
         )
     report.regions = apply_policy(
         policy, store, images, folders, on_progress=on_regions, select=select

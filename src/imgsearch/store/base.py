@@ -62,9 +62,10 @@ class ReadTexts(Protocol):
         bytes were read (``[]``: read, no text)."""
         ...
 
-    def unread(self, stamp: str, roots: Sequence[str]) -> list[StoredFile]:
-        """Still images under ``roots`` (all when empty) with vectors whose current bytes
-        were not read with ``stamp``'s reader and settings, by path."""
+    def unread(self, stamp: str, roots: Sequence[str], kind: str = "image") -> list[StoredFile]:
+        """Items of ``kind`` (still images by default) under ``roots`` (all when empty)
+        with vectors whose current bytes were not read with ``stamp``'s reader and
+        settings, by path."""
         ...
 
     def counts(self) -> tuple[int, int, int]:

@@ -78,15 +78,17 @@ class PostgresTexts:
         )
         return {int(image_id): lines_from_json(lines) for image_id, lines in rows}
 
-    def unread(self, stamp: str, roots: Sequence[str]) -> list[records.StoredFile]:
+    def unread(
+        self, stamp: str, roots: Sequence[str], kind: str = "image"
+    ) -> list[records.StoredFile]:
         clause, params = core.under_clause(roots, POSTGRES, "i")
         rows = self._rows(
             "SELECT i.id, i.path, i.size, i.mtime_ns, i.digest, i.width, i.height "
             f"FROM imgsearch_images i LEFT JOIN imgsearch_image_text t ON {CURRENT} "
             "AND t.stamp = %s WHERE i.collection_id = %s AND t.image_id IS NULL "
-            "AND i.vector IS NOT NULL AND i.kind = 'image' "
+            "AND i.vector IS NOT NULL AND i.kind = %s "
             f'AND {clause} ORDER BY i.path COLLATE "C"',
-            [stamp, self._collection_id, *params],
+            [stamp, self._collection_id, kind, *params],
         )
         return [records.StoredFile(r[0], r[1], r[2], r[3], r[4], True, r[5], r[6]) for r in rows]
 

@@ -40,7 +40,9 @@ class SqliteTexts:
             found.update((int(image_id), lines_from_json(lines)) for image_id, lines in rows)
         return found
 
-    def unread(self, stamp: str, roots: Sequence[str]) -> list[records.StoredFile]:
+    def unread(
+        self, stamp: str, roots: Sequence[str], kind: str = "image"
+    ) -> list[records.StoredFile]:
         clause, params = core.under_clause(roots, SQLITE, "images")
         rows = (
             self._reader()
@@ -48,8 +50,8 @@ class SqliteTexts:
                 "SELECT images.id, path, size, mtime_ns, images.digest, width, height FROM images "
                 f"LEFT JOIN image_text t ON {CURRENT} AND t.stamp = ? "
                 "WHERE t.image_id IS NULL AND images.vector IS NOT NULL "
-                f"AND images.kind = 'image' AND {clause} ORDER BY path",
-                (stamp, *params),
+                f"AND images.kind = ? AND {clause} ORDER BY path",
+                (stamp, kind, *params),
             )
             .fetchall()
         )
