@@ -43,7 +43,7 @@ from imgsearch.query.expression import (
     QueryPart,
     encode_query,
     parse_expression,
-    reading,
+    query_vocabulary,
 )
 from imgsearch.query.ranking import rank
 from imgsearch.store import (
@@ -227,7 +227,7 @@ class Index(IndexRegions):
         """Ranked hits for ``query``: a :class:`Query` (which carries its own page, filters
         and weight: giving them here too is an error), parts, or an expression string
         (``"2:dog + ./pool.jpg - grass"``; see :func:`~imgsearch.query.expression.parse_expression`).
-        A list of :class:`Hit`, with ``.reading``: how the model read the query's texts."""
+        A list of :class:`Hit`, with ``.vocabulary``: what the model made of the query's words."""
         given = (top, offset, filters, metadata_weight)
         if isinstance(query, Query):
             if any(value is not None for value in given):
@@ -270,13 +270,14 @@ class Index(IndexRegions):
             self.store,
             text_vector=text_vector or self._text_vector,
         )
-        read = reading(query.parts, self.encoder)
-        return Hits(self.rank(vector, query, readable=read.readable), read)
+        words = query_vocabulary(query.parts, self.encoder)
+        return Hits(self.rank(vector, query, readable=words.readable), words)
 
     def rank(self, vector: Vectors, query: Query, *, readable: bool = True) -> list[Hit]:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,
         confidence and its cut-off); ``readable=False``: the model could not read a text of
-        the query (:func:`~imgsearch.query.expression.reading`), every hit gets confidence 0."""
+        the query
+        (:func:`~imgsearch.query.expression.query_vocabulary`), every hit gets confidence 0."""
         return rank(self.store, vector, query, self.confidence, readable=readable)
 
     def unknown_words(self, query: Query | str | Sequence[QueryPart]) -> list[str]:
@@ -287,7 +288,7 @@ class Index(IndexRegions):
             parts: Sequence[QueryPart] = query.parts
         else:
             parts = parse_expression(query) if isinstance(query, str) else query
-        return list(reading(parts, self.encoder).unknown)
+        return list(query_vocabulary(parts, self.encoder).unknown)
 
     @property
     def confidence(self) -> Confidence | None:

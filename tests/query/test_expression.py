@@ -121,7 +121,7 @@ def test_unknown_words_are_named_only_for_texts_and_an_unread_text_has_confidenc
         unread = reopened.search("forest", top=3)
         assert {h.confidence for h in unread} == {0.0}
         # the hits carry the reading that decided it, for every edge to show
-        assert unread.reading.readable is False and unread.reading.unknown == ("forest",)
-        assert unread.reading.known == ("circle", "red")  # what it could search for
-        assert reopened.search("red forest", top=3).reading.unknown == ("forest",)
+        assert unread.vocabulary.readable is False and unread.vocabulary.unknown == ("forest",)
+        assert unread.vocabulary.known == ("circle", "red")  # what it could search for
+        assert reopened.search("red forest", top=3).vocabulary.unknown == ("forest",)
         assert {h.confidence for h in reopened.search("red circle", top=3)} == {None}  # 3 images

@@ -26,7 +26,7 @@ from imgsearch.query.expression import (
     Hit,
     Query,
     QueryPart,
-    QueryReading,
+    QueryVocabulary,
     parse_expression,
 )
 from imgsearch.query.hits import hit_as_dict, part_as_dict
@@ -138,7 +138,7 @@ def search(
                 min_confidence=_confidence(min_confidence),
             )
         )
-        _note_unknown(opened.encoder.model_id, hits.reading)
+        _note_unknown(opened.encoder.model_id, hits.vocabulary)
     if paths_only:
         terminal = sys.stdout.isatty()  # a pipe gets the exact bytes, as ls does
         sys.stdout.write(
@@ -150,16 +150,16 @@ def search(
         _table(hits)
 
 
-def _note_unknown(model: str, read: QueryReading) -> None:
+def _note_unknown(model: str, vocabulary: QueryVocabulary) -> None:
     """Say on stderr which words a closed-vocabulary model (``demo-shapes``) never saw."""
-    if not read.unknown:
+    if not vocabulary.unknown:
         return
-    words = ", ".join(read.unknown)
+    words = ", ".join(vocabulary.unknown)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if read.readable:
+    if vocabulary.readable:
         err.print(Text(f"note: {model} never saw the words {words}; they only add noise"))
         return
-    known = ", ".join(read.known)
+    known = ", ".join(vocabulary.known)
     err.print(
         Text(
             f"note: {model} cannot read this query (it never saw the words {words}): "

@@ -18,7 +18,12 @@ from numpy.typing import NDArray
 from imgsearch.errors import ImgsearchError
 from imgsearch.evaluation.queries import LabelledQuery, LineProblem, Relevance
 from imgsearch.index import Index
-from imgsearch.query.expression import DEFAULT_METADATA_WEIGHT, Query, encode_query, reading
+from imgsearch.query.expression import (
+    DEFAULT_METADATA_WEIGHT,
+    Query,
+    encode_query,
+    query_vocabulary,
+)
 from imgsearch.query.ranking import query_null
 
 DEFAULT_DEPTH = 10_000
@@ -121,9 +126,9 @@ def _judge_one(
         sources=labelled.sources,
     )
     vector = encode_query(query.parts, index.images, index.store)
-    read = reading(query.parts, index.encoder)
-    if not read.readable:
-        unknown = ", ".join(read.unknown)
+    words = query_vocabulary(query.parts, index.encoder)
+    if not words.readable:
+        unknown = ", ".join(words.unknown)
         said = f"words it never saw: {unknown}" if unknown else "no word that says something"
         raise ValueError(
             f"{index.encoder.model_id} cannot read its text ({said}): "

@@ -240,7 +240,7 @@ def encode_query(
 
 
 @dataclass(frozen=True)
-class QueryReading:
+class QueryVocabulary:
     """What a closed-vocabulary model makes of a query's texts (see
     :mod:`imgsearch.models.vocabulary`); an open vocabulary reads everything."""
 
@@ -255,24 +255,26 @@ class QueryReading:
 
 
 class Hits(list[Hit]):
-    """A page of hits, best first, with how the model read the query's texts
-    (``reading``): what every edge shows beside the hits, computed once with them. A list,
-    so code that wants a list of :class:`Hit` has one."""
+    """A page of hits, best first, with what the model made of the query's words
+    (``vocabulary``): what every edge shows beside the hits, computed once with them. A
+    list, so code that wants a list of :class:`Hit` has one."""
 
-    def __init__(self, hits: Iterable[Hit] = (), reading: QueryReading = QueryReading()) -> None:
+    def __init__(
+        self, hits: Iterable[Hit] = (), vocabulary: QueryVocabulary = QueryVocabulary()
+    ) -> None:
         super().__init__(hits)
-        self.reading = reading
+        self.vocabulary = vocabulary
 
 
-def reading(parts: Sequence[QueryPart], encoder: Encoder) -> QueryReading:
+def query_vocabulary(parts: Sequence[QueryPart], encoder: Encoder) -> QueryVocabulary:
     """How ``encoder``'s model reads the texts among ``parts``."""
     texts = [part.text for part in parts if part.text is not None]
     vocabulary = encoder.vocabulary if texts else None
     if vocabulary is None:
-        return QueryReading()
+        return QueryVocabulary()
     readable = all(vocabulary.reads(text) for text in texts)
     unknown = tuple(dict.fromkeys(word for text in texts for word in vocabulary.unknown(text)))
-    return QueryReading(readable, unknown, () if readable else tuple(vocabulary.content()))
+    return QueryVocabulary(readable, unknown, () if readable else tuple(vocabulary.content()))
 
 
 def check_model(store: Store, encoder: Encoder) -> None:

@@ -49,7 +49,7 @@ def rank(
     """Run ``query`` (already turned into ``vector``) against ``store``; with
     ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list.
     ``readable=False``: the model could not read a text of the query
-    (:func:`imgsearch.query.expression.reading`), so every hit's confidence is 0."""
+    (:func:`imgsearch.query.expression.query_vocabulary`), so every hit's confidence is 0."""
     judge = _Judge.of(store, vector, query, confidence, readable=readable)
     wanted = query.offset + query.top
     words = query.words if query.metadata_weight > 0 else ""

@@ -63,14 +63,14 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
     else:
         query = query_of(body, downloads)
     hits = await service.search(query)
-    read = hits.reading
+    words = hits.vocabulary
     return {
         "model": service.model_id,
         "hits": [hit_out(h) for h in hits],
         "expression": [{"term": t.term, "weight": t.weight, "image": t.image} for t in terms],
-        "readable": read.readable,
-        "unknown_words": list(read.unknown),
-        "known_words": list(read.known),
+        "readable": words.readable,
+        "unknown_words": list(words.unknown),
+        "known_words": list(words.known),
     }
 
 
