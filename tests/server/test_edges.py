@@ -140,3 +140,17 @@ def test_cli_json_and_http_status_carry_the_same_fields_and_values(
     for moment in (run["started_at"], run["finished_at"]):
         assert datetime.fromisoformat(moment).utcoffset() is not None  # ISO, with its zone
     assert run["completed"] is True and {"added", "failed", "embedded"} <= set(run["counts"])
+
+
+def test_cli_and_http_read_the_date_filters_alike(client: TestClient, index_path: Path) -> None:
+    """The first year too: the command line refused 0001-01-01 ("not a date") while HTTP
+    read it; both read it through imgsearch.query.dates now."""
+    for day in ("0001-01-01", "2019-07-01", "9999-12-31"):
+        printed = imgsearch(
+            "search", "red circle", "--index", str(index_path), "--after", day, "--paths",
+            "--top", "50", env={"IMGSEARCH_RESIDENT": "off"},
+        )  # fmt: skip
+        assert printed.returncode == 0, printed.stderr
+        body = {"q": "red circle", "top": 50, "filters": {"after": day}}
+        answered = client.post("/v1/search", json=body).json()["hits"]
+        assert printed.stdout.split() == [hit["path"] for hit in answered], day

@@ -21,6 +21,7 @@ from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, ope
 from imgsearch.cli.shown import shown
 from imgsearch.errors import InvalidQuery
 from imgsearch.kinds import NAMES
+from imgsearch.query.dates import parse_time
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Hit,
@@ -193,14 +194,7 @@ def _media(text: str) -> str | None:
 
 
 def _date(text: str | None, option: str) -> float | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        raise InvalidQuery(
-            f"{option} {text!r} is not a date", hint="write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM"
-        ) from None
+    return None if text is None else parse_time(text, option)
 
 
 def _taken(hit: Hit) -> str:

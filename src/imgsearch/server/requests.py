@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from imgsearch.errors import InvalidQuery
+from imgsearch.query.dates import day_seconds
 from imgsearch.query.expression import Query, QueryPart
 from imgsearch.query.grammar import Term, parse_terms
 from imgsearch.server.errors import ApiError
@@ -25,14 +26,9 @@ log = logging.getLogger("imgsearch.server")
 
 
 def seconds(day: dt.date | None) -> float | None:
-    """Local midnight of ``day`` in POSIX seconds (UTC midnight where the platform cannot
-    place the year in its time zones, e.g. 0001-01-01)."""
-    if day is None:
-        return None
-    try:
-        return dt.datetime(day.year, day.month, day.day).timestamp()
-    except (OverflowError, OSError, ValueError):
-        return float((day - dt.date(1970, 1, 1)).days * 86_400)
+    """Local midnight of ``day`` in POSIX seconds, as the command line reads a date
+    (:mod:`imgsearch.query.dates`)."""
+    return None if day is None else day_seconds(day)
 
 
 def filters_of(given: FiltersIn | None) -> Filters:
