@@ -24,5 +24,5 @@ def test_years_the_platform_cannot_place_are_read_as_utc_not_refused() -> None:
 
 @pytest.mark.parametrize("text", ["yesterday", "2024-13-01", "2024-02-30", "", "01/05/2024"])
 def test_what_is_not_a_date_is_refused_naming_the_option(text: str) -> None:
-    with pytest.raises(InvalidQuery, match="--before .* is not a date"):
+    with pytest.raises(InvalidQuery, match=r"--before .* is not a date"):
         parse_time(text, "--before")
