@@ -87,6 +87,9 @@ def test_pdf_pages_through_the_command_line(tmp_path: Path, media: Path) -> None
     assert "catalogue.pdf page 2" in table.stdout
     wrong = imgsearch("search", example, "--index", index, "--media", "films")
     assert wrong.returncode == 2 and "pdf" in wrong.stderr
+    status = json.loads(imgsearch("status", "--index", index, "--json").stdout)
+    assert status["kinds"] == {"image": 1, "pdf": 1} and status["images"] == 2
+    assert "(1 image, 1 pdf;" in imgsearch("status", "--index", index).stdout
 
 
 INDEX_TORTURE = """

@@ -184,6 +184,9 @@ def test_an_items_kind_is_stored_and_the_media_filter_selects_it(store: Store) -
         r.path for r in store.get([h[0] for h in store.nearest(vectors[0], 10)]) if r.is_video
     }
     assert videos == {"/p/clip.mp4"}
+    stats = store.stats()
+    assert dict(stats.kinds) == {"image": 1, "pdf": 1, "video": 1}
+    assert (stats.images, stats.vectors, stats.videos) == (3, 3, 1)
 
 
 def test_deleted_images_disappear_from_search_and_reads(store: Store) -> None:

@@ -47,12 +47,13 @@ def status(
     model = f"{stats.settings.model_id} ({stats.settings.dim}-d)" if stats.settings else "none yet"
     out.print(f"index      {location}", markup=False)
     out.print(f"model      {model}", markup=False)
+    kinds = ", ".join(f"{count} {kind}" for kind, count in stats.kinds.items())
     out.print(
-        f"images     {stats.images} ({stats.videos} of them videos; {stats.vectors} with "
+        f"images     {stats.images} ({kinds or 'none'}; {stats.vectors} with "
         f"vectors, search: {stats.vector_index})"
     )
     out.print(
-        f"regions    {stats.regions} (with video frames); kept up: {_describe(policy)}",
+        f"regions    {stats.regions} (with video frames, PDF pages); kept up: {_describe(policy)}",
         markup=False,
     )
     out.print(

@@ -39,6 +39,7 @@ class IndexStatus:
             "dim": stats.settings.dim if stats.settings else None,
             "images": stats.images,
             "videos": stats.videos,
+            "kinds": dict(stats.kinds),
             "vectors": stats.vectors,
             "failures": stats.failures,
             "bytes_on_disk": stats.bytes_on_disk,

@@ -6,7 +6,7 @@ embedded and the PostgreSQL store read and write exactly these.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -387,6 +387,9 @@ class StoreStats:
     """Regions (objects, patches, video frames) stored with their own vectors."""
     videos: int = 0
     """Of ``images``, how many are videos."""
+    kinds: Mapping[str, int] = field(default_factory=dict)
+    """Of ``images``, how many are of each kind (``image``, ``video``, ``pdf`` …: see
+    :mod:`imgsearch.kinds`); kinds with none are left out."""
 
 
 def record_from_row(row: Sequence[Any], tags: Sequence[str]) -> ImageRecord:

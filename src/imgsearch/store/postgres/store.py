@@ -303,11 +303,13 @@ class PostgresStore:
 
     def stats(self) -> records.StoreStats:
         c = self._collection_id
-        images, vectors, videos = self._rows(
-            "SELECT count(*), count(vector), count(duration) FROM imgsearch_images "
-            "WHERE collection_id = %s",
+        by_kind = self._rows(
+            "SELECT kind, count(*), count(vector) FROM imgsearch_images "
+            "WHERE collection_id = %s GROUP BY kind ORDER BY kind",
             (c,),
-        )[0]
+        )
+        kinds = {str(kind): int(count) for kind, count, _ in by_kind}
+        images, vectors = sum(kinds.values()), sum(int(row[2]) for row in by_kind)
         failures = self._rows(
             "SELECT count(*) FROM imgsearch_failures WHERE collection_id = %s", (c,)
         )[0][0]
@@ -324,8 +326,8 @@ class PostgresStore:
         last_run = core.run_from_row(rows[0] if rows else None)
         mode = "pgvector-hnsw" if vectors >= self._images.graph.threshold else "pgvector-exact"
         return records.StoreStats(
-            int(images), int(vectors), int(failures), int(size), self.settings(), last_run, mode,
-            int(regions), int(videos),
+            images, vectors, int(failures), int(size), self.settings(), last_run, mode,
+            int(regions), kinds.get("video", 0), kinds,
         )  # fmt: skip
 
     # -- searching ---------------------------------------------------------------------

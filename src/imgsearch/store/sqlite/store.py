@@ -281,9 +281,11 @@ class SqliteStore:
             write_text(tx, image_id)
 
     def stats(self) -> records.StoreStats:
-        images, vectors, videos = self._conn.execute(
-            "SELECT count(*), count(vector), count(duration) FROM images"
-        ).fetchone()
+        by_kind = self._conn.execute(
+            "SELECT kind, count(*), count(vector) FROM images GROUP BY kind ORDER BY kind"
+        ).fetchall()
+        kinds = {str(kind): int(count) for kind, count, _ in by_kind}
+        images, vectors = sum(kinds.values()), sum(int(row[2]) for row in by_kind)
         failures = self._conn.execute("SELECT count(*) FROM failures").fetchone()[0]
         regions = self._conn.execute("SELECT count(*) FROM regions").fetchone()[0]
         size = sum(f.stat().st_size for f in self.folder.iterdir() if f.is_file())
@@ -294,8 +296,9 @@ class SqliteStore:
         )
         mode = "hnsw" if vectors >= self._hnsw_threshold else "exact"
         return records.StoreStats(
-            images, vectors, failures, size, self.settings(), last_run, mode, regions, videos
-        )
+            images, vectors, failures, size, self.settings(), last_run, mode, regions,
+            kinds.get("video", 0), kinds,
+        )  # fmt: skip
 
     # -- searching ---------------------------------------------------------------------
 
