@@ -272,16 +272,23 @@ def _page_size(pdf: Any, index: int, name: str, limits: PdfLimits) -> tuple[floa
     return width, height
 
 
+def _page(pdf: Any, index: int, name: str) -> Any:
+    """Page ``index`` of ``pdf``, loaded (caller holds :data:`PDFIUM`), or why it cannot be."""
+    import pypdfium2 as pdfium
+
+    try:
+        return pdf[index]
+    except pdfium.PdfiumError as exc:
+        raise CorruptPdf(f"page {index + 1} cannot be read ({exc})", source=name) from None
+
+
 def _render(pdf: Any, index: int, side: int, name: str, limits: PdfLimits) -> Image.Image:
     """Page ``index`` as RGB, ``side`` px on its long side whatever its size in points."""
     import pypdfium2 as pdfium
 
     with PDFIUM:
         width, height = _page_size(pdf, index, name, limits)
-        try:
-            page = pdf[index]
-        except pdfium.PdfiumError as exc:
-            raise CorruptPdf(f"page {index + 1} cannot be read ({exc})", source=name) from None
+        page = _page(pdf, index, name)
         try:
             bitmap = page.render(scale=side / max(width, height), may_draw_forms=False)
             try:
@@ -302,10 +309,7 @@ def _page_lines(pdf: Any, index: int, most: int, name: str) -> list[TextLine]:
     """Up to ``most`` text lines of page ``index`` (caller holds :data:`PDFIUM`)."""
     import pypdfium2 as pdfium
 
-    try:
-        page = pdf[index]
-    except pdfium.PdfiumError as exc:
-        raise CorruptPdf(f"page {index + 1} cannot be read ({exc})", source=name) from None
+    page = _page(pdf, index, name)
     try:
         top = float(page.get_height())
         text = page.get_textpage()
