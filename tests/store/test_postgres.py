@@ -341,3 +341,25 @@ def test_a_database_from_before_kinds_were_stored_gets_its_videos_kind(postgres_
         ("/v/still.jpg", "image"),
     ]
     reopened.close()
+
+
+def test_text_folded_before_punctuation_was_folded_is_folded_again(postgres_url: str) -> None:
+    """Migration 0016: the stored folded text loses its punctuation."""
+    url = _url(postgres_url, "refold")
+    pg = PostgresStore(url)
+    pg.bind(IndexSettings("m", DIM))
+    line = TextLine("INV-4711 (paid)", Box(1.0, 2.0, 30.0, 8.0), 0.9)
+    [image_id] = pg.write(
+        WriteBatch(
+            images=[ImageWrite(facts("/p/invoice.png", "d1"), unit_vectors(1)[0])],
+            texts=[TextSet([line], "reader-1", "d1", image_index=0)],
+        )
+    )
+    with pg._conn.transaction():  # as 0015 left it
+        pg._conn.execute("UPDATE imgsearch_image_text SET folded = 'lnv-47ll(pald)'")
+        pg._conn.execute("DELETE FROM imgsearch_schema WHERE name = '0016_refold_punctuation'")
+    pg.close()
+    reopened = PostgresStore(url)
+    filters = Filters(contains_text=("inv 4711",))
+    assert [i for i, _ in reopened.nearest(unit_vectors(1)[0], 5, filters)] == [image_id]
+    reopened.close()

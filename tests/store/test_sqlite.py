@@ -12,9 +12,10 @@ import pytest
 from imgsearch.cli.main import cli_hint
 from imgsearch.errors import IndexNotFound, StoreError
 from imgsearch.query.confidence import sample_key
-from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
+from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, TextSet, WriteBatch
 from imgsearch.store.core import SAMPLE_ORDER
 from imgsearch.store.sqlite.migrations import SCHEMA_VERSION
+from imgsearch.types import Box, TextLine
 from tests.store.conftest import DIM, facts, unit_vectors
 
 
@@ -255,4 +256,26 @@ def test_an_index_from_before_kinds_were_stored_gets_its_videos_kind(tmp_path: P
         ("/v/clip.mp4", "video"),
         ("/v/still.jpg", "image"),
     ]
+    reopened.close()
+
+
+def test_text_folded_before_punctuation_was_folded_is_folded_again(tmp_path: Path) -> None:
+    """Migration 0009: the stored folded text loses its punctuation, so that the
+    contains-text filter finds "INV-4711" by "inv 4711" in an index read before."""
+    made = SqliteStore(tmp_path / "index", create=True)
+    made.bind(IndexSettings("test-model", DIM))
+    line = TextLine("INV-4711 (paid)", Box(1.0, 2.0, 30.0, 8.0), 0.9)
+    [image_id] = made.write(
+        WriteBatch(
+            images=[ImageWrite(facts("/p/invoice.png", "d1"), unit_vectors(1)[0])],
+            texts=[TextSet([line], "reader-1", "d1", image_index=0)],
+        )
+    )
+    made.close()
+    with sqlite3.connect(tmp_path / "index" / "index.db") as old:  # as 0008 left it
+        old.execute("UPDATE image_text SET folded = 'lnv-47ll(pald)'")
+        old.execute("DELETE FROM migrations WHERE name = '0009_refold_punctuation'")
+    reopened = SqliteStore(tmp_path / "index")
+    filters = Filters(contains_text=("inv 4711",))
+    assert [i for i, _ in reopened.nearest(unit_vectors(1)[0], 5, filters)] == [image_id]
     reopened.close()

@@ -63,7 +63,8 @@ def search(
         [],
         "--contains-text",
         help="Only pictures whose read text (imgsearch index --ocr) contains TEXT, ignoring "
-        "case, accents and spaces (a part of a word matches too); repeatable: all must appear.",
+        "case, accents, spaces and punctuation (a part of a word matches too); repeatable: all "
+        "must appear.",
     ),
     metadata_weight: float = typer.Option(
         DEFAULT_METADATA_WEIGHT,

@@ -94,7 +94,7 @@ class FiltersIn(BaseModel):
         default_factory=list,
         max_length=MAX_FILTER_VALUES,
         description="Phrases the text read in the picture (OCR) must each contain, ignoring "
-        "case, accents and spaces; pictures without read text never match.",
+        "case, accents, spaces and punctuation; pictures without read text never match.",
     )
 
 

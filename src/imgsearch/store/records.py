@@ -305,8 +305,9 @@ class Filters:
     every kind. Checked against the kinds this imgsearch knows by the query's parser."""
     contains_text: tuple[str, ...] = ()
     """Phrases the text read in the image (OCR) must each contain, compared case-, accent-
-    and space-blind (:func:`imgsearch.store.words.fold_text`): ``inv`` finds "INVOICE",
-    ``bahnhof strasse`` finds "Bahnhofstraße". Images without read text never match."""
+    space- and punctuation-blind (:func:`imgsearch.store.words.fold_text`): ``inv`` finds
+    "INVOICE", ``bahnhof strasse`` finds "Bahnhofstraße", ``inv 4711`` finds "INV-4711".
+    Images without read text never match."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", tuple(format_name(f) for f in self.formats))
@@ -319,7 +320,9 @@ class Filters:
             )
         if any(not fold_text(p) for p in self.contains_text):
             raise InvalidQuery(
-                "a contains-text phrase is empty", hint="give the words the picture must show"
+                "a contains-text phrase has no letters, digits or symbols (spaces and "
+                "punctuation are ignored)",
+                hint="give the words the picture must show",
             )
         if self.media is not None and not (self.media.isascii() and self.media.isalpha()):
             raise InvalidQuery(f"unknown media {self.media!r}", hint="media is a kind of item")

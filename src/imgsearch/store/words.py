@@ -80,11 +80,24 @@ _CONFUSED = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l"})
 
 def fold_text(text: str) -> str:
     """``text`` as the ``contains_text`` filter compares it: compatibility-normalised,
-    accents dropped, case-folded, without whitespace, OCR's usual confusions (0/o, 1/i/l)
-    made one (``Straße 4711`` → ``strasse47ll``)."""
+    accents dropped, case-folded, without whitespace or punctuation (OCR drops and invents
+    both: ``Region-basedsegmentation``, ``INV-4711`` are found by "region based" and
+    "inv 4711"), OCR's usual confusions (0/o, 1/i/l) made one (``Straße 4711`` →
+    ``strasse47ll``). Symbols (``€``, ``+``, ``%``) are kept: they carry meaning."""
     decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return "".join(bare.casefold().split()).translate(_CONFUSED)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c) and not _blank(c))
+    return kept.casefold().translate(_CONFUSED)
+
+
+def _blank(character: str) -> bool:
+    """Whitespace, separators and punctuation: what folding leaves out."""
+    return character.isspace() or unicodedata.category(character)[0] in "PZ"
+
+
+def fold_lines(stored: str | list[dict[str, object]] | None) -> str:
+    """The folded text of stored lines (:func:`lines_to_json`): what a migration writes
+    when folding changes."""
+    return folded_lines(lines_from_json(stored))
 
 
 def folded_lines(lines: Sequence[TextLine]) -> str:

@@ -9,11 +9,32 @@ distribution column (an image's id, :mod:`imgsearch.store.postgres.citus`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from imgsearch.errors import StoreError
+from imgsearch.store.words import fold_lines
 
-MIGRATIONS: list[tuple[str, str]] = [
+
+def _refold_text(connection: Any) -> None:
+    """Fold the read text again (:func:`imgsearch.store.words.fold_text` now leaves out
+    punctuation too)."""
+    rows = connection.execute(
+        "SELECT collection_id, image_id, lines FROM imgsearch_image_text"
+    ).fetchall()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE imgsearch_image_text SET folded = %s "
+            "WHERE collection_id = %s AND image_id = %s",
+            [(fold_lines(lines), collection, image) for collection, image, lines in rows],
+        )
+
+
+Step = str | Callable[[Any], None]
+"""A migration: SQL, or a function run in its transaction (for what SQL cannot compute,
+such as text folded as Python folds it)."""
+
+MIGRATIONS: list[tuple[str, Step]] = [
     (
         "0001_initial",
         """
@@ -237,6 +258,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE imgsearch_images SET kind = 'video' WHERE duration IS NOT NULL;
         """,
     ),
+    # Punctuation is folded like spaces in the contains-text filter ("inv 4711" finds
+    # "INV-4711"): the stored folded text is written again.
+    ("0016_refold_punctuation", _refold_text),
 ]
 
 
@@ -257,5 +281,8 @@ def migrate(connection: Any) -> None:
             )
         for name, sql in MIGRATIONS:
             if name not in applied:
-                connection.execute(sql)
+                if callable(sql):
+                    sql(connection)
+                else:
+                    connection.execute(sql)
                 connection.execute("INSERT INTO imgsearch_schema (name) VALUES (%s)", (name,))

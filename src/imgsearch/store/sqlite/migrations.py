@@ -9,10 +9,27 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 
 from imgsearch.errors import StoreError
+from imgsearch.store.words import fold_lines
 
-MIGRATIONS: list[tuple[str, str]] = [
+
+def _refold_text(connection: sqlite3.Connection) -> None:
+    """Fold the read text again (:func:`imgsearch.store.words.fold_text` now leaves out
+    punctuation too)."""
+    rows = connection.execute("SELECT image_id, lines FROM image_text").fetchall()
+    connection.executemany(
+        "UPDATE image_text SET folded = ? WHERE image_id = ?",
+        [(fold_lines(lines), image_id) for image_id, lines in rows],
+    )
+
+
+Step = str | Callable[[sqlite3.Connection], None]
+"""A migration: SQL statements separated by ``;``, or a function run in its transaction
+(for what SQL cannot compute, such as text folded as Python folds it)."""
+
+MIGRATIONS: list[tuple[str, Step]] = [
     (
         "0001_initial",
         """
@@ -159,6 +176,9 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE images SET kind = 'video' WHERE duration IS NOT NULL;
         """,
     ),
+    # Punctuation is folded like spaces in the contains-text filter ("inv 4711" finds
+    # "INV-4711"): the stored folded text is written again.
+    ("0009_refold_punctuation", _refold_text),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -179,14 +199,17 @@ def migrate(connection: sqlite3.Connection) -> None:
     for name, script in MIGRATIONS:
         if name in applied:
             continue
-        statements = [part.strip() for part in script.split(";") if part.strip()]
         connection.execute("BEGIN IMMEDIATE")
         try:
             if connection.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
                 connection.execute("ROLLBACK")  # another process got there first
                 continue
-            for statement in statements:
-                connection.execute(statement)
+            if callable(script):
+                script(connection)
+            else:
+                for statement in (part.strip() for part in script.split(";")):
+                    if statement:
+                        connection.execute(statement)
             connection.execute(
                 "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, time.time())
             )
