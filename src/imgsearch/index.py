@@ -37,7 +37,6 @@ from imgsearch.query.confidence import Calibration, Confidence
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,
-    Hit,
     Hits,
     Query,
     QueryPart,
@@ -271,9 +270,10 @@ class Index(IndexRegions):
             text_vector=text_vector or self._text_vector,
         )
         words = query_vocabulary(query.parts, self.encoder)
-        return Hits(self.rank(vector, query, readable=words.readable), words)
+        ranked = self.rank(vector, query, readable=words.readable)
+        return Hits(ranked, words, ranked.judgement)
 
-    def rank(self, vector: Vectors, query: Query, *, readable: bool = True) -> list[Hit]:
+    def rank(self, vector: Vectors, query: Query, *, readable: bool = True) -> Hits:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,
         confidence and its cut-off); ``readable=False``: the model could not read a text of
         the query

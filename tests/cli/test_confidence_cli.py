@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,27 @@ def test_words_demo_shapes_never_saw_are_named_and_an_unread_query_finds_only_by
     assert max(confidences) > 0.5 and "never saw the words stars" in plural.stderr
     quiet = imgsearch("search", "--index", str(index), "--json", "yellow star")
     assert "never saw" not in quiet.stderr
+
+
+def test_a_collection_too_small_to_judge_says_so_in_the_table_and_on_stderr(
+    indexed: tuple[Collection, Path], tmp_path: Path
+) -> None:
+    collection, _ = indexed
+    few = tmp_path / "few"
+    few.mkdir()
+    for image in collection.images[:12]:
+        shutil.copy(image.path, few / image.path.name)
+    index = tmp_path / "index"
+    assert imgsearch("index", str(few), "--index", str(index), "-m", "demo-shapes").returncode == 0
+    said = "too few images to judge confidence (12 < 32); no cut applied"
+    table = imgsearch("search", "--index", str(index), "red circle", "--min-confidence", "0.99")
+    assert table.returncode == 0, table.stderr
+    rows = [line for line in table.stdout.splitlines()[1:] if line.strip()[:1].isdigit()]
+    assert len(rows) == 10 and all(" – " in row for row in rows)  # nothing cut, nothing judged
+    assert f"confidence –: {said}" in table.stdout  # the table's footnote explains the dash
+    listed = imgsearch("search", "--index", str(index), "red circle", "--json", "--top", "3")
+    assert listed.returncode == 0 and f"note: {said}" in listed.stderr
+    assert [json.loads(line)["confidence"] for line in listed.stdout.splitlines()] == [None] * 3
+    # a collection large enough says nothing of the kind, in the table or beside it
+    judged = imgsearch("search", "--index", str(indexed[1]), "red circle", "--top", "3")
+    assert "too few" not in judged.stdout + judged.stderr and "–" not in judged.stdout

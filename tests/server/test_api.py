@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from imgsearch import Embedder
+from imgsearch import Embedder, Index
 from imgsearch.demo.collection import Collection, generate_collection
 from imgsearch.types import Box
 from tests.server.conftest import png_bytes
@@ -348,9 +349,34 @@ def test_search_confidence_and_its_cut_off(client: TestClient) -> None:
         )
         assert response.status_code == 200, response.text
         assert response.json()["hits"] == [h for h in uncut if h["confidence"] >= floor]
+        assert response.json()["confidence"] == {"judged": True, "cut": floor, "note": None}
+    texts = {"text": "blue square", "min_confidence": 0.8, "filters": {"contains_text": ["x"]}}
+    filtered = client.post("/v1/search", json=texts).json()["confidence"]
+    assert filtered["cut"] is None and "a text filter is not cut" in filtered["note"]
     for bad in (1.5, "sure", -0.2):
         refused = client.post("/v1/search", json={"text": "x", "min_confidence": bad})
         _error(refused, 422)
+
+
+def test_a_collection_too_small_to_judge_says_so_and_is_not_cut(
+    make_client: Any, shapes: Collection, tmp_path: Path
+) -> None:
+    few = tmp_path / "few"
+    few.mkdir()
+    for image in shapes.images[:12]:
+        shutil.copy(image.path, few / image.path.name)
+    with Index.open(tmp_path / "index", model="demo-shapes") as index:
+        index.update([few])
+    client = make_client(index=tmp_path / "index", roots=[few])
+    answer = client.post("/v1/search", json={"text": "red circle", "min_confidence": 0.99})
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["hits"]) == 10  # nothing cut: 10 asked, 12 there
+    assert {h["confidence"] for h in answer.json()["hits"]} == {None}
+    assert answer.json()["confidence"] == {
+        "judged": False,
+        "cut": None,
+        "note": "too few images to judge confidence (12 < 32); no cut applied",
+    }
 
 
 def test_search_names_the_words_the_model_never_saw(client: TestClient) -> None:

@@ -21,10 +21,12 @@ from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, ope
 from imgsearch.cli.shown import shown
 from imgsearch.errors import InvalidQuery
 from imgsearch.kinds import NAMES
+from imgsearch.query.confidence import Judgement
 from imgsearch.query.dates import parse_time
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Hit,
+    Hits,
     Query,
     QueryPart,
     QueryVocabulary,
@@ -141,6 +143,8 @@ def search(
             )
         )
         _note_unknown(opened.encoder.model_id, hits.vocabulary)
+    if paths_only or as_json:  # the table says it in its footnote
+        _note_judgement(hits.judgement)
     if paths_only:
         terminal = sys.stdout.isatty()  # a pipe gets the exact bytes, as ls does
         sys.stdout.write(
@@ -150,6 +154,12 @@ def search(
         sys.stdout.write("".join(json.dumps(hit_as_dict(hit)) + "\n" for hit in hits))
     else:
         _table(hits)
+
+
+def _note_judgement(judgement: Judgement) -> None:
+    """Say on stderr why hits have no confidence or were not cut, when they were not."""
+    if judgement.note:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(Text(f"note: {judgement.note}"))
 
 
 def _note_unknown(model: str, vocabulary: QueryVocabulary) -> None:
@@ -216,12 +226,13 @@ def _matched(hit: Hit) -> str:
     return f"{region.label or region.source}{where}"
 
 
-def _table(hits: list[Hit]) -> None:
+def _table(hits: Hits) -> None:
     console = Console(highlight=False)
     if not console.is_terminal:  # a pipe or a file: whole lines, not folded at 80 columns
         console = Console(highlight=False, width=1000)
+    note = hits.judgement.note
     if not hits:
-        console.print("no matching images")
+        console.print("no matching images" + (f" ({note})" if note else ""))
         return
     table = Table(box=None, pad_edge=False)
     matched = any(hit.region is not None for hit in hits)
@@ -249,6 +260,10 @@ def _table(hits: list[Hit]) -> None:
             Text(_path(hit)),
         )
     console.print(table)
+    if any(hit.confidence is None for hit in hits):
+        console.print(Text(f"confidence –: {note or 'not computed'}"))
+    elif note:
+        console.print(Text(f"note: {note}"))
 
 
 def _path(hit: Hit) -> str:

@@ -62,6 +62,29 @@ AUTO_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
+class Judgement:
+    """What a query's confidences rest on, which every edge says beside its hits: whether
+    there are any, and the cut applied."""
+
+    judged: bool = True
+    """Whether the hits have a confidence; ``False``: the collection (or the part of it
+    the query searches) is too small to tell what "no match" looks like."""
+    cut: float | None = None
+    """The confidence cut-off applied (``None``: none)."""
+    note: str | None = None
+    """Why there is no confidence or no cut, in words for people (``None``: as asked)."""
+
+    @classmethod
+    def too_few(cls, count: int, things: str) -> Judgement:
+        """No confidence: only ``count`` sample scores of ``things`` (images, boxes)."""
+        return cls(
+            False,
+            None,
+            f"too few {things} to judge confidence ({count} < {MIN_NULL}); no cut applied",
+        )
+
+
+@dataclass(frozen=True)
 class Calibration:
     """The map from a hit's excess over chance to a probability of being a match."""
 

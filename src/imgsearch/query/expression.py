@@ -48,6 +48,7 @@ from imgsearch.kinds import NAMES, PART_SOURCES, kind_of
 from imgsearch.kinds.segments import Segment
 from imgsearch.models.encoder import Encoder, Vectors
 from imgsearch.models.images import ImagePipeline
+from imgsearch.query.confidence import Judgement
 from imgsearch.query.grammar import parse_terms
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
 from imgsearch.store.records import BOX_SOURCES, MAX_FILTER_VALUES
@@ -256,14 +257,19 @@ class QueryVocabulary:
 
 class Hits(list[Hit]):
     """A page of hits, best first, with what the model made of the query's words
-    (``vocabulary``): what every edge shows beside the hits, computed once with them. A
-    list, so code that wants a list of :class:`Hit` has one."""
+    (``vocabulary``) and what their confidences rest on (``judgement``): what every edge
+    shows beside the hits, computed once with them. A list, so code that wants a list of
+    :class:`Hit` has one."""
 
     def __init__(
-        self, hits: Iterable[Hit] = (), vocabulary: QueryVocabulary = QueryVocabulary()
+        self,
+        hits: Iterable[Hit] = (),
+        vocabulary: QueryVocabulary = QueryVocabulary(),
+        judgement: Judgement = Judgement(),
     ) -> None:
         super().__init__(hits)
         self.vocabulary = vocabulary
+        self.judgement = judgement
 
 
 def query_vocabulary(parts: Sequence[QueryPart], encoder: Encoder) -> QueryVocabulary:

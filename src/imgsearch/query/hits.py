@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from imgsearch.kinds import kind_of
+from imgsearch.query.confidence import Judgement
 from imgsearch.query.expression import Hit
 from imgsearch.store.words import line_as_dict
 
@@ -72,3 +73,8 @@ def hit_as_dict(hit: Hit) -> dict[str, Any]:
         "codec": record.codec,
         "segment": None if hit.segment is None else hit.segment.as_dict(),
     }
+
+
+def judgement_as_dict(judgement: Judgement) -> dict[str, Any]:
+    """What a page of hits' confidences rest on, as ``POST /v1/search`` answers it."""
+    return {"judged": judgement.judged, "cut": judgement.cut, "note": judgement.note}

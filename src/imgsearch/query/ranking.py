@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.kinds import PartMatch, kind_of
-from imgsearch.query.confidence import AUTO_CONFIDENCE, Confidence, Null
+from imgsearch.query.confidence import AUTO_CONFIDENCE, Confidence, Judgement, Null
 from imgsearch.query.expression import (
     CANDIDATE_FACTOR,
     METADATA_CANDIDATES,
     Hit,
+    Hits,
     Query,
     metadata_score,
     relevance,
@@ -45,12 +46,17 @@ def rank(
     confidence: Confidence | None = None,
     *,
     readable: bool = True,
-) -> list[Hit]:
+) -> Hits:
     """Run ``query`` (already turned into ``vector``) against ``store``; with
-    ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list.
-    ``readable=False``: the model could not read a text of the query
-    (:func:`imgsearch.query.expression.query_vocabulary`), so every hit's confidence is 0."""
+    ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list (the
+    hits' ``judgement`` says what was done). ``readable=False``: the model could not read
+    a text of the query (:func:`imgsearch.query.expression.query_vocabulary`), so every
+    hit's confidence is 0."""
     judge = _Judge.of(store, vector, query, confidence, readable=readable)
+    return Hits(_ranked(store, vector, query, judge), judgement=judge.judgement)
+
+
+def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Judge) -> list[Hit]:
     wanted = query.offset + query.top
     words = query.words if query.metadata_weight > 0 else ""
     metadata = (
@@ -160,6 +166,7 @@ class _Judge:
     null: Null | None
     floor: float | None
     readable: bool = True
+    judgement: Judgement = field(default_factory=Judgement)
 
     @classmethod
     def of(
@@ -177,11 +184,22 @@ class _Judge:
         # every hit of a contains-text filter shows the words the user asked for: that is
         # evidence enough, whatever the picture's cosine says
         cut = None if query.filters.contains_text else wanted
+        note = None
+        if cut is None and wanted:
+            note = "a text filter is not cut: every hit shows the words asked for"
         if not readable:  # confidence 0: any cut above 0 keeps only hits kept by words
-            return cls(confidence, None, math.inf if cut else None, readable=False)
+            judged = Judgement(True, cut or None, note)
+            return cls(confidence, None, math.inf if cut else None, False, judged)
         null = query_null(store, vector, query, confidence)
+        if null is None:
+            sample = confidence.sample(store, len(vector))
+            if query.objects:
+                too_few = Judgement.too_few(sample.region_population, "boxes")
+            else:
+                too_few = Judgement.too_few(sample.population, "images")
+            return cls(confidence, None, None, judgement=too_few)
         floor = confidence.floor(null, cut) if cut is not None else None
-        return cls(confidence, null, floor)
+        return cls(confidence, null, floor, judgement=Judgement(True, cut or None, note))
 
     def passes(self, cosine: float, words: float = 0.0) -> bool:
         """Whether a hit stays: its cosine reaches the floor, or the query's words match

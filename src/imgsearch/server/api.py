@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from imgsearch.models.catalog import catalog
+from imgsearch.query.hits import judgement_as_dict
 from imgsearch.server import files
 from imgsearch.server.errors import ApiError, error_responses
 from imgsearch.server.outputs import MIME, hit_out, image_out
@@ -67,6 +68,7 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
     return {
         "model": service.model_id,
         "hits": [hit_out(h) for h in hits],
+        "confidence": judgement_as_dict(hits.judgement),
         "expression": [{"term": t.term, "weight": t.weight, "image": t.image} for t in terms],
         "readable": words.readable,
         "unknown_words": list(words.unknown),

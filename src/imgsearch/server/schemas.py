@@ -309,9 +309,27 @@ class TermOut(BaseModel):
     image: bool = Field(description="Whether the term is an image (a URL, fetched).")
 
 
+class JudgementOut(BaseModel):
+    judged: bool = Field(
+        description="Whether the hits have a confidence: false when the collection (or the "
+        "boxes an object search looks at) is too small to tell what no match looks like "
+        "(fewer than 32); every hit's confidence is then null and no cut is applied."
+    )
+    cut: float | None = Field(
+        description="The confidence cut-off applied (min_confidence; null: none)."
+    )
+    note: str | None = Field(
+        description="Why there is no confidence or no cut, in words for people (e.g. 'too "
+        "few images to judge confidence (25 < 32); no cut applied'); null when as asked."
+    )
+
+
 class SearchOut(BaseModel):
     model: str
     hits: list[HitOut]
+    confidence: JudgementOut = Field(
+        description="What the hits' confidences rest on (docs/relevance.md)."
+    )
     expression: list[TermOut] = Field(
         description="The parts `q` was read as, in order (negative weight: after a minus); "
         "empty without `q`. `imgsearch search` reads the same words the same way."

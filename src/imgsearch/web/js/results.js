@@ -132,21 +132,26 @@ export class Results {
     if (this.current === current && !current.exhausted && this.nearEnd()) this.loadMore();
   }
 
-  // What was found; with the confidence cut, what it left out is one click away.
+  // What was found; with the confidence cut, what it left out is one click away. The
+  // server says whether a cut was applied at all (none in a collection too small to judge
+  // confidence, none under a text filter) and why not: the page repeats it, never a claim
+  // of "likely real matches" that was not tested.
   tell(current, body, answer, objects) {
-    const cut = body.min_confidence !== undefined;
+    const judgement = answer.confidence || { judged: true, cut: body.min_confidence ?? null, note: null };
+    const cut = body.min_confidence !== undefined && judgement.cut != null;
     const weaker = cut && current.exhausted ? { label: "Show weaker matches too", run: this.onWeaker } : null;
     const unknown = vocabularyNote(answer);
+    const note = judgement.note ? ` (${judgement.note})` : "";
     if (current.hits.length === 0 && cut) {
       say(`${unknown}Nothing here is likely a real match.`, { action: weaker });
     } else if (current.hits.length === 0) {
-      say(`${unknown}No images match. Try other words, fewer filters, or check the index panel.`);
+      say(`${unknown}No images match${note}. Try other words, fewer filters, or check the index panel.`);
     } else {
       const more = current.exhausted ? "" : "+";
       const things = objects ? "boxes" : "images";
-      const level = body.min_confidence === "auto" ? AUTO_CONFIDENCE : body.min_confidence;
+      const level = judgement.cut === "auto" ? AUTO_CONFIDENCE : judgement.cut;
       const likely = cut ? ` likely real matches (confidence ≥ ${Number(level).toFixed(2)})` : "";
-      say(`${unknown}${current.hits.length}${more} ${things}${likely}, best first · model ${answer.model}`, { action: weaker });
+      say(`${unknown}${current.hits.length}${more} ${things}${likely}, best first${note} · model ${answer.model}`, { action: weaker });
     }
   }
 
