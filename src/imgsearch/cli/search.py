@@ -143,7 +143,7 @@ def search(
             )
         )
         _note_unknown(opened.encoder.model_id, hits.vocabulary)
-    if paths_only or as_json:  # the table says it in its footnote
+    if (paths_only or as_json) and min_confidence is not None:  # a table says it below
         _note_judgement(hits.judgement)
     if paths_only:
         terminal = sys.stdout.isatty()  # a pipe gets the exact bytes, as ls does
@@ -157,7 +157,8 @@ def search(
 
 
 def _note_judgement(judgement: Judgement) -> None:
-    """Say on stderr why hits have no confidence or were not cut, when they were not."""
+    """Say on stderr why the cut-off asked for was not applied (too few images to judge,
+    a text filter)."""
     if judgement.note:
         Console(stderr=True, highlight=False, soft_wrap=True).print(Text(f"note: {judgement.note}"))
 
