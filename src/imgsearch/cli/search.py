@@ -231,10 +231,10 @@ def _table(hits: Hits) -> None:
     console = Console(highlight=False)
     if not console.is_terminal:  # a pipe or a file: whole lines, not folded at 80 columns
         console = Console(highlight=False, width=1000)
-    note = hits.judgement.note
     if not hits:
-        console.print("no matching images" + (f" ({note})" if note else ""))
+        console.print("no matching images")
         return
+    note = hits.judgement.note
     table = Table(box=None, pad_edge=False)
     matched = any(hit.region is not None for hit in hits)
     for column in ("#", "relevance", "cosine", "confidence", "meta", "size", "taken"):
