@@ -35,6 +35,7 @@ sys.path[:0] = [p for p in sys.path if p.endswith("site-packages")]  # bench/htt
 
 from imgsearch.demo.shapes import COLOURS, SHAPES  # noqa: E402
 from imgsearch.index import Index  # noqa: E402
+from imgsearch.query.calibration import Evidence  # noqa: E402
 from imgsearch.query.confidence import AUTO_CONFIDENCE  # noqa: E402
 from imgsearch.store import StoredFile  # noqa: E402
 
@@ -82,10 +83,9 @@ def main() -> None:
                     score, matched = _best(vector, whole, crops, owners, regions_only=bool(sources))
                     null = confidence.null(store, vector, sources=sources)
                     assert null is not None
-                    keep = (
-                        confidence.calibration.probability(null.excess(score.astype(np.float64)))
-                        >= AUTO_CONFIDENCE
-                    )
+                    cosine = score.astype(np.float64)
+                    evidence = Evidence.of(null.excess(cosine), cosine)
+                    keep = confidence.calibration.probability("text", evidence) >= AUTO_CONFIDENCE
                     if rule.startswith("…"):
                         others = np.delete(matched @ texts.T, n, axis=1).max(axis=1)
                         keep &= score >= others

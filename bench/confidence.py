@@ -1,117 +1,112 @@
-"""Confidence, measured: is it comparable across queries where raw cosine is not?
+"""Confidence on held-out collections: does a query for what the collection lacks come back
+empty at the default cut-off, and do present concepts keep their matches?
 
-Two generated demo collections (``--images`` each; seeds ``--fit-seed`` and
-``--seed``, neither one the shipped model was trained on) are indexed with the shipped
-``demo-shapes`` model and their COCO annotations imported (each object a region). On
-each: 36 text queries (every colour + shape) and ``--regions`` region queries (a box
-around one object of a multi-object image; the source image left out). Every
-(query, image) pair is scored. A calibration is refitted on the fit collection; both it
-and the shipped one are judged on the other collection:
+Collections generated as a user generates them (``imgsearch demo generate --leave-out``),
+with seeds disjoint from the calibration's (``bench/calibrate.py``: 202, 203), each without
+a colour, a shape and five colour + shape combinations. Each is indexed with
+``demo-shapes`` twice: as a folder (whole pictures) and with its COCO boxes imported
+(object regions). Its ``queries.jsonl`` (text for every colour + shape, colour and shape
+alone, example images, boxes) runs through the index's own search with the shipped
+calibration (``imgsearch evaluate``), at the default cut-off (0.5):
 
-- pooled ROC-AUC over all pairs of all queries: raw cosine vs confidence;
-- expected calibration error (10 bins); precision / recall at confidence 0.5, pooled
-  and as means over queries;
-- the same with regions only (``sources=annotation``, no whole-image vectors).
+- absent colour or shape: text queries naming a left-out colour or shape, share with no hit;
+- absent combination: text queries for a left-out combination whose colour and shape are
+  both in the collection, share with no hit (the binding limit of whole-picture vectors:
+  see docs/relevance.md);
+- present: mean precision and recall at the cut of text and box ("region") queries,
+  pooled ROC-AUC of raw cosine and of confidence;
+- ECE after ``imgsearch evaluate queries-fit.jsonl --fit-calibration`` (a disjoint file).
 
-    python bench/confidence.py [--images 3000] [--regions 60] [--seed 101] [--fit-seed 202]
+    python bench/confidence.py [--images 1500] [--dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from imgsearch import Index, Query, QueryPart
+import _paths  # noqa: F401  (first: see bench/_paths.py)
+from imgsearch import Index
 from imgsearch.demo.collection import ANNOTATIONS, generate_collection
-from imgsearch.demo.shapes import COLOURS, SHAPES
-from imgsearch.metrics import calibration_error, roc_auc
-from imgsearch.query.confidence import Calibration, calibration_for, fit_calibration
-from imgsearch.query.expression import encode_query
-from imgsearch.types import Box
+from imgsearch.demo.queries import EVALUATE, FIT, write_query_files
+from imgsearch.evaluation import Evaluation, evaluate
 
-Pairs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # cosine, excess, relevant, query
-
-
-def pairs(folder: Path, images: int, seed: int, regions: int, sources: tuple[str, ...]) -> Pairs:
-    collection = generate_collection(folder / f"shapes-{seed}", images, seed)
-    index = Index.open(folder / f"index-{seed}", model="demo-shapes")
-    if index.store.stats().vectors == 0:
-        index.update([collection.root])
-        index.import_annotations(collection.root / ANNOTATIONS, [collection.root])
-    labels = collection.by_path()
-    rng = random.Random(seed)
-    queries = [(QueryPart(text=f"{c} {s}"), f"{c} {s}", None) for c in COLOURS for s in SHAPES]
-    multi = [image for image in collection.images if len(image.objects) > 1]
-    for image in rng.sample(multi, regions):
-        target = rng.choice(image.objects)
-        part = QueryPart(image=str(image.path), box=Box(*target.box))
-        queries.append((part, target.name, str(image.path)))
-    confidence = index.confidence
-    assert confidence is not None
-    cosines, excess, relevant, owner = [], [], [], []
-    for number, (part, name, source) in enumerate(queries):
-        query = Query((part,), top=images, metadata_weight=0.0, exact=True, sources=sources)
-        null = confidence.null(
-            index.store, encode_query([part], index.images, index.store), sources=sources
-        )
-        assert null is not None
-        for hit in index.search(query):
-            if hit.image.path != source:
-                cosines.append(hit.cosine)
-                excess.append(float(null.excess([hit.cosine])[0]))
-                relevant.append(labels[hit.image.path].contains(name))
-                owner.append(number)
-    index.close()
-    return np.array(cosines), np.array(excess), np.array(relevant), np.array(owner)
+HELD_OUT = {
+    101: ("purple", "star", "red circle", "green square", "blue triangle", "orange cross",
+          "yellow hexagon"),
+    102: ("yellow", "square", "red hexagon", "blue star", "green triangle", "purple circle",
+          "orange circle"),
+}  # fmt: skip
 
 
-def report(label: str, data: Pairs, calibration: Calibration) -> None:
-    cosine, excess, relevant, owner = data
-    confidence = calibration.probability(excess)
-    chosen = confidence >= 0.5
-    per_query = [
-        (relevant[(owner == q) & chosen].mean() if (chosen & (owner == q)).any() else 1.0,
-         chosen[(owner == q) & relevant].mean())
-        for q in np.unique(owner)
-    ]  # fmt: skip
-    precision, recall = np.mean(per_query, axis=0)
-    print(
-        f"| {label} | {roc_auc(relevant, cosine):.4f} | {roc_auc(relevant, confidence):.4f} "
-        f"| {calibration_error(relevant, confidence):.4f} "
-        f"| {relevant[chosen].mean():.3f} / {chosen[relevant].mean():.3f} "
-        f"| {precision:.3f} / {recall:.3f} |"
-    )
+def _share(values: list[bool]) -> str:
+    return f"{sum(values)}/{len(values)} = {sum(values) / len(values):.0%}" if values else "—"
+
+
+def absent_rows(result: Evaluation, left_out: tuple[str, ...]) -> tuple[list[bool], list[bool]]:
+    """Whether each no-answer text query kept nothing: those naming a left-out colour or
+    shape, and those for a left-out combination of a present colour and shape."""
+    alone = {name for name in left_out if " " not in name}
+    single, combined = [], []
+    for query in result.queries:
+        if query.kind != "text" or query.relevant or query.kept is None:
+            continue
+        words = set(query.name.removeprefix("text: ").split())
+        (single if words & alone else combined).append(query.kept == 0)
+    return single, combined
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--images", type=int, default=3000)
-    parser.add_argument("--regions", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=101)
-    parser.add_argument("--fit-seed", type=int, default=202)
-    parser.add_argument("--dir", type=Path, default=None, help="Keep collections here.")
+    parser.add_argument("--images", type=int, default=1500)
+    parser.add_argument("--dir", type=Path, default=None, help="Keep the collections here.")
     args = parser.parse_args()
+    print(
+        "| collection | index | absent colour or shape: no hit | absent combination: no hit "
+        "| text P / R | region P / R | AUC cosine → confidence | ECE after refit |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
-        folder = args.dir or Path(scratch)
-        shipped = calibration_for("demo-shapes")
-        print(f"demo-shapes, {args.images} images per collection; shipped: {shipped.as_dict()}")
-        print(
-            "| matching / calibration | AUC cosine | AUC confidence | ECE "
-            "| pooled P / R at 0.5 | mean P / R at 0.5 |"
-        )
-        print("|---|---|---|---|---|---|")
-        for sources in ((), ("annotation",)):
-            fit = pairs(folder, args.images, args.fit_seed, args.regions, sources)
-            held = pairs(folder, args.images, args.seed, args.regions, sources)
-            refit = fit_calibration(fit[1], fit[2], f"seed {args.fit_seed}")
-            kind = "regions only" if sources else "whole + regions"
-            if not sources:
-                report(f"{kind} / shipped", held, shipped)
-            report(f"{kind} / refit ({refit.slope:.2f}, {refit.intercept:.2f})", held, refit)
+        folder = (args.dir or Path(scratch)).resolve()
+        for seed, left_out in HELD_OUT.items():
+            collection = generate_collection(
+                folder / f"held-{seed}", args.images, seed, leave_out=left_out
+            )
+            write_query_files(collection)
+            for boxed in (False, True):
+                path = folder / f"{'boxed' if boxed else 'plain'}-{seed}"
+                with Index.open(path, model="demo-shapes") as index:
+                    if index.store.settings() is None:
+                        index.update([collection.root])
+                        if boxed:
+                            index.import_annotations(
+                                collection.root / ANNOTATIONS, [collection.root]
+                            )
+                    result = evaluate(index, collection.root / EVALUATE)
+                refit = path.with_name(path.name + "-refit")
+                shutil.rmtree(refit, ignore_errors=True)
+                shutil.copytree(path, refit)
+                with Index.open(refit) as index:
+                    evaluate(index, collection.root / FIT, fit=True)
+                    after = evaluate(index, collection.root / EVALUATE)
+                single, combined = absent_rows(result, left_out)
+                text, region = result.by_kind["text"], result.by_kind.get("region")
+                overall = result.overall
+                print(
+                    f"| seed {seed} | {'with object boxes' if boxed else 'whole pictures'} "
+                    f"| {_share(single)} | {_share(combined)} "
+                    f"| {text.precision_at_cut or 0:.3f} / {text.recall_at_cut or 0:.3f} "
+                    + (
+                        f"| {region.precision_at_cut or 0:.3f} / {region.recall_at_cut or 0:.3f} "
+                        if region
+                        else "| — "
+                    )
+                    + f"| {overall.auc_cosine or 0:.3f} → {overall.auc_confidence or 0:.3f} "
+                    f"| {after.overall.ece or 0:.4f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

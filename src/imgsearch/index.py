@@ -33,7 +33,8 @@ from imgsearch.models.images import ImagePipeline
 from imgsearch.models.registry import load_encoder
 from imgsearch.models.settings import ModelSettings
 from imgsearch.query.calibrated import IndexConfidence
-from imgsearch.query.confidence import Calibration, Confidence
+from imgsearch.query.calibration import Calibration
+from imgsearch.query.confidence import Confidence
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     DEFAULT_TOP,

@@ -96,15 +96,27 @@ def test_left_out_combinations_are_in_no_image_and_the_rest_stays(tmp_path: Path
         generate_collection(tmp_path / "x", 5, leave_out=["pink circle"])
 
 
+def test_a_colour_or_a_shape_left_out_is_in_no_image(tmp_path: Path) -> None:
+    left = generate_collection(tmp_path / "left", 60, seed=3, leave_out=["purple", "star"])
+    objects = [o for image in left.images for o in image.objects]
+    assert objects and not [o for o in objects if o.colour == "purple" or o.shape == "star"]
+    recorded = json.loads((tmp_path / "left" / ANNOTATIONS).read_text())["info"]["left_out"]
+    assert len(recorded) == 11 and "purple star" in recorded and "red star" in recorded
+
+
 def test_the_cli_writes_query_files_with_no_answer_for_what_was_left_out(tmp_path: Path) -> None:
     from tests.cli.test_cli import imgsearch
 
     done = imgsearch(
-        "demo", "generate", str(tmp_path), "--count", "40", "--leave-out", "green square"
-    )
+        "demo", "generate", str(tmp_path), "--count", "40",
+        "--leave-out", "green square", "--leave-out", "purple", "--leave-out", "star",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in (tmp_path / "queries.jsonl").read_text().splitlines()]
     by_id = {line["id"]: line for line in lines if line["id"].startswith("text")}
-    assert len(by_id) == 36 and by_id["text: green square"]["relevant"] == []
+    assert len(by_id) == 36 + 6 + 6  # every colour + shape, every colour, every shape
+    absent = {"green square", "purple", "star", "purple circle", "red star"}
+    assert all(by_id[f"text: {name}"]["relevant"] == [] for name in absent)
+    assert by_id["text: red"]["relevant"] and by_id["text: green circle"]["relevant"]
     assert all((tmp_path / p).is_file() for line in lines for p in line["relevant"])
     assert (tmp_path / "queries-fit.jsonl").is_file()

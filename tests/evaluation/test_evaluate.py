@@ -14,7 +14,7 @@ from imgsearch.evaluation.judge import judge
 from imgsearch.evaluation.queries import read_queries
 from imgsearch.models.settings import ModelSettings
 from imgsearch.models.vocabulary import Vocabulary
-from imgsearch.query.confidence import Calibration
+from imgsearch.query.calibration import Calibration, Platt
 from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from tests.fakes import DIM, HashEncoder, _word_vector
 from tests.store.conftest import facts
@@ -141,10 +141,11 @@ def test_fitting_stores_the_calibration_with_the_index(index: Index, tmp_path: P
     assert index.calibration == shipped
     index.set_calibration(None)
     assert index.calibration == shipped
-    index.set_calibration(Calibration(2.0, -1.0, "by hand"))
+    by_hand = Calibration(Platt({"excess": 2.0}, -1.0), "by hand")
+    index.set_calibration(by_hand)
     again = Index(index.store)
-    assert again.calibration == Calibration(2.0, -1.0, "by hand")
-    assert again.confidence is not None and again.confidence.calibration.slope == 2.0
+    assert again.calibration == by_hand
+    assert again.confidence is not None and again.confidence.calibration == by_hand
 
 
 def test_a_query_the_model_cannot_read_is_reported_not_measured(

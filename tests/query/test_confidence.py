@@ -8,15 +8,8 @@ import numpy as np
 import pytest
 
 from imgsearch.errors import InvalidQuery
-from imgsearch.query.confidence import (
-    PRIOR,
-    Calibration,
-    Confidence,
-    Null,
-    calibration_for,
-    expected_max,
-    fit_calibration,
-)
+from imgsearch.query.calibration import PRIOR, Calibration, Platt
+from imgsearch.query.confidence import Confidence, expected_max
 from imgsearch.query.expression import Query, QueryPart
 from imgsearch.query.ranking import rank
 from imgsearch.store import Filters, ImageWrite, IndexSettings, SqliteStore, WriteBatch
@@ -69,27 +62,6 @@ def test_expected_max_is_the_typical_largest_of_n_unrelated_scores() -> None:
     maxima = rng.standard_normal((400, 5000)).max(axis=1)
     assert abs(np.median(maxima) - expected_max(5000)) < 0.3
     assert expected_max(1) == 0.0
-
-
-def test_fitting_recovers_a_known_calibration() -> None:
-    rng = np.random.default_rng(5)
-    excess = rng.normal(-2, 1.5, 40_000)
-    truth = Calibration(3.0, 1.5, "truth")
-    relevant = rng.random(len(excess)) < truth.probability(excess)
-    fitted = fit_calibration(excess, relevant, "sampled")
-    assert fitted.slope == pytest.approx(3.0, rel=0.08)
-    assert fitted.intercept == pytest.approx(1.5, rel=0.12)
-    assert fitted.excess_for(0.5) == pytest.approx(-1.5 / 3.0, abs=0.05)
-    with pytest.raises(ValueError, match="both relevant and irrelevant"):
-        fit_calibration(excess[:10], np.zeros(10, bool), "none")
-
-
-def test_null_excess_and_floor_invert_each_other() -> None:
-    null = Null(0.2, 0.05, 10_000)
-    floor = null.cosine_at(-0.5)
-    assert null.excess([floor])[0] == pytest.approx(-0.5)
-    assert calibration_for("demo-shapes").fitted_on.startswith("demo-shapes")
-    assert calibration_for("openai/clip-vit-base-patch32") is PRIOR
 
 
 def test_auto_cut_keeps_the_real_matches_and_returns_nothing_for_an_absent_query(
@@ -241,3 +213,28 @@ def test_a_query_the_model_cannot_read_has_confidence_zero_and_only_its_words_su
         == 50
     )
     store.close()
+
+
+def test_an_anchored_calibration_empties_a_query_whose_best_hits_are_unlike_any_true_match(
+    tmp_path: Path,
+) -> None:
+    """Hits far above this query's null but at a cosine the model's true matches never
+    have: relative evidence alone calls them sure, the anchor does not."""
+    store, target = _collection(tmp_path)
+    rng = np.random.default_rng(11)
+    other = rng.standard_normal(DIM)
+    other -= (other @ target) * target
+    weaker = _unit(0.8 * target + 0.6 * _unit(other))  # the planted images at cosine ~0.7
+    relative = Calibration(Platt({"excess": 4.0}, 4.0), "relative only")
+    anchored = Calibration(
+        relative.fallback,
+        "anchored",
+        {"text/image": Platt({"excess": 1.0, "cosine": 100.0}, -83.0)},  # even odds near 0.83
+    )
+    query = _query(top=100, min_confidence="auto")
+    assert len(rank(store, weaker, query, Confidence(relative))) >= PLANTED - 3
+    assert rank(store, weaker, query, Confidence(anchored)) == []
+    found = rank(store, target, query, Confidence(anchored))  # true matches: still found
+    assert len(found) >= PLANTED - 3 and all(
+        h.image.path.split("/")[2].startswith("match") for h in found
+    )

@@ -167,8 +167,8 @@ def generate(
     leave_out: list[str] = typer.Option(
         [],
         "--leave-out",
-        help="A colour + shape no image shows (e.g. 'red circle'); repeatable. Its queries "
-        "should then find nothing.",
+        help="What no image shows: a colour + shape ('red circle'), a colour ('purple') or a "
+        "shape ('star'); repeatable. Its queries should then find nothing.",
     ),
 ) -> None:
     """Write a labelled collection of shape images (JPEG and PNG, COCO-style annotations.json)

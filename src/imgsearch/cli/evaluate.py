@@ -213,23 +213,22 @@ def _print(results: list[tuple[str, Evaluation]], diagram: Path | None) -> None:
         for name, result in results:
             used = result.calibration
             console.print(
-                f"{name}: confidence calibration {used.slope:.3g}, {used.intercept:.3g} "
-                f"({used.fitted_on})",
+                f"{name}: confidence calibration ({used.fitted_on}): {'; '.join(used.describe())}",
                 markup=False,
             )
         return
     result = first
     used = result.calibration
     console.print(
-        f"cut-off: confidence ≥ {result.cut}; calibration: slope {used.slope:.3g}, intercept "
-        f"{used.intercept:.3g} ({used.fitted_on})",
+        f"cut-off: confidence ≥ {result.cut}; calibration ({used.fitted_on}), logit = "
+        f"{'; '.join(used.describe())}",
         markup=False,
     )
     if result.fitted is not None:
         console.print(
-            f"fitted and stored with the index: slope {result.fitted.slope:.3g}, intercept "
-            f"{result.fitted.intercept:.3g}; its numbers above are on the queries it was fitted "
-            "on — measure it with another query file",
+            f"fitted and stored with the index: {'; '.join(result.fitted.describe())}; its "
+            "numbers above are on the queries it was fitted on — measure it with another "
+            "query file",
             markup=False,
         )
     if diagram is not None:

@@ -63,11 +63,9 @@ def status(
         markup=False,
     )
     if calibration is not None:
-        out.print(
-            f"confidence slope {calibration.slope:.3g}, intercept {calibration.intercept:.3g} "
-            f"({calibration.fitted_on})",
-            markup=False,
-        )
+        out.print(f"confidence {calibration.fitted_on}", markup=False)
+        for line in calibration.describe():
+            out.print(f"           logit {line}", markup=False)
     out.print(
         f"daemon     answering searches at {daemon}"
         if daemon

@@ -82,6 +82,20 @@ def scene_for(
             return scene
 
 
+def expand_left_out(names: Collection_[str]) -> list[str]:
+    """Colour + shape combinations for ``names``: a colour stands for it with every
+    shape, a shape for it in every colour (sorted, each once)."""
+    combinations = set()
+    for name in names:
+        if name in COLOURS:
+            combinations |= {f"{name} {shape}" for shape in SHAPES}
+        elif name in SHAPES:
+            combinations |= {f"{colour} {name}" for colour in COLOURS}
+        else:
+            combinations.add(name)
+    return sorted(combinations)
+
+
 def file_name(index: int, scene: Scene) -> str:
     stem = "scene" if scene.clutter else "shape"
     return f"{stem}-{index:05d}.{'jpg' if scene.format == 'jpeg' else 'png'}"
@@ -97,14 +111,14 @@ def generate_collection(
     on_image: Callable[[int], None] | None = None,
 ) -> Collection:
     """Write (or complete) a collection of ``count`` images; return its labels.
-    ``leave_out``: colour + shape combinations ("red circle") no image shows (for
-    queries that should find nothing)."""
+    ``leave_out``: colour + shape combinations ("red circle"), colours ("purple") or
+    shapes ("star") no image shows (for queries that should find nothing)."""
     if count < 1:
         raise InputError(f"--count must be at least 1, not {count}")
     if mode not in MODES:
         raise InputError(f"unknown collection mode {mode!r}", hint="use shapes or scenes")
     known = {f"{colour} {shape}" for colour in COLOURS for shape in SHAPES}
-    left_out = frozenset(leave_out)
+    left_out = frozenset(expand_left_out(leave_out))
     if left_out - known:
         raise InputError(
             f"unknown colour + shape {sorted(left_out - known)[0]!r}",

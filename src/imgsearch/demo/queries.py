@@ -3,7 +3,8 @@
 Two disjoint files: ``queries.jsonl`` to measure with and ``queries-fit.jsonl`` to fit a
 calibration on (``imgsearch evaluate --fit-calibration``). Each has a text query per
 colour + shape (phrased differently in the two files: "red circle" and "a photo of a
-red circle"), example-image queries (an image with one object) and region queries (a
+red circle"), per colour and per shape alone ("purple", "an image with purple"),
+example-image queries (an image with one object) and region queries (a
 box around one object of a busy image; the two files use different images). A hit is
 relevant when its image shows the query's colour + shape (from the collection's
 labels); a combination the collection was generated without has no relevant image,
@@ -23,6 +24,8 @@ from imgsearch.demo.shapes import COLOURS, SHAPES
 EVALUATE = "queries.jsonl"
 FIT = "queries-fit.jsonl"
 PHRASINGS = {EVALUATE: "{name}", FIT: "a photo of a {name}"}
+ALONE = {EVALUATE: "{name}", FIT: "an image with {name}"}
+"""How a colour or a shape alone is asked for ("purple"; "an image with star")."""
 DEFAULT_IMAGE_QUERIES = 20
 DEFAULT_REGION_QUERIES = 60
 
@@ -41,7 +44,8 @@ def write_query_files(
     rng.shuffle(busy)
     written = []
     for number, file in enumerate((EVALUATE, FIT)):
-        lines = [_text(collection, PHRASINGS[file], c, s) for c in COLOURS for s in SHAPES]
+        lines = [_text(collection, PHRASINGS[file], f"{c} {s}") for c in COLOURS for s in SHAPES]
+        lines += [_text(collection, ALONE[file], name) for name in (*COLOURS, *SHAPES)]
         for image in singles[number::2][:images]:
             lines.append(_example(collection, image))
         for image in busy[number::2][:regions]:
@@ -62,8 +66,7 @@ def _relevant(collection: Collection, name: str, leave: LabeledImage | None = No
     ]
 
 
-def _text(collection: Collection, phrasing: str, colour: str, shape: str) -> dict[str, Any]:
-    name = f"{colour} {shape}"
+def _text(collection: Collection, phrasing: str, name: str) -> dict[str, Any]:
     return {
         "id": f"text: {name}",
         "text": phrasing.format(name=name),

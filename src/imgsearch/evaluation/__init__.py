@@ -43,7 +43,8 @@ from imgsearch.evaluation.summary import (
 )
 from imgsearch.index import Index
 from imgsearch.metrics import ReliabilityBin
-from imgsearch.query.confidence import AUTO_CONFIDENCE, Calibration
+from imgsearch.query.calibration import Calibration
+from imgsearch.query.confidence import AUTO_CONFIDENCE
 from imgsearch.query.expression import DEFAULT_METADATA_WEIGHT
 
 __all__ = [
@@ -158,6 +159,8 @@ def evaluate(
     if not fit:
         return result
     when = time.strftime("%Y-%m-%d")
-    fitted = refit(judged, f"{len(judged)} labelled queries of {Path(queries.path).name}, {when}")
+    fitted = refit(
+        judged, f"{len(judged)} labelled queries of {Path(queries.path).name}, {when}", calibration
+    )
     index.set_calibration(fitted)
     return replace(result, fitted=fitted, fitted_overall=summarise(judged, fitted, cut))

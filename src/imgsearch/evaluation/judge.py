@@ -18,12 +18,14 @@ from numpy.typing import NDArray
 from imgsearch.errors import ImgsearchError
 from imgsearch.evaluation.queries import LabelledQuery, LineProblem, Relevance
 from imgsearch.index import Index
+from imgsearch.query.calibration import Calibration, Evidence
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Query,
     encode_query,
     query_vocabulary,
 )
+from imgsearch.query.matching import object_cosines
 from imgsearch.query.ranking import query_null
 
 DEFAULT_DEPTH = 10_000
@@ -34,7 +36,8 @@ LABEL_PAGE = 10_000
 @dataclass(frozen=True)
 class Judged:
     """One query's ranking, judged: per hit (best first, one per image) whether it is
-    relevant, its cosine and its excess over chance (NaN: no confidence for it)."""
+    relevant, its cosine, its excess over chance (NaN: no confidence for it) and its
+    picture's best object-box cosine (NaN: no boxes) — the evidence of its confidence."""
 
     query: LabelledQuery
     relevant_total: int
@@ -42,6 +45,17 @@ class Judged:
     cosine: NDArray[np.float32]
     excess: NDArray[np.float64]
     unranked_irrelevant: int
+    modality: str = "text"
+    """The query's kind for its calibration (``text``, ``image``, ``mix``)."""
+    objects: NDArray[np.float64] | None = None
+
+    @property
+    def evidence(self) -> Evidence:
+        return Evidence.of(self.excess, self.cosine, self.objects)
+
+    def confidences(self, calibration: Calibration) -> NDArray[np.float64]:
+        """Each hit's confidence under ``calibration``."""
+        return calibration.probability(self.modality, self.evidence)
 
     @property
     def unranked_relevant(self) -> int:
@@ -146,6 +160,7 @@ def _judge_one(
     confidence = index.confidence
     null = query_null(index.store, vector, query, confidence) if confidence else None
     excess = null.excess(cosines) if null else np.full(len(cosines), np.nan)
+    boxes = object_cosines(index.store, vector, ids, sources=query.sources)
     ranked = np.array([i in relevant for i in ids], bool)
     return Judged(
         query=labelled,
@@ -154,4 +169,6 @@ def _judge_one(
         cosine=np.asarray(cosines, np.float32),
         excess=excess,
         unranked_irrelevant=population - len(ids) - (len(relevant) - int(ranked.sum())),
+        modality=query.modality,
+        objects=np.array([boxes.get(i, np.nan) for i in ids], np.float64),
     )

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from imgsearch.evaluation.judge import Judged
 from imgsearch.metrics import (
@@ -27,7 +28,7 @@ from imgsearch.metrics import (
     reliability,
     roc_auc,
 )
-from imgsearch.query.confidence import Calibration, fit_calibration
+from imgsearch.query.calibration import Calibration, Evidence, fit_calibration, key
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def summarise(judged: Sequence[Judged], calibration: Calibration, cut: float) ->
     def mean(values: list[float]) -> float | None:
         return float(np.mean(values)) if values else None
 
-    kept = {id(j): calibration.probability(j.excess) >= cut for j in confident}
+    kept = {id(j): j.confidences(calibration) >= cut for j in confident}
     precisions = [
         float(j.ranked[kept[id(j)]].mean()) for j in answered if j.confident and kept[id(j)].any()
     ]
@@ -92,7 +93,7 @@ def _pooled(judged: Sequence[Judged], calibration: Calibration) -> dict[str, flo
         return {"auc_cosine": None, "auc_confidence": None, "ece": None}
     relevant = np.concatenate([j.ranked for j in judged])
     cosine = np.concatenate([j.cosine for j in judged])
-    confidence = calibration.probability(np.concatenate([j.excess for j in judged]))
+    confidence = np.concatenate([j.confidences(calibration) for j in judged])
     unranked = {
         "unranked_relevant": sum(j.unranked_relevant for j in judged),
         "unranked_irrelevant": sum(j.unranked_irrelevant for j in judged),
@@ -114,23 +115,34 @@ def reliability_of(judged: Sequence[Judged], calibration: Calibration) -> list[R
         return reliability([], [])
     return reliability(
         np.concatenate([j.ranked for j in confident]),
-        calibration.probability(np.concatenate([j.excess for j in confident])),
+        np.concatenate([j.confidences(calibration) for j in confident]),
         unranked_relevant=sum(j.unranked_relevant for j in confident),
         unranked_irrelevant=sum(j.unranked_irrelevant for j in confident),
     )
 
 
-def refit(judged: Sequence[Judged], fitted_on: str) -> Calibration:
-    """A calibration fitted (Platt scaling) to the judged hits: the pairs the rankings
-    reached, every relevant image among them when ``depth`` covers the collection."""
+def refit(judged: Sequence[Judged], fitted_on: str, base: Calibration) -> Calibration:
+    """A calibration fitted to the judged hits (the pairs the rankings reached, every
+    relevant image among them when ``depth`` covers the collection), one set of weights
+    per query kind and target with enough pairs (the others keep ``base``'s; see
+    :func:`imgsearch.query.calibration.fit_calibration`)."""
     confident = [j for j in judged if j.confident]
     if not confident:
         raise ValueError("no query has confidences: the index is too small to calibrate")
-    return fit_calibration(
-        np.concatenate([j.excess for j in confident]),
-        np.concatenate([j.ranked for j in confident]),
-        fitted_on,
-    )
+    grouped: dict[str, tuple[list[Evidence], list[NDArray[np.bool_]]]] = {}
+    for j in confident:
+        evidence = j.evidence
+        boxed = evidence.has_objects
+        for target, chosen in (("image", ~boxed), ("objects", boxed)):
+            if chosen.any():
+                found = grouped.setdefault(key(j.modality, target), ([], []))
+                found[0].append(evidence.subset(chosen))
+                found[1].append(j.ranked[chosen])
+    pairs = {
+        name: (Evidence.joined(parts), np.concatenate(right))
+        for name, (parts, right) in grouped.items()
+    }
+    return fit_calibration(pairs, fitted_on, base)
 
 
 @dataclass(frozen=True)
@@ -163,7 +175,7 @@ class QueryScore:
 def per_query(judged: Sequence[Judged], calibration: Calibration, cut: float) -> list[QueryScore]:
     scores = []
     for j in judged:
-        kept = calibration.probability(j.excess) >= cut if j.confident else None
+        kept = j.confidences(calibration) >= cut if j.confident else None
         answered = j.relevant_total > 0
         scores.append(
             QueryScore(

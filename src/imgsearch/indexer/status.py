@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imgsearch.indexer.read_text import TextStatus
-from imgsearch.query.confidence import Calibration
+from imgsearch.query.calibration import Calibration
 from imgsearch.query.hits import local_time
 from imgsearch.regions.policy import RegionPolicy
 from imgsearch.store import StoreStats

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from imgsearch.errors import ModelNotFound
 
@@ -34,6 +35,9 @@ class ModelSpec:
     notes: str
     revision: str | None = None
     bundled: str | None = None
+    calibration: dict[str, Any] | None = None
+    """The confidence calibration shipped for the model's family
+    (:class:`imgsearch.query.calibration.Calibration`, as its ``as_dict`` writes it)."""
 
     @property
     def source(self) -> str:

@@ -9,7 +9,8 @@ read again with the sample.
 from __future__ import annotations
 
 from imgsearch.errors import NotIndexed
-from imgsearch.query.confidence import Calibration, Confidence, calibration_for
+from imgsearch.query.calibration import Calibration, calibration_for
+from imgsearch.query.confidence import Confidence
 from imgsearch.store import Store
 
 

@@ -2,26 +2,26 @@
 
 A raw cosine means different things in different queries: text-to-image cosines of a
 CLIP model sit around 0.2–0.35, image-to-image ones around 0.6–0.95, and one query's
-0.30 is a match while another's is noise. What carries over is how *unusual* a hit's
-cosine is for this query against this collection. So every query is also scored against
-a fixed sample of the collection (:class:`Sample`: up to ``SAMPLE_SIZE`` images chosen
-by a hash of their id, so the same images are chosen every time and the sample only
-changes as much as the collection does), matched the same way as the query (best of
-whole image and regions, the same label and source restrictions; regions themselves
-for object searches). Almost all of the sample is unrelated to any one query, so its
-scores describe what "no match" looks like for this query::
+0.30 is a match while another's is noise. Part of what carries over is how *unusual* a
+hit's cosine is for this query against this collection. So every query is also scored
+against a fixed sample of the collection (:class:`Sample`: up to ``SAMPLE_SIZE`` images
+chosen by a hash of their id, so the same images are chosen every time and the sample
+only changes as much as the collection does), matched the same way as the query (best of
+whole image and regions, the same label and source restrictions; regions themselves for
+object searches). Almost all of the sample is unrelated to any one query, so its scores
+describe what "no match" looks like for this query::
 
     z          = (cosine - mean) / std                 # the query's null, from its sample scores
     excess     = z - expected_max(N)                   # N: images (or regions) searched
-    confidence = 1 / (1 + exp(-(slope * excess + intercept)))
 
 ``mean`` and ``std`` are those of the normal distribution that the lowest 95 % of the
 sample scores come from (so that the query's own matches in the sample do not widen it);
 ``expected_max(N)`` (about ``sqrt(2 ln N)``) is the largest ``z`` that ``N`` unrelated
 images reach by chance, so a bigger collection needs a more unusual cosine for the same
-confidence. ``slope`` and ``intercept`` are a :class:`Calibration`:
-one ships per model family (fitted on labelled queries, see ``docs/relevance.md``), and
-``imgsearch evaluate --fit-calibration`` refits them from a user's own labelled queries.
+confidence. The top of any query's scores is unusual, though, also for a query whose
+concept the collection does not hold: the :class:`~imgsearch.query.calibration.Calibration`
+weighs the excess together with what the cosine means for this model whatever the
+collection, and with a picture's best object box (see :mod:`imgsearch.query.calibration`).
 
 Assumptions (stated in ``docs/relevance.md``): matches are a small part of the sample
 (a query that matches most of the collection gets low confidences for all of it), and
@@ -33,13 +33,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from imgsearch.query.calibration import Calibration, Evidence
 from imgsearch.store import Store
 
 SAMPLE_SIZE = 1024
@@ -84,57 +84,6 @@ class Judgement:
         )
 
 
-@dataclass(frozen=True)
-class Calibration:
-    """The map from a hit's excess over chance to a probability of being a match."""
-
-    slope: float
-    intercept: float
-    fitted_on: str
-    """What the numbers were fitted on, shown by ``imgsearch status`` and the docs."""
-
-    def probability(self, excess: NDArray[np.float64]) -> NDArray[np.float64]:
-        logit = np.clip(self.slope * excess + self.intercept, -60.0, 60.0)
-        result: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-logit))
-        return result
-
-    def excess_for(self, confidence: float) -> float:
-        """The excess at which confidence reaches ``confidence`` (0 < confidence < 1)."""
-        return (math.log(confidence / (1 - confidence)) - self.intercept) / self.slope
-
-    def as_dict(self) -> dict[str, object]:
-        return {"slope": self.slope, "intercept": self.intercept, "fitted_on": self.fitted_on}
-
-    @classmethod
-    def from_dict(cls, stored: Mapping[str, Any]) -> Calibration:
-        return cls(float(stored["slope"]), float(stored["intercept"]), str(stored["fitted_on"]))
-
-
-FAMILY_CALIBRATIONS: dict[str, Calibration] = {
-    # Fitted by Platt scaling on 36 text and 60 region queries against a generated
-    # collection of 3,000 images (seed 202) with its annotations imported; checked on
-    # another (seed 101): ECE 0.0009, pooled ROC-AUC 0.9994 (raw cosine: 0.917).
-    "demo-shapes": Calibration(14.54, 25.82, "demo-shapes: 96 labelled queries, seed 202"),
-}
-PRIOR = Calibration(
-    4.0,
-    -2.4,
-    "prior, not fitted for this model: even odds 0.6 above the expected chance maximum, "
-    "about where 9 in 10 sets of unrelated images stay below; refit with imgsearch "
-    "evaluate --fit-calibration",
-)
-
-
-def calibration_for(model_id: str, stored: Mapping[str, Any] | None = None) -> Calibration:
-    """The calibration an index of ``model_id`` uses: the one fitted for it and ``stored``
-    with it (``imgsearch evaluate --fit-calibration``; ignored once the index has another
-    model), else the one shipped for the model's family, else the prior."""
-    if stored and stored.get("model_id") == model_id:
-        return Calibration.from_dict(stored)
-    family = model_id.split(":")[0].rsplit("/", 1)[-1]
-    return FAMILY_CALIBRATIONS.get(family, PRIOR)
-
-
 def expected_max(population: int) -> float:
     """The expected largest of ``population`` standard normal draws: the z-score the best
     of that many unrelated items reaches by chance (the Gumbel limit, whose location is
@@ -159,10 +108,6 @@ class Null:
         z = (np.asarray(cosines, dtype=np.float64) - self.mean) / self.std
         result: NDArray[np.float64] = z - expected_max(self.population)
         return result
-
-    def cosine_at(self, excess: float) -> float:
-        """The cosine whose excess is ``excess`` (confidence is monotone in the cosine)."""
-        return self.mean + self.std * (excess + expected_max(self.population))
 
     @classmethod
     def of(cls, scores: NDArray[np.float32], population: int) -> Null:
@@ -341,39 +286,21 @@ class Confidence:
             return None
         return Null.of(scores, population)
 
-    def probability(self, null: Null | None, cosines: Sequence[float]) -> list[float | None]:
+    def probability(
+        self,
+        modality: str,
+        null: Null | None,
+        cosines: Sequence[float],
+        objects: Sequence[float] | None = None,
+        *,
+        region: bool = False,
+    ) -> list[float | None]:
+        """The confidences of hits with ``cosines`` for a query of ``modality`` (``text``,
+        ``image``, ``mix``) whose null is ``null`` (``None``: too few to tell, no
+        confidence); ``objects``: each picture's best object-box cosine (NaN: none);
+        ``region``: the hits are boxes (an object search)."""
         if null is None:
             return [None] * len(cosines)
-        return [float(p) for p in self.calibration.probability(null.excess(cosines))]
-
-    def floor(self, null: Null | None, confidence: float) -> float | None:
-        """The lowest cosine with at least ``confidence`` (``None``: no floor applies)."""
-        if null is None or confidence <= 0:
-            return None
-        if confidence >= 1:
-            return math.inf
-        return null.cosine_at(self.calibration.excess_for(confidence))
-
-
-def fit_calibration(
-    excess: NDArray[np.float64], relevant: NDArray[np.bool_], fitted_on: str
-) -> Calibration:
-    """Platt scaling: the slope and intercept that make ``relevant`` likeliest given
-    ``excess`` (logistic regression by Newton's method, with a whisper of L2 so that
-    perfectly separated labels still give finite numbers)."""
-    x = np.asarray(excess, np.float64)
-    y = np.asarray(relevant, np.float64)
-    if len(x) != len(y) or not 0 < y.sum() < len(y):
-        raise ValueError("fitting a calibration needs both relevant and irrelevant pairs")
-    design = np.stack([x, np.ones_like(x)], axis=1)
-    weights = np.zeros(2)
-    ridge = 1e-3 * np.eye(2)
-    for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-np.clip(design @ weights, -60, 60)))
-        gradient = design.T @ (p - y) + ridge @ weights
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + ridge
-        step = np.linalg.solve(hessian, gradient)
-        weights -= step
-        if np.abs(step).max() < 1e-9:
-            break
-    return Calibration(float(weights[0]), float(weights[1]), fitted_on)
+        evidence = Evidence.of(null.excess(cosines), cosines, objects)
+        judged = self.calibration.probability(modality, evidence, region=region)
+        return [float(p) for p in judged]

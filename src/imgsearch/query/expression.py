@@ -172,6 +172,13 @@ class Query:
         return bool(self.labels or self.sources)
 
     @property
+    def modality(self) -> str:
+        """What kind of query it is for its confidence's calibration: ``text`` (its positive
+        parts are texts), ``image`` (example images, boxes and regions) or ``mix``."""
+        kinds = {p.text is not None for p in self.parts if p.weight > 0}
+        return "mix" if len(kinds) > 1 else "text" if True in kinds else "image"
+
+    @property
     def words(self) -> str:
         """The text the metadata score looks for: the positive text parts."""
         return " ".join(p.text for p in self.parts if p.text and p.weight > 0)

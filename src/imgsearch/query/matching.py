@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.store import Filters, Store
+from imgsearch.store.records import OBJECT_SOURCES
 
 _HELPER = ThreadPoolExecutor(
     max_workers=max(2, os.cpu_count() or 1), thread_name_prefix="imgsearch-match"
@@ -109,3 +110,28 @@ def _best_regions(
         if len(best) >= k or len(found) < depth:
             return best
         depth *= REGION_DEPTH
+
+
+def object_cosines(
+    store: Store,
+    query: NDArray[np.float32],
+    image_ids: Sequence[int],
+    *,
+    labels: Sequence[str] = (),
+    sources: Sequence[str] = (),
+) -> dict[int, float]:
+    """Each image's best cosine among its object boxes (imported or detected; those with
+    one of ``labels`` and from ``sources`` when given); images without any are left out."""
+    wanted = [s for s in sources or OBJECT_SOURCES if s in OBJECT_SOURCES]
+    records = [
+        r
+        for r in (store.regions.of(list(image_ids)) if image_ids and wanted else [])
+        if r.region.source in wanted and (not labels or r.region.label in labels)
+    ]
+    if not records:
+        return {}
+    scores = store.regions.vectors([r.id for r in records]) @ query
+    best: dict[int, float] = {}
+    for record, score in zip(records, scores.tolist(), strict=True):
+        best[record.image_id] = max(best.get(record.image_id, -np.inf), score)
+    return best

@@ -27,7 +27,7 @@ from imgsearch.query.expression import (
     metadata_score,
     relevance,
 )
-from imgsearch.query.matching import nearest_images
+from imgsearch.query.matching import nearest_images, object_cosines
 from imgsearch.store import ImageRecord, RegionRecord, Store
 from imgsearch.store.records import BOX_SOURCES
 from imgsearch.store.words import matching_line
@@ -75,25 +75,25 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
         labels=query.labels,
         sources=query.sources,
     )
-    cosines = {
-        m.image_id: m.cosine
-        for m in matches
-        if judge.passes(m.cosine, metadata.get(m.image_id, 0.0))
-    }
+    cosines = {m.image_id: m.cosine for m in matches}
     matched = {m.image_id: m.region_id for m in matches if m.region_id is not None}
     # words found in an image that has no region passing the filter do not bring it in
     extra = [] if query.region_filter else [i for i in metadata if i not in cosines]
     if extra:
         for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
-            if judge.passes(float(cosine), metadata[image_id]):
-                cosines[image_id] = float(cosine)
+            cosines[image_id] = float(cosine)
+    sure = judge.images(store, vector, query, cosines)
+    cosines = {
+        i: cosine for i, cosine in cosines.items() if judge.keeps(sure[i], metadata.get(i, 0.0))
+    }
     records = {r.id: r for r in store.get(list(cosines))}
     weight = query.metadata_weight
     items = []
     for image_id, cosine in cosines.items():
         if image_id in records:
             meta = metadata_score(metadata.get(image_id, 0.0))
-            items.append(_Scored(relevance(cosine, meta, weight), cosine, meta, image_id, None))
+            rel = relevance(cosine, meta, weight)
+            items.append(_Scored(rel, cosine, meta, image_id, None, sure[image_id]))
     items.sort(key=_order)
     # A many-part item becomes its kind's hits (segments, pages), none ranking above the
     # item's best: items are expanded in rank order only while they can still reach the page.
@@ -108,7 +108,7 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
         found = _part_matches(store, vector, query, record, parts)
         worded = _pages_with_words(store, query, record) if found else None
         kept = []
-        for m in found:
+        for m, sure_of_part in zip(found, judge.parts([m.cosine for m in found]), strict=True):
             # On a document the words are a page's: only the pages that hold them get the
             # metadata evidence, and a contains-text filter keeps only those pages.
             on_page = worded is None or parts[m.region_id].region.frame in worded
@@ -116,9 +116,9 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
                 continue
             meta = item.metadata if on_page else 0.0
             bm25 = metadata.get(item.image_id, 0.0) if on_page else 0.0
-            if judge.passes(m.cosine, bm25):
+            if judge.keeps(sure_of_part, bm25):
                 rel = relevance(m.cosine, meta, weight)
-                kept.append(_Scored(rel, m.cosine, meta, item.image_id, m))
+                kept.append(_Scored(rel, m.cosine, meta, item.image_id, m, sure_of_part))
         scored += kept or [item]
     scored.sort(key=_order)
     page = scored[query.offset : wanted]
@@ -134,12 +134,10 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
             records[s.image_id],
             parts[s.part.region_id] if s.part else regions.get(s.image_id),
             s.part.segment if s.part else None,
-            confidence,
+            s.confidence,
             _line_of(query, lines.get(s.image_id), parts[s.part.region_id] if s.part else None),
         )
-        for n, (s, confidence) in enumerate(
-            zip(page, judge.of_hits([s.cosine for s in page]), strict=True)
-        )
+        for n, s in enumerate(page)
     ]
 
 
@@ -160,11 +158,14 @@ def query_null(
 
 @dataclass(frozen=True)
 class _Judge:
-    """A query's confidences: its null and the lowest cosine its cut-off lets through."""
+    """A query's confidences: its null, the cut-off, and what its hits are judged by."""
 
     confidence: Confidence | None
     null: Null | None
-    floor: float | None
+    cut: float | None
+    modality: str = "text"
+    objects: bool = False
+    """Whether pictures' object boxes are evidence (the calibration weighs them)."""
     readable: bool = True
     judgement: Judgement = field(default_factory=Judgement)
 
@@ -183,13 +184,14 @@ class _Judge:
         wanted = AUTO_CONFIDENCE if query.min_confidence == "auto" else query.min_confidence
         # every hit of a contains-text filter shows the words the user asked for: that is
         # evidence enough, whatever the picture's cosine says
-        cut = None if query.filters.contains_text else wanted
+        cut = None if query.filters.contains_text else wanted or None
         note = None
         if cut is None and wanted:
             note = "a text filter is not cut: every hit shows the words asked for"
+        modality = query.modality
         if not readable:  # confidence 0: any cut above 0 keeps only hits kept by words
-            judged = Judgement(True, cut or None, note)
-            return cls(confidence, None, math.inf if cut else None, False, judged)
+            said = Judgement(True, cut, note)
+            return cls(confidence, None, cut, modality, readable=False, judgement=said)
         null = query_null(store, vector, query, confidence)
         if null is None:
             sample = confidence.sample(store, len(vector))
@@ -197,22 +199,58 @@ class _Judge:
                 too_few = Judgement.too_few(sample.region_population, "boxes")
             else:
                 too_few = Judgement.too_few(sample.population, "images")
-            return cls(confidence, None, None, judgement=too_few)
-        floor = confidence.floor(null, cut) if cut is not None else None
-        return cls(confidence, null, floor, judgement=Judgement(True, cut or None, note))
+            return cls(confidence, None, None, modality, judgement=too_few)
+        objects = query.regions and confidence.calibration.uses_objects(modality)
+        return cls(confidence, null, cut, modality, objects, judgement=Judgement(True, cut, note))
 
-    def passes(self, cosine: float, words: float = 0.0) -> bool:
-        """Whether a hit stays: its cosine reaches the floor, or the query's words match
-        its metadata text well (BM25 ``words`` ≥ :data:`WORDS_KEEP`: a caption, tag or
-        file name the user searched for is not cut for a weak picture match)."""
-        return self.floor is None or cosine >= self.floor or words >= WORDS_KEEP
+    def keeps(self, confidence: float | None, words: float = 0.0) -> bool:
+        """Whether a hit stays: its confidence reaches the cut-off, or the query's words
+        match its metadata text well (BM25 ``words`` ≥ :data:`WORDS_KEEP`: a caption, tag
+        or file name the user searched for is not cut for a weak picture match)."""
+        if self.cut is None or words >= WORDS_KEEP:
+            return True
+        return confidence is not None and confidence >= self.cut
 
-    def of_hits(self, cosines: Sequence[float]) -> list[float | None]:
+    def images(
+        self,
+        store: Store,
+        vector: NDArray[np.float32],
+        query: Query,
+        cosines: dict[int, float],
+    ) -> dict[int, float | None]:
+        """Each picture's confidence, from its cosine and, where the calibration weighs
+        them, its object boxes' best cosine."""
+        ids = list(cosines)
+        if self.confidence is None or self.null is None:
+            return dict.fromkeys(ids, 0.0 if self.confidence and not self.readable else None)
+        boxes = (
+            object_cosines(store, vector, ids, labels=query.labels, sources=query.sources)
+            if self.objects
+            else {}
+        )
+        judged = self.confidence.probability(
+            self.modality,
+            self.null,
+            [cosines[i] for i in ids],
+            [boxes.get(i, math.nan) for i in ids],
+        )
+        return dict(zip(ids, judged, strict=True))
+
+    def parts(self, cosines: Sequence[float]) -> list[float | None]:
+        """The confidences of an item's parts (a video's frames, a PDF's pages): whole
+        pictures of their own."""
+        return self._plain(cosines, region=False)
+
+    def regions(self, cosines: Sequence[float]) -> list[float | None]:
+        """The confidences of boxes as hits (an object search)."""
+        return self._plain(cosines, region=True)
+
+    def _plain(self, cosines: Sequence[float], *, region: bool) -> list[float | None]:
         if self.confidence is None:
             return [None] * len(cosines)
         if not self.readable:
             return [0.0] * len(cosines)
-        return self.confidence.probability(self.null, cosines)
+        return self.confidence.probability(self.modality, self.null, cosines, region=region)
 
 
 @dataclass(frozen=True)
@@ -222,6 +260,7 @@ class _Scored:
     metadata: float
     image_id: int
     part: PartMatch | None
+    confidence: float | None = None
 
 
 def _order(scored: _Scored) -> tuple[float, int, float]:
@@ -314,18 +353,18 @@ def _rank_objects(
         vector, depth, query.filters, labels=query.labels, sources=sources, exact=query.exact
     )
     scored = []
-    for region_id, image_id, cosine in found:
-        if not judge.passes(cosine, metadata.get(image_id, 0.0)):
+    sure = judge.regions([cosine for _, _, cosine in found])
+    for (region_id, image_id, cosine), confidence in zip(found, sure, strict=True):
+        if not judge.keeps(confidence, metadata.get(image_id, 0.0)):
             continue
         meta = metadata_score(metadata.get(image_id, 0.0))
         rel = relevance(cosine, meta, query.metadata_weight)
-        scored.append((rel, cosine, meta, region_id, image_id))
+        scored.append((rel, cosine, meta, region_id, image_id, confidence))
     scored.sort(key=lambda s: (-s[0], s[3]))
     page = scored[query.offset : query.offset + query.top]
     images = list(dict.fromkeys(s[4] for s in page))
     records = {r.id: r for r in store.get(images)}
     regions = {r.id: r for r in store.regions.of(images)}
-    confidences = judge.of_hits([s[1] for s in page])
     return [
         Hit(
             query.offset + n + 1,
@@ -337,8 +376,6 @@ def _rank_objects(
             regions[region_id],
             confidence=confidence,
         )
-        for n, ((rel, cos, meta, region_id, image_id), confidence) in enumerate(
-            zip(page, confidences, strict=True)
-        )
+        for n, (rel, cos, meta, region_id, image_id, confidence) in enumerate(page)
         if image_id in records and region_id in regions
     ]

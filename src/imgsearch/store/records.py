@@ -124,6 +124,9 @@ class ImageWrite:
 
 
 BOX_SOURCES = ("annotation", "detector", "grid")
+OBJECT_SOURCES = ("annotation", "detector")
+"""Boxes around objects (grid patches are not): what a picture's object evidence is
+read from (:mod:`imgsearch.query.calibration`)."""
 """Where a region with a box came from: imported boxes, a detector's, the fixed grid of
 patches. The other regions are an item's parts, named by its kind (:mod:`imgsearch.kinds`):
 a video's kept frames (a moment: ``time``, no box), a document's pages (``frame`` is the
