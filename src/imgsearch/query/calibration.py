@@ -20,8 +20,8 @@ A hit's confidence combines three kinds of evidence (``docs/relevance.md``):
 
     confidence = sigmoid(w_excess * excess + w_cosine * cosine + w_objects * objects + b)
 
-One set of weights (a :class:`Platt` map) per **query kind** — ``text``, ``image``
-(example images and boxes), ``mix`` — and per **what is judged**: ``image`` (whole
+One set of weights (a :class:`Platt` map) per **query kind** — ``text`` (one text),
+``image`` (one example image or box), ``mix`` (several parts) — and per **what is judged**: ``image`` (whole
 pictures, a video's frames, a PDF's pages), ``objects`` (pictures that have object boxes:
 the same plus ``w_objects``) and ``region`` (boxes as the hits of an object search). A key
 a calibration has no weights for uses its ``fallback``. Weights are never negative, so

@@ -173,10 +173,12 @@ class Query:
 
     @property
     def modality(self) -> str:
-        """What kind of query it is for its confidence's calibration: ``text`` (its positive
-        parts are texts), ``image`` (example images, boxes and regions) or ``mix``."""
-        kinds = {p.text is not None for p in self.parts if p.weight > 0}
-        return "mix" if len(kinds) > 1 else "text" if True in kinds else "image"
+        """What kind of query it is for its confidence's calibration: ``text`` (one text),
+        ``image`` (one example image, box or region) or ``mix`` (several parts, negative
+        ones too: their sum's cosines live on a scale of their own)."""
+        if len(self.parts) > 1:
+            return "mix"
+        return "text" if self.parts[0].text is not None else "image"
 
     @property
     def words(self) -> str:
