@@ -1,4 +1,4 @@
-"""Query parsing, combination and the relevance formula."""
+"""Query parsing and combination (relevance: tests/query/test_fusion.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from imgsearch.query.expression import (
     Query,
     QueryPart,
     combine,
-    metadata_score,
     parse_expression,
-    relevance,
 )
 
 
@@ -66,13 +64,6 @@ def test_combination_is_the_normalised_weighted_sum() -> None:
     np.testing.assert_allclose(combined, np.array([2, 1, 0, 0]) / np.sqrt(5), atol=1e-7)
     with pytest.raises(InvalidQuery, match="cancel"):
         combine(np.stack([a, a]), [1.0, -1.0])
-
-
-def test_relevance_formula() -> None:
-    assert relevance(1.0, 0.0, 0.0) == 1.0
-    assert relevance(-1.0, 0.0, 0.0) == 0.0
-    assert relevance(0.2, 0.5, 0.1) == pytest.approx(0.9 * 0.6 + 0.05)
-    assert metadata_score(5.0) == 0.5 and metadata_score(0.0) == 0.0
 
 
 @pytest.fixture

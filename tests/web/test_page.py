@@ -241,9 +241,15 @@ def test_detail_view_keys_and_caption_edit(open_page: Any, site: Site) -> None:
     assert site.record(shown[0]["id"])["tags"] == ["sunny", "outdoors"]
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
-    # The caption's word finds the image first once the metadata weight lets it lead.
-    page.goto(f"{site.url}?q=quokkaword&metadata_weight=0.5")
+    # The caption's word finds the image first with the default weights: the words win,
+    # and the detail says where they were found.
+    page.goto(f"{site.url}?q=quokkaword")
     assert tiles(page)[0]["id"] == shown[0]["id"]
+    page.click("#grid .tile >> nth=0")
+    page.wait_for_function(
+        "() => document.querySelector('#detail-facts').textContent.includes('Words found in')"
+    )
+    assert "Words found in\ncaption" in page.inner_text("#detail-facts")
 
 
 def test_a_late_answer_for_the_image_shown_does_not_wipe_what_was_typed(

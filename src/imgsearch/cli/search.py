@@ -71,7 +71,8 @@ def search(
     metadata_weight: float = typer.Option(
         DEFAULT_METADATA_WEIGHT,
         "--metadata-weight",
-        help="Weight of the metadata score in relevance (0 = pictures only).",
+        help="Share of the words (names, caption, tags, read text) in relevance, against "
+        "the picture's: 0 = pictures only, 1 = words only.",
     ),
     whole: bool = typer.Option(
         False, "--whole", help="Compare whole images only, not the regions inside them."
@@ -237,8 +238,11 @@ def _table(hits: Hits) -> None:
     note = hits.judgement.note
     table = Table(box=None, pad_edge=False)
     matched = any(hit.region is not None for hit in hits)
-    for column in ("#", "relevance", "cosine", "confidence", "meta", "size", "taken"):
+    for column in ("#", "relevance", "cosine", "confidence", "size", "taken"):
         table.add_column(column, justify="right", no_wrap=True)
+    worded = any(hit.words_in for hit in hits)
+    if worded:  # where the query's words were found, beside the picture
+        table.add_column("words in", no_wrap=True)
     if matched:
         table.add_column("matched", overflow="fold", max_width=24)
     read = any(hit.text is not None for hit in hits)
@@ -252,9 +256,9 @@ def _table(hits: Hits) -> None:
             f"{hit.relevance:.4f}",
             f"{hit.cosine:.4f}",
             "–" if hit.confidence is None else f"{hit.confidence:.2f}",
-            f"{hit.metadata_score:.2f}",
             f"{record.width}×{record.height}",
             _taken(hit),
+            *((", ".join(hit.words_in),) if worded else ()),
             *((Text(shown(_matched(hit))),) if matched else ()),
             *((Text(shown(hit.text.text if hit.text else "")),) if read else ()),
             # collection strings are text, never markup

@@ -4,18 +4,16 @@ A query is a list of parts, each a text or an image (optionally a box on it)
 with a weight; negative weights push results away ("… --not grass"). The
 query vector is the L2-normalised weighted sum of the parts' unit vectors.
 
-Relevance (what hits are ranked by)::
+Relevance (what hits are ranked by; :mod:`imgsearch.query.fusion`)::
 
-    relevance = (1 - w) * (1 + cosine) / 2  +  w * metadata
+    relevance = (K + 1) * ((1 - w) / (K + picture_rank) + w / (K + words_rank))
 
-``cosine`` is the cosine similarity of image and query vectors, mapped from
-[-1, 1] to [0, 1]; ``metadata`` is the BM25 score ``s`` of the query's words
-against the image's metadata text (file and folder names, EXIF camera,
-caption, tags), squashed into [0, 1) as ``s / (s + 5)`` (5 is about one rare
-word matching once); ``w`` is ``metadata_weight``, 0.1 by default, so names
-and captions break near-ties between images without overriding what the
-pictures show. With ``w = 0`` (or no words in the query) ranking is by cosine
-alone. Raw ``cosine`` is reported with every hit.
+the reciprocal-rank fusion of the ranking by cosine and the ranking by the BM25 score of
+the query's words in the image's metadata text (file and folder names, EXIF camera,
+caption, tags, text read in it); ``w`` is ``metadata_weight`` (0.5 by default; 0:
+pictures alone). With no words in the query, ranking is by cosine alone. Raw ``cosine``
+and ``metadata_score`` (BM25 squashed into [0, 1) as ``s / (s + 5)``) are reported with
+every hit.
 
 Confidence (what cut-offs use; :mod:`imgsearch.query.confidence`, ``docs/relevance.md``)::
 
@@ -49,6 +47,7 @@ from imgsearch.kinds.segments import Segment
 from imgsearch.models.encoder import Encoder, Vectors
 from imgsearch.models.images import ImagePipeline
 from imgsearch.query.confidence import Judgement
+from imgsearch.query.fusion import DEFAULT_WORDS_WEIGHT
 from imgsearch.query.grammar import parse_terms
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
 from imgsearch.store.records import BOX_SOURCES, MAX_FILTER_VALUES
@@ -59,7 +58,7 @@ REGION_SOURCES = BOX_SOURCES + PART_SOURCES
 parts (a video's ``frame``, a PDF's ``page``: see :mod:`imgsearch.kinds`)."""
 
 DEFAULT_TOP = 10
-DEFAULT_METADATA_WEIGHT = 0.1
+DEFAULT_METADATA_WEIGHT = DEFAULT_WORDS_WEIGHT
 BM25_SATURATION = 5.0
 CANDIDATE_FACTOR = 4  # vector candidates per wanted hit, when metadata can reorder them
 METADATA_CANDIDATES = 200
@@ -208,6 +207,10 @@ class Hit:
     """The line of text read in the image (OCR) that holds the query's words or its
     ``contains_text`` phrases (see :func:`imgsearch.store.words.matching_line`), with its
     box; ``None`` when no read line does."""
+    words_in: tuple[str, ...] = ()
+    """Where the query's words were found with the hit — ``name`` (file and folder names),
+    ``caption``, ``tags``, ``camera``, ``text`` (read in the picture) — beside what its
+    picture shows; empty when they were not (:mod:`imgsearch.query.fusion`)."""
 
 
 def parse_expression(expression: str | Sequence[str], *, files: bool = True) -> list[QueryPart]:
@@ -399,8 +402,3 @@ def combine(vectors: NDArray[np.float32], weights: Sequence[float]) -> NDArray[n
 def metadata_score(bm25: float) -> float:
     """BM25 squashed into [0, 1)."""
     return bm25 / (bm25 + BM25_SATURATION) if bm25 > 0 else 0.0
-
-
-def relevance(cosine: float, metadata: float, weight: float) -> float:
-    """The documented relevance formula (see the module docstring)."""
-    return (1 - weight) * (1 + cosine) / 2 + weight * metadata

@@ -66,6 +66,7 @@ def hit_as_dict(hit: Hit) -> dict[str, Any]:
         "captured_at_exif": record.captured_at is not None,
         "region": None if hit.region is None else hit.region.as_dict(),
         "text": None if hit.text is None else line_as_dict(hit.text),
+        "words_in": list(hit.words_in),
         "media": record.kind,
         "part": part_as_dict(hit),
         "duration": record.duration,

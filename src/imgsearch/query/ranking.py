@@ -25,18 +25,18 @@ from imgsearch.query.expression import (
     Hits,
     Query,
     metadata_score,
-    relevance,
 )
+from imgsearch.query.fusion import WORDS_MIN, Fusion
 from imgsearch.query.matching import nearest_images, object_cosines
 from imgsearch.store import ImageRecord, RegionRecord, Store
 from imgsearch.store.records import BOX_SOURCES
-from imgsearch.store.words import matching_line
+from imgsearch.store.words import WordFields, content_words, matching_line
 from imgsearch.types import TextLine
 
-WORDS_KEEP = 1.0
+WORDS_KEEP = WORDS_MIN
 """BM25 score of the query's words in a hit's metadata text from which a confidence
-cut-off keeps the hit whatever its cosine: about one word that fewer than a third of the
-images carry (a word most images carry, like a common folder name, scores near 0)."""
+cut-off keeps the hit whatever its cosine (the score from which words count in the
+relevance: :data:`imgsearch.query.fusion.WORDS_MIN`)."""
 
 
 def rank(
@@ -63,8 +63,9 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
         dict(store.metadata_matches(words, METADATA_CANDIDATES, query.filters)) if words else {}
     )
     depth = wanted * CANDIDATE_FACTOR if metadata else wanted
+    worded = _holding_the_words(store, query, metadata)
     if query.objects:
-        return _rank_objects(store, vector, query, depth, metadata, judge)
+        return _rank_objects(store, vector, query, depth, metadata, worded, judge)
     matches = nearest_images(
         store,
         vector,
@@ -82,17 +83,17 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
     if extra:
         for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
             cosines[image_id] = float(cosine)
+    fusion = Fusion(cosines.values(), worded, query.metadata_weight, readable=judge.readable)
     sure = judge.images(store, vector, query, cosines)
     cosines = {
-        i: cosine for i, cosine in cosines.items() if judge.keeps(sure[i], metadata.get(i, 0.0))
+        i: cosine for i, cosine in cosines.items() if judge.keeps(sure[i], worded.get(i, 0.0))
     }
     records = {r.id: r for r in store.get(list(cosines))}
-    weight = query.metadata_weight
     items = []
     for image_id, cosine in cosines.items():
         if image_id in records:
             meta = metadata_score(metadata.get(image_id, 0.0))
-            rel = relevance(cosine, meta, weight)
+            rel = fusion.relevance(cosine, image_id)
             items.append(_Scored(rel, cosine, meta, image_id, None, sure[image_id]))
     items.sort(key=_order)
     # A many-part item becomes its kind's hits (segments, pages), none ranking above the
@@ -106,18 +107,18 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
                 break
         record = records[item.image_id]
         found = _part_matches(store, vector, query, record, parts)
-        worded = _pages_with_words(store, query, record) if found else None
+        pages = _pages_with_words(store, query, record) if found else None
         kept = []
         for m, sure_of_part in zip(found, judge.parts([m.cosine for m in found]), strict=True):
             # On a document the words are a page's: only the pages that hold them get the
             # metadata evidence, and a contains-text filter keeps only those pages.
-            on_page = worded is None or parts[m.region_id].region.frame in worded
-            if worded is not None and query.filters.contains_text and not on_page:
+            on_page = pages is None or parts[m.region_id].region.frame in pages
+            if pages is not None and query.filters.contains_text and not on_page:
                 continue
             meta = item.metadata if on_page else 0.0
-            bm25 = metadata.get(item.image_id, 0.0) if on_page else 0.0
+            bm25 = worded.get(item.image_id, 0.0) if on_page else 0.0
             if judge.keeps(sure_of_part, bm25):
-                rel = relevance(m.cosine, meta, weight)
+                rel = fusion.relevance(m.cosine, item.image_id if on_page else None)
                 kept.append(_Scored(rel, m.cosine, meta, item.image_id, m, sure_of_part))
         scored += kept or [item]
     scored.sort(key=_order)
@@ -136,8 +137,12 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
             s.part.segment if s.part else None,
             s.confidence,
             _line_of(query, lines.get(s.image_id), parts[s.part.region_id] if s.part else None),
+            _words_in(query, records[s.image_id], lines.get(s.image_id), part)
+            if s.metadata
+            else (),
         )
         for n, s in enumerate(page)
+        for part in [parts[s.part.region_id] if s.part else None]
     ]
 
 
@@ -311,6 +316,37 @@ def _line_of(
     return matching_line(lines, query.words, query.filters.contains_text)
 
 
+def _holding_the_words(store: Store, query: Query, metadata: dict[int, float]) -> dict[int, float]:
+    """The images of ``metadata`` (id → BM25) whose words count for the relevance and the
+    cut-off: BM25 ≥ :data:`~imgsearch.query.fusion.WORDS_MIN`, and every word the query
+    asks for (filler such as "a photo of" left out) found with the picture — a file
+    named ``blue-ball.jpg`` does not hold "blue star"."""
+    wanted = content_words(query.words)
+    chosen = [i for i, score in metadata.items() if score >= WORDS_MIN]
+    if not wanted or not chosen:
+        return {}
+    lines = store.texts.lines(chosen)
+    return {
+        record.id: metadata[record.id]
+        for record in store.get(chosen)
+        if _fields(record, lines.get(record.id)).holds_all(wanted)
+    }
+
+
+def _fields(record: ImageRecord, lines: list[TextLine] | None) -> WordFields:
+    return WordFields(record.path, record.caption, record.tags, record.camera, lines or ())
+
+
+def _words_in(
+    query: Query, record: ImageRecord, lines: list[TextLine] | None, part: RegionRecord | None
+) -> tuple[str, ...]:
+    """Where the query's words are found with a hit (:data:`~imgsearch.store.words.WORD_FIELDS`):
+    its names, caption, tags, camera, read text — a document page's own text only."""
+    if lines and part is not None and part.region.box is None and any(x.page for x in lines):
+        lines = [line for line in lines if line.page == part.region.frame]
+    return _fields(record, lines).holding(query.words)
+
+
 def _pages_with_words(store: Store, query: Query, item: ImageRecord) -> set[int] | None:
     """The pages of a document whose text holds the query's words (or its filter's
     phrases); ``None`` when there is nothing to tell pages apart by: no words, or no text
@@ -344,6 +380,7 @@ def _rank_objects(
     query: Query,
     depth: int,
     metadata: dict[int, float],
+    worded: dict[int, float],
     judge: _Judge,
 ) -> list[Hit]:
     """Regions as hits, best first: one per object, with its image's metadata score."""
@@ -354,17 +391,24 @@ def _rank_objects(
     )
     scored = []
     sure = judge.regions([cosine for _, _, cosine in found])
+    fusion = Fusion(
+        (cosine for _, _, cosine in found),
+        worded,
+        query.metadata_weight,
+        readable=judge.readable,
+    )
     for (region_id, image_id, cosine), confidence in zip(found, sure, strict=True):
-        if not judge.keeps(confidence, metadata.get(image_id, 0.0)):
+        if not judge.keeps(confidence, worded.get(image_id, 0.0)):
             continue
         meta = metadata_score(metadata.get(image_id, 0.0))
-        rel = relevance(cosine, meta, query.metadata_weight)
+        rel = fusion.relevance(cosine, image_id)
         scored.append((rel, cosine, meta, region_id, image_id, confidence))
     scored.sort(key=lambda s: (-s[0], s[3]))
     page = scored[query.offset : query.offset + query.top]
     images = list(dict.fromkeys(s[4] for s in page))
     records = {r.id: r for r in store.get(images)}
     regions = {r.id: r for r in store.regions.of(images)}
+    lines = _read_lines(store, query, images)
     return [
         Hit(
             query.offset + n + 1,
@@ -375,6 +419,7 @@ def _rank_objects(
             records[image_id],
             regions[region_id],
             confidence=confidence,
+            words_in=_words_in(query, records[image_id], lines.get(image_id), None) if meta else (),
         )
         for n, (rel, cos, meta, region_id, image_id, confidence) in enumerate(page)
         if image_id in records and region_id in regions

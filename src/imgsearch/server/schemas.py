@@ -288,6 +288,12 @@ class HitOut(BaseModel):
         description="The line of text read in the picture that holds the query's words or "
         "its contains_text phrases; null when none does.",
     )
+    words_in: list[str] = Field(
+        default_factory=list,
+        description="Where the query's words were found with the hit, beside its picture: "
+        "name (file and folder names), caption, tags, camera, text (read in the picture); "
+        "empty when they were not.",
+    )
     media: str = Field("image", description=f"What the item is: {', '.join(NAMES)}.")
     part: PartOut | None = Field(
         None,

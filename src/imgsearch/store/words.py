@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from imgsearch.types import Box, TextLine
@@ -175,3 +176,70 @@ def matching_line(
         if best is None or key > best:
             best, found = key, line
     return found
+
+
+WORD_FIELDS = ("name", "caption", "tags", "camera", "text")
+"""Where a query's words can be found with a picture: its file and folder names, caption,
+tags, EXIF camera, and the text read in it."""
+
+
+def _word_forms(text: str) -> set[str]:
+    """``text``'s words as compared for :func:`fields_with_words`: case- and accent-blind,
+    a plural's ``s`` or ``es`` dropped (the metadata search stems words too)."""
+    folded = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    forms = set()
+    for word in query_words(bare):
+        for ending in ("es", "s"):
+            if len(word) > len(ending) + 2 and word.endswith(ending):
+                word = word[: -len(ending)]
+                break
+        forms.add(word)
+    return forms
+
+
+FILLER_WORDS = frozenset(
+    ("a", "an", "the", "of", "with", "on", "in", "at", "and", "or", "to", "for", "my", "some",
+     "photo", "picture", "image")
+)  # fmt: skip
+"""Words a query may wrap around what it asks for ("a photo of a …"): a picture's words
+hold the query's without them."""
+
+
+def content_words(words: str) -> frozenset[str]:
+    """The forms of the words a query asks for (:func:`_word_forms`, filler left out)."""
+    return frozenset(_word_forms(words) - FILLER_WORDS)
+
+
+@dataclass(frozen=True)
+class WordFields:
+    """The texts a picture's words are found in, one per :data:`WORD_FIELDS` entry."""
+
+    path: str
+    caption: str | None = None
+    tags: tuple[str, ...] = ()
+    camera: str | None = None
+    lines: Sequence[TextLine] = ()
+
+    def forms(self) -> dict[str, set[str]]:
+        pure = PurePath(self.path)
+        texts = {
+            "name": " ".join([pure.stem, *pure.parent.parts[-FOLDER_DEPTH:]]),
+            "caption": self.caption or "",
+            "tags": " ".join(self.tags),
+            "camera": self.camera or "",
+            "text": read_text(self.lines),
+        }
+        return {field: _word_forms(text) for field, text in texts.items()}
+
+    def holding(self, words: str) -> tuple[str, ...]:
+        """Which of :data:`WORD_FIELDS` hold one of ``words`` (what a hit says it was
+        found by, beside its picture)."""
+        wanted = _word_forms(words)
+        forms = self.forms()
+        return tuple(field for field in WORD_FIELDS if wanted & forms[field])
+
+    def holds_all(self, wanted: frozenset[str]) -> bool:
+        """Whether every one of the ``wanted`` forms is found in some field."""
+        found = set().union(*self.forms().values())
+        return bool(wanted) and wanted <= found

@@ -9,6 +9,8 @@ import { BoxDrawer } from "./box.js";
 import { basename, clock, outline, partPicture, score, showImage, sized } from "./grid.js";
 
 const LARGE = 1024;
+// Where a query's words were found with a hit (hit.words_in), as a person names it.
+const WORD_FIELDS = { name: "file name", caption: "caption", tags: "tags", camera: "camera", text: "text in the picture" };
 const MOMENT_SIZE = 128;
 
 function bytes(size) {
@@ -233,7 +235,7 @@ export class Detail {
       ["Relevance", score(hit.relevance)],
       ["Cosine", score(hit.cosine)],
       ["Confidence", hit.confidence == null ? null : score(hit.confidence)],
-      ["Metadata score", score(hit.metadata_score)],
+      ["Words found in", hit.words_in && hit.words_in.length ? hit.words_in.map((f) => WORD_FIELDS[f] || f).join(", ") : null],
       [
         "Matched",
         hit.region && !hit.segment ? `${hit.region.label || hit.region.source} (${hit.region.source})` : null,
