@@ -77,3 +77,8 @@ def test_a_typed_caption_and_a_file_name_bring_their_picture_first(
                       "--metadata-weight", "0", "-n", "60")  # fmt: skip
     cosines = [json.loads(line)["cosine"] for line in alone.stdout.splitlines()]
     assert len(cosines) == 60 and cosines == sorted(cosines, reverse=True)
+
+
+def test_without_pictures_holding_the_words_the_pictures_rank_alone() -> None:
+    fusion = Fusion([0.9, 0.8], {3: 0.4}, 0.5)  # a match too weak to count
+    assert fusion.relevance(0.9, None) == 1.0 and fusion.relevance(0.8, 3) < 1.0

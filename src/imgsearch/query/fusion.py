@@ -22,6 +22,8 @@ Both weight and constant were measured, not guessed (``bench/words.py``, BENCHMA
 
 A query the model cannot read (:class:`~imgsearch.query.expression.QueryVocabulary`:
 its pictures' ranking is noise) ranks by its words first; the picture only breaks ties.
+Where no picture holds the query's words (or the query has none), ``w`` is 0: the
+pictures alone, the best of them 1.0.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class Fusion:
             if words[image_id] != previous:
                 rank, previous = place, words[image_id]
             self._words_rank[image_id] = rank
+        if not self._words_rank:  # no picture holds the words: pictures alone, best 1.0
+            weight = 0.0
         self._weight = weight if readable or weight == 0 else max(weight, UNREAD_WORDS_WEIGHT)
 
     def picture_rank(self, cosine: float) -> int:
