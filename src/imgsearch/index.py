@@ -44,6 +44,7 @@ from imgsearch.query.expression import (
     encode_query,
     parse_expression,
     query_vocabulary,
+    rival_vectors,
 )
 from imgsearch.query.ranking import rank
 from imgsearch.store import (
@@ -271,15 +272,31 @@ class Index(IndexRegions):
             text_vector=text_vector or self._text_vector,
         )
         words = query_vocabulary(query.parts, self.encoder)
-        ranked = self.rank(vector, query, readable=words.readable)
+        rivals = self.rival_vectors(query, text_vector) if words.readable else None
+        ranked = self.rank(vector, query, readable=words.readable, rivals=rivals)
         return Hits(ranked, words, ranked.judgement)
 
-    def rank(self, vector: Vectors, query: Query, *, readable: bool = True) -> Hits:
+    def rival_vectors(
+        self, query: Query, text_vector: Callable[[str], Vectors] | None = None
+    ) -> Vectors | None:
+        """The vectors of the texts that rival a one-text query, for a model whose
+        vocabulary groups its words into slots (``demo-shapes``: colours, shapes); see
+        :func:`~imgsearch.query.expression.rival_vectors`."""
+        return rival_vectors(query.parts, self.encoder, text_vector or self._text_vector)
+
+    def rank(
+        self,
+        vector: Vectors,
+        query: Query,
+        *,
+        readable: bool = True,
+        rivals: Vectors | None = None,
+    ) -> Hits:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,
         confidence and its cut-off); ``readable=False``: the model could not read a text of
-        the query
-        (:func:`~imgsearch.query.expression.query_vocabulary`), every hit gets confidence 0."""
-        return rank(self.store, vector, query, self.confidence, readable=readable)
+        the query (:func:`~imgsearch.query.expression.query_vocabulary`), every hit gets
+        confidence 0; ``rivals``: the vectors of its rival texts (:meth:`rival_vectors`)."""
+        return rank(self.store, vector, query, self.confidence, readable=readable, rivals=rivals)
 
     def unknown_words(self, query: Query | str | Sequence[QueryPart]) -> list[str]:
         """The words of ``query``'s texts the index's model never saw, for a model with a

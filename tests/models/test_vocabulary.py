@@ -43,3 +43,21 @@ def test_a_manifest_round_trips_and_no_list_means_an_open_vocabulary() -> None:
     assert Vocabulary.from_manifest({"vocabulary": {"words": []}}) is None
     listed = Vocabulary.from_manifest({"vocabulary": {"words": ["Red"], "filler": ["a"]}})
     assert listed == Vocabulary(frozenset({"red"}), frozenset())
+
+
+def test_rivals_swap_one_word_within_its_slot() -> None:
+    slotted = Vocabulary.of(
+        ["a photo of a red circle", "a blue star and a red square", "something green"],
+        filler=("a", "of", "photo", "and", "something"),
+        slots=(("red", "blue", "green", "purple"), ("circle", "star", "square")),
+    )
+    assert slotted.slots == (("red", "blue", "green"), ("circle", "star", "square"))
+    assert slotted.rivals("A photo of a red Star") == [
+        "a photo of a blue star",
+        "a photo of a green star",
+        "a photo of a red circle",
+        "a photo of a red square",
+    ]
+    assert slotted.rivals("something") == [] and SHAPES.rivals("red star") == []
+    assert Vocabulary.from_manifest({"vocabulary": slotted.as_dict()}) == slotted
+    assert "slots" not in SHAPES.as_dict()

@@ -111,4 +111,4 @@ def training_vocabulary(scenes: int = 2000) -> Vocabulary:
         texts.append(scene.caption)
         texts += [scene_text(scene, rng)[0] for _ in range(4)]
         texts += [crop_text(thing, rng)[0] for thing in scene.things]
-    return Vocabulary.of(texts, FILLER)
+    return Vocabulary.of(texts, FILLER, slots=(COLOURS, SHAPES))

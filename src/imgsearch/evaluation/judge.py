@@ -148,7 +148,8 @@ def _judge_one(
             f"{index.encoder.model_id} cannot read its text ({said}): "
             "its search gives every hit confidence 0, which measures nothing"
         )
-    hits = index.rank(vector, query)
+    rivals = index.rival_vectors(query)
+    hits = index.rank(vector, query, rivals=rivals)
     seen: set[int] = set()
     ids, cosines = [], []
     for hit in hits:  # a video's segments: the video once, at its best
@@ -160,7 +161,7 @@ def _judge_one(
     confidence = index.confidence
     null = query_null(index.store, vector, query, confidence) if confidence else None
     excess = null.excess(cosines) if null else np.full(len(cosines), np.nan)
-    boxes = object_cosines(index.store, vector, ids, sources=query.sources)
+    boxes = object_cosines(index.store, vector, ids, sources=query.sources, rivals=rivals)
     ranked = np.array([i in relevant for i in ids], bool)
     return Judged(
         query=labelled,

@@ -9,7 +9,8 @@ query's matches, so the hits look confident and mean nothing.
 
 Such a model lists its words in its manifest::
 
-    "vocabulary": {"words": ["a", "and", "blue", ...], "filler": ["a", "and", ...]}
+    "vocabulary": {"words": ["a", "and", "blue", ...], "filler": ["a", "and", ...],
+                   "slots": [["red", "blue", ...], ["circle", "star", ...]]}
 
 ``filler`` are the words its phrasings wrap around what they describe ("a photo of",
 "and"). A text *is read* when at least one of its words is known and not filler. For
@@ -17,6 +18,12 @@ a text that is not read, search gives every hit confidence 0, so any cut-off dro
 every hit not kept by its words (file names, captions; see ``docs/relevance.md``).
 Search also reports the words the model does not know. A model without a vocabulary
 in its manifest (every CLIP-family model) reads everything.
+
+``slots`` (optional) are groups of words that stand in for each other in a description:
+colours, shapes. Swapping one word of a text for another of its slot makes a *rival*
+("red star" → "blue star", "red cross"): where a rival describes an object better than
+the query does, the object is not what the query asks for (see
+:mod:`imgsearch.query.calibration`).
 """
 
 from __future__ import annotations
@@ -41,12 +48,34 @@ class Vocabulary:
 
     words: frozenset[str]
     filler: frozenset[str]
+    slots: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
-    def of(cls, texts: Iterable[str], filler: Iterable[str]) -> Vocabulary:
+    def of(
+        cls,
+        texts: Iterable[str],
+        filler: Iterable[str],
+        slots: Iterable[Iterable[str]] = (),
+    ) -> Vocabulary:
         """The vocabulary of a training set's ``texts``."""
         words = frozenset(w for text in texts for w in words_of(text))
-        return cls(words, frozenset(f.casefold() for f in filler) & words)
+        known = tuple(tuple(w.casefold() for w in slot if w.casefold() in words) for slot in slots)
+        return cls(words, frozenset(f.casefold() for f in filler) & words, known)
+
+    def rivals(self, text: str) -> list[str]:
+        """``text`` with one of its words swapped for another of that word's slot, each
+        swap once (``[]`` without slots, or when no word of ``text`` is in one)."""
+        words = words_of(text)
+        found: list[str] = []
+        for place, word in enumerate(words):
+            for slot in self.slots:
+                if word in slot:
+                    found += [
+                        " ".join([*words[:place], other, *words[place + 1 :]])
+                        for other in slot
+                        if other != word
+                    ]
+        return list(dict.fromkeys(found))
 
     def unknown(self, text: str) -> list[str]:
         """The words of ``text`` the model never saw, each once, in order."""
@@ -60,8 +89,11 @@ class Vocabulary:
         """The known words that say something (not filler), sorted: what to suggest."""
         return sorted(self.words - self.filler)
 
-    def as_dict(self) -> dict[str, list[str]]:
-        return {"words": sorted(self.words), "filler": sorted(self.filler)}
+    def as_dict(self) -> dict[str, Any]:
+        listed: dict[str, Any] = {"words": sorted(self.words), "filler": sorted(self.filler)}
+        if self.slots:
+            listed["slots"] = [list(slot) for slot in self.slots]
+        return listed
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> Vocabulary | None:
@@ -71,4 +103,8 @@ class Vocabulary:
             return None
         words = frozenset(str(w).casefold() for w in listed["words"])
         filler = frozenset(str(w).casefold() for w in listed.get("filler", ())) & words
-        return cls(words, filler)
+        slots = tuple(
+            tuple(str(w).casefold() for w in slot if str(w).casefold() in words)
+            for slot in listed.get("slots", ())
+        )
+        return cls(words, filler, tuple(slot for slot in slots if len(slot) > 1))

@@ -252,6 +252,22 @@ def encode_query(
     return combine(np.stack(vectors), [part.weight for part in parts])
 
 
+def rival_vectors(
+    parts: Sequence[QueryPart], encoder: Encoder, text_vector: Callable[[str], Vectors]
+) -> Vectors | None:
+    """The vectors of the texts that rival a one-text query: the text with one word
+    swapped for another of its slot in the model's vocabulary ("red star" → "blue star",
+    "red cross"; :meth:`imgsearch.models.vocabulary.Vocabulary.rivals`). ``None`` for other
+    queries and for models without slots (CLIP families: any text is theirs)."""
+    vocabulary = encoder.vocabulary
+    if len(parts) != 1 or parts[0].text is None or vocabulary is None:
+        return None
+    texts = vocabulary.rivals(parts[0].text)
+    if not texts:
+        return None
+    return np.stack([text_vector(text) for text in texts]).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class QueryVocabulary:
     """What a closed-vocabulary model makes of a query's texts (see

@@ -56,7 +56,10 @@ class Fusion:
         readable: bool = True,
     ) -> None:
         self._descending = sorted(-c for c in cosines)
-        matching = sorted((i for i, s in words.items() if s >= WORDS_MIN), key=lambda i: -words[i])
+        floor = WORDS_MIN if weight < 1 else 0.0  # by the words alone: every match counts
+        matching = sorted(
+            (i for i, s in words.items() if s > 0 and s >= floor), key=lambda i: -words[i]
+        )
         self._words_rank: dict[int, int] = {}
         rank, previous = 0, None
         for place, image_id in enumerate(matching, start=1):  # equal scores share a rank

@@ -119,9 +119,13 @@ def object_cosines(
     *,
     labels: Sequence[str] = (),
     sources: Sequence[str] = (),
+    rivals: NDArray[np.float32] | None = None,
 ) -> dict[int, float]:
     """Each image's best cosine among its object boxes (imported or detected; those with
-    one of ``labels`` and from ``sources`` when given); images without any are left out."""
+    one of ``labels`` and from ``sources`` when given); images without any are left out.
+    With ``rivals`` (the vectors of texts that rival the query's), a box one of them
+    describes better than the query does is not the query's object: an image all of
+    whose boxes are another's gets :data:`NOT_THIS`."""
     wanted = [s for s in sources or OBJECT_SOURCES if s in OBJECT_SOURCES]
     records = [
         r
@@ -130,8 +134,27 @@ def object_cosines(
     ]
     if not records:
         return {}
-    scores = store.regions.vectors([r.id for r in records]) @ query
+    vectors = store.regions.vectors([r.id for r in records])
+    scores = vectors @ query
+    beaten = rivalled(vectors, scores, rivals)
     best: dict[int, float] = {}
-    for record, score in zip(records, scores.tolist(), strict=True):
-        best[record.image_id] = max(best.get(record.image_id, -np.inf), score)
+    for record, score, lost in zip(records, scores.tolist(), beaten.tolist(), strict=True):
+        best[record.image_id] = max(
+            best.get(record.image_id, NOT_THIS), NOT_THIS if lost else score
+        )
     return best
+
+
+NOT_THIS = -1.0
+"""The evidence of a box a rival text describes better than the query: the lowest cosine."""
+
+
+def rivalled(
+    vectors: NDArray[np.float32], scores: NDArray[np.float32], rivals: NDArray[np.float32] | None
+) -> NDArray[np.bool_]:
+    """Which of ``vectors`` (with the query's cosines ``scores``) a rival text describes
+    better than the query does (none without ``rivals``)."""
+    if rivals is None or not len(rivals) or not len(vectors):
+        return np.zeros(len(vectors), bool)
+    result: NDArray[np.bool_] = (vectors @ rivals.T).max(axis=1) > scores
+    return result

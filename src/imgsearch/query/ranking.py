@@ -27,7 +27,7 @@ from imgsearch.query.expression import (
     metadata_score,
 )
 from imgsearch.query.fusion import WORDS_MIN, Fusion
-from imgsearch.query.matching import nearest_images, object_cosines
+from imgsearch.query.matching import NOT_THIS, nearest_images, object_cosines, rivalled
 from imgsearch.store import ImageRecord, RegionRecord, Store
 from imgsearch.store.records import BOX_SOURCES
 from imgsearch.store.words import WordFields, content_words, matching_line
@@ -46,13 +46,16 @@ def rank(
     confidence: Confidence | None = None,
     *,
     readable: bool = True,
+    rivals: NDArray[np.float32] | None = None,
 ) -> Hits:
     """Run ``query`` (already turned into ``vector``) against ``store``; with
     ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list (the
     hits' ``judgement`` says what was done). ``readable=False``: the model could not read
     a text of the query (:func:`imgsearch.query.expression.query_vocabulary`), so every
-    hit's confidence is 0."""
-    judge = _Judge.of(store, vector, query, confidence, readable=readable)
+    hit's confidence is 0. ``rivals``: the vectors of texts that rival the query's (an
+    object one of them describes better is not the query's; see
+    :func:`imgsearch.query.matching.object_cosines`)."""
+    judge = _Judge.of(store, vector, query, confidence, readable=readable, rivals=rivals)
     return Hits(_ranked(store, vector, query, judge), judgement=judge.judgement)
 
 
@@ -83,7 +86,10 @@ def _ranked(store: Store, vector: NDArray[np.float32], query: Query, judge: _Jud
     if extra:
         for image_id, cosine in zip(extra, store.vectors(extra) @ vector, strict=True):
             cosines[image_id] = float(cosine)
-    fusion = Fusion(cosines.values(), worded, query.metadata_weight, readable=judge.readable)
+    fusion = Fusion(
+        cosines.values(), _ranked_words(query, metadata, worded), query.metadata_weight,
+        readable=judge.readable,
+    )  # fmt: skip
     sure = judge.images(store, vector, query, cosines)
     cosines = {
         i: cosine for i, cosine in cosines.items() if judge.keeps(sure[i], worded.get(i, 0.0))
@@ -173,6 +179,7 @@ class _Judge:
     """Whether pictures' object boxes are evidence (the calibration weighs them)."""
     readable: bool = True
     judgement: Judgement = field(default_factory=Judgement)
+    rivals: NDArray[np.float32] | None = None
 
     @classmethod
     def of(
@@ -183,6 +190,7 @@ class _Judge:
         confidence: Confidence | None,
         *,
         readable: bool = True,
+        rivals: NDArray[np.float32] | None = None,
     ) -> _Judge:
         if confidence is None:
             return cls(None, None, None)
@@ -206,7 +214,8 @@ class _Judge:
                 too_few = Judgement.too_few(sample.population, "images")
             return cls(confidence, None, None, modality, judgement=too_few)
         objects = query.regions and confidence.calibration.uses_objects(modality)
-        return cls(confidence, null, cut, modality, objects, judgement=Judgement(True, cut, note))
+        said = Judgement(True, cut, note)
+        return cls(confidence, null, cut, modality, objects, judgement=said, rivals=rivals)
 
     def keeps(self, confidence: float | None, words: float = 0.0) -> bool:
         """Whether a hit stays: its confidence reaches the cut-off, or the query's words
@@ -229,7 +238,9 @@ class _Judge:
         if self.confidence is None or self.null is None:
             return dict.fromkeys(ids, 0.0 if self.confidence and not self.readable else None)
         boxes = (
-            object_cosines(store, vector, ids, labels=query.labels, sources=query.sources)
+            object_cosines(
+                store, vector, ids, labels=query.labels, sources=query.sources, rivals=self.rivals
+            )
             if self.objects
             else {}
         )
@@ -246,9 +257,13 @@ class _Judge:
         pictures of their own."""
         return self._plain(cosines, region=False)
 
-    def regions(self, cosines: Sequence[float]) -> list[float | None]:
-        """The confidences of boxes as hits (an object search)."""
-        return self._plain(cosines, region=True)
+    def regions(self, cosines: Sequence[float], beaten: Sequence[bool] = ()) -> list[float | None]:
+        """The confidences of boxes as hits (an object search); ``beaten``: which a rival
+        text describes better than the query (judged as the lowest cosine)."""
+        if not beaten:
+            return self._plain(cosines, region=True)
+        evidence = [NOT_THIS if lost else c for c, lost in zip(cosines, beaten, strict=True)]
+        return self._plain(evidence, region=True)
 
     def _plain(self, cosines: Sequence[float], *, region: bool) -> list[float | None]:
         if self.confidence is None:
@@ -333,6 +348,15 @@ def _holding_the_words(store: Store, query: Query, metadata: dict[int, float]) -
     }
 
 
+def _ranked_words(
+    query: Query, metadata: dict[int, float], worded: dict[int, float]
+) -> dict[int, float]:
+    """The images the words' ranking orders: those holding the query's words — or, when
+    the query asks to rank by the words alone (metadata weight 1), every match by its
+    BM25, as far as it goes."""
+    return metadata if query.metadata_weight >= 1 else worded
+
+
 def _fields(record: ImageRecord, lines: list[TextLine] | None) -> WordFields:
     return WordFields(record.path, record.caption, record.tags, record.camera, lines or ())
 
@@ -390,10 +414,15 @@ def _rank_objects(
         vector, depth, query.filters, labels=query.labels, sources=sources, exact=query.exact
     )
     scored = []
-    sure = judge.regions([cosine for _, _, cosine in found])
+    cosines = [cosine for _, _, cosine in found]
+    beaten: list[bool] = []
+    if judge.rivals is not None and found:
+        vectors = store.regions.vectors([region_id for region_id, _, _ in found])
+        beaten = rivalled(vectors, np.asarray(cosines, np.float32), judge.rivals).tolist()
+    sure = judge.regions(cosines, beaten)
     fusion = Fusion(
         (cosine for _, _, cosine in found),
-        worded,
+        _ranked_words(query, metadata, worded),
         query.metadata_weight,
         readable=judge.readable,
     )
