@@ -272,17 +272,17 @@ class Index(IndexRegions):
             text_vector=text_vector or self._text_vector,
         )
         words = query_vocabulary(query.parts, self.encoder)
-        rivals = self.rival_vectors(query, text_vector) if words.readable else None
+        # the rivals' vectors come from the index's own (cached) text tower: a server's
+        # text_vector holds only the query's own texts
+        rivals = self.rival_vectors(query) if words.readable else None
         ranked = self.rank(vector, query, readable=words.readable, rivals=rivals)
         return Hits(ranked, words, ranked.judgement)
 
-    def rival_vectors(
-        self, query: Query, text_vector: Callable[[str], Vectors] | None = None
-    ) -> Vectors | None:
+    def rival_vectors(self, query: Query) -> Vectors | None:
         """The vectors of the texts that rival a one-text query, for a model whose
         vocabulary groups its words into slots (``demo-shapes``: colours, shapes); see
         :func:`~imgsearch.query.expression.rival_vectors`."""
-        return rival_vectors(query.parts, self.encoder, text_vector or self._text_vector)
+        return rival_vectors(query.parts, self.encoder, self._text_vector)
 
     def rank(
         self,

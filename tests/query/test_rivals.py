@@ -48,3 +48,19 @@ def test_what_it_holds_is_still_found(boxed: tuple[Collection, Index]) -> None:
         relevant = [image for image in collection.images if image.contains(present)]
         assert found and all(labels[path].contains(present) for path in found), present
         assert len(found) >= 0.9 * len(relevant), present
+
+
+def test_the_server_judges_with_the_same_rivals(boxed: tuple[Collection, Index]) -> None:
+    from fastapi.testclient import TestClient
+
+    from imgsearch.server import ServerSettings, create_app
+
+    collection, index = boxed
+    settings = ServerSettings(index=index.store.location, roots=[collection.root])
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        for text, empty in (("red circle", True), ("star", True), ("blue circle", False)):
+            body = {"text": text, "top": 50, "min_confidence": "auto"}
+            answer = client.post("/v1/search", json=body)
+            assert answer.status_code == 200, answer.text
+            paths = [hit["path"] for hit in answer.json()["hits"]]
+            assert (paths == []) is empty and paths == _confident(index, text)[:50], text

@@ -14,7 +14,10 @@ A hit's confidence combines three kinds of evidence (``docs/relevance.md``):
 - ``objects``: for a picture with object boxes (imported or detected), the best cosine
   among its boxes. Whole-picture vectors mix the attributes of everything in them (a red
   cross beside a green star looks like "red star"); an object's own vector binds its
-  colour to its shape, so an absent combination is absent from every box.
+  colour to its shape, so an absent combination is absent from every box. A box that a
+  *rival* text describes better than the query (the query with one word swapped within
+  its slot of the model's vocabulary: "red cross" for "red star") counts as cosine −1
+  (:func:`imgsearch.query.matching.object_cosines`).
 
 ::
 

@@ -14,7 +14,8 @@ search engines join a vector and a keyword ranking)::
 best), ``words_rank`` its place among the images whose words match with a BM25 score of
 at least :data:`WORDS_MIN` (an image whose words do not match that well has no words
 term), ``K`` = :data:`RANK_CONSTANT` and ``w`` the metadata weight (``--metadata-weight``,
-:data:`DEFAULT_WORDS_WEIGHT` by default; 0: pictures alone, 1: words alone). The best of
+:data:`DEFAULT_WORDS_WEIGHT` by default; 0: pictures alone, 1: words alone, every match
+by its BM25). The best of
 both ranks 1.0. With the default weight, a picture whose words match ranks above every
 picture without them but the very best few by cosine, so an exact word — a sign's read
 text, a caption typed by hand — wins over a picture that merely looks like the query.
