@@ -382,3 +382,43 @@ def test_control_characters_in_file_names_never_reach_the_terminal(tmp_path: Pat
     assert piped.stdout == f"{good}\n"
     as_json = imgsearch("search", "beach", "--index", str(index), "--json", "--top", "1")
     assert json.loads(as_json.stdout)["path"] == str(good)
+
+
+def test_annotate_adds_replaces_and_clears_only_when_asked(tmp_path: Path) -> None:
+    root, index = tmp_path / "photos", tmp_path / "index"
+    make_collection(root, 4)
+    assert imgsearch("index", str(root), "--index", str(index), "-m", "fake-hash").returncode == 0
+    target = str(next(root.rglob("*.jpg")))
+
+    def annotate(*args: str) -> str:
+        done = imgsearch("annotate", target, "--index", str(index), *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "caption='at dusk' tags=['trip']" in annotate("--caption", "at dusk", "--tag", "trip")
+    # tags join the image's; the caption stays unless a new one is given
+    assert "caption='at dusk' tags=['trip', 'sea']" in annotate("--tag", "sea", "--tag", "trip")
+    assert "caption='lighthouse' tags=['trip', 'sea']" in annotate("--caption", "lighthouse")
+    assert "caption='lighthouse' tags=['lamp']" in annotate("--tag", "lamp", "--replace")
+    # nothing given is a mistake, not a silent wipe; --clear says it
+    nothing = imgsearch("annotate", target, "--index", str(index))
+    assert nothing.returncode == 2 and "nothing to add" in nothing.stderr
+    mixed = imgsearch("annotate", target, "--index", str(index), "--clear", "--tag", "y")
+    assert mixed.returncode == 2 and "--clear" in mixed.stderr
+    assert "caption=None tags=[]" in annotate("--clear")
+
+
+def test_version_prints_the_installed_version() -> None:
+    import importlib.metadata
+
+    done = imgsearch("--version")
+    assert (
+        done.returncode == 0
+        and done.stdout == f"imgsearch {importlib.metadata.version('imgsearch')}\n"
+    )
+
+
+def test_the_ocr_help_names_the_extra_to_install() -> None:
+    """Rich markup read "[ocr]" as a tag and printed "needs imgsearch"."""
+    shown = imgsearch("index", "--help", env={"COLUMNS": "250"})
+    assert shown.returncode == 0 and "pip install 'imgsearch[ocr]'" in shown.stdout

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from imgsearch.cli.shown import counted
 from imgsearch.config import default_data_dir
 
 app = typer.Typer(
@@ -121,7 +122,7 @@ def distribute(
 
     with _connect(store, distribute_new=False) as conn:
         images = distribute_tables(conn, shards)
-        print(f"distributed: {images} images in shards on {_spread(conn)}")
+        print(f"distributed: {counted(images, 'image')} in shards on {_spread(conn)}")
 
 
 @app.command("rebalance")

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imgsearch.cli.index import IndexProgress, print_summary
+from imgsearch.cli.shown import counted
 from imgsearch.config import default_data_dir
 from imgsearch.demo.collection import Collection, generate_collection, load_collection
 from imgsearch.demo.queries import EVALUATE, write_query_files
@@ -146,7 +147,8 @@ def _generate(
         )  # fmt: skip
     evaluate, fit = write_query_files(collection)
     console.print(
-        f"collection: {len(collection.images)} images with labels in {collection.root}; "
+        f"collection: {counted(len(collection.images), 'image')} with labels in "
+        f"{collection.root}; "
         f"labelled queries for imgsearch evaluate: {evaluate.name}, {fit.name}",
         markup=False,
     )

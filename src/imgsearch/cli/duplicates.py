@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from imgsearch.cli.options import IndexOption, open_index
-from imgsearch.cli.shown import shown
+from imgsearch.cli.shown import counted, shown
 from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE
 
@@ -69,9 +69,9 @@ def _print(report: DuplicateReport) -> None:
             )
     listed = "" if len(report.groups) == report.group_count else f" ({len(report.groups)} shown)"
     out.print(
-        f"{report.group_count} groups{listed} ({report.exact_groups} of identical files), "
-        f"{report.duplicate_pictures} pictures beyond the first of their group; "
-        f"{report.pictures} pictures compared in {report.seconds:.1f} s at confidence ≥ "
+        f"{counted(report.group_count, 'group')}{listed} ({report.exact_groups} of identical "
+        f"files), {counted(report.duplicate_pictures, 'picture')} beyond the first of their "
+        f"group; {counted(report.pictures, 'picture')} compared in {report.seconds:.1f} s at confidence ≥ "
         f"{report.min_confidence:g} ({report.calibration})",
         markup=False,
     )

@@ -36,7 +36,7 @@ from imgsearch.cli.options import (
     PrecisionOption,
     open_index,
 )
-from imgsearch.cli.shown import shown
+from imgsearch.cli.shown import counted, shown
 from imgsearch.indexer import IndexEvent, IndexReport
 from imgsearch.kinds import VideoOptions
 from imgsearch.media.video import FramePolicy, VideoLimits
@@ -133,7 +133,8 @@ def index(
     ocr: bool | None = typer.Option(
         None,
         "--ocr/--no-ocr",
-        help="Read the text in pictures (OCR, RapidOCR; needs imgsearch[ocr]) so that searches "
+        help="Read the text in pictures (OCR, RapidOCR; needs the ocr extra: pip install "
+        "'imgsearch\\[ocr]') so that searches "
         "find printed words: new and changed pictures while they are decoded, the rest after. "
         "The index remembers the choice.",
     ),
@@ -289,11 +290,12 @@ def _summary(report: IndexReport, location: str) -> dict[str, object]:
 def print_summary(console: Console, report: IndexReport, location: str) -> None:
     c = report.counts
     console.print(
-        f"indexed {sum(c.values()) - c['removed']} files in {report.seconds:.1f} s → {location}\n"
-        f"  added {c['added']}, updated {c['updated'] + c['touched']}, moved {c['moved']}, "
+        f"indexed {counted(sum(c.values()) - c['removed'], 'file')} in {report.seconds:.1f} s "
+        f"→ {location}\n"
+        f"  added {c['added']}, updated {c['updated']}, touched {c['touched']}, moved {c['moved']}, "
         f"duplicates {c['duplicate']}, removed {c['removed']}, unchanged {c['unchanged']}, "
         f"failed {c['failed']}, known bad and unchanged {c['skipped']}; "
-        f"model ran on {report.embedded} images and video frames",
+        f"model ran on {counted(report.embedded, 'image or video frame', 'images and video frames')}",
         markup=False,
     )
     if report.text.read:
@@ -320,7 +322,8 @@ def print_summary(console: Console, report: IndexReport, location: str) -> None:
 
 def print_import(console: Console, report: ImportReport, *, quiet: bool) -> None:
     console.print(
-        f"annotations ({report.format}): {report.regions} boxes on {report.images} images in "
+        f"annotations ({report.format}): {counted(report.regions, 'box', 'boxes')} on "
+        f"{counted(report.images, 'image')} in "
         f"{report.seconds:.1f} s — embedded {report.embedded}, unchanged {report.kept}, "
         f"removed {report.removed}, cut at the image edge {report.clipped}, "
         f"not imported {len(report.problems)}",

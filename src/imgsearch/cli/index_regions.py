@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from imgsearch.cli.shown import counted
 from imgsearch.errors import InvalidSettings
 from imgsearch.regions.passes import RegionReport
 from imgsearch.regions.policy import RegionPolicy, detector_policy, grid_policy
@@ -66,15 +67,17 @@ def print_regions(console: Console, reports: dict[str, RegionReport]) -> None:
     for source, report in reports.items():
         if source == "grid":
             console.print(
-                f"grid: {report.regions} windows kept on {report.images} images "
-                f"({report.pruned} too like the whole picture, {report.skipped} images "
-                f"already done) in {report.seconds:.1f} s",
+                f"grid: {counted(report.regions, 'window')} kept on "
+                f"{counted(report.images, 'image')} ({report.pruned} too like the whole "
+                f"picture, {counted(report.skipped, 'image')} already done) in "
+                f"{report.seconds:.1f} s",
                 markup=False,
             )
         else:
             console.print(
-                f"{source}: {report.regions} objects found on {report.images} images "
-                f"({report.skipped} images already done) in {report.seconds:.1f} s",
+                f"{source}: {counted(report.regions, 'object')} found on "
+                f"{counted(report.images, 'image')} ({counted(report.skipped, 'image')} already "
+                f"done) in {report.seconds:.1f} s",
                 markup=False,
             )
         print_problems(console, report.problems)

@@ -149,8 +149,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        import importlib.metadata
+
+        typer.echo(f"imgsearch {importlib.metadata.version('imgsearch')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print imgsearch's version and exit.",
+    ),
+) -> None:
     """Multi-modal image search: vectorize, index and search images by text, image or region."""
 
 

@@ -20,3 +20,9 @@ def shown(text: str) -> str:
     """``text`` with every control character (C0, DEL, C1) written as a visible escape
     (``\\x1b``), so that printing it cannot steer the terminal."""
     return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+def counted(count: int, thing: str, things: str | None = None) -> str:
+    """``count`` and the word for that many: ``1 image``, ``2 images``, ``0 boxes``
+    (``things``: a plural that is not ``thing`` + s)."""
+    return f"{count} {thing if count == 1 else things or thing + 's'}"

@@ -13,6 +13,7 @@ from rich.console import Console
 from imgsearch.cli.options import IndexOption, open_index
 from imgsearch.cli.resident.address import answers, index_key, socket_path
 from imgsearch.cli.shown import shown
+from imgsearch.errors import InvalidQuery
 from imgsearch.regions.policy import RegionPolicy
 
 
@@ -106,12 +107,31 @@ def _describe(policy: RegionPolicy) -> str:
 
 def annotate(
     image: str = typer.Argument(..., help="Indexed image: its path or id."),
-    caption: str | None = typer.Option(None, "--caption", help="A caption to search by."),
-    tags: list[str] = typer.Option([], "--tag", help="A tag; repeatable."),
+    caption: str | None = typer.Option(
+        None, "--caption", help="A caption to search by (replaces the image's caption)."
+    ),
+    tags: list[str] = typer.Option([], "--tag", help="A tag to add; repeatable."),
+    replace: bool = typer.Option(
+        False, "--replace", help="The given tags replace the image's tags instead of joining them."
+    ),
+    clear: bool = typer.Option(False, "--clear", help="Remove the caption and every tag."),
     index_path: str | None = IndexOption,
 ) -> None:
     """Add a caption and tags to an indexed image; the metadata score searches them."""
+    if clear and (caption is not None or tags or replace):
+        raise InvalidQuery("--clear removes everything: it takes no --caption, --tag or --replace")
+    if not clear and caption is None and not tags and not replace:
+        raise InvalidQuery(
+            "nothing to add",
+            hint="give --caption TEXT and/or --tag TAG (repeatable); --clear removes both",
+        )
     with open_index(index_path, None, None) as opened:
         key: int | str = int(image) if image.isdigit() else image
-        record = opened.annotate(key, caption=caption, tags=tags)
+        old = opened.get(key) if isinstance(key, int) else opened.find(key)
+        if clear:
+            caption, tags = None, []
+        else:
+            caption = old.caption if caption is None else caption
+            tags = tags if replace else list(dict.fromkeys([*old.tags, *tags]))
+        record = opened.annotate(old.id, caption=caption, tags=tags)
     print(shown(f"{record.id} {record.path}: caption={record.caption!r} tags={list(record.tags)}"))
