@@ -14,6 +14,7 @@ exits.
     │   ├── ImageError              one image could not be used (has .source)
     │   │   ├── ImageNotFound       no such file
     │   │   ├── ImageUnreadable     exists but cannot be opened (permissions, a folder)
+    │   │   ├── EmptyFile           0 bytes: still being copied, or truncated
     │   │   ├── UnsupportedImage    not an image format we can decode
     │   │   ├── CorruptImage        recognised but truncated or damaged
     │   │   ├── PixelLimitExceeded  more pixels or decoded bytes than the caps (bomb guard)
@@ -78,6 +79,11 @@ class ImageNotFound(ImageError):
 
 class ImageUnreadable(ImageError):
     """The path exists but cannot be read (permissions, a directory, I/O error)."""
+
+
+class EmptyFile(ImageError):
+    """The file holds no bytes at all (a copy still arriving, a truncated download): not
+    a format question, so not :class:`UnsupportedImage`."""
 
 
 class UnsupportedImage(ImageError):

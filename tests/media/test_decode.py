@@ -11,6 +11,7 @@ from PIL import Image
 
 from imgsearch.errors import (
     CorruptImage,
+    EmptyFile,
     ImageNotFound,
     ImageUnreadable,
     InputError,
@@ -213,8 +214,11 @@ def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_zero_byte_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.png"
     path.write_bytes(b"")
-    with pytest.raises(UnsupportedImage, match=r"empty\.png: not a recognised image format"):
+    with pytest.raises(EmptyFile, match=r"empty\.png: the file is empty \(0 bytes\)") as raised:
         load_rgb(path)
+    assert "next run reads it again" in raised.value.hint
+    with pytest.raises(EmptyFile):
+        load_rgb(b"")
 
 
 def test_text_file_with_image_extension(tmp_path: Path) -> None:

@@ -179,7 +179,7 @@ def torture_files() -> dict[str, tuple[bytes, str]]:
         "bomb.png": (raw_png(100_000, 100_000, 8, 0), "PixelLimitExceeded"),
         "sliver.png": (raw_png(1, 83_886_338, 8, 0), "InvalidImageDimensions"),
         "needle.png": (raw_png(20_000, 10, 8, 0), "InvalidImageDimensions"),
-        "empty.jpg": (b"", "UnsupportedImage"),
+        "empty.jpg": (b"", "EmptyFile"),
         "text.png": (b"these are not pixels\n" * 20, "UnsupportedImage"),
         "noise.jpg": (np.random.default_rng(5).bytes(4096), "UnsupportedImage"),
     }

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from imgsearch.errors import FileTooLarge, ImageNotFound, ImageUnreadable, InputError
+from imgsearch.errors import EmptyFile, FileTooLarge, ImageNotFound, ImageUnreadable, InputError
 
 ImageSource: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | Image.Image | NDArray[np.uint8]"
 """Anything imgsearch accepts as an image: a path, encoded bytes, a binary file
@@ -57,10 +57,15 @@ def open_stream(source: ImageSource, name: str, limit: int | None) -> BinaryIO:
         if limit is not None and size > limit:
             stream.close()
             raise too_large(size, limit, name)
+        if size == 0:
+            stream.close()
+            raise empty(name)
         return stream
     if isinstance(source, bytes | bytearray | memoryview):
         if limit is not None and len(source) > limit:
             raise too_large(len(source), limit, name)
+        if not len(source):
+            raise empty(name)
         return io.BytesIO(source)
     if hasattr(source, "read"):
         borrowed = cast(BinaryIO, _BorrowedStream(cast(BinaryIO, source)))
@@ -73,6 +78,15 @@ def open_stream(source: ImageSource, name: str, limit: int | None) -> BinaryIO:
     raise InputError(
         f"cannot use a {type(source).__name__} as an image",
         hint="pass a path, bytes, a binary file object, a PIL image or a uint8 array",
+    )
+
+
+def empty(name: str) -> EmptyFile:
+    return EmptyFile(
+        "the file is empty (0 bytes)",
+        source=name,
+        hint="a copy may still be arriving, or it was truncated: the next run reads it again "
+        "once it has bytes",
     )
 
 
