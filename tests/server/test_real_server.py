@@ -264,3 +264,22 @@ def test_schemathesis_finds_nothing_against_the_real_server(
         )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:]
     assert " passed" in run.stdout and "failures" not in run.stdout.lower()
+
+
+def test_a_busy_port_is_said_plainly_before_anything_else(
+    index_path: Path, shapes: Collection
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "imgsearch.cli.main", "serve", "--index", str(index_path),
+             "--port", str(port), "--root", str(shapes.root)],
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr  # a setting to change, not a model problem
+    assert f"port {port} on 127.0.0.1 is already in use" in done.stderr
+    assert "search page" not in done.stderr and "Errno" not in done.stderr
+    assert "Traceback" not in done.stderr

@@ -7,8 +7,10 @@ anything listens.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import typer
 from rich.console import Console
 
 from imgsearch.cli.options import IndexOption, ModelOption
+from imgsearch.errors import InvalidSettings
 
 
 def page_url(host: str, port: int) -> str:
@@ -56,6 +59,7 @@ def serve(
         "roots": [r.expanduser().resolve() for r in roots] or None,
     }
     settings = load_settings(**{k: v for k, v in given.items() if v is not None})
+    listening = listen(settings.host, settings.port)  # a busy port fails here, said plainly
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -64,12 +68,13 @@ def serve(
     if settings.keyless_warning:
         err.print(f"[bold red]WARNING:[/] {settings.keyless_warning}", markup=True)
     app = create_app(settings)
+    port = listening.getsockname()[1]
     if settings.web_ui:
-        err.print(f"search page: {page_url(settings.host, settings.port)}", markup=False)
-    uvicorn.run(
+        err.print(f"search page: {page_url(settings.host, port)}", markup=False)
+    config = uvicorn.Config(
         app,
         host=settings.host,
-        port=settings.port,
+        port=port,
         log_level=workers_log,
         http=guarded_protocol(
             settings.header_timeout,
@@ -83,3 +88,23 @@ def serve(
         forwarded_allow_ips=settings.trusted_proxies or None,
         server_header=False,
     )
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port``, bound before anything is printed or loaded:
+    a port another program holds is an error that says so (uvicorn's own is a raw
+    ``[Errno 98]`` after the search page's address was already printed)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise InvalidSettings(
+                f"port {port} on {host} is already in use by another program",
+                hint="stop it, or serve on another port (--port, IMGSEARCH_PORT)",
+            ) from None
+        raise InvalidSettings(
+            f"cannot listen on {host}:{port} ({error.strerror or error})",
+            hint="check --host and --port (ports under 1024 need privileges)",
+        ) from None
