@@ -422,3 +422,11 @@ def test_the_ocr_help_names_the_extra_to_install() -> None:
     """Rich markup read "[ocr]" as a tag and printed "needs imgsearch"."""
     shown = imgsearch("index", "--help", env={"COLUMNS": "250"})
     assert shown.returncode == 0 and "pip install 'imgsearch[ocr]'" in shown.stdout
+
+
+def test_the_model_help_says_which_model_a_command_uses() -> None:
+    wide = {"COLUMNS": "250"}
+    search = imgsearch("search", "--help", env=wide).stdout
+    assert "Default: the model the index was built with" in search
+    vectorize = imgsearch("vectorize", "--help", env=wide).stdout  # no index: the default
+    assert "Default: $IMGSEARCH_MODEL or clip-vit-b-32." in vectorize

@@ -29,6 +29,14 @@ ModelOption = typer.Option(
     "append :int8 for the quantised variant. Default: the model the index was built with; "
     "for a new index $IMGSEARCH_MODEL or clip-vit-b-32.",
 )
+StandaloneModelOption = typer.Option(
+    None,
+    "--model",
+    "-m",
+    help="Catalog name (imgsearch models list), Hugging Face repo id, or local model folder; "
+    "append :int8 for the quantised variant. Default: $IMGSEARCH_MODEL or clip-vit-b-32.",
+)
+"""``--model`` of a command that uses no index (``vectorize``)."""
 PrecisionOption = typer.Option(None, "--precision", help="fp32 (default) or int8.")
 MaxPixelsOption = typer.Option(
     DEFAULT_MAX_PIXELS,

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import typer
 
-from imgsearch.cli.options import MaxPixelsOption, ModelOption, PrecisionOption, build_images
+from imgsearch.cli.options import (
+    MaxPixelsOption,
+    PrecisionOption,
+    StandaloneModelOption,
+    build_images,
+)
 from imgsearch.errors import InputError
 from imgsearch.models.embedder import Embedder
 from imgsearch.types import Box
@@ -27,7 +32,7 @@ def vectorize(
         "--box-padding",
         help="Widen the box by this fraction of its size on each side, for context.",
     ),
-    model: str | None = ModelOption,
+    model: str | None = StandaloneModelOption,
     precision: str | None = PrecisionOption,
     max_pixels: int = MaxPixelsOption,
 ) -> None:
