@@ -177,3 +177,22 @@ def test_unavailable_provider_is_refused() -> None:
     assert choose_providers(["cpu"]) == ["CPUExecutionProvider"]
     with pytest.raises(ModelError, match="'TensorRT' is not available"):
         choose_providers(["TensorRT"])
+
+
+def test_an_unreachable_hub_is_not_called_offline_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """huggingface_hub raises LocalEntryNotFoundError when it cannot connect and nothing is
+    cached: the user set no offline switch, so none is named."""
+    import huggingface_hub
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    def unreachable(*args: object, **kwargs: object) -> str:
+        raise LocalEntryNotFoundError("cannot reach the hub and nothing is cached")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", unreachable)
+    with pytest.raises(ModelNotCached, match="the Hugging Face hub cannot be reached") as caught:
+        resolve_model("acme/absent", hub_cache_dir=tmp_path, offline=False)
+    assert "HF_HUB_OFFLINE" not in str(caught.value) + caught.value.hint
+    with pytest.raises(ModelNotCached, match="offline mode is on"):
+        resolve_model("acme/absent", hub_cache_dir=tmp_path, offline=True)

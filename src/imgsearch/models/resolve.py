@@ -125,11 +125,20 @@ def download(
             cache_dir=cache_dir,
             local_files_only=offline,
         )
-    except (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled):
+    except (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled) as exc:
+        if offline or isinstance(exc, hub_errors.OfflineModeIsEnabled):
+            raise ModelNotCached(
+                f"model {repo_id} is not in the local Hugging Face cache, and offline mode is "
+                "on (HF_HUB_OFFLINE or IMGSEARCH_OFFLINE is set)",
+                hint="unset it and download the model once with network access, or pass a "
+                "local model folder",
+            ) from None
+        # huggingface_hub says this too when the hub cannot be reached and nothing is cached
         raise ModelNotCached(
-            f"model {repo_id} is not in the local Hugging Face cache and offline mode is on",
-            hint="download it once with network access (unset HF_HUB_OFFLINE), "
-            "or pass a local model folder",
+            f"model {repo_id} is not in the local Hugging Face cache, and the Hugging Face hub "
+            "cannot be reached",
+            hint="connect to the network once (the model is cached from then on), or pass a "
+            "local model folder; `imgsearch demo` works offline with its bundled model",
         ) from None
     except (hub_errors.RepositoryNotFoundError, hub_errors.RevisionNotFoundError):
         raise ModelNotFound(
