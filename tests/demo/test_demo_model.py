@@ -8,6 +8,7 @@ user would.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,12 @@ def test_demo_command_runs_offline_and_reuses_its_work(tmp_path: Path) -> None:
     assert "added 300" in first.stderr
     assert 'text: "red circle"' in first.stdout and "region:" in first.stdout
     assert "imgsearch index ~/Pictures --model clip-vit-b-32" in first.stdout
+    # every query's command runs as printed: it names this index
+    shown = f'imgsearch search "red circle" --index {tmp_path / "index"}'
+    assert shown in first.stdout
+    printed = imgsearch(*shlex.split(shown)[1:], "--json", "-n", "3", env=env)
+    assert printed.returncode == 0 and len(printed.stdout.splitlines()) == 3
+    assert "confidence" in first.stdout  # the tables show how sure each hit is
     assert f"imgsearch serve --index {tmp_path / 'index'} --root {tmp_path / 'collection'}\n" in (
         first.stdout
     )
@@ -169,3 +176,14 @@ def test_demo_embeds_again_an_index_left_by_another_model(
     assert "added 40" in result.stderr
     with Index.open(tmp_path / "demo" / "index") as index:
         assert index.status().vectors == 40 and index.encoder.model_id == "demo-shapes"
+
+
+def test_demo_with_a_model_it_cannot_load_fails_before_making_the_collection(
+    tmp_path: Path,
+) -> None:
+    failed = imgsearch(
+        "demo", "--dir", str(tmp_path), "--model", "clip-vit-b-32",
+        env={"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")},
+    )  # fmt: skip
+    assert failed.returncode == 3 and "not in the local Hugging Face cache" in failed.stderr
+    assert not (tmp_path / "collection").exists()

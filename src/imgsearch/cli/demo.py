@@ -18,6 +18,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
@@ -58,10 +59,11 @@ def demo(
         return
     console = Console(highlight=False)
     root = (folder or default_data_dir(os.environ) / "demo").expanduser().resolve()
-    collection = _generate(console, root / "collection", count, seed)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     index_path = root / _index_name(model)
     with Index.open(index_path, model=model, create=True) as index:
+        _ = index.encoder  # a model that cannot be loaded fails now, before the collection
+        collection = _generate(console, root / "collection", count, seed)
         # The demo owns this index: one made by another model (an older imgsearch's demo)
         # is embedded again rather than refused.
         try:
@@ -76,15 +78,18 @@ def demo(
         right = total = 0
         for query in demo_queries(collection):
             hits = index.search(list(query.parts), top=top)
+            command = f"{query.command} --index {shlex.quote(str(index_path))}"  # runs as shown
             table = Table(
-                title=f"{query.title}\n[dim]{query.command}[/]",
+                title=escape(query.title),
                 title_justify="left",
                 caption=f"right = the image shows {query.wanted} (from the collection's labels)",
                 caption_justify="left",
             )
-            for column in ("#", "relevance", "cosine", "right", "image", "labels"):
+            numbers = ("#", "relevance", "cosine", "confidence")
+            for column in (*numbers, "right", "image", "labels"):
+                # folded, never cut: a file name shown whole at any width
                 table.add_column(
-                    column, justify="right" if column in ("#", "relevance", "cosine") else "left"
+                    column, justify="right" if column in numbers else "left", overflow="fold"
                 )
             for hit in hits:
                 image = labels.get(hit.image.path)
@@ -95,18 +100,22 @@ def demo(
                     str(hit.rank),
                     f"{hit.relevance:.3f}",
                     f"{hit.cosine:.3f}",
+                    "–" if hit.confidence is None else f"{hit.confidence:.2f}",
                     "[green]yes[/]" if ok else "[red]no[/]",
                     Text(Path(hit.image.path).name),
                     Text(", ".join(o.name for o in image.objects) if image else "?"),
                 )
             console.print(table)
+            # on a line of its own, never folded: copied, it runs as shown
+            console.print(f"  $ {command}\n", soft_wrap=True, markup=False, style="dim")
     console.print(f"\n{right} of {total} hits shown are right.")
     console.print(
         "\nThe same on your own photos with a real CLIP model (downloaded once from the Hugging Face hub):\n"
         "  imgsearch index ~/Pictures --model clip-vit-b-32\n"
         '  imgsearch search "a dog on a beach"\n'
         "  imgsearch search --image ~/Pictures/dog.jpg --box 120,80,300,200\n"
-        f'Search this demo\'s index yourself: imgsearch search --index {index_path} "yellow star"\n'
+        f"Search this demo's index yourself: imgsearch search --index "
+        f'{shlex.quote(str(index_path))} "yellow star"\n'
         "Measure it on labelled queries (Recall@k, mAP, how well its confidences hold):\n"
         f"  imgsearch evaluate {shlex.quote(str(collection.root / EVALUATE))}"
         f" --index {shlex.quote(str(index_path))}\n"

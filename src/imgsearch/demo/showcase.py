@@ -6,6 +6,7 @@ one object of a busy image), so they work for any seed and size.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ def demo_queries(collection: Collection) -> list[DemoQuery]:
         queries.append(
             DemoQuery(
                 f"image: {example.path.name} (one {name})",
-                f"imgsearch search --image {example.path}",
+                f"imgsearch search --image {shlex.quote(str(example.path))}",
                 (QueryPart(image=str(example.path)),),
                 f"a {name}",
                 lambda im: im.contains(name),
@@ -46,7 +47,7 @@ def demo_queries(collection: Collection) -> list[DemoQuery]:
             DemoQuery(
                 f"region: box {coordinates} around the {target.name} in {busy.path.name} "
                 f"(which also shows: {others})",
-                f"imgsearch search --image {busy.path} --box {coordinates}",
+                f"imgsearch search --image {shlex.quote(str(busy.path))} --box {coordinates}",
                 (QueryPart(image=str(busy.path), box=Box(*target.box)),),
                 f"a {target.name}",
                 lambda im: im.contains(target.name),
