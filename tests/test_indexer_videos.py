@@ -291,3 +291,34 @@ def test_segments_are_ranked_exactly_and_only_videos_that_can_reach_the_page_are
         (pytest.approx(c, abs=1e-6), i, s) for c, i, s in everything[:3]
     ]
     assert len(reads) < 8  # not every video's frames were read
+
+
+def test_a_video_failed_for_want_of_pyav_is_read_once_pyav_is_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file was fine: once the extra is installed, the next run reads it without
+    --retry-failed; while it is still missing, the file stays known bad."""
+    import importlib.util
+    import sys
+
+    root = tmp_path / "media"
+    root.mkdir()
+    write_video(root / "clip.mp4", VideoSpec(3.0, (STAR,)))
+    real_find_spec = importlib.util.find_spec
+    with monkeypatch.context() as without:
+        without.setitem(sys.modules, "imgsearch.media.video", None)  # import fails: no PyAV
+        without.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a: None if name == "av" else real_find_spec(name, *a),
+        )
+        with Index.open(tmp_path / "index", model="fake-hash") as index:
+            assert index.update([root]).counts["failed"] == 1
+            [failure] = index.failures()
+            assert failure.code == "MissingExtra"
+            assert failure.message == "reading videos needs the video extra"
+            assert index.update([root]).counts["skipped"] == 1  # still missing: known bad
+    with Index.open(tmp_path / "index", model="fake-hash") as index:  # PyAV is back
+        report = index.update([root])
+        assert report.counts["added"] == 1 and index.failures() == []
+        assert index.find(root / "clip.mp4").is_video

@@ -15,6 +15,7 @@ exits.
     │   │   ├── ImageNotFound       no such file
     │   │   ├── ImageUnreadable     exists but cannot be opened (permissions, a folder)
     │   │   ├── EmptyFile           0 bytes: still being copied, or truncated
+    │   │   ├── MissingExtra        reading it needs an optional extra not installed
     │   │   ├── UnsupportedImage    not an image format we can decode
     │   │   ├── CorruptImage        recognised but truncated or damaged
     │   │   ├── PixelLimitExceeded  more pixels or decoded bytes than the caps (bomb guard)
@@ -42,6 +43,8 @@ exits.
 """
 
 from __future__ import annotations
+
+import re
 
 
 class ImgsearchError(Exception):
@@ -84,6 +87,30 @@ class ImageUnreadable(ImageError):
 class EmptyFile(ImageError):
     """The file holds no bytes at all (a copy still arriving, a truncated download): not
     a format question, so not :class:`UnsupportedImage`."""
+
+
+class MissingExtra(ImageError):
+    """Reading the file needs an optional part of imgsearch that is not installed (PyAV for
+    videos, pypdfium2 for PDFs): the file is fine, and an index run reads it again as soon
+    as the extra is there."""
+
+    def __init__(self, what: str, extra: str, *, source: str) -> None:
+        super().__init__(
+            f"reading {what} needs the {extra} extra",
+            source=source,
+            hint=f"pip install 'imgsearch[{extra}]'; the next index run reads it then",
+        )
+        self.extra = extra
+
+
+EXTRA_MODULES = {"video": "av", "pdf": "pypdfium2"}
+"""The module each optional extra brings that reading a file needs."""
+
+
+def extra_named(message: str) -> str | None:
+    """The extra a :class:`MissingExtra` failure's stored message names (``None``: none)."""
+    found = re.search(r"needs the (\w+) extra", message)
+    return found.group(1) if found and found.group(1) in EXTRA_MODULES else None
 
 
 class UnsupportedImage(ImageError):

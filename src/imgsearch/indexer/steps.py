@@ -10,11 +10,12 @@ vanished rows a moved file may claim, changes as a run goes.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from imgsearch.errors import ImageError, ImageUnreadable
+from imgsearch.errors import EXTRA_MODULES, ImageError, ImageUnreadable, MissingExtra, extra_named
 from imgsearch.indexer.read_text import TextRead, TextReading, decode_with_text
 from imgsearch.indexer.report import EventKind
 from imgsearch.kinds import MediaKind
@@ -44,6 +45,13 @@ class Plan:
     resolved: tuple[str, ...]  # failures of files that are gone
 
 
+def _extra_now_installed(failure: Failure) -> bool:
+    """Whether ``failure`` was an extra that was missing (:class:`MissingExtra`) and is
+    installed now: the file is read again without ``--retry-failed``."""
+    extra = extra_named(failure.message) if failure.code == MissingExtra.__name__ else None
+    return extra is not None and importlib.util.find_spec(EXTRA_MODULES[extra]) is not None
+
+
 def plan(
     disk: Iterable[FileEntry],
     stored: Mapping[str, StoredFile],
@@ -61,6 +69,7 @@ def plan(
             known_bad is not None
             and not retry_failed
             and _same_file(known_bad.size, known_bad.mtime_ns, entry)
+            and not _extra_now_installed(known_bad)
         ):
             skipped.append((entry.path, known_bad.message))
         else:

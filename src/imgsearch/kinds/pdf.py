@@ -45,6 +45,7 @@ from imgsearch.errors import (
     CorruptPdf,
     EncryptedPdf,
     InvalidQuery,
+    MissingExtra,
     PdfLimitExceeded,
     UnsupportedPdf,
 )
@@ -196,11 +197,7 @@ class _Document:
         try:
             import pypdfium2 as pdfium
         except ImportError:
-            raise UnsupportedPdf(
-                "reading PDFs needs pypdfium2",
-                source=self.name,
-                hint="pip install 'imgsearch[pdf]'",
-            ) from None
+            raise MissingExtra("PDFs", "pdf", source=self.name) from None
         with PDFIUM:
             _forget_last_error(pdfium)
             try:

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from imgsearch.errors import InvalidQuery, UnsupportedVideo
+from imgsearch.errors import InvalidQuery, MissingExtra
 from imgsearch.kinds.base import MediaKind, PartMatch
 from imgsearch.kinds.segments import Moment, clock, find_segments
 from imgsearch.media.sniff import looks_like_image, looks_like_video
@@ -58,9 +58,7 @@ class VideoKind(MediaKind):
         try:
             from imgsearch.media.video import probe
         except ImportError:
-            raise UnsupportedVideo(
-                "reading videos needs PyAV", source=path, hint="pip install 'imgsearch[video]'"
-            ) from None
+            raise MissingExtra("videos", "video", source=path) from None
         info = probe(path, self.options.limits)
         return replace(
             facts,
