@@ -430,3 +430,25 @@ def test_the_model_help_says_which_model_a_command_uses() -> None:
     assert "Default: the model the index was built with" in search
     vectorize = imgsearch("vectorize", "--help", env=wide).stdout  # no index: the default
     assert "Default: $IMGSEARCH_MODEL or clip-vit-b-32." in vectorize
+
+
+def test_a_file_not_in_the_index_is_told_why(tmp_path: Path) -> None:
+    root, index = tmp_path / "photos", tmp_path / "index"
+    make_collection(root, 3)
+    folder = next(root.rglob("*.jpg")).parent
+    (folder / "notes.txt").write_text("not a picture")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    assert imgsearch("index", str(root), "--index", str(index), "-m", "fake-hash").returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    photo(32, 24).save(elsewhere / "new.jpg")
+
+    def said(path: Path) -> str:
+        done = imgsearch("search", "--like", str(path), "--index", str(index))
+        assert done.returncode == 2, done.stderr
+        return done.stderr
+
+    assert "though its folder is" in said(folder / "notes.txt")
+    assert "broken.jpg could not be indexed: not a recognised image" in said(folder / "broken.jpg")
+    assert "index its folder first" in said(elsewhere / "new.jpg")
+    assert "no such file" in said(folder / "gone.jpg")
