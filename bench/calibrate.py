@@ -33,7 +33,7 @@ from imgsearch.evaluation.judge import judge
 from imgsearch.evaluation.queries import read_queries
 from imgsearch.query.calibration import PRIOR, Evidence, fit_calibration, key
 from imgsearch.query.expression import Query, QueryPart, encode_query
-from imgsearch.query.ranking import query_null
+from imgsearch.query.judging import query_null
 
 FITTED_ON = {
     202: ("orange", "hexagon", "red star", "green circle", "blue square", "yellow triangle",

@@ -25,8 +25,8 @@ from imgsearch.query.expression import (
     encode_query,
     query_vocabulary,
 )
+from imgsearch.query.judging import query_null
 from imgsearch.query.matching import object_cosines
-from imgsearch.query.ranking import query_null
 
 DEFAULT_DEPTH = 10_000
 """Hits judged per query; images past them count as ranked below every hit."""
