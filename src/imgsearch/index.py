@@ -43,10 +43,9 @@ from imgsearch.query.expression import (
     QueryPart,
     encode_query,
     parse_expression,
-    query_vocabulary,
-    rival_vectors,
 )
 from imgsearch.query.ranking import rank
+from imgsearch.query.vocabulary import query_vocabulary, rival_vectors
 from imgsearch.store import (
     Failure,
     Filters,
@@ -281,7 +280,7 @@ class Index(IndexRegions):
     def rival_vectors(self, query: Query) -> Vectors | None:
         """The vectors of the texts that rival a one-text query, for a model whose
         vocabulary groups its words into slots (``demo-shapes``: colours, shapes); see
-        :func:`~imgsearch.query.expression.rival_vectors`."""
+        :func:`~imgsearch.query.vocabulary.rival_vectors`."""
         return rival_vectors(query.parts, self.encoder, self._text_vector)
 
     def rank(
@@ -294,7 +293,7 @@ class Index(IndexRegions):
     ) -> Hits:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,
         confidence and its cut-off); ``readable=False``: the model could not read a text of
-        the query (:func:`~imgsearch.query.expression.query_vocabulary`), every hit gets
+        the query (:func:`~imgsearch.query.vocabulary.query_vocabulary`), every hit gets
         confidence 0; ``rivals``: the vectors of its rival texts (:meth:`rival_vectors`)."""
         return rank(self.store, vector, query, self.confidence, readable=readable, rivals=rivals)
 

@@ -29,10 +29,10 @@ from imgsearch.query.expression import (
     Hits,
     Query,
     QueryPart,
-    QueryVocabulary,
     parse_expression,
 )
 from imgsearch.query.hits import hit_as_dict, part_as_dict
+from imgsearch.query.vocabulary import QueryVocabulary
 from imgsearch.store import Filters
 from imgsearch.types import Box
 

@@ -23,10 +23,10 @@ from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Query,
     encode_query,
-    query_vocabulary,
 )
 from imgsearch.query.judging import query_null
 from imgsearch.query.matching import object_cosines
+from imgsearch.query.vocabulary import query_vocabulary
 
 DEFAULT_DEPTH = 10_000
 """Hits judged per query; images past them count as ranked below every hit."""

@@ -1,26 +1,14 @@
-"""Queries and ranking: text, example images, regions, and weighted mixes of them.
+"""Queries: text, example images, regions, and weighted mixes of them, and their vectors.
 
 A query is a list of parts, each a text or an image (optionally a box on it)
 with a weight; negative weights push results away ("… --not grass"). The
 query vector is the L2-normalised weighted sum of the parts' unit vectors.
 
-Relevance (what hits are ranked by; :mod:`imgsearch.query.fusion`)::
-
-    relevance = (K + 1) * ((1 - w) / (K + picture_rank) + w / (K + words_rank))
-
-the reciprocal-rank fusion of the ranking by cosine and the ranking by the BM25 score of
-the query's words in the image's metadata text (file and folder names, EXIF camera,
-caption, tags, text read in it); ``w`` is ``metadata_weight`` (0.5 by default; 0:
-pictures alone). With no words in the query, ranking is by cosine alone. Raw ``cosine``
-and ``metadata_score`` (BM25 squashed into [0, 1) as ``s / (s + 5)``) are reported with
-every hit.
-
-Confidence (what cut-offs use; :mod:`imgsearch.query.confidence`, ``docs/relevance.md``)::
-
-    confidence = sigmoid(slope * ((cosine - mean) / std - expected_max(N)) + intercept)
-
-``mean`` and ``std`` describe the query's scores against a fixed sample of the index,
-``N`` the images searched, ``slope`` and ``intercept`` the model family's calibration.
+Relevance (what hits are ranked by) is the reciprocal-rank fusion of the ranking by cosine
+and the ranking by the BM25 score of the query's words in each image's metadata text
+(:mod:`imgsearch.query.fusion`); confidence (what cut-offs use) is calibrated from the
+hit's scores (:mod:`imgsearch.query.calibration`, ``docs/relevance.md``). What a
+closed-vocabulary model makes of the query's words is :mod:`imgsearch.query.vocabulary`.
 """
 
 from __future__ import annotations
@@ -49,6 +37,7 @@ from imgsearch.models.images import ImagePipeline
 from imgsearch.query.confidence import Judgement
 from imgsearch.query.fusion import DEFAULT_WORDS_WEIGHT
 from imgsearch.query.grammar import parse_terms
+from imgsearch.query.vocabulary import QueryVocabulary
 from imgsearch.store import Filters, ImageRecord, RegionRecord, Store
 from imgsearch.store.records import BOX_SOURCES, MAX_FILTER_VALUES
 from imgsearch.types import Box, TextLine
@@ -252,37 +241,6 @@ def encode_query(
     return combine(np.stack(vectors), [part.weight for part in parts])
 
 
-def rival_vectors(
-    parts: Sequence[QueryPart], encoder: Encoder, text_vector: Callable[[str], Vectors]
-) -> Vectors | None:
-    """The vectors of the texts that rival a one-text query: the text with one word
-    swapped for another of its slot in the model's vocabulary ("red star" → "blue star",
-    "red cross"; :meth:`imgsearch.models.vocabulary.Vocabulary.rivals`). ``None`` for other
-    queries and for models without slots (CLIP families: any text is theirs)."""
-    vocabulary = encoder.vocabulary
-    if len(parts) != 1 or parts[0].text is None or vocabulary is None:
-        return None
-    texts = vocabulary.rivals(parts[0].text)
-    if not texts:
-        return None
-    return np.stack([text_vector(text) for text in texts]).astype(np.float32)
-
-
-@dataclass(frozen=True)
-class QueryVocabulary:
-    """What a closed-vocabulary model makes of a query's texts (see
-    :mod:`imgsearch.models.vocabulary`); an open vocabulary reads everything."""
-
-    readable: bool = True
-    """Whether the model reads every text: a text with no known word that says something
-    is not read, and the query's hits then get confidence 0."""
-    unknown: tuple[str, ...] = ()
-    """The words of the texts the model never saw (they still change the query vector, as
-    noise), each once."""
-    known: tuple[str, ...] = ()
-    """When not readable: the words the model knows that say something, to suggest."""
-
-
 class Hits(list[Hit]):
     """A page of hits, best first, with what the model made of the query's words
     (``vocabulary``) and what their confidences rest on (``judgement``): what every edge
@@ -298,17 +256,6 @@ class Hits(list[Hit]):
         super().__init__(hits)
         self.vocabulary = vocabulary
         self.judgement = judgement
-
-
-def query_vocabulary(parts: Sequence[QueryPart], encoder: Encoder) -> QueryVocabulary:
-    """How ``encoder``'s model reads the texts among ``parts``."""
-    texts = [part.text for part in parts if part.text is not None]
-    vocabulary = encoder.vocabulary if texts else None
-    if vocabulary is None:
-        return QueryVocabulary()
-    readable = all(vocabulary.reads(text) for text in texts)
-    unknown = tuple(dict.fromkeys(word for text in texts for word in vocabulary.unknown(text)))
-    return QueryVocabulary(readable, unknown, () if readable else tuple(vocabulary.content()))
 
 
 def check_model(store: Store, encoder: Encoder) -> None:

@@ -21,7 +21,7 @@ picture without them but the very best few by cosine, so an exact word — a sig
 text, a caption typed by hand — wins over a picture that merely looks like the query.
 Both weight and constant were measured, not guessed (``bench/words.py``, BENCHMARKS.md).
 
-A query the model cannot read (:class:`~imgsearch.query.expression.QueryVocabulary`:
+A query the model cannot read (:class:`~imgsearch.query.vocabulary.QueryVocabulary`:
 its pictures' ranking is noise) ranks by its words first; the picture only breaks ties.
 Where no picture holds the query's words (or the query has none), ``w`` is 0: the
 pictures alone, the best of them 1.0.

@@ -47,7 +47,7 @@ def rank(
     """Run ``query`` (already turned into ``vector``) against ``store``; with
     ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list (the
     hits' ``judgement`` says what was done). ``readable=False``: the model could not read
-    a text of the query (:func:`imgsearch.query.expression.query_vocabulary`), so every
+    a text of the query (:func:`imgsearch.query.vocabulary.query_vocabulary`), so every
     hit's confidence is 0. ``rivals``: the vectors of texts that rival the query's (an
     object one of them describes better is not the query's; see
     :func:`imgsearch.query.matching.object_cosines`)."""
