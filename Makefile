@@ -4,13 +4,21 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast lint bench clean
 
-$(STAMP): pyproject.toml
+# What `make demo` needs: the package and its runtime dependencies, nothing else
+# (no torch, no test or lint tools; README, "Two commands", has its size and time).
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $(RUNTIME)
+
+# What the tests, lint and benchmarks need on top: every extra and the developer tools.
+$(STAMP): $(RUNTIME)
 	# Exactly this torch: the only version with a CPU-only build on our machines.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
@@ -18,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(VENV)/bin/imgsearch demo --dir .demo
 
 test: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imgsearch.models.embedder import Embedder
-from tests.fakes import register as register_fakes
+# Tests never touch the home folder of whoever runs them: every default under it (the
+# index, thumbnails, the demo, model caches) lands in this session's own, removed at its
+# end, and no variable of the user's points elsewhere. CI also runs the suite with HOME
+# pointed at an empty folder and fails if anything appears there (.ci/run).
+TEST_HOME = Path(tempfile.mkdtemp(prefix="imgsearch-test-home-"))
+os.environ["HOME"] = str(TEST_HOME)
+for _variable in (
+    "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "HF_HOME",
+    "HF_HUB_CACHE", "IMGSEARCH_INDEX", "IMGSEARCH_CONFIG", "IMGSEARCH_CACHE", "IMGSEARCH_MODEL",
+):  # fmt: skip
+    os.environ.pop(_variable, None)
+
+from imgsearch.models.embedder import Embedder  # noqa: E402  (after HOME: defaults read it)
+from tests.fakes import register as register_fakes  # noqa: E402
 
 register_fakes()  # fake-hash and fake-hash-b, through the registry a plugin would use
 
@@ -173,8 +186,11 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The fast tier (``-m "not model ..."``) must not have imported torch at all."""
+    """The fast tier (``-m "not model ..."``) must not have imported torch at all; the
+    session's home folder goes."""
     import sys
+
+    shutil.rmtree(TEST_HOME, ignore_errors=True)
 
     if "not model" in (session.config.getoption("markexpr") or "") and "torch" in sys.modules:
         session.config.get_terminal_writer().line(

@@ -206,3 +206,28 @@ def test_a_file_moved_and_copied_at_once_keeps_its_caption_where_it_moved(
     assert report.counts["moved"] == 1 and report.counts["duplicate"] == 1
     assert index.find(moved).id == first_id and index.find(moved).caption == "lighthouse at dusk"
     assert index.find(copy).caption is None
+
+
+def test_an_interrupted_run_is_recorded_with_what_it_committed(
+    index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``imgsearch status`` after a run was stopped says what it had done, not "added 0"."""
+    monkeypatch.setattr("imgsearch.indexer.run.RECORD_EVERY_S", 0.0)
+    make_photos(tmp_path / "photos", 40)
+    seen: list[IndexEvent] = []
+
+    def stop_after_some(event: IndexEvent) -> None:
+        seen.append(event)
+        if len(seen) == 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        index.update([tmp_path / "photos"], on_event=stop_after_some)
+    run = index.status().last_run
+    assert run is not None and not run.completed
+    committed = index.status().images
+    assert 0 < run.added <= committed < 40  # at most the batch it was stopped in is missing
+    report = index.update([tmp_path / "photos"])  # and the next run completes it
+    assert report.counts["added"] == 40 - committed
+    again = index.status().last_run
+    assert again is not None and again.completed and again.added == 40 - committed

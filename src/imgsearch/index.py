@@ -55,7 +55,7 @@ from imgsearch.store import (
     StoreStats,
     open_store,
 )
-from imgsearch.store.folders import suggest_folders
+from imgsearch.store.folders import collection_folders, suggest_folders
 from imgsearch.types import TextLine
 
 if TYPE_CHECKING:
@@ -431,6 +431,11 @@ class Index(IndexRegions):
         """Indexed folders one level below ``typed`` that start with it (for a folder
         filter being typed); see :func:`~imgsearch.store.folders.suggest_folders`."""
         return suggest_folders(self.store.paths_from, typed, limit)
+
+    def collection_folders(self) -> list[str]:
+        """The fewest folders that hold every indexed file, however many runs over which
+        folders filled the index (see :func:`~imgsearch.store.folders.collection_folders`)."""
+        return collection_folders(self.store.paths_from)
 
     def duplicates(
         self,

@@ -68,6 +68,12 @@ def test_the_demo_queries_are_measured_and_the_diagram_written(
         "evaluate", str(root / "queries.jsonl"), "--index", str(index), "--worst", "3"
     )
     assert table.returncode == 0 and "nDCG@10" in table.stdout and "region" in table.stdout
+    # what the columns measure, with this file's right answers per query (R@1's ceiling)
+    counts = sorted(q["relevant"] for q in per_query if q["relevant"])
+    median = counts[len(counts) // 2]
+    assert f"a median of {median} right answers each: R@1 is at most {1 / median:.3f}" in (
+        " ".join(table.stdout.split())
+    )
     worst = table.stdout.split("the 3 worst queries")[1].strip().splitlines()
     assert len(worst) == 4  # a heading and three queries
 

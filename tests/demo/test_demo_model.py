@@ -8,7 +8,10 @@ user would.
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,6 +161,36 @@ def test_demo_command_runs_offline_and_reuses_its_work(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "unchanged 300" in again.stderr and "added 0" in again.stderr
     assert (tmp_path / "collection" / "annotations.json").is_file()
+
+
+def test_every_command_the_demo_prints_runs_as_printed_without_activating_its_venv(
+    tmp_path: Path,
+) -> None:
+    """``make demo`` runs ``.venv/bin/imgsearch`` with a PATH that lacks ``.venv/bin``:
+    the commands the demo prints carry the path that works, and run in a shell as shown."""
+    console_script = Path(sys.executable).parent / "imgsearch"
+    path = os.pathsep.join(
+        folder
+        for folder in os.environ["PATH"].split(os.pathsep)
+        if not (Path(folder) / "imgsearch").exists()
+    )
+    env = {**os.environ, "PATH": path, "HF_HUB_OFFLINE": "1", "IMGSEARCH_RESIDENT": "off"}
+    demo = subprocess.run(
+        [str(console_script), "demo", "--dir", str(tmp_path / "demo"), "--count", "60"],
+        capture_output=True, text=True, env=env, check=False, timeout=300,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    printed = [line.removeprefix("  $ ") for line in demo.stdout.splitlines() if "  $ " in line]
+    assert len(printed) == 6 and all(
+        line.startswith(f"{console_script} search ") for line in printed
+    )
+    assert "source " in demo.stdout  # and how to type just imgsearch
+    for command in printed:
+        ran = subprocess.run(
+            ["bash", "-c", command + " --paths"],
+            capture_output=True, text=True, env=env, check=False, timeout=120,
+        )  # fmt: skip
+        assert ran.returncode == 0 and ran.stdout.count("\n") == 10, (command, ran.stderr)
 
 
 def test_demo_embeds_again_an_index_left_by_another_model(

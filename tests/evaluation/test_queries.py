@@ -25,7 +25,11 @@ def test_every_kind_of_query_is_read_with_paths_from_the_files_folder(tmp_path: 
     file = _write(
         tmp_path / "q.jsonl",
         [
-            {"id": "cats", "text": "a cat", "relevant": ["cats/*.jpg", "sofa.png"]},
+            {
+                "id": "cats",
+                "text": "a cat",
+                "relevant": ["cats/*.jpg", "./x/../sofa.png", "../up.png"],
+            },
             {"image": "bus.png", "box": [4, 4, 20, 10], "relevant": {"label": "bus"}},
             {"image": "bus.png", "relevant": {"label": ["bus", "coach"]}, "sources": ["grid"]},
             {"query": "2:red car + bus.png - night", "relevant": []},
@@ -37,7 +41,11 @@ def test_every_kind_of_query_is_read_with_paths_from_the_files_folder(tmp_path: 
     assert read.problems == ()
     text, region, image, mix, parts = read.queries
     assert (text.name, text.kind, text.line) == ("cats", "text", 1)
-    assert text.relevant.paths == (f"{tmp_path}/cats/*.jpg", f"{tmp_path}/sofa.png")
+    assert text.relevant.paths == (  # named as the index names them: no "." or ".."
+        f"{tmp_path}/cats/*.jpg",
+        f"{tmp_path}/sofa.png",
+        f"{tmp_path.parent}/up.png",
+    )
     assert region.kind == "region" and region.parts[0].box == Box(4, 4, 20, 10)
     assert region.own_images == (str(tmp_path / "bus.png"),) and region.name == "line 2"
     assert image.kind == "image" and image.relevant.labels == ("bus", "coach")

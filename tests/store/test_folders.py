@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 
-from imgsearch.store.folders import BATCH, MAX_READS, suggest_folders
+from imgsearch.store.folders import BATCH, MAX_READS, collection_folders, suggest_folders
 
 
 class SortedPaths:
@@ -50,3 +50,24 @@ def test_only_absolute_prefixes_are_completed() -> None:
     assert suggest_folders(scan, "a/") == [] and suggest_folders(scan, "") == []
     assert suggest_folders(scan, "/a/b/c") == []  # a file, not a folder
     assert scan.reads == 1
+
+
+def test_a_collection_is_the_fewest_folders_that_hold_every_file() -> None:
+    paths = [
+        "/home/a/Pictures/2023/beach.jpg",
+        "/home/a/Pictures/IMG_0042.jpg",  # holds 2023/ and images/: replaces them
+        "/home/a/Pictures/images/x.jpg",
+        "/home/a/Pictures-old/y.jpg",  # a sibling whose name extends another's
+        "/home/a/Phone/DCIM/z.jpg",
+        "/srv/scans/2024/03/s.png",
+    ]
+    scan = SortedPaths(paths + [f"/srv/scans/2024/03/{n}.png" for n in range(1000)])
+    assert collection_folders(scan) == [
+        "/home/a/Phone/DCIM",
+        "/home/a/Pictures-old",
+        "/home/a/Pictures",
+        "/srv/scans/2024/03",
+    ]  # fmt: skip  (byte order: "-" sorts before "/")
+    assert scan.reads <= 6  # one seek per folder, whatever it holds
+    assert collection_folders(SortedPaths([])) == []
+    assert collection_folders(SortedPaths(["/x.jpg"])) == ["/"]

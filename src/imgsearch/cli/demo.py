@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imgsearch.cli.index import IndexProgress, print_summary
-from imgsearch.cli.shown import counted
+from imgsearch.cli.shown import counted, program
 from imgsearch.config import default_data_dir
 from imgsearch.demo.collection import Collection, generate_collection, load_collection
 from imgsearch.demo.queries import EVALUATE, write_query_files
@@ -75,10 +75,12 @@ def demo(
                 report = index.update([collection.root], on_event=progress, reembed=True)
         print_summary(err, report, index.location)
         labels = collection.by_path()
+        me = program()
         right = total = 0
         for query in demo_queries(collection):
             hits = index.search(list(query.parts), top=top)
-            command = f"{query.command} --index {shlex.quote(str(index_path))}"  # runs as shown
+            # runs as shown: it names this index, and this imgsearch
+            command = f"{me} {query.arguments} --index {shlex.quote(str(index_path))}"
             table = Table(
                 title=escape(query.title),
                 title_justify="left",
@@ -111,20 +113,30 @@ def demo(
     console.print(f"\n{right} of {total} hits shown are right.")
     console.print(
         "\nThe same on your own photos with a real CLIP model (downloaded once from the Hugging Face hub):\n"
-        "  imgsearch index ~/Pictures --model clip-vit-b-32\n"
-        '  imgsearch search "a dog on a beach"\n'
-        "  imgsearch search --image ~/Pictures/dog.jpg --box 120,80,300,200\n"
-        f"Search this demo's index yourself: imgsearch search --index "
+        f"  {me} index ~/Pictures --model clip-vit-b-32\n"
+        f'  {me} search "a dog on a beach"\n'
+        f"  {me} search --image ~/Pictures/dog.jpg --box 120,80,300,200\n"
+        f"Search this demo's index yourself: {me} search --index "
         f'{shlex.quote(str(index_path))} "yellow star"\n'
         "Measure it on labelled queries (Recall@k, mAP, how well its confidences hold):\n"
-        f"  imgsearch evaluate {shlex.quote(str(collection.root / EVALUATE))}"
+        f"  {me} evaluate {shlex.quote(str(collection.root / EVALUATE))}"
         f" --index {shlex.quote(str(index_path))}\n"
         "Look at it in your browser (then open the address it prints):\n"
-        f"  imgsearch serve --index {shlex.quote(str(index_path))}"
-        f" --root {shlex.quote(str(collection.root))}",
+        f"  {me} serve --index {shlex.quote(str(index_path))}"
+        f" --root {shlex.quote(str(collection.root))}" + _path_hint(me),
         soft_wrap=True,  # commands stay on one line, to be copied
         markup=False,
     )
+
+
+def _path_hint(me: str) -> str:
+    """How to type ``imgsearch`` when this one is not on the PATH (``make demo`` does not
+    activate its virtual environment)."""
+    if me == "imgsearch":
+        return ""
+    activate = Path(sys.argv[0]).resolve().parent / "activate"
+    how = f"source {shlex.quote(str(activate))}" if activate.is_file() else "put its folder on PATH"
+    return f"\n(imgsearch is {me} here; to type just imgsearch: {how})"
 
 
 def _index_name(model: str) -> str:
@@ -202,10 +214,12 @@ def videos(
     made = generate_videos(out, count, seed=seed, k=0)
     write_truth(out / "moments.json", made)
     console.print(f"{len(made)} videos and their moments.json in {out}", markup=False)
+    me, index = program(), shlex.quote(str(out / "index"))
     console.print(
-        f"try: imgsearch index {out} --model demo-shapes --index {out / 'index'}\n"
-        f'     imgsearch search "{TARGETS[3]}" --media video --index {out / "index"}',
+        f"try: {me} index {shlex.quote(str(out))} --model demo-shapes --index {index}\n"
+        f'     {me} search "{TARGETS[3]}" --media video --index {index}',
         markup=False,
+        soft_wrap=True,
     )
 
 

@@ -93,7 +93,9 @@ def evaluate_command(
         "(under --work) and is evaluated on the same queries; repeatable.",
     ),
     folders: list[Path] = typer.Option(
-        [], "--folder", help="With --model: the collection's folder (default: the index's)."
+        [],
+        "--folder",
+        help="With --model: the collection's folder (default: every folder the index's files are in).",
     ),
     work: Path | None = typer.Option(
         None, "--work", help="With --model: keep the models' indexes here (default: temporary)."
@@ -146,9 +148,8 @@ def _compare(
         base = None
         if not folders or index_path is not None:
             base = stack.enter_context(open_index(index_path, None, precision))
-        if not folders:
-            run = base.status().last_run if base is not None else None
-            folders = [Path(root) for root in run.roots] if run is not None else []
+        if not folders and base is not None:  # every folder of it, not just the last run's
+            folders = [Path(folder) for folder in base.collection_folders()]
         scratch = work or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         return compare(
             settings, queries, [str(f) for f in folders], scratch,
@@ -209,6 +210,7 @@ def _print(results: list[tuple[str, Evaluation]], diagram: Path | None) -> None:
             cells = [kind, *(_cell(summary, key) for _, key in COLUMNS)]
             table.add_row(*(cells if single else [Text(name), *cells]))
     console.print(table)
+    console.print(_how_to_read(results[0][1]), markup=False)
     if not single:
         for name, result in results:
             used = result.calibration
@@ -233,6 +235,27 @@ def _print(results: list[tuple[str, Evaluation]], diagram: Path | None) -> None:
         )
     if diagram is not None:
         console.print(f"reliability diagram: {diagram}", markup=False)
+
+
+def _how_to_read(result: Evaluation) -> str:
+    """What the columns measure, with this file's own number of right answers per query:
+    a query with 150 right answers can find at most 1 of them at rank 1 (R@1 ≤ 0.007)."""
+    counts = sorted(q.relevant for q in result.queries if q.relevant)
+    typical = counts[len(counts) // 2] if counts else 0
+    bound = (
+        f" (these queries have a median of {typical} right answers each: R@1 is at most "
+        f"{1 / typical:.3f} for them, so MRR and mAP say more)"
+        if typical > 1
+        else ""
+    )
+    return (
+        f"R@k: share of a query's right answers among its first k hits{bound}; MRR: 1 / rank "
+        "of the first right hit; nDCG@10, mAP: the whole order; P@cut, R@cut: precision and "
+        "recall of the hits the cut-off keeps; no match: queries with no right answer, none "
+        "kept: the share of them that came back empty; AUC: how well cosine or confidence "
+        "tells right hits from wrong; ECE: how far confidences are from the share of right "
+        "hits. Object boxes change these figures: docs/relevance.md."
+    )
 
 
 def _print_worst(name: str, result: Evaluation, count: int) -> None:

@@ -18,7 +18,7 @@ from imgsearch.types import Box
 @dataclass(frozen=True)
 class DemoQuery:
     title: str
-    command: str  # the same query on the command line
+    arguments: str  # the same query's ``imgsearch`` arguments on the command line
     parts: tuple[QueryPart, ...]
     wanted: str  # what a right hit shows, in words
     is_right: Callable[[LabeledImage], bool]
@@ -32,7 +32,7 @@ def demo_queries(collection: Collection) -> list[DemoQuery]:
         queries.append(
             DemoQuery(
                 f"image: {example.path.name} (one {name})",
-                f"imgsearch search --image {shlex.quote(str(example.path))}",
+                f"search --image {shlex.quote(str(example.path))}",
                 (QueryPart(image=str(example.path)),),
                 f"a {name}",
                 lambda im: im.contains(name),
@@ -47,7 +47,7 @@ def demo_queries(collection: Collection) -> list[DemoQuery]:
             DemoQuery(
                 f"region: box {coordinates} around the {target.name} in {busy.path.name} "
                 f"(which also shows: {others})",
-                f"imgsearch search --image {shlex.quote(str(busy.path))} --box {coordinates}",
+                f"search --image {shlex.quote(str(busy.path))} --box {coordinates}",
                 (QueryPart(image=str(busy.path), box=Box(*target.box)),),
                 f"a {target.name}",
                 lambda im: im.contains(target.name),
@@ -56,7 +56,7 @@ def demo_queries(collection: Collection) -> list[DemoQuery]:
     queries.append(
         DemoQuery(
             'combined: "red circle" --not "square"',
-            'imgsearch search "red circle" --not "square"',
+            'search "red circle" --not "square"',
             (QueryPart(text="red circle"), QueryPart(text="square", weight=-1.0)),
             "a red circle and no square",
             lambda im: im.contains("red circle") and not im.contains("square"),
@@ -65,7 +65,7 @@ def demo_queries(collection: Collection) -> list[DemoQuery]:
     queries.append(
         DemoQuery(
             'combined: "yellow triangle" + "purple cross"',
-            'imgsearch search \'"yellow triangle" + "purple cross"\'',
+            'search \'"yellow triangle" + "purple cross"\'',
             (QueryPart(text="yellow triangle"), QueryPart(text="purple cross")),
             "a yellow triangle or a purple cross (both: best)",
             lambda im: im.contains("yellow triangle") or im.contains("purple cross"),
@@ -77,7 +77,7 @@ def demo_queries(collection: Collection) -> list[DemoQuery]:
 def _text(query: str) -> DemoQuery:
     return DemoQuery(
         f'text: "{query}"',
-        f'imgsearch search "{query}"',
+        f'search "{query}"',
         (QueryPart(text=query),),
         f"a {query}",
         lambda im: im.contains(query),

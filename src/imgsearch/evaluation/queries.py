@@ -219,7 +219,10 @@ def _existing(path: str, folder: Path) -> str:
 def _relevance(value: Any, folder: Path) -> Relevance:
     if isinstance(value, list):
         paths = [_string(p, "a relevant path") for p in value]
-        return Relevance(paths=tuple(str(folder / Path(p).expanduser()) for p in paths))
+        # normalised (../photos/x.jpg names the indexed path), not resolved: globs stay globs
+        return Relevance(
+            paths=tuple(os.path.normpath(folder / Path(p).expanduser()) for p in paths)
+        )
     if isinstance(value, dict) and set(value) == {"label"}:
         labels = value["label"] if isinstance(value["label"], list) else [value["label"]]
         if not labels:

@@ -111,7 +111,12 @@ class Indexer:
             {f.path: f for f in self.store.failures(folders) if mine(f.path)},
             retry_failed=retry_failed,
         )
-        progress = _Progress(self.on_event, report, len(disk))
+        progress = _Progress(
+            self.on_event,
+            report,
+            len(disk),
+            record=lambda: self.store.record_run(report.as_run(started, None, False), run_id),
+        )
         for path in todo.unchanged:
             progress.emit("unchanged", path)
         for path, why in todo.skipped:
@@ -199,6 +204,7 @@ class Indexer:
         for item, outcome in zip(items, outcomes, strict=True):
             why = outcome.failure.message if outcome.failure else ""
             progress.emit(outcome.kind, item.candidate.entry.path, why)
+        progress.committed()
 
     def _write_many_parts(
         self, item: Read, moves: Moves, report: IndexReport, progress: _Progress
@@ -207,6 +213,7 @@ class Indexer:
         self.store.write(_batch([item], [outcome], report, self.text))
         why = outcome.failure.message if outcome.failure else ""
         progress.emit(outcome.kind, item.candidate.entry.path, why)
+        progress.committed()
 
     def _embed_again(self, entry: FileEntry) -> Vectors:
         _, pixels = self.images.read_image(read_file(entry, self.images), name=entry.path)
@@ -270,16 +277,35 @@ def _batch(
     return batch
 
 
+RECORD_EVERY_S = 2.0
+"""How often a run's record is brought up to date with what it has committed: a run that
+is killed leaves counts at most this old (``imgsearch status``: "interrupted: added 1,600",
+not "added 0")."""
+
+
 class _Progress:
-    """Counts outcomes into the report and tells the caller, ``done`` of ``total``."""
+    """Counts outcomes into the report and tells the caller, ``done`` of ``total``; keeps
+    the run's record in step with the batches committed (``record``)."""
 
     def __init__(
-        self, callback: Callable[[IndexEvent], None] | None, report: IndexReport, total: int
+        self,
+        callback: Callable[[IndexEvent], None] | None,
+        report: IndexReport,
+        total: int,
+        record: Callable[[], object] | None = None,
     ) -> None:
         self.callback = callback
         self.report = report
         self.total = total
         self.done = 0
+        self.record = record
+        self.recorded_at = time.monotonic()
+
+    def committed(self) -> None:
+        """A batch was committed: record the counts so far, every :data:`RECORD_EVERY_S`."""
+        if self.record is not None and time.monotonic() - self.recorded_at >= RECORD_EVERY_S:
+            self.record()
+            self.recorded_at = time.monotonic()
 
     def emit(self, kind: EventKind, path: str, message: str = "") -> None:
         self.report.counts[kind] += 1

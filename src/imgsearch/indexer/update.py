@@ -6,6 +6,7 @@ later stages over the files the first one found (an indexer's share of them, wit
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 
 from imgsearch.indexer.many_parts import read_missing_part_text
@@ -38,7 +39,9 @@ def update_index(
     on_text: Callable[[int, int], None] | None,
 ) -> IndexReport:
     """Run every stage once; the caller holds the run's lock. ``source``: how to load the
-    model again, recorded with the index; ``reading``: how text is read (``None``: not)."""
+    model again, recorded with the index; ``reading``: how text is read (``None``: not).
+    The report's ``seconds`` are the whole run's, every stage."""
+    started = time.monotonic()
     indexer = Indexer(store, images, on_event=on_event, source=source, kinds=kinds, text=reading)
     report = indexer.update(
         folders,
@@ -61,4 +64,5 @@ def update_index(
     report.regions = apply_policy(
         policy, store, images, folders, on_progress=on_regions, select=select
     )
+    report.seconds = time.monotonic() - started
     return report

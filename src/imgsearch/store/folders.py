@@ -1,4 +1,5 @@
-"""Folder suggestions from indexed paths, for a user typing a folder filter.
+"""Folders read off indexed paths: suggestions for a user typing a folder filter, and the
+folders a collection spans.
 
 No store keeps a table of folders: they are read off the sorted paths with a
 *skip scan*. Paths are compared byte-wise (code point order), so every path
@@ -56,4 +57,20 @@ def suggest_folders(paths_from: PathsFrom, typed: str, limit: int = 20) -> list[
             key = seek
         elif len(batch) < BATCH:
             return found
+    return found
+
+
+def collection_folders(paths_from: PathsFrom) -> list[str]:
+    """The fewest folders that hold every indexed file (without a trailing ``/``), in
+    path order: what "this index's collection" is when its files came from runs over
+    different folders. One seek per folder that holds files directly; a folder found
+    later that holds earlier ones (``/p/IMG.jpg`` after ``/p/2023/a.jpg``) replaces them."""
+    found: list[str] = []
+    key = ""
+    while batch := paths_from(key, 1):
+        folder = batch[0][: batch[0].rfind("/")] or "/"
+        inside = folder.rstrip("/") + "/"
+        found = [known for known in found if not (known + "/").startswith(inside)]
+        found.append(folder)
+        key = _skip_past(inside)
     return found

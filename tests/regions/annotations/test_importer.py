@@ -14,6 +14,7 @@ import pytest
 from imgsearch import Index, Query, QueryPart
 from imgsearch.demo.collection import ANNOTATIONS, IMAGES, Collection, generate_collection
 from imgsearch.types import Box
+from tests.regions.annotations.writers import write_yolo_and_voc
 
 
 @pytest.fixture
@@ -86,33 +87,7 @@ def test_yolo_and_voc_give_the_same_regions_as_coco(
     demo: tuple[Collection, Path], tmp_path: Path
 ) -> None:
     collection, index_path = demo
-    document = json.loads((collection.root / ANNOTATIONS).read_text())
-    names = {c["id"]: c["name"] for c in document["categories"]}
-    images = {i["id"]: i for i in document["images"]}
-    yolo, voc = tmp_path / "labels", tmp_path / "Annotations"
-    yolo.mkdir()
-    voc.mkdir()
-    (yolo / "classes.txt").write_text("\n".join(names[k] for k in sorted(names)) + "\n")
-    lines: dict[int, list[str]] = {i: [] for i in images}
-    objects: dict[int, list[str]] = {i: [] for i in images}
-    for a in document["annotations"]:
-        image = images[a["image_id"]]
-        x, y, w, h = a["bbox"]
-        cx, cy = (x + w / 2) / image["width"], (y + h / 2) / image["height"]
-        lines[a["image_id"]].append(
-            f"{sorted(names).index(a['category_id'])} {cx} {cy} {w / image['width']} {h / image['height']}"
-        )
-        objects[a["image_id"]].append(
-            f"<object><name>{names[a['category_id']]}</name><bndbox><xmin>{x + 1}</xmin><ymin>{y + 1}</ymin>"
-            f"<xmax>{x + w}</xmax><ymax>{y + h}</ymax></bndbox></object>"
-        )
-    for image_id, image in images.items():
-        stem = Path(image["file_name"]).stem
-        (yolo / f"{stem}.txt").write_text("\n".join(lines[image_id]) + "\n")
-        name = Path(image["file_name"]).name
-        (voc / f"{stem}.xml").write_text(
-            f"<annotation><filename>{name}</filename>{''.join(objects[image_id])}</annotation>"
-        )
+    yolo, voc = write_yolo_and_voc(collection.root / ANNOTATIONS, tmp_path)
     expected = boxes_of(collection)
     for source in (yolo, voc):
         with Index.open(index_path) as index:
