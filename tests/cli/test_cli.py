@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imgsearch.models.catalog import bundled_folder
 from imgsearch.models.embedder import Embedder
 from tests.conftest import hub_cache, photo
 
@@ -138,6 +140,24 @@ def test_models_list_json_is_the_catalog() -> None:
         names
     )
     assert any("multilingual" in entry["notes"].lower() for entry in json.loads(result.stdout))
+
+
+def test_models_list_fits_a_terminal_and_says_which_models_work_offline(tmp_path: Path) -> None:
+    home = tmp_path / "home"  # a converted checkpoint in imgsearch's cache: usable offline
+    shutil.copytree(bundled_folder("demo-shapes"), home / ".cache/imgsearch/models/resnet-50")
+    env = {"HOME": str(home), "HF_HOME": str(tmp_path / "hf"), "COLUMNS": "80"}
+    listed = imgsearch("models", "list", env=env, process=True)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert len(lines) <= 16 and all(len(line) <= 80 for line in lines)
+    rows = {line.split()[0]: line for line in lines[1:] if line.strip()}
+    assert rows["demo-shapes"].rstrip().endswith("ships inside imgsearch")
+    assert rows["resnet-50"].rstrip().endswith("downloaded: works offline")
+    assert rows["clip-vit-b-32"].rstrip().endswith("downloaded on first use")
+    entries = json.loads(imgsearch("models", "list", "--json", env=env, process=True).stdout)
+    assert {e["name"]: e["available"] for e in entries}["resnet-50"] == "cached"
+    notes = imgsearch("models", "list", "--long", env={**env, "COLUMNS": "200"}, process=True)
+    assert "the classic image-similarity baseline" in notes.stdout
 
 
 def test_models_export_and_verify(clip_checkpoint: Path, tmp_path: Path) -> None:

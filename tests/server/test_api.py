@@ -335,8 +335,19 @@ def test_the_schema_documents_errors_and_keys_and_needs_no_cdn(make_client: Any)
     assert set(schema["paths"]["/v1/index"]["post"]["responses"]) >= {"202", "400", "409"}
     azure = schema["paths"]["/computervision/retrieval:vectorizeImage"]["post"]["responses"]
     assert azure["400"]["content"]["application/json"]["schema"]["$ref"].endswith("AzureErrorOut")
-    # Swagger UI and ReDoc would load their scripts from a CDN: not served.
-    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+    # /docs is Swagger UI from a package, offline, without a key, under the page's policy
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and docs.headers["content-security-policy"].startswith(
+        "default-src 'none'; script-src 'self'"
+    )
+    assert "<script>" not in docs.text  # no inline script
+    assert "http" not in docs.text.replace('<meta name="viewport"', "")  # no CDN, no other origin
+    for script in ("docs/static/swagger-ui-bundle.js", "docs/start.js"):
+        served = client.get(f"/{script}")
+        assert served.status_code == 200 and "javascript" in served.headers["content-type"]
+        assert script in docs.text
+    assert client.get("/docs/static/swagger-ui.css").status_code == 200
+    assert client.get("/redoc").status_code == 404  # ReDoc: only from a CDN
 
 
 def test_search_confidence_and_its_cut_off(client: TestClient) -> None:

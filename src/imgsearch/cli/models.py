@@ -20,31 +20,50 @@ from imgsearch.models.resolve import resolve_model, split_precision
 app = typer.Typer(help="List, export and verify models.", no_args_is_help=True)
 
 
+AVAILABLE = {
+    "bundled": "ships inside imgsearch",
+    "cached": "downloaded: works offline",
+    "download": "downloaded on first use",
+}
+
+
 @app.command("list")
 def list_models(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    long: bool = typer.Option(False, "--long", "-l", help="Add each model's notes."),
 ) -> None:
-    """Show the models imgsearch knows by name."""
+    """Show the models imgsearch knows by name, and which work offline here."""
+    from imgsearch.models.resolve import availability
+
     entries = catalog()
+    found = {spec.name: availability(spec) for spec in entries}
     if as_json:
-        json.dump([asdict(spec) for spec in entries], sys.stdout, indent=2)
+        listed = [{**asdict(spec), "available": found[spec.name]} for spec in entries]
+        json.dump(listed, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    table = Table(title="imgsearch models (append :int8 to a name for the quantised variant)")
-    for column in ("name", "dim", "input", "languages", "licence", "source", "notes"):
-        table.add_column(column, overflow="fold")
+    table = Table(box=None, pad_edge=False)
+    for column in ("name", "dim", "input", "reads", "here"):
+        table.add_column(column, overflow="fold", justify="right" if column == "dim" else "left")
+    if long:
+        table.add_column("notes", overflow="fold", ratio=1)
     for spec in entries:
         name = f"{spec.name} (default)" if spec.name == DEFAULT_MODEL else spec.name
-        table.add_row(
+        row = [
             name,
             str(spec.dim),
             f"{spec.image_size}px",
             spec.languages,
-            spec.licence,
-            spec.source,
-            spec.notes,
-        )
-    Console().print(table)
+            AVAILABLE[found[spec.name]],
+        ]
+        table.add_row(*row, *((spec.notes,) if long else ()))
+    console = Console(highlight=False)
+    console.print(table)
+    console.print(
+        "Append :int8 to a name for the quantised variant; a Hugging Face repo id or a model "
+        "folder works too. Notes: --long; licences and sources: --json.",
+        markup=False,
+    )
 
 
 @app.command("export")

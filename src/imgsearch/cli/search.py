@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from imgsearch.cli.hit_table import print_hits
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
 from imgsearch.cli.shown import shown
 from imgsearch.errors import InvalidQuery
@@ -25,13 +24,11 @@ from imgsearch.query.confidence import Judgement
 from imgsearch.query.dates import parse_time
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
-    Hit,
-    Hits,
     Query,
     QueryPart,
     parse_expression,
 )
-from imgsearch.query.hits import hit_as_dict, part_as_dict
+from imgsearch.query.hits import hit_as_dict
 from imgsearch.query.vocabulary import QueryVocabulary
 from imgsearch.store import Filters
 from imgsearch.types import Box
@@ -154,7 +151,10 @@ def search(
     elif as_json:
         sys.stdout.write("".join(json.dumps(hit_as_dict(hit)) + "\n" for hit in hits))
     else:
-        _table(hits)
+        console = Console(highlight=False)
+        if not console.is_terminal:  # a pipe or a file: whole lines, not folded at 80 columns
+            console = Console(highlight=False, width=1000)
+        print_hits(console, hits)
 
 
 def _note_judgement(judgement: Judgement) -> None:
@@ -208,73 +208,3 @@ def _media(text: str) -> str | None:
 
 def _date(text: str | None, option: str) -> float | None:
     return None if text is None else parse_time(text, option)
-
-
-def _taken(hit: Hit) -> str:
-    return datetime.fromtimestamp(hit.image.sort_time).strftime("%Y-%m-%d %H:%M")
-
-
-def _matched(hit: Hit) -> str:
-    """The region that matched, as a reader wants it: label, box (x,y w×h), source."""
-    if hit.region is None:
-        return "whole"
-    region = hit.region.region
-    if region.box is None and (part := part_as_dict(hit)) is not None:
-        return str(part["label"])
-    where = ""
-    if region.box is not None:
-        b = region.box
-        where = f" @{b.x:.0f},{b.y:.0f},{b.w:.0f},{b.h:.0f}"
-    return f"{region.label or region.source}{where}"
-
-
-def _table(hits: Hits) -> None:
-    console = Console(highlight=False)
-    if not console.is_terminal:  # a pipe or a file: whole lines, not folded at 80 columns
-        console = Console(highlight=False, width=1000)
-    if not hits:
-        console.print("no matching images")
-        return
-    note = hits.judgement.note
-    table = Table(box=None, pad_edge=False)
-    matched = any(hit.region is not None for hit in hits)
-    for column in ("#", "relevance", "cosine", "confidence", "size", "taken"):
-        table.add_column(column, justify="right", no_wrap=True)
-    worded = any(hit.words_in for hit in hits)
-    if worded:  # where the query's words were found, beside the picture
-        table.add_column("words in", no_wrap=True)
-    if matched:
-        table.add_column("matched", overflow="fold", max_width=24)
-    read = any(hit.text is not None for hit in hits)
-    if read:
-        table.add_column("text", overflow="fold", max_width=30)
-    table.add_column("path", overflow="fold", min_width=20)
-    for hit in hits:
-        record = hit.image
-        table.add_row(
-            str(hit.rank),
-            f"{hit.relevance:.4f}",
-            f"{hit.cosine:.4f}",
-            "–" if hit.confidence is None else f"{hit.confidence:.2f}",
-            f"{record.width}×{record.height}",
-            _taken(hit),
-            *((", ".join(hit.words_in),) if worded else ()),
-            *((Text(shown(_matched(hit))),) if matched else ()),
-            *((Text(shown(hit.text.text if hit.text else "")),) if read else ()),
-            # collection strings are text, never markup
-            Text(_path(hit)),
-        )
-    console.print(table)
-    if any(hit.confidence is None for hit in hits):
-        console.print(Text(f"confidence –: {note or 'not computed'}"))
-    elif note:
-        console.print(Text(f"note: {note}"))
-
-
-def _path(hit: Hit) -> str:
-    """The hit's file, with the part that matched: a video's moments, a PDF's page."""
-    path = shown(hit.image.path)
-    if hit.segment is not None:
-        return f"{path} @ {hit.segment.describe()}"
-    part = part_as_dict(hit)
-    return f"{path} {part['label']}" if part is not None else path

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from imgsearch.errors import ExportError, ModelError, ModelNotCached, ModelNotFound
-from imgsearch.models.catalog import bundled_folder, find_spec, unknown_model
+from imgsearch.models.catalog import ModelSpec, bundled_folder, find_spec, unknown_model
 from imgsearch.models.layout import LAYOUT_FILES, ModelFiles, detect_layout
 
 DEFAULT_CACHE = Path("~/.cache/imgsearch").expanduser()
@@ -71,6 +71,19 @@ def resolve_model(
     if os.sep in text or text.startswith((".", "~")):
         raise ModelNotFound(f"no model folder at {text}")
     raise unknown_model(text)
+
+
+def availability(spec: ModelSpec, *, hub_cache_dir: Path | None = None) -> str:
+    """Where ``spec``'s files are now, looked up without the network: ``bundled`` (inside
+    the package), ``cached`` (in the local Hugging Face cache, or converted into
+    imgsearch's: both work offline) or ``download`` (fetched from the hub on first use)."""
+    if spec.bundled is not None:
+        return "bundled"
+    try:
+        resolve_model(spec.name, hub_cache_dir=hub_cache_dir, offline=True)
+    except ModelError:
+        return "download"
+    return "cached"
 
 
 def exported_into_cache(source: str, folder: Path, name: str, offline: bool) -> Path:

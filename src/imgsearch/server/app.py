@@ -17,7 +17,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imgsearch.media.memory import limit_heaps, return_large_buffers, trim_free_memory
 from imgsearch.media.quiet import quiet_decoders
-from imgsearch.server import api, azure, duplicates_api, errors, objects_api, parts_api, web
+from imgsearch.server import (
+    api,
+    api_docs,
+    azure,
+    duplicates_api,
+    errors,
+    objects_api,
+    parts_api,
+    web,
+)
 from imgsearch.server.auth import KeyCheck
 from imgsearch.server.body import BodyTooLarge
 from imgsearch.server.errors import ApiError, error_response
@@ -85,8 +94,8 @@ def create_app(
         'Errors are JSON `{"error": {"code", "message"}}`; the Azure AI Vision compatible routes '
         "use Azure's envelope.",
         lifespan=lifespan,
-        # Swagger UI and ReDoc load their scripts from a CDN: not offline, not ours to vouch
-        # for. The schema itself is at /openapi.json for any OpenAPI tool.
+        # FastAPI's Swagger UI and ReDoc load their scripts from a CDN: /docs is ours,
+        # served from a package (imgsearch.server.api_docs); the schema is /openapi.json.
         docs_url=None,
         redoc_url=None,
     )
@@ -134,6 +143,7 @@ def create_app(
     async def health() -> dict[str, Any]:
         return {"status": "ok", "model": service.model_id}
 
+    api_docs.install(app)
     if settings.web_ui:
         web.install(app)
     app.add_middleware(web.HeadAsGet)
