@@ -15,6 +15,7 @@ from PIL import Image
 from imgsearch import Index, ModelSettings
 from imgsearch.errors import InputError, ModelMismatch
 from imgsearch.indexer import IndexEvent
+from tests.cli.test_cli import imgsearch
 from tests.conftest import photo
 
 
@@ -231,3 +232,23 @@ def test_an_interrupted_run_is_recorded_with_what_it_committed(
     assert report.counts["added"] == 40 - committed
     again = index.status().last_run
     assert again is not None and again.completed and again.added == 40 - committed
+
+
+def test_a_run_still_writing_is_told_from_one_that_was_stopped(
+    index: Index, tmp_path: Path
+) -> None:
+    make_photos(tmp_path / "photos", 4)
+
+    def stop(event: IndexEvent) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        index.update([tmp_path / "photos"], on_event=stop)
+    stopped = index.overview()
+    assert not stopped.running and stopped.as_dict()["last_run"]["running"] is False
+    with Index.open(tmp_path / "index") as other, other.store.run_lock("all"):  # a run writes
+        overview = index.overview()
+        assert overview.running and overview.as_dict()["last_run"]["running"] is True
+        shown = imgsearch("status", "--index", str(tmp_path / "index"))
+        assert "running now" in shown.stdout and "interrupted" not in shown.stdout
+    assert "interrupted" in imgsearch("status", "--index", str(tmp_path / "index")).stdout

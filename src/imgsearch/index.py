@@ -351,13 +351,16 @@ class Index(IndexRegions):
         return self.store.settings()
 
     def running_elsewhere(self) -> bool:
-        """Whether a run over all files started elsewhere (``imgsearch index``) holds the
-        index now (see :mod:`imgsearch.store.run_locks`)."""
+        """Whether a run over all files (not a ``--part``) holds the index now, started by
+        another process or another :class:`Index` (``imgsearch index``, the server's "Index
+        now"; see :mod:`imgsearch.store.run_locks`)."""
         try:
             with self.store.run_lock("all"):
                 return False
         except IndexBusy:
             return True
+        except OSError:  # a read-only index: nothing writes to it through imgsearch
+            return False
 
     def vectors(self, image_ids: Sequence[int]) -> Vectors:
         """The stored vectors of images (a video's: the mean of its kept frames'), in order."""
@@ -472,7 +475,9 @@ class Index(IndexRegions):
         stats = self.status()
         calibration = self.calibration if stats.settings else None
         text = self.text_status(warnings=text_warnings)
-        return IndexStatus(self.location, stats, text, self.region_policy, calibration)
+        run = stats.last_run
+        running = run is not None and not run.completed and self.running_elsewhere()
+        return IndexStatus(self.location, stats, text, self.region_policy, calibration, running)
 
     def failures(self, *, limit: int | None = None, offset: int = 0) -> list[Failure]:
         """Files that could not be indexed, by path (a page of them with ``limit``)."""

@@ -220,7 +220,13 @@ def test_background_index_run(make_client: Any, tmp_path: Path) -> None:
         time.sleep(0.1)
     assert job["state"] == "done", job
     assert job["counts"]["added"] == 12 and job["done"] == job["total"] == 12
+    # the rate the page shows counts files that needed reading, from the first of them
+    assert job["quick"] == 0 and job["started_at"] <= job["working_since"] <= job["finished_at"]
     assert client.get("/v1/status").json()["images"] == 12
+    assert client.post("/v1/index").status_code == 202  # again: nothing changed
+    while (job := client.get("/v1/index").json())["state"] == "running":
+        time.sleep(0.1)
+    assert job["quick"] == job["done"] == 12 and job["working_since"] is None
     assert client.post("/v1/search", json={"text": "star"}).json()["hits"]
     no_roots = make_client(index=tmp_path / "fresh-index", roots=[])
     _error(no_roots.post("/v1/index"), 400, "NoRoots")

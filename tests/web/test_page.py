@@ -660,6 +660,74 @@ def test_progress_reads_count_rate_and_time_left(open_page: Any, site: Site) -> 
         "{done: 50, total: 200, started_at: 1000}, 1010)"
     )
     assert text == "50 of 200 · 5.0 images/s · about 30 s left"
+    # files unchanged since the last run are counted first, in a burst: the rate is over
+    # the files read, from the first of them
+    burst = page.evaluate(
+        "async () => { const { progressText } = await import('/static/js/status.js');"
+        " return [progressText({done: 950, quick: 900, total: 1000, started_at: 1000,"
+        " working_since: 1005}, 1015), progressText({done: 900, quick: 900, total: 1000,"
+        " started_at: 1000, working_since: null}, 1001)]; }"
+    )
+    assert burst == [
+        "950 of 1,000 · 5.0 images/s · about 10 s left",
+        "900 of 1,000 · 900 unchanged",
+    ]
+
+
+def test_the_last_run_reads_running_while_the_servers_run_is_going(
+    open_page: Any, site: Site
+) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    said = page.evaluate(
+        "async () => { const { StatusPanel } = await import('/static/js/status.js');"
+        " const panel = new StatusPanel({onIndexed() {}, onProgress() {}, onError() {}});"
+        " panel.follow = () => {};"
+        " const status = (state) => ({images: 3, vectors: 3, failures: 0, model: 'm', dim: 8,"
+        "  index: 'i', vector_index: 'exact', job: {state, done: 1, total: 3},"
+        "  last_run: {started_at: '2026-01-01T00:00:00+00:00', completed: false, roots: ['/p']}});"
+        " panel.render(status('running')); const running = panel.panel.textContent;"
+        " panel.render(status('idle')); return [running, panel.panel.textContent]; }"
+    )
+    assert "running now" in said[0] and "interrupted" not in said[0]
+    assert "interrupted" in said[1]
+
+
+def test_new_images_join_results_scrolled_past_the_first_page(
+    open_page: Any, fresh_site: Site
+) -> None:
+    page = open_page(fresh_site, width=1440, height=900)
+    page.goto(f"{fresh_site.url}?q=circle&confidence=0")
+    assert len(tiles(page, 20)) == 20
+    page.click("#toggle-status")
+    page.wait_for_selector("#index-now")
+    generate_collection(fresh_site.root / "more", 30, seed=78)
+    page.click("#index-now")
+    page.wait_for_function(
+        "() => /Done: .*added 30/.test(document.querySelector('#index-progress').textContent)"
+    )
+    page.wait_for_function("() => document.querySelectorAll('#grid .tile').length >= 40")
+    page.mouse.wheel(0, 20_000)  # past the first page (40): the rest loads
+    page.wait_for_function("() => document.querySelectorAll('#grid .tile').length === 50")
+    scrolled = page.evaluate("() => window.scrollY")
+    assert scrolled > 0
+    before = [t["id"] for t in tiles(page, 50)]
+    later = generate_collection(fresh_site.root / "later", 5, seed=79)
+    page.evaluate("() => document.querySelector('#index-now').click()")  # the user stays down
+    page.wait_for_function(
+        "() => /Done: .*added 5/.test(document.querySelector('#index-progress').textContent)"
+    )
+    # the 50 loaded hits are asked again and merged in place: new images among them where
+    # they rank, the user's scroll position kept
+    page.wait_for_function(
+        "before => [...document.querySelectorAll('#grid .tile')].map(t => Number(t.dataset.id))"
+        ".some((id, i) => id !== before[i])",
+        arg=before,
+    )
+    assert page.evaluate("() => window.scrollY") == scrolled
+    page.mouse.wheel(0, 20_000)  # and the rest load as the user goes on
+    names = {t["name"] for t in tiles(page, 55)}
+    assert {image.path.name for image in later.images} <= names
 
 
 def test_matched_boxes_on_tiles_and_every_region_in_the_detail_view(

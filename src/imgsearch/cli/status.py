@@ -77,7 +77,9 @@ def status(
     out.print(f"size       {stats.bytes_on_disk / 1e6:.1f} MB")
     if run is not None:
         when = datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M")
-        state = "completed" if run.completed else "interrupted"
+        state = (
+            "completed" if run.completed else "running now" if overview.running else "interrupted"
+        )
         out.print(
             f"last run   {when}, {state}: added {run.added}, updated {run.updated}, "
             f"moved {run.moved}, removed {run.removed}, failed {run.failed}",

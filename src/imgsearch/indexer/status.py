@@ -30,6 +30,9 @@ class IndexStatus:
     region_policy: RegionPolicy
     calibration: Calibration | None
     """``None`` while the index has no model yet."""
+    running: bool = False
+    """Whether a run over all the index's folders writes to it now (its lock is held): a
+    last run that has not completed is then this one, not one that was stopped."""
 
     def as_dict(self) -> dict[str, Any]:
         stats, run, text = self.stats, self.stats.last_run, self.text.counts
@@ -60,6 +63,7 @@ class IndexStatus:
                 "finished_at": None if run.finished_at is None else local_time(run.finished_at),
                 "roots": list(run.roots),
                 "completed": run.completed,
+                "running": not run.completed and self.running,
                 "counts": run.counts(),
             },
         }

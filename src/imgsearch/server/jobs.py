@@ -26,6 +26,10 @@ from imgsearch.models.images import ImagePipeline
 log = logging.getLogger("imgsearch.server")
 
 
+QUICK = frozenset({"unchanged", "skipped"})
+"""Outcomes that cost no reading (same size and time; known bad and unchanged)."""
+
+
 @dataclass
 class JobState:
     """Progress of the background job: an index run, or an import of annotations
@@ -36,6 +40,13 @@ class JobState:
     roots: list[str] = field(default_factory=list)
     done: int = 0
     total: int = 0
+    quick: int = 0
+    """Of ``done``, the files that needed no work (unchanged, known bad and unchanged):
+    counted in a burst before the others, so a rate over ``done`` would promise an end
+    long before it comes."""
+    working_since: float | None = None
+    """When the first file that needed reading was done: the page's rate and time left
+    are ``(done - quick)`` over the time since."""
     counts: dict[str, int] = field(default_factory=dict)
     regions: dict[str, dict[str, Any]] = field(default_factory=dict)
     """What the index's region policy added after the run (grid windows, detector objects)."""
@@ -106,6 +117,10 @@ class Jobs:
     def _index(self, job: JobState, roots: list[str]) -> None:
         def progress(event: IndexEvent) -> None:
             job.done, job.total = event.done, event.total
+            if event.kind in QUICK:
+                job.quick += 1
+            elif job.working_since is None and event.kind != "removed":
+                job.working_since = time.time()
 
         try:
             with Index.open(self.index_path, images=self._images()) as writer:

@@ -10,6 +10,9 @@ import { AUTO_CONFIDENCE, hasQuery, searchBody } from "./state.js";
 import { base64Of, findUpload } from "./upload.js";
 
 const PAGE = 40;
+// A refresh asks again for every hit loaded so far, up to this many (the rest load as the
+// user scrolls, as before).
+const MERGE_MAX = 400;
 // The last results stay on screen until the new ones replace them in one step: no empty
 // flash, and no layout and paint competing with the server while it ranks. "Searching…"
 // appears only if the answer is slow to come; aria-busy says it at once.
@@ -98,21 +101,11 @@ export class Results {
       if (first) this.onRead(body.q || "", answer.expression || []);
       current.offset += answer.hits.length;
       current.exhausted = answer.hits.length < PAGE;
-      // One tile per image, or per box in object mode (an image then has several).
-      const key = (hit) => (hit.region ? `${hit.id}/${hit.region.id}` : String(hit.id));
-      const fresh = answer.hits.filter((hit) => !current.ids.has(key(hit)));
       // Both read while the layout is still the last frame's (free); read after the new
       // tiles are in, they would force a layout before the thumbnails are even requested.
       const firstRow = first ? columnsOf(this.grid) : 0;
       const scrolled = first && !current.keepScroll && window.scrollY > 0;
-      const open = (position) => this.onOpen(current.hits, position);
-      const tiles = [];
-      for (const hit of fresh) {
-        current.ids.add(key(hit));
-        current.hits.push(hit);
-        const urgent = current.hits.length <= firstRow;
-        tiles.push(tile(hit, current.hits.length - 1, open, urgent, objects));
-      }
+      const tiles = this.tilesOf(current, answer.hits, firstRow, objects);
       if (first) {
         this.grid.replaceChildren(...tiles);
         if (scrolled) window.scrollTo(0, 0);
@@ -130,6 +123,20 @@ export class Results {
       if (first) this.doneSearching(current);
     }
     if (this.current === current && !current.exhausted && this.nearEnd()) this.loadMore();
+  }
+
+  // Tiles for those of ``hits`` not shown yet: one per image, or per box in object mode
+  // (an image then has several); the first ``urgent`` of the results load first.
+  tilesOf(current, hits, urgent, objects) {
+    const key = (hit) => (hit.region ? `${hit.id}/${hit.region.id}` : String(hit.id));
+    const open = (position) => this.onOpen(current.hits, position);
+    const tiles = [];
+    for (const hit of hits.filter((h) => !current.ids.has(key(h)))) {
+      current.ids.add(key(hit));
+      current.hits.push(hit);
+      tiles.push(tile(hit, current.hits.length - 1, open, current.hits.length <= urgent, objects));
+    }
+    return tiles;
   }
 
   // What was found; with the confidence cut, what it left out is one click away. The
@@ -155,24 +162,44 @@ export class Results {
     }
   }
 
-  // New images in the index (a run's batches commit as it goes): the first page again,
-  // redrawn only if it changed, and only while the user has not scrolled further.
+  // New images in the index (a run's batches commit as it goes): every hit loaded so far
+  // asked for again in one call and, if they changed, put in place of the grid's tiles —
+  // new images join wherever they rank, however far the user has scrolled, and the scroll
+  // position stays. Pages past them load as before.
   async refresh() {
     const current = this.current;
-    if (this.refreshing || current.loading || current.offset > PAGE || this.isOpen() || isDuplicatesView()) return;
+    if (this.refreshing) {
+      this.again = true; // asked while one is in flight: once more after it (the last word)
+      return;
+    }
+    if (current.loading || this.isOpen() || isDuplicatesView()) return;
     if (!hasQuery(this.state())) {
       this.welcome();
       return;
     }
     this.refreshing = true;
     try {
-      const answer = await call("POST", "/v1/search", this.body(0));
+      const body = { ...this.body(0), top: Math.min(Math.max(current.hits.length, PAGE), MERGE_MAX) };
+      const answer = await call("POST", "/v1/search", body, { signal: current.abort.signal });
       const same = answer.hits.length === current.hits.length && answer.hits.every((h, i) => h.id === current.hits[i].id);
-      if (this.current === current && !same) this.search({ keepScroll: true });
+      if (this.current !== current || current.loading || same) return;
+      const objects = this.state().filters.objects;
+      this.cancelThumbnails();
+      current.hits = [];
+      current.ids = new Set();
+      current.offset = answer.hits.length;
+      current.exhausted = answer.hits.length < body.top;
+      this.grid.replaceChildren(...this.tilesOf(current, answer.hits, columnsOf(this.grid), objects));
+      this.tell(current, body, answer, objects);
+      if (!current.exhausted && this.nearEnd()) this.loadMore(); // the user is at the end
     } catch {
-      // the next progress tick tries again; the search shown stays
+      // the next progress tick tries again; the results shown stay
     } finally {
       this.refreshing = false;
+    }
+    if (this.again) {
+      this.again = false;
+      this.refresh();
     }
   }
 

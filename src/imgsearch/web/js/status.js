@@ -5,6 +5,9 @@
 import { ApiError, call } from "./api.js";
 
 const POLL_MS = 1000;
+// Open results are asked again while a run writes, at most this often, and only when it
+// wrote files since the last time (not on every poll: each is a full search).
+const REFRESH_MS = 3000;
 const FAILURES_SHOWN = 100;
 
 function entry(name, value) {
@@ -22,14 +25,19 @@ function duration(seconds) {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-// "1,234 of 5,000 · 41.2 images/s · about 1 min left", from a GET /v1/index answer.
+// "1,234 of 5,000 · 41.2 images/s · about 1 min left", from a GET /v1/index answer. The
+// rate counts only files that needed reading, since the first of them (files unchanged
+// since the last run are counted in a burst at the start and would promise an early end).
 export function progressText(job, now = Date.now() / 1000) {
-  const elapsed = Math.max(now - (job.started_at || now), 1e-3);
-  const rate = job.done / elapsed;
   const parts = [`${job.done.toLocaleString()} of ${job.total ? job.total.toLocaleString() : "?"}`];
-  if (job.done > 0) {
+  const worked = job.done - (job.quick || 0);
+  const since = job.working_since ?? job.started_at ?? now;
+  if (worked > 0) {
+    const rate = worked / Math.max(now - since, 1e-3);
     parts.push(`${rate.toFixed(1)} images/s`);
     if (job.total > job.done) parts.push(`about ${duration((job.total - job.done) / rate)} left`);
+  } else if (job.quick > 0) {
+    parts.push(`${job.quick.toLocaleString()} unchanged`);
   }
   return parts.join(" · ");
 }
@@ -42,6 +50,7 @@ export class StatusPanel {
     this.onIndexed = onIndexed;
     this.onError = onError;
     this.timer = null;
+    this.refreshed = { written: 0, at: 0 };
     // What the last run ended with: kept when the panel is drawn again after it (the
     // refresh that follows a finished run would otherwise wipe it at once).
     this.outcome = "";
@@ -75,7 +84,11 @@ export class StatusPanel {
     );
     if (run) {
       const started = new Date(run.started_at).toLocaleString(); // ISO 8601 with its offset
-      facts.append(...entry("Last run", `${started}, ${run.completed ? "completed" : "interrupted"}`));
+      // a run that has not completed is this one while the server's job runs, else one
+      // that was stopped (killed, or the machine went down)
+      const running = run.running || (status.job && status.job.state === "running");
+      const state = run.completed ? "completed" : running ? "running now" : "interrupted";
+      facts.append(...entry("Last run", `${started}, ${state}`));
       facts.append(...entry("Folders", run.roots.join(", ")));
     }
     const button = document.createElement("button");
@@ -125,6 +138,7 @@ export class StatusPanel {
   }
 
   async start() {
+    this.refreshed = { written: 0, at: 0 };
     try {
       this.follow(await call("POST", "/v1/index"));
     } catch (error) {
@@ -140,7 +154,11 @@ export class StatusPanel {
       this.outcome = "";
       if (button) button.disabled = true;
       if (progress) progress.textContent = `Indexing: ${progressText(job)}`;
-      this.onProgress(job);
+      const written = job.done - (job.quick || 0);
+      if (written > this.refreshed.written && Date.now() - this.refreshed.at >= REFRESH_MS) {
+        this.refreshed = { written, at: Date.now() };
+        this.onProgress(job);
+      }
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.poll(), POLL_MS);
       return;
