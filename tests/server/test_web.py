@@ -162,3 +162,34 @@ def test_folder_suggestions_come_from_indexed_paths(make_client: Any, tmp_path: 
     assert suggest(real + "/20", limit=1) == [f"{real}/2019/"]
     assert suggest(real + "/nothing") == [] and suggest("relative/path") == []
     assert client.get("/v1/folders", params={"limit": 0}).status_code == 422
+
+
+def test_the_pages_files_go_gzip_compressed_to_browsers_that_accept_it(client: TestClient) -> None:
+    root = Path(str(resources.files("imgsearch").joinpath("web")))
+    plain_bytes = sent_bytes = 0
+    for file in (p for p in _web_files() if p.suffix in (".js", ".css")):
+        url = f"/static/{file.relative_to(root).as_posix()}"
+        plain = client.get(url, headers={"Accept-Encoding": "identity"})
+        packed = client.get(url, headers={"Accept-Encoding": "gzip, br"})
+        assert "content-encoding" not in plain.headers
+        assert packed.content == plain.content == file.read_bytes()  # decoded by the client
+        plain_bytes += len(plain.content)
+        sent_bytes += packed.num_bytes_downloaded
+        if file.stat().st_size >= 1024:
+            assert packed.headers["content-encoding"] == "gzip", url
+            assert packed.headers["vary"] == "Accept-Encoding"
+            assert packed.headers["etag"] != plain.headers["etag"]
+            assert packed.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            again = client.get(
+                url, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["etag"]}
+            )
+            assert again.status_code == 304  # cached copies stay valid
+    assert sent_bytes <= 0.4 * plain_bytes, (sent_bytes, plain_bytes)
+    print(f"page JS + CSS: {plain_bytes} bytes, {sent_bytes} sent gzip-compressed")
+    # a range of a file is the plain file's (offsets are the file's)
+    part = client.get(
+        "/static/js/main.js", headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"}
+    )
+    assert part.status_code == 206 and "content-encoding" not in part.headers
+    docs = client.get("/docs/static/swagger-ui-bundle.js", headers={"Accept-Encoding": "gzip"})
+    assert docs.headers["content-encoding"] == "gzip" and docs.num_bytes_downloaded < 700_000

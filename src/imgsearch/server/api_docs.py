@@ -16,7 +16,8 @@ from importlib import resources
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
+
+from imgsearch.server.compressed import CompressedStaticFiles
 
 DOCS = "/docs"
 _PAGE = """<!doctype html>
@@ -51,7 +52,7 @@ _START = """window.ui = SwaggerUIBundle({
 def install(app: FastAPI) -> None:
     """Serve the reference at ``/docs`` (no key needed; the API it describes wants one)."""
     files = resources.files("fastapi_swagger") / "resources"
-    app.mount(f"{DOCS}/static", StaticFiles(directory=str(files)), name="docs-static")
+    app.mount(f"{DOCS}/static", CompressedStaticFiles(directory=str(files)), name="docs-static")
 
     @app.get(DOCS, include_in_schema=False)
     async def reference() -> HTMLResponse:

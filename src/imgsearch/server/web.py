@@ -16,8 +16,9 @@ from importlib import resources
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from imgsearch.server.compressed import CompressedStaticFiles
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -104,5 +105,5 @@ def install(app: FastAPI) -> None:
     async def page() -> HTMLResponse:
         return HTMLResponse(html, headers={"Cache-Control": PAGE_CACHE})
 
-    static = StaticFiles(packages=[("imgsearch", "web")], follow_symlink=False)
+    static = CompressedStaticFiles(packages=[("imgsearch", "web")], follow_symlink=False)
     app.mount(STATIC_PREFIX, static, name="static")
