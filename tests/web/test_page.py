@@ -356,6 +356,13 @@ def test_a_key_is_asked_for_kept_for_the_session_and_never_put_in_a_url(
     page = open_page(keyed_site, allow=("401",))
     page.goto(keyed_site.url)
     page.locator("#key").wait_for(state="visible")
+    assert page.inner_text("#key-prompt") == "This server needs an API key."
+    page.fill("#key input[name=key]", "mistyped")  # refused: asked again, saying so
+    page.click("#key button[type=submit]")
+    page.wait_for_function(
+        "() => /rejected that API key/.test(document.querySelector('#key-prompt').textContent)"
+    )
+    page.locator("#key").wait_for(state="visible")
     page.fill("#key input[name=key]", API_KEY)
     page.click("#key button[type=submit]")
     page.wait_for_function(
@@ -372,6 +379,7 @@ def test_a_key_is_asked_for_kept_for_the_session_and_never_put_in_a_url(
     page.evaluate("() => sessionStorage.setItem('imgsearch.key', 'stale')")
     page.reload()
     page.locator("#key").wait_for(state="visible")
+    assert "rejected that API key" in page.inner_text("#key-prompt")
     page.fill("#key input[name=key]", API_KEY)
     page.click("#key button[type=submit]")
     page.wait_for_function(

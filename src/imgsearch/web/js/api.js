@@ -11,7 +11,9 @@ export class ApiError extends Error {
   }
 }
 
-let askKey = async () => null; // set by the page: shows the key dialog, resolves to a key
+// Set by the page: shows the key dialog, resolves to a key (or null: the user gave up).
+// `rejected`: a key was sent and the server refused it (rotated, mistyped).
+let askKey = async () => null;
 
 export function onKeyNeeded(ask) {
   askKey = ask;
@@ -21,7 +23,7 @@ export function hasKey() {
   return Boolean(sessionStorage.getItem(KEY));
 }
 
-async function send(method, path, body, { signal = undefined, retried = false } = {}) {
+async function send(method, path, body, { signal = undefined } = {}) {
   const headers = {};
   const key = sessionStorage.getItem(KEY);
   if (key) headers["Ocp-Apim-Subscription-Key"] = key;
@@ -34,12 +36,13 @@ async function send(method, path, body, { signal = undefined, retried = false } 
     priority: method === "GET" ? "auto" : "high", // a search goes ahead of queued thumbnails
     signal,
   });
-  if (response.status === 401 && !retried) {
+  if (response.status === 401) {
+    // asked again until a key works or the user cancels the dialog
     sessionStorage.removeItem(KEY);
-    const entered = await askKey();
+    const entered = await askKey(Boolean(key));
     if (entered) {
       sessionStorage.setItem(KEY, entered);
-      return send(method, path, body, { signal, retried: true });
+      return send(method, path, body, { signal });
     }
   }
   return response;

@@ -80,11 +80,14 @@ const explain = (error) => explainError(error, search);
 // -- the API key -----------------------------------------------------------------------
 
 let asking = null;
-onKeyNeeded(() => {
+onKeyNeeded((rejected) => {
   if (asking) return asking; // several calls got a 401 at once: one prompt
   const dialog = $("key");
   const form = $("key-form");
   form.reset();
+  $("key-prompt").textContent = rejected
+    ? "The server rejected that API key. Enter the key it was given:"
+    : "This server needs an API key.";
   asking = new Promise((resolve) => {
     dialog.addEventListener(
       "close",
