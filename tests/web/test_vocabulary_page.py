@@ -41,3 +41,16 @@ def test_an_unknown_word_in_a_readable_query_is_named(open_page: Any, site: Site
     _shows(page, _api_hits(site, "red circles", "auto"))
     page.goto(f"{site.url}?q=red+circle")
     assert "never saw" not in _message(page, "likely real matches")
+
+
+def test_hits_found_by_their_words_alone_are_called_that_and_counted_right(
+    open_page: Any, site: Site
+) -> None:
+    """A query the model cannot read keeps the hits its words find (here one file's name):
+    the page says so, in the singular for one, never "likely real matches"."""
+    page = open_page(site)
+    assert len(_api_hits(site, "onerror", "auto")) == 1  # the file named <img src=x onerror=…>
+    page.goto(f"{site.url}?q=onerror")
+    said = _message(page, "found by their words")
+    assert "1 image found by their words" in said and "likely real match" not in said
+    assert page.locator("#grid .tile").count() == 1

@@ -41,6 +41,8 @@ export function explain(error, retry) {
     return;
   }
   const advice = {
+    400: "The search could not be run as set:",
+    422: "A filter or option is not valid:",
     413: "The image is too large to send.",
     429: "Too many requests: wait a moment and retry.",
     503: "The index or its model is not usable as configured.",

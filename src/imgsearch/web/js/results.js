@@ -155,9 +155,14 @@ export class Results {
       say(`${unknown}No images match${note}. Try other words, fewer filters, or check the index panel.`);
     } else {
       const more = current.exhausted ? "" : "+";
-      const things = objects ? "boxes" : "images";
+      const one = current.hits.length === 1 && !more;
+      const things = objects ? (one ? "box" : "boxes") : one ? "image" : "images";
       const level = judgement.cut === "auto" ? AUTO_CONFIDENCE : judgement.cut;
-      const likely = cut ? ` likely real matches (confidence ≥ ${Number(level).toFixed(2)})` : "";
+      // a query the model cannot read keeps only hits found by their words: said as such,
+      // not as "likely real matches" beside "no picture is judged a match"
+      const likely = !cut ? ""
+        : answer.readable === false ? " found by their words (names, captions, text read in them)"
+        : ` ${one ? "likely real match" : "likely real matches"} (confidence ≥ ${Number(level).toFixed(2)})`;
       say(`${unknown}${current.hits.length}${more} ${things}${likely}, best first${note} · model ${answer.model}`, { action: weaker });
     }
   }
