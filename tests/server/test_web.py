@@ -193,3 +193,39 @@ def test_the_pages_files_go_gzip_compressed_to_browsers_that_accept_it(client: T
     assert part.status_code == 206 and "content-encoding" not in part.headers
     docs = client.get("/docs/static/swagger-ui-bundle.js", headers={"Accept-Encoding": "gzip"})
     assert docs.headers["content-encoding"] == "gzip" and docs.num_bytes_downloaded < 700_000
+
+
+def test_the_page_has_one_heading_and_everything_in_a_landmark(client: TestClient) -> None:
+    """What a screen reader's landmark and heading lists need (axe: region, page-has-heading-one)."""
+    from html.parser import HTMLParser
+
+    class Top(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.depth, self.top, self.headings = 0, [], []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "h1":
+                self.headings.append(tag)
+            if self.depth == 1 and self.in_body:
+                self.top.append((tag, dict(attrs)))
+            if tag not in ("meta", "link", "input", "img", "br"):
+                self.depth += 1
+            if tag == "body":
+                self.in_body, self.depth = True, 1
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag not in ("meta", "link", "input", "img", "br"):
+                self.depth -= 1
+
+        in_body = False
+
+    parsed = Top()
+    parsed.feed(client.get("/").text)
+    assert parsed.headings == ["h1"]
+    outside = [
+        (tag, attrs.get("id"))
+        for tag, attrs in parsed.top
+        if tag not in ("header", "main", "dialog") and "hidden" not in attrs
+    ]
+    assert outside == [], outside
