@@ -191,6 +191,19 @@ def test_every_command_the_demo_prints_runs_as_printed_without_activating_its_ve
             capture_output=True, text=True, env=env, check=False, timeout=120,
         )  # fmt: skip
         assert ran.returncode == 0 and ran.stdout.count("\n") == 10, (command, ran.stderr)
+    # and the commands it suggests afterwards: searching the demo's index, measuring it
+    lines = demo.stdout.splitlines()
+    yourself = next(
+        line for line in lines if line.startswith("Search this demo's index yourself: ")
+    )
+    evaluate = next(line.strip() for line in lines if " evaluate " in line)
+    for command in (yourself.split(": ", 1)[1] + " --paths", evaluate + " --json"):
+        assert command.startswith(str(console_script))
+        ran = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, env=env, check=False,
+            timeout=300,
+        )  # fmt: skip
+        assert ran.returncode == 0 and ran.stdout.strip(), (command, ran.stderr)
 
 
 def test_demo_embeds_again_an_index_left_by_another_model(
