@@ -915,3 +915,58 @@ def test_the_confidence_slider_cuts_at_auto_by_default(open_page: Any, site: Sit
     page.click("#message button")
     page.wait_for_function("() => new URLSearchParams(location.search).get('confidence') === '0'")
     _shows(page, everything)
+
+
+def test_the_grid_is_one_tab_stop_walked_with_arrow_keys(open_page: Any, site: Site) -> None:
+    page = open_page(site, width=1280, height=900)
+    page.goto(f"{site.url}?q=circle&confidence=0")
+    tiles(page, 40)
+    columns = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#grid')).gridTemplateColumns"
+        ".split(' ').filter(Boolean).length"
+    )
+    assert columns > 1
+
+    def focused() -> int:
+        return int(
+            page.evaluate(
+                "() => [...document.querySelectorAll('#grid .tile')].indexOf(document.activeElement)"
+            )
+        )
+
+    page.focus("#grid .tile >> nth=0")
+    for key, where in (
+        ("ArrowRight", 1), ("ArrowDown", 1 + columns), ("ArrowLeft", columns), ("ArrowUp", 0),
+        ("ArrowLeft", 0), ("PageDown", None), ("Home", 0),
+    ):  # fmt: skip
+        page.keyboard.press(key)
+        if where is not None:
+            assert focused() == where, key
+    assert focused() == 0
+    loaded = page.locator("#grid .tile").count()
+    page.keyboard.press("End")
+    assert focused() == loaded - 1
+    page.keyboard.press("Home")
+    stops = (
+        "() => [...document.querySelectorAll('#grid .tile')].filter(t => t.tabIndex === 0).length"
+    )
+    assert page.evaluate(stops) == 1  # one tab stop for the whole grid
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Tab")
+    assert focused() == -1  # Tab leaves the grid at once …
+    page.keyboard.press("Shift+Tab")
+    assert focused() == 1  # … and comes back to the tile it left
+    page.keyboard.press("Enter")
+    page.locator("#detail").wait_for(state="visible")
+    page.keyboard.press("ArrowRight")  # the viewer moves on to the next picture …
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Escape")
+    page.locator("#detail").wait_for(state="hidden")
+    assert focused() == 3  # … and closing it leaves the keyboard on that picture's tile
+    page.keyboard.press("Enter")
+    page.locator("#detail").wait_for(state="visible")
+    page.click("#detail-similar")  # a search from the viewer: the keyboard goes on from
+    page.wait_for_function("() => new URLSearchParams(location.search).has('similar')")
+    page.wait_for_function(  # the new results' first tile
+        "() => document.activeElement === document.querySelector('#grid .tile')"
+    )

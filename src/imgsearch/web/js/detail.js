@@ -52,12 +52,14 @@ export class Detail {
     document.getElementById("detail-next").addEventListener("click", () => this.move(1));
     document.getElementById("detail-similar").addEventListener("click", () => {
       const id = this.hits[this.position].id;
+      this.leaving = true;
       this.dialog.close();
       onSimilar(id);
     });
     this.drawer = new BoxDrawer(document.getElementById("detail-frame"), this.image, (box) => {
       if (!box) return;
       const id = this.hits[this.position].id;
+      this.leaving = true;
       this.dialog.close();
       onRegion(id, box);
     });
@@ -66,7 +68,15 @@ export class Detail {
       const segment = this.hits[this.position].segment;
       if (segment) this.playFrom(segment.start);
     });
-    this.dialog.addEventListener("close", () => this.stopVideo());
+    this.dialog.addEventListener("close", () => {
+      this.stopVideo();
+      // back to the tile of the picture last shown (←/→ may have moved on): the keyboard
+      // continues from there. A search the viewer started (Similar, a box) replaces the
+      // tiles: focus then goes to its first one, when it comes.
+      const tile = document.querySelectorAll("#grid .tile")[this.position];
+      if (tile && !this.leaving) tile.focus({ preventScroll: false });
+      this.leaving = false;
+    });
     this.dialog.addEventListener("keydown", (event) => {
       if (event.target.closest("input, textarea")) return;
       if (event.key === "ArrowLeft") this.move(-1);

@@ -9,6 +9,7 @@ import { renderChips } from "./chips.js";
 import { Detail } from "./detail.js";
 import { DuplicatesView, isDuplicatesView } from "./duplicates.js";
 import { FiltersForm } from "./filters.js";
+import { gridKeys } from "./gridkeys.js";
 import { explain as explainError, say } from "./messages.js";
 import { formatExpression } from "./query.js";
 import { QueryImage } from "./queryimage.js";
@@ -56,7 +57,14 @@ function change(update) {
   state = { ...state, ...update };
   writeState(state);
   showState();
-  search();
+  return search();
+}
+
+// After a search started from the viewer (Similar, a drawn box): the keyboard goes on
+// from the new results' first tile, not from the top of the page.
+async function changeFromViewer(update) {
+  await change(update);
+  document.querySelector("#grid .tile")?.focus();
 }
 
 // The search the URL describes, unless its uploaded image is gone (uploads live in this
@@ -69,10 +77,10 @@ function search(options) {
     if (!state.q.trim()) {
       results.clear();
       say("The image of this search was uploaded in another tab or session: drop, paste or pick it again.");
-      return;
+      return Promise.resolve();
     }
   }
-  results.search(options);
+  return results.search(options);
 }
 
 const explain = (error) => explainError(error, search);
@@ -121,8 +129,8 @@ const queryImage = new QueryImage({
   onRemove: () => change(NO_IMAGE),
 });
 const detail = new Detail({
-  onSimilar: (id) => change({ ...NO_IMAGE, q: "", similar: id }),
-  onRegion: (id, box) => change({ ...NO_IMAGE, q: "", similar: id, box }),
+  onSimilar: (id) => changeFromViewer({ ...NO_IMAGE, q: "", similar: id }),
+  onRegion: (id, box) => changeFromViewer({ ...NO_IMAGE, q: "", similar: id, box }),
   onSaved: () => {},
   onError: explain,
 });
@@ -147,6 +155,7 @@ const results = new Results({
   onError: explain,
   isOpen: () => $("detail").open,
 });
+gridKeys($("grid"));
 new StatusPanel({ onIndexed: () => results.refresh(), onProgress: () => results.refresh(), onError: explain });
 
 $("search").addEventListener("submit", (event) => {
