@@ -970,3 +970,47 @@ def test_the_grid_is_one_tab_stop_walked_with_arrow_keys(open_page: Any, site: S
     page.wait_for_function(  # the new results' first tile
         "() => document.activeElement === document.querySelector('#grid .tile')"
     )
+
+
+def test_the_viewer_is_in_the_url_and_back_closes_it_without_searching_again(
+    open_page: Any, site: Site
+) -> None:
+    page = open_page(site, width=1280, height=900)
+    page.goto(f"{site.url}?q=circle&confidence=0")
+    shown = tiles(page, 40)
+    page.mouse.wheel(0, 600)
+    page.wait_for_function("() => window.scrollY > 0")
+    scrolled = page.evaluate("() => window.scrollY")
+    searches = sum("/v1/search" in url for url in page.watch.requests)
+    page.click("#grid .tile >> nth=12")
+    page.locator("#detail").wait_for(state="visible")
+    page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get('open') === '{shown[12]['id']}'"
+    )
+    page.keyboard.press("ArrowRight")  # moving on names the next picture, on the same entry
+    page.wait_for_function(
+        f"() => new URLSearchParams(location.search).get('open') === '{shown[13]['id']}'"
+    )
+    page.go_back()  # Back closes the viewer: the results, and where they were scrolled, stay
+    page.locator("#detail").wait_for(state="hidden")
+    assert "open=" not in page.url and "q=circle" in page.url
+    # (at most moved to show the focused tile whole, never back to the top)
+    assert abs(page.evaluate("() => window.scrollY") - scrolled) < 150
+    assert page.locator("#grid .tile").count() >= 40
+    page.go_forward()  # and Forward opens it again
+    page.locator("#detail").wait_for(state="visible")
+    page.wait_for_function(
+        "name => document.querySelector('#detail-path').textContent.endsWith(name)",
+        arg=site.record(shown[13]["id"])["path"].rsplit("/", 1)[1],
+    )
+    page.keyboard.press("Escape")  # closed by hand: its entry goes too
+    page.locator("#detail").wait_for(state="hidden")
+    page.wait_for_function("() => !location.search.includes('open=')")
+    assert sum("/v1/search" in url for url in page.watch.requests) == searches  # not once more
+    # a shared link to a picture opens the viewer on it, even where no result shows it
+    other = site.record(shown[30]["id"])
+    page.goto(f"{site.url}?q=zzz&open={other['id']}")
+    page.locator("#detail").wait_for(state="visible")
+    page.wait_for_function(
+        "path => document.querySelector('#detail-path').textContent === path", arg=other["path"]
+    )

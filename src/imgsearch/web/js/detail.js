@@ -19,6 +19,21 @@ function bytes(size) {
   return `${size} B`;
 }
 
+// The picture the viewer shows is in the URL (`open=ID`), on a history entry of its own: a
+// link to it can be shared, Back closes the viewer and leaves the results (and where the
+// page was scrolled) as they were, Forward opens it again. ←/→ replace the entry.
+export function openedId(location = window.location) {
+  return Number(new URLSearchParams(location.search).get("open")) || null;
+}
+
+function urlOpening(id) {
+  const params = new URLSearchParams(window.location.search);
+  if (id == null) params.delete("open");
+  else params.set("open", String(id));
+  const query = params.toString();
+  return query ? `?${query}` : window.location.pathname;
+}
+
 // ISO 8601 with its offset, as the API gives times: shown in the reader's own time zone.
 function when(iso) {
   if (!iso) return null;
@@ -70,6 +85,14 @@ export class Detail {
     });
     this.dialog.addEventListener("close", () => {
       this.stopVideo();
+      // closed here (Esc, ✕, the backdrop): the viewer's history entry goes too — Back
+      // if we pushed it, else (a shared link opened the page on it) the URL loses `open`.
+      // A search it started (Similar, a box) keeps it, so that Back returns to it.
+      if (!this.fromHistory && !this.leaving && openedId() !== null) {
+        if (history.state?.viewer) history.back();
+        else history.replaceState(history.state, "", urlOpening(null));
+      }
+      this.fromHistory = false;
       // back to the tile of the picture last shown (←/→ may have moved on): the keyboard
       // continues from there. A search the viewer started (Similar, a box) replaces the
       // tiles: focus then goes to its first one, when it comes.
@@ -96,10 +119,41 @@ export class Detail {
     });
   }
 
-  show(hits, position) {
+  // `fromHistory`: the URL already names the picture (Forward, a shared link).
+  show(hits, position, { fromHistory = false } = {}) {
     this.hits = hits;
-    if (!this.dialog.open) this.dialog.showModal();
+    if (!this.dialog.open) {
+      this.dialog.showModal();
+      if (!fromHistory) history.pushState({ viewer: true }, "", urlOpening(hits[position].id));
+    }
     this.load(position);
+  }
+
+  // The viewer as the URL says after Back or Forward (or on a shared link's first load):
+  // closed without `open`, else showing that picture — from `hits` (the results on the
+  // page) when it is among them, else on its own.
+  async follow(id, hits) {
+    if (id == null) {
+      if (this.dialog.open) {
+        this.fromHistory = true; // the entry is gone already: closing must not go back again
+        this.dialog.close();
+      }
+      return;
+    }
+    if (this.dialog.open && this.hits[this.position]?.id === id) return;
+    const position = hits.findIndex((hit) => hit.id === id);
+    if (position >= 0) {
+      this.show(hits, position, { fromHistory: true });
+      return;
+    }
+    try {
+      // the picture as a hit of no search: its facts, no scores, no matched box or line
+      const { regions, text, ...record } = await call("GET", `/v1/images/${id}`);
+      this.show([{ ...record, rank: null, region: null, text: null, segment: null, part: null }], 0, { fromHistory: true });
+    } catch (error) {
+      history.replaceState(history.state, "", urlOpening(null));
+      this.onError(error);
+    }
   }
 
   move(step) {
@@ -110,6 +164,7 @@ export class Detail {
   async load(position) {
     this.position = position;
     const hit = this.hits[position];
+    if (openedId() !== hit.id) history.replaceState(history.state, "", urlOpening(hit.id));
     const load = ++this.loads;
     this.record = null;
     this.edited = false;

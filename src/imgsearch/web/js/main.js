@@ -6,7 +6,7 @@
 
 import { onKeyNeeded } from "./api.js";
 import { renderChips } from "./chips.js";
-import { Detail } from "./detail.js";
+import { Detail, openedId } from "./detail.js";
 import { DuplicatesView, isDuplicatesView } from "./duplicates.js";
 import { FiltersForm } from "./filters.js";
 import { gridKeys } from "./gridkeys.js";
@@ -57,6 +57,7 @@ function change(update) {
   state = { ...state, ...update };
   writeState(state);
   showState();
+  searched = JSON.stringify(state);
   return search();
 }
 
@@ -199,17 +200,28 @@ document.addEventListener("keydown", (event) => {
   }
 });
 // The URL says which view: the duplicates, or a search.
+// The search whose results are on the page (its state, as JSON): Back and Forward between
+// entries of one search (the viewer opening and closing) do not search again.
+let searched = null;
+
 function route() {
   state = readState();
   showState();
   if (isDuplicatesView()) {
+    searched = null;
     results.clear();
     say("");
     duplicates.show();
-  } else {
-    duplicates.hide();
-    search();
+    return;
   }
+  duplicates.hide();
+  const key = JSON.stringify(state);
+  if (key === searched) {
+    detail.follow(openedId(), results.hits());
+    return;
+  }
+  searched = key;
+  search().then(() => detail.follow(openedId(), results.hits()));
 }
 window.addEventListener("popstate", route);
 $("show-duplicates").addEventListener("click", () => {

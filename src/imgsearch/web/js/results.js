@@ -55,6 +55,11 @@ export class Results {
     await this.loadMore();
   }
 
+  // The hits on the page, best first.
+  hits() {
+    return this.current.hits;
+  }
+
   clear() {
     this.current.abort.abort();
     this.current = { ...emptyResults(this.current.generation + 1), exhausted: true };
