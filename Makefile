@@ -6,6 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
+AXE_VERSION := 4.14.1
 
 .PHONY: demo test test-fast lint bench clean
 
@@ -24,6 +25,8 @@ $(STAMP): $(RUNTIME)
 	$(PY) -m pip install -q -e '.[dev]'
 	# OCR: its wheel names the desktop OpenCV; the dev extra brought the headless one.
 	$(PY) -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
+	# axe-core, which the browser tests run on the page (tests/web/test_accessibility.py).
+	npm install -s --prefix $(VENV)/axe --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
 	touch $(STAMP)
 
 demo: $(RUNTIME)

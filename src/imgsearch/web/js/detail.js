@@ -247,7 +247,7 @@ export class Detail {
       button.title = `${clock(moment.time)} — cosine ${score(moment.cosine)}`;
       if (moment.time === segment.best) button.classList.add("best");
       const img = document.createElement("img");
-      img.alt = clock(moment.time);
+      img.alt = ""; // the button's own text names the moment: said once, not twice
       img.loading = "lazy";
       showImage(img, sized(`/v1/videos/${hit.id}/frame?t=${moment.time.toFixed(3)}`, MOMENT_SIZE));
       const time = document.createElement("span");

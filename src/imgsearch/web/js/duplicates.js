@@ -58,7 +58,7 @@ function pairLine(pair) {
 function group(found, number) {
   const item = element("li", "dup-group");
   const copies = found.kind === "exact" ? "identical files" : "near copies";
-  item.append(element("h3", "", `${number}. ${found.members.length} ${copies}`));
+  item.append(element("h2", "", `${number}. ${found.members.length} ${copies}`));
   const members = element("ol", "dup-members");
   members.append(...found.members.map((picture, place) => member(picture, place === 0)));
   const pairs = element("details", "dup-pairs");
