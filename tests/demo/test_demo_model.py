@@ -174,7 +174,10 @@ def test_every_command_the_demo_prints_runs_as_printed_without_activating_its_ve
         for folder in os.environ["PATH"].split(os.pathsep)
         if not (Path(folder) / "imgsearch").exists()
     )
-    env = {**os.environ, "PATH": path, "HF_HUB_OFFLINE": "1", "IMGSEARCH_RESIDENT": "off"}
+    env = {  # a user's environment: none of the suite's IMGSEARCH_ settings (its plugins)
+        **{k: v for k, v in os.environ.items() if not k.startswith("IMGSEARCH_")},
+        "PATH": path, "HF_HUB_OFFLINE": "1", "IMGSEARCH_RESIDENT": "off",
+    }  # fmt: skip
     demo = subprocess.run(
         [str(console_script), "demo", "--dir", str(tmp_path / "demo"), "--count", "60"],
         capture_output=True, text=True, env=env, check=False, timeout=300,
