@@ -1016,3 +1016,34 @@ def test_the_viewer_is_in_the_url_and_back_closes_it_without_searching_again(
     page.wait_for_function(
         "path => document.querySelector('#detail-path').textContent === path", arg=other["path"]
     )
+
+
+def test_on_a_phone_filters_wait_to_be_opened_and_controls_fit_a_finger(
+    browser: Any, open_page: Any, site: Site
+) -> None:
+    query = f"{site.url}?q=red+circle&confidence=0&formats=jpeg"
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    try:
+        phone = context.new_page()
+        phone.goto(query)
+        tiles(phone, 1)
+        assert phone.locator("#filters").is_hidden()  # not over the results by itself …
+        assert phone.inner_text("#toggle-filters") == "Filters (2)"  # … but counted
+        phone.tap("#toggle-filters")
+        assert phone.locator("#filters").is_visible()
+        small = phone.evaluate(
+            "() => [...document.querySelectorAll('button, .chip input, #filters input')]"
+            ".filter(e => e.offsetParent && e.type !== 'checkbox' && e.type !== 'range')"
+            ".map(e => [e.id || e.getAttribute('aria-label') || e.textContent.trim(),"
+            " e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+            ".filter(([, w, h]) => w < 44 || h < 44)"
+        )
+        assert small == [], small
+    finally:
+        context.close()
+    page = open_page(site)  # a wide screen with a mouse: the filters set are shown
+    page.goto(query)
+    tiles(page, 1)
+    assert page.locator("#filters").is_visible()

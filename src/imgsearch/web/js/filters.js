@@ -6,6 +6,9 @@ import { call } from "./api.js";
 import { AUTO_CONFIDENCE } from "./state.js";
 
 const SUGGEST_MS = 150;
+// Where the form opens by itself when the URL sets filters: wide screens. On a phone it
+// would fill the screen over the results: the Filters button says how many are set.
+const WIDE = "(min-width: 720px)";
 
 export class FiltersForm {
   constructor({ form, toggle, confidenceShown, folders, onChange }) {
@@ -40,7 +43,9 @@ export class FiltersForm {
       else if (element.name) element.value = filters[element.name] || "";
     }
     this.showConfidence();
-    if (Object.keys(filters).length) this.setShown(true);
+    const set = Object.keys(filters).length;
+    this.toggle.textContent = set ? `Filters (${set})` : "Filters";
+    if (set && window.matchMedia(WIDE).matches) this.setShown(true);
   }
 
   showConfidence() {
