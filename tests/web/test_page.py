@@ -1047,3 +1047,21 @@ def test_on_a_phone_filters_wait_to_be_opened_and_controls_fit_a_finger(
     page.goto(query)
     tiles(page, 1)
     assert page.locator("#filters").is_visible()
+
+
+def test_a_video_tiles_moment_covers_neither_its_score_nor_its_rank(
+    open_page: Any, video_site: Site
+) -> None:
+    for width in (390, 1440):
+        page = open_page(video_site, width=width, height=844)
+        page.goto(f"{video_site.url}?q=red+circle&media=video&confidence=0")
+        page.wait_for_selector("#grid .tile.video .moment")
+        overlaps = page.evaluate(
+            "() => [...document.querySelectorAll('#grid .tile.video')].flatMap(t => {"
+            " const box = (s) => t.querySelector(s).getBoundingClientRect();"
+            " const m = box('.moment');"
+            " return ['.score', '.rank'].filter(s => { const o = box(s);"
+            "  return m.left < o.right && o.left < m.right && m.top < o.bottom && o.top < m.bottom; });"
+            "})"
+        )
+        assert overlaps == [], (width, overlaps)
