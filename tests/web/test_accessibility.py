@@ -89,6 +89,13 @@ def test_search_results_viewer_and_panels(browser: Any, axe_script: Path, site: 
         page.click("#toggle-status")
         page.wait_for_selector("#status dl")
 
+    def shortcuts(page: Any) -> None:
+        page.keyboard.press("Escape")
+        page.focus("#q")
+        page.keyboard.press("Tab")  # out of the search box: "?" lists the keys
+        page.keyboard.press("?")
+        page.locator("#shortcuts").wait_for(state="visible")
+
     def duplicates(page: Any) -> None:
         page.goto(f"{site.url}?view=duplicates")
         page.wait_for_selector("#duplicate-groups .dup-group")  # the site holds copies
@@ -97,7 +104,7 @@ def test_search_results_viewer_and_panels(browser: Any, axe_script: Path, site: 
         browser,
         axe_script,
         [("landing", landing), ("results", results), ("viewer", viewer),
-         ("filters and index panel", panels), ("duplicates", duplicates)],
+         ("filters and index panel", panels), ("keys", shortcuts), ("duplicates", duplicates)],
     )  # fmt: skip
 
 

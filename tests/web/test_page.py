@@ -1065,3 +1065,43 @@ def test_a_video_tiles_moment_covers_neither_its_score_nor_its_rank(
             "})"
         )
         assert overlaps == [], (width, overlaps)
+
+
+def test_a_region_search_from_the_keyboard_alone(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(f"{site.url}?q=red+circle")
+    shown = tiles(page, 5)
+    page.focus("#grid .tile >> nth=0")
+    page.keyboard.press("Enter")
+    page.locator("#detail").wait_for(state="visible")
+    page.wait_for_function("() => document.querySelector('#detail-image').naturalWidth > 0")
+    page.focus("#detail-region")
+    page.keyboard.press("Enter")  # a box in the middle, focused
+    assert page.evaluate("() => document.activeElement.classList.contains('box')")
+    for key in ["ArrowRight"] * 5 + ["Shift+ArrowDown"] * 3:
+        page.keyboard.press(key)
+    page.wait_for_timeout(700)  # longer than a pause: placing waits for Enter, no search yet
+    assert page.locator("#detail").is_visible() and "box=" not in page.url
+    label = page.get_attribute("#detail-frame .box", "aria-label") or ""
+    assert "from 30%, 25%, 50% wide, 53% high" in label and "Enter searches it" in label
+    page.keyboard.press("Enter")
+    page.locator("#detail").wait_for(state="hidden")
+    _box_in_url(page)
+    assert query_of(page)["box"] == ["0.3,0.25,0.5,0.53"]
+    assert query_of(page)["similar"] == [str(shown[0]["id"])]
+
+
+def test_question_mark_lists_the_keys(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(f"{site.url}?q=red+circle")
+    tiles(page, 1)
+    page.click("#q")
+    page.keyboard.type("?")  # typed into the search box: a character, not the list
+    assert page.locator("#shortcuts").is_hidden() and page.input_value("#q").endswith("?")
+    page.focus("#grid .tile >> nth=0")
+    page.keyboard.press("?")
+    page.locator("#shortcuts").wait_for(state="visible")
+    listed = page.inner_text("#shortcuts")
+    assert "Region…" in listed and "PageDown" in listed and "Esc, Back" in listed
+    page.keyboard.press("Escape")
+    page.locator("#shortcuts").wait_for(state="hidden")

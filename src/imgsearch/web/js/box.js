@@ -1,6 +1,7 @@
 // A box drawn on an image with a mouse, a finger or a pen (pointer events): drag on the
 // image to draw, drag inside the box to move it, drag a corner handle to resize; with the
-// box focused, arrow keys move it, Shift+arrows resize, Delete clears. The box is kept in
+// box focused, arrow keys move it, Shift+arrows resize, Delete clears. Without a pointer,
+// `place()` puts a box in the middle to move and size from the keyboard; Enter uses it. The box is kept in
 // fractions of the image (the API's unit "fraction"), so it means the same region at any
 // displayed size and on the full-size file the server crops.
 
@@ -66,7 +67,18 @@ export class BoxDrawer {
 
   set(box) {
     this.box = box ? { ...box } : null;
+    this.placing = false;
     this.render();
+  }
+
+  // A box in the middle of the image, focused, for the keyboard: its moves wait for Enter
+  // (a search per pause would start one before the box is where the user wants it).
+  place() {
+    if (!this.enabled) return;
+    this.box = { x: 0.25, y: 0.25, w: 0.5, h: 0.5 };
+    this.placing = true;
+    this.render();
+    this.element.focus({ preventScroll: true });
   }
 
   render() {
@@ -83,7 +95,8 @@ export class BoxDrawer {
     this.element.setAttribute(
       "aria-label",
       `Search region: from ${percent(box.x)}%, ${percent(box.y)}%, ` +
-        `${percent(box.w)}% wide, ${percent(box.h)}% high. Arrow keys move it, Shift+arrows resize, Delete clears.`,
+        `${percent(box.w)}% wide, ${percent(box.h)}% high. Arrow keys move it, Shift+arrows resize, ` +
+        `${this.placing ? "Enter searches it, " : ""}Delete clears.`,
     );
   }
 
@@ -157,6 +170,13 @@ export class BoxDrawer {
 
   key(event) {
     if (!this.box) return;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      this.placing = false;
+      clearTimeout(this.keyTimer);
+      this.onChange(this.box);
+      return;
+    }
     if (event.key === "Delete" || event.key === "Backspace") {
       event.preventDefault();
       this.set(null);
@@ -179,6 +199,6 @@ export class BoxDrawer {
     this.box = roundBox(box);
     this.render();
     clearTimeout(this.keyTimer);
-    this.keyTimer = setTimeout(() => this.onChange(this.box), 400); // one search per pause
+    if (!this.placing) this.keyTimer = setTimeout(() => this.onChange(this.box), 400); // one search per pause
   }
 }

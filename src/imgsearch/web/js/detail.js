@@ -79,6 +79,7 @@ export class Detail {
       onRegion(id, box);
     });
     this.open.addEventListener("click", (event) => this.openOriginal(event));
+    document.getElementById("detail-region").addEventListener("click", () => this.drawer.place());
     this.play.addEventListener("click", () => {
       const segment = this.hits[this.position].segment;
       if (segment) this.playFrom(segment.start);
@@ -180,6 +181,7 @@ export class Detail {
     const part = partPicture(hit); // a box is drawn on a picture, not on a frame or a page
     this.drawer.enabled = !part;
     this.hint.hidden = Boolean(part);
+    document.getElementById("detail-region").hidden = Boolean(part);
     this.play.hidden = !segment;
     if (segment) this.play.textContent = `▶ Play from ${clock(segment.start)}`;
     this.showMoments(hit);

@@ -194,9 +194,13 @@ document.addEventListener("paste", (event) => {
   useFile(file);
 });
 document.addEventListener("keydown", (event) => {
-  if (event.key === "/" && !event.target.closest("input, textarea, dialog")) {
+  if (event.target.closest("input, textarea, select, dialog")) return; // typing, or a dialog's
+  if (event.key === "/") {
     event.preventDefault();
     $("q").focus();
+  } else if (event.key === "?") {
+    event.preventDefault();
+    $("shortcuts").showModal();
   }
 });
 // The URL says which view: the duplicates, or a search.
