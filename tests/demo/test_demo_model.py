@@ -184,9 +184,14 @@ def test_every_command_the_demo_prints_runs_as_printed_without_activating_its_ve
     )  # fmt: skip
     assert demo.returncode == 0, demo.stderr
     printed = [line.removeprefix("  $ ") for line in demo.stdout.splitlines() if "  $ " in line]
-    assert len(printed) == 6 and all(
-        line.startswith(f"{console_script} search ") for line in printed
-    )
+
+    def runs_this_imgsearch(command: str) -> bool:
+        # the path printed: absolute, or relative to the working folder (./.venv/bin/…)
+        program, *_ = shlex.split(command)
+        return (Path.cwd() / program).resolve() == console_script.resolve()
+
+    assert len(printed) == 6 and all(runs_this_imgsearch(line) for line in printed), printed
+    assert all(shlex.split(line)[1] == "search" for line in printed)
     assert "source " in demo.stdout  # and how to type just imgsearch
     for command in printed:
         ran = subprocess.run(
@@ -201,7 +206,7 @@ def test_every_command_the_demo_prints_runs_as_printed_without_activating_its_ve
     )
     evaluate = next(line.strip() for line in lines if " evaluate " in line)
     for command in (yourself.split(": ", 1)[1] + " --paths", evaluate + " --json"):
-        assert command.startswith(str(console_script))
+        assert runs_this_imgsearch(command), command
         ran = subprocess.run(
             ["bash", "-c", command], capture_output=True, text=True, env=env, check=False,
             timeout=300,
