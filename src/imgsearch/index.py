@@ -395,32 +395,10 @@ class Index(IndexRegions):
         resolved = Path(path).expanduser().resolve()
         record = self.store.find_path(str(resolved))
         if record is None:
-            raise self._not_indexed(path, resolved)
-        return record
+            from imgsearch.indexer.absence import why_not_indexed
 
-    def _not_indexed(self, path: str | os.PathLike[str], resolved: Path) -> NotIndexed:
-        """Why ``path`` is not in the index, in words that say what to do."""
-        where = f"the index at {self.store.location}"
-        if not resolved.exists():
-            return NotIndexed(f"{path}: no such file", hint="check the path")
-        folder = str(resolved.parent)
-        failed = next(
-            (f for f in self.store.failures([folder], limit=10_000) if f.path == str(resolved)),
-            None,
-        )
-        if failed is not None:
-            return NotIndexed(
-                f"{path} could not be indexed: {failed.message}",
-                hint="imgsearch status --errors lists every such file",
-            )
-        neighbours = self.store.paths_from(folder + os.sep, 1)
-        if neighbours and neighbours[0].startswith(folder + os.sep):
-            return NotIndexed(
-                f"{path} is not in {where}, though its folder is",
-                hint="it is not a picture, video or PDF imgsearch reads, or it came after the "
-                "last run: index the folder again",
-            )
-        return NotIndexed(f"{path} is not in {where}", hint="index its folder first")
+            raise why_not_indexed(self.store, path, resolved)
+        return record
 
     def annotate(
         self, image: int | str | os.PathLike[str], *, caption: str | None, tags: Sequence[str] = ()

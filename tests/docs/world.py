@@ -82,7 +82,6 @@ def build_world(home: Path) -> Path:
     _moved_queries(fit, work / "other-queries.jsonl")
     with Index.open(home / "my-index", model=MODEL, create=True) as index:
         index.update([pictures.root])
-    (work / "world.json").write_text(json.dumps({"pictures": len(images)}))
     return work
 
 

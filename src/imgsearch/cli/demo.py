@@ -24,7 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from imgsearch.cli.index import IndexProgress, print_summary
-from imgsearch.cli.shown import counted, program
+from imgsearch.cli.program import program
+from imgsearch.cli.shown import counted
 from imgsearch.config import default_data_dir
 from imgsearch.demo.collection import Collection, generate_collection, load_collection
 from imgsearch.demo.queries import EVALUATE, write_query_files

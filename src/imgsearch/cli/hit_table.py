@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from rich.console import Console
 from rich.table import Table
@@ -43,7 +44,7 @@ class _Column:
     def folded(self) -> bool:
         return self.header in FOLDED
 
-    @property
+    @cached_property  # measured once, not at every width tried
     def natural(self) -> int:
         """Cells the column takes unfolded: its widest cell or its header."""
         return max(Text(cell).cell_len for cell in [self.header, *self.cells])
