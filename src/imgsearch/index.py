@@ -55,6 +55,7 @@ from imgsearch.store import (
     StoreStats,
     open_store,
 )
+from imgsearch.store.browsing import Facets, Listing, check_page, facet_base, local_utc_offset
 from imgsearch.store.folders import collection_folders, suggest_folders
 from imgsearch.types import TextLine
 
@@ -407,6 +408,31 @@ class Index(IndexRegions):
         record = self.get(image) if isinstance(image, int) else self.find(image)
         self.store.annotate(record.id, caption=caption, tags=tags)
         return self.get(record.id)
+
+    def browse(
+        self,
+        filters: Filters = Filters(),
+        *,
+        labels: Sequence[str] = (),
+        order: str = "newest",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Listing:
+        """A page of the collection without a query: the items ``filters`` allow (and,
+        with ``labels``, that hold a box of one of them), ``newest`` first (capture time,
+        else modification time), ``oldest`` first, or by ``path``."""
+        check_page(order, limit, offset)
+        ids, total = self.store.browse(filters, list(labels), order, limit, offset)
+        by_id = {record.id: record for record in self.store.get(ids)}
+        items = [by_id[i] for i in ids if i in by_id]  # one deleted meanwhile: left out
+        return Listing(items, total, offset, order)
+
+    def facets(self, filters: Filters = Filters(), *, labels: Sequence[str] = ()) -> Facets:
+        """How many items :meth:`browse` lists, by folder (one level below the folder
+        filtered on, else below the collection's), month (this machine's time zone), tag,
+        label and kind."""
+        base = facet_base(filters.under, self.collection_folders())
+        return self.store.facets(filters, list(labels), base, local_utc_offset())
 
     def folders(self, typed: str, limit: int = 20) -> list[str]:
         """Indexed folders one level below ``typed`` that start with it (for a folder

@@ -249,8 +249,9 @@ def test_an_index_from_before_kinds_were_stored_gets_its_videos_kind(tmp_path: P
     )
     made.close()
     with sqlite3.connect(tmp_path / "index" / "index.db") as old:  # as 0007 left it
+        old.execute("DROP INDEX images_browse")  # 0010's, which holds the kind
         old.execute("ALTER TABLE images DROP COLUMN kind")
-        old.execute("DELETE FROM migrations WHERE name = '0008_kind'")
+        old.execute("DELETE FROM migrations WHERE name IN ('0008_kind', '0010_browse_index')")
     reopened = SqliteStore(tmp_path / "index")
     assert [(r.path, r.kind) for r in reopened.get([1, 2])] == [
         ("/v/clip.mp4", "video"),

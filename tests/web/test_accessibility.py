@@ -71,7 +71,7 @@ def test_search_results_viewer_and_panels(browser: Any, axe_script: Path, site: 
     def landing(page: Any) -> None:
         page.goto(site.url)
         page.wait_for_function(
-            "() => /images indexed/.test(document.querySelector('#message').textContent)"
+            "() => /items, newest first/.test(document.querySelector('#message').textContent)"
         )
 
     def results(page: Any) -> None:

@@ -59,6 +59,10 @@ COMMANDS = {
         "imgsearch.cli.search", "search",
         "Search the index by text, image, region or a weighted mix of them.",
     ),
+    "browse": LazyCommand(
+        "imgsearch.cli.browse", "browse",
+        "List the collection without a query: newest first, or counted by folder, month, tag.",
+    ),
     "status": LazyCommand(
         "imgsearch.cli.status", "status",
         "Show image counts, model, size on disk and the last run of the index.",

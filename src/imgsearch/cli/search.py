@@ -15,13 +15,23 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from imgsearch.cli.filter_options import (
+    AfterOption,
+    BeforeOption,
+    ContainsTextOption,
+    FormatOption,
+    MediaOption,
+    MinHeightOption,
+    MinWidthOption,
+    TagOption,
+    UnderOption,
+    filters_from,
+)
 from imgsearch.cli.hit_table import print_hits
 from imgsearch.cli.options import IndexOption, ModelOption, PrecisionOption, open_index
 from imgsearch.cli.shown import shown
 from imgsearch.errors import InvalidQuery
-from imgsearch.kinds import NAMES
 from imgsearch.query.confidence import Judgement
-from imgsearch.query.dates import parse_time
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Query,
@@ -30,7 +40,6 @@ from imgsearch.query.expression import (
 )
 from imgsearch.query.hits import hit_as_dict
 from imgsearch.query.vocabulary import QueryVocabulary
-from imgsearch.store import Filters
 from imgsearch.types import Box
 
 
@@ -49,22 +58,15 @@ def search(
     negative: list[str] = typer.Option([], "--not", help="Steer away from this text; repeatable."),
     top: int = typer.Option(10, "--top", "-n", min=1, help="How many hits."),
     offset: int = typer.Option(0, "--offset", min=0, help="Skip this many hits (paging)."),
-    under: list[Path] = typer.Option([], "--under", help="Only images in this folder; repeatable."),
-    after: str | None = typer.Option(None, "--after", help="Taken on/after DATE (YYYY-MM-DD)."),
-    before: str | None = typer.Option(None, "--before", help="Taken before DATE (YYYY-MM-DD)."),
-    formats: list[str] = typer.Option([], "--format", help="Only this format (jpeg, png …)."),
-    min_width: int | None = typer.Option(None, "--min-width", min=1),
-    min_height: int | None = typer.Option(None, "--min-height", min=1),
-    media: str = typer.Option(
-        "all", "--media", help=f"{', '.join(NAMES)} or all: which kind of item may match."
-    ),
-    contains_text: list[str] = typer.Option(
-        [],
-        "--contains-text",
-        help="Only pictures whose read text (imgsearch index --ocr) contains TEXT, ignoring "
-        "case, accents, spaces and punctuation (a part of a word matches too); repeatable: all "
-        "must appear.",
-    ),
+    under: list[Path] = UnderOption,
+    after: str | None = AfterOption,
+    before: str | None = BeforeOption,
+    formats: list[str] = FormatOption,
+    min_width: int | None = MinWidthOption,
+    min_height: int | None = MinHeightOption,
+    media: str = MediaOption,
+    contains_text: list[str] = ContainsTextOption,
+    tags: list[str] = TagOption,
     metadata_weight: float = typer.Option(
         DEFAULT_METADATA_WEIGHT,
         "--metadata-weight",
@@ -115,15 +117,16 @@ def search(
         if like_region is not None:
             parts.append(QueryPart(region_id=like_region))
         parts.extend(QueryPart(text=text, weight=-1.0) for text in negative)
-        filters = Filters(
-            under=tuple(str(p.expanduser().resolve()) for p in under),
-            after=_date(after, "--after"),
-            before=_date(before, "--before"),
-            formats=tuple(formats),
+        filters = filters_from(
+            under=under,
+            after=after,
+            before=before,
+            formats=formats,
             min_width=min_width,
             min_height=min_height,
-            media=_media(media),
-            contains_text=tuple(contains_text),
+            media=media,
+            contains_text=contains_text,
+            tags=tags,
         )
         hits = opened.search(
             Query(
@@ -198,13 +201,3 @@ def _confidence(text: str | None) -> float | Literal["auto"] | None:
             hint="write e.g. --min-confidence 0.8, or --min-confidence auto",
         )
     return value
-
-
-def _media(text: str) -> str | None:
-    if text not in (*NAMES, "all"):
-        raise InvalidQuery(f"--media {text!r} is not {', '.join(NAMES)} or all")
-    return None if text == "all" else text
-
-
-def _date(text: str | None, option: str) -> float | None:
-    return None if text is None else parse_time(text, option)

@@ -21,6 +21,7 @@ from imgsearch.server import (
     api,
     api_docs,
     azure,
+    browse_api,
     duplicates_api,
     errors,
     objects_api,
@@ -133,6 +134,7 @@ def create_app(
     app.include_router(objects_api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(parts_api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(duplicates_api.router, dependencies=[Depends(keys.dependency())])
+    app.include_router(browse_api.router, dependencies=[Depends(keys.dependency())])
 
     @app.get(
         "/health",

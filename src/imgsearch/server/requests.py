@@ -42,6 +42,7 @@ def filters_of(given: FiltersIn | None) -> Filters:
         min_height=f.min_height,
         media=None if f.media == "all" else f.media,
         contains_text=tuple(f.contains_text),
+        tags=tuple(f.tags),
     )
 
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from imgsearch.kinds import NAMES
 from imgsearch.query.expression import REGION_SOURCES
@@ -28,6 +37,24 @@ def _unicode(text: str) -> str:
     return text
 
 
+def _not_bool(value: object) -> object:
+    """JSON's ``true`` and ``false`` are not numbers (Python would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+def _written_day(value: object) -> object:
+    """A date comes as ``YYYY-MM-DD`` text, not as a number of seconds or days."""
+    if isinstance(value, bool | int | float):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+"""A number in a request: an integer or a decimal, never ``true``/``false``."""
+Day = Annotated[dt.date, BeforeValidator(_written_day)]
+
 MAX_PARTS = 16  # of one query, counting those of its expression (q)
 MAX_WEIGHT = 100.0
 
@@ -45,18 +72,18 @@ Url = Annotated[str, StringConstraints(max_length=4096), AfterValidator(_unicode
 class BoxIn(BaseModel):
     """A region: top-left ``x, y`` and size ``w, h``, in pixels or fractions of the image."""
 
-    x: float = Field(ge=0)
-    y: float = Field(ge=0)
-    w: float = Field(gt=0)
-    h: float = Field(gt=0)
+    x: Number = Field(ge=0)
+    y: Number = Field(ge=0)
+    w: Number = Field(gt=0)
+    h: Number = Field(gt=0)
     unit: Literal["px", "fraction"] = "px"
-    padding: float = Field(0.0, ge=0, le=10)
+    padding: Number = Field(0.0, ge=0, le=10)
 
 
 class ImageIn(BaseModel):
     """Exactly one of: an indexed image id, a URL, base64-encoded bytes. ``box`` crops it."""
 
-    image_id: int | None = Field(None, ge=1, le=MAX_ID)
+    image_id: StrictInt | None = Field(None, ge=1, le=MAX_ID)
     image_url: Url | None = None
     image_base64: str | None = Field(None, max_length=MAX_IMAGE_BYTES * 4 // 3 + 8)
     box: BoxIn | None = None
@@ -66,10 +93,17 @@ class PartIn(ImageIn):
     """One part of a query: a ``text`` or an image; a negative ``weight`` steers away."""
 
     text: Text | None = None
-    region_id: int | None = Field(
+    region_id: StrictInt | None = Field(
         None, ge=1, le=2**63 - 1, description="A stored region (an object's box) as the query."
     )
-    weight: float = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT)
+    weight: Number = Field(1.0, ge=-MAX_WEIGHT, le=MAX_WEIGHT)
+
+
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_unicode),
+]
 
 
 class FiltersIn(BaseModel):
@@ -78,13 +112,13 @@ class FiltersIn(BaseModel):
         max_length=MAX_FILTER_VALUES,
         description="Absolute folders (any of).",
     )
-    after: dt.date | None = Field(None, description="Taken on or after (EXIF time, else mtime).")
-    before: dt.date | None = Field(None, description="Taken before.")
+    after: Day | None = Field(None, description="Taken on or after (EXIF time, else mtime).")
+    before: Day | None = Field(None, description="Taken before.")
     formats: list[Format] = Field(
         default_factory=list, max_length=MAX_FILTER_VALUES, description="e.g. JPEG, PNG."
     )
-    min_width: int | None = Field(None, ge=1, le=MAX_DIMENSION)
-    min_height: int | None = Field(None, ge=1, le=MAX_DIMENSION)
+    min_width: StrictInt | None = Field(None, ge=1, le=MAX_DIMENSION)
+    min_height: StrictInt | None = Field(None, ge=1, le=MAX_DIMENSION)
     media: str = Field(
         "all",
         pattern=f"^({'|'.join((*NAMES, 'all'))})$",
@@ -95,6 +129,11 @@ class FiltersIn(BaseModel):
         max_length=MAX_FILTER_VALUES,
         description="Phrases the text read in the picture (OCR) must each contain, ignoring "
         "case, accents, spaces and punctuation; pictures without read text never match.",
+    )
+    tags: list[Tag] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Only pictures tagged with one of these (exactly as tagged).",
     )
 
 
@@ -117,16 +156,16 @@ class SearchIn(BaseModel):
     not_: list[Text] = Field(
         default_factory=list, alias="not", max_length=16, description="Texts to steer away from."
     )
-    top: int = Field(10, ge=1, le=1000)
-    offset: int = Field(0, ge=0, le=100_000)
+    top: StrictInt = Field(10, ge=1, le=1000)
+    offset: StrictInt = Field(0, ge=0, le=100_000)
     filters: FiltersIn | None = None
-    metadata_weight: float | None = Field(None, ge=0, le=1)
-    min_confidence: Annotated[float, Field(ge=0, le=1)] | Literal["auto"] | None = Field(
+    metadata_weight: Number | None = Field(None, ge=0, le=1)
+    min_confidence: Annotated[Number, Field(ge=0, le=1)] | Literal["auto"] | None = Field(
         None,
         description="Drop hits less confident than this (0..1), so that a query with no real "
         "match returns no hits; 'auto': keep hits more likely a match than not (0.5).",
     )
-    regions: bool = Field(
+    regions: StrictBool = Field(
         True, description="Match inside images too (regions); false: whole images only."
     )
     labels: list[Label] = Field(
@@ -139,15 +178,10 @@ class SearchIn(BaseModel):
         max_length=len(REGION_SOURCES),
         description=f"Only regions from these sources match ({', '.join(REGION_SOURCES)}).",
     )
-    objects: bool = Field(False, description="Hits are regions (one per box), not images.")
+    objects: StrictBool = Field(False, description="Hits are regions (one per box), not images.")
 
 
 MAX_TAGS = 64
-Tag = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_unicode),
-]
 
 
 class AnnotationIn(BaseModel):

@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from imgsearch.store.browsing import Facets
 from imgsearch.store.records import (
     Failure,
     Filters,
@@ -255,3 +256,18 @@ class Store(Protocol):
 
         BM25 scores are positive, higher is better; best first, at most ``limit``.
         """
+
+    # -- browsing ----------------------------------------------------------------------
+
+    def browse(
+        self, filters: Filters, labels: Sequence[str], order: str, limit: int, offset: int
+    ) -> tuple[list[int], int]:
+        """Ids of a page of the items with vectors that ``filters`` allow (and, when
+        ``labels`` are given, that hold a box of one of them), in ``order`` (one of
+        :data:`~imgsearch.store.browsing.ORDERS`), and how many there are in all."""
+
+    def facets(
+        self, filters: Filters, labels: Sequence[str], base: str, utc_offset: float
+    ) -> Facets:
+        """Counts by folder below ``base``, month, tag, label and kind of what
+        :meth:`browse` lists (:func:`imgsearch.store.browsing.facets`)."""

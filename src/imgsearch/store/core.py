@@ -68,7 +68,8 @@ class Dialect:
     holds; ``prefix`` the condition "``column`` lies under folder ``base``" (``base``
     ends in ``/``) with its parameters; ``any_of`` "``column`` is one of ``values``";
     ``has_text`` "the image whose columns are named by ``column`` (a format string) holds
-    every one of the folded ``phrases`` in its read text".
+    every one of the folded ``phrases`` in its read text"; ``has_tag`` "the JSON list of
+    tags in ``column`` holds one of ``tags``".
     """
 
     param: str
@@ -76,6 +77,7 @@ class Dialect:
     prefix: Callable[[str, str], tuple[str, list[Any]]]
     any_of: Callable[[str, Sequence[Any]], tuple[str, list[Any]]]
     has_text: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
+    has_tag: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
 
 
 def under_clause(
@@ -121,6 +123,10 @@ def filter_clause(filters: Filters, dialect: Dialect, table: str = "") -> tuple[
         params.append(filters.media)
     if filters.contains_text:
         sql, values = dialect.has_text(column, [fold_text(p) for p in filters.contains_text])
+        parts.append(sql)
+        params += values
+    if filters.tags:
+        sql, values = dialect.has_tag(column.format("tags"), filters.tags)
         parts.append(sql)
         params += values
     return " AND ".join(parts), params

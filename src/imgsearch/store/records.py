@@ -311,6 +311,9 @@ class Filters:
     space- and punctuation-blind (:func:`imgsearch.store.words.fold_text`): ``inv`` finds
     "INVOICE", ``bahnhof strasse`` finds "Bahnhofstraße", ``inv 4711`` finds "INV-4711".
     Images without read text never match."""
+    tags: tuple[str, ...] = ()
+    """Tags (as :meth:`imgsearch.Index.annotate` set them, exactly): an image matches if it
+    carries any of them."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", tuple(format_name(f) for f in self.formats))
@@ -329,7 +332,11 @@ class Filters:
             )
         if self.media is not None and not (self.media.isascii() and self.media.isalpha()):
             raise InvalidQuery(f"unknown media {self.media!r}", hint="media is a kind of item")
-        for name, values in (("folders", self.under), ("formats", self.formats)):
+        for name, values in (
+            ("folders", self.under),
+            ("formats", self.formats),
+            ("tags", self.tags),
+        ):
             if len(values) > MAX_FILTER_VALUES:
                 raise InvalidQuery(
                     f"{len(values)} {name} in one filter; at most {MAX_FILTER_VALUES}",
@@ -353,6 +360,7 @@ class Filters:
             or self.min_height is not None
             or self.media is not None
             or bool(self.contains_text)
+            or bool(self.tags)
         )
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from imgsearch.store import core
+from imgsearch.store.browsing import BrowseSql
+from imgsearch.store.region_rows import RegionTable
 
 POSTGRES = core.Dialect(
     param="%s",
@@ -24,9 +26,27 @@ POSTGRES = core.Dialect(
         + ")",
         [f"%{like_literal(phrase)}%" for phrase in phrases],
     ),
+    # jsonb "has any of these strings as an element"
+    has_tag=lambda column, tags: (f"({column} ?| %s)", [list(tags)]),
 )
 
 
 def like_literal(text: str) -> str:
     """``text`` matched literally inside a LIKE pattern (``%``, ``_`` and ``\\`` escaped)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def browse_sql(regions: RegionTable) -> BrowseSql:
+    """Browsing one collection (``regions`` names its tables and scope)."""
+    return BrowseSql(
+        POSTGRES,
+        regions,
+        find=lambda text, needle: f"strpos({text}, {needle})",
+        month=lambda seconds: f"to_char(to_timestamp({seconds}) AT TIME ZONE 'UTC', 'YYYY-MM')",
+        # the tags unnested in a subquery, which Citus runs inside each shard
+        tag_counts=lambda scan, where: (
+            "SELECT value, count(*) FROM (SELECT jsonb_array_elements_text(i.tags) AS value "
+            f"FROM {scan} WHERE {where}) AS t GROUP BY value"
+        ),
+        path_order='i.path COLLATE "C"',
+    )

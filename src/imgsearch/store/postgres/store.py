@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from imgsearch.errors import NotIndexed
-from imgsearch.store import core, records
+from imgsearch.store import browsing, core, records
 from imgsearch.store.postgres import binding, citus
 from imgsearch.store.postgres.connect import (
     connect,
     connection_pool,
     unreachable_as_unavailable,
 )
-from imgsearch.store.postgres.dialect import POSTGRES
+from imgsearch.store.postgres.dialect import POSTGRES, browse_sql
 from imgsearch.store.postgres.documents import PostgresDocuments, find_collection
 from imgsearch.store.postgres.graph import IMAGES, REGIONS, VectorGraph
 from imgsearch.store.postgres.nearest import nearest_images, nearest_regions
@@ -73,6 +73,7 @@ class PostgresStore:
         self._regions = VectorGraph(REGIONS, self._collection_id, self._transaction, graph)
         self.documents = PostgresDocuments(self._collection_id, self._connection, self._transaction)
         self.texts = PostgresTexts(self._collection_id, self._rows)
+        self._browse = browse_sql(region_table(self._collection_id))
         self.regions = StoredRegions(
             self._connection,
             region_table(self._collection_id),
@@ -255,6 +256,16 @@ class PostgresStore:
             (self._collection_id, key, limit),
         )
         return [row[0] for row in rows]
+
+    def browse(
+        self, filters: Filters, labels: Sequence[str], order: str, limit: int, offset: int
+    ) -> tuple[list[int], int]:
+        return browsing.listing(self._rows, self._browse, filters, labels, order, limit, offset)
+
+    def facets(
+        self, filters: Filters, labels: Sequence[str], base: str, utc_offset: float
+    ) -> browsing.Facets:
+        return browsing.facets(self._rows, self._browse, filters, labels, base, utc_offset)
 
     def vectors(self, ids: Sequence[int]) -> Vector:
         rows = self._rows(

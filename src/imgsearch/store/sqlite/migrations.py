@@ -179,6 +179,16 @@ MIGRATIONS: list[tuple[str, Step]] = [
     # Punctuation is folded like spaces in the contains-text filter ("inv 4711" finds
     # "INV-4711"): the stored folded text is written again.
     ("0009_refold_punctuation", _refold_text),
+    (
+        # Browsing without a query (imgsearch.store.browsing) counts items by folder,
+        # month, tag and kind: scans of this narrow index instead of the table, whose
+        # rows carry each vector (ten times faster; BENCHMARKS.md, "Browsing").
+        "0010_browse_index",
+        """
+        CREATE INDEX images_browse ON images(path, kind, captured_at, mtime_ns, tags)
+            WHERE vector IS NOT NULL;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,5 +1,6 @@
-"""The embedded store's read queries that search builds on: the SQLite dialect, the rows
-a filter allows (for the in-memory vector indexes), metadata matches, the data's stamp."""
+"""The embedded store's read queries that search builds on: the SQLite dialect (and its
+browsing SQL), the rows a filter allows (for the in-memory vector indexes), metadata
+matches, the data's stamp."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from imgsearch.store import core
+from imgsearch.store.browsing import BrowseSql
 from imgsearch.store.records import Filters
 from imgsearch.store.region_rows import region_filter
 from imgsearch.store.sqlite.write import region_table
@@ -28,6 +30,24 @@ SQLITE = core.Dialect(
         + ")",
         list(phrases),
     ),
+    has_tag=lambda column, tags: (
+        f"({column} != '[]' AND EXISTS (SELECT 1 FROM json_each({column}) "
+        f"WHERE value IN ({','.join('?' * len(tags))})))",
+        list(tags),
+    ),
+)
+
+BROWSE = BrowseSql(
+    SQLITE,
+    region_table(0),
+    find=lambda text, needle: f"instr({text}, {needle})",
+    month=lambda seconds: f"strftime('%Y-%m', {seconds}, 'unixepoch')",
+    tag_counts=lambda scan, where: (
+        f"SELECT t.value, count(*) FROM {scan}, json_each(i.tags) t WHERE i.tags != '[]' "
+        f"AND {where} GROUP BY t.value"
+    ),
+    # migration 0010's narrow index, which holds every column a count reads
+    scanned="images i INDEXED BY images_browse",
 )
 
 IdArray = np.ndarray[Any, np.dtype[np.int64]]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from imgsearch.errors import IndexNotFound, NotIndexed, StoreError
-from imgsearch.store import core, records
+from imgsearch.store import browsing, core, records
 from imgsearch.store.records import Filters, Vector
 from imgsearch.store.region_rows import StoredRegions
 from imgsearch.store.run_locks import file_run_lock
@@ -24,6 +24,7 @@ from imgsearch.store.sqlite.connect import ThreadReaders
 from imgsearch.store.sqlite.connect import connect as _connect
 from imgsearch.store.sqlite.migrations import migrate
 from imgsearch.store.sqlite.queries import (
+    BROWSE,
     SQLITE,
     allowed_images,
     allowed_regions,
@@ -340,6 +341,19 @@ class SqliteStore:
         self, text: str, limit: int, filters: Filters = Filters()
     ) -> list[tuple[int, float]]:
         return metadata_matches(self._reader(), text, limit, filters)
+
+    def browse(
+        self, filters: Filters, labels: Sequence[str], order: str, limit: int, offset: int
+    ) -> tuple[list[int], int]:
+        return browsing.listing(self._read, BROWSE, filters, labels, order, limit, offset)
+
+    def facets(
+        self, filters: Filters, labels: Sequence[str], base: str, utc_offset: float
+    ) -> browsing.Facets:
+        return browsing.facets(self._read, BROWSE, filters, labels, base, utc_offset)
+
+    def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return self._reader().execute(sql, params).fetchall()
 
     def vector_index(self) -> VectorIndex:
         """The in-memory vector index of whole images, caught up with the database."""

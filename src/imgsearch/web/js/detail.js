@@ -298,9 +298,9 @@ export class Detail {
 
   fill(hit, record) {
     const rows = [
-      ["Rank", `#${hit.rank}`],
-      ["Relevance", score(hit.relevance)],
-      ["Cosine", score(hit.cosine)],
+      ["Rank", hit.rank === undefined ? null : `#${hit.rank}`], // a browsed item has none
+      ["Relevance", hit.relevance === undefined ? null : score(hit.relevance)],
+      ["Cosine", hit.cosine === undefined ? null : score(hit.cosine)],
       ["Confidence", hit.confidence == null ? null : score(hit.confidence)],
       ["Words found in", hit.words_in && hit.words_in.length ? hit.words_in.map((f) => WORD_FIELDS[f] || f).join(", ") : null],
       [

@@ -34,6 +34,12 @@ export function clock(seconds) {
   return hours ? `${hours}:${mm}:${rest}` : `${mm}:${rest}`;
 }
 
+// The day of an ISO 8601 time as the API gives it ("2023-06-01T14:03:00+02:00"), as written
+// in the server's time zone: the date the picture was taken there.
+export function day(iso) {
+  return iso ? iso.slice(0, 10) : "";
+}
+
 // An API image address with a size asked for (the address may carry a query already).
 export function sized(path, size) {
   return `${path}${path.includes("?") ? "&" : "?"}size=${size}`;
@@ -71,10 +77,12 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
   button.className = "tile";
   button.dataset.id = String(hit.id);
   const name = basename(hit.path);
-  button.title =
-    `${name}\nrelevance ${score(hit.relevance)} = cosine ${score(hit.cosine)}` +
-    ` + metadata ${score(hit.metadata_score)}` +
-    (hit.confidence == null ? "" : `\nconfidence ${score(hit.confidence)}`);
+  const ranked = hit.rank !== undefined; // a search's hit; else an item of a browsed collection
+  button.title = ranked
+    ? `${name}\nrelevance ${score(hit.relevance)} = cosine ${score(hit.cosine)}` +
+      ` + metadata ${score(hit.metadata_score)}` +
+      (hit.confidence == null ? "" : `\nconfidence ${score(hit.confidence)}`)
+    : `${name}\n${day(hit.taken)}`;
   const region = hit.region;
   const segment = hit.segment;
   if (segment) button.title += `\nvideo: ${clock(segment.start)}–${clock(segment.end)}, best at ${clock(segment.best)}`;
@@ -97,7 +105,8 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
   // a video hit shows the best frame of its segment, a PDF hit its page
   const source = cropped ? region.thumbnail : partPicture(hit) || hit.links.thumbnail;
   showImage(img, sized(source, THUMBNAIL_SIZE));
-  button.append(cropped ? img : framed(img, hit), label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
+  button.append(cropped ? img : framed(img, hit));
+  if (ranked) button.append(label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
   if (segment) {
     button.classList.add("video");
     button.append(label("moment", `▶ ${clock(segment.start)}–${clock(segment.end)}`));

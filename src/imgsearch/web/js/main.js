@@ -1,10 +1,12 @@
 // The page's wiring and its one controller: the search box, the query image (dropped,
 // pasted, picked, or an indexed one) with its box, and the API-key prompt. Views live in
 // their own modules: the results grid (results.js), the filters (filters.js), the query's
-// chips (chips.js), messages, the detail view, the index panel, the duplicates. What is
+// chips (chips.js), the browse view's counts (browse.js), messages, the detail view, the
+// index panel, the duplicates. What is
 // searched lives in the URL (state.js); the server is reached only through api.js.
 
 import { onKeyNeeded } from "./api.js";
+import { BrowseView } from "./browse.js";
 import { renderChips } from "./chips.js";
 import { Detail, openedId } from "./detail.js";
 import { DuplicatesView, isDuplicatesView } from "./duplicates.js";
@@ -43,6 +45,13 @@ function showChips() {
 }
 
 const NO_IMAGE = { similar: null, upload: null, box: null, imageWeight: 1 };
+
+// ``filters`` with ``update``'s values set (an empty value removes that filter).
+function withFilters(filters, update) {
+  const merged = { ...filters, ...update };
+  for (const [name, value] of Object.entries(merged)) if (value === "" || value == null) delete merged[name];
+  return merged;
+}
 
 function showState() {
   queryImage.show(state);
@@ -143,6 +152,12 @@ const filters = new FiltersForm({
   folders: $("folders"),
   onChange: (chosen) => change({ filters: chosen }),
 });
+const browse = new BrowseView({
+  section: $("browse"),
+  order: $("browse-order"),
+  onFilters: (update) => change({ filters: withFilters(state.filters, update) }),
+  onOrder: (order) => change({ order }),
+});
 const results = new Results({
   grid: $("grid"),
   more: $("more"),
@@ -155,6 +170,8 @@ const results = new Results({
   onWeaker: () => change({ filters: { ...state.filters, confidence: "0" } }),
   onError: explain,
   isOpen: () => $("detail").open,
+  onFacets: (facets) => (facets ? browse.show(facets, state.filters, state.order) : browse.hide()),
+  onClearFilters: () => change({ filters: {} }),
 });
 gridKeys($("grid"));
 new StatusPanel({ onIndexed: () => results.refresh(), onProgress: () => results.refresh(), onError: explain });
@@ -214,6 +231,7 @@ function route() {
   if (isDuplicatesView()) {
     searched = null;
     results.clear();
+    browse.hide();
     say("");
     duplicates.show();
     return;

@@ -1,12 +1,13 @@
-// The results view: the grid of hits for the search the URL describes, a page at a time as
-// the user scrolls, each search's call aborted when a newer one replaces it, the first page
-// redrawn when the index grows, and the line that says what was found.
+// The results view: the grid of hits for the search the URL describes — or, without a
+// query, the collection itself under the filters (the browse view, newest first) — a page
+// at a time as the user scrolls, each call aborted when a newer one replaces it, the pages
+// loaded redrawn when the index grows, and the line that says what was found.
 
 import { call } from "./api.js";
 import { isDuplicatesView } from "./duplicates.js";
 import { columnsOf, tile } from "./grid.js";
 import { say, vocabularyNote } from "./messages.js";
-import { AUTO_CONFIDENCE, hasQuery, searchBody } from "./state.js";
+import { AUTO_CONFIDENCE, browseBody, hasQuery, searchBody } from "./state.js";
 import { base64Of, findUpload } from "./upload.js";
 
 const PAGE = 40;
@@ -26,9 +27,11 @@ function emptyResults(generation) {
 export class Results {
   // grid, more: the list and the element after it; state(): the search; onRead(q, terms):
   // how the server read the query text; onOpen(hits, position): a hit's detail;
-  // onWeaker(): the same search without the confidence cut; isOpen(): a detail is shown.
-  constructor({ grid, more, state, onRead, onOpen, onWeaker, onError, isOpen }) {
-    Object.assign(this, { grid, more, state, onRead, onOpen, onWeaker, onError, isOpen });
+  // onWeaker(): the same search without the confidence cut; isOpen(): a detail is shown;
+  // onFacets(facets | null): the counts beside a browsed collection (null: a search).
+  // onClearFilters(): the collection without the filters that left nothing.
+  constructor({ grid, more, state, onRead, onOpen, onWeaker, onError, isOpen, onFacets, onClearFilters }) {
+    Object.assign(this, { grid, more, state, onRead, onOpen, onWeaker, onError, isOpen, onFacets, onClearFilters });
     this.current = { ...emptyResults(0), exhausted: true };
     this.refreshing = false;
     new IntersectionObserver((entries) => {
@@ -45,13 +48,7 @@ export class Results {
     this.current.abort.abort();
     this.current = current;
     this.cancelThumbnails();
-    if (!hasQuery(this.state())) {
-      current.exhausted = true;
-      this.grid.replaceChildren();
-      this.doneSearching(current);
-      this.welcome();
-      return;
-    }
+    if (hasQuery(this.state())) this.onFacets(null);
     await this.loadMore();
   }
 
@@ -86,10 +83,13 @@ export class Results {
     if (this.current === current) this.grid.removeAttribute("aria-busy");
   }
 
-  body(offset) {
+  // The call for ``top`` results from ``offset``: a search, or without a query the
+  // collection listed (with its counts on a first page).
+  request(offset, top = PAGE) {
     const state = this.state();
+    if (!hasQuery(state)) return { path: "/v1/browse", body: browseBody(state, offset, top, offset === 0) };
     const upload = state.upload ? findUpload(state.upload) : null;
-    return searchBody(state, offset, PAGE, upload && base64Of(upload));
+    return { path: "/v1/search", body: searchBody(state, offset, top, upload && base64Of(upload)) };
   }
 
   async loadMore() {
@@ -100,17 +100,19 @@ export class Results {
     current.loading = true;
     if (first) this.showSearching(current);
     try {
-      const body = this.body(current.offset);
-      const answer = await call("POST", "/v1/search", body, { signal: current.abort.signal });
+      const { path, body } = this.request(current.offset);
+      const answer = await call("POST", path, body, { signal: current.abort.signal });
       if (this.current !== current) return; // a newer search replaced this one
-      if (first) this.onRead(body.q || "", answer.expression || []);
-      current.offset += answer.hits.length;
-      current.exhausted = answer.hits.length < PAGE;
+      const hits = answer.items || answer.hits;
+      if (first && answer.hits) this.onRead(body.q || "", answer.expression || []);
+      if (answer.facets) this.onFacets(answer.facets);
+      current.offset += hits.length;
+      current.exhausted = hits.length < PAGE;
       // Both read while the layout is still the last frame's (free); read after the new
       // tiles are in, they would force a layout before the thumbnails are even requested.
       const firstRow = first ? columnsOf(this.grid) : 0;
       const scrolled = first && !current.keepScroll && window.scrollY > 0;
-      const tiles = this.tilesOf(current, answer.hits, firstRow, objects);
+      const tiles = this.tilesOf(current, hits, firstRow, objects);
       if (first) {
         this.grid.replaceChildren(...tiles);
         if (scrolled) window.scrollTo(0, 0);
@@ -149,6 +151,10 @@ export class Results {
   // confidence, none under a text filter) and why not: the page repeats it, never a claim
   // of "likely real matches" that was not tested.
   tell(current, body, answer, objects) {
+    if (answer.items) {
+      this.tellBrowsed(current, body, answer);
+      return;
+    }
     const judgement = answer.confidence || { judged: true, cut: body.min_confidence ?? null, note: null };
     const cut = body.min_confidence !== undefined && judgement.cut != null;
     const weaker = cut && current.exhausted ? { label: "Show weaker matches too", run: this.onWeaker } : null;
@@ -172,6 +178,23 @@ export class Results {
     }
   }
 
+  // What a browsed collection holds: how many items, in which order; an empty collection
+  // says how to fill it.
+  tellBrowsed(current, body, answer) {
+    const filtered = Boolean(body.filters || body.labels);
+    if (answer.total === 0 && !filtered) {
+      this.welcome();
+      return;
+    }
+    if (answer.total === 0) {
+      say("No items match these filters.", { action: { label: "Clear filters", run: this.onClearFilters } });
+      return;
+    }
+    const things = answer.total === 1 ? "item" : "items";
+    const order = { newest: "newest first", oldest: "oldest first", path: "by folder" }[answer.order];
+    say(`${answer.total.toLocaleString()} ${things}${filtered ? " match these filters" : ""}, ${order}. Type what you are looking for to search them.`);
+  }
+
   // New images in the index (a run's batches commit as it goes): every hit loaded so far
   // asked for again in one call and, if they changed, put in place of the grid's tiles —
   // new images join wherever they rank, however far the user has scrolled, and the scroll
@@ -183,17 +206,19 @@ export class Results {
       return;
     }
     if (current.loading || this.isOpen() || isDuplicatesView()) return;
-    if (!hasQuery(this.state())) {
-      this.welcome();
-      return;
-    }
     this.refreshing = true;
     try {
-      const body = { ...this.body(0), top: Math.min(Math.max(current.hits.length, PAGE), MERGE_MAX) };
-      const answer = await call("POST", "/v1/search", body, { signal: current.abort.signal });
-      const same = answer.hits.length === current.hits.length && answer.hits.every((h, i) => h.id === current.hits[i].id);
-      if (this.current !== current || current.loading || same) return;
+      const { path, body } = this.request(0, Math.min(Math.max(current.hits.length, PAGE), MERGE_MAX));
+      const answer = await call("POST", path, body, { signal: current.abort.signal });
+      answer.hits = answer.hits || answer.items;
+      if (this.current !== current || current.loading) return;
+      if (answer.facets) this.onFacets(answer.facets);
       const objects = this.state().filters.objects;
+      const same = answer.hits.length === current.hits.length && answer.hits.every((h, i) => h.id === current.hits[i].id);
+      if (same) {
+        if (answer.items) this.tell(current, body, answer, objects); // the count may have grown
+        return;
+      }
       this.cancelThumbnails();
       current.hits = [];
       current.ids = new Set();

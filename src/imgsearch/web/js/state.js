@@ -5,7 +5,9 @@
 
 import { formatBox, parseBox } from "./box.js";
 
-const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "text", "metadata_weight", "labels", "objects", "confidence"];
+const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "text", "tags", "metadata_weight", "labels", "objects", "confidence"];
+// How the collection is listed without a query (the browse view); the first is the default.
+export const ORDERS = ["newest", "oldest", "path"];
 // The page cuts at confidence 0.5 ("auto": more likely a real match than not) unless the
 // URL says otherwise; "confidence=0" shows every hit.
 export const AUTO_CONFIDENCE = "0.5";
@@ -24,6 +26,7 @@ export function readState(location = window.location) {
     upload: params.get("upload") || null,
     box: parseBox(params.get("box")),
     imageWeight: Number.isFinite(weight) && weight !== 0 ? weight : 1,
+    order: ORDERS.includes(params.get("order")) ? params.get("order") : ORDERS[0],
     filters,
   };
 }
@@ -43,6 +46,7 @@ export function writeState(state, { replace = false } = {}) {
   if (state.upload) params.set("upload", state.upload);
   if (hasImage(state) && state.box) params.set("box", formatBox(state.box));
   if (hasImage(state) && state.imageWeight !== 1) params.set("iw", String(state.imageWeight));
+  if (!hasQuery(state) && state.order && state.order !== ORDERS[0]) params.set("order", state.order);
   for (const [name, value] of Object.entries(state.filters || {})) {
     if (value !== "" && value != null) params.set(name, value);
   }
@@ -61,7 +65,36 @@ export function searchBody(state, offset, top, imageBase64 = null) {
     if (state.box) image.box = { ...state.box, unit: "fraction" };
     body.parts.push({ ...image, weight: state.imageWeight });
   }
+  const filters = filtersBody(state.filters || {});
+  if (Object.keys(filters).length) body.filters = filters;
   const f = state.filters || {};
+  if (f.metadata_weight !== undefined && f.metadata_weight !== "") body.metadata_weight = Number(f.metadata_weight);
+  const labels = list(f.labels);
+  if (labels.length) body.labels = labels;
+  if (f.objects) body.objects = true;
+  const cut = f.confidence === undefined || f.confidence === "" ? AUTO_CONFIDENCE : f.confidence;
+  if (cut === AUTO_CONFIDENCE) body.min_confidence = "auto";
+  else if (Number(cut) > 0) body.min_confidence = Math.min(Number(cut), 1);
+  return body;
+}
+
+// The /v1/browse body: the collection without a query, under the same filters.
+export function browseBody(state, offset, top, facets) {
+  const body = { top, offset, order: state.order || ORDERS[0], facets };
+  const filters = filtersBody(state.filters || {});
+  if (Object.keys(filters).length) body.filters = filters;
+  const labels = list((state.filters || {}).labels);
+  if (labels.length) body.labels = labels;
+  return body;
+}
+
+// "a, b ,c" as ["a", "b", "c"].
+export function list(text) {
+  return String(text || "").split(",").map((value) => value.trim()).filter(Boolean);
+}
+
+// The filters of the URL as the API's `filters` object (search and browse alike).
+function filtersBody(f) {
   const filters = {};
   if (f.under) filters.under = [f.under];
   if (f.after) filters.after = f.after;
@@ -70,15 +103,9 @@ export function searchBody(state, offset, top, imageBase64 = null) {
   if (f.formats) filters.formats = f.formats.split(/[\s,]+/).filter(Boolean);
   if (f.min_width) filters.min_width = Number(f.min_width);
   if (f.min_height) filters.min_height = Number(f.min_height);
-  const phrases = String(f.text || "").split(",").map((phrase) => phrase.trim()).filter(Boolean);
+  const phrases = list(f.text);
   if (phrases.length) filters.contains_text = phrases;
-  if (Object.keys(filters).length) body.filters = filters;
-  if (f.metadata_weight !== undefined && f.metadata_weight !== "") body.metadata_weight = Number(f.metadata_weight);
-  const labels = String(f.labels || "").split(",").map((label) => label.trim()).filter(Boolean);
-  if (labels.length) body.labels = labels;
-  if (f.objects) body.objects = true;
-  const cut = f.confidence === undefined || f.confidence === "" ? AUTO_CONFIDENCE : f.confidence;
-  if (cut === AUTO_CONFIDENCE) body.min_confidence = "auto";
-  else if (Number(cut) > 0) body.min_confidence = Math.min(Number(cut), 1);
-  return body;
+  const tags = list(f.tags);
+  if (tags.length) filters.tags = tags;
+  return filters;
 }

@@ -1,0 +1,110 @@
+"""``POST /v1/browse``: the collection without a query — a page of its items newest first
+(or oldest first, or by path) under the search's own filters, and on request the counts
+by folder, month, tag, label and kind that a browser shows beside them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, StrictBool, StrictInt
+
+from imgsearch.server.api import ServiceDep
+from imgsearch.server.errors import error_responses
+from imgsearch.server.outputs import image_out
+from imgsearch.server.requests import filters_of
+from imgsearch.server.schemas import FiltersIn, ImageOut, Label
+from imgsearch.store.browsing import MAX_LABELS, MAX_PAGE
+
+router = APIRouter(prefix="/v1", tags=["imgsearch"], responses=error_responses(400, 401, 403, 429))
+"""Included by the app with the API-key check as a dependency of every route."""
+
+
+class BrowseIn(BaseModel):
+    filters: FiltersIn | None = None
+    labels: list[Label] = Field(
+        default_factory=list,
+        max_length=MAX_LABELS,
+        description="Only pictures with a box (region) of one of these labels.",
+    )
+    order: Literal["newest", "oldest", "path"] = Field(
+        "newest",
+        description="newest / oldest: by capture time (EXIF), else the file's modification "
+        "time; path: by folder and name.",
+    )
+    top: StrictInt = Field(50, ge=1, le=MAX_PAGE)
+    offset: StrictInt = Field(0, ge=0, le=2**31 - 1)
+    facets: StrictBool = Field(
+        False, description="Also count what the filters allow by folder, month, tag, label, kind."
+    )
+
+
+class Counted(BaseModel):
+    count: int
+
+
+class FolderCount(Counted):
+    folder: str
+
+
+class MonthCount(Counted):
+    month: str = Field(description="YYYY-MM in the server's time zone.")
+
+
+class TagCount(Counted):
+    tag: str
+
+
+class LabelCount(Counted):
+    label: str
+
+
+class KindCount(Counted):
+    kind: str
+
+
+class FacetsOut(BaseModel):
+    total: int
+    base: str = Field(description="The folder whose subfolders `folders` counts.")
+    here: int = Field(description="Items directly in `base`.")
+    folders: list[FolderCount]
+    months: list[MonthCount] = Field(description="Oldest first.")
+    tags: list[TagCount]
+    labels: list[LabelCount] = Field(description="Pictures with a box of the label.")
+    kinds: list[KindCount]
+
+
+class BrowseOut(BaseModel):
+    total: int = Field(description="Items the filters allow, in all.")
+    offset: int
+    order: str
+    items: list[ImageOut]
+    facets: FacetsOut | None = None
+
+
+@router.post(
+    "/browse",
+    response_model=BrowseOut,
+    response_model_exclude_none=False,
+    summary="The collection without a query: newest first, by filters, with counts",
+    responses=error_responses(422),
+)
+async def browse(body: BrowseIn, service: ServiceDep) -> dict[str, Any]:
+    filters = filters_of(body.filters)
+    index = service.index
+
+    def read() -> dict[str, Any]:
+        page = index.browse(
+            filters, labels=body.labels, order=body.order, limit=body.top, offset=body.offset
+        )
+        facets = index.facets(filters, labels=body.labels).as_dict() if body.facets else None
+        return {
+            "total": page.total,
+            "offset": page.offset,
+            "order": page.order,
+            "items": [image_out(record) for record in page.items],
+            "facets": facets,
+        }
+
+    return await run_in_threadpool(read)
