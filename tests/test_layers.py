@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"regions"},  # boxes inside images: annotations, detector, grid windows
     {"indexer"},  # a folder into an index
     {"index", "index_regions"},  # the Python facade (imgsearch.Index)
-    {"evaluation", "demo"},  # built on the facade
+    {"evaluation", "demo", "selection"},  # built on the facade
     {"server"},  # the HTTP edge
     {"cli"},  # the command line (it starts the server)
     {"__init__"},  # the public API, re-exported

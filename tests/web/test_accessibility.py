@@ -85,6 +85,8 @@ def test_search_results_viewer_and_panels(browser: Any, axe_script: Path, site: 
     def panels(page: Any) -> None:
         page.keyboard.press("Escape")
         page.locator("#detail").wait_for(state="hidden")
+        if page.locator("#toggle-menu").is_visible():  # a phone: the panels wait behind ☰
+            page.click("#toggle-menu")
         page.click("#toggle-filters")
         page.click("#toggle-status")
         page.wait_for_selector("#status dl")
@@ -100,11 +102,28 @@ def test_search_results_viewer_and_panels(browser: Any, axe_script: Path, site: 
         page.goto(f"{site.url}?view=duplicates")
         page.wait_for_selector("#duplicate-groups .dup-group")  # the site holds copies
 
+    def picked(page: Any) -> None:
+        page.get_by_role("button", name="Select the others").first.click()
+        page.locator("#selection").wait_for(state="visible")
+
+    def tagging(page: Any) -> None:
+        page.click("[data-act=tag]")
+        page.locator("#tag-dialog").wait_for(state="visible")
+
+    def browsed(page: Any) -> None:
+        page.keyboard.press("Escape")
+        page.goto(f"{site.url}?under={site.root / 'holiday'}&after=2019-07-01&before=2019-08-01")
+        page.wait_for_selector(".facet[aria-pressed], .timeline-month[aria-pressed='true']")
+        page.locator("#grid li").first.locator(".tile").click(modifiers=["Control"])
+        page.locator("#selection").wait_for(state="visible")
+
     _check(
         browser,
         axe_script,
         [("landing", landing), ("results", results), ("viewer", viewer),
-         ("filters and index panel", panels), ("keys", shortcuts), ("duplicates", duplicates)],
+         ("filters and index panel", panels), ("keys", shortcuts), ("duplicates", duplicates),
+         ("copies selected", picked), ("tag many", tagging),
+         ("browsed by folder and month, one picked", browsed)],
     )  # fmt: skip
 
 

@@ -1034,7 +1034,11 @@ def test_on_a_phone_filters_wait_to_be_opened_and_controls_fit_a_finger(
         phone.goto(query)
         tiles(phone, 1)
         assert phone.locator("#filters").is_hidden()  # not over the results by itself …
-        assert phone.inner_text("#toggle-filters") == "Filters (2)"  # … but counted
+        assert phone.get_attribute("#toggle-menu", "data-count") == "2"  # … but counted
+        assert phone.locator("header").bounding_box()["height"] <= 64  # one row
+        assert phone.locator("#toggle-filters").is_hidden()  # behind ☰
+        phone.tap("#toggle-menu")
+        assert phone.inner_text("#toggle-filters") == "Filters (2)"
         phone.tap("#toggle-filters")
         assert phone.locator("#filters").is_visible()
         small = phone.evaluate(
@@ -1109,3 +1113,77 @@ def test_question_mark_lists_the_keys(open_page: Any, site: Site) -> None:
     assert "Region…" in listed and "PageDown" in listed and "Esc, Back" in listed
     page.keyboard.press("Escape")
     page.locator("#shortcuts").wait_for(state="hidden")
+
+
+def swipe(page: Any, cdp: Any, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """A real finger on the touch screen (Chromium's touch events, as a phone sends them)."""
+    steps = 6
+    cdp.send(
+        "Input.dispatchTouchEvent",
+        {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]},
+    )
+    for n in range(1, steps + 1):
+        x = start[0] + (end[0] - start[0]) * n / steps
+        y = start[1] + (end[1] - start[1]) * n / steps
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
+        )
+        page.wait_for_timeout(16)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_on_a_phone_a_swipe_moves_between_pictures_and_a_box_needs_region(
+    browser: Any, site: Site
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    try:
+        phone = context.new_page()
+        phone.goto(f"{site.url}?q=red+circle&confidence=0")
+        shown = tiles(phone, 3)
+        phone.locator("#grid .tile").first.tap()
+        phone.wait_for_selector("#detail-facts dd")
+        assert query_of(phone)["open"] == [str(shown[0]["id"])]
+        assert "Swipe" in phone.inner_text("#detail-hint")
+        cdp = context.new_cdp_session(phone)
+
+        def across(leftwards: bool) -> None:
+            phone.wait_for_function(
+                "() => { const i = document.querySelector('#detail-image');"
+                " return i.complete && i.naturalWidth > 0; }"
+            )  # the picture is in: the frame has its size
+            frame = phone.locator("#detail-frame").bounding_box()
+            y = frame["y"] + frame["height"] / 2
+            left, right = frame["x"] + frame["width"] * 0.15, frame["x"] + frame["width"] * 0.85
+            swipe(
+                phone,
+                cdp,
+                (right, y) if leftwards else (left, y),
+                (left, y) if leftwards else (right, y),
+            )
+
+        across(leftwards=True)  # the next picture
+        phone.wait_for_function(
+            "id => new URLSearchParams(location.search).get('open') === id", arg=str(shown[1]["id"])
+        )
+        assert phone.locator("#detail").is_visible() and query_of(phone)["q"] == ["red circle"]
+        assert "similar" not in query_of(phone)  # no stray box, no region search
+        across(leftwards=False)  # back
+        phone.wait_for_function(
+            "id => new URLSearchParams(location.search).get('open') === id", arg=str(shown[0]["id"])
+        )
+        phone.wait_for_function(
+            "() => { const i = document.querySelector('#detail-image');"
+            " return i.complete && i.naturalWidth > 0; }"
+        )
+        phone.wait_for_timeout(500)  # a moment after the swipe: not a double tap
+        phone.tap("#detail-region")  # the explicit mode: now a finger moves the box
+        box = phone.locator("#detail-frame .box").bounding_box()
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        swipe(phone, cdp, centre, (centre[0] - 30, centre[1] - 20))
+        phone.wait_for_function("() => new URLSearchParams(location.search).has('box')")
+        assert query_of(phone)["similar"] == [str(shown[0]["id"])]
+        assert phone.locator("#detail").is_hidden()
+    finally:
+        context.close()

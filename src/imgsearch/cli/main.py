@@ -63,13 +63,17 @@ COMMANDS = {
         "imgsearch.cli.browse", "browse",
         "List the collection without a query: newest first, or counted by folder, month, tag.",
     ),
+    "export": LazyCommand(
+        "imgsearch.cli.export", "export",
+        "Export indexed items: CSV, JSON lines or a COCO subset, and their files as a zip.",
+    ),
     "status": LazyCommand(
         "imgsearch.cli.status", "status",
         "Show image counts, model, size on disk and the last run of the index.",
     ),
     "annotate": LazyCommand(
         "imgsearch.cli.status", "annotate",
-        "Add a caption and tags to an indexed image; the metadata score searches them.",
+        "Add a caption and tags to indexed images; the metadata score searches them.",
     ),
     "daemon": LazyCommand(
         "imgsearch.cli.daemon", "daemon",

@@ -10,6 +10,7 @@ from datetime import datetime
 import typer
 from rich.console import Console
 
+from imgsearch.cli.items import item_ids
 from imgsearch.cli.options import IndexOption, open_index
 from imgsearch.cli.resident.address import answers, index_key, socket_path
 from imgsearch.cli.shown import shown
@@ -108,32 +109,44 @@ def _describe(policy: RegionPolicy) -> str:
 
 
 def annotate(
-    image: str = typer.Argument(..., help="Indexed image: its path or id."),
+    images: list[str] = typer.Argument(
+        ..., help="Indexed images: paths or ids; - reads more from standard input, one per line."
+    ),
     caption: str | None = typer.Option(
         None, "--caption", help="A caption to search by (replaces the image's caption)."
     ),
     tags: list[str] = typer.Option([], "--tag", help="A tag to add; repeatable."),
+    untags: list[str] = typer.Option([], "--untag", help="A tag to remove; repeatable."),
     replace: bool = typer.Option(
         False, "--replace", help="The given tags replace the image's tags instead of joining them."
     ),
     clear: bool = typer.Option(False, "--clear", help="Remove the caption and every tag."),
     index_path: str | None = IndexOption,
 ) -> None:
-    """Add a caption and tags to an indexed image; the metadata score searches them."""
-    if clear and (caption is not None or tags or replace):
-        raise InvalidQuery("--clear removes everything: it takes no --caption, --tag or --replace")
-    if not clear and caption is None and not tags and not replace:
+    """Add a caption and tags to indexed images; the metadata score searches them."""
+    if clear and (caption is not None or tags or untags or replace):
+        raise InvalidQuery(
+            "--clear removes everything: it takes no --caption, --tag, --untag or --replace"
+        )
+    if not clear and caption is None and not tags and not untags and not replace:
         raise InvalidQuery(
             "nothing to add",
-            hint="give --caption TEXT and/or --tag TAG (repeatable); --clear removes both",
+            hint="give --caption TEXT, --tag TAG or --untag TAG (repeatable); --clear removes all",
         )
+    if set(tags) & set(untags):
+        raise InvalidQuery("a tag cannot be added and removed at once")
     with open_index(index_path, None, None) as opened:
-        key: int | str = int(image) if image.isdigit() else image
-        old = opened.get(key) if isinstance(key, int) else opened.find(key)
-        if clear:
-            caption, tags = None, []
-        else:
-            caption = old.caption if caption is None else caption
-            tags = tags if replace else list(dict.fromkeys([*old.tags, *tags]))
-        record = opened.annotate(old.id, caption=caption, tags=tags)
-    print(shown(f"{record.id} {record.path}: caption={record.caption!r} tags={list(record.tags)}"))
+        for image_id in item_ids(opened, images):
+            old = opened.get(image_id)
+            if clear:
+                new_caption, new_tags = None, []
+            else:
+                new_caption = old.caption if caption is None else caption
+                joined = tags if replace else list(dict.fromkeys([*old.tags, *tags]))
+                new_tags = [tag for tag in joined if tag not in untags]
+            record = opened.annotate(old.id, caption=new_caption, tags=new_tags)
+            print(
+                shown(
+                    f"{record.id} {record.path}: caption={record.caption!r} tags={list(record.tags)}"
+                )
+            )

@@ -26,6 +26,7 @@ from imgsearch.server import (
     errors,
     objects_api,
     parts_api,
+    selection_api,
     web,
 )
 from imgsearch.server.auth import KeyCheck
@@ -135,6 +136,7 @@ def create_app(
     app.include_router(parts_api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(duplicates_api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(browse_api.router, dependencies=[Depends(keys.dependency())])
+    app.include_router(selection_api.router, dependencies=[Depends(keys.dependency())])
 
     @app.get(
         "/health",

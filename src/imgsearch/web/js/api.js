@@ -52,16 +52,25 @@ async function send(method, path, body, { signal = undefined } = {}) {
 // (the fetch then rejects with an AbortError).
 export async function call(method, path, body, { signal = undefined } = {}) {
   const response = await send(method, path, body, { signal });
-  if (!response.ok) {
-    let error = null;
-    try {
-      error = (await response.json()).error;
-    } catch {
-      // not our envelope: fall through with the status alone
-    }
-    throw new ApiError(response.status, error && error.code, error && error.message);
-  }
+  if (!response.ok) throw await failure(response);
   return response.status === 204 ? null : response.json();
+}
+
+// A file the API makes (an export, a zip), as a Blob to save.
+export async function fetchBlob(method, path, body) {
+  const response = await send(method, path, body);
+  if (!response.ok) throw await failure(response);
+  return response.blob();
+}
+
+async function failure(response) {
+  let error = null;
+  try {
+    error = (await response.json()).error;
+  } catch {
+    // not our envelope: fall through with the status alone
+  }
+  return new ApiError(response.status, error && error.code, error && error.message);
 }
 
 // An image the API serves (thumbnail or file), as a URL an <img> can show. Without a key

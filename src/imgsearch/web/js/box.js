@@ -44,6 +44,10 @@ export class BoxDrawer {
     this.box = null;
     this.drag = null;
     this.enabled = true; // off for a video frame: a box is drawn on a picture
+    // With `armedTouch`, a finger draws only once armed (`place()`): until then a touch is
+    // the page's own (the viewer's swipe to the next picture), never a thin stray box.
+    this.armedTouch = false;
+    this.armed = false;
     this.element = document.createElement("div");
     this.element.className = "box";
     this.element.tabIndex = 0;
@@ -56,7 +60,7 @@ export class BoxDrawer {
       this.element.append(handle);
     }
     frame.append(this.element);
-    frame.classList.add("drawable");
+    frame.classList.add("drawable", "touch-draws");
     frame.addEventListener("pointerdown", (event) => this.start(event));
     frame.addEventListener("pointermove", (event) => this.move(event));
     frame.addEventListener("pointerup", (event) => this.end(event));
@@ -68,7 +72,19 @@ export class BoxDrawer {
   set(box) {
     this.box = box ? { ...box } : null;
     this.placing = false;
+    this.arm(false);
     this.render();
+  }
+
+  // Whether a finger draws now (see `armedTouch`); the frame lets the browser pan when not.
+  arm(armed) {
+    this.armed = armed;
+    this.frame.classList.toggle("touch-draws", !this.armedTouch || armed);
+  }
+
+  // Whether this pointer-down is the drawer's: a finger only when armed (or never asked to be).
+  takes(event) {
+    return event.pointerType !== "touch" || !this.armedTouch || this.armed;
   }
 
   // A box in the middle of the image, focused, for the keyboard: its moves wait for Enter
@@ -77,6 +93,7 @@ export class BoxDrawer {
     if (!this.enabled) return;
     this.box = { x: 0.25, y: 0.25, w: 0.5, h: 0.5 };
     this.placing = true;
+    this.arm(true);
     this.render();
     this.element.focus({ preventScroll: true });
   }
@@ -109,7 +126,7 @@ export class BoxDrawer {
   }
 
   start(event) {
-    if (!this.enabled || event.button !== 0 || !this.image.naturalWidth) return;
+    if (!this.enabled || event.button !== 0 || !this.image.naturalWidth || !this.takes(event)) return;
     event.preventDefault();
     const p = this.point(event);
     const corner = event.target.dataset && event.target.dataset.corner;

@@ -12,6 +12,8 @@ const LARGE = 1024;
 // Where a query's words were found with a hit (hit.words_in), as a person names it.
 const WORD_FIELDS = { name: "file name", caption: "caption", tags: "tags", camera: "camera", text: "text in the picture" };
 const MOMENT_SIZE = 128;
+const SWIPE_PX = 50; // a finger moved at least this far sideways, within SWIPE_MS, is a swipe
+const SWIPE_MS = 800;
 
 function bytes(size) {
   if (size >= 1e6) return `${(size / 1e6).toFixed(1)} MB`;
@@ -78,6 +80,14 @@ export class Detail {
       this.dialog.close();
       onRegion(id, box);
     });
+    // A finger swipes between pictures; it draws a box only after Region… (a swipe is not
+    // a thin box that starts a search).
+    this.drawer.armedTouch = true;
+    this.drawer.arm(false);
+    if (window.matchMedia("(pointer: coarse)").matches) {
+      this.hint.textContent = "Swipe for the next or previous picture; Region… puts a box to drag and size, searched when you let go.";
+    }
+    this.swipes(this.frame);
     this.open.addEventListener("click", (event) => this.openOriginal(event));
     document.getElementById("detail-region").addEventListener("click", () => this.drawer.place());
     this.play.addEventListener("click", () => {
@@ -155,6 +165,26 @@ export class Detail {
       history.replaceState(history.state, "", urlOpening(null));
       this.onError(error);
     }
+  }
+
+  // A horizontal swipe on the picture (a finger, not while a box is being drawn) shows the
+  // next (leftwards) or previous picture.
+  swipes(frame) {
+    let start = null;
+    frame.addEventListener("pointerdown", (event) => {
+      start = event.pointerType === "touch" && !this.drawer.armed ? { x: event.clientX, y: event.clientY, t: event.timeStamp } : null;
+    });
+    frame.addEventListener("pointercancel", () => {
+      start = null;
+    });
+    frame.addEventListener("pointerup", (event) => {
+      if (!start) return;
+      const dx = event.clientX - start.x;
+      const dy = event.clientY - start.y;
+      const quick = event.timeStamp - start.t < SWIPE_MS;
+      start = null;
+      if (quick && Math.abs(dx) >= SWIPE_PX && Math.abs(dx) > 1.5 * Math.abs(dy)) this.move(dx < 0 ? 1 : -1);
+    });
   }
 
   move(step) {

@@ -1,6 +1,7 @@
 // The duplicates view (?view=duplicates): groups of copies from GET /v1/duplicates, each
 // picture with its size, dimensions and date, the one to keep first, and the scores that
-// linked them. It only shows; nothing here deletes. Collection strings are set as text.
+// linked them. "Select the others" picks every copy but the one to keep, for the selection
+// bar (export, zip, copy paths): nothing here deletes. Collection strings are set as text.
 
 import { call } from "./api.js";
 import { basename, showImage, sized, THUMBNAIL_SIZE } from "./grid.js";
@@ -25,7 +26,7 @@ function bytes(size) {
   return `${Math.max(1, Math.round(size / 1e3))} kB`;
 }
 
-function member(picture, keep) {
+function member(picture, keep, selection) {
   const item = element("li", keep ? "dup-member keep" : "dup-member");
   const link = element("a", "dup-thumb");
   link.href = `/v1/images/${picture.id}/file`;
@@ -44,6 +45,7 @@ function member(picture, keep) {
   facts.append(name, element("span", "dup-size", `${size} · ${bytes(picture.size)} · ${date}`));
   if (keep) facts.append(element("span", "dup-keep", "keep?"));
   item.append(link, facts);
+  selection.decorate(item, picture);
   return item;
 }
 
@@ -55,12 +57,18 @@ function pairLine(pair) {
   return element("li", "", text);
 }
 
-function group(found, number) {
+function group(found, number, selection) {
   const item = element("li", "dup-group");
   const copies = found.kind === "exact" ? "identical files" : "near copies";
-  item.append(element("h2", "", `${number}. ${found.members.length} ${copies}`));
+  const head = element("div", "dup-head");
+  const others = element("button", "", "Select the others");
+  others.type = "button";
+  others.title = "Keep the first: select every other copy of this group, to export, zip or copy their paths (nothing is deleted)";
+  others.addEventListener("click", () => selection.setMany(found.members.slice(1), true));
+  head.append(element("h2", "", `${number}. ${found.members.length} ${copies}`), others);
+  item.append(head);
   const members = element("ol", "dup-members");
-  members.append(...found.members.map((picture, place) => member(picture, place === 0)));
+  members.append(...found.members.map((picture, place) => member(picture, place === 0, selection)));
   const pairs = element("details", "dup-pairs");
   pairs.append(element("summary", "", "Why"));
   const list = element("ul");
@@ -149,6 +157,12 @@ export class DuplicatesView {
         `pictures beyond the first of their group, ${report.exact_groups.toLocaleString()} groups of identical files; ` +
         `${report.pictures.toLocaleString()} pictures compared. Nothing is deleted here.`
       : `No copies among ${report.pictures.toLocaleString()} pictures at confidence ≥ ${report.min_confidence}.`;
-    this.list.replaceChildren(...report.groups.map((found, n) => group(found, n + 1)));
+    this.groups = report.groups;
+    this.list.replaceChildren(...report.groups.map((found, n) => group(found, n + 1, this.selection)));
+  }
+
+  // Every picture shown, group by group: what a Shift range and "Select all shown" walk.
+  pictures() {
+    return (this.groups || []).flatMap((found) => found.members);
   }
 }

@@ -45,6 +45,10 @@ export class FiltersForm {
     this.showConfidence();
     const set = Object.keys(filters).length;
     this.toggle.textContent = set ? `Filters (${set})` : "Filters";
+    // on a phone the Filters button waits behind ☰, which then counts them too
+    const menu = document.getElementById("toggle-menu");
+    if (set) menu.dataset.count = String(set);
+    else delete menu.dataset.count;
     if (set && window.matchMedia(WIDE).matches) this.setShown(true);
   }
 

@@ -119,7 +119,7 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
     button.classList.add("object");
     button.append(label("object-label", region.label || region.source));
   }
-  button.addEventListener("click", () => onOpen(position));
+  button.addEventListener("click", (event) => onOpen(position, event));
   item.append(button);
   return item;
 }

@@ -1,8 +1,9 @@
 // The results grid from the keyboard, as a grid and not a list of buttons: one tab stop for
 // all its tiles (the one last focused; Tab leaves the grid at once), ←/→ a tile, ↑/↓ a row
 // (the grid's own column count), PageUp/PageDown a screen of rows, Home/End the first and
-// the last tile loaded. Enter or Space opens a tile (they are buttons); focusing a tile
-// near the end loads the next page, as scrolling does.
+// the last tile loaded. Enter opens a tile; Space picks it (Shift+Space: the tiles from the
+// last one picked), as `onPick(tile, event)` does; focusing a tile near the end loads the
+// next page, as scrolling does.
 
 import { columnsOf } from "./grid.js";
 
@@ -17,7 +18,7 @@ function rove(grid, current = null) {
   for (const tile of tiles) tile.tabIndex = tile === kept ? 0 : -1;
 }
 
-export function gridKeys(grid) {
+export function gridKeys(grid, onPick) {
   // new pages of tiles join out of the tab order; a new search starts at its first tile
   new MutationObserver(() => rove(grid)).observe(grid, { childList: true });
   grid.addEventListener("focusin", (event) => {
@@ -28,6 +29,11 @@ export function gridKeys(grid) {
     const tiles = tilesOf(grid);
     const at = tiles.indexOf(document.activeElement);
     if (at < 0) return;
+    if (event.key === " ") {
+      event.preventDefault(); // not the button's own click: that opens
+      onPick(tiles[at], event);
+      return;
+    }
     const columns = columnsOf(grid);
     const height = tiles[at].getBoundingClientRect().height || 1;
     const page = columns * Math.max(1, Math.floor(window.innerHeight / height) - 1);

@@ -16,6 +16,7 @@ import { explain as explainError, say } from "./messages.js";
 import { formatExpression } from "./query.js";
 import { QueryImage } from "./queryimage.js";
 import { Results } from "./results.js";
+import { Selection } from "./selection.js";
 import { hasImage, readState, writeState } from "./state.js";
 import { StatusPanel } from "./status.js";
 import { findUpload, imageFile, prepareUpload } from "./upload.js";
@@ -63,6 +64,7 @@ function showState() {
 // A new search: into the URL (a history entry), then run.
 function change(update) {
   duplicates.hide(); // a search leaves the duplicates view
+  selection.clear(); // … and what was picked among the results it replaces
   state = { ...state, ...update };
   writeState(state);
   showState();
@@ -166,14 +168,31 @@ const results = new Results({
     read = { q, terms };
     showChips();
   },
-  onOpen: (hits, position) => detail.show(hits, position),
+  onOpen: (hits, position, event) => {
+    if (selection.wants(event)) selection.choose(hits[position], event);
+    else detail.show(hits, position);
+  },
   onWeaker: () => change({ filters: { ...state.filters, confidence: "0" } }),
   onError: explain,
   isOpen: () => $("detail").open,
   onFacets: (facets) => (facets ? browse.show(facets, state.filters, state.order) : browse.hide()),
   onClearFilters: () => change({ filters: {} }),
+  decorate: (item, hit) => selection.decorate(item, hit),
 });
-gridKeys($("grid"));
+// What is picked stays picked while the results shown are those of the same search; the
+// pictures on screen, in order, are what Shift ranges and "Select all shown" walk.
+const selection = new Selection({
+  bar: $("selection"),
+  dialog: $("tag-dialog"),
+  shown: () => (isDuplicatesView() ? duplicates.pictures() : results.hits()),
+  onChanged: () => (isDuplicatesView() ? duplicates.load() : results.refresh()),
+  onError: explain,
+});
+duplicates.selection = selection;
+gridKeys($("grid"), (tile, event) => {
+  const hit = results.hits().find((h) => String(h.id) === tile.dataset.id);
+  if (hit) selection.choose(hit, event);
+});
 new StatusPanel({ onIndexed: () => results.refresh(), onProgress: () => results.refresh(), onError: explain });
 
 $("search").addEventListener("submit", (event) => {
@@ -181,6 +200,12 @@ $("search").addEventListener("submit", (event) => {
   change({ q: $("q").value.trim() });
 });
 $("pick-image").addEventListener("click", () => $("file").click());
+// A phone's header is one row; ☰ shows the rest (image, filters, duplicates, index).
+$("toggle-menu").addEventListener("click", () => {
+  const open = $("toggle-menu").getAttribute("aria-expanded") !== "true";
+  $("toggle-menu").setAttribute("aria-expanded", String(open));
+  document.querySelector(".bar").classList.toggle("open", open);
+});
 $("file").addEventListener("change", (event) => {
   useFile(event.target.files[0]);
   event.target.value = ""; // the same file again is a new pick
@@ -229,6 +254,7 @@ function route() {
   state = readState();
   showState();
   if (isDuplicatesView()) {
+    selection.clear();
     searched = null;
     results.clear();
     browse.hide();
@@ -243,6 +269,7 @@ function route() {
     return;
   }
   searched = key;
+  selection.clear();
   search().then(() => detail.follow(openedId(), results.hits()));
 }
 window.addEventListener("popstate", route);

@@ -29,9 +29,10 @@ export class Results {
   // how the server read the query text; onOpen(hits, position): a hit's detail;
   // onWeaker(): the same search without the confidence cut; isOpen(): a detail is shown;
   // onFacets(facets | null): the counts beside a browsed collection (null: a search).
-  // onClearFilters(): the collection without the filters that left nothing.
-  constructor({ grid, more, state, onRead, onOpen, onWeaker, onError, isOpen, onFacets, onClearFilters }) {
-    Object.assign(this, { grid, more, state, onRead, onOpen, onWeaker, onError, isOpen, onFacets, onClearFilters });
+  // onClearFilters(): the collection without the filters that left nothing;
+  // decorate(item, hit): adds to a new tile's <li> (its pick toggle).
+  constructor({ grid, more, state, onRead, onOpen, onWeaker, onError, isOpen, onFacets, onClearFilters, decorate }) {
+    Object.assign(this, { grid, more, state, onRead, onOpen, onWeaker, onError, isOpen, onFacets, onClearFilters, decorate });
     this.current = { ...emptyResults(0), exhausted: true };
     this.refreshing = false;
     new IntersectionObserver((entries) => {
@@ -136,12 +137,14 @@ export class Results {
   // (an image then has several); the first ``urgent`` of the results load first.
   tilesOf(current, hits, urgent, objects) {
     const key = (hit) => (hit.region ? `${hit.id}/${hit.region.id}` : String(hit.id));
-    const open = (position) => this.onOpen(current.hits, position);
+    const open = (position, event) => this.onOpen(current.hits, position, event);
     const tiles = [];
     for (const hit of hits.filter((h) => !current.ids.has(key(h)))) {
       current.ids.add(key(hit));
       current.hits.push(hit);
-      tiles.push(tile(hit, current.hits.length - 1, open, current.hits.length <= urgent, objects));
+      const item = tile(hit, current.hits.length - 1, open, current.hits.length <= urgent, objects);
+      this.decorate(item, hit);
+      tiles.push(item);
     }
     return tiles;
   }
