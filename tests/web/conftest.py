@@ -48,6 +48,24 @@ ARTIFACTS = Path(os.environ.get("IMGSEARCH_TEST_ARTIFACTS", "build/test-artifact
 HOLIDAY_TIME = 1_561_939_200  # 2019-07-01 UTC: the holiday folder's files are that old
 
 
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+def docs_screenshot(page: Any, name: str) -> None:
+    """With ``IMGSEARCH_UPDATE_SCREENSHOT=1``, the page as it is now becomes
+    ``docs/images/NAME.png`` (the README's pictures; 256 colours keep each a fraction of
+    the size, the look unchanged)."""
+    if os.environ.get("IMGSEARCH_UPDATE_SCREENSHOT") != "1":
+        return
+    import io
+
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    shot.quantize(256, method=Image.Quantize.MEDIANCUT).save(
+        DOCS_IMAGES / f"{name}.png", optimize=True
+    )
+
+
 def chromium_path() -> str:
     for candidate in (
         os.environ.get("IMGSEARCH_CHROMIUM"),
@@ -285,6 +303,27 @@ class Watch:
             "requests to other origins": self.foreign,
         }
         return {name: items for name, items in found.items() if items}
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A page on a touch phone (390 × 844, mobile, touch events), closed after the test."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    yield context.new_page()
+    context.close()
+
+
+def said(page: Any, pattern: str) -> str:
+    """The page's message once it matches ``pattern`` (a regular expression) and the grid
+    is no longer busy."""
+    page.wait_for_function(
+        "p => new RegExp(p).test(document.querySelector('#message').textContent)"
+        " && !document.querySelector('#grid').hasAttribute('aria-busy')",
+        arg=pattern,
+    )
+    return str(page.inner_text("#message"))
 
 
 @pytest.fixture

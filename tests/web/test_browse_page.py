@@ -9,18 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.web.conftest import Site
+from tests.web.conftest import Site, docs_screenshot, said
 
 pytestmark = pytest.mark.slow
-
-
-def said(page: Any, pattern: str) -> str:
-    page.wait_for_function(
-        "p => new RegExp(p).test(document.querySelector('#message').textContent)"
-        " && !document.querySelector('#grid').hasAttribute('aria-busy')",
-        arg=pattern,
-    )
-    return str(page.inner_text("#message"))
 
 
 def shown_names(page: Any) -> list[str]:
@@ -54,6 +45,11 @@ def test_the_landing_page_browses_the_collection_by_folder_month_and_tag(
     # a tag that looks like markup is a tag's text, never an element
     assert page.locator(".facet-row[aria-label='Tags'] b").count() == 0
     assert facet(page, "Tags", "<b>bold</b>").is_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#grid .tile img')].slice(0, 12)"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    docs_screenshot(page, "browse-landing")
 
     page.locator(".timeline-month[aria-label='Jul 2019: 30 items']").click()  # one month
     assert said(page, "match these filters").startswith("30 items match these filters")
@@ -107,28 +103,32 @@ def test_filters_that_leave_nothing_say_so_and_clear_in_one_click(
 
 
 def test_on_a_phone_the_collection_shows_above_the_fold_and_every_facet_fits_a_finger(
-    browser: Any, site: Site
+    phone: Any, site: Site
 ) -> None:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    phone.goto(site.url)
+    said(phone, "newest first")
+    first = phone.locator("#grid .tile").first.bounding_box()
+    assert first["y"] < 844 - first["height"]  # a whole first row on the first screen
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways page
+    small = phone.evaluate(
+        "() => [...document.querySelectorAll('#browse button, #browse select')]"
+        ".map(e => [e.getAttribute('aria-label') || e.textContent.trim(),"
+        " e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+        ".filter(([, w, h]) => w < 44 || h < 44)"
     )
-    try:
-        phone = context.new_page()
-        phone.goto(site.url)
-        said(phone, "newest first")
-        first = phone.locator("#grid .tile").first.bounding_box()
-        assert first["y"] < 844 - first["height"]  # a whole first row on the first screen
-        assert (
-            phone.evaluate("() => document.documentElement.scrollWidth") <= 390
-        )  # no sideways page
-        small = phone.evaluate(
-            "() => [...document.querySelectorAll('#browse button, #browse select')]"
-            ".map(e => [e.getAttribute('aria-label') || e.textContent.trim(),"
-            " e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
-            ".filter(([, w, h]) => w < 44 || h < 44)"
-        )
-        assert small == [], small
-        phone.locator(".facet-row[aria-label='Folders'] button", has_text="holiday").tap()
-        said(phone, "30 items match")
-    finally:
-        context.close()
+    assert small == [], small
+    phone.locator(".facet-row[aria-label='Folders'] button", has_text="holiday").tap()
+    said(phone, "30 items match")
+
+
+def test_a_tiles_similar_action_searches_by_that_picture(open_page: Any, site: Site) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    said(page, "newest first")
+    item = page.locator("#grid li").nth(2)
+    chosen = int(item.locator(".tile").get_attribute("data-id"))
+    item.hover()
+    item.get_by_role("button", name="Similar to").click()
+    page.wait_for_selector("#grid .tile .rank")
+    assert query(page)["similar"] == [str(chosen)]
+    assert page.locator("#grid .tile").first.get_attribute("data-id") == str(chosen)  # itself first

@@ -6,8 +6,6 @@ what is shown against the labels of the generated collection.
 
 from __future__ import annotations
 
-import io
-import os
 import random
 import re
 import time
@@ -18,16 +16,13 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import httpx
 import pytest
-from PIL import Image
 
 from imgsearch.demo.collection import generate_collection
 from imgsearch.query.grammar import parse_terms
 from tests.readme_examples import readme_queries
-from tests.web.conftest import API_KEY, XSS_CAPTION, XSS_NAME, Site
+from tests.web.conftest import API_KEY, XSS_CAPTION, XSS_NAME, Site, docs_screenshot
 
 pytestmark = pytest.mark.slow
-
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "images" / "search-page.png"
 
 
 def search(page: Any, text: str) -> None:
@@ -81,11 +76,7 @@ def test_typing_red_circle_shows_red_circles(open_page: Any, site: Site) -> None
     assert query_of(page)["q"] == ["red circle"]
     assert page.locator("#chips .chip").all_inner_texts()[0].startswith("red circle")
     wait_for_thumbnails(page, 10)
-    if os.environ.get("IMGSEARCH_UPDATE_SCREENSHOT") == "1":
-        # README's picture: 256 colours keep it a fraction of the size, the look unchanged
-        shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shot.quantize(256, method=Image.Quantize.MEDIANCUT).save(SCREENSHOT, optimize=True)
+    docs_screenshot(page, "search-page")
 
 
 def test_scrolling_loads_the_next_page_without_duplicates(open_page: Any, site: Site) -> None:
@@ -402,6 +393,16 @@ def test_a_phone_width_screen_shows_the_grid(open_page: Any, site: Site) -> None
     assert all(box["x"] >= 0 and box["x"] + box["width"] <= 375 for box in boxes)
 
 
+def first_row(page: Any) -> int:
+    """How many tiles the grid's first row holds (rows of pictures of every shape)."""
+    count: int = page.evaluate(
+        "() => { const ts = [...document.querySelectorAll('#grid .tile')];"
+        " const top = ts[0].getBoundingClientRect().top;"
+        " return ts.filter(t => Math.abs(t.getBoundingClientRect().top - top) < 2).length; }"
+    )
+    return count
+
+
 def test_a_4k_screen_fills_with_results_without_scrolling(open_page: Any, site: Site) -> None:
     page = open_page(site, width=3840, height=2160)
     page.goto(f"{site.url}?q=circle&confidence=0")
@@ -410,9 +411,7 @@ def test_a_4k_screen_fills_with_results_without_scrolling(open_page: Any, site: 
     assert page.evaluate("() => window.scrollY") == 0
     assert len({t["id"] for t in shown}) == len(shown)
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
-    columns = page.evaluate(
-        "() => getComputedStyle(document.querySelector('#grid')).gridTemplateColumns.split(' ').length"
-    )
+    columns = first_row(page)
     assert columns >= 15
     wait_for_thumbnails(page, columns)
     # Thumbnails are at least as large as the tiles show them: sharp, not stretched.
@@ -925,11 +924,22 @@ def test_the_grid_is_one_tab_stop_walked_with_arrow_keys(open_page: Any, site: S
     page = open_page(site, width=1280, height=900)
     page.goto(f"{site.url}?q=circle&confidence=0")
     tiles(page, 40)
-    columns = page.evaluate(
-        "() => getComputedStyle(document.querySelector('#grid')).gridTemplateColumns"
-        ".split(' ').filter(Boolean).length"
+    columns = first_row(page)
+    assert columns > 2
+    boxes = page.eval_on_selector_all(
+        "#grid .tile",
+        "ts => ts.map(t => { const r = t.getBoundingClientRect();"
+        " return [r.top, r.left + r.width / 2]; })",
     )
-    assert columns > 1
+    second_row = [n for n, (top, _) in enumerate(boxes) if abs(top - boxes[columns][0]) < 2]
+    # ↓ from the second tile: the tile of the next row whose middle is nearest its own
+    below = min(second_row, key=lambda n: (abs(boxes[n][1] - boxes[1][1]), n))
+    left = below - 1  # ← from there; ↑ then goes to the first row (or stays, if in it)
+    above_left = (
+        left
+        if left < columns
+        else min(range(columns), key=lambda n: (abs(boxes[n][1] - boxes[left][1]), n))
+    )
 
     def focused() -> int:
         return int(
@@ -940,8 +950,8 @@ def test_the_grid_is_one_tab_stop_walked_with_arrow_keys(open_page: Any, site: S
 
     page.focus("#grid .tile >> nth=0")
     for key, where in (
-        ("ArrowRight", 1), ("ArrowDown", 1 + columns), ("ArrowLeft", columns), ("ArrowUp", 0),
-        ("ArrowLeft", 0), ("PageDown", None), ("Home", 0),
+        ("ArrowRight", 1), ("ArrowDown", below), ("ArrowLeft", left),
+        ("ArrowUp", above_left), ("Home", 0), ("ArrowLeft", 0), ("PageDown", None), ("Home", 0),
     ):  # fmt: skip
         page.keyboard.press(key)
         if where is not None:
@@ -1133,57 +1143,51 @@ def swipe(page: Any, cdp: Any, start: tuple[float, float], end: tuple[float, flo
 
 
 def test_on_a_phone_a_swipe_moves_between_pictures_and_a_box_needs_region(
-    browser: Any, site: Site
+    phone: Any, site: Site
 ) -> None:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
-    )
-    try:
-        phone = context.new_page()
-        phone.goto(f"{site.url}?q=red+circle&confidence=0")
-        shown = tiles(phone, 3)
-        phone.locator("#grid .tile").first.tap()
-        phone.wait_for_selector("#detail-facts dd")
-        assert query_of(phone)["open"] == [str(shown[0]["id"])]
-        assert "Swipe" in phone.inner_text("#detail-hint")
-        cdp = context.new_cdp_session(phone)
+    phone.goto(f"{site.url}?q=red+circle&confidence=0")
+    shown = tiles(phone, 3)
+    phone.locator("#grid .tile").first.tap()
+    phone.wait_for_selector("#detail-facts dd")
+    assert query_of(phone)["open"] == [str(shown[0]["id"])]
+    assert "Swipe" in phone.inner_text("#detail-hint")
+    cdp = phone.context.new_cdp_session(phone)
 
-        def across(leftwards: bool) -> None:
-            phone.wait_for_function(
-                "() => { const i = document.querySelector('#detail-image');"
-                " return i.complete && i.naturalWidth > 0; }"
-            )  # the picture is in: the frame has its size
-            frame = phone.locator("#detail-frame").bounding_box()
-            y = frame["y"] + frame["height"] / 2
-            left, right = frame["x"] + frame["width"] * 0.15, frame["x"] + frame["width"] * 0.85
-            swipe(
-                phone,
-                cdp,
-                (right, y) if leftwards else (left, y),
-                (left, y) if leftwards else (right, y),
-            )
-
-        across(leftwards=True)  # the next picture
-        phone.wait_for_function(
-            "id => new URLSearchParams(location.search).get('open') === id", arg=str(shown[1]["id"])
-        )
-        assert phone.locator("#detail").is_visible() and query_of(phone)["q"] == ["red circle"]
-        assert "similar" not in query_of(phone)  # no stray box, no region search
-        across(leftwards=False)  # back
-        phone.wait_for_function(
-            "id => new URLSearchParams(location.search).get('open') === id", arg=str(shown[0]["id"])
-        )
+    def across(leftwards: bool) -> None:
         phone.wait_for_function(
             "() => { const i = document.querySelector('#detail-image');"
             " return i.complete && i.naturalWidth > 0; }"
+        )  # the picture is in: the frame has its size
+        frame = phone.locator("#detail-frame").bounding_box()
+        y = frame["y"] + frame["height"] / 2
+        left, right = frame["x"] + frame["width"] * 0.15, frame["x"] + frame["width"] * 0.85
+        swipe(
+            phone,
+            cdp,
+            (right, y) if leftwards else (left, y),
+            (left, y) if leftwards else (right, y),
         )
-        phone.wait_for_timeout(500)  # a moment after the swipe: not a double tap
-        phone.tap("#detail-region")  # the explicit mode: now a finger moves the box
-        box = phone.locator("#detail-frame .box").bounding_box()
-        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        swipe(phone, cdp, centre, (centre[0] - 30, centre[1] - 20))
-        phone.wait_for_function("() => new URLSearchParams(location.search).has('box')")
-        assert query_of(phone)["similar"] == [str(shown[0]["id"])]
-        assert phone.locator("#detail").is_hidden()
-    finally:
-        context.close()
+
+    across(leftwards=True)  # the next picture
+    phone.wait_for_function(
+        "id => new URLSearchParams(location.search).get('open') === id", arg=str(shown[1]["id"])
+    )
+    assert phone.locator("#detail").is_visible() and query_of(phone)["q"] == ["red circle"]
+    assert "similar" not in query_of(phone)  # no stray box, no region search
+    across(leftwards=False)  # back
+    phone.wait_for_function(
+        "id => new URLSearchParams(location.search).get('open') === id", arg=str(shown[0]["id"])
+    )
+    phone.wait_for_function(
+        "() => { const i = document.querySelector('#detail-image');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+    docs_screenshot(phone, "phone-viewer")
+    phone.wait_for_timeout(500)  # a moment after the swipe: not a double tap
+    phone.tap("#detail-region")  # the explicit mode: now a finger moves the box
+    box = phone.locator("#detail-frame .box").bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    swipe(phone, cdp, centre, (centre[0] - 30, centre[1] - 20))
+    phone.wait_for_function("() => new URLSearchParams(location.search).has('box')")
+    assert query_of(phone)["similar"] == [str(shown[0]["id"])]
+    assert phone.locator("#detail").is_hidden()

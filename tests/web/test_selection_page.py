@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Site
+from tests.web.conftest import Site, docs_screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -74,14 +74,21 @@ def test_pick_by_click_range_ctrl_drag_and_space_then_zip_export_and_copy(
         # a drag from one pick across the next tiles picks them all
         page.keyboard.press("Escape")
         assert page.locator("#selection").is_hidden() and picked(page) == []
-        box = tiles.nth(14).locator(".pick").bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        # three tiles side by side in one row, dragged across along the row
+        tops = page.eval_on_selector_all(
+            "#grid li", "ls => ls.map(l => l.getBoundingClientRect().top)"
+        )
+        start = next(n for n in range(6, len(tops) - 2) if tops[n] == tops[n + 1] == tops[n + 2])
+        box = tiles.nth(start).locator(".pick").bounding_box()
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + box["width"] / 2, y)
         page.mouse.down()
-        for n in (15, 16):
+        for n in (start + 1, start + 2):
             target = tiles.nth(n).bounding_box()
-            page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 20, steps=4)
+            page.mouse.move(target["x"] + target["width"] / 2, y, steps=4)
         page.mouse.up()
-        assert picked(page) == names_at(page, [14, 15, 16])
+        assert picked(page) == names_at(page, [start, start + 1, start + 2])
+        docs_screenshot(page, "selection-bar")
 
         name, content = downloaded(page, "[data-act=zip]")
         assert name == "imgsearch-selection.zip"
@@ -151,41 +158,34 @@ def test_duplicates_select_every_copy_but_the_one_to_keep(open_page: Any, site: 
     assert chosen == members[1:]
 
 
-def test_on_a_phone_a_long_press_picks_and_the_bar_fits_a_finger(browser: Any, site: Site) -> None:
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+def test_on_a_phone_a_long_press_picks_and_the_bar_fits_a_finger(phone: Any, site: Site) -> None:
+    landing(phone, site)
+    first = phone.locator("#grid li").first
+    box = first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    phone.evaluate(
+        """([x, y]) => {
+            const target = document.elementFromPoint(x, y);
+            const init = {bubbles: true, pointerType: 'touch', clientX: x, clientY: y, isPrimary: true};
+            target.dispatchEvent(new PointerEvent('pointerdown', init));
+            return new Promise((done) => setTimeout(() => {
+                target.dispatchEvent(new PointerEvent('pointerup', init));
+                target.click();
+                done();
+            }, 700));
+        }""",
+        [x, y],
     )
-    try:
-        phone = context.new_page()
-        landing(phone, site)
-        first = phone.locator("#grid li").first
-        box = first.bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        phone.evaluate(
-            """([x, y]) => {
-                const target = document.elementFromPoint(x, y);
-                const init = {bubbles: true, pointerType: 'touch', clientX: x, clientY: y, isPrimary: true};
-                target.dispatchEvent(new PointerEvent('pointerdown', init));
-                return new Promise((done) => setTimeout(() => {
-                    target.dispatchEvent(new PointerEvent('pointerup', init));
-                    target.click();
-                    done();
-                }, 700));
-            }""",
-            [x, y],
-        )
-        assert count(phone) == "1 selected" and phone.locator("#detail").is_hidden()
-        phone.locator("#grid li").nth(2).locator(".tile").tap()  # picking: a tap picks
-        assert count(phone) == "2 selected" and phone.locator("#detail").is_hidden()
-        small = phone.evaluate(
-            "() => [...document.querySelectorAll('#selection button, #selection select, #grid .pick')]"
-            ".filter(e => e.offsetParent)"
-            ".map(e => [e.dataset.act || e.getAttribute('aria-label') || e.textContent,"
-            " e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
-            ".filter(([, w, h]) => w < 44 || h < 44)"
-        )
-        assert small == [], small
-        bar = phone.locator("#selection").bounding_box()
-        assert bar["y"] + bar["height"] <= 844 and bar["width"] <= 390
-    finally:
-        context.close()
+    assert count(phone) == "1 selected" and phone.locator("#detail").is_hidden()
+    phone.locator("#grid li").nth(2).locator(".tile").tap()  # picking: a tap picks
+    assert count(phone) == "2 selected" and phone.locator("#detail").is_hidden()
+    small = phone.evaluate(
+        "() => [...document.querySelectorAll('#selection button, #selection select, #grid .pick')]"
+        ".filter(e => e.offsetParent)"
+        ".map(e => [e.dataset.act || e.getAttribute('aria-label') || e.textContent,"
+        " e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+        ".filter(([, w, h]) => w < 44 || h < 44)"
+    )
+    assert small == [], small
+    bar = phone.locator("#selection").bounding_box()
+    assert bar["y"] + bar["height"] <= 844 and bar["width"] <= 390

@@ -12,7 +12,6 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -33,8 +32,7 @@ from imgsearch.cli.filter_options import (
 )
 from imgsearch.cli.options import IndexOption, open_index
 from imgsearch.cli.shown import shown
-from imgsearch.query.hits import local_time
-from imgsearch.store import ImageRecord
+from imgsearch.selection import item_as_dict
 from imgsearch.store.browsing import MAX_PAGE, ORDERS, Facets, Listing
 
 
@@ -92,25 +90,9 @@ def browse(
         terminal = sys.stdout.isatty()  # a pipe gets the exact bytes, as ls does
         sys.stdout.write("".join(f"{shown(r.path) if terminal else r.path}\n" for r in page.items))
     elif as_json:
-        sys.stdout.write("".join(json.dumps(_as_dict(r)) + "\n" for r in page.items))
+        sys.stdout.write("".join(json.dumps(item_as_dict(r)) + "\n" for r in page.items))
     else:
         _print_items(console, page)
-
-
-def _as_dict(record: ImageRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "path": record.path,
-        "taken": local_time(record.sort_time),
-        "captured_at_exif": record.captured_at is not None,
-        "media": record.kind,
-        "width": record.width,
-        "height": record.height,
-        "format": record.format,
-        "bytes": record.size,
-        "caption": record.caption,
-        "tags": list(record.tags),
-    }
 
 
 def _print_items(console: Console, page: Listing) -> None:

@@ -10,6 +10,7 @@ from imgsearch.selection.export import (
     export_coco,
     export_csv,
     export_json_lines,
+    item_as_dict,
     select,
 )
 from imgsearch.selection.tagging import TagChange, annotate_many
@@ -23,5 +24,6 @@ __all__ = [
     "export_coco",
     "export_csv",
     "export_json_lines",
+    "item_as_dict",
     "select",
 ]

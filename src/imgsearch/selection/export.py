@@ -65,12 +65,13 @@ def select(index: Index, ids: Sequence[int]) -> Selection:
     return Selection(records, missing)
 
 
-def _row(selection: Selection, record: ImageRecord) -> dict[str, Any]:
+def item_as_dict(record: ImageRecord) -> dict[str, Any]:
+    """An item's JSON fields as a listing gives them (``imgsearch browse --json``)."""
     return {
         "id": record.id,
         "path": record.path,
-        "name": selection.name(record),
         "taken": local_time(record.sort_time),
+        "captured_at_exif": record.captured_at is not None,
         "media": record.kind,
         "width": record.width,
         "height": record.height,
@@ -82,6 +83,10 @@ def _row(selection: Selection, record: ImageRecord) -> dict[str, Any]:
         "latitude": record.latitude,
         "longitude": record.longitude,
     }
+
+
+def _row(selection: Selection, record: ImageRecord) -> dict[str, Any]:
+    return {**item_as_dict(record), "name": selection.name(record)}
 
 
 def export_csv(selection: Selection) -> str:

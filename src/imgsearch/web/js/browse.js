@@ -56,6 +56,10 @@ export class BrowseView {
 
   // The counts of a browse answer, under ``filters`` (the URL's) in ``order``.
   show(facets, filters, order) {
+    if (facets.total === 0 && !Object.keys(filters).length) {
+      this.hide(); // an empty collection: nothing to count, and the page says how to fill it
+      return;
+    }
     this.order.value = order;
     const rows = [
       this.folders(facets, filters),

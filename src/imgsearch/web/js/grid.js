@@ -52,11 +52,30 @@ function label(className, text) {
   return span;
 }
 
-// How many tiles the grid's first row holds (its resolved column tracks; auto-fill
-// keeps them even while the grid is empty).
-export function columnsOf(grid) {
-  const tracks = getComputedStyle(grid).gridTemplateColumns.split(" ").filter(Boolean);
-  return tracks.length || 1;
+// The grid's row height in CSS pixels (its --row), read once per page of tiles.
+export function rowHeight(grid) {
+  return parseFloat(getComputedStyle(grid).getPropertyValue("--row")) || 168;
+}
+
+// About how many tiles a row of the grid holds (pictures of every shape average out
+// near square): how many of a new search's thumbnails to fetch first.
+export function perRow(grid) {
+  return Math.max(1, Math.round(grid.clientWidth / rowHeight(grid)));
+}
+
+// A tile's shape: its picture's, kept between a tall portrait and a wide panorama so that
+// neither becomes a sliver nor a whole row.
+export function ratioOf(width, height) {
+  if (!width || !height) return 1;
+  return Math.min(Math.max(width / height, 0.5), 2.5);
+}
+
+// The thumbnail size to ask for: the tile's long side at the row's height (its width when
+// wide, the row's height when tall), in this screen's pixels; the server answers with the
+// smallest of its sizes (64–1024) at least this large, never under THUMBNAIL_SIZE.
+export function thumbnailSize(ratio, row) {
+  const long = row * Math.max(ratio, 1) * (window.devicePixelRatio || 1);
+  return Math.min(1024, Math.max(THUMBNAIL_SIZE, Math.ceil(long)));
 }
 
 // The picture of the part of an item a hit names — a video segment's best frame, a PDF's
@@ -70,7 +89,7 @@ export function partPicture(hit) {
 // row of a search is fetched at once and first (`urgent`); the rest when they come near
 // the screen, so that a new search's first thumbnails never queue behind its last ones.
 // In object mode (`crop`) a hit with a box shows the crop of that box, named by its label.
-export function tile(hit, position, onOpen, urgent = false, crop = false) {
+export function tile(hit, position, onOpen, urgent = false, crop = false, row = 168) {
   const item = document.createElement("li");
   const button = document.createElement("button");
   button.type = "button";
@@ -97,14 +116,17 @@ export function tile(hit, position, onOpen, urgent = false, crop = false) {
   img.setAttribute("elementtiming", "result"); // when it was painted: PerformanceObserver "element"
   const cropped = crop && region && region.box && region.thumbnail;
   const shape = cropped ? region.box : { w: hit.width, h: hit.height };
+  const ratio = ratioOf(shape.w, shape.h);
+  item.style.setProperty("--ratio", ratio.toFixed(4)); // the row gives the tile this shape
+  const size = thumbnailSize(ratio, row);
   if (shape.w && shape.h) {
-    const scale = THUMBNAIL_SIZE / Math.max(shape.w, shape.h);
+    const scale = size / Math.max(shape.w, shape.h);
     img.width = Math.max(1, Math.round(shape.w * scale));
     img.height = Math.max(1, Math.round(shape.h * scale));
   }
   // a video hit shows the best frame of its segment, a PDF hit its page
   const source = cropped ? region.thumbnail : partPicture(hit) || hit.links.thumbnail;
-  showImage(img, sized(source, THUMBNAIL_SIZE));
+  showImage(img, sized(source, size));
   button.append(cropped ? img : framed(img, hit));
   if (ranked) button.append(label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
   if (segment) {

@@ -1,11 +1,11 @@
 // The results grid from the keyboard, as a grid and not a list of buttons: one tab stop for
-// all its tiles (the one last focused; Tab leaves the grid at once), ←/→ a tile, ↑/↓ a row
-// (the grid's own column count), PageUp/PageDown a screen of rows, Home/End the first and
+// all its tiles (the one last focused; Tab leaves the grid at once), ←/→ a tile, ↑/↓ the
+// tile of the row above or below nearest across (rows of pictures of every shape hold
+// different counts), PageUp/PageDown a screen of rows, Home/End the first and
 // the last tile loaded. Enter opens a tile; Space picks it (Shift+Space: the tiles from the
 // last one picked), as `onPick(tile, event)` does; focusing a tile near the end loads the
 // next page, as scrolling does.
 
-import { columnsOf } from "./grid.js";
 
 function tilesOf(grid) {
   return [...grid.querySelectorAll(".tile")];
@@ -16,6 +16,29 @@ function rove(grid, current = null) {
   const tiles = tilesOf(grid);
   const kept = current || tiles.find((tile) => tile.tabIndex === 0) || tiles[0];
   for (const tile of tiles) tile.tabIndex = tile === kept ? 0 : -1;
+}
+
+// The tile ``count`` rows below (``direction`` 1) or above (-1) tile ``at`` whose middle
+// is nearest its middle; the last row reached when there are fewer.
+export function acrossRows(tiles, at, direction, count) {
+  const middle = (rect) => rect.left + rect.width / 2;
+  let current = at;
+  for (let moved = 0; moved < count; moved += 1) {
+    const here = tiles[current].getBoundingClientRect();
+    let rowTop = null;
+    let best = null;
+    for (let i = current + direction; i >= 0 && i < tiles.length; i += direction) {
+      const rect = tiles[i].getBoundingClientRect();
+      if (Math.abs(rect.top - here.top) < 2) continue; // still this row
+      if (rowTop === null) rowTop = rect.top;
+      if (Math.abs(rect.top - rowTop) >= 2) break; // past the next row
+      const distance = Math.abs(middle(rect) - middle(here));
+      if (!best || distance < best.distance) best = { i, distance };
+    }
+    if (!best) break;
+    current = best.i;
+  }
+  return current;
 }
 
 export function gridKeys(grid, onPick) {
@@ -34,12 +57,12 @@ export function gridKeys(grid, onPick) {
       onPick(tiles[at], event);
       return;
     }
-    const columns = columnsOf(grid);
-    const height = tiles[at].getBoundingClientRect().height || 1;
-    const page = columns * Math.max(1, Math.floor(window.innerHeight / height) - 1);
-    const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns, PageDown: page, PageUp: -page }[event.key];
+    const rows = Math.max(1, Math.floor(window.innerHeight / (tiles[at].getBoundingClientRect().height || 1)) - 1);
+    const vertical = { ArrowDown: [1, 1], ArrowUp: [-1, 1], PageDown: [1, rows], PageUp: [-1, rows] }[event.key];
     let next;
-    if (step !== undefined) next = Math.min(Math.max(at + step, 0), tiles.length - 1);
+    if (event.key === "ArrowRight") next = Math.min(at + 1, tiles.length - 1);
+    else if (event.key === "ArrowLeft") next = Math.max(at - 1, 0);
+    else if (vertical) next = acrossRows(tiles, at, ...vertical);
     else if (event.key === "Home") next = 0;
     else if (event.key === "End") next = tiles.length - 1;
     else return;

@@ -47,6 +47,23 @@ function showChips() {
 
 const NO_IMAGE = { similar: null, upload: null, box: null, imageWeight: 1 };
 
+// A tile's "similar" action (shown with its pick on hover): search by that picture at once.
+// The keyboard has the viewer's Similar (Enter, then the button).
+function similarAction(item, hit) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "tile-action";
+  button.tabIndex = -1;
+  button.textContent = "≈";
+  button.title = "Similar pictures";
+  button.setAttribute("aria-label", `Similar to ${hit.path.slice(hit.path.lastIndexOf("/") + 1)}`);
+  button.addEventListener("click", (event) => {
+    event.stopPropagation();
+    change({ ...NO_IMAGE, q: "", similar: hit.id });
+  });
+  item.append(button);
+}
+
 // ``filters`` with ``update``'s values set (an empty value removes that filter).
 function withFilters(filters, update) {
   const merged = { ...filters, ...update };
@@ -177,7 +194,10 @@ const results = new Results({
   isOpen: () => $("detail").open,
   onFacets: (facets) => (facets ? browse.show(facets, state.filters, state.order) : browse.hide()),
   onClearFilters: () => change({ filters: {} }),
-  decorate: (item, hit) => selection.decorate(item, hit),
+  decorate: (item, hit) => {
+    selection.decorate(item, hit);
+    similarAction(item, hit);
+  },
 });
 // What is picked stays picked while the results shown are those of the same search; the
 // pictures on screen, in order, are what Shift ranges and "Select all shown" walk.

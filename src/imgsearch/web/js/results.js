@@ -5,7 +5,7 @@
 
 import { call } from "./api.js";
 import { isDuplicatesView } from "./duplicates.js";
-import { columnsOf, tile } from "./grid.js";
+import { perRow, rowHeight, tile } from "./grid.js";
 import { say, vocabularyNote } from "./messages.js";
 import { AUTO_CONFIDENCE, browseBody, hasQuery, searchBody } from "./state.js";
 import { base64Of, findUpload } from "./upload.js";
@@ -111,7 +111,7 @@ export class Results {
       current.exhausted = hits.length < PAGE;
       // Both read while the layout is still the last frame's (free); read after the new
       // tiles are in, they would force a layout before the thumbnails are even requested.
-      const firstRow = first ? columnsOf(this.grid) : 0;
+      const firstRow = first ? perRow(this.grid) : 0;
       const scrolled = first && !current.keepScroll && window.scrollY > 0;
       const tiles = this.tilesOf(current, hits, firstRow, objects);
       if (first) {
@@ -138,11 +138,12 @@ export class Results {
   tilesOf(current, hits, urgent, objects) {
     const key = (hit) => (hit.region ? `${hit.id}/${hit.region.id}` : String(hit.id));
     const open = (position, event) => this.onOpen(current.hits, position, event);
+    const row = rowHeight(this.grid);
     const tiles = [];
     for (const hit of hits.filter((h) => !current.ids.has(key(h)))) {
       current.ids.add(key(hit));
       current.hits.push(hit);
-      const item = tile(hit, current.hits.length - 1, open, current.hits.length <= urgent, objects);
+      const item = tile(hit, current.hits.length - 1, open, current.hits.length <= urgent, objects, row);
       this.decorate(item, hit);
       tiles.push(item);
     }
@@ -227,7 +228,7 @@ export class Results {
       current.ids = new Set();
       current.offset = answer.hits.length;
       current.exhausted = answer.hits.length < body.top;
-      this.grid.replaceChildren(...this.tilesOf(current, answer.hits, columnsOf(this.grid), objects));
+      this.grid.replaceChildren(...this.tilesOf(current, answer.hits, perRow(this.grid), objects));
       this.tell(current, body, answer, objects);
       if (!current.exhausted && this.nearEnd()) this.loadMore(); // the user is at the end
     } catch {
