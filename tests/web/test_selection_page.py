@@ -156,6 +156,10 @@ def test_duplicates_select_every_copy_but_the_one_to_keep(open_page: Any, site: 
     assert group.locator(".dup-member.keep.picked").count() == 0
     chosen = group.locator(".dup-member.picked .dup-name").all_inner_texts()
     assert chosen == members[1:]
+    last = group.locator(".dup-member").last
+    last.get_by_role("button", name="Keep").click()  # keep another copy instead
+    chosen = group.locator(".dup-member.picked .dup-name").all_inner_texts()
+    assert chosen == members[:-1] and count(page) == f"{len(members) - 1} selected"
 
 
 def test_on_a_phone_a_long_press_picks_and_the_bar_fits_a_finger(phone: Any, site: Site) -> None:

@@ -1,7 +1,8 @@
 // The duplicates view (?view=duplicates): groups of copies from GET /v1/duplicates, each
 // picture with its size, dimensions and date, the one to keep first, and the scores that
-// linked them. "Select the others" picks every copy but the one to keep, for the selection
-// bar (export, zip, copy paths): nothing here deletes. Collection strings are set as text.
+// linked them. "Select the others" picks every copy but the first, "Keep this one" every
+// copy but that one, for the selection bar (export, zip, copy paths): nothing here
+// deletes. Collection strings are set as text.
 
 import { call } from "./api.js";
 import { basename, showImage, sized, THUMBNAIL_SIZE } from "./grid.js";
@@ -26,7 +27,7 @@ function bytes(size) {
   return `${Math.max(1, Math.round(size / 1e3))} kB`;
 }
 
-function member(picture, keep, selection) {
+function member(picture, keep, selection, onKeep) {
   const item = element("li", keep ? "dup-member keep" : "dup-member");
   const link = element("a", "dup-thumb");
   link.href = `/v1/images/${picture.id}/file`;
@@ -44,6 +45,11 @@ function member(picture, keep, selection) {
   const date = new Date(picture.date * 1000).toLocaleDateString();
   facts.append(name, element("span", "dup-size", `${size} · ${bytes(picture.size)} · ${date}`));
   if (keep) facts.append(element("span", "dup-keep", "keep?"));
+  const keeping = element("button", "dup-keep-this", "Keep this one");
+  keeping.type = "button";
+  keeping.setAttribute("aria-label", `Keep this one: ${basename(picture.path)} (selects the other copies)`);
+  keeping.addEventListener("click", () => onKeep(picture));
+  facts.append(keeping);
   item.append(link, facts);
   selection.decorate(item, picture);
   return item;
@@ -64,11 +70,16 @@ function group(found, number, selection) {
   const others = element("button", "", "Select the others");
   others.type = "button";
   others.title = "Keep the first: select every other copy of this group, to export, zip or copy their paths (nothing is deleted)";
-  others.addEventListener("click", () => selection.setMany(found.members.slice(1), true));
+  // Keep one copy (the first, or the one chosen): every other is picked, that one not.
+  const keepOnly = (kept) => {
+    selection.set(kept, false);
+    selection.setMany(found.members.filter((m) => m.id !== kept.id), true);
+  };
+  others.addEventListener("click", () => keepOnly(found.members[0]));
   head.append(element("h2", "", `${number}. ${found.members.length} ${copies}`), others);
   item.append(head);
   const members = element("ol", "dup-members");
-  members.append(...found.members.map((picture, place) => member(picture, place === 0, selection)));
+  members.append(...found.members.map((picture, place) => member(picture, place === 0, selection, keepOnly)));
   const pairs = element("details", "dup-pairs");
   pairs.append(element("summary", "", "Why"));
   const list = element("ul");
