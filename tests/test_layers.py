@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"query", "duplicates"},  # what a query is and how it meets an index
     {"regions"},  # boxes inside images: annotations, detector, grid windows
     {"indexer"},  # a folder into an index
-    {"index", "index_regions"},  # the Python facade (imgsearch.Index)
+    {"index", "index_regions", "index_browsing"},  # the Python facade (imgsearch.Index)
     {"evaluation", "demo", "selection"},  # built on the facade
     {"server"},  # the HTTP edge
     {"cli"},  # the command line (it starts the server)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from imgsearch.duplicates.report import MAX_GROUPS, DuplicateReport, find_duplicates
 from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE, pair_calibration_for
 from imgsearch.errors import IndexBusy, IndexNotFound, InvalidQuery, NotIndexed
+from imgsearch.index_browsing import IndexBrowsing
 from imgsearch.index_regions import IndexRegions
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.encoder import Encoder, Vectors
@@ -55,8 +56,6 @@ from imgsearch.store import (
     StoreStats,
     open_store,
 )
-from imgsearch.store.browsing import Facets, Listing, check_page, facet_base, local_utc_offset
-from imgsearch.store.folders import collection_folders, suggest_folders
 from imgsearch.types import TextLine
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ if TYPE_CHECKING:
 QUERY_CACHE_SIZE = 1024
 
 
-class Index(IndexRegions):
+class Index(IndexRegions, IndexBrowsing):
     """A store plus the model its vectors come from.
 
     ``model`` (a name, or full :class:`ModelSettings`) is only needed for a new
@@ -408,41 +407,6 @@ class Index(IndexRegions):
         record = self.get(image) if isinstance(image, int) else self.find(image)
         self.store.annotate(record.id, caption=caption, tags=tags)
         return self.get(record.id)
-
-    def browse(
-        self,
-        filters: Filters = Filters(),
-        *,
-        labels: Sequence[str] = (),
-        order: str = "newest",
-        limit: int = 50,
-        offset: int = 0,
-    ) -> Listing:
-        """A page of the collection without a query: the items ``filters`` allow (and,
-        with ``labels``, that hold a box of one of them), ``newest`` first (capture time,
-        else modification time), ``oldest`` first, or by ``path``."""
-        check_page(order, limit, offset)
-        ids, total = self.store.browse(filters, list(labels), order, limit, offset)
-        by_id = {record.id: record for record in self.store.get(ids)}
-        items = [by_id[i] for i in ids if i in by_id]  # one deleted meanwhile: left out
-        return Listing(items, total, offset, order)
-
-    def facets(self, filters: Filters = Filters(), *, labels: Sequence[str] = ()) -> Facets:
-        """How many items :meth:`browse` lists, by folder (one level below the folder
-        filtered on, else below the collection's), month (this machine's time zone), tag,
-        label and kind."""
-        base = facet_base(filters.under, self.collection_folders())
-        return self.store.facets(filters, list(labels), base, local_utc_offset())
-
-    def folders(self, typed: str, limit: int = 20) -> list[str]:
-        """Indexed folders one level below ``typed`` that start with it (for a folder
-        filter being typed); see :func:`~imgsearch.store.folders.suggest_folders`."""
-        return suggest_folders(self.store.paths_from, typed, limit)
-
-    def collection_folders(self) -> list[str]:
-        """The fewest folders that hold every indexed file, however many runs over which
-        folders filled the index (see :func:`~imgsearch.store.folders.collection_folders`)."""
-        return collection_folders(self.store.paths_from)
 
     def duplicates(
         self,
