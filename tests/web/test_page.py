@@ -923,7 +923,7 @@ def test_the_confidence_slider_cuts_at_auto_by_default(open_page: Any, site: Sit
 def test_the_grid_is_one_tab_stop_walked_with_arrow_keys(open_page: Any, site: Site) -> None:
     page = open_page(site, width=1280, height=900)
     page.goto(f"{site.url}?q=circle&confidence=0")
-    tiles(page, 40)
+    shown = tiles(page, 40)
     columns = first_row(page)
     assert columns > 2
     boxes = page.eval_on_selector_all(
@@ -972,8 +972,14 @@ def test_the_grid_is_one_tab_stop_walked_with_arrow_keys(open_page: Any, site: S
     assert focused() == 1  # … and comes back to the tile it left
     page.keyboard.press("Enter")
     page.locator("#detail").wait_for(state="visible")
-    page.keyboard.press("ArrowRight")  # the viewer moves on to the next picture …
-    page.keyboard.press("ArrowRight")
+    page.wait_for_function(  # the keyboard is in the viewer
+        "() => document.querySelector('#detail').contains(document.activeElement)"
+    )
+    for expected in (shown[2], shown[3]):  # the viewer moves on to the next picture …
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "id => new URLSearchParams(location.search).get('open') === id", arg=str(expected["id"])
+        )
     page.keyboard.press("Escape")
     page.locator("#detail").wait_for(state="hidden")
     assert focused() == 3  # … and closing it leaves the keyboard on that picture's tile

@@ -135,6 +135,9 @@ export class Detail {
     this.hits = hits;
     if (!this.dialog.open) {
       this.dialog.showModal();
+      // the keys (←/→, Esc) go to the viewer from the first one: focus is put in it, not
+      // left to the autofocus step (which a busy page was seen to skip)
+      if (!this.dialog.contains(document.activeElement)) document.getElementById("detail-similar").focus();
       if (!fromHistory) history.pushState({ viewer: true }, "", urlOpening(hits[position].id));
     }
     this.load(position);
