@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ class Selection:
     records: list[ImageRecord]
     missing: list[int]
 
-    @property
+    @cached_property  # every name is relative to it: computed once, not once per item
     def folder(self) -> str:
         if not self.records:
             return "/"
