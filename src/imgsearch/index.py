@@ -46,7 +46,7 @@ from imgsearch.query.expression import (
     parse_expression,
 )
 from imgsearch.query.ranking import rank
-from imgsearch.query.vocabulary import query_vocabulary, rival_vectors
+from imgsearch.query.vocabulary import Rivals, query_rivals, query_vocabulary
 from imgsearch.store import (
     Failure,
     Filters,
@@ -273,15 +273,15 @@ class Index(IndexRegions, IndexBrowsing):
         words = query_vocabulary(query.parts, self.encoder)
         # the rivals' vectors come from the index's own (cached) text tower: a server's
         # text_vector holds only the query's own texts
-        rivals = self.rival_vectors(query) if words.readable else None
+        rivals = self.rivals(query) if words.readable else None
         ranked = self.rank(vector, query, readable=words.readable, rivals=rivals)
         return Hits(ranked, words, ranked.judgement)
 
-    def rival_vectors(self, query: Query) -> Vectors | None:
-        """The vectors of the texts that rival a one-text query, for a model whose
+    def rivals(self, query: Query) -> Rivals | None:
+        """The texts that rival a one-text query and their vectors, for a model whose
         vocabulary groups its words into slots (``demo-shapes``: colours, shapes); see
-        :func:`~imgsearch.query.vocabulary.rival_vectors`."""
-        return rival_vectors(query.parts, self.encoder, self._text_vector)
+        :func:`~imgsearch.query.vocabulary.query_rivals`."""
+        return query_rivals(query.parts, self.encoder, self._text_vector)
 
     def rank(
         self,
@@ -289,12 +289,12 @@ class Index(IndexRegions, IndexBrowsing):
         query: Query,
         *,
         readable: bool = True,
-        rivals: Vectors | None = None,
+        rivals: Rivals | None = None,
     ) -> Hits:
         """Hits for an already computed query ``vector`` (filters, paging, metadata score,
         confidence and its cut-off); ``readable=False``: the model could not read a text of
         the query (:func:`~imgsearch.query.vocabulary.query_vocabulary`), every hit gets
-        confidence 0; ``rivals``: the vectors of its rival texts (:meth:`rival_vectors`)."""
+        confidence 0; ``rivals``: its rival texts (:meth:`rivals`)."""
         return rank(self.store, vector, query, self.confidence, readable=readable, rivals=rivals)
 
     def unknown_words(self, query: Query | str | Sequence[QueryPart]) -> list[str]:

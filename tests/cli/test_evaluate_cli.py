@@ -89,6 +89,9 @@ def test_a_fitted_calibration_is_stored_and_used(demo: tuple[Path, Path], tmp_pa
     assert "fitted and stored with the index" in fitted.stdout
     status = json.loads(imgsearch("status", "--index", str(copy), "--json").stdout)
     assert "queries-fit.jsonl" in status["calibration"]["fitted_on"]
+    # its text queries have leads over their rivals, present and absent: the presence too
+    assert status["calibration"]["presence"]["lead"] > 0
+    assert "·lead" in imgsearch("status", "--index", str(copy)).stdout
     measured = imgsearch("evaluate", str(root / "queries.jsonl"), "--index", str(copy), "--json")
     report = json.loads(measured.stdout)
     assert report["calibration"] == status["calibration"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +11,13 @@ import pytest
 
 from imgsearch import Index
 from imgsearch.evaluation import evaluate
-from imgsearch.evaluation.judge import judge
-from imgsearch.evaluation.queries import read_queries
+from imgsearch.evaluation.judge import Judged, judge
+from imgsearch.evaluation.queries import LabelledQuery, Relevance, read_queries
+from imgsearch.evaluation.summary import refit
 from imgsearch.models.settings import ModelSettings
 from imgsearch.models.vocabulary import Vocabulary
-from imgsearch.query.calibration import Calibration, Platt
+from imgsearch.query.calibration import PRIOR, Calibration, Evidence, Lead, Platt
+from imgsearch.query.expression import QueryPart
 from imgsearch.store import ImageWrite, IndexSettings, SqliteStore, WriteBatch
 from tests.fakes import DIM, HashEncoder, _word_vector
 from tests.store.conftest import facts
@@ -165,3 +168,29 @@ def test_a_query_the_model_cannot_read_is_reported_not_measured(
          "every hit confidence 0, which measures nothing"),
     ]  # fmt: skip
     assert result.overall.queries == 1
+
+
+def _judged(rng: np.random.Generator, line: int, present: bool, lead: float) -> Judged:
+    """A text query's 200 judged hits: where its concept is present, a cosine over 0.55
+    is right; where it is absent, its best hits still reach cosines as high (a model that
+    confuses it with a neighbour)."""
+    cosine = np.sort(rng.uniform(0.3, 0.7, 200))[::-1].astype(np.float32)
+    ranked = (cosine > 0.55) if present else np.zeros(200, bool)
+    query = LabelledQuery(line, f"q{line}", "text", (QueryPart(text="x"),), Relevance(("/x",)))
+    return Judged(query, int(ranked.sum()), ranked, cosine, np.zeros(200), 0, lead=Lead(lead, 1000))
+
+
+def test_a_refit_gives_absent_concepts_to_the_presence_not_to_the_hits_weights() -> None:
+    rng = np.random.default_rng(4)
+    present = [_judged(rng, n, True, rng.uniform(0.12, 0.2)) for n in range(30)]
+    absent = [_judged(rng, 30 + n, False, rng.uniform(-0.05, 0.06)) for n in range(12)]
+    fitted = refit([*present, *absent], "mine", PRIOR)
+    assert fitted.presence is not None
+    assert fitted.presence.probability(Lead(0.16, 1000)) > 0.9
+    assert fitted.presence.probability(Lead(0.0, 1000)) < 0.1
+    # the hit's weights are P(match | present): a cosine of 0.65 is a match there
+    sure = fitted.probability("text", Evidence.of([0.0], [0.65]))[0]
+    assert sure > 0.9
+    # without leads the absent queries' high cosines stay with the hit's weights
+    unled = [replace(j, lead=None) for j in [*present, *absent]]
+    assert refit(unled, "mine", PRIOR).probability("text", Evidence.of([0.0], [0.65]))[0] < sure

@@ -9,10 +9,13 @@ from imgsearch.query.calibration import (
     PRIOR,
     Calibration,
     Evidence,
+    Lead,
     Platt,
+    Presence,
     calibration_for,
     fit_calibration,
     fit_platt,
+    fit_presence,
     shipped_calibration,
 )
 
@@ -75,6 +78,66 @@ def test_calibrations_round_trip_and_old_stored_ones_still_read() -> None:
     old = Calibration.from_dict({"slope": 14.5, "intercept": 25.8, "fitted_on": "before"})
     assert old == Calibration(Platt({"excess": 14.5}, 25.8), "before")
     assert "2.5·excess + 1" in " ".join(calibration.describe())
+
+
+def test_presence_weighs_every_hit_of_a_query_by_its_lead() -> None:
+    presence = Presence(100.0, 0.0, -10.0)  # even odds at a lead of 0.1
+    calibration = Calibration(Platt({"excess": 1.0}, 0.0), "by hand", presence=presence)
+    evidence = Evidence.of([0.0, 2.0], [0.5, 0.5])
+    plain = calibration.probability("text", evidence)
+    # a query without a lead (no rivals) is judged as present
+    assert calibration.probability("text", evidence, lead=None) == pytest.approx(plain)
+    assert calibration.probability("text", evidence, lead=Lead(0.1, 500)) == pytest.approx(
+        plain / 2
+    )
+    nowhere = calibration.probability("text", evidence, lead=Lead(0.0, 500))
+    assert nowhere == pytest.approx(plain / (1 + np.exp(10)))
+    assert calibration.probability("text", evidence, region=True, lead=Lead(0.0, 500)).max() < 1e-4
+    assert Calibration.from_dict(calibration.as_dict()) == calibration
+    assert "100·lead − 10" in " ".join(calibration.describe())
+    # the same lead tells less in a bigger collection (more near misses to lead by chance)
+    sized = Presence(100.0, -2.0, -10.0 + 2 * np.log(1000))
+    assert sized.probability(Lead(0.1, 1000)) == pytest.approx(0.5)
+    assert sized.probability(Lead(0.1, 100)) > 0.9 > 0.1 > sized.probability(Lead(0.1, 10_000))
+    assert "2·ln(pictures)" in sized.describe()
+    # past the largest collection it was fitted on, a collection counts as that big
+    capped = Presence(100.0, -2.0, -10.0 + 2 * np.log(1000), up_to=5000)
+    assert capped.probability(Lead(0.12, 50_000)) == capped.probability(Lead(0.12, 5000))
+    assert capped.probability(Lead(0.12, 5000)) < capped.probability(Lead(0.12, 1000))
+    assert Presence.from_dict(capped.as_dict()) == capped
+    assert "2·ln(pictures, at most 5,000)" in capped.describe()
+    with pytest.raises(ValueError, match="lead weight ≥ 0"):
+        Presence(-1.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="size weight ≤ 0"):
+        Presence(1.0, 0.5, 0.0)
+
+
+def test_presence_is_fitted_from_queries_present_and_absent_at_several_sizes() -> None:
+    rng = np.random.default_rng(8)
+    count = 400
+    present = np.arange(count) < 250
+    pictures = rng.choice([150, 300, 600, 1500], count)
+    # the best near miss (and the best true picture) lead by more in a bigger collection
+    value = 0.02 * np.log(pictures) + np.where(present, 0.06, 0.0) + rng.normal(0, 0.012, count)
+    leads = [Lead(float(v), int(n)) for v, n in zip(value, pictures, strict=True)]
+    fitted = fit_presence(leads, present)
+    assert fitted is not None and fitted.size < 0 and fitted.up_to == 1500
+    judged = np.array([fitted.probability(lead) for lead in leads])
+    assert judged[present].mean() > 0.9 and judged[~present].mean() < 0.1
+    middle = 0.02 * np.log(600) + 0.03
+    assert fitted.probability(Lead(middle, 150)) > fitted.probability(Lead(middle, 1500))
+    one_size = [Lead(v, 600) for v in value]
+    assert fit_presence(one_size, present).size == 0  # type: ignore[union-attr]
+    assert fit_presence(leads[:10], present[:10]) is None  # too few queries
+    assert fit_presence(leads, np.ones(count, bool)) is None  # nothing absent to tell from
+    backwards = [Lead(-lead.value, lead.pictures) for lead in leads]
+    assert fit_presence(backwards, present) is None  # a higher lead would mean less presence
+    pairs = {"text/image": _sampled(rng, Platt({"excess": 2.0}, -1.0), 500)}
+    base = Calibration(PRIOR.fallback, "base", presence=Presence(5.0, 0.0, -1.0))
+    assert fit_calibration(pairs, "fitted", base).presence == base.presence
+    assert fit_calibration(pairs, "fitted", base, (leads, present)).presence == fitted
+    unfit = fit_calibration(pairs, "fitted", base, (leads[:5], present[:5]))
+    assert unfit.presence == base.presence
 
 
 def test_fitting_groups_keeps_what_too_few_pairs_cannot_tell() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from imgsearch.query.matching import nearest_images
+from imgsearch.query.matching import LEAD_DEPTH, QueryLead, nearest_images, query_lead
 from imgsearch.store import (
     Box,
     Filters,
@@ -84,3 +84,42 @@ def test_whole_images_only_is_the_plain_search(collection) -> None:  # type: ign
     found = nearest_images(store, query, 10, regions=False, exact=True)
     assert [(m.image_id, m.cosine) for m in found] == store.nearest(query, 10, exact=True)
     assert all(m.region_id is None for m in found)
+
+
+def test_a_querys_lead_is_its_best_margin_over_rivals_among_the_nearest_pictures(
+    collection,  # type: ignore[no-untyped-def]
+) -> None:
+    store, vectors = collection
+    query, rivals = unit_vectors(1, seed=30)[0], unit_vectors(4, seed=31)
+    whole = np.stack([vectors[i][0] for i in vectors])
+    nearest = np.argsort(-(whole @ query))[:LEAD_DEPTH]
+    margins = whole @ query - (whole @ rivals.T).max(axis=1)
+    # grid patches are not objects: the whole pictures alone are looked at
+    found = query_lead(store, query, rivals, exact=True)
+    assert found is not None and found.value == pytest.approx(margins[nearest].max())
+    first = nearest[0]  # the picture nearest the query: a rival describes it better, or none
+    better = (whole[first] @ rivals.T).argmax()
+    expected = better if whole[first] @ rivals[better] > whole[first] @ query else None
+    assert found.beaten_by == expected
+    assert query_lead(store, query, None) is None  # no rivals, no lead
+
+
+def test_an_object_box_the_query_describes_best_gives_the_lead(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    store.bind(IndexSettings("m", DIM))
+    query, rival = unit_vectors(2, seed=40)
+    # every picture is its rival's; one holds a small box of what the query names
+    pictures = [rival / np.linalg.norm(rival) for _ in range(3)]
+    batch = WriteBatch()
+    for n, vector in enumerate(pictures):
+        batch.images.append(ImageWrite(facts(f"/p/{n}.jpg"), vector.astype(np.float32)))
+    box = [(Region("annotation", Box(1, 1, 4, 4), label="it"), query)]
+    batch.regions.append(RegionSet("annotation", box, image_index=1))
+    store.write(batch)
+    rivals = rival[None, :]
+    found = query_lead(store, query, rivals, exact=True)
+    assert found == QueryLead(pytest.approx(1.0 - float(query @ rival)), None)
+    # the boxes not asked for: the pictures alone, all better described by the rival
+    alone = query_lead(store, query, rivals, exact=True, sources=("grid",))
+    assert alone == QueryLead(pytest.approx(float(rival @ query) - 1.0), 0)
+    store.close()

@@ -59,6 +59,9 @@ def print_hits(console: Console, hits: Hits) -> None:
     """The hits as a table that fits ``console``'s width, then what the confidences rest on."""
     if not hits:
         console.print("no matching images")
+        judgement = hits.judgement
+        if judgement.cut is not None and judgement.note:  # why the cut left nothing
+            console.print(Text(f"note: {judgement.note}"))
         return
     columns = _columns(hits)
     fitting = _fitting(columns, console.width)

@@ -18,14 +18,14 @@ from numpy.typing import NDArray
 from imgsearch.errors import ImgsearchError
 from imgsearch.evaluation.queries import LabelledQuery, LineProblem, Relevance
 from imgsearch.index import Index
-from imgsearch.query.calibration import Calibration, Evidence
+from imgsearch.query.calibration import Calibration, Evidence, Lead
 from imgsearch.query.expression import (
     DEFAULT_METADATA_WEIGHT,
     Query,
     encode_query,
 )
 from imgsearch.query.judging import query_null
-from imgsearch.query.matching import object_cosines
+from imgsearch.query.matching import object_cosines, query_lead
 from imgsearch.query.vocabulary import query_vocabulary
 
 DEFAULT_DEPTH = 10_000
@@ -48,14 +48,22 @@ class Judged:
     modality: str = "text"
     """The query's kind for its calibration (``text``, ``image``, ``mix``)."""
     objects: NDArray[np.float64] | None = None
+    lead: Lead | None = None
+    """The query's lead over its rivals (``None``: it has none; see
+    :func:`imgsearch.query.matching.query_lead`)."""
 
     @property
     def evidence(self) -> Evidence:
         return Evidence.of(self.excess, self.cosine, self.objects)
 
+    @property
+    def present(self) -> bool:
+        """Whether what the query asks for is in the collection (some image is relevant)."""
+        return self.relevant_total > 0
+
     def confidences(self, calibration: Calibration) -> NDArray[np.float64]:
         """Each hit's confidence under ``calibration``."""
-        return calibration.probability(self.modality, self.evidence)
+        return calibration.probability(self.modality, self.evidence, lead=self.lead)
 
     @property
     def unranked_relevant(self) -> int:
@@ -148,7 +156,7 @@ def _judge_one(
             f"{index.encoder.model_id} cannot read its text ({said}): "
             "its search gives every hit confidence 0, which measures nothing"
         )
-    rivals = index.rival_vectors(query)
+    rivals = index.rivals(query)
     hits = index.rank(vector, query, rivals=rivals)
     seen: set[int] = set()
     ids, cosines = [], []
@@ -161,7 +169,11 @@ def _judge_one(
     confidence = index.confidence
     null = query_null(index.store, vector, query, confidence) if confidence else None
     excess = null.excess(cosines) if null else np.full(len(cosines), np.nan)
-    boxes = object_cosines(index.store, vector, ids, sources=query.sources, rivals=rivals)
+    rival_vectors = None if rivals is None else rivals.vectors
+    boxes = object_cosines(index.store, vector, ids, sources=query.sources, rivals=rival_vectors)
+    found = query_lead(index.store, vector, rival_vectors, exact=True, sources=query.sources)
+    pictures = confidence.sample(index.store, len(vector)).population if confidence else 0
+    lead = None if found is None else Lead(found.value, pictures)
     ranked = np.array([i in relevant for i in ids], bool)
     return Judged(
         query=labelled,
@@ -172,4 +184,5 @@ def _judge_one(
         unranked_irrelevant=population - len(ids) - (len(relevant) - int(ranked.sum())),
         modality=query.modality,
         objects=np.array([boxes.get(i, np.nan) for i in ids], np.float64),
+        lead=lead,
     )

@@ -28,7 +28,7 @@ from imgsearch.metrics import (
     reliability,
     roc_auc,
 )
-from imgsearch.query.calibration import Calibration, Evidence, fit_calibration, key
+from imgsearch.query.calibration import Calibration, Evidence, fit_calibration, fit_presence, key
 
 
 @dataclass(frozen=True)
@@ -125,12 +125,20 @@ def refit(judged: Sequence[Judged], fitted_on: str, base: Calibration) -> Calibr
     """A calibration fitted to the judged hits (the pairs the rankings reached, every
     relevant image among them when ``depth`` covers the collection), one set of weights
     per query kind and target with enough pairs (the others keep ``base``'s; see
-    :func:`imgsearch.query.calibration.fit_calibration`)."""
+    :func:`imgsearch.query.calibration.fit_calibration`), and the presence from the
+    queries that have a lead over rivals."""
     confident = [j for j in judged if j.confident]
     if not confident:
         raise ValueError("no query has confidences: the index is too small to calibrate")
+    led = [j for j in confident if j.lead is not None]
+    leads = ([j.lead for j in led if j.lead is not None], np.array([j.present for j in led], bool))
+    # with a presence to weigh them, queries with a lead whose concept is absent are its
+    # evidence; without one they stay with the hits' weights
+    weighed = base.presence is not None or fit_presence(*leads) is not None
     grouped: dict[str, tuple[list[Evidence], list[NDArray[np.bool_]]]] = {}
     for j in confident:
+        if weighed and j.lead is not None and not j.present:
+            continue  # its concept is absent: the presence's to tell, not the hit's weights
         evidence = j.evidence
         boxed = evidence.has_objects
         for target, chosen in (("image", ~boxed), ("objects", boxed)):
@@ -142,7 +150,7 @@ def refit(judged: Sequence[Judged], fitted_on: str, base: Calibration) -> Calibr
         name: (Evidence.joined(parts), np.concatenate(right))
         for name, (parts, right) in grouped.items()
     }
-    return fit_calibration(pairs, fitted_on, base)
+    return fit_calibration(pairs, fitted_on, base, leads)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,22 @@ A hit's confidence combines three kinds of evidence (``docs/relevance.md``):
 ::
 
     confidence = sigmoid(w_excess * excess + w_cosine * cosine + w_objects * objects + b)
+                 * presence(lead, pictures)
+
+``presence`` (a :class:`Presence`) answers a question about the query, not the hit: is
+what it names in this collection at all? Its evidence is the query's **lead** over its
+rivals (:func:`imgsearch.query.matching.query_lead`): among the pictures (and object
+boxes) nearest the query, the most that the query describes one of them better than any
+rival text does. A model that confuses two shapes ranks crosses first for "star" in a
+collection without stars, with cosines as high as true stars get, and every per-hit
+feature looks like a match; but no cross is described by "star" better than by "cross",
+so the lead stays near zero, while a collection with stars holds some picture that
+"star" describes clearly best. A bigger collection holds more near misses, and its best
+one leads by more by chance: the presence weighs the collection's size too (as the
+excess weighs the expected chance maximum). The hit's weights are then fitted on the queries whose
+concept is present (the chain rule: P(match) = P(present) · P(match | present)). Only
+queries with rivals have a lead (a closed-vocabulary model's one-text queries); the
+others are judged as if present.
 
 One set of weights (a :class:`Platt` map) per **query kind** — ``text`` (one text),
 ``image`` (one example image or box), ``mix`` (several parts) — and per **what is judged**: ``image`` (whole
@@ -49,6 +65,9 @@ TARGETS = ("image", "objects", "region")
 MIN_PAIRS = 200
 """Fewest judged pairs (with both right and wrong answers among them) a calibration key is
 fitted from; keys with fewer keep the weights they had."""
+MIN_LEADS = 20
+"""Fewest queries with a lead (some whose concept is present, some absent) the presence is
+fitted from; with fewer it keeps the one it had."""
 
 
 def key(modality: str, target: str) -> str:
@@ -139,6 +158,67 @@ class Platt:
 
 
 @dataclass(frozen=True)
+class Lead:
+    """A query's lead over its rivals (:func:`imgsearch.query.matching.query_lead`) and
+    how many pictures the collection holds: a bigger one holds more near misses, so its
+    best one leads by more by chance."""
+
+    value: float
+    pictures: int
+
+
+@dataclass(frozen=True)
+class Presence:
+    """How likely what a query names is in the collection at all, from its :class:`Lead`:
+    ``sigmoid(lead · value + size · ln(pictures) + intercept)``. ``lead`` is never
+    negative (a clearer lead never means less presence), ``size`` never positive (the
+    same lead in a bigger collection is less telling). ``up_to``: the largest collection
+    it was fitted on; a bigger one counts as that big (leads stop growing with size once
+    a collection holds clear pictures of what it holds, and a size term carried on past
+    what was measured would end up doubting every concept)."""
+
+    lead: float
+    size: float
+    intercept: float
+    up_to: int | None = None
+
+    def __post_init__(self) -> None:
+        finite = all(math.isfinite(x) for x in (self.lead, self.size, self.intercept))
+        if not finite or self.lead < 0 or self.size > 0 or (self.up_to or 1) < 1:
+            raise ValueError(
+                f"a presence needs a lead weight ≥ 0 and a size weight ≤ 0: {self.as_dict()}"
+            )
+
+    def logit(self, lead: Lead) -> float:
+        pictures = max(min(lead.pictures, self.up_to or lead.pictures), 1)
+        return self.lead * lead.value + self.size * math.log(pictures) + self.intercept
+
+    def probability(self, lead: Lead) -> float:
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, self.logit(lead)))))
+
+    def as_dict(self) -> dict[str, float]:
+        stored = {"lead": self.lead, "log_pictures": self.size, "intercept": self.intercept}
+        return stored if self.up_to is None else {**stored, "up_to_pictures": self.up_to}
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> Presence:
+        up_to = stored.get("up_to_pictures")
+        return cls(
+            float(stored["lead"]),
+            float(stored.get("log_pictures", 0.0)),
+            float(stored["intercept"]),
+            None if up_to is None else int(up_to),
+        )
+
+    def describe(self) -> str:
+        terms = f"{self.lead:.3g}·lead"
+        if self.size:
+            terms += f" − {-self.size:.3g}·ln(pictures"
+            terms += f", at most {self.up_to:,})" if self.up_to else ")"
+        return f"{terms} {'+' if self.intercept >= 0 else '−'} {abs(self.intercept):.3g}"
+
+
+@dataclass(frozen=True)
 class Calibration:
     """Weights per query kind and target (:func:`key`), and a fallback for the others."""
 
@@ -147,16 +227,24 @@ class Calibration:
     """What the numbers were fitted on (or where they come from), shown by ``imgsearch
     status`` and the docs."""
     models: Mapping[str, Platt] = field(default_factory=dict)
+    presence: Presence | None = None
+    """Whether a query's concept is here at all, from its lead (``None``: not weighed)."""
 
     def model(self, modality: str, target: str) -> Platt:
         return self.models.get(key(modality, target), self.fallback)
 
     def probability(
-        self, modality: str, evidence: Evidence, *, region: bool = False
+        self,
+        modality: str,
+        evidence: Evidence,
+        *,
+        region: bool = False,
+        lead: Lead | None = None,
     ) -> NDArray[np.float64]:
         """Each hit's confidence: ``region`` for boxes as hits (an object search); else a
         picture with object boxes is judged with the ``objects`` weights, one without with
-        the ``image`` ones."""
+        the ``image`` ones. ``lead``: the query's lead over its rivals (``None``: it has
+        none), weighed by :attr:`presence`."""
         if region:
             logit = self.model(modality, "region").logit(evidence)
         else:
@@ -166,6 +254,8 @@ class Calibration:
                 with_objects = self.model(modality, "objects").logit(evidence)
                 logit = np.where(boxed, with_objects, logit)
         result: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0)))
+        if lead is not None and self.presence is not None:
+            result = result * self.presence.probability(lead)
         return result
 
     def uses_objects(self, modality: str) -> bool:
@@ -173,11 +263,14 @@ class Calibration:
         return bool(self.model(modality, "objects").weights.get("objects"))
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        stored: dict[str, Any] = {
             "fitted_on": self.fitted_on,
             "fallback": self.fallback.as_dict(),
             "models": {name: model.as_dict() for name, model in sorted(self.models.items())},
         }
+        if self.presence is not None:
+            stored["presence"] = self.presence.as_dict()
+        return stored
 
     @classmethod
     def from_dict(cls, stored: Mapping[str, Any]) -> Calibration:
@@ -186,15 +279,19 @@ class Calibration:
         if "slope" in stored:
             old = Platt({"excess": float(stored["slope"])}, float(stored["intercept"]))
             return cls(old, str(stored["fitted_on"]))
+        presence = stored.get("presence")
         return cls(
             Platt.from_dict(stored["fallback"]),
             str(stored["fitted_on"]),
             {name: Platt.from_dict(m) for name, m in dict(stored.get("models", {})).items()},
+            Presence.from_dict(presence) if presence else None,
         )
 
     def describe(self) -> list[str]:
         """One line per set of weights, as ``imgsearch status`` and ``evaluate`` print them."""
         lines = [f"{name}: {model.describe()}" for name, model in sorted(self.models.items())]
+        if self.presence is not None:
+            lines.append(f"presence (× each): {self.presence.describe()}")
         return [*lines, f"otherwise: {self.fallback.describe()}"]
 
 
@@ -247,15 +344,40 @@ TARGET_FEATURES = {
 }
 
 
+def fit_presence(leads: Sequence[Lead], present: NDArray[np.bool_]) -> Presence | None:
+    """The presence that makes ``present`` (whether each query has a relevant picture)
+    likeliest given the queries' ``leads``; ``None`` from fewer than :data:`MIN_LEADS`
+    queries, from queries all present or all absent, or when a higher lead would mean
+    less presence. The collection's size is weighed only where it makes a bigger
+    collection ask for a clearer lead (leads from collections of several sizes)."""
+    y = np.asarray(present, np.float64)
+    if len(y) < MIN_LEADS or len(y) != len(leads) or not 0 < y.sum() < len(y):
+        return None
+    value = np.array([lead.value for lead in leads], np.float64)
+    size = np.log(np.maximum([lead.pictures for lead in leads], 1)).astype(np.float64)
+    ones = np.ones(len(y))
+    if len(np.unique(size)) > 1:
+        weights = _logistic(np.stack([value, size, ones], axis=1), y)
+        if weights[0] >= 0 and weights[1] <= 0:
+            largest = max(lead.pictures for lead in leads)
+            return Presence(float(weights[0]), float(weights[1]), float(weights[2]), largest)
+    weight, intercept = _logistic(np.stack([value, ones], axis=1), y)
+    return Presence(float(weight), 0.0, float(intercept)) if weight >= 0 else None
+
+
 def fit_calibration(
     pairs: Mapping[str, tuple[Evidence, NDArray[np.bool_]]],
     fitted_on: str,
     base: Calibration = PRIOR,
+    leads: tuple[Sequence[Lead], NDArray[np.bool_]] | None = None,
 ) -> Calibration:
     """A calibration fitted to judged pairs grouped by :func:`key`: each key with
     :data:`MIN_PAIRS` pairs, right and wrong among them, gets its own weights (its
     target's features); the fallback is fitted on the excess of every pair. Keys with too
-    few pairs keep ``base``'s weights."""
+    few pairs keep ``base``'s weights. ``leads``: the lead of every query that has one and
+    whether its concept is present, for the :class:`Presence` (else ``base``'s is kept);
+    the pairs of a query with a lead and no relevant picture belong there, not in
+    ``pairs`` (the hit's weights are P(match | present))."""
     everything = Evidence.joined(e for e, _ in pairs.values())
     relevant = np.concatenate([r for _, r in pairs.values()]) if pairs else np.zeros(0, bool)
     fallback = fit_platt(everything, relevant)
@@ -264,7 +386,8 @@ def fit_calibration(
         target = name.split("/")[1]
         if len(right) >= MIN_PAIRS and 0 < int(right.sum()) < len(right):
             models[name] = fit_platt(evidence, right, TARGET_FEATURES[target])
-    return Calibration(fallback, fitted_on, models)
+    presence = (fit_presence(*leads) if leads is not None else None) or base.presence
+    return Calibration(fallback, fitted_on, models, presence)
 
 
 def shipped_calibration(model_id: str) -> Calibration:

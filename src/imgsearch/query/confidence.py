@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from imgsearch.query.calibration import Calibration, Evidence
+from imgsearch.query.calibration import Calibration, Evidence, Lead
 from imgsearch.store import Store
 
 SAMPLE_SIZE = 1024
@@ -294,13 +294,15 @@ class Confidence:
         objects: Sequence[float] | None = None,
         *,
         region: bool = False,
+        lead: Lead | None = None,
     ) -> list[float | None]:
         """The confidences of hits with ``cosines`` for a query of ``modality`` (``text``,
         ``image``, ``mix``) whose null is ``null`` (``None``: too few to tell, no
         confidence); ``objects``: each picture's best object-box cosine (NaN: none);
-        ``region``: the hits are boxes (an object search)."""
+        ``region``: the hits are boxes (an object search); ``lead``: the query's lead over
+        its rivals (``None``: it has none)."""
         if null is None:
             return [None] * len(cosines)
         evidence = Evidence.of(null.excess(cosines), cosines, objects)
-        judged = self.calibration.probability(modality, evidence, region=region)
+        judged = self.calibration.probability(modality, evidence, region=region, lead=lead)
         return [float(p) for p in judged]

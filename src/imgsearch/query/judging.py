@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from imgsearch.query.calibration import Lead
 from imgsearch.query.confidence import AUTO_CONFIDENCE, Confidence, Judgement, Null
 from imgsearch.query.expression import Query
 from imgsearch.query.fusion import WORDS_MIN
-from imgsearch.query.matching import NOT_THIS, object_cosines
+from imgsearch.query.matching import NOT_THIS, object_cosines, query_lead
+from imgsearch.query.vocabulary import Rivals
 from imgsearch.store import Store
 
 WORDS_KEEP = WORDS_MIN
@@ -41,6 +43,17 @@ def query_null(
     )
 
 
+def _absent(query: Query, rivals: Rivals, beaten_by: int | None) -> str:
+    """Why a query's concept seems absent, in words for people: the picture nearest it is
+    better described by a rival, or nothing is described by it clearly best."""
+    text = next((part.text for part in query.parts if part.text), "")
+    if beaten_by is not None:
+        said = f"nothing here is described by “{text}” better than by “{rivals.texts[beaten_by]}”"
+    else:
+        said = f"nothing here is described by “{text}” clearly better than by similar words"
+    return f"{said}: what it names seems not to be in this collection"
+
+
 @dataclass(frozen=True)
 class Judge:
     """A query's confidences: its null, the cut-off, and what its hits are judged by."""
@@ -53,7 +66,10 @@ class Judge:
     """Whether pictures' object boxes are evidence (the calibration weighs them)."""
     readable: bool = True
     judgement: Judgement = field(default_factory=Judgement)
-    rivals: NDArray[np.float32] | None = None
+    rivals: Rivals | None = None
+    lead: Lead | None = None
+    """The query's lead over its rivals (:func:`~imgsearch.query.matching.query_lead`;
+    ``None``: it has none): whether what it names is here at all."""
 
     @classmethod
     def of(
@@ -64,7 +80,7 @@ class Judge:
         confidence: Confidence | None,
         *,
         readable: bool = True,
-        rivals: NDArray[np.float32] | None = None,
+        rivals: Rivals | None = None,
     ) -> Judge:
         if confidence is None:
             return cls(None, None, None)
@@ -88,8 +104,24 @@ class Judge:
                 too_few = Judgement.too_few(sample.population, "images")
             return cls(confidence, None, None, modality, judgement=too_few)
         objects = query.regions and confidence.calibration.uses_objects(modality)
+        found = query_lead(
+            store,
+            vector,
+            None if rivals is None else rivals.vectors,
+            exact=query.exact,
+            labels=query.labels,
+            sources=query.sources,
+        )
+        pictures = confidence.sample(store, len(vector)).population
+        lead = None if found is None else Lead(found.value, pictures)
+        presence = confidence.calibration.presence
+        if rivals and found and lead and presence and presence.probability(lead) < AUTO_CONFIDENCE:
+            absent = _absent(query, rivals, found.beaten_by)
+            note = f"{note}; {absent}" if note else absent
         said = Judgement(True, cut, note)
-        return cls(confidence, null, cut, modality, objects, judgement=said, rivals=rivals)
+        return cls(
+            confidence, null, cut, modality, objects, judgement=said, rivals=rivals, lead=lead
+        )
 
     def keeps(self, confidence: float | None, words: float = 0.0) -> bool:
         """Whether a hit stays: its confidence reaches the cut-off, or the query's words
@@ -113,7 +145,12 @@ class Judge:
             return dict.fromkeys(ids, 0.0 if self.confidence and not self.readable else None)
         boxes = (
             object_cosines(
-                store, vector, ids, labels=query.labels, sources=query.sources, rivals=self.rivals
+                store,
+                vector,
+                ids,
+                labels=query.labels,
+                sources=query.sources,
+                rivals=None if self.rivals is None else self.rivals.vectors,
             )
             if self.objects
             else {}
@@ -123,6 +160,7 @@ class Judge:
             self.null,
             [cosines[i] for i in ids],
             [boxes.get(i, math.nan) for i in ids],
+            lead=self.lead,
         )
         return dict(zip(ids, judged, strict=True))
 
@@ -144,4 +182,6 @@ class Judge:
             return [None] * len(cosines)
         if not self.readable:
             return [0.0] * len(cosines)
-        return self.confidence.probability(self.modality, self.null, cosines, region=region)
+        return self.confidence.probability(
+            self.modality, self.null, cosines, region=region, lead=self.lead
+        )

@@ -112,6 +112,67 @@ def _best_regions(
         depth *= REGION_DEPTH
 
 
+LEAD_DEPTH = 128
+"""Pictures, and object boxes, nearest a query among which its lead over its rivals is
+sought (:func:`query_lead`): deep enough that in a big collection the clearest pictures
+of a concept are reached past the many that merely look like it (32 missed them at
+5,000 pictures: the lowest lead of a present concept 0.103 against 0.130 at 128, while
+no absent concept's lead rose from 32 to 512 on the held-out collections)."""
+
+
+@dataclass(frozen=True)
+class QueryLead:
+    """How far a query leads its rivals (:func:`query_lead`), and which rival describes
+    the thing nearest the query better than the query does (``None``: none does)."""
+
+    value: float
+    beaten_by: int | None
+
+
+def query_lead(
+    store: Store,
+    query: NDArray[np.float32],
+    rivals: NDArray[np.float32] | None,
+    *,
+    exact: bool = False,
+    labels: Sequence[str] = (),
+    sources: Sequence[str] = (),
+) -> QueryLead | None:
+    """The query's lead over its ``rivals``: among the :data:`LEAD_DEPTH` whole pictures
+    of the collection nearest it and the :data:`LEAD_DEPTH` nearest object boxes (with one
+    of ``labels``, from ``sources``, when given), the most by which the query's cosine
+    beats the best rival's. The whole collection, whatever a query's filters: like its
+    null, a question about what the collection holds. A picture (or box) of what the query
+    names is described by it better than by any neighbour text, so where there is one the
+    lead is clearly positive; where there is none, the nearest things are better described
+    by a rival and the lead stays near zero or below
+    (:class:`imgsearch.query.calibration.Presence`). ``None`` without rivals or with
+    nothing to look at."""
+    if rivals is None or not len(rivals):
+        return None
+    parts = []
+    pictures = store.nearest(query, LEAD_DEPTH, exact=exact)
+    if pictures:
+        parts.append(store.vectors([i for i, _ in pictures]))
+    wanted = [s for s in sources or OBJECT_SOURCES if s in OBJECT_SOURCES]
+    boxes = (
+        store.regions.nearest(query, LEAD_DEPTH, labels=labels, sources=wanted, exact=exact)
+        if wanted
+        else []
+    )
+    if boxes:
+        parts.append(store.regions.vectors([r for r, _, _ in boxes]))
+    if not parts:
+        return None
+    vectors = np.concatenate(parts)
+    scores, rival_scores = vectors @ query, vectors @ rivals.T
+    nearest = int(np.argmax(scores))
+    best_rival = int(np.argmax(rival_scores[nearest]))
+    beaten = rival_scores[nearest, best_rival] > scores[nearest]
+    lead = float((scores - rival_scores.max(axis=1)).max())
+    return QueryLead(lead, best_rival if beaten else None)
+
+
 def object_cosines(
     store: Store,
     query: NDArray[np.float32],

@@ -29,6 +29,7 @@ from imgsearch.query.expression import (
 from imgsearch.query.fusion import WORDS_MIN, Fusion
 from imgsearch.query.judging import Judge
 from imgsearch.query.matching import nearest_images, rivalled
+from imgsearch.query.vocabulary import Rivals
 from imgsearch.store import ImageRecord, RegionRecord, Store
 from imgsearch.store.records import BOX_SOURCES
 from imgsearch.store.words import WordFields, content_words, matching_line
@@ -42,15 +43,16 @@ def rank(
     confidence: Confidence | None = None,
     *,
     readable: bool = True,
-    rivals: NDArray[np.float32] | None = None,
+    rivals: Rivals | None = None,
 ) -> Hits:
     """Run ``query`` (already turned into ``vector``) against ``store``; with
     ``confidence``, every hit gets one and ``query.min_confidence`` cuts the list (the
     hits' ``judgement`` says what was done). ``readable=False``: the model could not read
     a text of the query (:func:`imgsearch.query.vocabulary.query_vocabulary`), so every
-    hit's confidence is 0. ``rivals``: the vectors of texts that rival the query's (an
-    object one of them describes better is not the query's; see
-    :func:`imgsearch.query.matching.object_cosines`)."""
+    hit's confidence is 0. ``rivals``: the texts that rival the query's (an object one
+    of them describes better is not the query's, see
+    :func:`imgsearch.query.matching.object_cosines`; and where none is, what it names is
+    likely absent, see :func:`imgsearch.query.matching.query_lead`)."""
     judge = Judge.of(store, vector, query, confidence, readable=readable, rivals=rivals)
     return Hits(_ranked(store, vector, query, judge), judgement=judge.judgement)
 
@@ -293,7 +295,8 @@ def _rank_objects(
     beaten: list[bool] = []
     if judge.rivals is not None and found:
         vectors = store.regions.vectors([region_id for region_id, _, _ in found])
-        beaten = rivalled(vectors, np.asarray(cosines, np.float32), judge.rivals).tolist()
+        scores = np.asarray(cosines, np.float32)
+        beaten = rivalled(vectors, scores, judge.rivals.vectors).tolist()
     sure = judge.regions(cosines, beaten)
     fusion = Fusion(
         (cosine for _, _, cosine in found),

@@ -49,10 +49,22 @@ def query_vocabulary(parts: Sequence[QueryPart], encoder: Encoder) -> QueryVocab
     return QueryVocabulary(readable, unknown, () if readable else tuple(vocabulary.content()))
 
 
-def rival_vectors(
+@dataclass(frozen=True)
+class Rivals:
+    """The texts that rival a one-text query ("red cross" for "red star") and their
+    vectors, in the same order."""
+
+    texts: tuple[str, ...]
+    vectors: Vectors
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def query_rivals(
     parts: Sequence[QueryPart], encoder: Encoder, text_vector: Callable[[str], Vectors]
-) -> Vectors | None:
-    """The vectors of the texts that rival a one-text query: the text with one word
+) -> Rivals | None:
+    """The texts that rival a one-text query and their vectors: the text with one word
     swapped for another of its slot in the model's vocabulary ("red star" → "blue star",
     "red cross"; :meth:`imgsearch.models.vocabulary.Vocabulary.rivals`). ``None`` for other
     queries and for models without slots (CLIP families: any text is theirs)."""
@@ -62,4 +74,5 @@ def rival_vectors(
     texts = vocabulary.rivals(parts[0].text)
     if not texts:
         return None
-    return np.stack([text_vector(text) for text in texts]).astype(np.float32)
+    vectors = np.stack([text_vector(text) for text in texts]).astype(np.float32)
+    return Rivals(tuple(texts), vectors)

@@ -165,7 +165,7 @@ export class Results {
     const unknown = vocabularyNote(answer);
     const note = judgement.note ? ` (${judgement.note})` : "";
     if (current.hits.length === 0 && cut) {
-      say(`${unknown}Nothing here is likely a real match.`, { action: weaker });
+      say(`${unknown}Nothing here is likely a real match${note}.`, { action: weaker });
     } else if (current.hits.length === 0) {
       say(`${unknown}No images match${note}. Try other words, fewer filters, or check the index panel.`);
     } else {
