@@ -67,6 +67,9 @@ def test_the_threshold_lives_in_the_url_and_a_search_leaves_the_view(
     page.press("#q", "Enter")
     page.wait_for_function("() => document.querySelectorAll('#grid .tile').length > 0")
     assert not page.locator("#duplicates").is_visible()
+    # the duplicates' threshold is theirs: the search is cut as any search is, not at it
+    assert "confidence" not in page.evaluate("location.search")
+    assert page.input_value("#filters input[name=confidence]") == "0.5"
     page.go_back()  # back to the duplicates, as they were
     page.wait_for_function("() => !document.querySelector('#duplicates').hidden")
     assert shown_groups(page) == api_groups(site, min_confidence=0.3)

@@ -15,9 +15,11 @@ export const AUTO_CONFIDENCE = "0.5";
 export function readState(location = window.location) {
   const params = new URLSearchParams(location.search);
   const filters = {};
+  // the duplicates view's `confidence` is its own threshold, never a search's cut-off
+  const duplicates = params.get("view") === "duplicates";
   for (const name of FILTERS) {
     const value = params.get(name);
-    if (value) filters[name] = value;
+    if (value && !(duplicates && name === "confidence")) filters[name] = value;
   }
   const weight = Number(params.get("iw"));
   return {
