@@ -4,8 +4,9 @@ A demo collection (``--images``, default 5,000 generated shape images, cached in
 ``.bench/ui``) indexed with the shipped ``demo-shapes`` model, served by a real
 ``imgsearch serve`` on loopback, searched through the page in headless Chromium
 (Debian's ``chromium``, driven by Playwright). For each of ``--queries`` texts the page
-is timed from the form's submit (what Enter does) until every thumbnail of the first
-row of results is decoded and a frame has been painted; the reference, in the same
+is timed from the form's submit (what Enter does) until every tile of the first row of
+results has painted its picture — first the answer's inline preview, then its
+thumbnail (both reported); the reference, in the same
 run and the same browser, is the ``/v1/search`` call alone (``fetch`` of the same body,
 JSON read). Every text is new to the server (no text-vector cache hit), and the two
 alternate which goes first. Each is timed on a settled page (the thumbnails of the last
@@ -63,7 +64,8 @@ WEB = Path(__file__).resolve().parents[1] / "src" / "imgsearch" / "web"
 TIME_PAGE = """async (text) => {
   const q = document.querySelector('#q');
   const grid = document.querySelector('#grid');
-  const painted = new Map();
+  const painted = new Map();  // each thumbnail's paint
+  const previewed = new Map();  // its first paint: the answer's inline preview, if it had one
   let row = null, done = null;
   const finished = new Promise((resolve) => { done = resolve; });
   // Called after paints only, when the layout is clean: reading it then costs nothing.
@@ -77,7 +79,11 @@ TIME_PAGE = """async (text) => {
     if (row && row.every((img) => painted.has(img))) done();
   };
   const paints = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) painted.set(entry.element, entry.renderTime || entry.loadTime);
+    for (const entry of list.getEntries()) {
+      const time = entry.renderTime || entry.loadTime;
+      if (!previewed.has(entry.element)) previewed.set(entry.element, time);
+      if (!entry.url.startsWith('data:')) painted.set(entry.element, time);
+    }
     check();
   });
   paints.observe({ type: 'element' });
@@ -85,18 +91,30 @@ TIME_PAGE = """async (text) => {
   q.value = text;
   const start = performance.now();
   document.querySelector('#search').requestSubmit();
-  await finished;
+  // a row that never paints is reported, not waited on for ever
+  const painting = await Promise.race([finished.then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), 20000))]);
   paints.disconnect();
+  if (!painting) {
+    return { stuck: row ? row.map((img) => [painted.has(img), previewed.has(img), img.currentSrc.slice(-40), img.complete]) : 'no row', tiles: grid.querySelectorAll('.tile').length, busy: grid.hasAttribute('aria-busy'), q: q.value };
+  }
   const call = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/v1/search'));
   return {
     total: Math.max(...row.map((img) => painted.get(img))) - start,
+    preview: Math.max(...row.map((img) => previewed.get(img))) - start,
     sent: call ? call.startTime - start : NaN,
     answered: call ? call.responseEnd - start : NaN,
   };
 }"""
 
+# The same call as the page's first page: as many previews as it asks for (the rows on
+# screen, js/results.js).
 TIME_API = """async (text) => {
-  const body = {parts: [{text, weight: 1}], top: PAGE_SIZE, offset: 0};
+  const grid = document.querySelector('#grid');
+  const row = parseFloat(getComputedStyle(grid).getPropertyValue('--row')) || 168;
+  const rows = Math.max(2, Math.ceil(window.innerHeight / row));
+  const previews = Math.min(PAGE_SIZE, rows * Math.max(1, Math.round(grid.clientWidth / row)));
+  const body = {parts: [{text, weight: 1}], top: PAGE_SIZE, offset: 0, previews};
   const start = performance.now();
   const response = await fetch('/v1/search', {method: 'POST', body: JSON.stringify(body),
     headers: {'Content-Type': 'application/json'}});
@@ -166,7 +184,7 @@ def variant(text: str, number: int) -> str:
 def run_pass(page: Any, texts: list[str], number: int, warm: bool) -> dict[str, list[float]]:
     """Each text through the API and through the page; ``warm``: the page showed the
     same results once before (its thumbnails are in the browser's cache)."""
-    times: dict[str, list[float]] = {"page": [], "api": [], "answered": []}
+    times: dict[str, list[float]] = {"page": [], "api": [], "answered": [], "preview": []}
     for n, text in enumerate(texts):
         if warm:
             page.wait_for_function(SETTLED)
@@ -177,9 +195,12 @@ def run_pass(page: Any, texts: list[str], number: int, warm: bool) -> dict[str, 
         page.wait_for_function(SETTLED)
         b = page.evaluate(second, variant(text, 2 + 2 * number))
         api, shown = (a, b) if first is TIME_API else (b, a)
+        if "stuck" in shown:
+            raise SystemExit(f"the first row of {text!r} never painted: {shown}")
         times["api"].append(api)
         times["page"].append(shown["total"])
         times["answered"].append(shown["answered"])
+        times["preview"].append(shown["preview"])
     return times
 
 
@@ -255,9 +276,11 @@ def main() -> None:
                 cdp.send("Network.setCacheDisabled", {"cacheDisabled": cache_disabled})
                 times = run_pass(page, texts, number, warm=not cache_disabled)
                 after = [t - a for t, a in zip(times["page"], times["answered"], strict=True)]
+                early = [t - a for t, a in zip(times["preview"], times["answered"], strict=True)]
                 rows.append(
                     (label, *quantiles(times["page"]), *quantiles(times["api"]),
-                     statistics.median(times["answered"]), statistics.median(after))
+                     statistics.median(times["answered"]), statistics.median(early),
+                     statistics.median(after))
                 )  # fmt: skip
             browser.close()
         seen = httpx.post(url + "v1/search", json={"text": texts[0], "top": 200}).json()
@@ -269,11 +292,13 @@ def main() -> None:
     print(f"\n{options.images} images, {options.queries} queries per pass, 1280×900, "
           f"first page {PAGE_SIZE} hits; JS + CSS {size:,} bytes uncompressed\n")  # fmt: skip
     print("| pass | page p50 ms | page p95 ms | /v1/search p50 ms | p95 ms | page − API p50 ms "
-          "| ratio p50 | page's call answered p50 | answer → painted p50 |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|")
-    for label, page50, page95, api50, api95, answered, after in rows:
+          "| ratio p50 | page's call answered p50 | answer → first row painted (previews) p50 "
+          "| answer → thumbnails painted p50 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for label, page50, page95, api50, api95, answered, early, after in rows:
         print(f"| {label} | {page50:.1f} | {page95:.1f} | {api50:.1f} | {api95:.1f} | "
-              f"{page50 - api50:+.1f} | {page50 / api50:.2f} | {answered:.1f} | {after:.1f} |")  # fmt: skip
+              f"{page50 - api50:+.1f} | {page50 / api50:.2f} | {answered:.1f} | {early:.1f} "
+              f"| {after:.1f} |")  # fmt: skip
     print("\nThe thumbnail route, six keep-alive connections (Python clients on the same CPUs):\n")
     print("| request | req/s | p50 ms |\n|---|---|---|")
     for label, rate, p50 in load:

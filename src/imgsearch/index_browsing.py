@@ -57,3 +57,9 @@ class IndexBrowsing:
         """The fewest folders that hold every indexed file, however many runs over which
         folders filled the index (see :func:`~imgsearch.store.folders.collection_folders`)."""
         return collection_folders(self.store.paths_from)
+
+    def thumbprints(self: BrowseHost, image_ids: Sequence[int]) -> dict[int, bytes]:
+        """The thumbprints stored with those of ``image_ids`` that have one: each still
+        picture's model input as 16 × 16 colour cells, what near-duplicates compare and
+        what a page paints as a picture's preview while its thumbnail loads."""
+        return self.store.thumbprints(list(image_ids)) if image_ids else {}

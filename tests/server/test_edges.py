@@ -111,7 +111,7 @@ def test_cli_json_and_http_hits_carry_the_same_fields_and_values(
     answered = client.post("/v1/search", json=body).json()["hits"]
     assert len(printed) == len(answered) == 8
     for line, hit in zip(printed, answered, strict=True):
-        assert set(hit) == set(line) | {"links"}  # the server adds its addresses
+        assert set(hit) == set(line) | {"links", "preview"}  # the server adds its addresses
         for field, value in line.items():
             if isinstance(value, dict):  # a region or segment: the server adds its picture
                 assert {k: hit[field][k] for k in value} == value, field

@@ -65,9 +65,12 @@ async def search(body: SearchIn, service: ServiceDep) -> dict[str, Any]:
         query = query_of(body, downloads)
     hits = await service.search(query)
     words = hits.vocabulary
+    # a still picture's tile shows its thumbnail (an object search's, its box's crop)
+    shown = [] if query.objects else [hit.image for hit in hits if hit.image.kind == "image"]
+    inline = await service.previews(shown, body.previews) if body.previews and shown else {}
     return {
         "model": service.model_id,
-        "hits": [hit_out(h) for h in hits],
+        "hits": [hit_out(h, inline.get(h.id)) for h in hits],
         "confidence": judgement_as_dict(hits.judgement),
         "expression": [{"term": t.term, "weight": t.weight, "image": t.image} for t in terms],
         "readable": words.readable,

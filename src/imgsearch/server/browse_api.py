@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 from imgsearch.server.api import ServiceDep
 from imgsearch.server.errors import error_responses
 from imgsearch.server.outputs import image_out
+from imgsearch.server.previews import MAX_PREVIEWS, Preprocessing, previews
 from imgsearch.server.requests import filters_of
 from imgsearch.server.schemas import FiltersIn, ImageOut, Label
 from imgsearch.store.browsing import MAX_LABELS, MAX_PAGE
@@ -37,6 +38,13 @@ class BrowseIn(BaseModel):
     offset: StrictInt = Field(0, ge=0, le=2**31 - 1)
     facets: StrictBool = Field(
         False, description="Also count what the filters allow by folder, month, tag, label, kind."
+    )
+    previews: StrictInt = Field(
+        0,
+        ge=0,
+        le=MAX_PREVIEWS,
+        description="Give the first this many still pictures a `preview` (an inline "
+        "placeholder image to paint while the thumbnail loads).",
     )
 
 
@@ -93,17 +101,21 @@ class BrowseOut(BaseModel):
 async def browse(body: BrowseIn, service: ServiceDep) -> dict[str, Any]:
     filters = filters_of(body.filters)
     index = service.index
+    model = Preprocessing.of(service.encoder.preprocessing)
 
     def read() -> dict[str, Any]:
         page = index.browse(
             filters, labels=body.labels, order=body.order, limit=body.top, offset=body.offset
         )
         facets = index.facets(filters, labels=body.labels).as_dict() if body.facets else None
+        stills = [record for record in page.items if record.kind == "image"]
+        inline = previews(index, stills, body.previews, model) if body.previews else {}
+        items = [image_out(record, preview=inline.get(record.id)) for record in page.items]
         return {
             "total": page.total,
             "offset": page.offset,
             "order": page.order,
-            "items": [image_out(record) for record in page.items],
+            "items": items,
             "facets": facets,
         }
 

@@ -85,6 +85,8 @@ def image_out(
     record: ImageRecord,
     regions: list[RegionRecord] | None = None,
     text: list[TextLine] | None = None,
+    *,
+    preview: str | None = None,
 ) -> ImageOut:
     return ImageOut(
         regions=[RegionOut.model_validate(region_out(r)) for r in regions or []],
@@ -102,6 +104,7 @@ def image_out(
         caption=record.caption,
         tags=list(record.tags),
         links=links(record.id),
+        preview=preview,
         **video_facts(record),
     )
 
@@ -110,9 +113,10 @@ def segment_out(video_id: int, segment: Segment) -> dict[str, Any]:
     return {**segment.as_dict(), "frame": frame_link(video_id, segment.best)}
 
 
-def hit_out(hit: Hit) -> dict[str, Any]:
+def hit_out(hit: Hit, preview: str | None = None) -> dict[str, Any]:
     """The library's hit fields (:func:`imgsearch.query.hits.hit_as_dict`, the same the
-    command line prints) with this server's addresses."""
+    command line prints) with this server's addresses, and the picture's ``preview`` where
+    one was asked for (:mod:`imgsearch.server.previews`)."""
     fields = hit_as_dict(hit)
     if hit.region is not None:
         fields["region"] = region_out(hit.region)
@@ -123,4 +127,4 @@ def hit_out(hit: Hit) -> dict[str, Any]:
             fields["part"]["open"] = f"{links(hit.id).file}{fragment}"
     if hit.segment is not None:
         fields["segment"] = segment_out(hit.id, hit.segment)
-    return {**fields, "links": links(hit.id)}
+    return {**fields, "links": links(hit.id), "preview": preview}

@@ -22,6 +22,7 @@ from pydantic import (
 
 from imgsearch.kinds import NAMES
 from imgsearch.query.expression import REGION_SOURCES
+from imgsearch.server.previews import MAX_PREVIEWS
 from imgsearch.server.settings import MAX_IMAGE_BYTES, MAX_TEXT_CHARS
 from imgsearch.store.records import MAX_DIMENSION, MAX_FILTER_VALUES, MAX_TEXT_PHRASE
 
@@ -179,6 +180,13 @@ class SearchIn(BaseModel):
         description=f"Only regions from these sources match ({', '.join(REGION_SOURCES)}).",
     )
     objects: StrictBool = Field(False, description="Hits are regions (one per box), not images.")
+    previews: StrictInt = Field(
+        0,
+        ge=0,
+        le=MAX_PREVIEWS,
+        description="Give the first this many still-picture hits a `preview` (an inline "
+        "placeholder image; none for an object search, whose tiles are boxes).",
+    )
 
 
 MAX_TAGS = 64
@@ -242,6 +250,14 @@ class VideoFacts(BaseModel):
     frame_count: int | None = Field(None, description="Frames the video's stream declares.")
 
 
+PREVIEW = Field(
+    None,
+    description="When asked for (`previews`): a still picture's preview, a data: URL of a PNG "
+    "of about 16 pixels a side in the picture's shape, made from the colour cells stored at "
+    "index time — a placeholder to paint while the thumbnail loads; null otherwise.",
+)
+
+
 class ImageOut(VideoFacts):
     id: int
     path: str
@@ -267,6 +283,7 @@ class ImageOut(VideoFacts):
         "null when it was not read.",
     )
     links: Links
+    preview: str | None = PREVIEW
 
 
 class MomentOut(BaseModel):
@@ -341,6 +358,7 @@ class HitOut(BaseModel):
         None, description="For a video found by its frames: the matching moments."
     )
     links: Links
+    preview: str | None = PREVIEW
 
 
 class TermOut(BaseModel):

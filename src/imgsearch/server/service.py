@@ -14,7 +14,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -38,6 +38,7 @@ from imgsearch.server.errors import ApiError
 from imgsearch.server.fetch import AddressPolicy, fetch_image
 from imgsearch.server.jobs import Jobs, JobState
 from imgsearch.server.pictures import Pictures
+from imgsearch.server.previews import Preprocessing, previews
 from imgsearch.server.reports import DuplicateReports
 from imgsearch.server.settings import (
     MAX_IMAGE_BYTES,
@@ -175,6 +176,12 @@ class Service:
         return self.index.search_parsed(
             query, images=self.serving, text_vector=text_vectors.__getitem__
         )
+
+    async def previews(self, records: Sequence[ImageRecord], count: int) -> Mapping[int, str]:
+        """The inline previews of the first ``count`` of ``records`` that have one
+        (:mod:`imgsearch.server.previews`), read on a pool thread."""
+        model = Preprocessing.of(self.encoder.preprocessing)
+        return await run_in_threadpool(previews, self.index, records, count, model)
 
     def get(self, image_id: int) -> ImageRecord:
         return self.index.get(image_id)

@@ -126,7 +126,11 @@ export function tile(hit, position, onOpen, urgent = false, crop = false, row = 
   }
   // a video hit shows the best frame of its segment, a PDF hit its page
   const source = cropped ? region.thumbnail : partPicture(hit) || hit.links.thumbnail;
-  showImage(img, sized(source, size));
+  const previewed = !cropped && !partPicture(hit) && previewBehind(img, hit.preview);
+  // a previewed tile asks for its thumbnail once the preview is on screen: the requests
+  // (and the server making thumbnails on the same cores) would hold back that first frame
+  if (previewed) afterPaint(() => showImage(img, sized(source, size)));
+  else showImage(img, sized(source, size));
   button.append(cropped ? img : framed(img, hit));
   if (ranked) button.append(label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
   if (segment) {
@@ -144,6 +148,28 @@ export function tile(hit, position, onOpen, urgent = false, crop = false, row = 
   button.addEventListener("click", (event) => onOpen(position, event));
   item.append(button);
   return item;
+}
+
+// The answer's inline preview of the picture (a tiny PNG made from colour cells stored at
+// index time), painted behind the thumbnail until it loads: the rows on screen show the
+// pictures' colours and layout at once, not empty tiles waiting on the network. Whether
+// the tile got one.
+const PREVIEW = /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/;
+function previewBehind(img, preview) {
+  if (typeof preview !== "string" || !PREVIEW.test(preview)) return false;
+  img.classList.add("previewed");
+  img.style.backgroundImage = `url("${preview}")`;
+  const done = () => {
+    img.classList.remove("previewed");
+    img.style.removeProperty("background-image");
+  };
+  img.addEventListener("load", done, { once: true });
+  return true;
+}
+
+// Run ``job`` just after the next frame is painted.
+function afterPaint(job) {
+  requestAnimationFrame(() => setTimeout(job, 0));
 }
 
 // The thumbnail in a frame of the image's own shape (the tile is square), so that the box

@@ -11,6 +11,7 @@ import { AUTO_CONFIDENCE, browseBody, hasQuery, searchBody } from "./state.js";
 import { base64Of, findUpload } from "./upload.js";
 
 const PAGE = 40;
+const MAX_PREVIEWS = 40; // the most one answer carries (server/previews.py)
 // A refresh asks again for every hit loaded so far, up to this many (the rest load as the
 // user scrolls, as before).
 const MERGE_MAX = 400;
@@ -86,11 +87,16 @@ export class Results {
 
   // The call for ``top`` results from ``offset``: a search, or without a query the
   // collection listed (with its counts on a first page).
+  // A first page asks for previews of the rows on screen, painted until their thumbnails load.
   request(offset, top = PAGE) {
     const state = this.state();
-    if (!hasQuery(state)) return { path: "/v1/browse", body: browseBody(state, offset, top, offset === 0) };
+    const rows = Math.max(2, Math.ceil(window.innerHeight / rowHeight(this.grid)));
+    const previews = offset === 0 ? Math.min(top, MAX_PREVIEWS, rows * perRow(this.grid)) : 0;
+    if (!hasQuery(state)) {
+      return { path: "/v1/browse", body: { ...browseBody(state, offset, top, offset === 0), previews } };
+    }
     const upload = state.upload ? findUpload(state.upload) : null;
-    return { path: "/v1/search", body: searchBody(state, offset, top, upload && base64Of(upload)) };
+    return { path: "/v1/search", body: { ...searchBody(state, offset, top, upload && base64Of(upload)), previews } };
   }
 
   async loadMore() {
