@@ -58,6 +58,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.models.catalog import catalog
+from imgsearch.query.logistic import fit_logistic
+from imgsearch.query.presence import MIN_LEADS, Lead, Presence, fit_presence
+
+__all__ = [
+    "MIN_LEADS",
+    "Lead",
+    "Presence",
+    "fit_presence",
+]  # re-exported: one home for calibrations
 
 FEATURES = ("excess", "cosine", "objects")
 MODALITIES = ("text", "image", "mix")
@@ -65,9 +74,6 @@ TARGETS = ("image", "objects", "region")
 MIN_PAIRS = 200
 """Fewest judged pairs (with both right and wrong answers among them) a calibration key is
 fitted from; keys with fewer keep the weights they had."""
-MIN_LEADS = 20
-"""Fewest queries with a lead (some whose concept is present, some absent) the presence is
-fitted from; with fewer it keeps the one it had."""
 
 
 def key(modality: str, target: str) -> str:
@@ -155,67 +161,6 @@ class Platt:
     def describe(self) -> str:
         terms = " + ".join(f"{w:.3g}·{f}" for f, w in self.weights.items() if w)
         return f"{terms or '0'} {'+' if self.intercept >= 0 else '−'} {abs(self.intercept):.3g}"
-
-
-@dataclass(frozen=True)
-class Lead:
-    """A query's lead over its rivals (:func:`imgsearch.query.matching.query_lead`) and
-    how many pictures the collection holds: a bigger one holds more near misses, so its
-    best one leads by more by chance."""
-
-    value: float
-    pictures: int
-
-
-@dataclass(frozen=True)
-class Presence:
-    """How likely what a query names is in the collection at all, from its :class:`Lead`:
-    ``sigmoid(lead · value + size · ln(pictures) + intercept)``. ``lead`` is never
-    negative (a clearer lead never means less presence), ``size`` never positive (the
-    same lead in a bigger collection is less telling). ``up_to``: the largest collection
-    it was fitted on; a bigger one counts as that big (leads stop growing with size once
-    a collection holds clear pictures of what it holds, and a size term carried on past
-    what was measured would end up doubting every concept)."""
-
-    lead: float
-    size: float
-    intercept: float
-    up_to: int | None = None
-
-    def __post_init__(self) -> None:
-        finite = all(math.isfinite(x) for x in (self.lead, self.size, self.intercept))
-        if not finite or self.lead < 0 or self.size > 0 or (self.up_to or 1) < 1:
-            raise ValueError(
-                f"a presence needs a lead weight ≥ 0 and a size weight ≤ 0: {self.as_dict()}"
-            )
-
-    def logit(self, lead: Lead) -> float:
-        pictures = max(min(lead.pictures, self.up_to or lead.pictures), 1)
-        return self.lead * lead.value + self.size * math.log(pictures) + self.intercept
-
-    def probability(self, lead: Lead) -> float:
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, self.logit(lead)))))
-
-    def as_dict(self) -> dict[str, float]:
-        stored = {"lead": self.lead, "log_pictures": self.size, "intercept": self.intercept}
-        return stored if self.up_to is None else {**stored, "up_to_pictures": self.up_to}
-
-    @classmethod
-    def from_dict(cls, stored: Mapping[str, Any]) -> Presence:
-        up_to = stored.get("up_to_pictures")
-        return cls(
-            float(stored["lead"]),
-            float(stored.get("log_pictures", 0.0)),
-            float(stored["intercept"]),
-            None if up_to is None else int(up_to),
-        )
-
-    def describe(self) -> str:
-        terms = f"{self.lead:.3g}·lead"
-        if self.size:
-            terms += f" − {-self.size:.3g}·ln(pictures"
-            terms += f", at most {self.up_to:,})" if self.up_to else ")"
-        return f"{terms} {'+' if self.intercept >= 0 else '−'} {abs(self.intercept):.3g}"
 
 
 @dataclass(frozen=True)
@@ -316,25 +261,11 @@ def fit_platt(
     kept = [f for f in features if f != "objects" or evidence.has_objects.all()]
     while True:
         design = np.concatenate([evidence.matrix(kept), np.ones((len(y), 1))], axis=1)
-        weights = _logistic(design, y)
+        weights = fit_logistic(design, y)
         negative = [f for f, w in zip(kept, weights, strict=False) if w < 0]
         if not negative:
             return Platt(dict(zip(kept, map(float, weights), strict=False)), float(weights[-1]))
         kept = [f for f in kept if f not in negative]
-
-
-def _logistic(design: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-    weights = np.zeros(design.shape[1])
-    ridge = 1e-3 * np.eye(design.shape[1])
-    for _ in range(200):
-        p = 1.0 / (1.0 + np.exp(-np.clip(design @ weights, -60, 60)))
-        gradient = design.T @ (p - y) + ridge @ weights
-        hessian = (design * (p * (1 - p))[:, None]).T @ design + ridge
-        step = np.linalg.solve(hessian, gradient)
-        weights -= step
-        if np.abs(step).max() < 1e-9:
-            break
-    return weights
 
 
 TARGET_FEATURES = {
@@ -342,27 +273,6 @@ TARGET_FEATURES = {
     "objects": ("excess", "cosine", "objects"),
     "region": ("excess", "cosine"),
 }
-
-
-def fit_presence(leads: Sequence[Lead], present: NDArray[np.bool_]) -> Presence | None:
-    """The presence that makes ``present`` (whether each query has a relevant picture)
-    likeliest given the queries' ``leads``; ``None`` from fewer than :data:`MIN_LEADS`
-    queries, from queries all present or all absent, or when a higher lead would mean
-    less presence. The collection's size is weighed only where it makes a bigger
-    collection ask for a clearer lead (leads from collections of several sizes)."""
-    y = np.asarray(present, np.float64)
-    if len(y) < MIN_LEADS or len(y) != len(leads) or not 0 < y.sum() < len(y):
-        return None
-    value = np.array([lead.value for lead in leads], np.float64)
-    size = np.log(np.maximum([lead.pictures for lead in leads], 1)).astype(np.float64)
-    ones = np.ones(len(y))
-    if len(np.unique(size)) > 1:
-        weights = _logistic(np.stack([value, size, ones], axis=1), y)
-        if weights[0] >= 0 and weights[1] <= 0:
-            largest = max(lead.pictures for lead in leads)
-            return Presence(float(weights[0]), float(weights[1]), float(weights[2]), largest)
-    weight, intercept = _logistic(np.stack([value, ones], axis=1), y)
-    return Presence(float(weight), 0.0, float(intercept)) if weight >= 0 else None
 
 
 def fit_calibration(

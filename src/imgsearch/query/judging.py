@@ -112,8 +112,10 @@ class Judge:
             labels=query.labels,
             sources=query.sources,
         )
-        pictures = confidence.sample(store, len(vector)).population
-        lead = None if found is None else Lead(found.value, pictures)
+        # only a query with rivals has a lead (CLIP queries never reach this)
+        lead = None
+        if found is not None:
+            lead = Lead(found.value, confidence.sample(store, len(vector)).population)
         presence = confidence.calibration.presence
         if rivals and found and lead and presence and presence.probability(lead) < AUTO_CONFIDENCE:
             absent = _absent(query, rivals, found.beaten_by)
