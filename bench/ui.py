@@ -167,7 +167,10 @@ def quantiles(samples: list[float]) -> tuple[float, float]:
 
 
 # A user reads the results before the next search: every thumbnail shown has loaded.
-SETTLED = "() => [...document.querySelectorAll('#grid img')].every((img) => img.complete)"
+SETTLED = (
+    "() => [...document.querySelectorAll('#grid img')]"
+    ".every((img) => img.complete && !img.classList.contains('previewed'))"
+)
 
 
 def variant(text: str, number: int) -> str:

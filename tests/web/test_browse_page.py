@@ -47,8 +47,8 @@ def test_the_landing_page_browses_the_collection_by_folder_month_and_tag(
     assert facet(page, "Tags", "<b>bold</b>").is_visible()
     page.wait_for_function(
         "() => [...document.querySelectorAll('#grid .tile img')].slice(0, 12)"
-        ".every(i => i.complete && i.naturalWidth > 0)"
-    )
+        ".every(i => i.complete && i.naturalWidth > 0 && !i.classList.contains('previewed'))"
+    )  # the thumbnails, not the previews
     docs_screenshot(page, "browse-landing")
 
     page.locator(".timeline-month[aria-label='Jul 2019: 30 items']").click()  # one month

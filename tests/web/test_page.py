@@ -51,7 +51,7 @@ def tiles(page: Any, at_least: int = 1) -> list[dict[str, Any]]:
 def wait_for_thumbnails(page: Any, count: int) -> None:
     page.wait_for_function(
         "n => [...document.querySelectorAll('#grid .tile img')].slice(0, n)"
-        ".every(i => i.complete && i.naturalWidth > 0)",
+        ".every(i => i.complete && i.naturalWidth > 0 && !i.classList.contains('previewed'))",
         arg=count,
     )
 

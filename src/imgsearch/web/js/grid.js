@@ -126,11 +126,10 @@ export function tile(hit, position, onOpen, urgent = false, crop = false, row = 
   }
   // a video hit shows the best frame of its segment, a PDF hit its page
   const source = cropped ? region.thumbnail : partPicture(hit) || hit.links.thumbnail;
-  const previewed = !cropped && !partPicture(hit) && previewBehind(img, hit.preview);
+  const thumbnail = () => showImage(img, sized(source, size));
   // a previewed tile asks for its thumbnail once the preview is on screen: the requests
   // (and the server making thumbnails on the same cores) would hold back that first frame
-  if (previewed) afterPaint(() => showImage(img, sized(source, size)));
-  else showImage(img, sized(source, size));
+  if (cropped || partPicture(hit) || !previewFirst(img, hit.preview, thumbnail)) thumbnail();
   button.append(cropped ? img : framed(img, hit));
   if (ranked) button.append(label("rank", `#${hit.rank}`), label("score", score(hit.relevance)));
   if (segment) {
@@ -151,19 +150,28 @@ export function tile(hit, position, onOpen, urgent = false, crop = false, row = 
 }
 
 // The answer's inline preview of the picture (a tiny PNG made from colour cells stored at
-// index time), painted behind the thumbnail until it loads: the rows on screen show the
-// pictures' colours and layout at once, not empty tiles waiting on the network. Whether
-// the tile got one.
+// index time), the tile's image until ``then`` gives it its thumbnail, once the preview is
+// decoded and painted: the rows on screen show the pictures' colours and layout in the
+// answer's first frame, not empty tiles waiting on the network. (An image keeps showing
+// what it has until a new source is decoded — but drops a source still loading, hence the
+// wait.) Whether the tile got one.
 const PREVIEW = /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/;
-function previewBehind(img, preview) {
+function previewFirst(img, preview, then) {
   if (typeof preview !== "string" || !PREVIEW.test(preview)) return false;
   img.classList.add("previewed");
-  img.style.backgroundImage = `url("${preview}")`;
-  const done = () => {
-    img.classList.remove("previewed");
-    img.style.removeProperty("background-image");
+  img.decoding = "sync";
+  const shown = () => {
+    if (img.currentSrc.startsWith("data:")) {
+      img.decoding = "async";
+      afterPaint(then);
+      return;
+    }
+    img.classList.remove("previewed"); // the thumbnail, in its place
+    img.removeEventListener("load", shown);
   };
-  img.addEventListener("load", done, { once: true });
+  img.addEventListener("load", shown);
+  img.addEventListener("error", () => img.src.startsWith("data:") && then(), { once: true });
+  img.src = preview;
   return true;
 }
 
