@@ -26,9 +26,9 @@ LAYERS: list[set[str]] = [
     {"models"},  # the model seam: encoders, their registry, the catalog
     {"kinds"},  # kinds of items: how each is read, expanded into parts and shown
     {"query", "duplicates"},  # what a query is and how it meets an index
-    {"regions"},  # boxes inside images: annotations, detector, grid windows
+    {"regions", "tags"},  # boxes inside images; zero-shot tags from stored vectors
     {"indexer"},  # a folder into an index
-    {"index", "index_regions", "index_browsing"},  # the Python facade (imgsearch.Index)
+    {"index", "index_regions", "index_browsing", "index_tags"},  # the facade (imgsearch.Index)
     {"evaluation", "demo", "selection"},  # built on the facade
     {"server"},  # the HTTP edge
     {"cli"},  # the command line (it starts the server)

@@ -28,6 +28,7 @@ from imgsearch.duplicates.score import DEFAULT_MIN_CONFIDENCE, pair_calibration_
 from imgsearch.errors import IndexBusy, IndexNotFound, InvalidQuery, NotIndexed
 from imgsearch.index_browsing import IndexBrowsing
 from imgsearch.index_regions import IndexRegions
+from imgsearch.index_tags import IndexTags
 from imgsearch.models.catalog import DEFAULT_MODEL
 from imgsearch.models.encoder import Encoder, Vectors
 from imgsearch.models.images import ImagePipeline
@@ -70,7 +71,7 @@ if TYPE_CHECKING:
 QUERY_CACHE_SIZE = 1024
 
 
-class Index(IndexRegions, IndexBrowsing):
+class Index(IndexRegions, IndexBrowsing, IndexTags):
     """A store plus the model its vectors come from.
 
     ``model`` (a name, or full :class:`ModelSettings`) is only needed for a new
@@ -203,6 +204,7 @@ class Index(IndexRegions, IndexBrowsing):
                 kinds=MediaKinds([VideoKind(video)] if video else []),
             )  # fmt: skip
         self.changed()
+        self.tag()  # the pictures this run added or changed (see imgsearch.tags)
         return report
 
     def _source(self) -> str:

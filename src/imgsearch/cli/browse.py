@@ -26,6 +26,7 @@ from imgsearch.cli.filter_options import (
     MediaOption,
     MinHeightOption,
     MinWidthOption,
+    NotTagOption,
     TagOption,
     UnderOption,
     filters_from,
@@ -51,6 +52,7 @@ def browse(
     media: str = MediaOption,
     contains_text: list[str] = ContainsTextOption,
     tags: list[str] = TagOption,
+    not_tags: list[str] = NotTagOption,
     labels: list[str] = typer.Option(
         [], "--label", help="Only pictures with a box of this label; repeatable: any of them."
     ),
@@ -72,6 +74,7 @@ def browse(
         media=media,
         contains_text=contains_text,
         tags=tags,
+        not_tags=not_tags,
     )
     with open_index(index_path, None, None) as opened:
         if facets:
@@ -120,6 +123,7 @@ def _print_facets(console: Console, facets: Facets) -> None:
         (f"folders in {shown(facets.base)}", [(shown(f), n) for f, n in facets.folders]),
         ("months", list(facets.months)),
         ("tags", [(shown(t), n) for t, n in facets.tags]),
+        ("automatic tags", [(shown(t), n) for t, n in facets.auto_tags]),
         ("labels", [(shown(label), n) for label, n in facets.labels]),
         ("kinds", list(facets.kinds)),
     ]

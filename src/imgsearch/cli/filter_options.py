@@ -30,7 +30,13 @@ ContainsTextOption = typer.Option(
     "must appear.",
 )
 TagOption = typer.Option(
-    [], "--tag", help="Only pictures tagged TAG (imgsearch annotate); repeatable: any of them."
+    [],
+    "--tag",
+    help="Only pictures tagged TAG, by you (imgsearch annotate) or automatically (imgsearch "
+    "tags); repeatable: any of them.",
+)
+NotTagOption = typer.Option(
+    [], "--not-tag", help="Only pictures not tagged TAG (yours or automatic); repeatable."
 )
 
 
@@ -45,6 +51,7 @@ def filters_from(
     media: str,
     contains_text: Sequence[str],
     tags: Sequence[str],
+    not_tags: Sequence[str] = (),
 ) -> Filters:
     """The filters the options describe (folders resolved as the index stores paths)."""
     if media not in (*NAMES, "all"):
@@ -59,4 +66,5 @@ def filters_from(
         media=None if media == "all" else media,
         contains_text=tuple(contains_text),
         tags=tuple(tags),
+        not_tags=tuple(not_tags),
     )

@@ -110,6 +110,9 @@ COMMANDS = {
         "for the PostgreSQL store.",
     ),
     "labels": LazyCommand("imgsearch.cli.labels", "app", "Check the labels of annotated boxes."),
+    "tags": LazyCommand(
+        "imgsearch.cli.tags", "app", "Automatic tags: what each picture shows, from a vocabulary."
+    ),
 }  # fmt: skip
 
 

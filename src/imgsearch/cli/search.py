@@ -23,6 +23,7 @@ from imgsearch.cli.filter_options import (
     MediaOption,
     MinHeightOption,
     MinWidthOption,
+    NotTagOption,
     TagOption,
     UnderOption,
     filters_from,
@@ -67,6 +68,7 @@ def search(
     media: str = MediaOption,
     contains_text: list[str] = ContainsTextOption,
     tags: list[str] = TagOption,
+    not_tags: list[str] = NotTagOption,
     metadata_weight: float = typer.Option(
         DEFAULT_METADATA_WEIGHT,
         "--metadata-weight",
@@ -127,6 +129,7 @@ def search(
             media=media,
             contains_text=contains_text,
             tags=tags,
+            not_tags=not_tags,
         )
         hits = opened.search(
             Query(

@@ -35,11 +35,12 @@ from imgsearch.store.records import (
 )
 from imgsearch.types import TextLine
 
-DOCUMENTS = ("region_policy", "calibration", "text_policy")
+DOCUMENTS = ("region_policy", "calibration", "text_policy", "tag_vocabulary")
 """The documents an index keeps, one of each: the regions it keeps by itself
 (:mod:`imgsearch.regions.policy`), the confidence calibration fitted for it
-(:mod:`imgsearch.query.confidence`), and whether and how it reads the text in its
-pictures (:mod:`imgsearch.ocr.policy`)."""
+(:mod:`imgsearch.query.confidence`), whether and how it reads the text in its
+pictures (:mod:`imgsearch.ocr.policy`), and the phrases it tags them with
+(:mod:`imgsearch.tags.vocabulary`)."""
 
 
 class Documents(Protocol):
@@ -51,6 +52,35 @@ class Documents(Protocol):
 
     def put(self, name: str, document: Mapping[str, Any]) -> None:
         """Store ``document`` (JSON-serialisable) as ``name``, in place of the last one."""
+        ...
+
+
+class AutoTags(Protocol):
+    """A part of the store: the tags a vocabulary gave each picture (zero-shot, see
+    :mod:`imgsearch.tags`), with their confidences, kept apart from the user's own. A
+    picture not tagged yet (new, or the vocabulary changed) has none stored at all, which
+    is not the same as a picture no tag fits (an empty mapping)."""
+
+    def untagged(self, limit: int) -> list[int]:
+        """Up to ``limit`` ids of pictures with a vector and no tags stored yet, lowest
+        first."""
+        ...
+
+    def write(self, tagged: Mapping[int, Mapping[str, float]]) -> None:
+        """Store each picture's tags (tag → confidence) in place of what it had."""
+        ...
+
+    def reset(self) -> int:
+        """Forget every picture's tags (the vocabulary changed): all are untagged again.
+        How many pictures had tags."""
+        ...
+
+    def of(self, ids: Sequence[int]) -> dict[int, dict[str, float]]:
+        """The tags of those of ``ids`` that were tagged (none fitting: ``{}``)."""
+        ...
+
+    def progress(self) -> tuple[int, int]:
+        """(pictures tagged, pictures with a vector)."""
         ...
 
 
@@ -148,6 +178,11 @@ class Store(Protocol):
     @property
     def texts(self) -> ReadTexts:
         """The text read in the index's pictures (OCR)."""
+        ...
+
+    @property
+    def auto_tags(self) -> AutoTags:
+        """The tags a vocabulary gave the index's pictures (:mod:`imgsearch.tags`)."""
         ...
 
     def thumbnail_folder(self, data_dir: Path) -> Path:

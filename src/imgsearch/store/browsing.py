@@ -47,7 +47,8 @@ class BrowseSql:
     ``find(text, needle)``: the 1-based position of ``needle`` in ``text`` (0: absent);
     ``month(seconds)``: ``YYYY-MM`` of a POSIX time (UTC, the caller shifts it);
     ``tag_counts(scan, where)``: the query counting the tags of the images ``i`` (``scan``:
-    the table as ``i``) that satisfy ``where``, as (tag, count) rows;
+    the table as ``i``) that satisfy ``where``, as (tag, count) rows; ``auto_tag_counts``
+    the same for their automatic tags;
     ``path_order``: ``i.path`` ordered byte-wise (as paths are compared everywhere);
     ``scanned``: the images table as ``i`` for a query that reads every row the filters
     allow (a count), which a store may point at a narrower index than the table.
@@ -58,6 +59,7 @@ class BrowseSql:
     find: Callable[[str, str], str]
     month: Callable[[str], str]
     tag_counts: Callable[[str, str], str]
+    auto_tag_counts: Callable[[str, str], str]
     path_order: str = "i.path"
     scanned: str = ""
 
@@ -84,6 +86,8 @@ class Facets:
     tags: tuple[tuple[str, int], ...]
     labels: tuple[tuple[str, int], ...]
     kinds: tuple[tuple[str, int], ...]
+    auto_tags: tuple[tuple[str, int], ...] = ()
+    """The automatic tags (:mod:`imgsearch.tags`) of the items, most frequent first."""
 
     def as_dict(self) -> dict[str, Any]:
         def pairs(values: tuple[tuple[str, int], ...], name: str) -> list[dict[str, Any]]:
@@ -98,6 +102,7 @@ class Facets:
             "tags": pairs(self.tags, "tag"),
             "labels": pairs(self.labels, "label"),
             "kinds": pairs(self.kinds, "kind"),
+            "auto_tags": pairs(self.auto_tags, "tag"),
         }
 
 
@@ -186,6 +191,7 @@ def facets(
         [float(utc_offset), *params],
     )
     tags = rows(sql.tag_counts(scan, where), params)
+    auto_tags = rows(sql.auto_tag_counts(scan, where), params)
     # every label, not only those asked for: the facet offers the others too
     region_from, region_params = region_filter(sql.regions, filters, (), (), sql.dialect)
     labelled = rows(
@@ -203,6 +209,7 @@ def facets(
         tags=_top((str(t), int(n)) for t, n in tags),
         labels=_top((str(label), int(n)) for label, n in labelled),
         kinds=_top((str(kind), int(n)) for kind, n in kinds),
+        auto_tags=_top((str(t), int(n)) for t, n in auto_tags),
     )
 
 

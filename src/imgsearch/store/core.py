@@ -69,7 +69,9 @@ class Dialect:
     ends in ``/``) with its parameters; ``any_of`` "``column`` is one of ``values``";
     ``has_text`` "the image whose columns are named by ``column`` (a format string) holds
     every one of the folded ``phrases`` in its read text"; ``has_tag`` "the JSON list of
-    tags in ``column`` holds one of ``tags``".
+    tags in ``column`` holds one of ``tags``"; ``has_auto_tag`` "the JSON object of
+    automatic tags in ``column`` (NULL: none yet) has one of ``tags`` as a key" (never
+    NULL itself, so that it can be negated).
     """
 
     param: str
@@ -78,6 +80,7 @@ class Dialect:
     any_of: Callable[[str, Sequence[Any]], tuple[str, list[Any]]]
     has_text: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
     has_tag: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
+    has_auto_tag: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
 
 
 def under_clause(
@@ -126,10 +129,21 @@ def filter_clause(filters: Filters, dialect: Dialect, table: str = "") -> tuple[
         parts.append(sql)
         params += values
     if filters.tags:
-        sql, values = dialect.has_tag(column.format("tags"), filters.tags)
+        sql, values = _tagged(column, filters.tags, dialect)
         parts.append(sql)
         params += values
+    if filters.not_tags:
+        sql, values = _tagged(column, filters.not_tags, dialect)
+        parts.append(f"NOT {sql}")
+        params += values
     return " AND ".join(parts), params
+
+
+def _tagged(column: str, tags: Sequence[str], dialect: Dialect) -> tuple[str, list[Any]]:
+    """An image carries one of ``tags``, as the user's own or as an automatic tag."""
+    own, own_values = dialect.has_tag(column.format("tags"), tags)
+    auto, auto_values = dialect.has_auto_tag(column.format("auto_tags"), tags)
+    return f"({own} OR {auto})", [*own_values, *auto_values]
 
 
 def stack_vectors(

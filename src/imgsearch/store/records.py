@@ -312,8 +312,10 @@ class Filters:
     "INVOICE", ``bahnhof strasse`` finds "Bahnhofstraße", ``inv 4711`` finds "INV-4711".
     Images without read text never match."""
     tags: tuple[str, ...] = ()
-    """Tags (as :meth:`imgsearch.Index.annotate` set them, exactly): an image matches if it
-    carries any of them."""
+    """Tags, exactly: an image matches if it carries any of them, as the user's own
+    (:meth:`imgsearch.Index.annotate`) or as an automatic tag (:mod:`imgsearch.tags`)."""
+    not_tags: tuple[str, ...] = ()
+    """Tags an image must carry none of (the user's own or automatic)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", tuple(format_name(f) for f in self.formats))
@@ -336,6 +338,7 @@ class Filters:
             ("folders", self.under),
             ("formats", self.formats),
             ("tags", self.tags),
+            ("excluded tags", self.not_tags),
         ):
             if len(values) > MAX_FILTER_VALUES:
                 raise InvalidQuery(
@@ -361,6 +364,7 @@ class Filters:
             or self.media is not None
             or bool(self.contains_text)
             or bool(self.tags)
+            or bool(self.not_tags)
         )
 
 

@@ -28,6 +28,7 @@ POSTGRES = core.Dialect(
     ),
     # jsonb "has any of these strings as an element"
     has_tag=lambda column, tags: (f"({column} ?| %s)", [list(tags)]),
+    has_auto_tag=lambda column, tags: (f"coalesce({column} ?| %s, false)", [list(tags)]),
 )
 
 
@@ -47,6 +48,10 @@ def browse_sql(regions: RegionTable) -> BrowseSql:
         tag_counts=lambda scan, where: (
             "SELECT value, count(*) FROM (SELECT jsonb_array_elements_text(i.tags) AS value "
             f"FROM {scan} WHERE {where}) AS t GROUP BY value"
+        ),
+        auto_tag_counts=lambda scan, where: (
+            "SELECT value, count(*) FROM (SELECT jsonb_object_keys(i.auto_tags) AS value "
+            f"FROM {scan} WHERE i.auto_tags IS NOT NULL AND {where}) AS t GROUP BY value"
         ),
         path_order='i.path COLLATE "C"',
     )

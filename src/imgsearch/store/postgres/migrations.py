@@ -261,6 +261,15 @@ MIGRATIONS: list[tuple[str, Step]] = [
     # Punctuation is folded like spaces in the contains-text filter ("inv 4711" finds
     # "INV-4711"): the stored folded text is written again.
     ("0016_refold_punctuation", _refold_text),
+    # Zero-shot tags (imgsearch.tags): tag → confidence as a jsonb object, NULL until the
+    # picture is tagged.
+    (
+        "0017_auto_tags",
+        """
+        ALTER TABLE imgsearch_images ADD COLUMN auto_tags jsonb;
+        ALTER TABLE imgsearch_collections ADD COLUMN tag_vocabulary text;
+        """,
+    ),
 ]
 
 

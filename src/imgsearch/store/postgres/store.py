@@ -17,6 +17,7 @@ from typing import Any
 from imgsearch.errors import NotIndexed
 from imgsearch.store import browsing, core, records
 from imgsearch.store.postgres import binding, citus
+from imgsearch.store.postgres.auto_tags import PostgresAutoTags
 from imgsearch.store.postgres.connect import (
     connect,
     connection_pool,
@@ -73,6 +74,7 @@ class PostgresStore:
         self._regions = VectorGraph(REGIONS, self._collection_id, self._transaction, graph)
         self.documents = PostgresDocuments(self._collection_id, self._connection, self._transaction)
         self.texts = PostgresTexts(self._collection_id, self._rows)
+        self.auto_tags = PostgresAutoTags(self._collection_id, self._rows, self._transaction)
         self._browse = browse_sql(region_table(self._collection_id))
         self.regions = StoredRegions(
             self._connection,

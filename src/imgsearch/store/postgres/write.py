@@ -129,7 +129,9 @@ def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
             cursor.executemany(
                 f"UPDATE imgsearch_images SET {assignments}, indexed_at = %s, "
                 "vector = coalesce(%s, vector), "
-                "thumbprint = CASE WHEN %s THEN %s ELSE thumbprint END "
+                "thumbprint = CASE WHEN %s THEN %s ELSE thumbprint END, "
+                # a new vector is tagged again (imgsearch.tags)
+                "auto_tags = CASE WHEN %s THEN NULL ELSE auto_tags END "
                 "WHERE collection_id = %s AND id = %s RETURNING id",
                 [
                     (
@@ -138,6 +140,7 @@ def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
                         vector(items[n]),
                         items[n].vector is not None,
                         items[n].thumbprint,
+                        items[n].vector is not None,
                         c,
                         ids[n],
                     )

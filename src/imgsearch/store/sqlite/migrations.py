@@ -189,6 +189,9 @@ MIGRATIONS: list[tuple[str, Step]] = [
             WHERE vector IS NOT NULL;
         """,
     ),
+    # Zero-shot tags (imgsearch.tags): tag → confidence as a JSON object, NULL until the
+    # picture is tagged.
+    ("0011_auto_tags", "ALTER TABLE images ADD COLUMN auto_tags TEXT"),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

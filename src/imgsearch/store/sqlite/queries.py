@@ -35,6 +35,11 @@ SQLITE = core.Dialect(
         f"WHERE value IN ({','.join('?' * len(tags))})))",
         list(tags),
     ),
+    has_auto_tag=lambda column, tags: (
+        f"(coalesce({column}, '{{}}') != '{{}}' AND EXISTS (SELECT 1 FROM "
+        f"json_each(coalesce({column}, '{{}}')) WHERE key IN ({','.join('?' * len(tags))})))",
+        list(tags),
+    ),
 )
 
 BROWSE = BrowseSql(
@@ -45,6 +50,10 @@ BROWSE = BrowseSql(
     tag_counts=lambda scan, where: (
         f"SELECT t.value, count(*) FROM {scan}, json_each(i.tags) t WHERE i.tags != '[]' "
         f"AND {where} GROUP BY t.value"
+    ),
+    auto_tag_counts=lambda scan, where: (
+        f"SELECT t.key, count(*) FROM {scan}, json_each(i.auto_tags) t "
+        f"WHERE i.auto_tags IS NOT NULL AND {where} GROUP BY t.key"
     ),
     # migration 0010's narrow index, which holds every column a count reads
     scanned="images i INDEXED BY images_browse",

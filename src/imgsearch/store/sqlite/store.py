@@ -20,6 +20,7 @@ from imgsearch.store import browsing, core, records
 from imgsearch.store.records import Filters, Vector
 from imgsearch.store.region_rows import StoredRegions
 from imgsearch.store.run_locks import file_run_lock
+from imgsearch.store.sqlite.auto_tags import SqliteAutoTags
 from imgsearch.store.sqlite.connect import ThreadReaders
 from imgsearch.store.sqlite.connect import connect as _connect
 from imgsearch.store.sqlite.migrations import migrate
@@ -85,6 +86,7 @@ class SqliteStore:
         )
         self.documents = SqliteDocuments(self._reader, self._transaction)
         self.texts = SqliteTexts(self._reader)
+        self.auto_tags = SqliteAutoTags(self._reader, self._transaction)
         self.regions = StoredRegions(
             lambda: nullcontext(self._reader()),
             region_table(0),

@@ -121,7 +121,9 @@ def write_image(
         )
     if vector is not None:
         tx.execute(
-            "UPDATE images SET vector = ?, vec_rev = ?, thumbprint = ? WHERE id = ?",
+            # a new vector is tagged again (imgsearch.tags)
+            "UPDATE images SET vector = ?, vec_rev = ?, thumbprint = ?, auto_tags = NULL "
+            "WHERE id = ?",
             (encode_vector(vector), rev, thumbprint, image_id),
         )
     write_text(tx, image_id)
