@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from imgsearch.models.encoder import Encoder
 from imgsearch.query.confidence import MIN_NULL, Confidence
@@ -82,18 +83,23 @@ class IndexTags:
         self: TagHost, vocabulary: TagVocabulary, confidence: Confidence
     ) -> TagScorer | None:
         """The scorer of ``vocabulary``'s phrases against this collection (``None``: too
-        few pictures to judge)."""
+        few pictures to judge). Phrases' vectors are kept (per model) once asked for."""
         prompts = [vocabulary.prompt(tag) for tag in vocabulary.tags]
         model_words = self.encoder.vocabulary
+        known: dict[tuple[str, str], NDArray[np.float32]] = self.__dict__.setdefault(
+            "_phrase_vectors", {}
+        )
+        model = self.encoder.model_id
 
-        def embed(texts: Sequence[str]) -> np.ndarray:
+        def embed(texts: Sequence[str]) -> NDArray[np.float32]:
+            missing = list(dict.fromkeys(t for t in texts if (model, t) not in known))
+            for start in range(0, len(missing), TEXT_BATCH):
+                batch = missing[start : start + TEXT_BATCH]
+                for text, vector in zip(batch, self.encoder.embed_texts(batch), strict=True):
+                    known[(model, text)] = np.asarray(vector, np.float32)
             if not texts:
-                return np.empty((0, 0), np.float32)
-            batches = [
-                self.encoder.embed_texts(list(texts[i : i + TEXT_BATCH]))
-                for i in range(0, len(texts), TEXT_BATCH)
-            ]
-            return np.concatenate(batches).astype(np.float32)
+                return np.empty((0, self.encoder.dim), np.float32)
+            return np.stack([known[(model, t)] for t in texts])
 
         return TagScorer.prepare(
             self.store,
@@ -103,6 +109,35 @@ class IndexTags:
             (lambda n: model_words.rivals(prompts[n])) if model_words else (lambda n: ()),
             embed,
         )
+
+    def classify(
+        self: TagHost, vectors: NDArray[np.float32], labels: Sequence[str] | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """For each picture vector (one not in the collection: an upload), every phrase of
+        the vocabulary — or ``labels``, asked through its template — with the confidence a
+        search for it would give the picture if it were in the collection, most confident
+        first. Empty lists when the collection is too small to judge (under 32 pictures)."""
+        vocabulary = IndexTags.tag_vocabulary(self)
+        if labels is not None:
+            vocabulary = vocabulary.with_tags(labels)
+        confidence = self.confidence
+        if confidence is None or not vocabulary.tags:
+            return [[] for _ in vectors]
+        scorer = IndexTags.tag_scorer(self, vocabulary, confidence)
+        if scorer is None:
+            return [[] for _ in vectors]
+        judged = scorer.confidences_of(vectors)
+        return [
+            sorted(
+                ((tag, round(float(c), 4)) for tag, c in zip(scorer.tags, row, strict=True)),
+                key=lambda pair: (-pair[1], pair[0]),
+            )
+            for row in judged
+        ]
+
+    def tag_progress(self: TagHost) -> tuple[int, int]:
+        """(pictures tagged, pictures with a vector)."""
+        return self.store.auto_tags.progress()
 
     def auto_tags(self: TagHost, image_ids: Sequence[int]) -> dict[int, dict[str, float]]:
         """The automatic tags (tag → confidence) of those of ``image_ids`` tagged so far."""

@@ -175,3 +175,31 @@ def test_the_cli_tags_lists_and_filters(boxed: tuple[Collection, Index], tmp_pat
     assert len(found) >= 5
     wrong = imgsearch("tags", "vocabulary", "set", "--template", "no slot", "--index", index)
     assert wrong.returncode != 0 and "exactly one {}" in wrong.stderr
+
+
+def test_classify_judges_a_picture_as_its_tags_would(
+    boxed: tuple[Collection, Index], tmp_path: Path
+) -> None:
+    collection, _ = boxed
+    shutil.copytree(collection.root, tmp_path / "photos")
+    index = str(tmp_path / "index")
+    made = imgsearch("index", str(tmp_path / "photos"), "--index", index, "-m", "demo-shapes")
+    assert made.returncode == 0, made.stderr
+    picture = collection.images[3]
+    copy = tmp_path / "photos" / picture.path.relative_to(collection.root)
+    judged = imgsearch("classify", str(copy), "--index", index, "--json")
+    assert judged.returncode == 0, judged.stderr
+    tags = {t["name"]: t["confidence"] for t in json.loads(judged.stdout)["tags"]}
+    for thing in picture.objects:
+        assert {thing.colour, thing.shape} <= set(tags)
+    with Index.open(tmp_path / "index") as opened:  # the picture is indexed: the same tags
+        record = opened.find(copy)
+        assert tags == pytest.approx(opened.auto_tags([record.id])[record.id], abs=1e-4)
+    asked = imgsearch(
+        "classify", str(copy), "--index", index, "--json", "--all", "-l", "red star", "-l", "blue"
+    )
+    assert [t["name"] for t in json.loads(asked.stdout)["tags"]] in (
+        ["red star", "blue"], ["blue", "red star"],
+    )  # fmt: skip
+    table = imgsearch("classify", str(copy), "--index", index)
+    assert table.returncode == 0 and picture.objects[0].shape in table.stdout

@@ -132,3 +132,20 @@ def test_a_tiles_similar_action_searches_by_that_picture(open_page: Any, site: S
     page.wait_for_selector("#grid .tile .rank")
     assert query(page)["similar"] == [str(chosen)]
     assert page.locator("#grid .tile").first.get_attribute("data-id") == str(chosen)  # itself first
+
+
+def test_automatic_tags_narrow_the_collection_and_show_in_the_viewer(
+    open_page: Any, site: Site
+) -> None:
+    page = open_page(site)
+    page.goto(site.url)
+    row = page.locator(".facet-row[aria-label='Automatic tags']")
+    row.wait_for()
+    assert "red" in row.inner_text()
+    facet(page, "Automatic tags", "red").click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('tags') === 'red'")
+    assert said(page, "match these filters")  # the grid now lists what carries the tag
+    page.locator("#grid .tile").first.click()
+    page.locator("#detail-facts", has_text="Automatic tags").wait_for()  # the record came
+    facts = page.inner_text("#detail-facts")
+    assert "red " in facts.split("Automatic tags", 1)[1]

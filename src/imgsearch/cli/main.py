@@ -84,6 +84,10 @@ COMMANDS = {
         "imgsearch.cli.vectorize", "vectorize",
         "Print {\"modelVersion\": ..., \"vector\": [...]} for one image (or region) or one text.",
     ),
+    "classify": LazyCommand(
+        "imgsearch.cli.classify", "classify",
+        "What one picture shows: the index's tag phrases (or --label ones) with confidences.",
+    ),
     "serve": LazyCommand(
         "imgsearch.cli.serve", "serve",
         "Serve search and vectorize over HTTP (schema at /openapi.json); settings also from "

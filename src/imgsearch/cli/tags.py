@@ -59,7 +59,7 @@ def run(
     """Tag the pictures not tagged yet (index runs do it too), from their stored vectors."""
     with open_index(index_path, model, precision) as opened:
         report = opened.tag(again=again, on_progress=_progress)
-        done, total = opened.store.auto_tags.progress()
+        done, total = opened.tag_progress()
     if not report.judged:
         err.print("too few pictures to judge what a match is (under 32): nothing tagged")
         raise typer.Exit(1)
@@ -134,7 +134,7 @@ def show(
     """The phrases, how each is asked, the confidence a tag needs, and what is tagged."""
     with open_index(index_path, model, precision) as opened:
         vocabulary = opened.tag_vocabulary()
-        tagged, total = opened.store.auto_tags.progress()
+        tagged, total = opened.tag_progress()
     if as_json:
         sys.stdout.write(json.dumps(vocabulary.as_dict()) + "\n")
         return
@@ -153,7 +153,7 @@ def _change(
     with open_index(index_path, model, precision) as opened:
         forgotten = opened.set_tag_vocabulary(change(opened.tag_vocabulary()))
         vocabulary = opened.tag_vocabulary()
-        tagged, total = opened.store.auto_tags.progress()
+        tagged, total = opened.tag_progress()
     _show(vocabulary, tagged, total)
     if forgotten:
         print(f"{forgotten:,} pictures lose their automatic tags until `imgsearch tags run`")

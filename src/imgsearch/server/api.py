@@ -105,7 +105,12 @@ async def vectorize(body: VectorizeIn, service: ServiceDep) -> dict[str, Any]:
 )
 def image(image_id: ImageId, service: ServiceDep) -> ImageOut:
     record = service.get(image_id)
-    return image_out(record, service.index.regions(record), service.index.text_lines(record.id))
+    return image_out(
+        record,
+        service.index.regions(record),
+        service.index.text_lines(record.id),
+        auto_tags=service.index.auto_tags([record.id]).get(record.id),
+    )
 
 
 @router.put(
@@ -117,7 +122,8 @@ def image(image_id: ImageId, service: ServiceDep) -> ImageOut:
 def annotate(image_id: ImageId, body: AnnotationIn, service: ServiceDep) -> ImageOut:
     caption = body.caption.strip() if body.caption else None
     tags = list(dict.fromkeys(body.tags))  # the same tag twice is one tag
-    return image_out(service.annotate(image_id, caption=caption or None, tags=tags))
+    record = service.annotate(image_id, caption=caption or None, tags=tags)
+    return image_out(record, auto_tags=service.index.auto_tags([record.id]).get(record.id))
 
 
 @router.get(

@@ -21,6 +21,7 @@ from imgsearch.server import (
     api,
     api_docs,
     azure,
+    azure_analyze,
     browse_api,
     duplicates_api,
     errors,
@@ -131,6 +132,7 @@ def create_app(
         TrustedHosts, hosts=[*LOOPBACK_NAMES, settings.host, *settings.trusted_hosts]
     )
     app.include_router(azure.router(service, keys))
+    app.include_router(azure_analyze.router(service, keys))
     app.include_router(api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(objects_api.router, dependencies=[Depends(keys.dependency())])
     app.include_router(parts_api.router, dependencies=[Depends(keys.dependency())])

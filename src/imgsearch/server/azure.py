@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from imgsearch.errors import ImageError, InvalidImageDimensions, InvalidText, PixelLimitExceeded
@@ -105,10 +107,11 @@ AZURE_ERRORS: dict[int | str, dict[str, object]] = {
 
 
 def size_error() -> AzureError:
-    return _invalid("InvalidImageSize", SIZE_MESSAGE)
+    return invalid("InvalidImageSize", SIZE_MESSAGE)
 
 
-def _invalid(inner: str, message: str) -> AzureError:
+def invalid(inner: str, message: str) -> AzureError:
+    """Azure's 400: ``InvalidRequest`` with ``inner`` saying what."""
     return AzureError(400, "InvalidRequest", message, inner_code=inner, inner_message=message)
 
 
@@ -131,7 +134,7 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
             raise azure_not_found()
         accepted = ("latest", service.model_id, *AZURE_MODEL_VERSIONS)
         if model_version is not None and model_version not in accepted:
-            raise _invalid(
+            raise invalid(
                 "InvalidModelVersion",
                 f"The model version {model_version!r} is not served here; use 'latest' or {service.model_id!r}.",
             )
@@ -147,21 +150,10 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
         request: Request,
     ) -> dict[str, Any]:
         """Body: raw image bytes (`application/octet-stream`), a multipart upload, or JSON `{"url": …}`."""
-        data = await _image_bytes(request, service)
+        data = await image_bytes(request, service)
         if not data or len(data) > MAX_IMAGE_BYTES:
-            raise _invalid("InvalidImageSize", SIZE_MESSAGE)
-        try:  # the same decode, limits and verdicts as every other route
-            vector = await run_in_threadpool(service.embed_images, [data])
-        except (InvalidImageDimensions, PixelLimitExceeded) as error:
-            raise _invalid(
-                "InvalidImageDimension",
-                f"The input image dimensions are out of range ({error.reason}). The image must be "
-                f"at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} and at most {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels.",
-            ) from None
-        except ImageError as error:
-            raise _invalid(
-                "InvalidImageFormat", f"Input data is not a valid image: {error.reason}"
-            ) from None
+            raise invalid("InvalidImageSize", SIZE_MESSAGE)
+        vector = await embedded(service, data)
         return {"modelVersion": service.model_id, "vector": vector[0].tolist()}
 
     @api.post(
@@ -176,78 +168,96 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
     ) -> dict[str, Any]:
         """Body: JSON `{"text": "…"}`, at most 70 words."""
         if not service.encoder.supports_text:
-            raise _invalid(
+            raise invalid(
                 "TextNotSupported",
                 f"The served model {service.model_id} embeds images only; use vectorizeImage.",
             )
         if media_type(request) != "application/json":
-            raise _invalid(
+            raise invalid(
                 "InvalidContentType",
                 'The content type must be application/json with a body {"text": ...}.',
             )
         try:
             body = parse_json(await read_body(request, 64 * 1024))
         except BodyTooLarge:
-            raise _invalid("InvalidArgument", "The request body is too large.") from None
+            raise invalid("InvalidArgument", "The request body is too large.") from None
         except Exception:
-            raise _invalid("InvalidArgument", "The body is not valid JSON.") from None
+            raise invalid("InvalidArgument", "The body is not valid JSON.") from None
         text = body.get("text") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
-            raise _invalid("EmptyText", 'The text is missing or empty: send {"text": "..."}.')
+            raise invalid("EmptyText", 'The text is missing or empty: send {"text": "..."}.')
         if len(text) > MAX_TEXT_CHARS:
-            raise _invalid(
+            raise invalid(
                 "TextTooLong",
                 f"The text has {len(text)} characters; at most {MAX_TEXT_CHARS} are allowed.",
             )
         words = len(text.split())
         if words > MAX_TEXT_WORDS:
-            raise _invalid(
+            raise invalid(
                 "TextTooLong", f"The text has {words} words; at most {MAX_TEXT_WORDS} are allowed."
             )
         try:
             vector = await service.embed_texts_async([text])
         except InvalidText as error:
-            raise _invalid("InvalidArgument", error.message) from None
+            raise invalid("InvalidArgument", error.message) from None
         return {"modelVersion": service.model_id, "vector": vector[0].tolist()}
 
     return api
 
 
-async def _image_bytes(request: Request, service: Service) -> bytes:
+async def embedded(service: Service, data: bytes) -> NDArray[np.float32]:
+    """The vector of an uploaded image, ``(1, dim)``: the same decode, limits and verdicts
+    as every other route, in Azure's words."""
+    try:
+        vector: NDArray[np.float32] = await run_in_threadpool(service.embed_images, [data])
+    except (InvalidImageDimensions, PixelLimitExceeded) as error:
+        raise invalid(
+            "InvalidImageDimension",
+            f"The input image dimensions are out of range ({error.reason}). The image must be "
+            f"at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} and at most {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels.",
+        ) from None
+    except ImageError as error:
+        raise invalid(
+            "InvalidImageFormat", f"Input data is not a valid image: {error.reason}"
+        ) from None
+    return vector
+
+
+async def image_bytes(request: Request, service: Service) -> bytes:
     kind = media_type(request)
     if kind == "application/json":
         try:
             body = parse_json(await read_body(request, 64 * 1024))
         except Exception:
-            raise _invalid("InvalidImageUrl", URL_MESSAGE) from None
+            raise invalid("InvalidImageUrl", URL_MESSAGE) from None
         url = body.get("url") if isinstance(body, dict) else None
         if not isinstance(url, str) or not url:
-            raise _invalid("InvalidImageUrl", URL_MESSAGE)
+            raise invalid("InvalidImageUrl", URL_MESSAGE)
         try:
             return await service.fetch(url)
         except FetchError as error:
             log.info("image URL not fetched: %s", error.reason)
             if "larger than" in error.reason or "bytes, more than" in error.reason:
-                raise _invalid("InvalidImageSize", SIZE_MESSAGE) from None
-            raise _invalid("InvalidImageUrl", URL_MESSAGE) from None
+                raise invalid("InvalidImageSize", SIZE_MESSAGE) from None
+            raise invalid("InvalidImageUrl", URL_MESSAGE) from None
     if kind == "application/octet-stream" or kind.startswith("image/"):
         try:
             return await read_body(request, MAX_IMAGE_BYTES)
         except BodyTooLarge:
-            raise _invalid("InvalidImageSize", SIZE_MESSAGE) from None
+            raise invalid("InvalidImageSize", SIZE_MESSAGE) from None
     if kind == "multipart/form-data":
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_IMAGE_BYTES + 64 * 1024:
-            raise _invalid("InvalidImageSize", SIZE_MESSAGE)
+            raise invalid("InvalidImageSize", SIZE_MESSAGE)
         form = await request.form(max_files=1, max_fields=10)
         upload = next((v for v in form.values() if not isinstance(v, str)), None)
         if upload is None:
-            raise _invalid("InvalidRequest", "The multipart body holds no file.")
+            raise invalid("InvalidRequest", "The multipart body holds no file.")
         data: bytes = await upload.read(MAX_IMAGE_BYTES + 1)
         if len(data) > MAX_IMAGE_BYTES:
-            raise _invalid("InvalidImageSize", SIZE_MESSAGE)
+            raise invalid("InvalidImageSize", SIZE_MESSAGE)
         return data
-    raise _invalid(
+    raise invalid(
         "InvalidContentType",
         f"Unsupported content type {kind or '(none)'!r}: send application/octet-stream, multipart/form-data or application/json.",
     )

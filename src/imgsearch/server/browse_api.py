@@ -16,6 +16,7 @@ from imgsearch.server.outputs import image_out
 from imgsearch.server.previews import MAX_PREVIEWS, Preprocessing, previews
 from imgsearch.server.requests import filters_of
 from imgsearch.server.schemas import FiltersIn, ImageOut, Label
+from imgsearch.store import Filters
 from imgsearch.store.browsing import MAX_LABELS, MAX_PAGE
 
 router = APIRouter(prefix="/v1", tags=["imgsearch"], responses=error_responses(400, 401, 403, 429))
@@ -81,6 +82,9 @@ class FacetsOut(BaseModel):
     tags: list[TagCount]
     labels: list[LabelCount] = Field(description="Pictures with a box of the label.")
     kinds: list[KindCount]
+    auto_tags: list[TagCount] = Field(
+        default_factory=list, description="Automatic (zero-shot) tags, most frequent first."
+    )
 
 
 class BrowseOut(BaseModel):
@@ -110,13 +114,53 @@ async def browse(body: BrowseIn, service: ServiceDep) -> dict[str, Any]:
         facets = index.facets(filters, labels=body.labels).as_dict() if body.facets else None
         stills = [record for record in page.items if record.kind == "image"]
         inline = previews(index, stills, body.previews, model) if body.previews else {}
-        items = [image_out(record, preview=inline.get(record.id)) for record in page.items]
+        tagged = index.auto_tags([record.id for record in page.items])
+        items = [
+            image_out(record, preview=inline.get(record.id), auto_tags=tagged.get(record.id))
+            for record in page.items
+        ]
         return {
             "total": page.total,
             "offset": page.offset,
             "order": page.order,
             "items": items,
             "facets": facets,
+        }
+
+    return await run_in_threadpool(read)
+
+
+class TagsOut(BaseModel):
+    total: int = Field(description="Items with a vector in the collection.")
+    tagged: int = Field(description="Of them, how many have their automatic tags yet.")
+    vocabulary: dict[str, Any] = Field(
+        description="The phrases tagged with (`tags`), how each is asked (`template`), the "
+        "confidence a tag needs (`threshold`), where they come from (`origin`), and whether "
+        "index runs tag (`enabled`)."
+    )
+    automatic: list[TagCount] = Field(description="Automatic tags, most frequent first.")
+    own: list[TagCount] = Field(description="Users' own tags, most frequent first.")
+
+
+@router.get(
+    "/tags",
+    response_model=TagsOut,
+    summary="The collection's tags: automatic and users' own, with counts, and the vocabulary",
+)
+async def tags(service: ServiceDep) -> dict[str, Any]:
+    """Counts over the whole collection (``POST /v1/browse`` with ``"facets": true`` counts
+    them under any filters)."""
+    index = service.index
+
+    def read() -> dict[str, Any]:
+        facets = index.facets(Filters())
+        tagged, total = index.tag_progress()
+        return {
+            "total": total,
+            "tagged": tagged,
+            "vocabulary": index.tag_vocabulary().as_dict(),
+            "automatic": [{"tag": t, "count": n} for t, n in facets.auto_tags],
+            "own": [{"tag": t, "count": n} for t, n in facets.tags],
         }
 
     return await run_in_threadpool(read)

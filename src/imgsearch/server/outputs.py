@@ -87,6 +87,7 @@ def image_out(
     text: list[TextLine] | None = None,
     *,
     preview: str | None = None,
+    auto_tags: dict[str, float] | None = None,
 ) -> ImageOut:
     return ImageOut(
         regions=[RegionOut.model_validate(region_out(r)) for r in regions or []],
@@ -103,6 +104,7 @@ def image_out(
         longitude=record.longitude,
         caption=record.caption,
         tags=list(record.tags),
+        auto_tags=auto_tags,
         links=links(record.id),
         preview=preview,
         **video_facts(record),

@@ -43,6 +43,7 @@ def filters_of(given: FiltersIn | None) -> Filters:
         media=None if f.media == "all" else f.media,
         contains_text=tuple(f.contains_text),
         tags=tuple(f.tags),
+        not_tags=tuple(f.not_tags),
     )
 
 

@@ -134,7 +134,13 @@ class FiltersIn(BaseModel):
     tags: list[Tag] = Field(
         default_factory=list,
         max_length=MAX_FILTER_VALUES,
-        description="Only pictures tagged with one of these (exactly as tagged).",
+        description="Only pictures tagged with one of these (exactly as tagged), by a user "
+        "or automatically (zero-shot tags).",
+    )
+    not_tags: list[Tag] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Only pictures tagged with none of these (a user's or automatic).",
     )
 
 
@@ -274,6 +280,11 @@ class ImageOut(VideoFacts):
     longitude: float | None = None
     caption: str | None
     tags: list[str]
+    auto_tags: dict[str, float] | None = Field(
+        None,
+        description="Its automatic (zero-shot) tags with their confidences; null while it "
+        "is not tagged yet.",
+    )
     regions: list[RegionOut] = Field(
         default_factory=list, description="Its regions (objects, patches), with boxes and labels."
     )

@@ -124,11 +124,40 @@ class TagScorer:
                     cosines.shape, owners[is_object], region_vectors[is_object],
                     region_cosines[is_object],
                 )  # fmt: skip
+        return self._judged(cosines, boxes, self.leads)
+
+    def confidences_of(self, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``(len(vectors), T)``: the confidences pictures outside the collection (an
+        uploaded one: ``imgsearch classify``) would get if they were in it — whole
+        pictures, no boxes; a phrase's lead is the collection's or the picture's own,
+        whichever is more (the lead the collection would have with it)."""
+        vectors = np.asarray(vectors, np.float32)
+        cosines = vectors @ self.vectors.T
+        boxes = np.full(cosines.shape, math.nan, np.float64)
+        out = np.empty(cosines.shape, np.float32)
+        rival_cosines = vectors @ self.rival_vectors.T if len(self.rival_vectors) else None
+        for row in range(len(vectors)):
+            leads = list(self.leads)
+            for n, rows in enumerate(self.rivals):
+                lead = leads[n]
+                if lead is not None and rival_cosines is not None and len(rows):
+                    own = float(cosines[row, n] - rival_cosines[row, rows].max())
+                    leads[n] = Lead(max(lead.value, own), lead.pictures)
+            out[row] = self._judged(cosines[row : row + 1], boxes[row : row + 1], leads)[0]
+        return out
+
+    def _judged(
+        self,
+        cosines: NDArray[np.float32],
+        boxes: NDArray[np.float64],
+        leads: Sequence[Lead | None],
+    ) -> NDArray[np.float32]:
+        """Confidences from each picture's best cosines and object evidence per phrase."""
         excess = (cosines - self.mean) / self.std - expected_max(self.population)
         out = np.empty(cosines.shape, np.float32)
         for n in range(len(self.tags)):
             evidence = Evidence.of(excess[:, n], cosines[:, n], boxes[:, n])
-            out[:, n] = self.calibration.probability(MODALITY, evidence, lead=self.leads[n])
+            out[:, n] = self.calibration.probability(MODALITY, evidence, lead=leads[n])
         return out
 
     def _object_evidence(

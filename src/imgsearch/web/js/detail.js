@@ -370,6 +370,7 @@ export class Detail {
         ["Read text", record.text && record.text.length ? record.text.map((line) => line.text).join(" · ") : null],
         ["Caption", record.caption],
         ["Tags", record.tags.length ? record.tags.join(", ") : null],
+        ["Automatic tags", autoTags(record.auto_tags)],
       );
       if (!this.edited) {
         this.form.elements.caption.value = record.caption || "";
@@ -414,4 +415,10 @@ export class Detail {
       this.onError(error);
     }
   }
+}
+
+// A picture's automatic (zero-shot) tags, most confident first, each with its confidence.
+function autoTags(tags) {
+  const sorted = Object.entries(tags || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return sorted.length ? sorted.map(([tag, c]) => `${tag} ${c.toFixed(2)}`).join(", ") : null;
 }
