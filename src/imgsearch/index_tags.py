@@ -5,15 +5,21 @@ indexing and searching."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from imgsearch.errors import InputError, NotIndexed
 from imgsearch.models.encoder import Encoder
 from imgsearch.query.confidence import MIN_NULL, Confidence
+from imgsearch.regions.annotations.match import PathMatcher
+from imgsearch.regions.annotations.read import read_annotations
 from imgsearch.store import Store
+from imgsearch.tags.evaluation import TagEvaluation, evaluate_tags, read_label_lines
 from imgsearch.tags.scoring import TagScorer
 from imgsearch.tags.tagging import TagReport, tag_untagged
 from imgsearch.tags.vocabulary import DOCUMENT, TagVocabulary, stored_vocabulary
@@ -135,6 +141,20 @@ class IndexTags:
             for row in judged
         ]
 
+    def evaluate_tags(
+        self: TagHost, labels: str | os.PathLike[str], roots: Sequence[str] = ()
+    ) -> TagEvaluation:
+        """The automatic tags against ``labels`` (see :mod:`imgsearch.tags.evaluation`):
+        JSON lines, or an annotation file whose names are relative to one of ``roots``."""
+        path = Path(labels)
+        truth = _labelled(self, path, roots)
+        vocabulary = IndexTags.tag_vocabulary(self)
+        confidence = self.confidence
+        scorer = None if confidence is None else IndexTags.tag_scorer(self, vocabulary, confidence)
+        if scorer is None:
+            raise NotIndexed("too few pictures to judge what a match is (under 32)")
+        return evaluate_tags(self.store, scorer, vocabulary.threshold, truth)
+
     def tag_progress(self: TagHost) -> tuple[int, int]:
         """(pictures tagged, pictures with a vector)."""
         return self.store.auto_tags.progress()
@@ -142,3 +162,34 @@ class IndexTags:
     def auto_tags(self: TagHost, image_ids: Sequence[int]) -> dict[int, dict[str, float]]:
         """The automatic tags (tag → confidence) of those of ``image_ids`` tagged so far."""
         return self.store.auto_tags.of(image_ids)
+
+
+def _labelled(host: TagHost, path: Path, roots: Sequence[str]) -> dict[int, set[str]]:
+    """Picture id → its true phrases, from a JSON-lines file or an annotation file."""
+    truth: dict[int, set[str]] = {}
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        for image, tags in read_label_lines(path):
+            if isinstance(image, int) or image.isdigit():
+                image_id = int(image)
+            else:
+                where = Path(image) if Path(image).is_absolute() else path.parent / image
+                record = host.store.find_path(str(Path(os.path.realpath(where))))
+                if record is None:
+                    raise InputError(f"{image} (in {path}) is not an indexed picture")
+                image_id = record.id
+            truth.setdefault(image_id, set()).update(tags)
+        return truth
+    parsed = read_annotations(path)
+    if parsed.problems and not parsed.images:
+        raise InputError(f"{path}: {parsed.problems[0].message}")
+    indexed = [
+        (os.path.relpath(f.path, root), f.id)
+        for root in (roots or [str(path.parent)])
+        for f in host.store.files_under([str(Path(os.path.realpath(root)))])
+    ]
+    matcher = PathMatcher(indexed)
+    for named, boxes in parsed.images.items():
+        found = matcher.find(named, by_stem=parsed.by_stem)
+        if isinstance(found, int):
+            truth.setdefault(found, set()).update(b.label for b in boxes if b.label)
+    return truth

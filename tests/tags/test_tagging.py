@@ -203,3 +203,38 @@ def test_classify_judges_a_picture_as_its_tags_would(
     )  # fmt: skip
     table = imgsearch("classify", str(copy), "--index", index)
     assert table.returncode == 0 and picture.objects[0].shape in table.stdout
+
+
+def test_tags_are_measured_against_the_users_own_labels(
+    boxed: tuple[Collection, Index], tmp_path: Path
+) -> None:
+    collection, index = boxed
+    # the collection's own COCO file: each picture's tags are its boxes' labels
+    measured = index.evaluate_tags(collection.root / ANNOTATIONS, [str(collection.root)])
+    assert measured.pictures == 300 and set(measured.phrases) <= TAGS
+    assert all(" " in phrase for phrase in measured.phrases)  # only the labels' phrases
+    assert measured.precision >= 0.95 and measured.recall >= 0.95
+    assert measured.mean_average_precision >= 0.95
+    # JSON lines, naming pictures by path (relative to the file) and by id
+    first, second = collection.images[:2]
+    lines = tmp_path / "labels.jsonl"
+    lines.write_text(
+        json.dumps(
+            {"image": str(first.path), "tags": [f"{o.colour} {o.shape}" for o in first.objects]}
+        )
+        + "\n"
+        + json.dumps({"image": index.find(second.path).id, "tags": ["red star"]})
+        + "\n"
+    )
+    few = index.evaluate_tags(lines)
+    assert few.pictures == 2 and "red star" in few.phrases
+    shown = imgsearch(
+        "tags", "evaluate", str(collection.root / ANNOTATIONS), "--root", str(collection.root),
+        "--index", index.location, "--json",
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["precision"] == pytest.approx(measured.precision)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"tags": ["x"]}\n')
+    refused = imgsearch("tags", "evaluate", str(bad), "--index", index.location)
+    assert refused.returncode != 0 and "needs an image" in refused.stderr

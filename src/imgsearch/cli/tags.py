@@ -246,3 +246,39 @@ def set_options(
         )
 
     _change(index_path, model, precision, changed)
+
+
+@app.command("evaluate")
+def evaluate(
+    labels: Path = typer.Argument(
+        ...,
+        help='Your labels: JSON lines {"image": id or path, "tags": [...]}, or an annotation '
+        "file (COCO, YOLO, Pascal VOC: a picture's tags are its boxes' labels).",
+    ),
+    roots: list[Path] = typer.Option(
+        [], "--root", help="The indexed folder an annotation file's names are relative to."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    index_path: str | None = IndexOption,
+    model: str | None = ModelOption,
+    precision: str | None = PrecisionOption,
+) -> None:
+    """How right the automatic tags are against your labels: precision and recall at the
+    threshold, and average precision per phrase (only the phrases your labels use)."""
+    with open_index(index_path, model, precision) as opened:
+        result = opened.evaluate_tags(labels, [str(root) for root in roots])
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict()) + "\n")
+        return
+    print(
+        f"{result.pictures:,} labelled pictures, {len(result.phrases)} phrases judged: precision "
+        f"{result.precision:.3f}, recall {result.recall:.3f}, mAP "
+        f"{result.mean_average_precision:.3f}"
+    )
+    console = Console(highlight=False)
+    table = Table(box=None, pad_edge=False)
+    table.add_column("average precision", justify="right", no_wrap=True)
+    table.add_column("phrase", overflow="fold")
+    for tag, ap in sorted(result.average_precision.items(), key=lambda pair: pair[1]):
+        table.add_row(f"{ap:.3f}", Text(shown(tag)))
+    console.print(table)
