@@ -18,9 +18,10 @@ from imgsearch.models.encoder import Encoder
 from imgsearch.query.confidence import MIN_NULL, Confidence
 from imgsearch.regions.annotations.match import PathMatcher
 from imgsearch.regions.annotations.read import read_annotations
-from imgsearch.store import Store
+from imgsearch.store import Filters, Store
 from imgsearch.tags.evaluation import TagEvaluation, evaluate_tags, read_label_lines
 from imgsearch.tags.scoring import TagScorer
+from imgsearch.tags.sidecars import SidecarReport, write_sidecars
 from imgsearch.tags.tagging import TagReport, tag_untagged
 from imgsearch.tags.vocabulary import DOCUMENT, TagVocabulary, stored_vocabulary
 
@@ -154,6 +155,27 @@ class IndexTags:
         if scorer is None:
             raise NotIndexed("too few pictures to judge what a match is (under 32)")
         return evaluate_tags(self.store, scorer, vocabulary.threshold, truth)
+
+    def write_sidecars(
+        self,
+        *,
+        filters: Filters = Filters(),
+        auto_min_confidence: float | None = None,
+        naming: str = "darktable",
+        dry_run: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> SidecarReport:
+        """Write the captions and tags of the items ``filters`` allow into XMP sidecars
+        beside them, merged with what those hold (see :mod:`imgsearch.tags.sidecars`);
+        ``auto_min_confidence``: their automatic tags of at least that confidence too."""
+        return write_sidecars(
+            self,  # type: ignore[arg-type]  # an Index: browse and auto_tags
+            filters=filters,
+            auto_min_confidence=auto_min_confidence,
+            naming=naming,
+            dry_run=dry_run,
+            on_progress=on_progress,
+        )
 
     def tag_progress(self: TagHost) -> tuple[int, int]:
         """(pictures tagged, pictures with a vector)."""

@@ -30,8 +30,10 @@ def classify(
     model: str | None = ModelOption,
     precision: str | None = PrecisionOption,
 ) -> None:
-    """What IMAGE shows: the index's tag phrases (or --label ones) it would be tagged with,
-    most confident first. The index's collection says what "no match" looks like."""
+    """What one picture shows: the index's tag phrases (or --label ones) with confidences.
+
+    Most confident first: the tags IMAGE would get were it in the index, whose collection
+    says what "no match" looks like."""
     with open_index(index_path, model, precision) as opened:
         vector = opened.images.embed_images([image])
         judged = opened.classify(vector, labels or None)[0]

@@ -282,3 +282,43 @@ def evaluate(
     for tag, ap in sorted(result.average_precision.items(), key=lambda pair: pair[1]):
         table.add_row(f"{ap:.3f}", Text(shown(tag)))
     console.print(table)
+
+
+@app.command("write-sidecars")
+def write_sidecars(
+    auto: float | None = typer.Option(
+        None,
+        "--auto",
+        help="Also write the automatic tags of at least this confidence (0–1], e.g. 0.8.",
+    ),
+    naming: str = typer.Option(
+        "darktable",
+        "--naming",
+        help="darktable: photo.jpg.xmp (digiKam's default too); lightroom: photo.xmp.",
+    ),
+    under: list[Path] = UnderOption,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be written."),
+    index_path: str | None = IndexOption,
+    model: str | None = ModelOption,
+    precision: str | None = PrecisionOption,
+) -> None:
+    """Write captions and tags into XMP sidecars beside the pictures (merged with what a
+    sidecar holds; the pictures themselves are never changed), for digiKam, darktable,
+    Lightroom and exiftool to read."""
+    filters = filters_from(
+        under=under, after=None, before=None, formats=[], min_width=None, min_height=None,
+        media="all", contains_text=[], tags=[],
+    )  # fmt: skip
+    with open_index(index_path, model, precision) as opened:
+        report = opened.write_sidecars(
+            filters=filters, auto_min_confidence=auto, naming=naming, dry_run=dry_run
+        )
+    for path, why in report.failed:
+        err.print(f"{shown(path)}: {why}", markup=False)
+    verb = "would write" if dry_run else "wrote"
+    print(
+        f"{verb} {report.written:,} sidecars; {report.unchanged:,} already up to date; "
+        f"{report.nothing:,} items with nothing to write; {len(report.failed):,} failed"
+    )
+    if report.failed:
+        raise typer.Exit(1)
