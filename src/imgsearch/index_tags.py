@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from imgsearch.errors import InputError, NotIndexed
+from imgsearch.errors import InputError, NotIndexed, TextNotSupported
 from imgsearch.models.encoder import Encoder
 from imgsearch.query.confidence import MIN_NULL, Confidence
 from imgsearch.regions.annotations.match import PathMatcher
@@ -74,6 +74,8 @@ class IndexTags:
         """Give the pictures not tagged yet their automatic tags (``again``: every
         picture), from their stored vectors; nothing is decoded or embedded again except
         the vocabulary's phrases."""
+        if not self.encoder.supports_text:  # an image-only model cannot be asked a phrase
+            return TagReport(0, 0, 0.0, text=False)
         vocabulary = IndexTags.tag_vocabulary(self)
         if again:
             self.store.auto_tags.reset()
@@ -124,6 +126,11 @@ class IndexTags:
         the vocabulary — or ``labels``, asked through its template — with the confidence a
         search for it would give the picture if it were in the collection, most confident
         first. Empty lists when the collection is too small to judge (under 32 pictures)."""
+        if not self.encoder.supports_text:
+            raise TextNotSupported(
+                f"the index's model {self.encoder.model_id} embeds images only: it cannot judge "
+                "phrases (tags need a model with a text tower)"
+            )
         vocabulary = IndexTags.tag_vocabulary(self)
         if labels is not None:
             vocabulary = vocabulary.with_tags(labels)

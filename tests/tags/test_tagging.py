@@ -16,7 +16,7 @@ import pytest
 from imgsearch import Index
 from imgsearch.demo.collection import ANNOTATIONS, Collection, generate_collection
 from imgsearch.demo.shapes import COLOURS, SHAPES
-from imgsearch.errors import InvalidQuery
+from imgsearch.errors import InvalidQuery, TextNotSupported
 from imgsearch.store import Filters
 from imgsearch.tags import TagVocabulary
 from tests.cli.test_cli import imgsearch
@@ -238,3 +238,14 @@ def test_tags_are_measured_against_the_users_own_labels(
     bad.write_text('{"tags": ["x"]}\n')
     refused = imgsearch("tags", "evaluate", str(bad), "--index", index.location)
     assert refused.returncode != 0 and "needs an image" in refused.stderr
+
+
+def test_an_image_only_model_tags_nothing_and_says_why(
+    boxed: tuple[Collection, Index], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, index = boxed
+    monkeypatch.setattr(type(index.encoder), "supports_text", property(lambda self: False))
+    report = index.tag(again=False)
+    assert not report.text and report.tagged == 0
+    with pytest.raises(TextNotSupported, match="embeds images only"):
+        index.classify(index.vectors([1]))

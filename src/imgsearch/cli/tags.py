@@ -60,6 +60,9 @@ def run(
     with open_index(index_path, model, precision) as opened:
         report = opened.tag(again=again, on_progress=_progress)
         done, total = opened.tag_progress()
+    if not report.text:
+        err.print("the index's model embeds images only: it cannot be asked for tags")
+        raise typer.Exit(1)
     if not report.judged:
         err.print("too few pictures to judge what a match is (under 32): nothing tagged")
         raise typer.Exit(1)

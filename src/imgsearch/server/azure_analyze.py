@@ -123,13 +123,18 @@ def router(service: Service, keys: KeyCheck) -> APIRouter:
                 f"Unknown visual feature {unknown[0]!r}; the features are {', '.join(FEATURES)}.",
             )
         wanted = [canonical[name.lower()] for name in names]
-        served = [*SERVED] if reading.available else ["tags"]
+        served = [
+            name
+            for name in SERVED
+            if (name != "read" or reading.available)
+            and (name != "tags" or service.encoder.supports_text)
+        ]
         refused = [name for name in wanted if name not in served]
         if refused:
             raise invalid(
                 "NotSupportedFeature",
                 f"The feature {refused[0]!r} is not supported by this service; it offers "
-                f"{' and '.join(served)}.",
+                f"{' and '.join(served) or 'none'}.",
             )
         return wanted
 

@@ -35,6 +35,9 @@ class TagReport:
     judged: bool = True
     """False: the collection is too small to tell what "no match" looks like (as search
     then gives no confidence); nothing was tagged."""
+    text: bool = True
+    """False: the index's model embeds images only, so no phrase can be asked of it;
+    nothing was tagged."""
 
 
 def tag_untagged(
