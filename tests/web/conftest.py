@@ -178,7 +178,10 @@ def keyed_site(collection_root: tuple[Path, Collection, Collection, Path, Path])
 
 @pytest.fixture
 def fresh_site(tmp_path: Path) -> Iterator[Site]:
-    """A small collection of its own (20 images), for tests that change what is indexed."""
+    """A small collection of its own (20 images), for tests that change what is indexed.
+    Name it before ``open_page`` in a test's arguments: fixtures are torn down in reverse,
+    so the server then outlives the page (a page still polling a stopped server logs
+    connection errors, which fail the test)."""
     root = tmp_path / "photos"
     shapes = generate_collection(root / "first", 20, seed=SEED + 2)
     with Index.open(tmp_path / "index", model="demo-shapes") as opened:

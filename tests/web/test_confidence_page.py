@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_collection_too_small_to_judge_says_so_and_offers_no_weaker_matches(
-    open_page: Any, fresh_site: Site
+    fresh_site: Site, open_page: Any
 ) -> None:
     page = open_page(fresh_site)
     uncut = _api_hits(fresh_site, "red circle", None)

@@ -638,7 +638,7 @@ def test_a_box_drawn_in_the_detail_view_starts_a_region_search(open_page: Any, s
 
 
 def test_the_index_panel_runs_an_index_and_new_images_appear(
-    open_page: Any, fresh_site: Site
+    fresh_site: Site, open_page: Any
 ) -> None:
     page = open_page(fresh_site)
     page.goto(f"{fresh_site.url}?q=circle")
@@ -705,7 +705,7 @@ def test_the_last_run_reads_running_while_the_servers_run_is_going(
 
 
 def test_new_images_join_results_scrolled_past_the_first_page(
-    open_page: Any, fresh_site: Site
+    fresh_site: Site, open_page: Any
 ) -> None:
     page = open_page(fresh_site, width=1440, height=900)
     page.goto(f"{fresh_site.url}?q=circle&confidence=0")

@@ -118,7 +118,7 @@ def test_pick_by_click_range_ctrl_drag_and_space_then_zip_export_and_copy(
         context.close()
 
 
-def test_tag_many_at_once_and_find_them_by_the_tag(open_page: Any, fresh_site: Site) -> None:
+def test_tag_many_at_once_and_find_them_by_the_tag(fresh_site: Site, open_page: Any) -> None:
     page = open_page(fresh_site)
     landing(page, fresh_site)
     tiles = page.locator("#grid li")
