@@ -5,6 +5,7 @@ indexing and searching."""
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +28,8 @@ from imgsearch.tags.vocabulary import DOCUMENT, TagVocabulary, stored_vocabulary
 
 TEXT_BATCH = 256
 """Phrases embedded in one call of the text tower."""
+VECTORS = "tag_vectors"
+"""The store document the vocabulary's phrase vectors are kept in (per model)."""
 
 
 class TagHost(Protocol):
@@ -99,6 +102,9 @@ class IndexTags:
             "_phrase_vectors", {}
         )
         model = self.encoder.model_id
+        kept = _kept_vectors(self.store.documents.get(VECTORS), model)
+        for text, vector in kept.items():
+            known.setdefault((model, text), vector)
 
         def embed(texts: Sequence[str]) -> NDArray[np.float32]:
             missing = list(dict.fromkeys(t for t in texts if (model, t) not in known))
@@ -110,11 +116,14 @@ class IndexTags:
                 return np.empty((0, self.encoder.dim), np.float32)
             return np.stack([known[(model, t)] for t in texts])
 
+        vectors = embed(prompts)
+        if set(prompts) - set(kept):  # asked for now: kept for the next run
+            self.store.documents.put(VECTORS, _as_document(model, prompts, vectors))
         return TagScorer.prepare(
             self.store,
             confidence,
             vocabulary.tags,
-            embed(prompts),
+            vectors,
             (lambda n: model_words.rivals(prompts[n])) if model_words else (lambda n: ()),
             embed,
         )
@@ -222,3 +231,31 @@ def _labelled(host: TagHost, path: Path, roots: Sequence[str]) -> dict[int, set[
         if isinstance(found, int):
             truth.setdefault(found, set()).update(b.label for b in boxes if b.label)
     return truth
+
+
+def _as_document(
+    model: str, prompts: Sequence[str], vectors: NDArray[np.float32]
+) -> dict[str, object]:
+    """Phrase vectors as a JSON document: float32, base64 (exactly what was asked: a tag's
+    confidence stays the one a search for its phrase computes)."""
+    data = np.ascontiguousarray(vectors, dtype="<f4")
+    return {
+        "model_id": model,
+        "prompts": list(prompts),
+        "dim": int(data.shape[1]) if data.ndim == 2 else 0,
+        "vectors": base64.b64encode(data.tobytes()).decode("ascii"),
+    }
+
+
+def _kept_vectors(document: dict[str, object], model: str) -> dict[str, NDArray[np.float32]]:
+    """The phrase vectors kept for ``model`` (none for another model, or a damaged one)."""
+    prompts = document.get("prompts")
+    if document.get("model_id") != model or not isinstance(prompts, list):
+        return {}
+    try:
+        dim = int(str(document.get("dim")))
+        raw = base64.b64decode(str(document.get("vectors")), validate=True)
+        vectors = np.frombuffer(raw, dtype="<f4").reshape(len(prompts), dim)
+    except (ValueError, TypeError):
+        return {}
+    return {str(p): vectors[n].astype(np.float32) for n, p in enumerate(prompts)}

@@ -249,3 +249,19 @@ def test_an_image_only_model_tags_nothing_and_says_why(
     assert not report.text and report.tagged == 0
     with pytest.raises(TextNotSupported, match="embeds images only"):
         index.classify(index.vectors([1]))
+
+
+def test_the_phrases_vectors_are_kept_for_the_next_run(
+    boxed: tuple[Collection, Index], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, index = boxed
+    kept = index.store.documents.get("tag_vectors")
+    assert kept["model_id"] == "demo-shapes" and len(kept["prompts"]) == 48
+    with Index.open(index.location) as again:  # another process: asks the text tower nothing
+
+        def refuse(texts: object) -> object:
+            raise AssertionError(f"asked the text tower for {texts!r}")
+
+        monkeypatch.setattr(again.encoder, "embed_texts", refuse)
+        report = again.tag(again=True)
+        assert report.tagged == 300

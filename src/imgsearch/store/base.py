@@ -35,12 +35,13 @@ from imgsearch.store.records import (
 )
 from imgsearch.types import TextLine
 
-DOCUMENTS = ("region_policy", "calibration", "text_policy", "tag_vocabulary")
+DOCUMENTS = ("region_policy", "calibration", "text_policy", "tag_vocabulary", "tag_vectors")
 """The documents an index keeps, one of each: the regions it keeps by itself
 (:mod:`imgsearch.regions.policy`), the confidence calibration fitted for it
 (:mod:`imgsearch.query.confidence`), whether and how it reads the text in its
-pictures (:mod:`imgsearch.ocr.policy`), and the phrases it tags them with
-(:mod:`imgsearch.tags.vocabulary`)."""
+pictures (:mod:`imgsearch.ocr.policy`), the phrases it tags them with
+(:mod:`imgsearch.tags.vocabulary`) and their text vectors, kept so that an index run does
+not ask the text tower for them again."""
 
 
 class Documents(Protocol):

@@ -268,6 +268,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
         """
         ALTER TABLE imgsearch_images ADD COLUMN auto_tags jsonb;
         ALTER TABLE imgsearch_collections ADD COLUMN tag_vocabulary text;
+        ALTER TABLE imgsearch_collections ADD COLUMN tag_vectors text;
         """,
     ),
 ]
