@@ -19,6 +19,7 @@ from imgsearch.errors import EXTRA_MODULES, ImageError, ImageUnreadable, Missing
 from imgsearch.indexer.read_text import TextRead, TextReading, decode_with_text
 from imgsearch.indexer.report import EventKind
 from imgsearch.kinds import MediaKind
+from imgsearch.media.archive import ArchiveMetadata, from_sidecar, sidecar_of
 from imgsearch.media.sources import too_large
 from imgsearch.media.walk import FileEntry
 from imgsearch.models.encoder import Pixels, Vectors
@@ -63,7 +64,12 @@ def plan(
     for entry in disk:
         on_disk.add(entry.path)
         row, known_bad = stored.get(entry.path), failed.get(entry.path)
-        if row is not None and row.has_vector and _same_file(row.size, row.mtime_ns, entry):
+        if (
+            row is not None
+            and row.has_vector
+            and _same_file(row.size, row.mtime_ns, entry)
+            and row.sidecar_mtime_ns == entry.sidecar_mtime_ns  # its sidecar unchanged too
+        ):
             unchanged.append(entry.path)
         elif (
             known_bad is not None
@@ -175,8 +181,19 @@ def read(
         camera=info.camera,
         latitude=info.latitude,
         longitude=info.longitude,
+        archive=_with_sidecar(entry, info.archive),
+        sidecar_mtime_ns=entry.sidecar_mtime_ns,
     )
     return Read(candidate, facts, pixels, text=text)
+
+
+def _with_sidecar(entry: FileEntry, embedded: ArchiveMetadata | None) -> ArchiveMetadata | None:
+    """What the file embeds for archives, under what its XMP sidecar says (which wins)."""
+    sidecar = sidecar_of(entry.path) if entry.sidecar_mtime_ns else None
+    if sidecar is None:
+        return embedded
+    found = from_sidecar(sidecar).over(embedded or ArchiveMetadata())
+    return None if found.empty and not found.problems else found
 
 
 def read_file(entry: FileEntry, images: ImagePipeline) -> bytes:

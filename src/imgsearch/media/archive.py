@@ -14,6 +14,7 @@ entities, a DTD —, damaged IPTC) leaves those facts unknown, and ``problem`` s
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import xml.etree.ElementTree as ET
@@ -62,6 +63,42 @@ class ArchiveMetadata:
             self.creator or lower.creator,
             (*self.problems, *lower.problems),
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The known facts (what the stores keep as JSON, and the API shows)."""
+        stored: dict[str, Any] = {
+            "title": self.title,
+            "description": self.description,
+            "keywords": list(self.keywords),
+            "rating": self.rating,
+            "creator": self.creator,
+            "problems": list(self.problems),
+        }
+        return {k: v for k, v in stored.items() if v not in (None, [])}
+
+    @classmethod
+    def from_dict(cls, stored: Any) -> ArchiveMetadata | None:
+        """As :meth:`as_dict` wrote it (``None`` for nothing or something unreadable)."""
+        if isinstance(stored, (str, bytes)):
+            try:
+                stored = json.loads(stored)
+            except ValueError:
+                return None
+        if not isinstance(stored, dict):
+            return None
+        rating = stored.get("rating")
+        return cls(
+            title=_clean(stored.get("title")),
+            description=_clean(stored.get("description")),
+            keywords=tuple(str(k) for k in stored.get("keywords", []) if str(k)),
+            rating=rating if isinstance(rating, int) else None,
+            creator=_clean(stored.get("creator")),
+            problems=tuple(str(p) for p in stored.get("problems", [])),
+        )
+
+    def words(self) -> str:
+        """What search reads of it: title, description and keywords, a line each."""
+        return "\n".join(t for t in (self.title, self.description, *self.keywords) if t)
 
     @property
     def empty(self) -> bool:
@@ -209,3 +246,9 @@ def archive_metadata(
     found = embedded(image, exif)
     sidecar = sidecar_of(picture) if picture is not None else None
     return found if sidecar is None else replace(from_sidecar(sidecar).over(found))
+
+
+def archive_words(stored: object) -> str | None:
+    """What search reads of a stored archive document (JSON text or object)."""
+    found = ArchiveMetadata.from_dict(stored)
+    return (found.words() or None) if found is not None else None

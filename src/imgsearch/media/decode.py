@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import numpy as np
@@ -35,6 +35,7 @@ from imgsearch.errors import (
     PixelLimitExceeded,
     UnsupportedImage,
 )
+from imgsearch.media.archive import embedded as embedded_archive
 from imgsearch.media.convert import (
     orientation,
     stored_bytes_per_pixel,
@@ -283,6 +284,9 @@ def _decode(
     turn = orientation(exif)
     full_size = upright_size(image.size, turn)
     info = image_info(full_size, image.format, exif)
+    found = embedded_archive(image, exif)
+    if not found.empty or found.problems:
+        info = replace(info, archive=found)
     if not pixels:
         return DecodedImage(info, None)
     crops = [box.to_pixels(*full_size) for box in boxes] if boxes is not None else None

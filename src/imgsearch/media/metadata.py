@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import Image
 
+from imgsearch.media.archive import ArchiveMetadata
+
 _MAKE, _MODEL = 0x010F, 0x0110
 _DATETIME = 0x0132
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
@@ -30,6 +32,8 @@ class ImageInfo:
     camera: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    archive: ArchiveMetadata | None = None
+    """What the file embeds for archives (XMP, IPTC, EXIF descriptions); ``None``: nothing."""
 
 
 def image_info(upright: tuple[int, int], format: str | None, exif: Image.Exif) -> ImageInfo:
@@ -45,7 +49,8 @@ def image_info(upright: tuple[int, int], format: str | None, exif: Image.Exif) -
             format,
             captured_at=_capture_time(exif),
             camera=_camera(exif),
-            **_gps(exif),
+            latitude=(gps := _gps(exif))["latitude"],
+            longitude=gps["longitude"],
         )
     except Exception:  # a value of a type no camera writes: the facts stay unknown
         return ImageInfo(width, height, format)

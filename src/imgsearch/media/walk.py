@@ -34,6 +34,9 @@ class FileEntry:
     path: str
     size: int
     mtime_ns: int
+    sidecar_mtime_ns: int = 0
+    """The modification time of its XMP sidecar (``photo.jpg.xmp``, else ``photo.xmp``);
+    0: it has none. A sidecar edited in digiKam or darktable makes the file read again."""
 
 
 def walk_images(
@@ -84,6 +87,7 @@ def _walk(
         if on_error is not None:
             on_error(str(folder), exc.strerror or str(exc))
         return
+    sidecars = {e.name: e for e in entries if e.name.endswith(".xmp")}
     for entry in entries:
         if not rules.include_hidden and entry.name.startswith("."):
             continue
@@ -101,4 +105,19 @@ def _walk(
             if on_error is not None:
                 on_error(entry.path, exc.strerror or str(exc))
             continue
-        yield FileEntry(entry.path, stat.st_size, stat.st_mtime_ns)
+        yield FileEntry(entry.path, stat.st_size, stat.st_mtime_ns, _sidecar_time(path, sidecars))
+
+
+def _sidecar_time(path: Path, sidecars: dict[str, os.DirEntry[str]]) -> int:
+    """The modification time of ``path``'s sidecar among its folder's ``.xmp`` files, as
+    :func:`imgsearch.media.archive.sidecar_of` picks it (a regular file, not a link)."""
+    for name in (path.name + ".xmp", path.stem + ".xmp"):
+        found = sidecars.get(name)
+        if found is None:
+            continue
+        try:
+            if found.is_file(follow_symlinks=False):
+                return found.stat(follow_symlinks=False).st_mtime_ns
+        except OSError:
+            continue
+    return 0

@@ -73,6 +73,7 @@ def hit_as_dict(hit: Hit) -> dict[str, Any]:
         "fps": record.fps,
         "codec": record.codec,
         "segment": None if hit.segment is None else hit.segment.as_dict(),
+        "archive": None if record.archive is None else record.archive.as_dict(),
     }
 
 

@@ -105,6 +105,7 @@ def image_out(
         caption=record.caption,
         tags=list(record.tags),
         auto_tags=auto_tags,
+        archive=None if record.archive is None else record.archive.as_dict(),
         links=links(record.id),
         preview=preview,
         **video_facts(record),

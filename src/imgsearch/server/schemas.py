@@ -7,7 +7,7 @@ surrogates (``"\\ud800"``) that no database or tokenizer accepts.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -280,6 +280,12 @@ class ImageOut(VideoFacts):
     longitude: float | None = None
     caption: str | None
     tags: list[str]
+    archive: dict[str, Any] | None = Field(
+        None,
+        description="What archives say of it, read from its XMP (embedded and its sidecar), "
+        "IPTC and EXIF descriptions: `title`, `description`, `keywords`, `rating` (-1 to 5), "
+        "`creator`, and `problems` (what could not be read); null: nothing.",
+    )
     auto_tags: dict[str, float] | None = Field(
         None,
         description="Its automatic (zero-shot) tags with their confidences; null while it "

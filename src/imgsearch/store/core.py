@@ -52,7 +52,7 @@ def check_dimensions(vectors: Sequence[Vector], dim: int) -> None:
 
 FACT_COLUMNS = (
     "path, size, mtime_ns, digest, width, height, format, captured_at, camera, latitude, "
-    "longitude, duration, fps, codec, frame_count, kind"
+    "longitude, duration, fps, codec, frame_count, kind, archive, sidecar_mtime_ns"
 )
 """The columns of :class:`~imgsearch.store.records.ImageFacts`, in its field order."""
 FACT_NAMES = tuple(name.strip() for name in FACT_COLUMNS.split(","))
@@ -71,7 +71,8 @@ class Dialect:
     every one of the folded ``phrases`` in its read text"; ``has_tag`` "the JSON list of
     tags in ``column`` holds one of ``tags``"; ``has_auto_tag`` "the JSON object of
     automatic tags in ``column`` (NULL: none yet) has one of ``tags`` as a key" (never
-    NULL itself, so that it can be negated).
+    NULL itself, so that it can be negated); ``has_keyword`` the same for the
+    ``keywords`` of the archive document (JSON text) in ``column``.
     """
 
     param: str
@@ -81,6 +82,7 @@ class Dialect:
     has_text: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
     has_tag: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
     has_auto_tag: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
+    has_keyword: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
 
 
 def under_clause(
@@ -143,7 +145,8 @@ def _tagged(column: str, tags: Sequence[str], dialect: Dialect) -> tuple[str, li
     """An image carries one of ``tags``, as the user's own or as an automatic tag."""
     own, own_values = dialect.has_tag(column.format("tags"), tags)
     auto, auto_values = dialect.has_auto_tag(column.format("auto_tags"), tags)
-    return f"({own} OR {auto})", [*own_values, *auto_values]
+    kept, kept_values = dialect.has_keyword(column.format("archive"), tags)
+    return f"({own} OR {auto} OR {kept})", [*own_values, *auto_values, *kept_values]
 
 
 def stack_vectors(
@@ -199,6 +202,8 @@ def fact_values(facts: ImageFacts) -> tuple[Any, ...]:
         facts.path, facts.size, facts.mtime_ns, facts.digest, facts.width, facts.height,
         facts.format, facts.captured_at, facts.camera, facts.latitude, facts.longitude,
         facts.duration, facts.fps, facts.codec, facts.frame_count, facts.kind,
+        None if facts.archive is None else json.dumps(facts.archive.as_dict()),
+        facts.sidecar_mtime_ns,
     )  # fmt: skip
 
 

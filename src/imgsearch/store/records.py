@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from imgsearch.errors import InvalidQuery
+from imgsearch.media.archive import ArchiveMetadata
 from imgsearch.store.words import fold_text
 from imgsearch.types import Box, TextLine
 
@@ -56,6 +57,11 @@ class ImageFacts:
     kind: str = "image"
     """What the item is: one of :mod:`imgsearch.kinds` (``image``, ``video``, ``pdf``),
     which says how it is read, what its parts are and how it is shown."""
+    archive: ArchiveMetadata | None = None
+    """What an archive says of it: XMP (embedded and its sidecar), IPTC, EXIF descriptions
+    (:mod:`imgsearch.media.archive`); ``None``: nothing."""
+    sidecar_mtime_ns: int = 0
+    """When its XMP sidecar was last changed (0: it has none)."""
 
     @property
     def is_video(self) -> bool:
@@ -93,6 +99,8 @@ class StoredFile:
     height: int | None = None
     has_thumbprint: bool = True
     """False for a picture indexed before thumbprints were stored (the next run adds it)."""
+    sidecar_mtime_ns: int = 0
+    """When its XMP sidecar was last changed, as stored (0: none)."""
 
 
 @dataclass(frozen=True)
@@ -415,4 +423,6 @@ def record_from_row(row: Sequence[Any], tags: Sequence[str]) -> ImageRecord:
     ``caption``, with ``tags`` already decoded (each store stores them its own way)."""
     names = [f.name for f in fields(ImageFacts)]
     facts = dict(zip(names, row[1 : 1 + len(names)], strict=True))
+    facts["archive"] = ArchiveMetadata.from_dict(facts["archive"])
+    facts["sidecar_mtime_ns"] = int(facts["sidecar_mtime_ns"] or 0)
     return ImageRecord(id=row[0], **facts, caption=row[1 + len(names)], tags=tuple(tags))

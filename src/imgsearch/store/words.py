@@ -39,9 +39,11 @@ def metadata_text(
     caption: str | None = None,
     tags: Iterable[str] = (),
     read: str | None = None,
+    archive: str | None = None,
 ) -> str:
     """The searchable metadata of one image as a single document; ``read``: the text
-    read in the image (OCR), one line per line."""
+    read in the image (OCR), one line per line; ``archive``: what archives say of it
+    (title, description, keywords: :meth:`imgsearch.media.archive.ArchiveMetadata.words`)."""
     pure = PurePath(path)
     folders = pure.parent.parts[-FOLDER_DEPTH:]
     words = split_words(pure.stem)
@@ -50,6 +52,8 @@ def metadata_text(
     parts = [" ".join(words)]
     parts.extend(text for text in (camera, caption) if text)
     parts.extend(tags)
+    if archive:
+        parts.append(archive)
     if read:
         parts.append(read)
     return "\n".join(parts)

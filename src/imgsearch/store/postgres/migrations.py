@@ -271,6 +271,15 @@ MIGRATIONS: list[tuple[str, Step]] = [
         ALTER TABLE imgsearch_collections ADD COLUMN tag_vectors text;
         """,
     ),
+    # What archives say of a picture (imgsearch.media.archive: XMP, IPTC, EXIF
+    # descriptions) as JSON text, and when its XMP sidecar last changed (0: none).
+    (
+        "0018_archive",
+        """
+        ALTER TABLE imgsearch_images ADD COLUMN archive text;
+        ALTER TABLE imgsearch_images ADD COLUMN sidecar_mtime_ns bigint NOT NULL DEFAULT 0;
+        """,
+    ),
 ]
 
 

@@ -172,12 +172,14 @@ class PostgresStore:
         clause, params = core.under_clause(roots, POSTGRES)
         rows = self._rows(
             "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL, width, height, "
-            "thumbprint IS NOT NULL FROM imgsearch_images "
+            "thumbprint IS NOT NULL, sidecar_mtime_ns FROM imgsearch_images "
             f'WHERE collection_id = %s AND {clause} ORDER BY path COLLATE "C"',
             [self._collection_id, *params],
         )
         return [
-            records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], bool(r[8]))
+            records.StoredFile(
+                r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], bool(r[8]), int(r[9])
+            )
             for r in rows
         ]
 

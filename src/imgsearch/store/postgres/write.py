@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from imgsearch.errors import StoreError
+from imgsearch.media.archive import archive_words
 from imgsearch.store.core import FACT_NAMES, fact_values
 from imgsearch.store.postgres.read_text import CURRENT, write_texts
 from imgsearch.store.postgres.terms import term_counts
@@ -20,7 +21,8 @@ FACT_TYPES = {
     "path": "text", "size": "int8", "mtime_ns": "int8", "digest": "text", "width": "int4",
     "height": "int4", "format": "text", "captured_at": "float8", "camera": "text",
     "latitude": "float8", "longitude": "float8", "duration": "float8", "fps": "float8",
-    "codec": "text", "frame_count": "int8", "kind": "text",
+    "codec": "text", "frame_count": "int8", "kind": "text", "archive": "text",
+    "sidecar_mtime_ns": "int8",
 }  # fmt: skip
 COPY_COLUMNS = ("collection_id", "id", *FACT_NAMES, "indexed_at", "vector", "doc_len", "thumbprint")
 """The columns a new image row is copied with (binary COPY), and their types:"""
@@ -172,7 +174,13 @@ def write_images(tx: Any, c: int, batch: WriteBatch, now: float) -> list[int]:
                 for n, image_id in zip(fresh, new_ids, strict=True):
                     facts = items[n].facts
                     # no caption or tags yet: the terms come from the path and camera
-                    terms = term_counts(metadata_text(facts.path, camera=facts.camera))
+                    terms = term_counts(
+                        metadata_text(
+                            facts.path,
+                            camera=facts.camera,
+                            archive=facts.archive.words() if facts.archive else None,
+                        )
+                    )
                     copy.write_row(
                         (
                             c,
@@ -216,7 +224,8 @@ def write_terms(
     rows: list[Any] = []
     if stored:
         rows = tx.execute(
-            "SELECT i.id, i.path, i.camera, i.caption, i.tags, t.body FROM imgsearch_images i "
+            "SELECT i.id, i.path, i.camera, i.caption, i.tags, t.body, i.archive "
+            "FROM imgsearch_images i "
             f"LEFT JOIN imgsearch_image_text t ON {CURRENT} "
             "WHERE i.collection_id = %s AND i.id = ANY(%s)",
             (c, stored),
@@ -235,10 +244,17 @@ def write_terms(
             (
                 image_id,
                 *term_counts(
-                    metadata_text(path, camera=camera, caption=caption, tags=tags or [], read=read)
+                    metadata_text(
+                        path,
+                        camera=camera,
+                        caption=caption,
+                        tags=tags or [],
+                        read=read,
+                        archive=archive_words(archive),
+                    )
                 ),
             )
-            for image_id, path, camera, caption, tags, read in rows
+            for image_id, path, camera, caption, tags, read, archive in rows
         ]
         lengths = [(image_id, length) for image_id, _, length in counted]
         for image_id, counts, length in [*counted, *((i, *t) for i, t in new.items())]:

@@ -192,6 +192,15 @@ MIGRATIONS: list[tuple[str, Step]] = [
     # Zero-shot tags (imgsearch.tags): tag → confidence as a JSON object, NULL until the
     # picture is tagged.
     ("0011_auto_tags", "ALTER TABLE images ADD COLUMN auto_tags TEXT"),
+    # What archives say of a picture (imgsearch.media.archive: XMP, IPTC, EXIF
+    # descriptions) as JSON, and when its XMP sidecar last changed (0: none).
+    (
+        "0012_archive",
+        """
+        ALTER TABLE images ADD COLUMN archive TEXT;
+        ALTER TABLE images ADD COLUMN sidecar_mtime_ns INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -35,6 +35,11 @@ SQLITE = core.Dialect(
         f"WHERE value IN ({','.join('?' * len(tags))})))",
         list(tags),
     ),
+    has_keyword=lambda column, tags: (
+        f"({column} IS NOT NULL AND EXISTS (SELECT 1 FROM json_each({column}, '$.keywords') "
+        f"WHERE value IN ({','.join('?' * len(tags))})))",
+        list(tags),
+    ),
     has_auto_tag=lambda column, tags: (
         f"(coalesce({column}, '{{}}') != '{{}}' AND EXISTS (SELECT 1 FROM "
         f"json_each(coalesce({column}, '{{}}')) WHERE key IN ({','.join('?' * len(tags))})))",

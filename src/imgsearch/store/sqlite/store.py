@@ -164,12 +164,14 @@ class SqliteStore:
         clause, params = core.under_clause(roots, SQLITE)
         rows = self._conn.execute(
             "SELECT id, path, size, mtime_ns, digest, vector IS NOT NULL, width, height, "
-            "thumbprint IS NOT NULL FROM images "
+            "thumbprint IS NOT NULL, sidecar_mtime_ns FROM images "
             f"WHERE {clause} ORDER BY path",
             params,
         ).fetchall()
         return [
-            records.StoredFile(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], bool(r[8]))
+            records.StoredFile(
+                r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], bool(r[8]), int(r[9])
+            )
             for r in rows
         ]
 

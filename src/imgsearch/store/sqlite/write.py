@@ -9,6 +9,7 @@ import sqlite3
 
 import numpy as np
 
+from imgsearch.media.archive import archive_words
 from imgsearch.store.core import FACT_COLUMNS, FACT_NAMES, fact_values
 from imgsearch.store.records import ImageFacts, Vector, WriteBatch
 from imgsearch.store.region_rows import RegionTable, write_regions
@@ -132,11 +133,14 @@ def write_image(
 
 def write_text(tx: sqlite3.Connection, image_id: int) -> None:
     """Recompute the FTS5 metadata text of ``image_id``."""
-    path, camera, caption, tags, read = tx.execute(
-        "SELECT path, camera, caption, tags, t.body FROM images LEFT JOIN image_text t "
+    path, camera, caption, tags, read, archive = tx.execute(
+        "SELECT path, camera, caption, tags, t.body, archive FROM images LEFT JOIN image_text t "
         "ON t.image_id = images.id AND t.digest = images.digest WHERE images.id = ?",
         (image_id,),
     ).fetchone()
-    body = metadata_text(path, camera=camera, caption=caption, tags=json.loads(tags), read=read)
+    body = metadata_text(
+        path, camera=camera, caption=caption, tags=json.loads(tags), read=read,
+        archive=archive_words(archive),
+    )  # fmt: skip
     tx.execute("DELETE FROM images_fts WHERE rowid = ?", (image_id,))
     tx.execute("INSERT INTO images_fts (rowid, body) VALUES (?, ?)", (image_id, body))

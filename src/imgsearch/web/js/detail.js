@@ -371,6 +371,7 @@ export class Detail {
         ["Caption", record.caption],
         ["Tags", record.tags.length ? record.tags.join(", ") : null],
         ["Automatic tags", autoTags(record.auto_tags)],
+        ...archiveRows(record.archive),
       );
       if (!this.edited) {
         this.form.elements.caption.value = record.caption || "";
@@ -422,3 +423,17 @@ function autoTags(tags) {
   const sorted = Object.entries(tags || {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   return sorted.length ? sorted.map(([tag, c]) => `${tag} ${c.toFixed(2)}`).join(", ") : null;
 }
+
+// What an archive says of the picture (its XMP, IPTC, EXIF descriptions), as viewer rows.
+function archiveRows(archive) {
+  if (!archive) return [];
+  const stars = archive.rating == null ? null : archive.rating < 0 ? "rejected" : "★".repeat(archive.rating) || "no stars";
+  return [
+    ["Title", archive.title || null],
+    ["Description", archive.description || null],
+    ["Keywords", archive.keywords && archive.keywords.length ? archive.keywords.join(", ") : null],
+    ["Rating", stars],
+    ["Creator", archive.creator || null],
+  ];
+}
+
