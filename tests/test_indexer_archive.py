@@ -78,6 +78,7 @@ def test_archive_metadata_is_searched_filtered_and_followed(location: str, tmp_p
         hits = index.search("dusk", top=3)  # the title's word: the metadata score finds it
         scored = {hit.image.path: hit.metadata_score for hit in hits}
         assert scored[str(tower)] > 0 and scored[str(plain)] == scored[str(hostile)] == 0
+        assert next(h for h in hits if h.image.path == str(tower)).words_in == ("archive",)
 
         # a sidecar written later (darktable's naming): the next run reads the picture again
         unchanged = index.update([photos])

@@ -235,7 +235,8 @@ def _ranked_words(
 
 
 def _fields(record: ImageRecord, lines: list[TextLine] | None) -> WordFields:
-    return WordFields(record.path, record.caption, record.tags, record.camera, lines or ())
+    archive = record.archive.words() if record.archive is not None else None
+    return WordFields(record.path, record.caption, record.tags, record.camera, lines or (), archive)
 
 
 def _words_in(

@@ -359,8 +359,8 @@ class HitOut(BaseModel):
     words_in: list[str] = Field(
         default_factory=list,
         description="Where the query's words were found with the hit, beside its picture: "
-        "name (file and folder names), caption, tags, camera, text (read in the picture); "
-        "empty when they were not.",
+        "name (file and folder names), caption, tags, camera, text (read in the picture), "
+        "archive (its title, description or keywords); empty when they were not.",
     )
     media: str = Field("image", description=f"What the item is: {', '.join(NAMES)}.")
     part: PartOut | None = Field(

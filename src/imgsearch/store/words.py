@@ -182,9 +182,10 @@ def matching_line(
     return found
 
 
-WORD_FIELDS = ("name", "caption", "tags", "camera", "text")
+WORD_FIELDS = ("name", "caption", "tags", "camera", "text", "archive")
 """Where a query's words can be found with a picture: its file and folder names, caption,
-tags, EXIF camera, and the text read in it."""
+tags, EXIF camera, the text read in it, and what archives say of it (title, description,
+keywords: :mod:`imgsearch.media.archive`)."""
 
 
 def _word_forms(text: str) -> set[str]:
@@ -224,6 +225,8 @@ class WordFields:
     tags: tuple[str, ...] = ()
     camera: str | None = None
     lines: Sequence[TextLine] = ()
+    archive: str | None = None
+    """Its archive words (:meth:`imgsearch.media.archive.ArchiveMetadata.words`)."""
 
     def forms(self) -> dict[str, set[str]]:
         pure = PurePath(self.path)
@@ -233,6 +236,7 @@ class WordFields:
             "tags": " ".join(self.tags),
             "camera": self.camera or "",
             "text": read_text(self.lines),
+            "archive": self.archive or "",
         }
         return {field: _word_forms(text) for field, text in texts.items()}
 

@@ -10,7 +10,7 @@ import { basename, clock, outline, partPicture, score, showImage, sized } from "
 
 const LARGE = 1024;
 // Where a query's words were found with a hit (hit.words_in), as a person names it.
-const WORD_FIELDS = { name: "file name", caption: "caption", tags: "tags", camera: "camera", text: "text in the picture" };
+const WORD_FIELDS = { name: "file name", caption: "caption", tags: "tags", camera: "camera", text: "text in the picture", archive: "title, description or keywords" };
 const MOMENT_SIZE = 128;
 const SWIPE_PX = 50; // a finger moved at least this far sideways, within SWIPE_MS, is a swipe
 const SWIPE_MS = 800;
