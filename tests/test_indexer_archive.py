@@ -88,6 +88,9 @@ def test_archive_metadata_is_searched_filtered_and_followed(location: str, tmp_p
         index.update([photos])
         kept = index.find(plain).archive
         assert kept is not None and kept.keywords == ("holiday",) and kept.rating == 4
+        rated = {r.path for r in index.browse(filters=Filters(min_rating=4)).items}
+        assert rated == {str(tower), str(plain)}
+        assert [r.path for r in index.browse(filters=Filters(min_rating=5)).items] == [str(tower)]
         assert [r.path for r in index.browse(filters=Filters(tags=("holiday",))).items] == [
             str(plain)
         ]
@@ -114,6 +117,10 @@ def test_archive_facts_over_http_and_the_command_line(tmp_path: Path) -> None:
     index = tmp_path / "index"
     made = imgsearch("index", str(photos), "--index", str(index), "-m", "fake-hash")
     assert made.returncode == 0, made.stderr
+    rated = imgsearch("browse", "--index", str(index), "--min-rating", "5", "--paths")
+    assert rated.stdout.split() == [str(tower)], rated.stderr
+    none = imgsearch("browse", "--index", str(index), "--min-rating", "6")
+    assert none.returncode != 0
     found = imgsearch("search", "dusk", "--index", str(index), "--json")
     assert found.returncode == 0, found.stderr
     assert '"title": "Paris at dusk"' in found.stdout and '"rating": 5' in found.stdout
@@ -123,6 +130,9 @@ def test_archive_facts_over_http_and_the_command_line(tmp_path: Path) -> None:
         assert answer.status_code == 200, answer.text
         listed = answer.json()
         assert [item["path"] for item in listed["items"]] == [str(tower)]
+        rated = client.post("/v1/browse", json={"filters": {"min_rating": 5}}).json()
+        assert rated["total"] == 1
+        assert client.post("/v1/browse", json={"filters": {"min_rating": 9}}).status_code == 422
         one = client.get(f"/v1/images/{listed['items'][0]['id']}").json()
         assert one["archive"] == {
             "title": "Paris at dusk", "keywords": ["Eiffel Tower"], "rating": 5,

@@ -149,3 +149,24 @@ def test_automatic_tags_narrow_the_collection_and_show_in_the_viewer(
     page.locator("#detail-facts", has_text="Automatic tags").wait_for()  # the record came
     facts = page.inner_text("#detail-facts")
     assert "red " in facts.split("Automatic tags", 1)[1]
+
+
+def test_a_rating_from_the_archive_filters_and_shows_in_the_viewer(
+    fresh_site: Site, open_page: Any, tmp_path: Any
+) -> None:
+    from imgsearch import Index
+    from tests.tags.test_sidecars import DARKTABLE
+
+    rated = fresh_site.shapes.images[0].path
+    (rated.parent / (rated.name + ".xmp")).write_bytes(DARKTABLE)  # darktable's sidecar
+    with Index.open(tmp_path / "index") as index:
+        index.update([fresh_site.root])
+    page = open_page(fresh_site)
+    page.goto(f"{fresh_site.url}?min_rating=4")
+    assert said(page, "match these filters").startswith("1 item")
+    assert page.locator("#filters select[name='min_rating']").input_value() == "4"
+    assert shown_names(page) == [rated.name]
+    page.locator("#grid .tile").first.click()
+    page.locator("#detail-facts", has_text="Rating").wait_for()
+    facts = page.inner_text("#detail-facts")
+    assert "★★★★" in facts and "holiday" in facts.split("Keywords", 1)[1]

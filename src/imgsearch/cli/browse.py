@@ -25,6 +25,7 @@ from imgsearch.cli.filter_options import (
     FormatOption,
     MediaOption,
     MinHeightOption,
+    MinRatingOption,
     MinWidthOption,
     NotTagOption,
     TagOption,
@@ -53,6 +54,7 @@ def browse(
     contains_text: list[str] = ContainsTextOption,
     tags: list[str] = TagOption,
     not_tags: list[str] = NotTagOption,
+    min_rating: int | None = MinRatingOption,
     labels: list[str] = typer.Option(
         [], "--label", help="Only pictures with a box of this label; repeatable: any of them."
     ),
@@ -75,6 +77,7 @@ def browse(
         contains_text=contains_text,
         tags=tags,
         not_tags=not_tags,
+        min_rating=min_rating,
     )
     with open_index(index_path, None, None) as opened:
         if facets:

@@ -35,6 +35,13 @@ TagOption = typer.Option(
     help="Only pictures tagged TAG, by you (imgsearch annotate) or automatically (imgsearch "
     "tags); repeatable: any of them.",
 )
+MinRatingOption = typer.Option(
+    None,
+    "--min-rating",
+    min=-1,
+    max=5,
+    help="Only pictures rated at least this (0–5 stars, -1 rejected) in their XMP metadata.",
+)
 NotTagOption = typer.Option(
     [], "--not-tag", help="Only pictures not tagged TAG (yours or automatic); repeatable."
 )
@@ -52,6 +59,7 @@ def filters_from(
     contains_text: Sequence[str],
     tags: Sequence[str],
     not_tags: Sequence[str] = (),
+    min_rating: int | None = None,
 ) -> Filters:
     """The filters the options describe (folders resolved as the index stores paths)."""
     if media not in (*NAMES, "all"):
@@ -67,4 +75,5 @@ def filters_from(
         contains_text=tuple(contains_text),
         tags=tuple(tags),
         not_tags=tuple(not_tags),
+        min_rating=min_rating,
     )

@@ -22,6 +22,7 @@ from imgsearch.cli.filter_options import (
     FormatOption,
     MediaOption,
     MinHeightOption,
+    MinRatingOption,
     MinWidthOption,
     NotTagOption,
     TagOption,
@@ -69,6 +70,7 @@ def search(
     contains_text: list[str] = ContainsTextOption,
     tags: list[str] = TagOption,
     not_tags: list[str] = NotTagOption,
+    min_rating: int | None = MinRatingOption,
     metadata_weight: float = typer.Option(
         DEFAULT_METADATA_WEIGHT,
         "--metadata-weight",
@@ -130,6 +132,7 @@ def search(
             contains_text=contains_text,
             tags=tags,
             not_tags=not_tags,
+            min_rating=min_rating,
         )
         hits = opened.search(
             Query(

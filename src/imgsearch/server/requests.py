@@ -44,6 +44,7 @@ def filters_of(given: FiltersIn | None) -> Filters:
         contains_text=tuple(f.contains_text),
         tags=tuple(f.tags),
         not_tags=tuple(f.not_tags),
+        min_rating=f.min_rating,
     )
 
 

@@ -137,6 +137,13 @@ class FiltersIn(BaseModel):
         description="Only pictures tagged with one of these (exactly as tagged), by a user "
         "or automatically (zero-shot tags).",
     )
+    min_rating: StrictInt | None = Field(
+        None,
+        ge=-1,
+        le=5,
+        description="Only pictures rated at least this (0 to 5 stars, -1 rejected) in their "
+        "XMP metadata; pictures without a rating never match.",
+    )
     not_tags: list[Tag] = Field(
         default_factory=list,
         max_length=MAX_FILTER_VALUES,

@@ -72,7 +72,8 @@ class Dialect:
     tags in ``column`` holds one of ``tags``"; ``has_auto_tag`` "the JSON object of
     automatic tags in ``column`` (NULL: none yet) has one of ``tags`` as a key" (never
     NULL itself, so that it can be negated); ``has_keyword`` the same for the
-    ``keywords`` of the archive document (JSON text) in ``column``.
+    ``keywords`` of the archive document (JSON text) in ``column``; ``rating`` that
+    document's rating as an integer (NULL: none).
     """
 
     param: str
@@ -83,6 +84,7 @@ class Dialect:
     has_tag: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
     has_auto_tag: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
     has_keyword: Callable[[str, Sequence[str]], tuple[str, list[Any]]]
+    rating: Callable[[str], str]
 
 
 def under_clause(
@@ -134,6 +136,9 @@ def filter_clause(filters: Filters, dialect: Dialect, table: str = "") -> tuple[
         sql, values = _tagged(column, filters.tags, dialect)
         parts.append(sql)
         params += values
+    if filters.min_rating is not None:
+        parts.append(f"{dialect.rating(column.format('archive'))} >= {mark}")
+        params.append(filters.min_rating)
     if filters.not_tags:
         sql, values = _tagged(column, filters.not_tags, dialect)
         parts.append(f"NOT {sql}")

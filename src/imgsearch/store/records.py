@@ -324,6 +324,9 @@ class Filters:
     (:meth:`imgsearch.Index.annotate`) or as an automatic tag (:mod:`imgsearch.tags`)."""
     not_tags: tuple[str, ...] = ()
     """Tags an image must carry none of (the user's own or automatic)."""
+    min_rating: int | None = None
+    """Least rating (-1 rejected, 0 to 5 stars) the picture's archive metadata gives it
+    (XMP ``xmp:Rating``); pictures without a rating never match."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", tuple(format_name(f) for f in self.formats))
@@ -353,6 +356,8 @@ class Filters:
                     f"{len(values)} {name} in one filter; at most {MAX_FILTER_VALUES}",
                     hint="filter by a common parent folder instead",
                 )
+        if self.min_rating is not None and not -1 <= self.min_rating <= 5:
+            raise InvalidQuery(f"a rating of {self.min_rating} is not -1 to 5")
         for name, size in (("minimum width", self.min_width), ("minimum height", self.min_height)):
             if size is not None and not 0 <= size <= MAX_DIMENSION:
                 raise InvalidQuery(f"{name} {size} is not a usable size in pixels")
@@ -373,6 +378,7 @@ class Filters:
             or bool(self.contains_text)
             or bool(self.tags)
             or bool(self.not_tags)
+            or self.min_rating is not None
         )
 
 

@@ -29,6 +29,7 @@ POSTGRES = core.Dialect(
     # jsonb "has any of these strings as an element"
     has_tag=lambda column, tags: (f"({column} ?| %s)", [list(tags)]),
     has_auto_tag=lambda column, tags: (f"coalesce({column} ?| %s, false)", [list(tags)]),
+    rating=lambda column: f"(({column})::jsonb ->> 'rating')::int",
     has_keyword=lambda column, tags: (
         f"coalesce(({column})::jsonb -> 'keywords' ?| %s, false)",
         [list(tags)],

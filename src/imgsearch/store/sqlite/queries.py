@@ -40,6 +40,7 @@ SQLITE = core.Dialect(
         f"WHERE value IN ({','.join('?' * len(tags))})))",
         list(tags),
     ),
+    rating=lambda column: f"CAST(json_extract({column}, '$.rating') AS INTEGER)",
     has_auto_tag=lambda column, tags: (
         f"(coalesce({column}, '{{}}') != '{{}}' AND EXISTS (SELECT 1 FROM "
         f"json_each(coalesce({column}, '{{}}')) WHERE key IN ({','.join('?' * len(tags))})))",

@@ -5,7 +5,7 @@
 
 import { formatBox, parseBox } from "./box.js";
 
-const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "text", "tags", "metadata_weight", "labels", "objects", "confidence"];
+const FILTERS = ["under", "after", "before", "media", "formats", "min_width", "min_height", "text", "tags", "min_rating", "metadata_weight", "labels", "objects", "confidence"];
 // How the collection is listed without a query (the browse view); the first is the default.
 export const ORDERS = ["newest", "oldest", "path"];
 // The page cuts at confidence 0.5 ("auto": more likely a real match than not) unless the
@@ -109,5 +109,6 @@ function filtersBody(f) {
   if (phrases.length) filters.contains_text = phrases;
   const tags = list(f.tags);
   if (tags.length) filters.tags = tags;
+  if (/^[1-5]$/.test(f.min_rating || "")) filters.min_rating = Number(f.min_rating);
   return filters;
 }
