@@ -363,6 +363,11 @@ class HitOut(BaseModel):
         description="The line of text read in the picture that holds the query's words or "
         "its contains_text phrases; null when none does.",
     )
+    archive: dict[str, Any] | None = Field(
+        None,
+        description="What archives say of the item (its XMP, IPTC, EXIF descriptions), as "
+        "`GET /v1/images/{id}` gives it; null: nothing.",
+    )
     words_in: list[str] = Field(
         default_factory=list,
         description="Where the query's words were found with the hit, beside its picture: "
