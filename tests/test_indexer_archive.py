@@ -72,6 +72,9 @@ def test_archive_metadata_is_searched_filtered_and_followed(location: str, tmp_p
         problem = index.find(hostile).archive
         assert problem is not None and "entities" in problem.problems[0]  # indexed all the same
 
+        counted = dict(index.facets().keywords)
+        assert counted == {"Eiffel Tower": 1, "Places/Europe/Paris": 1, "Paris": 1, "travel": 1}
+        assert dict(index.facets(filters=Filters(not_tags=("travel",))).keywords) == {}
         tagged = index.browse(filters=Filters(tags=("Eiffel Tower",)))
         assert [r.path for r in tagged.items] == [str(tower)]
         assert index.browse(filters=Filters(not_tags=("travel",))).total == 2
@@ -121,6 +124,8 @@ def test_archive_facts_over_http_and_the_command_line(tmp_path: Path) -> None:
     assert rated.stdout.split() == [str(tower)], rated.stderr
     none = imgsearch("browse", "--index", str(index), "--min-rating", "6")
     assert none.returncode != 0
+    listed = imgsearch("tags", "list", "--index", str(index), "--json")
+    assert '"keywords": [{"tag": "Eiffel Tower", "count": 1}]' in listed.stdout, listed.stderr
     found = imgsearch("search", "dusk", "--index", str(index), "--json")
     assert found.returncode == 0, found.stderr
     assert '"title": "Paris at dusk"' in found.stdout and '"rating": 5' in found.stdout
@@ -130,6 +135,8 @@ def test_archive_facts_over_http_and_the_command_line(tmp_path: Path) -> None:
         assert answer.status_code == 200, answer.text
         listed = answer.json()
         assert [item["path"] for item in listed["items"]] == [str(tower)]
+        counts = client.get("/v1/tags").json()["keywords"]
+        assert counts == [{"tag": "Eiffel Tower", "count": 1}]
         rated = client.post("/v1/browse", json={"filters": {"min_rating": 5}}).json()
         assert rated["total"] == 1
         assert client.post("/v1/browse", json={"filters": {"min_rating": 9}}).status_code == 422

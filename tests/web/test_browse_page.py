@@ -166,6 +166,8 @@ def test_a_rating_from_the_archive_filters_and_shows_in_the_viewer(
     assert said(page, "match these filters").startswith("1 item")
     assert page.locator("#filters select[name='min_rating']").input_value() == "4"
     assert shown_names(page) == [rated.name]
+    row = page.locator(".facet-row[aria-label='Keywords']")
+    assert "holiday" in row.inner_text()  # the archive's keywords, counted
     page.locator("#grid .tile").first.click()
     page.locator("#detail-facts", has_text="Rating").wait_for()
     facts = page.inner_text("#detail-facts")

@@ -127,6 +127,7 @@ def _print_facets(console: Console, facets: Facets) -> None:
         ("months", list(facets.months)),
         ("tags", [(shown(t), n) for t, n in facets.tags]),
         ("automatic tags", [(shown(t), n) for t, n in facets.auto_tags]),
+        ("keywords", [(shown(t), n) for t, n in facets.keywords]),
         ("labels", [(shown(label), n) for label, n in facets.labels]),
         ("kinds", list(facets.kinds)),
     ]

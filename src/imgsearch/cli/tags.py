@@ -98,7 +98,11 @@ def list_tags(
     )  # fmt: skip
     with open_index(index_path, model, precision) as opened:
         facets = opened.facets(filters=filters)
-    counted = {"automatic": list(facets.auto_tags), "own": list(facets.tags)}
+    counted = {
+        "automatic": list(facets.auto_tags),
+        "own": list(facets.tags),
+        "keywords": list(facets.keywords),
+    }
     if as_json:
         listed = {
             kind: [{"tag": tag, "count": n} for tag, n in values]
@@ -108,7 +112,12 @@ def list_tags(
         return
     console = Console(highlight=False)
     console.print(f"{facets.total:,} items")
-    for title, values in (("automatic tags", counted["automatic"]), ("own tags", counted["own"])):
+    titled = (
+        ("automatic tags", counted["automatic"]),
+        ("own tags", counted["own"]),
+        ("keywords from the archive (XMP, IPTC)", counted["keywords"]),
+    )
+    for title, values in titled:
         if not values:
             console.print(f"no {title}")
             continue

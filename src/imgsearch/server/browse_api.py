@@ -85,6 +85,11 @@ class FacetsOut(BaseModel):
     auto_tags: list[TagCount] = Field(
         default_factory=list, description="Automatic (zero-shot) tags, most frequent first."
     )
+    keywords: list[TagCount] = Field(
+        default_factory=list,
+        description="Keywords from the items' XMP and IPTC metadata, most frequent first "
+        "(they filter as tags: `filters.tags`).",
+    )
 
 
 class BrowseOut(BaseModel):
@@ -140,6 +145,9 @@ class TagsOut(BaseModel):
     )
     automatic: list[TagCount] = Field(description="Automatic tags, most frequent first.")
     own: list[TagCount] = Field(description="Users' own tags, most frequent first.")
+    keywords: list[TagCount] = Field(
+        description="Keywords from the items' XMP and IPTC metadata, most frequent first."
+    )
 
 
 @router.get(
@@ -161,6 +169,7 @@ async def tags(service: ServiceDep) -> dict[str, Any]:
             "vocabulary": index.tag_vocabulary().as_dict(),
             "automatic": [{"tag": t, "count": n} for t, n in facets.auto_tags],
             "own": [{"tag": t, "count": n} for t, n in facets.tags],
+            "keywords": [{"tag": t, "count": n} for t, n in facets.keywords],
         }
 
     return await run_in_threadpool(read)

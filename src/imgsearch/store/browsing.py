@@ -48,7 +48,7 @@ class BrowseSql:
     ``month(seconds)``: ``YYYY-MM`` of a POSIX time (UTC, the caller shifts it);
     ``tag_counts(scan, where)``: the query counting the tags of the images ``i`` (``scan``:
     the table as ``i``) that satisfy ``where``, as (tag, count) rows; ``auto_tag_counts``
-    the same for their automatic tags;
+    the same for their automatic tags, ``keyword_counts`` for their archive keywords;
     ``path_order``: ``i.path`` ordered byte-wise (as paths are compared everywhere);
     ``scanned``: the images table as ``i`` for a query that reads every row the filters
     allow (a count), which a store may point at a narrower index than the table.
@@ -60,6 +60,7 @@ class BrowseSql:
     month: Callable[[str], str]
     tag_counts: Callable[[str, str], str]
     auto_tag_counts: Callable[[str, str], str]
+    keyword_counts: Callable[[str, str], str]
     path_order: str = "i.path"
     scanned: str = ""
 
@@ -88,6 +89,9 @@ class Facets:
     kinds: tuple[tuple[str, int], ...]
     auto_tags: tuple[tuple[str, int], ...] = ()
     """The automatic tags (:mod:`imgsearch.tags`) of the items, most frequent first."""
+    keywords: tuple[tuple[str, int], ...] = ()
+    """The keywords archives gave the items (XMP, IPTC: :mod:`imgsearch.media.archive`),
+    most frequent first; they filter as tags do."""
 
     def as_dict(self) -> dict[str, Any]:
         def pairs(values: tuple[tuple[str, int], ...], name: str) -> list[dict[str, Any]]:
@@ -103,6 +107,7 @@ class Facets:
             "labels": pairs(self.labels, "label"),
             "kinds": pairs(self.kinds, "kind"),
             "auto_tags": pairs(self.auto_tags, "tag"),
+            "keywords": pairs(self.keywords, "tag"),
         }
 
 
@@ -192,6 +197,7 @@ def facets(
     )
     tags = rows(sql.tag_counts(scan, where), params)
     auto_tags = rows(sql.auto_tag_counts(scan, where), params)
+    keywords = rows(sql.keyword_counts(scan, where), params)
     # every label, not only those asked for: the facet offers the others too
     region_from, region_params = region_filter(sql.regions, filters, (), (), sql.dialect)
     labelled = rows(
@@ -210,6 +216,7 @@ def facets(
         labels=_top((str(label), int(n)) for label, n in labelled),
         kinds=_top((str(kind), int(n)) for kind, n in kinds),
         auto_tags=_top((str(t), int(n)) for t, n in auto_tags),
+        keywords=_top((str(t), int(n)) for t, n in keywords),
     )
 
 

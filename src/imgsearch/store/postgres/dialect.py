@@ -54,6 +54,11 @@ def browse_sql(regions: RegionTable) -> BrowseSql:
             "SELECT value, count(*) FROM (SELECT jsonb_array_elements_text(i.tags) AS value "
             f"FROM {scan} WHERE {where}) AS t GROUP BY value"
         ),
+        keyword_counts=lambda scan, where: (
+            "SELECT value, count(DISTINCT id) FROM (SELECT i.id, jsonb_array_elements_text("
+            "(i.archive)::jsonb -> 'keywords') AS value "
+            f"FROM {scan} WHERE i.archive IS NOT NULL AND {where}) AS t GROUP BY value"
+        ),
         auto_tag_counts=lambda scan, where: (
             "SELECT value, count(*) FROM (SELECT jsonb_object_keys(i.auto_tags) AS value "
             f"FROM {scan} WHERE i.auto_tags IS NOT NULL AND {where}) AS t GROUP BY value"

@@ -57,6 +57,10 @@ BROWSE = BrowseSql(
         f"SELECT t.value, count(*) FROM {scan}, json_each(i.tags) t WHERE i.tags != '[]' "
         f"AND {where} GROUP BY t.value"
     ),
+    keyword_counts=lambda scan, where: (
+        f"SELECT k.value, count(DISTINCT i.id) FROM {scan}, json_each(i.archive, '$.keywords') k "
+        f"WHERE i.archive IS NOT NULL AND {where} GROUP BY k.value"
+    ),
     auto_tag_counts=lambda scan, where: (
         f"SELECT t.key, count(*) FROM {scan}, json_each(i.auto_tags) t "
         f"WHERE i.auto_tags IS NOT NULL AND {where} GROUP BY t.key"

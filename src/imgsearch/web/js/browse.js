@@ -67,6 +67,8 @@ export class BrowseView {
       this.values("Tags", facets.tags, "tag", filters.tags, (tag) => ({ tags: tag })),
       // automatic (zero-shot) tags: the same filter, which matches both kinds of tag
       this.values("Automatic tags", facets.auto_tags || [], "tag", filters.tags, (tag) => ({ tags: tag })),
+      // keywords from the pictures' XMP and IPTC metadata: the same filter too
+      this.values("Keywords", facets.keywords || [], "tag", filters.tags, (tag) => ({ tags: tag })),
       this.values("Labels", facets.labels, "label", filters.labels, (label) => ({ labels: label })),
       facets.kinds.length > 1 || filters.media
         ? this.values("Kinds", facets.kinds, "kind", filters.media, (kind) => ({ media: kind }))
