@@ -102,9 +102,12 @@ class IndexTags:
             "_phrase_vectors", {}
         )
         model = self.encoder.model_id
-        kept = _kept_vectors(self.store.documents.get(VECTORS), model)
-        for text, vector in kept.items():
-            known.setdefault((model, text), vector)
+        unseen = [p for p in prompts if (model, p) not in known]
+        kept: dict[str, NDArray[np.float32]] = {}
+        if unseen:  # the index's kept vectors, read only for phrases this process lacks
+            kept = _kept_vectors(self.store.documents.get(VECTORS), model)
+            for text, vector in kept.items():
+                known.setdefault((model, text), vector)
 
         def embed(texts: Sequence[str]) -> NDArray[np.float32]:
             missing = list(dict.fromkeys(t for t in texts if (model, t) not in known))
@@ -117,7 +120,7 @@ class IndexTags:
             return np.stack([known[(model, t)] for t in texts])
 
         vectors = embed(prompts)
-        if set(prompts) - set(kept):  # asked for now: kept for the next run
+        if unseen and set(prompts) - set(kept):  # asked for now: kept for the next run
             self.store.documents.put(VECTORS, _as_document(model, prompts, vectors))
         return TagScorer.prepare(
             self.store,
