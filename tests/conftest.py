@@ -205,3 +205,15 @@ def copy_graph(source: Path, target: Path) -> None:
     import onnx
 
     onnx.save(onnx.load(str(source)), str(target))
+
+
+def exiftool_command() -> str:
+    """Debian's exiftool (``libimage-exiftool-perl``), the real tool the XMP tests write and
+    read metadata with: required where ``IMGSEARCH_REQUIRE_EXIFTOOL`` is set (CI), else the
+    test is skipped."""
+    found = shutil.which("exiftool")
+    if found is None:
+        if os.environ.get("IMGSEARCH_REQUIRE_EXIFTOOL"):
+            pytest.fail("exiftool is required here (apt-get install libimage-exiftool-perl)")
+        pytest.skip("exiftool is not installed (apt-get install libimage-exiftool-perl)")
+    return found

@@ -6,8 +6,6 @@ packet costs only its own facts — on the embedded store, PostgreSQL and Citus.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -17,18 +15,10 @@ from PIL import Image
 import tests.fakes  # noqa: F401 - registers the fake-hash encoder
 from imgsearch import Index
 from imgsearch.store import Filters
+from tests.media.test_archive import exiftool
 from tests.tags.test_sidecars import BILLION_LAUGHS, DARKTABLE
 
 XMP_MARKER = b"http://ns.adobe.com/xap/1.0/\x00"
-
-
-def exiftool(*args: str) -> None:
-    found = shutil.which("exiftool")
-    if found is None:
-        if os.environ.get("IMGSEARCH_REQUIRE_EXIFTOOL"):
-            pytest.fail("exiftool is required here (apt-get install libimage-exiftool-perl)")
-        pytest.skip("exiftool is not installed (apt-get install libimage-exiftool-perl)")
-    subprocess.run([found, "-q", "-overwrite_original", *args], check=True)
 
 
 def with_xmp(jpeg: bytes, packet: bytes) -> bytes:

@@ -5,12 +5,9 @@ exiftool itself — and hostile packets refused without losing the rest."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from imgsearch.media.archive import (
@@ -20,15 +17,12 @@ from imgsearch.media.archive import (
     from_xmp,
     sidecar_of,
 )
+from tests.conftest import exiftool_command
 from tests.tags.test_sidecars import BILLION_LAUGHS, DARKTABLE, EXTERNAL
 
 
 def exiftool(*args: str) -> None:
-    found = shutil.which("exiftool")
-    if found is None:
-        if os.environ.get("IMGSEARCH_REQUIRE_EXIFTOOL"):
-            pytest.fail("exiftool is required here (apt-get install libimage-exiftool-perl)")
-        pytest.skip("exiftool is not installed (apt-get install libimage-exiftool-perl)")
+    found = exiftool_command()
     subprocess.run([found, "-q", "-overwrite_original", *args], check=True)
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from imgsearch import Index
 from imgsearch.demo.collection import Collection, generate_collection
 from imgsearch.media import xmp
 from tests.cli.test_cli import imgsearch
+from tests.conftest import exiftool_command
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
@@ -42,11 +41,7 @@ DARKTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def exiftool(path: Path) -> dict[str, object]:
-    found = shutil.which("exiftool")
-    if found is None:
-        if os.environ.get("IMGSEARCH_REQUIRE_EXIFTOOL"):
-            pytest.fail("exiftool is required here (apt-get install libimage-exiftool-perl)")
-        pytest.skip("exiftool is not installed (apt-get install libimage-exiftool-perl)")
+    found = exiftool_command()
     ran = subprocess.run(
         [found, "-j", "-struct", "-XMP:all", str(path)], capture_output=True, text=True, check=True
     )
