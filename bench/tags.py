@@ -52,14 +52,7 @@ CACHE = Path(".bench/tags")
 
 
 def truth(collection: Collection) -> dict[str, set[str]]:
-    return {
-        str(image.path): {
-            tag
-            for thing in image.objects
-            for tag in (thing.colour, thing.shape, f"{thing.colour} {thing.shape}")
-        }
-        for image in collection.images
-    }
+    return {str(image.path): image.phrases for image in collection.images}
 
 
 def quality(images: int, seed: int, boxed: bool) -> tuple[float, float, float]:

@@ -38,14 +38,7 @@ def boxed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Collection
 
 def gold(collection: Collection) -> dict[str, set[str]]:
     """Each picture's true tags: its objects' colours, shapes and combinations."""
-    return {
-        str(image.path): {
-            tag
-            for thing in image.objects
-            for tag in (thing.colour, thing.shape, f"{thing.colour} {thing.shape}")
-        }
-        for image in collection.images
-    }
+    return {str(image.path): image.phrases for image in collection.images}
 
 
 def test_the_default_vocabulary_is_the_models_own_words(boxed: tuple[Collection, Index]) -> None:

@@ -58,6 +58,12 @@ class LabeledImage:
         """Whether an object called ``name`` ("red circle", or just "circle") is in the image."""
         return any(name in (o.name, o.shape, o.colour) for o in self.objects)
 
+    @property
+    def phrases(self) -> set[str]:
+        """What is true of the picture in the demo model's own words — each object's colour,
+        shape and "colour shape" (``contains`` holds for each): its true tags."""
+        return {tag for o in self.objects for tag in (o.colour, o.shape, o.name)}
+
 
 @dataclass(frozen=True)
 class Collection:
